@@ -1,0 +1,787 @@
+//! The simulated cluster: tenants, parameters, archive destinations and rounds,
+//! data-backup destinations and jobs, and the asynchronous transitions that move
+//! them on a clock. Commands from `statement` are applied here with OceanBase's
+//! preconditions and errors (4.1+ semantics, `shared/reference/oceanbase-backup.md`
+//! §2.1.3, §2.3, §2.5, §2.6).
+
+use crate::destination::{Uri, parse_archive_dest};
+use crate::error::ObError;
+use crate::fixture::{Delays, Fixture};
+use crate::parameter::{self, Definition, Scope};
+use crate::statement::{SetItem, Statement, TenantList};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// The sys tenant's id.
+pub const SYS_TENANT_ID: u64 = 1;
+
+/// What kind of tenant (`DBA_OB_TENANTS.TENANT_TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantType {
+    /// The sys tenant (id 1).
+    Sys,
+    /// A meta tenant (`META$<user id>`).
+    Meta,
+    /// A user tenant.
+    User,
+}
+
+impl TenantType {
+    /// Column text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantType::Sys => "SYS",
+            TenantType::Meta => "META",
+            TenantType::User => "USER",
+        }
+    }
+}
+
+/// A stored `LOG_ARCHIVE_DEST` of dest 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveDest {
+    /// Stored path (re-serialised URI).
+    pub path: String,
+    /// Destination root (path before `?`), the identity of the directory.
+    pub root: String,
+    /// `OPTIONAL` / `MANDATORY` (or whatever the fixture stored).
+    pub binding: String,
+    /// As written, e.g. `1d`.
+    pub piece_switch_interval: String,
+    /// `ENABLE` / `DEFER`.
+    pub state: String,
+    /// Allocated destination id.
+    pub dest_id: u64,
+    /// `compression` row, only when given.
+    pub compression: Option<String>,
+}
+
+/// The current archive round of dest 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Round {
+    /// `ROUND_ID`.
+    pub round_id: u64,
+    /// `DEST_ID`.
+    pub dest_id: u64,
+    /// `STATUS`.
+    pub status: String,
+    /// When the round entered `status`.
+    pub since: Instant,
+    /// When the round started (for `START_SCN`).
+    pub started: Instant,
+    /// `PATH`.
+    pub path: String,
+    /// `PIECE_SWITCH_INTERVAL`.
+    pub piece_switch_interval: String,
+}
+
+/// An active or finished backup job (one row of CDB_OB_BACKUP_JOBS / _HISTORY).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// `TENANT_ID`.
+    pub tenant_id: u64,
+    /// `JOB_ID`.
+    pub job_id: u64,
+    /// `BACKUP_SET_ID`.
+    pub backup_set_id: u64,
+    /// `INITIATOR_TENANT_ID`.
+    pub initiator_tenant_id: u64,
+    /// `BACKUP_TYPE`.
+    pub backup_type: String,
+    /// `STATUS`.
+    pub status: String,
+    /// When `status` was entered.
+    pub since: Instant,
+    /// `START_TIMESTAMP`.
+    pub start_timestamp: String,
+    /// `END_TIMESTAMP` (NULL while running).
+    pub end_timestamp: Option<String>,
+    /// `PATH`.
+    pub path: String,
+}
+
+/// One tenant.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// `TENANT_ID`.
+    pub id: u64,
+    /// `TENANT_NAME`.
+    pub name: String,
+    /// `TENANT_TYPE`.
+    pub kind: TenantType,
+    /// `COMPATIBILITY_MODE`.
+    pub compatibility_mode: String,
+    /// `STATUS`.
+    pub status: String,
+    /// `LOG_MODE` (4.1+).
+    pub log_mode: String,
+    /// Dest-0 archive destination.
+    pub archive_dest: Option<ArchiveDest>,
+    /// Dest-0 archive round.
+    pub round: Option<Round>,
+    /// `data_backup_dest` (stored form).
+    pub data_backup_dest: Option<String>,
+    /// Tenant-scope parameters set away from the default.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A login account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Tenant id.
+    pub tenant_id: u64,
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// `all`, `read_only`, `none`.
+    pub privilege: String,
+}
+
+/// A connected session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Connection id.
+    pub id: u32,
+    /// Login tenant id.
+    pub tenant_id: u64,
+    /// User name without tenant.
+    pub user: String,
+    /// Privilege level of the account.
+    pub privilege: String,
+}
+
+/// Reply to one statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// OK with affected rows.
+    Ok(u64),
+    /// A `SHOW` result (SELECT results come from the SQL engine).
+    Rows { columns: Vec<crate::protocol::Column>, rows: Vec<Vec<Option<String>>> },
+}
+
+/// The whole simulated cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    /// `ob_version()`, e.g. `4.2.2.1`.
+    pub version: String,
+    /// Parsed version parts.
+    pub version_parts: Vec<u32>,
+    /// `CE` or `EE`.
+    pub edition: String,
+    /// Observers.
+    pub servers: Vec<crate::fixture::Server>,
+    delays: Delays,
+    /// Tenants by id.
+    pub tenants: BTreeMap<u64, Tenant>,
+    accounts: Vec<Account>,
+    /// Active backup jobs.
+    pub jobs: Vec<Job>,
+    /// Finished backup jobs.
+    pub job_history: Vec<Job>,
+    /// Directories that hold a `format` file: root → (tenant id, `archive`/`data`).
+    storage: BTreeMap<String, (u64, &'static str)>,
+    next_dest_id: u64,
+    /// Statuses that do not advance (fault injection: a stalled transition).
+    pub stalled: BTreeSet<String>,
+    /// When the cluster was created (SCN base).
+    pub epoch: Instant,
+}
+
+/// Wall-clock base of simulated SCNs: 2024-06-20 12:00:00 UTC, in nanoseconds.
+pub const SCN_BASE_NS: u64 = 1_718_884_800_000_000_000;
+
+impl Cluster {
+    /// Builds a cluster from a fixture. Errors name the inconsistent entry.
+    pub fn from_fixture(fixture: &Fixture) -> Result<Self, String> {
+        let version_parts: Vec<u32> = fixture
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>().map_err(|_| format!("version {:?} is not dotted numbers", fixture.version)))
+            .collect::<Result<_, _>>()?;
+        if version_parts.first() != Some(&4) {
+            return Err(format!(
+                "version {}: this simulator build models the OceanBase 4.x dialect only",
+                fixture.version
+            ));
+        }
+        let now = Instant::now();
+        let mut cluster = Cluster {
+            version: fixture.version.clone(),
+            version_parts,
+            edition: fixture.edition.clone(),
+            servers: fixture.servers.clone(),
+            delays: fixture.delays_ms.clone(),
+            tenants: BTreeMap::new(),
+            accounts: Vec::new(),
+            jobs: Vec::new(),
+            job_history: Vec::new(),
+            storage: BTreeMap::new(),
+            next_dest_id: 1001,
+            stalled: BTreeSet::new(),
+            epoch: now,
+        };
+        cluster.tenants.insert(SYS_TENANT_ID, Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys));
+        let mut seeds: Vec<crate::fixture::Tenant> = fixture.tenants.clone();
+        if let Some(g) = &fixture.generated_tenants {
+            for n in 0..u64::from(g.count) {
+                seeds.push(crate::fixture::Tenant {
+                    id: g.first_id + 2 * n,
+                    name: format!("{}{}", g.prefix, n + 1),
+                    compatibility_mode: "MYSQL".into(),
+                    status: "NORMAL".into(),
+                    log_mode: "NOARCHIVELOG".into(),
+                    archive_dest: None,
+                    archive_round: None,
+                    data_backup_dest: None,
+                    parameters: BTreeMap::new(),
+                    backup_jobs: Vec::new(),
+                });
+            }
+        }
+        for seed in seeds {
+            if seed.id <= SYS_TENANT_ID || cluster.tenants.contains_key(&seed.id) {
+                return Err(format!("tenant {:?}: id {} is taken or reserved", seed.name, seed.id));
+            }
+            if cluster.tenants.values().any(|t| t.name.eq_ignore_ascii_case(&seed.name)) {
+                return Err(format!("tenant {:?} is listed twice", seed.name));
+            }
+            let meta_id = seed.id - 1;
+            cluster.tenants.insert(meta_id, Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta));
+            let mut tenant = Tenant::new(seed.id, &seed.name, TenantType::User);
+            tenant.compatibility_mode = seed.compatibility_mode.clone();
+            tenant.status = seed.status.clone();
+            tenant.log_mode = seed.log_mode.clone();
+            for (name, value) in &seed.parameters {
+                let def = parameter::find_4x(name).ok_or_else(|| format!("tenant {:?}: unknown parameter {name}", seed.name))?;
+                tenant.parameters.insert(def.name.to_string(), value.clone());
+            }
+            if let Some(d) = &seed.archive_dest {
+                let uri = Uri::parse(&d.path).map_err(|e| format!("tenant {:?}: archive path: {e}", seed.name))?;
+                cluster.storage.insert(uri.root.clone(), (seed.id, "archive"));
+                cluster.next_dest_id = cluster.next_dest_id.max(d.dest_id + 1);
+                tenant.archive_dest = Some(ArchiveDest {
+                    path: d.path.clone(),
+                    root: uri.root,
+                    binding: d.binding.clone(),
+                    piece_switch_interval: d.piece_switch_interval.clone(),
+                    state: d.state.clone(),
+                    dest_id: d.dest_id,
+                    compression: None,
+                });
+            }
+            if let Some(r) = &seed.archive_round {
+                let dest = tenant.archive_dest.as_ref();
+                tenant.round = Some(Round {
+                    round_id: r.round_id,
+                    dest_id: dest.map_or(0, |d| d.dest_id),
+                    status: r.status.clone(),
+                    since: now,
+                    started: now,
+                    path: dest.map_or_else(String::new, |d| d.path.clone()),
+                    piece_switch_interval: dest.map_or_else(|| "1d".to_string(), |d| d.piece_switch_interval.clone()),
+                });
+            }
+            if let Some(p) = &seed.data_backup_dest {
+                let uri = Uri::parse(p).map_err(|e| format!("tenant {:?}: data path: {e}", seed.name))?;
+                cluster.storage.insert(uri.root.clone(), (seed.id, "data"));
+                tenant.data_backup_dest = Some(uri.stored());
+            }
+            for j in &seed.backup_jobs {
+                cluster.jobs.push(Job {
+                    tenant_id: seed.id,
+                    job_id: j.job_id,
+                    backup_set_id: j.backup_set_id,
+                    initiator_tenant_id: seed.id,
+                    backup_type: j.backup_type.clone(),
+                    status: j.status.clone(),
+                    since: now,
+                    start_timestamp: j.start_timestamp.clone(),
+                    end_timestamp: None,
+                    path: tenant.data_backup_dest.clone().unwrap_or_default(),
+                });
+            }
+            cluster.tenants.insert(seed.id, tenant);
+        }
+        for user in &fixture.users {
+            let tenant_id = cluster
+                .tenant_by_name(&user.tenant)
+                .map(|t| t.id)
+                .ok_or_else(|| format!("user {}@{}: no such tenant", user.user, user.tenant))?;
+            cluster.accounts.push(Account {
+                tenant_id,
+                user: user.user.clone(),
+                password: user.password.clone(),
+                privilege: user.privilege.clone(),
+            });
+        }
+        Ok(cluster)
+    }
+
+    /// Whether the server line is at least `parts` (e.g. `&[4, 2, 1]`).
+    pub fn at_least(&self, parts: &[u32]) -> bool {
+        self.version_parts.as_slice() >= parts
+    }
+
+    /// `version()` text: `5.7.25-OceanBase_CE-v4.2.2.1` (CE) or `5.7.25-OceanBase-v…` (EE), reference §0.3.
+    pub fn version_string(&self) -> String {
+        let product = if self.edition == "CE" { "OceanBase_CE" } else { "OceanBase" };
+        format!("5.7.25-{product}-v{}", self.version)
+    }
+
+    /// Case-insensitive tenant lookup.
+    pub fn tenant_by_name(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.values().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Authenticates `user@tenant` (no `@tenant` means sys). The password check is
+    /// done by the caller through `verify`.
+    pub fn account(&self, login: &str) -> Option<Account> {
+        let (user, tenant) = login.split_once('@').unwrap_or((login, "sys"));
+        let tenant_name = tenant.split('#').next().unwrap_or(tenant);
+        let tenant = self.tenant_by_name(tenant_name)?;
+        if tenant.kind == TenantType::Meta {
+            return None;
+        }
+        if let Some(a) = self.accounts.iter().find(|a| a.tenant_id == tenant.id && a.user == user) {
+            return Some(a.clone());
+        }
+        (user == "root").then(|| Account {
+            tenant_id: tenant.id,
+            user: "root".into(),
+            password: String::new(),
+            privilege: "all".into(),
+        })
+    }
+
+    /// Advances every asynchronous state to `now`: archive rounds
+    /// (PREPARE → BEGINNING → DOING, STOPPING → STOP, SUSPENDING → SUSPEND), the
+    /// archive scheduler of reference §2.5 A, and canceled jobs (CANCELING →
+    /// CANCELED, then moved to history, §2.5 B8).
+    pub fn tick(&mut self, now: Instant) {
+        let delays = self.delays.clone();
+        let stalled = self.stalled.clone();
+        for tenant in self.tenants.values_mut().filter(|t| t.kind == TenantType::User) {
+            for _ in 0..8 {
+                let before = tenant.round.as_ref().map(|r| r.status.clone());
+                schedule_archive(tenant, now);
+                if let Some(round) = tenant.round.as_mut() {
+                    let (next, delay) = match round.status.as_str() {
+                        "PREPARE" => ("BEGINNING", delays.archive_prepare),
+                        "BEGINNING" => ("DOING", delays.archive_beginning),
+                        "STOPPING" => ("STOP", delays.archive_stopping),
+                        "SUSPENDING" => ("SUSPEND", delays.archive_suspending),
+                        _ => ("", 0),
+                    };
+                    let due = round.since + Duration::from_millis(delay);
+                    if !next.is_empty() && !stalled.contains(&round.status) && now >= due {
+                        round.status = next.to_string();
+                        round.since = due;
+                    }
+                }
+                if tenant.round.as_ref().map(|r| r.status.clone()) == before {
+                    break;
+                }
+            }
+        }
+        let mut finished = Vec::new();
+        for job in &mut self.jobs {
+            let due = job.since + Duration::from_millis(delays.backup_canceling);
+            if job.status == "CANCELING" && !stalled.contains("CANCELING") && now >= due {
+                job.status = "CANCELED".into();
+                job.end_timestamp = Some(job.start_timestamp.clone());
+                finished.push(job.clone());
+            }
+        }
+        self.jobs.retain(|j| j.status != "CANCELED");
+        self.job_history.extend(finished);
+    }
+
+    /// Applies one parsed non-SELECT statement for `session`.
+    pub fn execute(&mut self, session: &Session, statement: &Statement) -> Result<Reply, ObError> {
+        self.tick(Instant::now());
+        match statement {
+            Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
+            Statement::ShowParameters { like, tenant } => self.show_parameters(session, like.as_deref(), tenant.as_deref()),
+            Statement::AlterSystemSet(items) => {
+                self.require_alter_system(session)?;
+                self.alter_system_set(session, items)
+            }
+            Statement::Archivelog { enable, tenants } => {
+                self.require_alter_system(session)?;
+                self.archivelog(session, *enable, tenants.as_ref())
+            }
+            Statement::CancelBackup { tenants } => {
+                self.require_alter_system(session)?;
+                self.cancel_backup(session, tenants.as_ref())
+            }
+        }
+    }
+
+    fn require_alter_system(&self, session: &Session) -> Result<(), ObError> {
+        if session.privilege == "all" { Ok(()) } else { Err(ObError::no_privilege("ALTER SYSTEM")) }
+    }
+
+    /// Resolves a TENANT list given from `session` to user-tenant ids.
+    /// From a user tenant a TENANT clause is 1227 (reference §0.4); unknown names are 5160.
+    fn resolve_tenants(&self, session: &Session, list: Option<&TenantList>) -> Result<Vec<u64>, ObError> {
+        let user_ids = || self.tenants.values().filter(|t| t.kind == TenantType::User).map(|t| t.id).collect();
+        match list {
+            None if session.tenant_id == SYS_TENANT_ID => Ok(user_ids()),
+            None => Ok(vec![session.tenant_id]),
+            Some(_) if session.tenant_id != SYS_TENANT_ID => Err(ObError::no_privilege("ALTER SYSTEM")),
+            Some(TenantList::All | TenantList::AllUser) => Ok(user_ids()),
+            Some(TenantList::AllMeta) => {
+                Ok(self.tenants.values().filter(|t| t.kind == TenantType::Meta).map(|t| t.id).collect())
+            }
+            Some(TenantList::Names(names)) => {
+                let mut ids = Vec::new();
+                for name in names {
+                    let t = self.tenant_by_name(name).ok_or_else(ObError::invalid_tenant_name)?;
+                    if ids.contains(&t.id) {
+                        return Err(ObError::not_supported(Some(&format!("duplicate tenant {name} is"))));
+                    }
+                    ids.push(t.id);
+                }
+                Ok(ids)
+            }
+        }
+    }
+
+    fn alter_system_set(&mut self, session: &Session, items: &[SetItem]) -> Result<Reply, ObError> {
+        let is_backup_config = |name: &str| {
+            matches!(name, "data_backup_dest" | "log_archive_dest" | "log_archive_dest_state" | "log_restore_source")
+                || name.strip_prefix("log_archive_dest_").is_some_and(|n| n.parse::<u8>().is_ok())
+                || name.strip_prefix("log_archive_dest_state_").is_some_and(|n| n.parse::<u8>().is_ok())
+        };
+        let backup_items = items.iter().filter(|i| is_backup_config(&i.name)).count();
+        if backup_items > 0 && backup_items < items.len() {
+            // Resolver, reference §2.1.3.
+            return Err(ObError::not_supported(Some(
+                "backup configuration items cannot be set together with non data backup configuration items",
+            )));
+        }
+        if backup_items > 0 {
+            for item in items {
+                self.set_backup_config(session, item)?;
+            }
+            return Ok(Reply::Ok(0));
+        }
+        // Validate every item before applying any (the statement is atomic).
+        let mut updates = Vec::new();
+        for item in items {
+            let def = parameter::find_4x(&item.name).ok_or_else(ObError::config_unknown)?;
+            if item.tenant.is_some() && !self.at_least(&[4, 2, 1]) {
+                if let Some(TenantList::AllUser | TenantList::AllMeta | TenantList::All) = &item.tenant {
+                    // all/all_user/all_meta arrived in 4.2.1 (reference §0.4): before, they are tenant names.
+                    return Err(ObError::invalid_tenant_name());
+                }
+            }
+            if !def.kind.accepts(item.value.text()) {
+                return Err(ObError::invalid_config());
+            }
+            let targets = match (def.scope, &item.tenant) {
+                (Scope::Cluster, Some(_)) => return Err(ObError::invalid_config()),
+                (Scope::Cluster, None) => vec![],
+                (Scope::Tenant, None) => vec![session.tenant_id],
+                (Scope::Tenant, Some(list)) => self.resolve_tenants(session, Some(list))?,
+            };
+            updates.push((def, targets, item.value.text().to_string()));
+        }
+        for (def, targets, value) in updates {
+            for id in targets {
+                if let Some(t) = self.tenants.get_mut(&id) {
+                    t.parameters.insert(def.name.to_string(), value.clone());
+                }
+            }
+        }
+        Ok(Reply::Ok(0))
+    }
+
+    /// `LOG_ARCHIVE_DEST`, `LOG_ARCHIVE_DEST_STATE`, `DATA_BACKUP_DEST` (reference §2.1.3).
+    fn set_backup_config(&mut self, session: &Session, item: &SetItem) -> Result<(), ObError> {
+        let tenant_id = match (&item.tenant, session.tenant_id == SYS_TENANT_ID) {
+            (None, true) => return Err(ObError::not_supported(None)),
+            (Some(_), false) => return Err(ObError::no_privilege("ALTER SYSTEM")),
+            (None, false) => session.tenant_id,
+            (Some(TenantList::Names(names)), true) if names.len() == 1 => {
+                self.tenant_by_name(&names[0]).ok_or_else(ObError::invalid_tenant_name)?.id
+            }
+            (Some(_), true) => return Err(ObError::not_supported(None)),
+        };
+        let kind = self.tenants.get(&tenant_id).map(|t| t.kind);
+        if kind != Some(TenantType::User) {
+            return Err(ObError::not_supported(None));
+        }
+        let value = item.value.text();
+        match item.name.as_str() {
+            "log_archive_dest" => {
+                let round_running = self.tenants[&tenant_id].round.as_ref().is_some_and(|r| r.status != "STOP");
+                if round_running {
+                    return Err(ObError::not_supported(Some("change archive dest when archive is running is")));
+                }
+                if value.is_empty() {
+                    if let Some(t) = self.tenants.get_mut(&tenant_id) {
+                        t.archive_dest = None;
+                    }
+                    return Ok(());
+                }
+                let parsed = parse_archive_dest(value)?;
+                self.claim_storage(&parsed.location.root, tenant_id, "archive")?;
+                let dest_id = self.next_dest_id;
+                self.next_dest_id += 1;
+                if let Some(t) = self.tenants.get_mut(&tenant_id) {
+                    t.archive_dest = Some(ArchiveDest {
+                        path: parsed.location.stored(),
+                        root: parsed.location.root.clone(),
+                        binding: parsed.binding,
+                        piece_switch_interval: parsed.piece_switch_interval,
+                        state: "ENABLE".into(),
+                        dest_id,
+                        compression: parsed.compression,
+                    });
+                }
+                Ok(())
+            }
+            "log_archive_dest_state" => {
+                let upper = value.to_ascii_uppercase();
+                if upper != "ENABLE" && upper != "DEFER" {
+                    return Err(ObError::invalid_argument());
+                }
+                if let Some(dest) = self.tenants.get_mut(&tenant_id).and_then(|t| t.archive_dest.as_mut()) {
+                    dest.state = upper;
+                }
+                Ok(())
+            }
+            "data_backup_dest" => {
+                if self.jobs.iter().any(|j| j.tenant_id == tenant_id) {
+                    return Err(ObError::backup_in_progress());
+                }
+                if value.is_empty() {
+                    if let Some(t) = self.tenants.get_mut(&tenant_id) {
+                        t.data_backup_dest = None;
+                    }
+                    return Ok(());
+                }
+                let uri = Uri::parse(value)?;
+                self.claim_storage(&uri.root, tenant_id, "data")?;
+                if let Some(t) = self.tenants.get_mut(&tenant_id) {
+                    t.data_backup_dest = Some(uri.stored());
+                }
+                Ok(())
+            }
+            other => Err(ObError::not_supported(Some(&format!("obsim: backup config {other} is")))),
+        }
+    }
+
+    /// A destination directory may hold only one tenant's data of one kind: the
+    /// `format` file written there must match (9081, reference §2.1.3 / §2.2.2).
+    fn claim_storage(&mut self, root: &str, tenant_id: u64, kind: &'static str) -> Result<(), ObError> {
+        match self.storage.get(root) {
+            Some(&(owner, k)) if owner != tenant_id || k != kind => Err(ObError::format_file_not_match()),
+            _ => {
+                self.storage.insert(root.to_string(), (tenant_id, kind));
+                Ok(())
+            }
+        }
+    }
+
+    /// `ALTER SYSTEM [NO]ARCHIVELOG` with 4.1+ semantics (reference §2.5 A).
+    fn archivelog(&mut self, session: &Session, enable: bool, list: Option<&TenantList>) -> Result<Reply, ObError> {
+        if matches!(list, Some(TenantList::AllUser | TenantList::AllMeta)) {
+            return Err(ObError::not_supported(Some("use all_user/all_meta in 'ALTER SYSTEM ARCHIVELOG' syntax is")));
+        }
+        let from_sys = session.tenant_id == SYS_TENANT_ID;
+        let ids = self.resolve_tenants(session, list)?;
+        let mut last_error = None;
+        for id in ids {
+            let Some(t) = self.tenants.get_mut(&id) else { continue };
+            let result = if t.status != "NORMAL" {
+                Err(ObError::cannot_start_log_archive())
+            } else if enable && t.log_mode == "ARCHIVELOG" {
+                Err(ObError::already_archivelog())
+            } else if !enable && t.log_mode == "NOARCHIVELOG" {
+                Err(ObError::already_noarchivelog())
+            } else {
+                t.log_mode = if enable { "ARCHIVELOG" } else { "NOARCHIVELOG" }.into();
+                Ok(())
+            };
+            if let Err(e) = result {
+                last_error = Some(e);
+            }
+        }
+        self.tick(Instant::now());
+        match last_error {
+            // From sys, per-tenant ARCHIVELOG errors are swallowed; NOARCHIVELOG keeps the last one.
+            Some(e) if !from_sys || !enable => Err(e),
+            _ => Ok(Reply::Ok(0)),
+        }
+    }
+
+    /// `ALTER SYSTEM CANCEL BACKUP`: INIT/DOING → CANCELING; nothing running is still OK (reference §2.3).
+    fn cancel_backup(&mut self, session: &Session, list: Option<&TenantList>) -> Result<Reply, ObError> {
+        if session.tenant_id != SYS_TENANT_ID && list.is_some() {
+            return Err(ObError::not_supported(None));
+        }
+        let ids = self.resolve_tenants(session, list)?;
+        let now = Instant::now();
+        let mut affected = 0;
+        for job in self.jobs.iter_mut().filter(|j| ids.contains(&j.tenant_id)) {
+            if job.status == "INIT" || job.status == "DOING" {
+                job.status = "CANCELING".into();
+                job.since = now;
+                affected += 1;
+            }
+        }
+        Ok(Reply::Ok(affected))
+    }
+
+    /// Value of a parameter for a tenant (or the default).
+    pub fn parameter_value(&self, def: &Definition, tenant_id: u64) -> String {
+        self.tenants
+            .get(&tenant_id)
+            .and_then(|t| t.parameters.get(def.name))
+            .cloned()
+            .unwrap_or_else(|| def.default.to_string())
+    }
+
+    /// `SHOW PARAMETERS [LIKE …] [TENANT = …]`: 12 columns, or 14 from 4.2.2
+    /// (reference §0.4), one row per server.
+    fn show_parameters(&self, session: &Session, like: Option<&str>, tenant: Option<&str>) -> Result<Reply, ObError> {
+        use crate::protocol::{Column, ColumnType};
+        let tenant_id = match tenant {
+            Some(_) if session.tenant_id != SYS_TENANT_ID => return Err(ObError::no_privilege("ALTER SYSTEM")),
+            Some(name) => self.tenant_by_name(name).ok_or_else(ObError::invalid_tenant_name)?.id,
+            None => session.tenant_id,
+        };
+        let with_default = self.at_least(&[4, 2, 2]);
+        let mut names = vec![
+            "zone", "svr_type", "svr_ip", "svr_port", "name", "data_type", "value", "info", "section", "scope", "source",
+            "edit_level",
+        ];
+        if with_default {
+            names.extend(["default_value", "isdefault"]);
+        }
+        let columns = names
+            .iter()
+            .map(|n| Column {
+                name: (*n).to_string(),
+                kind: if *n == "isdefault" || *n == "svr_port" { ColumnType::BigInt } else { ColumnType::Varchar },
+            })
+            .collect();
+        let mut rows = Vec::new();
+        for server in &self.servers {
+            for def in parameter::PARAMETERS_4X.iter().filter(|d| like.is_none_or(|p| like_match(p, d.name))) {
+                let value = self.parameter_value(def, tenant_id);
+                let mut row = vec![
+                    Some(server.zone.clone()),
+                    Some("observer".into()),
+                    Some(server.svr_ip.clone()),
+                    Some(server.svr_port.to_string()),
+                    Some(def.name.into()),
+                    None,
+                    Some(value.clone()),
+                    Some(def.info.into()),
+                    Some(def.section.into()),
+                    Some(def.scope.as_str().into()),
+                    Some("DEFAULT".into()),
+                    Some("DYNAMIC_EFFECTIVE".into()),
+                ];
+                if with_default {
+                    row.push(Some(def.default.into()));
+                    row.push(Some(if value == def.default { "1" } else { "0" }.into()));
+                }
+                rows.push(row);
+            }
+        }
+        Ok(Reply::Rows { columns, rows })
+    }
+}
+
+impl Tenant {
+    fn new(id: u64, name: &str, kind: TenantType) -> Self {
+        Tenant {
+            id,
+            name: name.to_string(),
+            kind,
+            compatibility_mode: "MYSQL".into(),
+            status: "NORMAL".into(),
+            log_mode: "NOARCHIVELOG".into(),
+            archive_dest: None,
+            round: None,
+            data_backup_dest: None,
+            parameters: BTreeMap::new(),
+        }
+    }
+}
+
+/// The 4.1+ archive scheduler for dest 0 (reference §2.5 A): ARCHIVELOG mode with
+/// an ENABLE destination starts (or resumes) a round; NOARCHIVELOG stops it; DEFER suspends it.
+fn schedule_archive(tenant: &mut Tenant, now: Instant) {
+    let status = tenant.round.as_ref().map(|r| r.status.as_str());
+    let running = matches!(status, Some("PREPARE" | "BEGINNING" | "DOING"));
+    if tenant.log_mode == "ARCHIVELOG" {
+        let Some(dest) = &tenant.archive_dest else { return };
+        if dest.state == "ENABLE" {
+            match status {
+                None | Some("STOP") => {
+                    let round_id = tenant.round.as_ref().map_or(1, |r| r.round_id + 1);
+                    tenant.round = Some(Round {
+                        round_id,
+                        dest_id: dest.dest_id,
+                        status: "PREPARE".into(),
+                        since: now,
+                        started: now,
+                        path: dest.path.clone(),
+                        piece_switch_interval: dest.piece_switch_interval.clone(),
+                    });
+                }
+                Some("SUSPEND") => {
+                    if let Some(r) = tenant.round.as_mut() {
+                        r.status = "PREPARE".into();
+                        r.since = now;
+                    }
+                }
+                _ => {}
+            }
+        } else if dest.state == "DEFER" && running {
+            if let Some(r) = tenant.round.as_mut() {
+                r.status = "SUSPENDING".into();
+                r.since = now;
+            }
+        }
+    } else if matches!(status, Some(s) if s != "STOP" && s != "STOPPING") {
+        if let Some(r) = tenant.round.as_mut() {
+            r.status = "STOPPING".into();
+            r.since = now;
+        }
+    }
+}
+
+/// MySQL `LIKE` with `%` and `_`, case-insensitive (utf8mb4_general_ci).
+pub fn like_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some((b'_', rest)) => !t.is_empty() && go(rest, &t[1..]),
+            Some((b'\\', rest)) if !rest.is_empty() => {
+                !t.is_empty() && t[0].eq_ignore_ascii_case(&rest[0]) && go(&rest[1..], &t[1..])
+            }
+            Some((c, rest)) => !t.is_empty() && t[0].eq_ignore_ascii_case(c) && go(rest, &t[1..]),
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like() {
+        assert!(like_match("%ha_low%", "ha_low_thread_score"));
+        assert!(like_match("HA\\_LOW_THREAD_SCORE", "ha_low_thread_score"));
+        assert!(!like_match("ha_low", "ha_low_thread_score"));
+    }
+}

@@ -1,0 +1,157 @@
+//! Backup destinations as the 4.x server validates and stores them.
+//!
+//! Grammar: `shared/reference/oceanbase-backup.md` §2.2.1 (`LOG_ARCHIVE_DEST`
+//! value: space-separated `KEY=VALUE`, `LOCATION` required) and §2.2.2 (URI:
+//! `file:///abs` without `?`, `oss://`, `cos://`, `s3://` with storage info; the
+//! stored path is re-serialised as root + `?` + host, access_id, access_key, then
+//! the rest, [S4.2.2] `ObBackupDest::get_backup_dest_str`).
+
+use crate::error::ObError;
+
+/// A parsed destination URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uri {
+    /// Everything before `?`, e.g. `oss://bucket/backup/archive`.
+    pub root: String,
+    /// `key=value` attributes after `?`, in input order.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Uri {
+    /// Parses and validates a destination; an invalid one is 9026.
+    pub fn parse(text: &str) -> Result<Self, ObError> {
+        let (root, query) = match text.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (text, None),
+        };
+        let scheme = root.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("file") => {
+                // NFS: absolute path, no storage info (reference §1.2.4 / §2.2.2).
+                if query.is_some() || !root["file://".len()..].starts_with('/') {
+                    return Err(ObError::invalid_backup_dest());
+                }
+            }
+            Some("oss" | "cos" | "s3") => {
+                if query.is_none() {
+                    return Err(ObError::invalid_backup_dest());
+                }
+            }
+            _ => return Err(ObError::invalid_backup_dest()),
+        }
+        let mut attributes = Vec::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(ObError::invalid_backup_dest)?;
+            attributes.push((k.to_string(), v.to_string()));
+        }
+        if scheme.as_deref() != Some("file") {
+            for required in ["host", "access_id", "access_key"] {
+                if !attributes.iter().any(|(k, _)| k == required) {
+                    return Err(ObError::invalid_backup_dest());
+                }
+            }
+        }
+        Ok(Self { root: root.trim_end_matches('/').to_string(), attributes })
+    }
+
+    /// The string the server stores and shows: root, then host, access_id,
+    /// access_key, then the other attributes in input order.
+    pub fn stored(&self) -> String {
+        if self.attributes.is_empty() {
+            return self.root.clone();
+        }
+        let order = ["host", "access_id", "access_key"];
+        let mut parts: Vec<String> = order
+            .iter()
+            .filter_map(|k| self.attributes.iter().find(|(a, _)| a == k).map(|(a, v)| format!("{a}={v}")))
+            .collect();
+        parts.extend(
+            self.attributes.iter().filter(|(a, _)| !order.contains(&a.as_str())).map(|(a, v)| format!("{a}={v}")),
+        );
+        format!("{}?{}", self.root, parts.join("&"))
+    }
+}
+
+/// A parsed `LOG_ARCHIVE_DEST` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveDestValue {
+    /// `LOCATION`.
+    pub location: Uri,
+    /// `BINDING`, upper case.
+    pub binding: String,
+    /// `PIECE_SWITCH_INTERVAL` as written (default `1d`).
+    pub piece_switch_interval: String,
+    /// `COMPRESSION` if given.
+    pub compression: Option<String>,
+}
+
+/// Parses a `LOG_ARCHIVE_DEST` value with the 4.2 errors:
+/// no LOCATION → 1235 `set archive dest without location`; unknown key → 1235
+/// (default message); bad BINDING → 1210; PIECE_SWITCH_INTERVAL unparsable or
+/// under a minute → 1210, outside [1d, 7d] → 1235; COMPRESSION other than
+/// enable/disable → 1235.
+pub fn parse_archive_dest(value: &str) -> Result<ArchiveDestValue, ObError> {
+    let mut location = None;
+    let mut binding = "OPTIONAL".to_string();
+    let mut piece = "1d".to_string();
+    let mut compression = None;
+    for token in value.split(' ').filter(|t| !t.is_empty()) {
+        let Some((key, val)) = token.split_once('=') else {
+            return Err(ObError::not_supported(None));
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "location" => location = Some(Uri::parse(val)?),
+            "binding" => {
+                let upper = val.to_ascii_uppercase();
+                if upper != "OPTIONAL" && upper != "MANDATORY" {
+                    return Err(ObError::invalid_argument());
+                }
+                binding = upper;
+            }
+            "piece_switch_interval" => {
+                let us = crate::parameter::parse_time_us(val).ok_or_else(ObError::invalid_argument)?;
+                if us < 60_000_000 {
+                    return Err(ObError::invalid_argument());
+                }
+                if !(86_400_000_000..=7 * 86_400_000_000).contains(&us) {
+                    return Err(ObError::not_supported(Some("invalid piece_switch_interval out of range [1d,7d] is")));
+                }
+                piece = val.to_string();
+            }
+            "compression" => {
+                let lower = val.to_ascii_lowercase();
+                if lower != "enable" && lower != "disable" {
+                    return Err(ObError::not_supported(None));
+                }
+                compression = Some(lower);
+            }
+            _ => return Err(ObError::not_supported(None)),
+        }
+    }
+    let location = location.ok_or_else(|| ObError::not_supported(Some("set archive dest without location is")))?;
+    Ok(ArchiveDestValue { location, binding, piece_switch_interval: piece, compression })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_path_reorders_storage_info() {
+        let uri = Uri::parse("oss://b/p?delete_mode=tagging&access_key=k&host=h&access_id=i").expect("valid");
+        assert_eq!(uri.stored(), "oss://b/p?host=h&access_id=i&access_key=k&delete_mode=tagging");
+    }
+
+    #[test]
+    fn archive_dest_errors() {
+        assert_eq!(parse_archive_dest("BINDING=OPTIONAL").expect_err("no location").code, 1235);
+        assert_eq!(parse_archive_dest("LOCATION=file:///a BINDING=maybe").expect_err("binding").code, 1210);
+        let e = parse_archive_dest("LOCATION=file:///a PIECE_SWITCH_INTERVAL=8d").expect_err("range");
+        assert_eq!(e.message, "invalid piece_switch_interval out of range [1d,7d] is not supported");
+        assert_eq!(parse_archive_dest("LOCATION=file:///a FOO=1").expect_err("key").code, 1235);
+        assert_eq!(parse_archive_dest("LOCATION=file://relative").expect_err("nfs").code, 9026);
+        let ok = parse_archive_dest("location=file:///a/ binding=mandatory").expect("valid");
+        assert_eq!(ok.binding, "MANDATORY");
+        assert_eq!(ok.location.stored(), "file:///a");
+    }
+}

@@ -1,0 +1,494 @@
+//! The statements the simulator understands, parsed from SQL text.
+//!
+//! `SELECT` text goes to the SQL engine (see `views`); the OceanBase commands are
+//! parsed here by a small tokenizer after OceanBase's grammar
+//! (`src/sql/parser/sql_parser_mysql_mode.y` [S4.2.2], summarised in
+//! `shared/reference/oceanbase-backup.md` §0.4 and §2.3). Anything else is a
+//! 1064 parse error naming the text near the problem, never a silent OK.
+
+use crate::error::ObError;
+
+/// One token of statement text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    /// A bare word; `upper` is its upper-case form for keyword matching.
+    Word { text: String, upper: String },
+    /// A quoted string literal, unescaped.
+    Str(String),
+    /// A number as written.
+    Number(String),
+    /// One punctuation character.
+    Punct(char),
+}
+
+/// A token with the byte offset where it starts (for "near '…'" messages).
+#[derive(Debug, Clone, PartialEq)]
+struct Spanned {
+    token: Token,
+    at: usize,
+}
+
+fn tokenize(sql: &str) -> Result<Vec<Spanned>, ObError> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'\'' || c == b'"' {
+            let quote = c;
+            let start = i;
+            i += 1;
+            let mut text = Vec::new();
+            loop {
+                let Some(&b) = bytes.get(i) else {
+                    return Err(ObError::parse(&sql[start..]));
+                };
+                if b == b'\\' {
+                    let Some(&next) = bytes.get(i + 1) else {
+                        return Err(ObError::parse(&sql[start..]));
+                    };
+                    text.push(match next {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        b'0' => 0,
+                        other => other,
+                    });
+                    i += 2;
+                } else if b == quote {
+                    if bytes.get(i + 1) == Some(&quote) {
+                        text.push(quote);
+                        i += 2;
+                    } else {
+                        i += 1;
+                        break;
+                    }
+                } else {
+                    text.push(b);
+                    i += 1;
+                }
+            }
+            out.push(Spanned { token: Token::Str(String::from_utf8_lossy(&text).into_owned()), at: start });
+        } else if c == b'`' {
+            let start = i;
+            let end = sql[i + 1..].find('`').ok_or_else(|| ObError::parse(&sql[start..]))?;
+            let text = sql[i + 1..i + 1 + end].to_string();
+            out.push(Spanned { token: Token::Word { upper: text.to_uppercase(), text }, at: start });
+            i += end + 2;
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                i += 1;
+            }
+            out.push(Spanned { token: Token::Number(sql[start..i].to_string()), at: start });
+        } else if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c == b'$' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'@' | b'$' | b'.')) {
+                i += 1;
+            }
+            let text = sql[start..i].to_string();
+            out.push(Spanned { token: Token::Word { upper: text.to_uppercase(), text }, at: start });
+        } else {
+            out.push(Spanned { token: Token::Punct(c as char), at: i });
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The value side of `ALTER SYSTEM SET name = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    /// `'text'`
+    Str(String),
+    /// A number or bare word as written (`10`, `True`).
+    Bare(String),
+}
+
+impl SetValue {
+    /// The value as text.
+    pub fn text(&self) -> &str {
+        match self {
+            SetValue::Str(s) | SetValue::Bare(s) => s,
+        }
+    }
+}
+
+/// `TENANT [=] …` on ALTER SYSTEM statements.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TenantList {
+    /// `all` (4.x: every user tenant).
+    All,
+    /// `all_user` (4.2.1+).
+    AllUser,
+    /// `all_meta` (4.2.1+).
+    AllMeta,
+    /// Named tenants, in the order written.
+    Names(Vec<String>),
+}
+
+/// One `name = value [TENANT = t]` item of `ALTER SYSTEM SET`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetItem {
+    /// Parameter or backup-config name, lower-cased (the resolver lower-cases names).
+    pub name: String,
+    /// The value.
+    pub value: SetValue,
+    /// The TENANT clause, if given.
+    pub tenant: Option<TenantList>,
+}
+
+/// A parsed statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// `SELECT …`: run on the SQL engine over the views.
+    Select(String),
+    /// `SHOW PARAMETERS [LIKE 'pattern'] [TENANT [=] t]`.
+    ShowParameters { like: Option<String>, tenant: Option<String> },
+    /// `ALTER SYSTEM SET item [, item …]`.
+    AlterSystemSet(Vec<SetItem>),
+    /// `ALTER SYSTEM ARCHIVELOG | NOARCHIVELOG [TENANT [=] …] [DESCRIPTION [=] '…']`.
+    Archivelog { enable: bool, tenants: Option<TenantList> },
+    /// `ALTER SYSTEM CANCEL BACKUP [TENANT [=] …]`.
+    CancelBackup { tenants: Option<TenantList> },
+    /// `SET var = value [, …]` or `SET NAMES …`: session variables; the names are lower-case.
+    SetSession(Vec<String>),
+    /// An empty statement (`;` alone): MySQL answers OK.
+    Empty,
+}
+
+/// Parses one statement. Errors are OceanBase's 1064 with the text near the problem.
+pub fn parse(sql: &str) -> Result<Statement, ObError> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    if trimmed.is_empty() {
+        return Ok(Statement::Empty);
+    }
+    let tokens = tokenize(trimmed)?;
+    let mut p = Parser { sql: trimmed, tokens, pos: 0 };
+    let statement = p.statement()?;
+    if let Some(extra) = p.tokens.get(p.pos) {
+        return Err(ObError::parse(&trimmed[extra.at..]));
+    }
+    Ok(statement)
+}
+
+struct Parser<'a> {
+    sql: &'a str,
+    tokens: Vec<Spanned>,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error_here(&self) -> ObError {
+        match self.tokens.get(self.pos) {
+            Some(t) => ObError::parse(&self.sql[t.at..]),
+            None => ObError::parse(""),
+        }
+    }
+
+    fn peek_word(&self) -> Option<&str> {
+        match self.tokens.get(self.pos).map(|t| &t.token) {
+            Some(Token::Word { upper, .. }) => Some(upper.as_str()),
+            _ => None,
+        }
+    }
+
+    fn eat_word(&mut self, keyword: &str) -> bool {
+        if self.peek_word() == Some(keyword) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_word(&mut self, keyword: &str) -> Result<(), ObError> {
+        if self.eat_word(keyword) { Ok(()) } else { Err(self.error_here()) }
+    }
+
+    fn eat_punct(&mut self, c: char) -> bool {
+        if matches!(self.tokens.get(self.pos).map(|t| &t.token), Some(Token::Punct(p)) if *p == c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn next_token(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.pos).map(|t| t.token.clone());
+        if token.is_some() {
+            self.pos += 1;
+        }
+        token
+    }
+
+    /// A name or a quoted string (`relation_name_or_string`).
+    fn name_or_string(&mut self) -> Result<String, ObError> {
+        match self.next_token() {
+            Some(Token::Word { text, .. }) | Some(Token::Str(text)) => Ok(text),
+            _ => {
+                self.pos = self.pos.saturating_sub(1);
+                Err(self.error_here())
+            }
+        }
+    }
+
+    fn statement(&mut self) -> Result<Statement, ObError> {
+        match self.peek_word() {
+            Some("SELECT") => Ok(Statement::Select(self.sql.to_string())),
+            Some("SHOW") => {
+                self.pos += 1;
+                self.show()
+            }
+            Some("ALTER") => {
+                self.pos += 1;
+                self.expect_word("SYSTEM")?;
+                self.alter_system()
+            }
+            Some("SET") => {
+                self.pos += 1;
+                self.set_session()
+            }
+            _ => Err(self.error_here()),
+        }
+    }
+
+    fn show(&mut self) -> Result<Statement, ObError> {
+        self.expect_word("PARAMETERS")?;
+        let mut like = None;
+        if self.eat_word("LIKE") {
+            match self.next_token() {
+                Some(Token::Str(s)) => like = Some(s),
+                _ => {
+                    self.pos = self.pos.saturating_sub(1);
+                    return Err(self.error_here());
+                }
+            }
+        }
+        let mut tenant = None;
+        if self.eat_word("TENANT") {
+            self.eat_punct('=');
+            tenant = Some(self.name_or_string()?);
+        }
+        Ok(Statement::ShowParameters { like, tenant })
+    }
+
+    fn tenant_list(&mut self) -> Result<Option<TenantList>, ObError> {
+        if !self.eat_word("TENANT") {
+            return Ok(None);
+        }
+        self.eat_punct('=');
+        let mut names = vec![self.name_or_string()?];
+        while self.eat_punct(',') {
+            names.push(self.name_or_string()?);
+        }
+        if names.len() == 1 {
+            match names[0].to_lowercase().as_str() {
+                "all" => return Ok(Some(TenantList::All)),
+                "all_user" => return Ok(Some(TenantList::AllUser)),
+                "all_meta" => return Ok(Some(TenantList::AllMeta)),
+                _ => {}
+            }
+        }
+        Ok(Some(TenantList::Names(names)))
+    }
+
+    fn description(&mut self) -> Result<(), ObError> {
+        if self.eat_word("DESCRIPTION") {
+            self.eat_punct('=');
+            match self.next_token() {
+                Some(Token::Str(_)) => {}
+                _ => {
+                    self.pos = self.pos.saturating_sub(1);
+                    return Err(self.error_here());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn alter_system(&mut self) -> Result<Statement, ObError> {
+        match self.peek_word() {
+            Some("SET") => {
+                self.pos += 1;
+                let mut items = vec![self.set_item()?];
+                while self.eat_punct(',') {
+                    items.push(self.set_item()?);
+                }
+                Ok(Statement::AlterSystemSet(items))
+            }
+            Some(word @ ("ARCHIVELOG" | "NOARCHIVELOG")) => {
+                let enable = word == "ARCHIVELOG";
+                self.pos += 1;
+                let tenants = self.tenant_list()?;
+                self.description()?;
+                Ok(Statement::Archivelog { enable, tenants })
+            }
+            Some("CANCEL") => {
+                self.pos += 1;
+                self.expect_word("BACKUP")?;
+                let tenants = self.tenant_list()?;
+                Ok(Statement::CancelBackup { tenants })
+            }
+            _ => Err(self.error_here()),
+        }
+    }
+
+    fn set_item(&mut self) -> Result<SetItem, ObError> {
+        let name = match self.next_token() {
+            Some(Token::Word { text, .. }) => text.to_lowercase(),
+            _ => {
+                self.pos = self.pos.saturating_sub(1);
+                return Err(self.error_here());
+            }
+        };
+        if !self.eat_punct('=') {
+            return Err(self.error_here());
+        }
+        let value = match self.next_token() {
+            Some(Token::Str(s)) => SetValue::Str(s),
+            Some(Token::Number(n)) => SetValue::Bare(n),
+            Some(Token::Word { text, .. }) => SetValue::Bare(text),
+            Some(Token::Punct('-')) => match self.next_token() {
+                Some(Token::Number(n)) => SetValue::Bare(format!("-{n}")),
+                _ => return Err(self.error_here()),
+            },
+            _ => {
+                self.pos = self.pos.saturating_sub(1);
+                return Err(self.error_here());
+            }
+        };
+        if self.eat_word("COMMENT") {
+            match self.next_token() {
+                Some(Token::Str(_)) => {}
+                _ => return Err(self.error_here()),
+            }
+        }
+        if self.eat_word("SCOPE") {
+            self.eat_punct('=');
+            if !(self.eat_word("MEMORY") || self.eat_word("SPFILE") || self.eat_word("BOTH")) {
+                return Err(self.error_here());
+            }
+        }
+        if self.eat_word("SERVER") || self.eat_word("ZONE") {
+            self.eat_punct('=');
+            self.name_or_string()?;
+        }
+        let tenant = if self.eat_word("TENANT") {
+            self.eat_punct('=');
+            let name = self.name_or_string()?;
+            Some(match name.to_lowercase().as_str() {
+                "all" => TenantList::All,
+                "all_user" => TenantList::AllUser,
+                "all_meta" => TenantList::AllMeta,
+                _ => TenantList::Names(vec![name]),
+            })
+        } else {
+            None
+        };
+        Ok(SetItem { name, value, tenant })
+    }
+
+    /// `SET NAMES …` / `SET [SESSION|@@session.]var = expr, …`. The expression is
+    /// skipped up to the next top-level comma (it may hold a sub-query, as sqlx's
+    /// connect preamble does).
+    fn set_session(&mut self) -> Result<Statement, ObError> {
+        let mut names = Vec::new();
+        loop {
+            let name = match self.next_token() {
+                Some(Token::Word { text, upper }) if upper == "NAMES" => {
+                    names.push("names".to_string());
+                    let _ = text;
+                    self.skip_expression();
+                    if self.eat_punct(',') {
+                        continue;
+                    }
+                    break;
+                }
+                Some(Token::Word { upper, .. }) if upper == "SESSION" || upper == "LOCAL" => match self.next_token() {
+                    Some(Token::Word { text, .. }) => text,
+                    _ => return Err(self.error_here()),
+                },
+                Some(Token::Word { text, .. }) => text,
+                _ => {
+                    self.pos = self.pos.saturating_sub(1);
+                    return Err(self.error_here());
+                }
+            };
+            let bare = name.trim_start_matches("@@").to_lowercase();
+            let bare = bare.strip_prefix("session.").unwrap_or(&bare).to_string();
+            if !self.eat_punct('=') {
+                return Err(self.error_here());
+            }
+            names.push(bare);
+            self.skip_expression();
+            if !self.eat_punct(',') {
+                break;
+            }
+        }
+        Ok(Statement::SetSession(names))
+    }
+
+    fn skip_expression(&mut self) {
+        let mut depth = 0i32;
+        while let Some(t) = self.tokens.get(self.pos) {
+            match t.token {
+                Token::Punct('(') => depth += 1,
+                Token::Punct(')') => depth -= 1,
+                Token::Punct(',') if depth == 0 => return,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tenant_set() {
+        let s = parse("ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user").expect("parses");
+        assert_eq!(
+            s,
+            Statement::AlterSystemSet(vec![SetItem {
+                name: "ha_low_thread_score".into(),
+                value: SetValue::Bare("10".into()),
+                tenant: Some(TenantList::AllUser)
+            }])
+        );
+    }
+
+    #[test]
+    fn parses_archive_dest_with_quoted_tenant() {
+        let s = parse("ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///a BINDING=MANDATORY' TENANT = 'it''s'")
+            .expect("parses");
+        let Statement::AlterSystemSet(items) = s else { panic!("not a set") };
+        assert_eq!(items[0].name, "log_archive_dest");
+        assert_eq!(items[0].value.text(), "LOCATION=file:///a BINDING=MANDATORY");
+        assert_eq!(items[0].tenant, Some(TenantList::Names(vec!["it's".into()])));
+    }
+
+    #[test]
+    fn sqlx_preamble_is_a_session_set() {
+        let s = parse("SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),time_zone='+00:00',NAMES utf8mb4")
+            .expect("parses");
+        assert_eq!(s, Statement::SetSession(vec!["sql_mode".into(), "time_zone".into(), "names".into()]));
+    }
+
+    #[test]
+    fn unknown_statement_is_1064_near_text() {
+        let e = parse("ALTER SYSTEM FROB").expect_err("fails");
+        assert_eq!(e.code, 1064);
+        assert!(e.message.contains("near 'FROB'"), "{}", e.message);
+    }
+
+    #[test]
+    fn archivelog_tenant_list() {
+        let s = parse("ALTER SYSTEM NOARCHIVELOG TENANT = t1, t2 DESCRIPTION = 'x'").expect("parses");
+        assert_eq!(s, Statement::Archivelog { enable: false, tenants: Some(TenantList::Names(vec!["t1".into(), "t2".into()])) });
+    }
+}

@@ -1,0 +1,581 @@
+//! The `oceanbase` views, materialised into an in-memory SQLite database per
+//! session so that any `SELECT` a client sends runs on a real SQL engine.
+//!
+//! Column names and order follow [S4.2.2] `ob_inner_table_schema_def.py` as listed
+//! in `shared/reference/oceanbase-backup.md` §2.4 and §0.4 (GV$OB_PARAMETERS);
+//! value formats follow §3 ("Simulator output shapes"). From sys the `CDB_` views
+//! and `DBA_OB_TENANTS` exist; from a user tenant the `DBA_` views show that
+//! tenant only, without `TENANT_ID` (§2.4). A view that does not exist for the
+//! login is `1146`, as on OceanBase.
+
+use crate::cluster::{Cluster, Job, Reply, SCN_BASE_NS, SYS_TENANT_ID, Session, TenantType};
+use crate::error::ObError;
+use crate::parameter;
+use crate::protocol::{Column, ColumnType};
+use rusqlite::types::Value;
+use std::time::Instant;
+
+/// Column type in a view definition.
+#[derive(Clone, Copy)]
+enum T {
+    /// BIGINT.
+    I,
+    /// VARCHAR.
+    S,
+    /// DECIMAL, kept as text.
+    D,
+}
+
+type Row = Vec<Value>;
+
+struct View {
+    name: &'static str,
+    columns: &'static [(&'static str, T)],
+    /// Rows for the sys tenant's CDB view; the first column is TENANT_ID unless `tenant_scoped` is false.
+    rows: fn(&Cluster, Instant) -> Vec<Row>,
+    /// Whether a `DBA_` twin exists for user tenants (TENANT_ID dropped, rows filtered).
+    dba_twin: bool,
+}
+
+const ARCHIVE_DEST: &[(&str, T)] = &[("TENANT_ID", T::I), ("DEST_NO", T::I), ("NAME", T::S), ("VALUE", T::S)];
+
+const ARCHIVELOG: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("DEST_ID", T::I),
+    ("ROUND_ID", T::I),
+    ("INCARNATION", T::I),
+    ("DEST_NO", T::I),
+    ("STATUS", T::S),
+    ("START_SCN", T::I),
+    ("START_SCN_DISPLAY", T::S),
+    ("CHECKPOINT_SCN", T::I),
+    ("CHECKPOINT_SCN_DISPLAY", T::S),
+    ("COMPATIBLE", T::I),
+    ("BASE_PIECE_ID", T::I),
+    ("USED_PIECE_ID", T::I),
+    ("PIECE_SWITCH_INTERVAL", T::S),
+    ("UNIT_SIZE", T::I),
+    ("COMPRESSION", T::S),
+    ("INPUT_BYTES", T::I),
+    ("INPUT_BYTES_DISPLAY", T::S),
+    ("OUTPUT_BYTES", T::I),
+    ("OUTPUT_BYTES_DISPLAY", T::S),
+    ("COMPRESSION_RATIO", T::D),
+    ("DELETED_INPUT_BYTES", T::I),
+    ("DELETED_INPUT_BYTES_DISPLAY", T::S),
+    ("DELETED_OUTPUT_BYTES", T::I),
+    ("DELETED_OUTPUT_BYTES_DISPLAY", T::S),
+    ("COMMENT", T::S),
+    ("PATH", T::S),
+];
+
+const BACKUP_PARAMETER: &[(&str, T)] = &[("TENANT_ID", T::I), ("NAME", T::S), ("VALUE", T::S)];
+
+const BACKUP_JOBS: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("JOB_ID", T::I),
+    ("INCARNATION", T::I),
+    ("BACKUP_SET_ID", T::I),
+    ("INITIATOR_TENANT_ID", T::I),
+    ("INITIATOR_JOB_ID", T::I),
+    ("EXECUTOR_TENANT_ID", T::I),
+    ("PLUS_ARCHIVELOG", T::S),
+    ("BACKUP_TYPE", T::S),
+    ("JOB_LEVEL", T::S),
+    ("ENCRYPTION_MODE", T::S),
+    ("PASSWD", T::S),
+    ("START_TIMESTAMP", T::S),
+    ("END_TIMESTAMP", T::S),
+    ("STATUS", T::S),
+    ("RESULT", T::I),
+    ("COMMENT", T::S),
+    ("DESCRIPTION", T::S),
+    ("PATH", T::S),
+];
+
+const TENANTS: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("TENANT_NAME", T::S),
+    ("TENANT_TYPE", T::S),
+    ("CREATE_TIME", T::S),
+    ("MODIFY_TIME", T::S),
+    ("PRIMARY_ZONE", T::S),
+    ("LOCALITY", T::S),
+    ("PREVIOUS_LOCALITY", T::S),
+    ("COMPATIBILITY_MODE", T::S),
+    ("STATUS", T::S),
+    ("IN_RECYCLEBIN", T::S),
+    ("LOCKED", T::S),
+    ("TENANT_ROLE", T::S),
+    ("SWITCHOVER_STATUS", T::S),
+    ("SWITCHOVER_EPOCH", T::I),
+    ("SYNC_SCN", T::I),
+    ("REPLAYABLE_SCN", T::I),
+    ("READABLE_SCN", T::I),
+    ("RECOVERY_UNTIL_SCN", T::I),
+    ("LOG_MODE", T::S),
+    ("ARBITRATION_SERVICE_STATUS", T::S),
+    ("UNIT_NUM", T::I),
+    ("COMPATIBLE", T::S),
+    ("MAX_LS_ID", T::I),
+];
+
+/// GV$OB_PARAMETERS, 4.2.2+ layout (reference §0.4). The first column is not
+/// TENANT_ID, so user-tenant filtering is done by `parameter_rows`.
+const PARAMETERS: &[(&str, T)] = &[
+    ("SVR_IP", T::S),
+    ("SVR_PORT", T::I),
+    ("ZONE", T::S),
+    ("SCOPE", T::S),
+    ("TENANT_ID", T::I),
+    ("NAME", T::S),
+    ("DATA_TYPE", T::S),
+    ("VALUE", T::S),
+    ("INFO", T::S),
+    ("SECTION", T::S),
+    ("EDIT_LEVEL", T::S),
+    ("DEFAULT_VALUE", T::S),
+    ("ISDEFAULT", T::S),
+];
+
+const VIEWS: &[View] = &[
+    View { name: "CDB_OB_ARCHIVE_DEST", columns: ARCHIVE_DEST, rows: archive_dest_rows, dba_twin: true },
+    View { name: "CDB_OB_ARCHIVELOG", columns: ARCHIVELOG, rows: archivelog_rows, dba_twin: true },
+    View { name: "CDB_OB_BACKUP_PARAMETER", columns: BACKUP_PARAMETER, rows: backup_parameter_rows, dba_twin: true },
+    View { name: "CDB_OB_BACKUP_JOBS", columns: BACKUP_JOBS, rows: job_rows, dba_twin: true },
+    View { name: "CDB_OB_BACKUP_JOB_HISTORY", columns: BACKUP_JOBS, rows: job_history_rows, dba_twin: true },
+    View { name: "DBA_OB_TENANTS", columns: TENANTS, rows: tenant_rows, dba_twin: false },
+];
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+fn int(n: u64) -> Value {
+    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn tenant_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    let log_mode_known = cluster.at_least(&[4, 1]);
+    cluster
+        .tenants
+        .values()
+        .map(|t| {
+            vec![
+                int(t.id),
+                text(&t.name),
+                text(t.kind.as_str()),
+                text("2024-01-31 11:00:00.000000"),
+                text("2024-01-31 11:00:00.000000"),
+                text("RANDOM"),
+                text("FULL{1}@zone1"),
+                Value::Null,
+                text(&t.compatibility_mode),
+                text(&t.status),
+                text("NO"),
+                text("NO"),
+                text("PRIMARY"),
+                text("NORMAL"),
+                int(0),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                if log_mode_known {
+                    text(if t.kind == TenantType::User { t.log_mode.as_str() } else { "NOARCHIVELOG" })
+                } else {
+                    Value::Null
+                },
+                text("NOT_ENABLED"),
+                int(1),
+                text(&cluster.version),
+                int(1001),
+            ]
+        })
+        .collect()
+}
+
+fn archive_dest_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for t in cluster.tenants.values() {
+        if let Some(d) = &t.archive_dest {
+            let mut items = vec![
+                ("binding", d.binding.clone()),
+                ("dest_id", d.dest_id.to_string()),
+                ("path", d.path.clone()),
+                ("piece_switch_interval", d.piece_switch_interval.clone()),
+                ("state", d.state.clone()),
+            ];
+            if let Some(c) = &d.compression {
+                items.push(("compression", c.clone()));
+            }
+            items.sort();
+            for (name, value) in items {
+                rows.push(vec![int(t.id), int(0), text(name), text(value)]);
+            }
+        }
+    }
+    rows
+}
+
+/// SCN as nanoseconds since the Unix epoch, and its display text (UTC, microseconds).
+fn scn_at(cluster: &Cluster, at: Instant) -> u64 {
+    SCN_BASE_NS + u64::try_from(at.saturating_duration_since(cluster.epoch).as_nanos()).unwrap_or(0)
+}
+
+/// Formats nanoseconds since the epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC).
+pub fn display_time(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let micros = (ns % 1_000_000_000) / 1_000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil-from-days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros:06}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn archivelog_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for t in cluster.tenants.values() {
+        let Some(r) = &t.round else { continue };
+        let start = scn_at(cluster, r.started);
+        let checkpoint = if r.status == "DOING" { scn_at(cluster, now) } else { start };
+        let shown = |scn: u64| if scn == 0 { Value::Null } else { text(display_time(scn)) };
+        rows.push(vec![
+            int(t.id),
+            int(r.dest_id),
+            int(r.round_id),
+            int(1),
+            int(0),
+            text(&r.status),
+            int(start),
+            shown(start),
+            int(checkpoint),
+            shown(checkpoint),
+            int(1),
+            int(1),
+            int(1),
+            text(&r.piece_switch_interval),
+            int(0),
+            text("NONE"),
+            int(0),
+            text("0.00MB"),
+            int(0),
+            text("0.00MB"),
+            text("0.00"),
+            int(0),
+            text("0.00MB"),
+            int(0),
+            text("0.00MB"),
+            text(""),
+            text(&r.path),
+        ]);
+    }
+    rows
+}
+
+fn backup_parameter_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster
+        .tenants
+        .values()
+        .filter_map(|t| t.data_backup_dest.as_ref().map(|d| vec![int(t.id), text("data_backup_dest"), text(d)]))
+        .collect()
+}
+
+fn job_row(j: &Job) -> Row {
+    vec![
+        int(j.tenant_id),
+        int(j.job_id),
+        int(1),
+        int(j.backup_set_id),
+        int(j.initiator_tenant_id),
+        int(0),
+        int(j.tenant_id),
+        text("OFF"),
+        text(&j.backup_type),
+        text("USER_TENANT"),
+        text("NONE"),
+        text(""),
+        text(&j.start_timestamp),
+        j.end_timestamp.as_ref().map_or(Value::Null, text),
+        text(&j.status),
+        int(0),
+        text(""),
+        text(""),
+        text(&j.path),
+    ]
+}
+
+fn job_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster.jobs.iter().map(job_row).collect()
+}
+
+fn job_history_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster.job_history.iter().map(job_row).collect()
+}
+
+/// GV$OB_PARAMETERS rows visible to `tenant` (`None` = sys: every tenant).
+fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for server in &cluster.servers {
+        for t in cluster.tenants.values().filter(|t| tenant.is_none_or(|id| id == t.id)) {
+            for def in parameter::PARAMETERS_4X {
+                let value = cluster.parameter_value(def, t.id);
+                rows.push(vec![
+                    text(&server.svr_ip),
+                    int(u64::from(server.svr_port)),
+                    text(&server.zone),
+                    text(def.scope.as_str()),
+                    int(t.id),
+                    text(def.name),
+                    text(def.kind.data_type()),
+                    text(&value),
+                    text(def.info),
+                    text(def.section),
+                    text("DYNAMIC_EFFECTIVE"),
+                    text(def.default),
+                    text(if value == def.default { "YES" } else { "NO" }),
+                ]);
+            }
+        }
+    }
+    rows
+}
+
+/// A per-session SQL engine over the views.
+pub struct Engine {
+    conn: rusqlite::Connection,
+    /// (view name as created, columns) for every view this session can see.
+    tables: Vec<(String, Vec<(&'static str, T)>)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("tables", &self.tables.len()).finish()
+    }
+}
+
+fn decl(t: T) -> &'static str {
+    match t {
+        T::I => "INTEGER",
+        T::S => "TEXT",
+        T::D => "DECIMAL_TEXT",
+    }
+}
+
+impl Engine {
+    /// Creates the engine for `session`, with the SQL functions OceanBase offers
+    /// that clients use to learn the server (`version()`, `ob_version()`,
+    /// `effective_tenant()`, `effective_tenant_id()`, `database()`, `current_user()`).
+    pub fn new(cluster: &Cluster, session: &Session) -> Result<Self, String> {
+        use rusqlite::functions::FunctionFlags;
+        let conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS oceanbase").map_err(|e| e.to_string())?;
+        let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+        let tenant_name = cluster.tenants.get(&session.tenant_id).map(|t| t.name.clone()).unwrap_or_default();
+        let constants: Vec<(&str, Value)> = vec![
+            ("version", text(cluster.version_string())),
+            ("ob_version", text(&cluster.version)),
+            ("effective_tenant", text(tenant_name)),
+            ("effective_tenant_id", int(session.tenant_id)),
+            ("database", text("oceanbase")),
+            ("current_user", text(format!("{}@%", session.user))),
+        ];
+        for (name, value) in constants {
+            conn.create_scalar_function(name, 0, flags, move |_| Ok(value.clone())).map_err(|e| e.to_string())?;
+        }
+        let mut tables = Vec::new();
+        let sys = session.tenant_id == SYS_TENANT_ID;
+        for view in VIEWS {
+            if sys {
+                tables.push((view.name.to_string(), view.columns.to_vec()));
+            } else if view.dba_twin {
+                tables.push((view.name.replacen("CDB_", "DBA_", 1), view.columns[1..].to_vec()));
+            }
+        }
+        tables.push(("GV$OB_PARAMETERS".to_string(), PARAMETERS.to_vec()));
+        tables.push(("V$OB_PARAMETERS".to_string(), PARAMETERS.to_vec()));
+        for (name, columns) in &tables {
+            let cols: Vec<String> = columns.iter().map(|(c, t)| format!("\"{c}\" {}", decl(*t))).collect();
+            conn.execute_batch(&format!("CREATE TABLE oceanbase.\"{name}\" ({})", cols.join(", ")))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Self { conn, tables })
+    }
+
+    /// Runs a SELECT for `session` after refreshing the views it mentions.
+    pub fn query(&mut self, cluster: &Cluster, session: &Session, sql: &str) -> Result<Reply, ObError> {
+        let upper = sql.to_uppercase();
+        let mentioned: Vec<usize> = (0..self.tables.len()).filter(|&i| upper.contains(&self.tables[i].0)).collect();
+        if session.privilege == "none" {
+            if let Some(&i) = mentioned.first() {
+                return Err(ObError::select_denied(&session.user, &self.tables[i].0));
+            }
+        }
+        let now = Instant::now();
+        let tx = self.conn.transaction().map_err(internal)?;
+        for &i in &mentioned {
+            let (name, columns) = &self.tables[i];
+            let rows = Self::rows_for(cluster, session, name, now);
+            tx.execute(&format!("DELETE FROM oceanbase.\"{name}\""), []).map_err(internal)?;
+            let marks = vec!["?"; columns.len()].join(", ");
+            let mut insert = tx.prepare(&format!("INSERT INTO oceanbase.\"{name}\" VALUES ({marks})")).map_err(internal)?;
+            for row in rows {
+                insert.execute(rusqlite::params_from_iter(row)).map_err(internal)?;
+            }
+        }
+        tx.commit().map_err(internal)?;
+        let mut stmt = self.conn.prepare(&quote_dollar_names(sql)).map_err(|e| map_sqlite_error(&e, sql))?;
+        let undeclared: Vec<bool> = stmt.columns().iter().map(|c| c.decl_type().is_none()).collect();
+        let columns: Vec<Column> = stmt
+            .columns()
+            .iter()
+            .map(|c| Column {
+                name: c.name().to_string(),
+                kind: match c.decl_type() {
+                    Some("INTEGER") => ColumnType::BigInt,
+                    Some("DECIMAL_TEXT") => ColumnType::Decimal,
+                    _ => ColumnType::Varchar,
+                },
+            })
+            .collect();
+        let width = columns.len();
+        let mut out_rows = Vec::new();
+        let mut rows = stmt.query([]).map_err(|e| map_sqlite_error(&e, sql))?;
+        while let Some(row) = rows.next().map_err(|e| map_sqlite_error(&e, sql))? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                let value: Value = row.get(i).map_err(internal)?;
+                cells.push(match value {
+                    Value::Null => None,
+                    Value::Integer(n) => Some(n.to_string()),
+                    Value::Real(f) => Some(f.to_string()),
+                    Value::Text(s) => Some(s),
+                    Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                });
+            }
+            out_rows.push(cells);
+        }
+        // Expression columns have no declared type: report BIGINT when every value is an integer.
+        let mut columns = columns;
+        for (i, col) in columns.iter_mut().enumerate() {
+            if col.kind == ColumnType::Varchar
+                && !out_rows.is_empty()
+                && undeclared[i]
+                && out_rows.iter().all(|r| r[i].as_deref().is_some_and(|v| v.parse::<i64>().is_ok()))
+            {
+                col.kind = ColumnType::BigInt;
+            }
+        }
+        Ok(Reply::Rows { columns, rows: out_rows })
+    }
+
+    fn rows_for(cluster: &Cluster, session: &Session, name: &str, now: Instant) -> Vec<Row> {
+        let sys = session.tenant_id == SYS_TENANT_ID;
+        if name == "GV$OB_PARAMETERS" || name == "V$OB_PARAMETERS" {
+            return parameter_rows(cluster, if sys { None } else { Some(session.tenant_id) });
+        }
+        let cdb = name.replacen("DBA_", "CDB_", 1);
+        let Some(view) = VIEWS.iter().find(|v| v.name == name || (v.dba_twin && v.name == cdb)) else {
+            return Vec::new();
+        };
+        let rows = (view.rows)(cluster, now);
+        if sys {
+            return rows;
+        }
+        let own = int(session.tenant_id);
+        rows.into_iter().filter(|r| r[0] == own).map(|mut r| r.split_off(1)).collect()
+    }
+}
+
+/// SQLite does not take `$` inside bare identifiers (`GV$OB_PARAMETERS`): quote such names.
+fn quote_dollar_names(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut word = String::new();
+    let mut in_string = false;
+    for c in sql.chars() {
+        if in_string {
+            out.push(c);
+            if c == '\'' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+            word.push(c);
+            continue;
+        }
+        flush_word(&mut out, &mut word);
+        if c == '\'' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    flush_word(&mut out, &mut word);
+    out
+}
+
+fn flush_word(out: &mut String, word: &mut String) {
+    if word.contains('$') {
+        out.push('"');
+        out.push_str(&word.to_uppercase());
+        out.push('"');
+    } else {
+        out.push_str(word);
+    }
+    word.clear();
+}
+
+fn internal(e: rusqlite::Error) -> ObError {
+    ObError::injected(4016, &format!("Internal error: {e}"))
+}
+
+/// Maps SQLite's complaints to the MySQL/OceanBase errors a client would get.
+fn map_sqlite_error(e: &rusqlite::Error, sql: &str) -> ObError {
+    let message = e.to_string();
+    if let Some(name) = message.strip_prefix("no such table: ") {
+        let name = name.trim_matches('"');
+        let full = if name.contains('.') { name.to_string() } else { format!("oceanbase.{name}") };
+        return ObError::no_such_table(&full);
+    }
+    if let Some(name) = message.strip_prefix("no such column: ") {
+        return ObError::unknown_column(name);
+    }
+    if let Some(name) = message.strip_prefix("no such function: ") {
+        return ObError::injected(1305, &format!("FUNCTION oceanbase.{} does not exist", name.to_lowercase()));
+    }
+    let near = message
+        .split("near \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|token| sql.find(token).map(|at| &sql[at..]))
+        .unwrap_or(sql);
+    ObError::parse(near)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_time_formats_utc() {
+        assert_eq!(display_time(SCN_BASE_NS), "2024-06-20 12:00:00.000000");
+        assert_eq!(display_time(1_706_670_992_366_131_000), "2024-01-31 03:16:32.366131");
+    }
+
+    #[test]
+    fn dollar_names_are_quoted_outside_strings() {
+        assert_eq!(
+            quote_dollar_names("SELECT a FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'x$y'"),
+            "SELECT a FROM oceanbase.\"GV$OB_PARAMETERS\" WHERE NAME = 'x$y'"
+        );
+    }
+}
