@@ -1,1 +1,20 @@
-//! placeholder
+//! `obbackup-planner`: the pure core of obbackup. No I/O, clock or environment:
+//! callers pass text, rows and variables in, and get models and text out.
+//!
+//! Pipeline (DESIGN.md §1): [`config::decode`] (HCL → `Config`) →
+//! [`desired::resolve`] (→ `DesiredState`) ; rows of the fixed reads in [`sql`] →
+//! [`live::from_rows`] (→ `LiveState`) ; [`change::diff`] (→ changes) →
+//! [`plan::plan`] (→ ordered steps with rule-labelled edges) → [`render`].
+
+pub mod change;
+pub mod config;
+pub mod desired;
+pub mod destination;
+pub mod diagnostic;
+pub mod live;
+pub mod plan;
+pub mod render;
+pub mod rules;
+pub mod secret;
+pub mod sql;
+pub mod units;

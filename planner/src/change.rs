@@ -1,0 +1,230 @@
+//! Stage `diff`: desired vs live for one tenant → the [`Change`]s, one per
+//! address whose values differ, sorted by address. Values are normalised before
+//! comparison (case, durations, sizes, destination root and public attributes)
+//! and shown redacted.
+
+use crate::desired::DesiredTenant;
+use crate::live::LiveTenant;
+use crate::units::{Duration, Size};
+use serde::Serialize;
+
+/// What a change does to its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The setting has no value yet.
+    Create,
+    /// The setting has another value.
+    Update,
+}
+
+impl Action {
+    /// Terraform's symbol: `+` create, `~` update.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+        }
+    }
+}
+
+/// The managed settings of a tenant, in address order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// `data_backup.concurrency` (`ha_low_thread_score`).
+    DataBackupConcurrency,
+    /// `data_backup.destination` (`DATA_BACKUP_DEST`).
+    DataBackupDestination,
+    /// `data_backup.file_size` (`backup_data_file_size`).
+    DataBackupFileSize,
+    /// `log_archive.concurrency` (`log_archive_concurrency`).
+    LogArchiveConcurrency,
+    /// `log_archive.destination` (`LOG_ARCHIVE_DEST` LOCATION).
+    LogArchiveDestination,
+    /// `log_archive.enabled` (archive mode).
+    LogArchiveEnabled,
+    /// `log_archive.lag_target` (`archive_lag_target`).
+    LogArchiveLagTarget,
+    /// `log_archive.mode` (`LOG_ARCHIVE_DEST` BINDING).
+    LogArchiveMode,
+    /// `log_archive.piece_switch_interval`.
+    LogArchivePieceSwitchInterval,
+    /// `log_archive.round`: the round is not running although archiving is on.
+    LogArchiveRound,
+    /// `log_archive.state` (`LOG_ARCHIVE_DEST_STATE`).
+    LogArchiveState,
+}
+
+impl Setting {
+    /// The address suffix after `tenant.<name>.`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Setting::DataBackupConcurrency => "data_backup.concurrency",
+            Setting::DataBackupDestination => "data_backup.destination",
+            Setting::DataBackupFileSize => "data_backup.file_size",
+            Setting::LogArchiveConcurrency => "log_archive.concurrency",
+            Setting::LogArchiveDestination => "log_archive.destination",
+            Setting::LogArchiveEnabled => "log_archive.enabled",
+            Setting::LogArchiveLagTarget => "log_archive.lag_target",
+            Setting::LogArchiveMode => "log_archive.mode",
+            Setting::LogArchivePieceSwitchInterval => "log_archive.piece_switch_interval",
+            Setting::LogArchiveRound => "log_archive.round",
+            Setting::LogArchiveState => "log_archive.state",
+        }
+    }
+
+    /// The OceanBase parameter behind the setting, if it is a plain parameter.
+    pub fn parameter(self) -> Option<&'static str> {
+        match self {
+            Setting::DataBackupConcurrency => Some("ha_low_thread_score"),
+            Setting::DataBackupFileSize => Some("backup_data_file_size"),
+            Setting::LogArchiveConcurrency => Some("log_archive_concurrency"),
+            Setting::LogArchiveLagTarget => Some("archive_lag_target"),
+            _ => None,
+        }
+    }
+
+    /// Part of the `LOG_ARCHIVE_DEST` value (always written whole).
+    pub fn in_archive_dest(self) -> bool {
+        matches!(self, Setting::LogArchiveDestination | Setting::LogArchiveMode | Setting::LogArchivePieceSwitchInterval)
+    }
+}
+
+/// One address whose desired and live values differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// `tenant.<name>.<setting path>`.
+    pub address: String,
+    /// The tenant.
+    pub tenant: String,
+    /// Which setting.
+    pub setting: Setting,
+    /// Create or update.
+    pub action: Action,
+    /// Live value as shown (redacted); `None` when unset.
+    pub before: Option<String>,
+    /// Desired value as shown (redacted).
+    pub after: String,
+    /// The value to write, as a SQL literal (parameters only).
+    #[serde(skip)]
+    pub literal: Option<String>,
+}
+
+/// The address of a tenant setting.
+pub fn address(tenant: &str, setting: Setting) -> String {
+    format!("tenant.{tenant}.{}", setting.path())
+}
+
+/// Values of a parameter across servers, shown as one value or `a | b` when servers disagree.
+fn parameter_shown(live: &LiveTenant, name: &str) -> Option<String> {
+    let values: std::collections::BTreeSet<&String> = live.parameters.get(name)?.values().collect();
+    Some(values.into_iter().cloned().collect::<Vec<_>>().join(" | "))
+}
+
+/// Compares one tenant. Rounds: a tenant that should archive and has mode
+/// ARCHIVELOG but an INTERRUPTED round is a change of `log_archive.round`
+/// (reference §2.5 A, "After INTERRUPTED").
+pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut push = |setting: Setting, before: Option<String>, after: String, literal: Option<String>| {
+        let action = if before.is_some() { Action::Update } else { Action::Create };
+        out.push(Change { address: address(name, setting), tenant: name.to_string(), setting, action, before, after, literal });
+    };
+    let dest_rewritten = archive_dest_rewritten(desired, live);
+    let la = &desired.log_archive;
+    if let Some(enabled) = la.enabled {
+        if enabled != live.archivelog() {
+            push(Setting::LogArchiveEnabled, Some(live.archivelog().to_string()), enabled.to_string(), None);
+        }
+        if enabled && live.archivelog() && live.round_status() == Some("INTERRUPTED") {
+            push(Setting::LogArchiveRound, Some("INTERRUPTED".into()), "DOING".into(), None);
+        }
+    }
+    if let Some(dest) = &la.destination {
+        let live_dest = live.archive_dest.as_ref();
+        match live_dest {
+            None => {
+                push(Setting::LogArchiveDestination, None, dest.value.redacted(), None);
+                if let Some(mode) = &la.mode {
+                    push(Setting::LogArchiveMode, None, mode.clone(), None);
+                }
+                if let Some(piece) = la.piece_switch_interval {
+                    push(Setting::LogArchivePieceSwitchInterval, None, piece.canonical(), None);
+                }
+            }
+            Some(current) => {
+                if !current.location.same_place(&dest.value) {
+                    push(Setting::LogArchiveDestination, Some(current.location.redacted()), dest.value.redacted(), None);
+                }
+                // LOG_ARCHIVE_DEST is written whole: an undeclared BINDING is OPTIONAL (reference §2.2.1).
+                let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
+                if current.binding != mode {
+                    push(Setting::LogArchiveMode, Some(current.binding.clone()), mode, None);
+                }
+                let piece = la.piece_switch_interval.unwrap_or(Duration(86_400_000_000));
+                if Duration::parse(&current.piece_switch_interval) != Some(piece) {
+                    push(Setting::LogArchivePieceSwitchInterval, Some(current.piece_switch_interval.clone()), piece.canonical(), None);
+                }
+            }
+        }
+    }
+    if let Some(state) = &la.state {
+        let current = live.archive_dest.as_ref().map(|d| d.state.clone());
+        // Writing LOG_ARCHIVE_DEST writes state ENABLE (reference §2.1.3).
+        let effective = if dest_rewritten { Some("ENABLE".to_string()) } else { current.clone() };
+        if effective.as_ref() != Some(state) || current.as_ref() != Some(state) {
+            push(Setting::LogArchiveState, current, state.clone(), None);
+        }
+    }
+    if let Some(v) = la.concurrency {
+        int_parameter(live, Setting::LogArchiveConcurrency, v, &mut push);
+    }
+    if let Some(d) = la.lag_target {
+        let before = parameter_shown(live, "archive_lag_target");
+        let same = live.parameters.get("archive_lag_target").is_some_and(|m| m.values().all(|v| Duration::parse(v) == Some(d)));
+        if !same {
+            push(Setting::LogArchiveLagTarget, before, d.canonical(), Some(crate::sql::quote(&d.canonical())));
+        }
+    }
+    let db = &desired.data_backup;
+    if let Some(dest) = &db.destination {
+        match &live.data_backup_dest {
+            None => push(Setting::DataBackupDestination, None, dest.value.redacted(), None),
+            Some(current) if !current.same_place(&dest.value) => {
+                push(Setting::DataBackupDestination, Some(current.redacted()), dest.value.redacted(), None);
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(v) = db.concurrency {
+        int_parameter(live, Setting::DataBackupConcurrency, v, &mut push);
+    }
+    if let Some(size) = db.file_size {
+        let name = "backup_data_file_size";
+        let same = live.parameters.get(name).is_some_and(|m| m.values().all(|v| Size::parse(v) == Some(size)));
+        if !same {
+            push(Setting::DataBackupFileSize, parameter_shown(live, name), size.canonical(), Some(crate::sql::quote(&size.canonical())));
+        }
+    }
+    out.sort_by(|a, b| a.address.cmp(&b.address));
+    out
+}
+
+/// Whether the plan will write `LOG_ARCHIVE_DEST` for this tenant.
+pub fn archive_dest_rewritten(desired: &DesiredTenant, live: &LiveTenant) -> bool {
+    let la = &desired.log_archive;
+    let Some(dest) = &la.destination else { return false };
+    let Some(current) = &live.archive_dest else { return true };
+    !current.location.same_place(&dest.value)
+        || current.binding != la.mode.clone().unwrap_or_else(|| "OPTIONAL".into())
+        || Duration::parse(&current.piece_switch_interval) != Some(la.piece_switch_interval.unwrap_or(Duration(86_400_000_000)))
+}
+
+fn int_parameter(live: &LiveTenant, setting: Setting, value: i64, push: &mut impl FnMut(Setting, Option<String>, String, Option<String>)) {
+    let Some(name) = setting.parameter() else { return };
+    let same = live.parameters.get(name).is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
+    if !same {
+        push(setting, parameter_shown(live, name), value.to_string(), Some(crate::sql::int_literal(value)));
+    }
+}

@@ -1,0 +1,520 @@
+//! Stage `decode`: HCL text → [`Config`], the declared settings with the byte
+//! span of every value. No evaluation happens here beyond literals: strings that
+//! interpolate `${tenant.name}` or `${env("NAME")}` are kept as [`Template`]s and
+//! evaluated per tenant by `desired::resolve`.
+//!
+//! Schema (4.x, tenant level — `shared/reference/oceanbase-backup.md` §2):
+//! `cluster { version }`, `defaults { log_archive {…} data_backup {…} }`,
+//! `tenant "NAME" { log_archive {…} data_backup {…} }` and `tenant "*" {…}`.
+
+use crate::diagnostic::{ConfigError, span, suggest};
+use crate::units::{Duration, Size};
+use hcl::edit::Span;
+use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::structure::{Block, Body, Structure};
+use hcl::edit::template::Element;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// One piece of a string template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Literal text.
+    Literal(String),
+    /// `${env("NAME")}`, with the span of the call.
+    Env { name: String, span: Range<usize> },
+    /// `${tenant.name}`.
+    TenantName,
+}
+
+/// A string value, possibly interpolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The pieces in order.
+    pub pieces: Vec<Piece>,
+}
+
+impl Template {
+    /// Whether `${tenant.name}` appears.
+    pub fn uses_tenant_name(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::TenantName))
+    }
+}
+
+/// A decoded attribute value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `true` / `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A string that may interpolate (destinations, version).
+    Text(Template),
+    /// A choice from a fixed set, lower-cased.
+    Choice(String),
+    /// A duration.
+    Duration(Duration),
+    /// A size.
+    Size(Size),
+}
+
+/// A value with the span of its expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The value.
+    pub value: Value,
+    /// Byte range of the value in the file.
+    pub span: Range<usize>,
+}
+
+/// The attributes of one settings block (`log_archive`, `data_backup`), by name.
+pub type Settings = BTreeMap<String, Setting>;
+
+/// The settings a tenant-level block may hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// `log_archive { … }`.
+    pub log_archive: Settings,
+    /// `data_backup { … }`.
+    pub data_backup: Settings,
+}
+
+/// One `tenant "NAME"` block (`NAME` may be `*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantBlock {
+    /// The label.
+    pub name: String,
+    /// Span of the label.
+    pub span: Range<usize>,
+    /// Its settings.
+    pub settings: TenantSettings,
+}
+
+/// A decoded configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// `cluster { version = "4.2" }`: the server line the file is written for.
+    pub version: Option<(String, Range<usize>)>,
+    /// `defaults { … }`.
+    pub defaults: TenantSettings,
+    /// `tenant` blocks in file order.
+    pub tenants: Vec<TenantBlock>,
+}
+
+/// Kinds of attribute value, with their valid range.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Bool,
+    Text,
+    Choice(&'static [&'static str]),
+    Int { min: i64, max: i64 },
+    Duration { min: &'static str, max: &'static str },
+    Size { min: &'static str, max: &'static str },
+}
+
+/// `log_archive` attributes (reference §2.1.2, §2.2.1).
+const LOG_ARCHIVE: &[(&str, Kind)] = &[
+    ("enabled", Kind::Bool),
+    ("destination", Kind::Text),
+    ("mode", Kind::Choice(&["optional", "mandatory"])),
+    ("piece_switch_interval", Kind::Duration { min: "1d", max: "7d" }),
+    ("state", Kind::Choice(&["enable", "defer"])),
+    ("concurrency", Kind::Int { min: 0, max: 100 }),
+    ("lag_target", Kind::Duration { min: "0ms", max: "7200s" }),
+];
+
+/// `data_backup` attributes (reference §2.1.2, §2.1.3).
+const DATA_BACKUP: &[(&str, Kind)] = &[
+    ("destination", Kind::Text),
+    ("concurrency", Kind::Int { min: 0, max: 100 }),
+    ("file_size", Kind::Size { min: "512M", max: "4G" }),
+];
+
+fn names(schema: &'static [(&'static str, Kind)]) -> Vec<&'static str> {
+    schema.iter().map(|(n, _)| *n).collect()
+}
+
+/// Decodes HCL text. Returns the config and every problem found (the config is
+/// partial when there are problems).
+pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
+    let mut errors = Vec::new();
+    let body = match hcl::edit::parser::parse_body(text) {
+        Ok(b) => b,
+        Err(e) => {
+            let at = e.location().offset();
+            errors.push(ConfigError::Syntax { message: e.message().to_string(), span: span(&(at..at + 1)) });
+            return (Config::default(), errors);
+        }
+    };
+    let mut config = Config::default();
+    let mut seen_top: BTreeMap<String, ()> = BTreeMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => errors.push(ConfigError::UnknownAttribute {
+                block: "top level".into(),
+                name: attr.key.as_str().to_string(),
+                span: span(&attr.key.span().unwrap_or(0..0)),
+                help: "the top level holds blocks: cluster, defaults, tenant".into(),
+            }),
+            Structure::Block(block) => {
+                let ident = block.ident.as_str();
+                let ident_span = block.ident.span().unwrap_or(0..0);
+                match ident {
+                    "cluster" | "defaults" => {
+                        if !block.labels.is_empty() {
+                            errors.push(ConfigError::Label {
+                                message: format!("`{ident}` takes no label"),
+                                span: span(&ident_span),
+                                label: "remove the label".into(),
+                            });
+                        }
+                        if seen_top.insert(ident.to_string(), ()).is_some() {
+                            errors.push(ConfigError::DuplicateBlock { name: ident.into(), span: span(&ident_span) });
+                            continue;
+                        }
+                        if ident == "cluster" {
+                            config.version = decode_cluster(&block.body, &mut errors);
+                        } else {
+                            config.defaults = decode_tenant_settings(&block.body, "defaults", &mut errors);
+                        }
+                    }
+                    "tenant" => {
+                        let Some((name, label_span)) = single_label(block, &mut errors) else { continue };
+                        if config.tenants.iter().any(|t| t.name == name) {
+                            errors.push(ConfigError::DuplicateBlock {
+                                name: format!("tenant \"{name}\""),
+                                span: span(&label_span),
+                            });
+                            continue;
+                        }
+                        let settings = decode_tenant_settings(&block.body, "tenant", &mut errors);
+                        config.tenants.push(TenantBlock { name, span: label_span, settings });
+                    }
+                    other => errors.push(ConfigError::UnknownBlock {
+                        name: other.into(),
+                        span: span(&ident_span),
+                        help: suggest(other, &["cluster", "defaults", "tenant"]),
+                    }),
+                }
+            }
+        }
+    }
+    (config, errors)
+}
+
+fn single_label(block: &Block, errors: &mut Vec<ConfigError>) -> Option<(String, Range<usize>)> {
+    let ident_span = block.ident.span().unwrap_or(0..0);
+    match block.labels.as_slice() {
+        [label] => {
+            let label_span = match label {
+                hcl::edit::structure::BlockLabel::Ident(i) => i.span(),
+                hcl::edit::structure::BlockLabel::String(s) => s.span(),
+            }
+            .unwrap_or(ident_span);
+            let name = label.as_str().to_string();
+            if name.is_empty() {
+                errors.push(ConfigError::Label {
+                    message: "a tenant block needs a tenant name".into(),
+                    span: span(&label_span),
+                    label: "empty name".into(),
+                });
+                return None;
+            }
+            Some((name, label_span))
+        }
+        _ => {
+            errors.push(ConfigError::Label {
+                message: "a tenant block takes exactly one label: the tenant name, or \"*\" for every other user tenant".into(),
+                span: span(&ident_span),
+                label: format!("{} label(s) given", block.labels.len()),
+            });
+            None
+        }
+    }
+}
+
+fn decode_cluster(body: &Body, errors: &mut Vec<ConfigError>) -> Option<(String, Range<usize>)> {
+    let mut version = None;
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) if attr.key.as_str() == "version" => {
+                let at = attr.value.span().unwrap_or(0..0);
+                match &attr.value {
+                    Expression::String(s) => version = Some((s.value().to_string(), at)),
+                    _ => errors.push(ConfigError::WrongType {
+                        attribute: "version".into(),
+                        expected: "a string such as \"4.2\"".into(),
+                        span: span(&at),
+                    }),
+                }
+            }
+            Structure::Attribute(attr) => errors.push(ConfigError::UnknownAttribute {
+                block: "cluster".into(),
+                name: attr.key.as_str().into(),
+                span: span(&attr.key.span().unwrap_or(0..0)),
+                help: suggest(attr.key.as_str(), &["version"]),
+            }),
+            Structure::Block(block) => errors.push(ConfigError::UnknownBlock {
+                name: block.ident.as_str().into(),
+                span: span(&block.ident.span().unwrap_or(0..0)),
+                help: "on OceanBase 4.x, `cluster` holds only `version`; put log_archive and data_backup in `defaults` or `tenant` blocks".into(),
+            }),
+        }
+    }
+    version
+}
+
+fn decode_tenant_settings(body: &Body, owner: &str, errors: &mut Vec<ConfigError>) -> TenantSettings {
+    let mut settings = TenantSettings::default();
+    let mut seen = Vec::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => errors.push(ConfigError::UnknownAttribute {
+                block: owner.into(),
+                name: attr.key.as_str().into(),
+                span: span(&attr.key.span().unwrap_or(0..0)),
+                help: format!("`{owner}` holds the blocks log_archive and data_backup"),
+            }),
+            Structure::Block(block) => {
+                let ident = block.ident.as_str();
+                let ident_span = block.ident.span().unwrap_or(0..0);
+                let (schema, target) = match ident {
+                    "log_archive" => (LOG_ARCHIVE, &mut settings.log_archive),
+                    "data_backup" => (DATA_BACKUP, &mut settings.data_backup),
+                    other => {
+                        errors.push(ConfigError::UnknownBlock {
+                            name: other.into(),
+                            span: span(&ident_span),
+                            help: suggest(other, &["log_archive", "data_backup"]),
+                        });
+                        continue;
+                    }
+                };
+                if seen.contains(&ident) {
+                    errors.push(ConfigError::DuplicateBlock { name: ident.into(), span: span(&ident_span) });
+                    continue;
+                }
+                seen.push(ident);
+                if !block.labels.is_empty() {
+                    errors.push(ConfigError::Label {
+                        message: format!("`{ident}` takes no label"),
+                        span: span(&ident_span),
+                        label: "remove the label".into(),
+                    });
+                }
+                *target = decode_settings(&block.body, ident, schema, errors);
+            }
+        }
+    }
+    settings
+}
+
+fn decode_settings(body: &Body, block: &str, schema: &'static [(&'static str, Kind)], errors: &mut Vec<ConfigError>) -> Settings {
+    let mut out = Settings::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Block(b) => errors.push(ConfigError::UnknownBlock {
+                name: b.ident.as_str().into(),
+                span: span(&b.ident.span().unwrap_or(0..0)),
+                help: format!("`{block}` holds attributes only: {}", names(schema).join(", ")),
+            }),
+            Structure::Attribute(attr) => {
+                let key = attr.key.as_str();
+                let Some((_, kind)) = schema.iter().find(|(n, _)| *n == key) else {
+                    errors.push(ConfigError::UnknownAttribute {
+                        block: block.into(),
+                        name: key.into(),
+                        span: span(&attr.key.span().unwrap_or(0..0)),
+                        help: suggest(key, &names(schema)),
+                    });
+                    continue;
+                };
+                let at = attr.value.span().unwrap_or(0..0);
+                if let Some(value) = decode_value(&attr.value, key, *kind, &at, errors) {
+                    out.insert(key.to_string(), Setting { value, span: at });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, errors: &mut Vec<ConfigError>) -> Option<Value> {
+    let wrong = |expected: &str| ConfigError::WrongType { attribute: key.into(), expected: expected.into(), span: span(at) };
+    let invalid = |value: String, valid: String| ConfigError::InvalidValue { attribute: key.into(), value, valid, span: span(at) };
+    let literal = match expr {
+        Expression::String(s) => Some(s.value().to_string()),
+        _ => None,
+    };
+    match kind {
+        Kind::Bool => match expr {
+            Expression::Bool(b) => Some(Value::Bool(*b.value())),
+            _ => {
+                errors.push(wrong("true or false"));
+                None
+            }
+        },
+        Kind::Int { min, max } => match expr {
+            Expression::Number(n) => match n.value().as_i64() {
+                Some(v) if (min..=max).contains(&v) => Some(Value::Int(v)),
+                _ => {
+                    errors.push(invalid(n.value().to_string(), format!("a whole number from {min} to {max}")));
+                    None
+                }
+            },
+            _ => {
+                errors.push(wrong("a whole number"));
+                None
+            }
+        },
+        Kind::Choice(choices) => match literal {
+            Some(s) if choices.contains(&s.to_ascii_lowercase().as_str()) => Some(Value::Choice(s.to_ascii_lowercase())),
+            Some(s) => {
+                errors.push(invalid(format!("\"{s}\""), format!("one of: {}", choices.join(", "))));
+                None
+            }
+            None => {
+                errors.push(wrong(&format!("one of the strings {}", choices.join(", "))));
+                None
+            }
+        },
+        Kind::Duration { min, max } => {
+            let Some(s) = literal else {
+                errors.push(wrong("a duration string such as \"1d\" or \"120s\""));
+                return None;
+            };
+            let (lo, hi) = (Duration::parse(min)?, Duration::parse(max)?);
+            match Duration::parse(&s) {
+                Some(d) if d >= lo && d <= hi => Some(Value::Duration(d)),
+                Some(_) => {
+                    errors.push(invalid(format!("\"{s}\""), format!("a duration from {min} to {max}")));
+                    None
+                }
+                None => {
+                    errors.push(invalid(format!("\"{s}\""), format!("a number with a unit (us, ms, s, m, h, d), from {min} to {max}")));
+                    None
+                }
+            }
+        }
+        Kind::Size { min, max } => {
+            let Some(s) = literal else {
+                errors.push(wrong("a size string such as \"4G\""));
+                return None;
+            };
+            let (lo, hi) = (Size::parse(min)?, Size::parse(max)?);
+            match Size::parse(&s) {
+                Some(v) if v >= lo && v <= hi => Some(Value::Size(v)),
+                _ => {
+                    errors.push(invalid(format!("\"{s}\""), format!("a size with a unit (K, M, G, T) from {min} to {max}")));
+                    None
+                }
+            }
+        }
+        Kind::Text => match template(expr) {
+            Ok(t) => Some(Value::Text(t)),
+            Err(bad) => {
+                errors.push(ConfigError::Expression { attribute: key.into(), span: span(&bad) });
+                None
+            }
+        },
+    }
+}
+
+/// Converts a string expression into a template; the error is the span of the
+/// first part that is not a literal, `${tenant.name}` or `${env("NAME")}`.
+fn template(expr: &Expression) -> Result<Template, Range<usize>> {
+    let whole = expr.span().unwrap_or(0..0);
+    match expr {
+        Expression::String(s) => Ok(Template { pieces: vec![Piece::Literal(s.value().to_string())] }),
+        Expression::StringTemplate(t) => {
+            let mut pieces = Vec::new();
+            for element in t.iter() {
+                match element {
+                    Element::Literal(l) => pieces.push(Piece::Literal(l.value().to_string())),
+                    Element::Interpolation(i) => pieces.push(interpolation(&i.expr)?),
+                    Element::Directive(_) => return Err(whole),
+                }
+            }
+            Ok(Template { pieces })
+        }
+        other => Ok(Template { pieces: vec![interpolation(other)?] }),
+    }
+}
+
+fn interpolation(expr: &Expression) -> Result<Piece, Range<usize>> {
+    let at = expr.span().unwrap_or(0..0);
+    match expr {
+        Expression::FuncCall(call) if call.name.namespace.is_empty() && call.name.name.as_str() == "env" => {
+            let mut args = call.args.iter();
+            match (args.next(), args.next()) {
+                (Some(Expression::String(name)), None) => Ok(Piece::Env { name: name.value().to_string(), span: at }),
+                _ => Err(at),
+            }
+        }
+        Expression::Traversal(t) => {
+            let is_tenant = matches!(&t.expr, Expression::Variable(v) if v.as_str() == "tenant");
+            let is_name = matches!(t.operators.as_slice(), [op] if matches!(op.value(), TraversalOperator::GetAttr(a) if a.as_str() == "name"));
+            if is_tenant && is_name { Ok(Piece::TenantName) } else { Err(at) }
+        }
+        _ => Err(at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_the_documented_shape() {
+        let text = r#"
+cluster { version = "4.2" }
+defaults {
+  log_archive {
+    enabled = true
+    mode = "OPTIONAL"
+    piece_switch_interval = "24h"
+  }
+  data_backup { concurrency = 10 }
+}
+tenant "*" {
+  log_archive { destination = "file:///b/${tenant.name}/archive" }
+}
+tenant "t1" {
+  data_backup { destination = "oss://b/p?host=h&access_id=${env("ID")}&access_key=${env("KEY")}" }
+}
+"#;
+        let (config, errors) = decode(text);
+        assert_eq!(errors, vec![]);
+        assert_eq!(config.version.as_ref().map(|v| v.0.as_str()), Some("4.2"));
+        assert_eq!(config.defaults.log_archive["mode"].value, Value::Choice("optional".into()));
+        assert_eq!(config.defaults.log_archive["piece_switch_interval"].value, Value::Duration(Duration(86_400_000_000)));
+        let star = &config.tenants[0];
+        assert_eq!(star.name, "*");
+        let Value::Text(t) = &star.settings.log_archive["destination"].value else { panic!("not text") };
+        assert_eq!(
+            t.pieces,
+            vec![Piece::Literal("file:///b/".into()), Piece::TenantName, Piece::Literal("/archive".into())]
+        );
+        let Value::Text(t) = &config.tenants[1].settings.data_backup["destination"].value else { panic!("not text") };
+        assert!(matches!(&t.pieces[1], Piece::Env { name, .. } if name == "ID"));
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_span() {
+        let text = "defaults {\n  log_archive {\n    enabld = true\n    concurrency = 500\n    mode = \"sometimes\"\n  }\n}\nbackup {}\n";
+        let (_, errors) = decode(text);
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        let ConfigError::UnknownAttribute { help, span, .. } = &errors[0] else { panic!("{:?}", errors[0]) };
+        assert!(help.contains("did you mean `enabled`"));
+        assert_eq!(&text[span.offset()..span.offset() + span.len()], "enabld");
+        assert!(matches!(&errors[1], ConfigError::InvalidValue { attribute, .. } if attribute == "concurrency"));
+        assert!(matches!(&errors[2], ConfigError::InvalidValue { attribute, .. } if attribute == "mode"));
+        assert!(matches!(&errors[3], ConfigError::UnknownBlock { name, .. } if name == "backup"));
+    }
+
+    #[test]
+    fn rejects_other_expressions() {
+        let (_, errors) = decode("tenant \"t\" {\n log_archive { destination = \"file:///${var.x}\" }\n}\n");
+        assert!(matches!(&errors[..], [ConfigError::Expression { .. }]), "{errors:?}");
+    }
+}

@@ -1,0 +1,319 @@
+//! Stage `resolve`: [`Config`] + the cluster's user tenants + the environment →
+//! [`DesiredState`], one entry per managed tenant with every value evaluated,
+//! validated and normalised.
+//!
+//! Merge order per tenant: `defaults`, then the tenant's own block (`tenant "*"`
+//! for every user tenant that has no block of its own). `${tenant.name}` is the
+//! tenant's name; `${env("NAME")}` reads the environment given by the caller.
+//! Credentials in destinations must come from `env()`; two tenants may not share
+//! a destination (OceanBase needs one directory per tenant, reference §2.2.2).
+
+use crate::config::{Config, Piece, Setting, Settings, Template, TenantBlock, Value};
+use crate::destination::Destination;
+use crate::diagnostic::{ConfigError, span};
+use crate::units::{Duration, Size};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// The environment variables visible to `env()`.
+pub type Environment = BTreeMap<String, String>;
+
+/// A value with the span it came from (for plan-time errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Range<usize>,
+}
+
+/// Desired `log_archive` settings of one tenant; `None` means "not managed".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogArchive {
+    /// Archive mode on (`ARCHIVELOG`) or off.
+    pub enabled: Option<bool>,
+    /// `LOCATION` of `LOG_ARCHIVE_DEST`.
+    pub destination: Option<Located<Destination>>,
+    /// `BINDING`: `OPTIONAL` or `MANDATORY` (upper case).
+    pub mode: Option<String>,
+    /// `PIECE_SWITCH_INTERVAL`.
+    pub piece_switch_interval: Option<Duration>,
+    /// `LOG_ARCHIVE_DEST_STATE`: `ENABLE` or `DEFER` (upper case).
+    pub state: Option<String>,
+    /// `log_archive_concurrency`.
+    pub concurrency: Option<i64>,
+    /// `archive_lag_target`.
+    pub lag_target: Option<Duration>,
+}
+
+/// Desired `data_backup` settings of one tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataBackup {
+    /// `DATA_BACKUP_DEST`.
+    pub destination: Option<Located<Destination>>,
+    /// `ha_low_thread_score`.
+    pub concurrency: Option<i64>,
+    /// `backup_data_file_size`.
+    pub file_size: Option<Size>,
+}
+
+/// Everything declared for one tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredTenant {
+    /// Log archive settings.
+    pub log_archive: LogArchive,
+    /// Data backup settings.
+    pub data_backup: DataBackup,
+    /// Span of the `tenant` label that declared it.
+    pub declared_at: Range<usize>,
+}
+
+/// The evaluated declaration: every managed tenant by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredState {
+    /// `cluster { version }`, with its span.
+    pub version: Option<Located<String>>,
+    /// Tenants by name.
+    pub tenants: BTreeMap<String, DesiredTenant>,
+}
+
+/// Resolves the configuration for the given user tenants: named blocks apply
+/// to their tenant, `tenant "*"` to every other one. Named tenants missing from
+/// `user_tenants` are not resolved here (the planner reports them).
+pub fn resolve(config: &Config, user_tenants: &[String], env: &Environment) -> Result<DesiredState, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut state = DesiredState {
+        version: config.version.as_ref().map(|(v, s)| Located { value: v.clone(), span: s.clone() }),
+        tenants: BTreeMap::new(),
+    };
+    let wildcard = config.tenants.iter().find(|t| t.name == "*");
+    for name in user_tenants {
+        let block = config.tenants.iter().find(|t| t.name == *name).or(wildcard);
+        let Some(block) = block else { continue };
+        let tenant = resolve_tenant(config, block, name, env, &mut errors);
+        state.tenants.insert(name.clone(), tenant);
+    }
+    check_shared_destinations(&state, &mut errors);
+    errors.dedup();
+    if errors.is_empty() { Ok(state) } else { Err(errors) }
+}
+
+/// Validates without a cluster: resolves every named tenant, and the `*` block
+/// for a stand-in tenant name (catching unset variables, literal credentials,
+/// and a `*` destination without `${tenant.name}`, which every tenant would share).
+pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<ConfigError>> {
+    let named: Vec<String> = config.tenants.iter().filter(|t| t.name != "*").map(|t| t.name.clone()).collect();
+    let mut errors = match resolve(config, &named, env) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    };
+    if let Some(star) = config.tenants.iter().find(|t| t.name == "*") {
+        for name in ["tenant_a", "tenant_b"] {
+            let probe = resolve(config, &[name.to_string()], env);
+            if let Err(e) = probe {
+                errors.extend(e);
+            }
+        }
+        for settings in [&star.settings.log_archive, &star.settings.data_backup]
+            .into_iter()
+            .chain([&config.defaults.log_archive, &config.defaults.data_backup])
+        {
+            if let Some(Setting { value: Value::Text(t), span: at }) = settings.get("destination") {
+                if !t.uses_tenant_name() {
+                    errors.push(ConfigError::SharedDestination {
+                        first: "every tenant matched by \"*\"".into(),
+                        second: "the others".into(),
+                        destination: "this path".into(),
+                        span: span(at),
+                    });
+                }
+            }
+        }
+    }
+    errors.dedup();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    resolve(config, &named, env)
+}
+
+fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> DesiredTenant {
+    let la = merged(&config.defaults.log_archive, &block.settings.log_archive);
+    let db = merged(&config.defaults.data_backup, &block.settings.data_backup);
+    DesiredTenant {
+        log_archive: LogArchive {
+            enabled: la.get("enabled").and_then(|s| as_bool(&s.value)),
+            destination: la.get("destination").and_then(|s| destination(s, "destination", name, env, errors)),
+            mode: la.get("mode").and_then(|s| as_choice(&s.value)).map(|c| c.to_ascii_uppercase()),
+            piece_switch_interval: la.get("piece_switch_interval").and_then(|s| as_duration(&s.value)),
+            state: la.get("state").and_then(|s| as_choice(&s.value)).map(|c| c.to_ascii_uppercase()),
+            concurrency: la.get("concurrency").and_then(|s| as_int(&s.value)),
+            lag_target: la.get("lag_target").and_then(|s| as_duration(&s.value)),
+        },
+        data_backup: DataBackup {
+            destination: db.get("destination").and_then(|s| destination(s, "destination", name, env, errors)),
+            concurrency: db.get("concurrency").and_then(|s| as_int(&s.value)),
+            file_size: db.get("file_size").and_then(|s| match s.value {
+                Value::Size(v) => Some(v),
+                _ => None,
+            }),
+        },
+        declared_at: block.span.clone(),
+    }
+}
+
+fn merged(defaults: &Settings, own: &Settings) -> Settings {
+    let mut out = defaults.clone();
+    out.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+fn as_bool(v: &Value) -> Option<bool> {
+    if let Value::Bool(b) = v { Some(*b) } else { None }
+}
+fn as_int(v: &Value) -> Option<i64> {
+    if let Value::Int(i) = v { Some(*i) } else { None }
+}
+fn as_choice(v: &Value) -> Option<&str> {
+    if let Value::Choice(c) = v { Some(c) } else { None }
+}
+fn as_duration(v: &Value) -> Option<Duration> {
+    if let Value::Duration(d) = v { Some(*d) } else { None }
+}
+
+/// Marks that bracket an `env()` value while the URI is checked.
+const ENV_OPEN: char = '\u{1}';
+const ENV_CLOSE: char = '\u{2}';
+
+/// Evaluates a destination template for `tenant`, checking env variables and
+/// that every credential value is exactly one `env()` call.
+fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Destination>> {
+    let Value::Text(template) = &setting.value else { return None };
+    let (marked, full) = evaluate(template, tenant, env, errors)?;
+    // Check credentials on the marked text: a credential's value must be one env() value.
+    let marked_dest = match Destination::parse(&marked) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(ConfigError::Destination { attribute: attribute.into(), reason: e.to_string(), span: span(&setting.span) });
+            return None;
+        }
+    };
+    let query = marked.split_once('?').map_or("", |(_, q)| q);
+    for pair in query.split('&') {
+        let Some((key, value)) = pair.split_once('=') else { continue };
+        if Destination::is_credential(key) {
+            let from_env = value.starts_with(ENV_OPEN)
+                && value.ends_with(ENV_CLOSE)
+                && value.matches(ENV_OPEN).count() == 1;
+            if !from_env {
+                errors.push(ConfigError::LiteralCredential {
+                    key: key.into(),
+                    upper: key.to_ascii_uppercase(),
+                    span: span(&setting.span),
+                });
+            }
+        }
+    }
+    let _ = marked_dest;
+    match Destination::parse(&full) {
+        Ok(d) => Some(Located { value: d, span: setting.span.clone() }),
+        Err(e) => {
+            errors.push(ConfigError::Destination { attribute: attribute.into(), reason: e.to_string(), span: span(&setting.span) });
+            None
+        }
+    }
+}
+
+/// Renders a template twice: with `env()` values bracketed by marks (for
+/// checking where they sit) and plain. `None` when a variable is unset.
+fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<(String, String)> {
+    let mut marked = String::new();
+    let mut full = String::new();
+    let mut ok = true;
+    for piece in &template.pieces {
+        match piece {
+            Piece::Literal(s) => {
+                marked.push_str(s);
+                full.push_str(s);
+            }
+            Piece::TenantName => {
+                marked.push_str(tenant);
+                full.push_str(tenant);
+            }
+            Piece::Env { name, span: at } => match env.get(name) {
+                Some(v) => {
+                    marked.push(ENV_OPEN);
+                    marked.push_str(&"x".repeat(v.len().max(1)));
+                    marked.push(ENV_CLOSE);
+                    full.push_str(v);
+                }
+                None => {
+                    errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                    ok = false;
+                }
+            },
+        }
+    }
+    ok.then_some((marked, full))
+}
+
+fn check_shared_destinations(state: &DesiredState, errors: &mut Vec<ConfigError>) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (name, tenant) in &state.tenants {
+        for dest in [&tenant.log_archive.destination, &tenant.data_backup.destination].into_iter().flatten() {
+            let key = dest.value.root().to_string();
+            if let Some(first) = seen.get(&key) {
+                errors.push(ConfigError::SharedDestination {
+                    first: first.clone(),
+                    second: name.clone(),
+                    destination: dest.value.root().to_string(),
+                    span: span(&dest.span),
+                });
+            } else {
+                seen.insert(key, name.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::decode;
+
+    fn env(pairs: &[(&str, &str)]) -> Environment {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn wildcard_expands_with_tenant_name_and_defaults() {
+        let (config, errs) = decode(
+            "defaults { log_archive { mode = \"mandatory\" } }\ntenant \"*\" { log_archive { destination = \"file:///b/${tenant.name}\" } }\ntenant \"t2\" { log_archive { mode = \"optional\" } }\n",
+        );
+        assert!(errs.is_empty());
+        let state = resolve(&config, &["t1".into(), "t2".into(), "t3".into()], &env(&[])).expect("resolves");
+        assert_eq!(state.tenants["t1"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t1"));
+        assert_eq!(state.tenants["t1"].log_archive.mode.as_deref(), Some("MANDATORY"));
+        assert_eq!(state.tenants["t2"].log_archive.destination, None);
+        assert_eq!(state.tenants["t2"].log_archive.mode.as_deref(), Some("OPTIONAL"));
+        assert_eq!(state.tenants["t3"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t3"));
+    }
+
+    #[test]
+    fn credentials_must_come_from_env_and_env_must_be_set() {
+        let text = "tenant \"t\" {\n  log_archive { destination = \"oss://b/t?host=h&access_id=${env(\"ID\")}&access_key=plain\" }\n  data_backup { destination = \"oss://b/d?host=h&access_id=${env(\"ID\")}&access_key=${env(\"NOPE\")}\" }\n}\n";
+        let (config, errs) = decode(text);
+        assert!(errs.is_empty());
+        let errors = resolve(&config, &["t".into()], &env(&[("ID", "id")])).expect_err("fails");
+        assert!(errors.iter().any(|e| matches!(e, ConfigError::LiteralCredential { key, .. } if key == "access_key")), "{errors:?}");
+        assert!(errors.iter().any(|e| matches!(e, ConfigError::EnvUnset { name, .. } if name == "NOPE")), "{errors:?}");
+    }
+
+    #[test]
+    fn shared_destination_is_an_error() {
+        let (config, _) = decode("tenant \"*\" { log_archive { destination = \"file:///same\" } }\n");
+        let errors = resolve(&config, &["a".into(), "b".into()], &env(&[])).expect_err("fails");
+        assert!(matches!(&errors[..], [ConfigError::SharedDestination { first, second, .. }] if first == "a" && second == "b"));
+        assert!(validate(&config, &env(&[])).is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! Backup destinations (`LOG_ARCHIVE_DEST` `LOCATION`, `DATA_BACKUP_DEST`):
+//! parsing, validation, redaction and comparison.
+//!
+//! Grammar from `shared/reference/oceanbase-backup.md` §2.2.2: `file:///abs/path`
+//! (NFS: absolute, no `?`), `oss://bucket/path?host=…&access_id=…&access_key=…`,
+//! `cos://…&appid=…`, `s3://…&s3_region=…`. The server re-serialises the path it
+//! stores (storage info first, fixed order), so two destinations are the same
+//! place when their root (text before `?`, without a trailing `/`) and their
+//! non-credential attributes agree; credentials are never compared or shown.
+
+use crate::secret::{REDACTED, Secret};
+use std::collections::BTreeMap;
+
+/// Attribute keys whose values are credentials.
+pub const CREDENTIAL_KEYS: &[&str] = &["access_id", "access_key", "encrypt_key", "sts_token"];
+
+/// Why a destination is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DestinationError {
+    /// No `scheme://`.
+    #[error("a destination starts with file://, oss://, cos:// or s3://")]
+    NoScheme,
+    /// A scheme OceanBase does not accept.
+    #[error("scheme `{0}://` is not a backup destination; use file://, oss://, cos:// or s3://")]
+    UnknownScheme(String),
+    /// `file://` with a relative path.
+    #[error("an NFS destination needs an absolute path: file:///path/to/dir")]
+    RelativeNfs,
+    /// `file://` with `?…`.
+    #[error("an NFS destination takes no `?` parameters")]
+    NfsWithQuery,
+    /// An object-storage attribute that must be there is missing.
+    #[error("{scheme}:// destinations need `{key}=` after `?`")]
+    MissingAttribute { scheme: String, key: &'static str },
+    /// `key` without `=value`.
+    #[error("`{0}` is not key=value")]
+    BadAttribute(String),
+}
+
+/// A destination, with its credentials kept apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    scheme: String,
+    root: String,
+    /// Every attribute in written order; credential values are secrets.
+    attributes: Vec<(String, Secret)>,
+}
+
+impl Destination {
+    /// Parses and validates a destination URI.
+    pub fn parse(text: &str) -> Result<Self, DestinationError> {
+        let (root, query) = match text.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (text, None),
+        };
+        let (scheme, rest) = root.split_once("://").ok_or(DestinationError::NoScheme)?;
+        let scheme = scheme.to_ascii_lowercase();
+        let mut attributes = Vec::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(|| DestinationError::BadAttribute(pair.to_string()))?;
+            attributes.push((k.to_string(), Secret::new(v)));
+        }
+        let required: &[&'static str] = match scheme.as_str() {
+            "file" => {
+                if !rest.starts_with('/') {
+                    return Err(DestinationError::RelativeNfs);
+                }
+                if query.is_some() {
+                    return Err(DestinationError::NfsWithQuery);
+                }
+                &[]
+            }
+            "oss" => &["host", "access_id", "access_key"],
+            "cos" => &["host", "access_id", "access_key", "appid"],
+            "s3" => &["host", "access_id", "access_key", "s3_region"],
+            other => return Err(DestinationError::UnknownScheme(other.to_string())),
+        };
+        for key in required {
+            if !attributes.iter().any(|(k, _)| k == key) {
+                return Err(DestinationError::MissingAttribute { scheme: scheme.clone(), key });
+            }
+        }
+        let trimmed = root.trim_end_matches('/');
+        let root = if trimmed.len() <= scheme.len() + 3 { root.to_string() } else { trimmed.to_string() };
+        Ok(Self { scheme, root, attributes })
+    }
+
+    /// Reads a destination as the server shows it, without validation (the
+    /// server accepted it; its stored form may differ from what was written).
+    pub fn from_server(text: &str) -> Self {
+        let (root, query) = text.split_once('?').unwrap_or((text, ""));
+        let scheme = root.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
+        let attributes = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_string(), Secret::new(v))
+            })
+            .collect();
+        let trimmed = root.trim_end_matches('/');
+        let root = if trimmed.len() <= scheme.len() + 3 { root.to_string() } else { trimmed.to_string() };
+        Self { scheme, root, attributes }
+    }
+
+    /// The root (scheme and path, no parameters).
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// Whether `key` is a credential attribute.
+    pub fn is_credential(key: &str) -> bool {
+        CREDENTIAL_KEYS.contains(&key)
+    }
+
+    /// The credential keys this destination carries, in written order.
+    pub fn credential_keys(&self) -> Vec<&str> {
+        self.attributes.iter().map(|(k, _)| k.as_str()).filter(|k| Self::is_credential(k)).collect()
+    }
+
+    /// Non-credential attributes, sorted by key (what comparison looks at).
+    pub fn public_attributes(&self) -> BTreeMap<&str, &str> {
+        self.attributes
+            .iter()
+            .filter(|(k, _)| !Self::is_credential(k))
+            .map(|(k, v)| (k.as_str(), v.expose()))
+            .collect()
+    }
+
+    /// Whether both name the same place with the same non-secret attributes.
+    pub fn same_place(&self, other: &Destination) -> bool {
+        self.root == other.root && self.public_attributes() == other.public_attributes()
+    }
+
+    /// The text with credential values replaced by `(sensitive)`.
+    pub fn redacted(&self) -> String {
+        self.render(|k, v| if Self::is_credential(k) { REDACTED.to_string() } else { v.expose().to_string() })
+    }
+
+    /// The full text to send to the server.
+    pub fn full(&self) -> Secret {
+        Secret::new(self.render(|_, v| v.expose().to_string()))
+    }
+
+    fn render(&self, value: impl Fn(&str, &Secret) -> String) -> String {
+        if self.attributes.is_empty() {
+            return self.root.clone();
+        }
+        let query: Vec<String> = self.attributes.iter().map(|(k, v)| format!("{k}={}", value(k, v))).collect();
+        format!("{}?{}", self.root, query.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_root_and_public_attributes_only() {
+        let a = Destination::parse("oss://b/ob/?host=h&access_id=A&access_key=K&delete_mode=tagging").expect("valid");
+        let b = Destination::parse("oss://b/ob?delete_mode=tagging&host=h&access_id=x&access_key=y").expect("valid");
+        assert!(a.same_place(&b));
+        let c = Destination::parse("oss://b/ob?host=h&access_id=A&access_key=K").expect("valid");
+        assert!(!a.same_place(&c));
+        assert_eq!(a.redacted(), "oss://b/ob?host=h&access_id=(sensitive)&access_key=(sensitive)&delete_mode=tagging");
+        assert_eq!(a.full().expose(), "oss://b/ob?host=h&access_id=A&access_key=K&delete_mode=tagging");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert_eq!(Destination::parse("/data/backup"), Err(DestinationError::NoScheme));
+        assert_eq!(Destination::parse("file://data"), Err(DestinationError::RelativeNfs));
+        assert_eq!(Destination::parse("file:///data?x=1"), Err(DestinationError::NfsWithQuery));
+        assert!(matches!(Destination::parse("ftp://x/y"), Err(DestinationError::UnknownScheme(_))));
+        assert!(matches!(
+            Destination::parse("oss://b/p?host=h&access_id=a"),
+            Err(DestinationError::MissingAttribute { key: "access_key", .. })
+        ));
+        assert_eq!(Destination::parse("file:///").map(|d| d.root().to_string()), Ok("file:///".to_string()));
+    }
+}

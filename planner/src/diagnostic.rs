@@ -1,0 +1,190 @@
+//! Configuration problems as miette diagnostics that point at the HCL text.
+//! Every problem of a run is collected into one [`ConfigReport`].
+#![allow(unused_assignments)] // miette derive false positive (miette#458)
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+/// One problem in a configuration file, located by byte span.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum ConfigError {
+    /// The text is not valid HCL.
+    #[error("not valid HCL: {message}")]
+    #[diagnostic(code(obbackup::config::syntax))]
+    Syntax {
+        message: String,
+        #[label("here")]
+        span: SourceSpan,
+    },
+    /// A block name obbackup does not know.
+    #[error("unknown block `{name}`")]
+    #[diagnostic(code(obbackup::config::unknown_block), help("{help}"))]
+    UnknownBlock {
+        name: String,
+        #[label("not a block of this position")]
+        span: SourceSpan,
+        help: String,
+    },
+    /// An attribute name obbackup does not know.
+    #[error("unknown attribute `{name}` in `{block}`")]
+    #[diagnostic(code(obbackup::config::unknown_attribute), help("{help}"))]
+    UnknownAttribute {
+        block: String,
+        name: String,
+        #[label("not an attribute of `{block}`")]
+        span: SourceSpan,
+        help: String,
+    },
+    /// A block is given twice.
+    #[error("block `{name}` is given more than once")]
+    #[diagnostic(code(obbackup::config::duplicate_block), help("merge the two blocks into one"))]
+    DuplicateBlock {
+        name: String,
+        #[label("again here")]
+        span: SourceSpan,
+    },
+    /// A block with the wrong labels.
+    #[error("{message}")]
+    #[diagnostic(code(obbackup::config::label))]
+    Label {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+    },
+    /// A value of the wrong type.
+    #[error("`{attribute}` must be {expected}")]
+    #[diagnostic(code(obbackup::config::value_type))]
+    WrongType {
+        attribute: String,
+        expected: String,
+        #[label("this is not {expected}")]
+        span: SourceSpan,
+    },
+    /// A value outside its range or set of choices.
+    #[error("`{attribute}` = {value} is not valid")]
+    #[diagnostic(code(obbackup::config::value), help("{valid}"))]
+    InvalidValue {
+        attribute: String,
+        value: String,
+        valid: String,
+        #[label("not valid here")]
+        span: SourceSpan,
+    },
+    /// A malformed destination URI.
+    #[error("`{attribute}` is not a valid backup destination: {reason}")]
+    #[diagnostic(
+        code(obbackup::config::destination),
+        help("examples: file:///data/nfs/backup/archive, oss://bucket/path?host=oss.example.com&access_id=${{env(\"OSS_ID\")}}&access_key=${{env(\"OSS_KEY\")}}")
+    )]
+    Destination {
+        attribute: String,
+        reason: String,
+        #[label("this destination")]
+        span: SourceSpan,
+    },
+    /// An expression obbackup does not evaluate.
+    #[error("unsupported expression in `{attribute}`")]
+    #[diagnostic(
+        code(obbackup::config::expression),
+        help("values are literals; strings may interpolate ${{tenant.name}} and ${{env(\"NAME\")}}")
+    )]
+    Expression {
+        attribute: String,
+        #[label("cannot be evaluated")]
+        span: SourceSpan,
+    },
+    /// `env("NAME")` of a variable that is not set.
+    #[error("environment variable `{name}` is not set")]
+    #[diagnostic(code(obbackup::config::env_unset), help("export {name} before running obbackup"))]
+    EnvUnset {
+        name: String,
+        #[label("read here")]
+        span: SourceSpan,
+    },
+    /// A credential written into the file instead of read with `env()`.
+    #[error("credential `{key}` is written literally")]
+    #[diagnostic(
+        code(obbackup::config::literal_credential),
+        help("read it from the environment: {key}=${{env(\"OB_BACKUP_{upper}\")}}; the file must hold no secret")
+    )]
+    LiteralCredential {
+        key: String,
+        upper: String,
+        #[label("this destination")]
+        span: SourceSpan,
+    },
+    /// Two tenants would write to the same destination.
+    #[error("tenants {first} and {second} share the destination {destination}")]
+    #[diagnostic(
+        code(obbackup::config::shared_destination),
+        help("OceanBase needs one directory per tenant: add ${{tenant.name}} to the path")
+    )]
+    SharedDestination {
+        first: String,
+        second: String,
+        destination: String,
+        #[label("used by {second}")]
+        span: SourceSpan,
+    },
+    /// A tenant named in the file that the cluster does not have.
+    #[error("tenant `{name}` does not exist in the cluster")]
+    #[diagnostic(code(obbackup::plan::unknown_tenant), help("{help}"))]
+    UnknownTenant {
+        name: String,
+        #[label("no user tenant of this name")]
+        span: SourceSpan,
+        help: String,
+    },
+    /// Something in the file cannot apply to the live cluster.
+    #[error("{message}")]
+    #[diagnostic(code(obbackup::plan::mismatch), help("{help}"))]
+    Mismatch {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+}
+
+/// Every problem found in one file, rendered together.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{count} problem(s) in {name}", count = errors.len())]
+#[diagnostic(code(obbackup::config))]
+pub struct ConfigReport {
+    name: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[related]
+    errors: Vec<ConfigError>,
+}
+
+impl ConfigReport {
+    /// Wraps the problems of file `name` whose text is `text`.
+    pub fn new(name: &str, text: &str, errors: Vec<ConfigError>) -> Self {
+        Self { name: name.to_string(), src: NamedSource::new(name, text.to_string()), errors }
+    }
+
+    /// The problems, in the order found.
+    pub fn errors(&self) -> &[ConfigError] {
+        &self.errors
+    }
+}
+
+/// Converts a byte range into a miette span.
+pub fn span(range: &std::ops::Range<usize>) -> SourceSpan {
+    SourceSpan::new(range.start.into(), range.end.saturating_sub(range.start))
+}
+
+/// "did you mean `x`?" when a known name is close to `given`, else the list of valid names.
+pub fn suggest(given: &str, known: &[&str]) -> String {
+    let best = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(given, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, k)) => format!("did you mean `{k}`? valid here: {}", known.join(", ")),
+        None => format!("valid here: {}", known.join(", ")),
+    }
+}

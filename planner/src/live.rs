@@ -1,0 +1,362 @@
+//! Stage `inspect` (pure half): rows of the fixed reads in [`crate::sql`] →
+//! [`LiveState`]. The caller runs the queries; this module decodes rows by their
+//! lower-case column aliases and reports missing or malformed values by name.
+//!
+//! Values follow `shared/reference/oceanbase-backup.md` §2.4: `CDB_OB_ARCHIVE_DEST`
+//! rows `path, binding, dest_id, piece_switch_interval, state`; `CDB_OB_ARCHIVELOG`
+//! keeps a `STOP` row after a round stops; `DBA_OB_TENANTS.LOG_MODE` is
+//! `ARCHIVELOG`/`NOARCHIVELOG` (4.1+); `GV$OB_PARAMETERS` has one row per tenant
+//! and server.
+#![allow(unused_assignments)] // miette derive false positive (miette#458)
+
+use crate::destination::Destination;
+use crate::sql::Read;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// One result row: lower-case column name → text (NULL is `None`).
+pub type Row = BTreeMap<String, Option<String>>;
+
+/// Problems reading the live state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum InspectError {
+    /// The server is not OceanBase at all.
+    #[error("the server is not OceanBase: version() = {version:?}")]
+    #[diagnostic(code(obbackup::inspect::not_oceanbase), help("point --dsn at an OceanBase observer or OBProxy (MySQL port, usually 2881 or 2883)"))]
+    NotOceanBase { version: String },
+    /// An OceanBase line this build does not plan for.
+    #[error("OceanBase {version} is not supported: {why}")]
+    #[diagnostic(code(obbackup::inspect::unsupported_line), help("{help}"))]
+    UnsupportedLine { version: String, why: String, help: String },
+    /// A read returned a row without an expected column.
+    #[error("{read} returned no column `{column}`")]
+    #[diagnostic(code(obbackup::inspect::column))]
+    MissingColumn { read: String, column: String },
+    /// A read returned a value obbackup cannot interpret.
+    #[error("{read} returned `{column}` = {value:?}, which is not {expected}")]
+    #[diagnostic(code(obbackup::inspect::value))]
+    BadValue { read: String, column: String, value: String, expected: String },
+}
+
+/// The server line and login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Server {
+    /// `ob_version()`, e.g. `4.2.2.1`.
+    pub ob_version: String,
+    /// Its numeric parts.
+    pub parts: Vec<u32>,
+    /// `version()`, e.g. `5.7.25-OceanBase_CE-v4.2.2.1`.
+    pub version: String,
+    /// `effective_tenant()`.
+    pub login_tenant: String,
+    /// `effective_tenant_id()`.
+    pub login_tenant_id: u64,
+}
+
+impl Server {
+    /// Logged into sys (tenant id 1): every tenant is managed with `TENANT =` clauses.
+    pub fn sys_login(&self) -> bool {
+        self.login_tenant_id == 1
+    }
+
+    /// Whether the line is at least `parts` (`&[4, 2, 1]`).
+    pub fn at_least(&self, parts: &[u32]) -> bool {
+        self.parts.as_slice() >= parts
+    }
+}
+
+fn get<'a>(row: &'a Row, read: &str, column: &str) -> Result<Option<&'a str>, InspectError> {
+    row.get(column)
+        .map(|v| v.as_deref())
+        .ok_or_else(|| InspectError::MissingColumn { read: read.into(), column: column.into() })
+}
+
+fn required<'a>(row: &'a Row, read: &str, column: &str) -> Result<&'a str, InspectError> {
+    get(row, read, column)?.ok_or_else(|| InspectError::BadValue {
+        read: read.into(),
+        column: column.into(),
+        value: "NULL".into(),
+        expected: "a value".into(),
+    })
+}
+
+fn number(row: &Row, read: &str, column: &str) -> Result<u64, InspectError> {
+    let text = required(row, read, column)?;
+    text.trim().parse().map_err(|_| InspectError::BadValue {
+        read: read.into(),
+        column: column.into(),
+        value: text.into(),
+        expected: "a whole number".into(),
+    })
+}
+
+/// Decodes [`crate::sql::SERVER_QUERY`]. OceanBase 4.x only; 3.x is named as such.
+pub fn server_from_rows(rows: &[Row]) -> Result<Server, InspectError> {
+    let read = "SELECT ob_version()";
+    let row = rows.first().ok_or_else(|| InspectError::MissingColumn { read: read.into(), column: "ob_version".into() })?;
+    let ob_version = required(row, read, "ob_version")?.to_string();
+    let version = get(row, read, "version")?.unwrap_or_default().to_string();
+    let parts: Vec<u32> = ob_version.split('.').map_while(|p| p.parse().ok()).collect();
+    if parts.is_empty() {
+        return Err(InspectError::BadValue { read: read.into(), column: "ob_version".into(), value: ob_version, expected: "a dotted version".into() });
+    }
+    if version.to_ascii_lowercase().contains("seekdb") {
+        return Err(InspectError::UnsupportedLine {
+            version: version.clone(),
+            why: "seekdb has no backup subsystem (no log archive, no data backup)".into(),
+            help: "obbackup manages OceanBase clusters; seekdb cannot be backed up with ALTER SYSTEM".into(),
+        });
+    }
+    match parts[0] {
+        4 if parts.as_slice() >= [4, 1].as_slice() => {}
+        4 => {
+            return Err(InspectError::UnsupportedLine {
+                version: ob_version,
+                why: "4.0 has no archive mode flag (DBA_OB_TENANTS.LOG_MODE arrived in 4.1)".into(),
+                help: "upgrade to 4.1 or later".into(),
+            });
+        }
+        3 => {
+            return Err(InspectError::UnsupportedLine {
+                version: ob_version,
+                why: "the 3.x dialect (cluster-level backup) is not built yet".into(),
+                help: "this build plans OceanBase 4.1 and later".into(),
+            });
+        }
+        _ => {
+            return Err(InspectError::UnsupportedLine {
+                version: ob_version,
+                why: "unknown server line".into(),
+                help: "this build plans OceanBase 4.1 and later".into(),
+            });
+        }
+    }
+    Ok(Server {
+        ob_version,
+        parts,
+        version,
+        login_tenant: required(row, read, "tenant_name")?.to_string(),
+        login_tenant_id: number(row, read, "tenant_id")?,
+    })
+}
+
+/// A `LOG_ARCHIVE_DEST` as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArchiveDest {
+    /// The location (credentials redacted on display).
+    #[serde(serialize_with = "redacted")]
+    pub location: Destination,
+    /// `binding`, upper-cased.
+    pub binding: String,
+    /// `piece_switch_interval` as stored.
+    pub piece_switch_interval: String,
+    /// `state`, upper-cased.
+    pub state: String,
+}
+
+fn redacted<S: serde::Serializer>(d: &Destination, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&d.redacted())
+}
+
+fn redacted_opt<S: serde::Serializer>(d: &Option<Destination>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&d.redacted()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The current dest-0 archive round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArchiveRound {
+    /// `ROUND_ID`.
+    pub round_id: u64,
+    /// `STATUS`: PREPARE, BEGINNING, DOING, INTERRUPTED, STOPPING, STOP, SUSPENDING, SUSPEND.
+    pub status: String,
+}
+
+/// An active backup job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupJob {
+    /// `JOB_ID`.
+    pub job_id: u64,
+    /// `BACKUP_TYPE`.
+    pub backup_type: String,
+    /// `STATUS`.
+    pub status: String,
+}
+
+/// One user tenant as the cluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveTenant {
+    /// `TENANT_ID`.
+    pub id: u64,
+    /// `STATUS` (`NORMAL`, …).
+    pub status: String,
+    /// `LOG_MODE`: `ARCHIVELOG` or `NOARCHIVELOG`.
+    pub log_mode: String,
+    /// Dest-0 archive destination.
+    pub archive_dest: Option<ArchiveDest>,
+    /// Dest-0 archive round.
+    pub archive_round: Option<ArchiveRound>,
+    /// `data_backup_dest`.
+    #[serde(serialize_with = "redacted_opt")]
+    pub data_backup_dest: Option<Destination>,
+    /// Managed parameters: name → value per server (`ip:port`).
+    pub parameters: BTreeMap<String, BTreeMap<String, String>>,
+    /// Active backup jobs.
+    pub backup_jobs: Vec<BackupJob>,
+}
+
+impl LiveTenant {
+    /// Whether the archive mode is on.
+    pub fn archivelog(&self) -> bool {
+        self.log_mode == "ARCHIVELOG"
+    }
+
+    /// Round status, `None` when no round ever ran.
+    pub fn round_status(&self) -> Option<&str> {
+        self.archive_round.as_ref().map(|r| r.status.as_str())
+    }
+}
+
+/// The live state the planner diffs against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveState {
+    /// Server line and login.
+    pub server: Server,
+    /// User tenants by name.
+    pub tenants: BTreeMap<String, LiveTenant>,
+}
+
+impl LiveState {
+    /// A SHA-256 over the canonical JSON of the state (secrets redacted): equal
+    /// states have equal fingerprints.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let digest = Sha256::digest(json.as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Decodes the rows of every [`Read`] into the live state.
+pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveState, InspectError> {
+    let empty = Vec::new();
+    let of = |r: Read| rows.get(&r).unwrap_or(&empty);
+    let mut tenants = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    for row in of(Read::Tenants) {
+        let read = "DBA_OB_TENANTS";
+        let id = number(row, read, "tenant_id")?;
+        let name = required(row, read, "tenant_name")?.to_string();
+        names.insert(id, name.clone());
+        tenants.insert(
+            name,
+            LiveTenant {
+                id,
+                status: required(row, read, "status")?.to_string(),
+                log_mode: get(row, read, "log_mode")?.unwrap_or("NOARCHIVELOG").to_ascii_uppercase(),
+                archive_dest: None,
+                archive_round: None,
+                data_backup_dest: None,
+                parameters: BTreeMap::new(),
+                backup_jobs: Vec::new(),
+            },
+        );
+    }
+    fn tenant_of<'a>(
+        tenants: &'a mut BTreeMap<String, LiveTenant>,
+        names: &BTreeMap<u64, String>,
+        row: &Row,
+        read: &str,
+    ) -> Result<Option<&'a mut LiveTenant>, InspectError> {
+        let id = number(row, read, "tenant_id")?;
+        Ok(names.get(&id).and_then(|n| tenants.get_mut(n)))
+    }
+    let mut dest_rows: BTreeMap<u64, BTreeMap<String, String>> = BTreeMap::new();
+    for row in of(Read::ArchiveDest) {
+        let read = "CDB_OB_ARCHIVE_DEST";
+        let id = number(row, read, "tenant_id")?;
+        let name = required(row, read, "name")?.to_ascii_lowercase();
+        let value = get(row, read, "value")?.unwrap_or_default().to_string();
+        dest_rows.entry(id).or_default().insert(name, value);
+    }
+    for (id, items) in dest_rows {
+        let Some(tenant) = names.get(&id).and_then(|n| tenants.get_mut(n)) else { continue };
+        let Some(path) = items.get("path").filter(|p| !p.is_empty()) else { continue };
+        tenant.archive_dest = Some(ArchiveDest {
+            location: Destination::from_server(path),
+            binding: items.get("binding").map_or("OPTIONAL".into(), |b| b.to_ascii_uppercase()),
+            piece_switch_interval: items.get("piece_switch_interval").cloned().unwrap_or_else(|| "1d".into()),
+            state: items.get("state").map_or("ENABLE".into(), |s| s.to_ascii_uppercase()),
+        });
+    }
+    for row in of(Read::ArchiveLog) {
+        let read = "CDB_OB_ARCHIVELOG";
+        let round = ArchiveRound {
+            round_id: number(row, read, "round_id")?,
+            status: required(row, read, "status")?.to_ascii_uppercase(),
+        };
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.archive_round = Some(round);
+        }
+    }
+    for row in of(Read::DataBackupDest) {
+        let read = "CDB_OB_BACKUP_PARAMETER";
+        let value = get(row, read, "value")?.unwrap_or_default().to_string();
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.data_backup_dest = (!value.is_empty()).then(|| Destination::from_server(&value));
+        }
+    }
+    for row in of(Read::Parameters) {
+        let read = "GV$OB_PARAMETERS";
+        let server = format!("{}:{}", required(row, read, "svr_ip")?, required(row, read, "svr_port")?);
+        let name = required(row, read, "name")?.to_ascii_lowercase();
+        let value = get(row, read, "value")?.unwrap_or_default().to_string();
+        if row.get("tenant_id").is_some_and(Option::is_none) {
+            continue; // cluster-scope row
+        }
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.parameters.entry(name).or_default().insert(server, value);
+        }
+    }
+    for row in of(Read::BackupJobs) {
+        let read = "CDB_OB_BACKUP_JOBS";
+        let job = BackupJob {
+            job_id: number(row, read, "job_id")?,
+            backup_type: get(row, read, "backup_type")?.unwrap_or_default().to_string(),
+            status: required(row, read, "status")?.to_string(),
+        };
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.backup_jobs.push(job);
+        }
+    }
+    Ok(LiveState { server, tenants })
+}
+
+/// What a wait observed on one poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitObservation {
+    /// The wait's condition holds.
+    pub done: bool,
+    /// What was seen, for progress and timeout messages (`BEGINNING`, `2 jobs: CANCELING`).
+    pub observed: String,
+}
+
+/// Checks a poll of [`crate::sql::archive_status_query`] against wanted statuses.
+pub fn archive_status_reached(rows: &[Row], wanted: &[&str]) -> WaitObservation {
+    let status = rows.first().and_then(|r| r.get("status")).cloned().flatten();
+    match status {
+        Some(s) => WaitObservation { done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)), observed: s },
+        None => WaitObservation { done: false, observed: "no archive round yet".into() },
+    }
+}
+
+/// Checks a poll of [`crate::sql::backup_jobs_query`]: done when no job is left.
+pub fn backup_jobs_gone(rows: &[Row]) -> WaitObservation {
+    let statuses: Vec<String> = rows.iter().filter_map(|r| r.get("status").cloned().flatten()).collect();
+    WaitObservation {
+        done: rows.is_empty(),
+        observed: if rows.is_empty() { "no job".into() } else { format!("{} job(s): {}", rows.len(), statuses.join(", ")) },
+    }
+}

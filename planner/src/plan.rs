@@ -1,0 +1,548 @@
+//! Stage `plan`: desired + live → [`Plan`]: the changes, the steps that make
+//! them, edges from the [`crate::rules`], and the steps in execution order.
+//!
+//! Steps per tenant follow `shared/reference/oceanbase-backup.md` §3 ("Ordering
+//! graph (4.x, per tenant)"). Order is Kahn's algorithm over the edges with a
+//! deterministic tie-break (phase, then tenant, then id), so identical input
+//! gives identical output. A cycle is a bug in the rules and is reported naming
+//! its steps.
+
+use crate::change::{self, Action, Change, Setting};
+use crate::config::Config;
+use crate::desired::{self, DesiredTenant, Environment};
+use crate::diagnostic::{ConfigError, span};
+use crate::live::{LiveState, LiveTenant};
+use crate::rules::RULES;
+use crate::sql::{self, SqlText, Target};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::cmp::Reverse;
+
+/// The version of the JSON plan format (see `docs/json-format.md`).
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What a step does; its variant order is the phase used to break ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action", content = "parameter")]
+pub enum StepAction {
+    /// `ALTER SYSTEM SET <parameter> = …`.
+    SetParameter(&'static str),
+    /// `ALTER SYSTEM CANCEL BACKUP`.
+    CancelBackup,
+    /// Wait until the tenant has no backup job.
+    WaitBackupJobsGone,
+    /// `ALTER SYSTEM SET DATA_BACKUP_DEST`.
+    SetDataBackupDest,
+    /// `ALTER SYSTEM NOARCHIVELOG`.
+    NoArchivelog,
+    /// Wait for the archive round to reach STOP.
+    WaitArchiveStop,
+    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST`.
+    SetArchiveDest,
+    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE`.
+    SetArchiveDestState,
+    /// `ALTER SYSTEM ARCHIVELOG`.
+    Archivelog,
+    /// Wait for the archive round to reach DOING.
+    WaitArchiveDoing,
+}
+
+/// A condition a wait step polls for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "until", rename_all = "snake_case")]
+pub enum WaitUntil {
+    /// The dest-0 archive round has one of these statuses.
+    ArchiveStatus { statuses: Vec<&'static str> },
+    /// The tenant has no active backup job.
+    NoBackupJobs,
+}
+
+/// A wait: the query to poll and the condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    /// What to wait for.
+    #[serde(flatten)]
+    pub until: WaitUntil,
+    /// The query to poll (from [`crate::sql`]).
+    pub query: String,
+    /// Give up after this many seconds.
+    pub timeout_seconds: u64,
+}
+
+/// A step's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    /// Run one statement.
+    Sql(SqlText),
+    /// Poll until a condition holds.
+    Wait(Wait),
+}
+
+/// A risk a step carries, shown in the plan; apply refuses hazardous plans
+/// without `--allow-hazards` when it cannot ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hazard {
+    /// `archive_gap`, `backup_canceled`, `backup_chain_restart`.
+    pub kind: &'static str,
+    /// What happens, in words.
+    pub message: String,
+}
+
+/// One executable unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Stable id, e.g. `tenant.t1:archivelog`.
+    pub id: String,
+    /// What it does (phase for ordering).
+    pub action: StepAction,
+    /// SQL or wait.
+    pub kind: StepKind,
+    /// The tenant, `None` for a statement covering every user tenant.
+    pub tenant: Option<String>,
+    /// Every tenant the step touches (for rules).
+    pub covers: Vec<String>,
+    /// Addresses of the changes this step serves.
+    pub addresses: Vec<String>,
+    /// Risks.
+    pub hazards: Vec<Hazard>,
+    /// Ids of the steps that must finish first.
+    pub depends_on: Vec<String>,
+}
+
+/// An ordering edge and the rule that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edge {
+    /// Step that runs first.
+    pub from: String,
+    /// Step that runs after.
+    pub to: String,
+    /// Rule name.
+    pub rule: &'static str,
+}
+
+/// A complete plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// `ob_version()` of the server planned against.
+    pub server_version: String,
+    /// The login tenant.
+    pub login_tenant: String,
+    /// Fingerprint of the live state planned from.
+    pub live_fingerprint: String,
+    /// Changes, sorted by address.
+    pub changes: Vec<Change>,
+    /// Steps in execution order.
+    pub steps: Vec<Step>,
+    /// Edges with their rules.
+    pub edges: Vec<Edge>,
+    /// Remarks for the reader (coalesced statements, skipped tenants).
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// No change to make.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.steps.is_empty()
+    }
+
+    /// Every hazard with the id of its step.
+    pub fn hazards(&self) -> Vec<(&str, &Hazard)> {
+        self.steps.iter().flat_map(|s| s.hazards.iter().map(move |h| (s.id.as_str(), h))).collect()
+    }
+
+    /// Counts of creates and updates.
+    pub fn counts(&self) -> (usize, usize) {
+        let create = self.changes.iter().filter(|c| c.action == Action::Create).count();
+        (create, self.changes.len() - create)
+    }
+}
+
+/// How long waits may take by default, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Waiting for an archive round to reach DOING.
+    pub archive_doing: u64,
+    /// Waiting for an archive round to reach STOP.
+    pub archive_stop: u64,
+    /// Waiting for backup jobs to finish canceling.
+    pub backup_jobs: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { archive_doing: 1800, archive_stop: 600, backup_jobs: 600 }
+    }
+}
+
+/// Problems that stop planning.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The configuration does not fit the cluster.
+    #[error("the configuration does not fit the cluster")]
+    Config(Vec<ConfigError>),
+    /// The rules made a cycle (a bug in obbackup).
+    #[error("internal error: the ordering rules form a cycle through steps {0}")]
+    Cycle(String),
+}
+
+/// Plans `config` against `live`.
+pub fn plan(config: &Config, live: &LiveState, env: &Environment, timeouts: Timeouts) -> Result<Plan, PlanError> {
+    let mut errors = check_fit(config, live);
+    let managed: Vec<String> = if live.server.sys_login() {
+        live.tenants.keys().cloned().collect()
+    } else {
+        live.tenants.keys().filter(|n| **n == live.server.login_tenant).cloned().collect()
+    };
+    let desired = match desired::resolve(config, &managed, env) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.extend(e);
+            desired::DesiredState::default()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(PlanError::Config(errors));
+    }
+    let mut changes = Vec::new();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    for (name, want) in &desired.tenants {
+        let Some(have) = live.tenants.get(name) else { continue };
+        if have.status != "NORMAL" {
+            notes.push(format!("tenant {name} is {}: not planned until it is NORMAL", have.status));
+            continue;
+        }
+        let tenant_changes = change::diff(name, want, have);
+        steps.extend(tenant_steps(name, want, have, &tenant_changes, live, timeouts, &mut notes));
+        changes.extend(tenant_changes);
+    }
+    steps.extend(parameter_steps(&changes, &desired, live, &mut notes));
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let (steps, edges) = order(steps)?;
+    Ok(Plan {
+        server_version: live.server.ob_version.clone(),
+        login_tenant: live.server.login_tenant.clone(),
+        live_fingerprint: live.fingerprint(),
+        changes,
+        steps,
+        edges,
+        notes,
+    })
+}
+
+/// Checks that the file fits the cluster: version guard, named tenants exist,
+/// a user-tenant login names only itself.
+fn check_fit(config: &Config, live: &LiveState) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    if let Some((want, at)) = &config.version {
+        let parts: Vec<&str> = want.split('.').collect();
+        let have: Vec<String> = live.server.parts.iter().map(u32::to_string).collect();
+        if have.len() < parts.len() || parts.iter().zip(&have).any(|(w, h)| w != h) {
+            errors.push(ConfigError::Mismatch {
+                message: format!("the file is written for OceanBase {want}, the server runs {}", live.server.ob_version),
+                span: span(at),
+                label: "declared here".into(),
+                help: "point at the right cluster, or change cluster.version after reviewing the file for that line".into(),
+            });
+        }
+    }
+    let known: Vec<&str> = live.tenants.keys().map(String::as_str).collect();
+    for block in config.tenants.iter().filter(|t| t.name != "*") {
+        if !live.server.sys_login() && block.name != live.server.login_tenant {
+            errors.push(ConfigError::Mismatch {
+                message: format!("logged into tenant {}, which can manage only itself", live.server.login_tenant),
+                span: span(&block.span),
+                label: format!("tenant {} is out of reach", block.name),
+                help: "log in as root@sys to manage several tenants".into(),
+            });
+        } else if !live.tenants.contains_key(&block.name) {
+            errors.push(ConfigError::UnknownTenant {
+                name: block.name.clone(),
+                span: span(&block.span),
+                help: crate::diagnostic::suggest(&block.name, &known),
+            });
+        }
+    }
+    errors
+}
+
+fn target(live: &LiveState, tenant: &str) -> Target {
+    if live.server.sys_login() { Target::Tenant(tenant.to_string()) } else { Target::Own }
+}
+
+struct StepBuilder<'a> {
+    tenant: &'a str,
+    steps: Vec<Step>,
+}
+
+impl StepBuilder<'_> {
+    fn add(&mut self, action: StepAction, verb: &str, kind: StepKind, addresses: Vec<String>, hazards: Vec<Hazard>) {
+        self.steps.push(Step {
+            id: format!("tenant.{}:{verb}", self.tenant),
+            action,
+            kind,
+            tenant: Some(self.tenant.to_string()),
+            covers: vec![self.tenant.to_string()],
+            addresses,
+            hazards,
+            depends_on: Vec::new(),
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tenant_steps(
+    name: &str,
+    want: &DesiredTenant,
+    have: &LiveTenant,
+    changes: &[Change],
+    live: &LiveState,
+    timeouts: Timeouts,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
+    let tgt = target(live, name);
+    let sys = live.server.sys_login();
+    let addrs = |pred: fn(Setting) -> bool| -> Vec<String> {
+        changes.iter().filter(|c| pred(c.setting)).map(|c| c.address.clone()).collect()
+    };
+    let mut b = StepBuilder { tenant: name, steps: Vec::new() };
+    let la = &want.log_archive;
+    let dest_addresses = addrs(Setting::in_archive_dest);
+    let dest_changed = !dest_addresses.is_empty();
+    let enabled_change = changes.iter().any(|c| c.setting == Setting::LogArchiveEnabled);
+    let restart_round = changes.iter().any(|c| c.setting == Setting::LogArchiveRound);
+    let want_archive = la.enabled.unwrap_or(have.archivelog());
+    let round = have.round_status();
+    let round_busy = round.is_some_and(|s| s != "STOP");
+    let state_after = la.state.clone().unwrap_or_else(|| {
+        if dest_changed { "ENABLE".into() } else { have.archive_dest.as_ref().map_or("ENABLE".into(), |d| d.state.clone()) }
+    });
+    let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
+    let wait = |statuses: Vec<&'static str>, timeout| {
+        StepKind::Wait(Wait {
+            until: WaitUntil::ArchiveStatus { statuses },
+            query: sql::archive_status_query(sys, have.id),
+            timeout_seconds: timeout,
+        })
+    };
+    let stop_needed = (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
+    let gap = |why: &str| Hazard {
+        kind: "archive_gap",
+        message: format!("archiving of tenant {name} stops {why}; logs written meanwhile are archived only if still on disk when the new round starts (binding OPTIONAL) — take a full backup after"),
+    };
+    if stop_needed {
+        let mut address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
+        if dest_changed && round_busy {
+            address.extend(dest_addresses.iter().cloned());
+        }
+        let hazards = if want_archive {
+            vec![gap(if restart_round { "to restart the INTERRUPTED round" } else { "while the destination changes" })]
+        } else {
+            Vec::new()
+        };
+        if have.archivelog() {
+            b.add(StepAction::NoArchivelog, "noarchivelog", StepKind::Sql(sql::archivelog(false, &tgt)), address.clone(), hazards);
+        }
+        b.add(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP"], timeouts.archive_stop), address, Vec::new());
+    }
+    if dest_changed {
+        if let Some(dest) = &la.destination {
+            let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
+            let piece = la.piece_switch_interval.map_or_else(|| "1d".to_string(), |d| d.canonical());
+            b.add(
+                StepAction::SetArchiveDest,
+                "set_log_archive_dest",
+                StepKind::Sql(sql::set_log_archive_dest(&dest.value, &mode, &piece, &tgt)),
+                dest_addresses.clone(),
+                Vec::new(),
+            );
+        }
+    }
+    if let Some(state) = &la.state {
+        if changes.iter().any(|c| c.setting == Setting::LogArchiveState) {
+            b.add(
+                StepAction::SetArchiveDestState,
+                "set_log_archive_dest_state",
+                StepKind::Sql(sql::set_log_archive_dest_state(state, &tgt)),
+                addrs(|s| s == Setting::LogArchiveState),
+                Vec::new(),
+            );
+        }
+    }
+    let mode_off_after_stop = stop_needed && have.archivelog();
+    let archivelog_needed = want_archive && (!have.archivelog() || mode_off_after_stop);
+    if archivelog_needed {
+        let address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
+        b.add(StepAction::Archivelog, "archivelog", StepKind::Sql(sql::archivelog(true, &tgt)), address, Vec::new());
+    }
+    let round_starts = archivelog_needed || (want_archive && dest_changed) || (want_archive && state_after == "ENABLE" && changes.iter().any(|c| c.setting == Setting::LogArchiveState));
+    if round_starts && want_archive {
+        if !will_have_dest {
+            notes.push(format!("tenant {name}: archive mode goes on, but no destination is declared or set: archiving starts once log_archive.destination is set"));
+        } else if state_after == "DEFER" {
+            notes.push(format!("tenant {name}: destination state DEFER: the archive round stays suspended"));
+        } else {
+            let address = addrs(|s| matches!(s, Setting::LogArchiveEnabled | Setting::LogArchiveRound | Setting::LogArchiveState) || s.in_archive_dest());
+            b.add(StepAction::WaitArchiveDoing, "wait_archive_doing", wait(vec!["DOING"], timeouts.archive_doing), address, Vec::new());
+        }
+    }
+    let data_addresses = addrs(|s| s == Setting::DataBackupDestination);
+    if let (false, Some(dest)) = (data_addresses.is_empty(), &want.data_backup.destination) {
+        if !have.backup_jobs.is_empty() {
+            let jobs: Vec<String> = have.backup_jobs.iter().map(|j| format!("{} ({} {})", j.job_id, j.backup_type, j.status)).collect();
+            b.add(
+                StepAction::CancelBackup,
+                "cancel_backup",
+                StepKind::Sql(sql::cancel_backup(&tgt)),
+                data_addresses.clone(),
+                vec![Hazard {
+                    kind: "backup_canceled",
+                    message: format!("cancels the running backup job(s) of tenant {name}: {}", jobs.join(", ")),
+                }],
+            );
+            b.add(
+                StepAction::WaitBackupJobsGone,
+                "wait_backup_jobs_gone",
+                StepKind::Wait(Wait {
+                    until: WaitUntil::NoBackupJobs,
+                    query: sql::backup_jobs_query(sys, have.id),
+                    timeout_seconds: timeouts.backup_jobs,
+                }),
+                data_addresses.clone(),
+                Vec::new(),
+            );
+        }
+        let hazards = if have.data_backup_dest.is_some() {
+            vec![Hazard {
+                kind: "backup_chain_restart",
+                message: format!("tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"),
+            }]
+        } else {
+            Vec::new()
+        };
+        b.add(
+            StepAction::SetDataBackupDest,
+            "set_data_backup_dest",
+            StepKind::Sql(sql::set_data_backup_dest(&dest.value, &tgt)),
+            data_addresses,
+            hazards,
+        );
+    }
+    b.steps
+}
+
+/// One step per changed parameter and tenant, or one `TENANT = all_user` step
+/// when every user tenant declares the same value (4.2.1+, from sys; reference §0.4).
+fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &LiveState, notes: &mut Vec<String>) -> Vec<Step> {
+    let mut by_param: BTreeMap<(&'static str, String), Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        if let (Some(p), Some(lit)) = (c.setting.parameter(), &c.literal) {
+            by_param.entry((p, lit.clone())).or_default().push(c);
+        }
+    }
+    let can_coalesce = live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants.len() >= 2;
+    let mut steps = Vec::new();
+    for ((param, literal), group) in by_param {
+        let setting = group[0].setting;
+        let everyone_same = live.tenants.keys().all(|t| {
+            desired.tenants.get(t).and_then(|d| declared_literal(d, setting)).as_deref() == Some(literal.as_str())
+        });
+        if can_coalesce && everyone_same && group.len() >= 2 {
+            notes.push(format!(
+                "{param}: {} tenant(s) set by one statement with TENANT = all_user (every user tenant declares {literal})",
+                group.len()
+            ));
+            steps.push(Step {
+                id: format!("all_user:set_{param}"),
+                action: StepAction::SetParameter(param),
+                kind: StepKind::Sql(sql::set_parameter(param, &literal, &Target::AllUser)),
+                tenant: None,
+                covers: group.iter().map(|c| c.tenant.clone()).collect(),
+                addresses: group.iter().map(|c| c.address.clone()).collect(),
+                hazards: Vec::new(),
+                depends_on: Vec::new(),
+            });
+        } else {
+            for c in group {
+                steps.push(Step {
+                    id: format!("tenant.{}:set_{param}", c.tenant),
+                    action: StepAction::SetParameter(param),
+                    kind: StepKind::Sql(sql::set_parameter(param, &literal, &target(live, &c.tenant))),
+                    tenant: Some(c.tenant.clone()),
+                    covers: vec![c.tenant.clone()],
+                    addresses: vec![c.address.clone()],
+                    hazards: Vec::new(),
+                    depends_on: Vec::new(),
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// The SQL literal a tenant declares for a parameter setting, if any.
+fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
+    match setting {
+        Setting::LogArchiveConcurrency => d.log_archive.concurrency.map(sql::int_literal),
+        Setting::DataBackupConcurrency => d.data_backup.concurrency.map(sql::int_literal),
+        Setting::LogArchiveLagTarget => d.log_archive.lag_target.map(|v| sql::quote(&v.canonical())),
+        Setting::DataBackupFileSize => d.data_backup.file_size.map(|v| sql::quote(&v.canonical())),
+        _ => None,
+    }
+}
+
+/// Adds rule edges and orders the steps (Kahn, tie-break phase → tenant → id).
+fn order(steps: Vec<Step>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
+    let mut graph = petgraph::graph::DiGraph::<usize, &'static str>::new();
+    let nodes: Vec<_> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
+    let mut edges = Vec::new();
+    for rule in RULES {
+        for (i, a) in steps.iter().enumerate() {
+            if !(rule.before)(&a.action) {
+                continue;
+            }
+            for (j, b) in steps.iter().enumerate() {
+                if i != j && (rule.after)(&b.action) && a.covers.iter().any(|t| b.covers.contains(t)) {
+                    graph.update_edge(nodes[i], nodes[j], rule.name);
+                }
+            }
+        }
+    }
+    let key = |i: usize| {
+        let s = &steps[i];
+        (s.action, s.tenant.clone().unwrap_or_default(), s.id.clone(), i)
+    };
+    let mut indegree: Vec<usize> = nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count()).collect();
+    let mut ready: BinaryHeap<Reverse<_>> = (0..steps.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse(key(i))).collect();
+    let mut order = Vec::with_capacity(steps.len());
+    while let Some(Reverse((_, _, _, i))) = ready.pop() {
+        order.push(i);
+        for next in graph.neighbors_directed(nodes[i], petgraph::Direction::Outgoing) {
+            let j = graph[next];
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(Reverse(key(j)));
+            }
+        }
+    }
+    if order.len() < steps.len() {
+        let stuck: BTreeSet<&str> = (0..steps.len()).filter(|i| !order.contains(i)).map(|i| steps[i].id.as_str()).collect();
+        return Err(PlanError::Cycle(stuck.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    for e in graph.edge_indices() {
+        if let Some((a, b)) = graph.edge_endpoints(e) {
+            edges.push(Edge { from: steps[graph[a]].id.clone(), to: steps[graph[b]].id.clone(), rule: graph[e] });
+        }
+    }
+    let position: BTreeMap<&str, usize> = order.iter().enumerate().map(|(pos, &i)| (steps[i].id.as_str(), pos)).collect();
+    edges.sort_by_key(|e| (position.get(e.from.as_str()).copied(), position.get(e.to.as_str()).copied(), e.rule));
+    let mut ordered: Vec<Step> = Vec::with_capacity(steps.len());
+    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    for i in order {
+        if let Some(mut s) = slots[i].take() {
+            s.depends_on = edges.iter().filter(|e| e.to == s.id).map(|e| e.from.clone()).collect();
+            ordered.push(s);
+        }
+    }
+    Ok((ordered, edges))
+}

@@ -1,0 +1,195 @@
+//! Stage `render`: a [`Plan`] as text for people (`human`), as the versioned
+//! JSON contract of `docs/json-format.md`, and drift reports. Both read the same
+//! model, so they cannot disagree. Secrets never reach this module unredacted:
+//! it only sees `SqlText::shown` and redacted change values.
+
+use crate::plan::{Plan, StepKind, WaitUntil, FORMAT_VERSION};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// Values longer than this are shown on two lines with the changed part marked.
+const LONG_VALUE: usize = 48;
+
+fn quoted(v: &Option<String>) -> String {
+    v.as_ref().map_or_else(|| "(not set)".to_string(), |s| format!("\"{s}\""))
+}
+
+/// `- before` / `+ after` lines with `^` under the characters that differ.
+fn long_diff(before: &str, after: &str, indent: &str) -> String {
+    let diff = similar::TextDiff::from_chars(before, after);
+    let mut under_before = String::new();
+    let mut under_after = String::new();
+    for change in diff.iter_all_changes() {
+        let width = change.value().chars().count();
+        match change.tag() {
+            similar::ChangeTag::Equal => {
+                under_before.push_str(&" ".repeat(width));
+                under_after.push_str(&" ".repeat(width));
+            }
+            similar::ChangeTag::Delete => under_before.push_str(&"^".repeat(width)),
+            similar::ChangeTag::Insert => under_after.push_str(&"^".repeat(width)),
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{indent}- {before}");
+    if under_before.contains('^') {
+        let _ = writeln!(out, "{indent}  {}", under_before.trim_end());
+    }
+    let _ = writeln!(out, "{indent}+ {after}");
+    if under_after.contains('^') {
+        let _ = writeln!(out, "{indent}  {}", under_after.trim_end());
+    }
+    out
+}
+
+fn change_lines(plan: &Plan, out: &mut String) {
+    for c in &plan.changes {
+        let _ = writeln!(out, "  {} {}", c.action.symbol(), c.address);
+        match &c.before {
+            Some(b) if b.len() > LONG_VALUE || c.after.len() > LONG_VALUE => out.push_str(&long_diff(b, &c.after, "      ")),
+            _ => {
+                let _ = writeln!(out, "      {} → \"{}\"", quoted(&c.before), c.after);
+            }
+        }
+    }
+}
+
+/// Describes a wait in words.
+pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
+    let tenant = tenant.unwrap_or("every tenant");
+    match until {
+        WaitUntil::ArchiveStatus { statuses } => format!("wait until the archive round of {tenant} is {}", statuses.join(" or ")),
+        WaitUntil::NoBackupJobs => format!("wait until {tenant} has no backup job"),
+    }
+}
+
+/// The plan for a terminal or a log: summary, changes, steps in order, hazards, notes.
+pub fn human(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "OceanBase {} · logged in to tenant {}", plan.server_version, plan.login_tenant);
+    out.push('\n');
+    if plan.is_empty() {
+        out.push_str("No changes. The cluster matches the configuration.\n");
+        notes(plan, &mut out);
+        return out;
+    }
+    out.push_str("Changes:\n");
+    change_lines(plan, &mut out);
+    out.push_str("\nSteps, in order:\n");
+    let position = |id: &str| plan.steps.iter().position(|s| s.id == id).map_or(0, |p| p + 1);
+    for (n, step) in plan.steps.iter().enumerate() {
+        let text = match &step.kind {
+            StepKind::Sql(sql) => format!("{};", sql.shown),
+            StepKind::Wait(w) => format!("{} (up to {}s)", wait_text(&w.until, step.tenant.as_deref()), w.timeout_seconds),
+        };
+        let _ = writeln!(out, "  {:>2}. {text}", n + 1);
+        let after: Vec<String> = plan
+            .edges
+            .iter()
+            .filter(|e| e.to == step.id)
+            .map(|e| format!("{} ({})", position(&e.from), e.rule))
+            .collect();
+        let _ = write!(out, "      id {}", step.id);
+        if !after.is_empty() {
+            let _ = write!(out, " · after {}", after.join(", "));
+        }
+        out.push('\n');
+    }
+    let hazards = plan.hazards();
+    if !hazards.is_empty() {
+        out.push_str("\nHazards (apply needs --allow-hazards or a yes at the prompt):\n");
+        for (id, h) in &hazards {
+            let _ = writeln!(out, "  ! {id} [{}]: {}", h.kind, h.message);
+        }
+    }
+    notes(plan, &mut out);
+    let (create, update) = plan.counts();
+    let _ = writeln!(
+        out,
+        "\nPlan: {create} to create, {update} to update; {} step(s), {} hazard(s).",
+        plan.steps.len(),
+        hazards.len()
+    );
+    out
+}
+
+fn notes(plan: &Plan, out: &mut String) {
+    if !plan.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        for n in &plan.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+}
+
+/// The plan as the versioned JSON contract (`docs/json-format.md`).
+pub fn json(plan: &Plan) -> Value {
+    let (create, update) = plan.counts();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "plan",
+        "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
+        "live_fingerprint": plan.live_fingerprint,
+        "summary": { "create": create, "update": update, "steps": plan.steps.len(), "hazards": plan.hazards().len() },
+        "changes": plan.changes.iter().map(|c| json!({
+            "address": c.address,
+            "tenant": c.tenant,
+            "action": c.action,
+            "before": c.before,
+            "after": c.after,
+        })).collect::<Vec<_>>(),
+        "steps": plan.steps.iter().map(|s| {
+            let (kind, sql, wait) = match &s.kind {
+                StepKind::Sql(sql) => ("sql", Value::String(sql.shown.clone()), Value::Null),
+                StepKind::Wait(w) => ("wait", Value::Null, serde_json::to_value(w).unwrap_or(Value::Null)),
+            };
+            json!({
+                "id": s.id,
+                "kind": kind,
+                "sql": sql,
+                "wait": wait,
+                "tenant": s.tenant,
+                "addresses": s.addresses,
+                "depends_on": s.depends_on,
+                "hazards": s.hazards,
+            })
+        }).collect::<Vec<_>>(),
+        "edges": plan.edges,
+        "notes": plan.notes,
+    })
+}
+
+/// A drift report for people: each drifted address with live → declared.
+pub fn drift_human(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "OceanBase {} · logged in to tenant {}", plan.server_version, plan.login_tenant);
+    out.push('\n');
+    if plan.changes.is_empty() {
+        out.push_str("No drift. The cluster matches the configuration.\n");
+    } else {
+        let _ = writeln!(out, "Drift: {} address(es) differ from the configuration (live → declared):", plan.changes.len());
+        change_lines(plan, &mut out);
+        out.push_str("\nRun `obbackup plan` to see the steps that would restore the declared state.\n");
+    }
+    notes(plan, &mut out);
+    out
+}
+
+/// A drift report as JSON (same contract family as the plan).
+pub fn drift_json(plan: &Plan) -> Value {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "drift",
+        "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
+        "live_fingerprint": plan.live_fingerprint,
+        "drift": !plan.changes.is_empty(),
+        "changes": plan.changes.iter().map(|c| json!({
+            "address": c.address,
+            "tenant": c.tenant,
+            "action": c.action,
+            "before": c.before,
+            "after": c.after,
+        })).collect::<Vec<_>>(),
+        "notes": plan.notes,
+    })
+}

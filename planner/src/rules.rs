@@ -1,0 +1,89 @@
+//! The ordering rules: a flat list, each a named constraint "steps of kind A
+//! before steps of kind B on the same tenant", with the OceanBase reason and its
+//! source in `shared/reference/oceanbase-backup.md`. The planner adds one edge
+//! per matching pair, labelled with the rule's name.
+
+use crate::plan::StepAction;
+
+/// One ordering rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable name, shown on edges (`archive_dest_before_archivelog`).
+    pub name: &'static str,
+    /// Why OceanBase needs it, with the reference section.
+    pub reason: &'static str,
+    /// Matches the step that must run first.
+    pub before: fn(&StepAction) -> bool,
+    /// Matches the step that must run after.
+    pub after: fn(&StepAction) -> bool,
+}
+
+/// Every rule, in the order they are applied (the order does not change the result).
+pub const RULES: &[Rule] = &[
+    Rule {
+        name: "noarchivelog_before_wait_stop",
+        reason: "NOARCHIVELOG only requests the stop; the round moves STOPPING → STOP in the background (§2.5 A).",
+        before: |a| matches!(a, StepAction::NoArchivelog),
+        after: |a| matches!(a, StepAction::WaitArchiveStop),
+    },
+    Rule {
+        name: "archive_stopped_before_archive_dest",
+        reason: "LOG_ARCHIVE_DEST cannot change while the round is not STOP: 1235 `change archive dest when archive is running` (§2.1.3, §2.5 A).",
+        before: |a| matches!(a, StepAction::WaitArchiveStop),
+        after: |a| matches!(a, StepAction::SetArchiveDest),
+    },
+    Rule {
+        name: "archive_stopped_before_archivelog",
+        reason: "A new round starts only from STOP; restarting before STOP is reached races the stop (§2.5 A).",
+        before: |a| matches!(a, StepAction::WaitArchiveStop),
+        after: |a| matches!(a, StepAction::Archivelog),
+    },
+    Rule {
+        name: "archive_dest_before_archivelog",
+        reason: "Docs prescribe setting the destination before ARCHIVELOG; a round starts only once a destination exists (§2.5 A, §3).",
+        before: |a| matches!(a, StepAction::SetArchiveDest),
+        after: |a| matches!(a, StepAction::Archivelog),
+    },
+    Rule {
+        name: "archive_dest_before_dest_state",
+        reason: "Writing LOG_ARCHIVE_DEST writes state ENABLE; an explicit state must come after it (§2.1.3).",
+        before: |a| matches!(a, StepAction::SetArchiveDest),
+        after: |a| matches!(a, StepAction::SetArchiveDestState),
+    },
+    Rule {
+        name: "dest_state_before_archivelog",
+        reason: "The scheduler starts a round only for a destination in state ENABLE (§2.5 A, §3).",
+        before: |a| matches!(a, StepAction::SetArchiveDestState),
+        after: |a| matches!(a, StepAction::Archivelog),
+    },
+    Rule {
+        name: "archivelog_before_wait_doing",
+        reason: "ARCHIVELOG flips the mode; the round moves PREPARE → BEGINNING → DOING in the background (§2.5 A).",
+        before: |a| matches!(a, StepAction::Archivelog),
+        after: |a| matches!(a, StepAction::WaitArchiveDoing),
+    },
+    Rule {
+        name: "archive_dest_before_wait_doing",
+        reason: "With the mode already ARCHIVELOG, setting the destination is what starts the round (§2.5 A).",
+        before: |a| matches!(a, StepAction::SetArchiveDest | StepAction::SetArchiveDestState),
+        after: |a| matches!(a, StepAction::WaitArchiveDoing),
+    },
+    Rule {
+        name: "cancel_backup_before_wait_jobs",
+        reason: "CANCEL BACKUP marks jobs CANCELING; they reach CANCELED and leave CDB_OB_BACKUP_JOBS later (§2.5 B8).",
+        before: |a| matches!(a, StepAction::CancelBackup),
+        after: |a| matches!(a, StepAction::WaitBackupJobsGone),
+    },
+    Rule {
+        name: "backup_jobs_gone_before_data_dest",
+        reason: "DATA_BACKUP_DEST cannot change while the tenant has any backup job: 9036 (§2.1.3, §2.5 B10).",
+        before: |a| matches!(a, StepAction::WaitBackupJobsGone),
+        after: |a| matches!(a, StepAction::SetDataBackupDest),
+    },
+    Rule {
+        name: "archive_dest_before_lag_target",
+        reason: "Later 4.2.x/4.3 refuse archive_lag_target without a log_archive_dest (4179) (§2.1.2).",
+        before: |a| matches!(a, StepAction::SetArchiveDest),
+        after: |a| matches!(a, StepAction::SetParameter("archive_lag_target")),
+    },
+];

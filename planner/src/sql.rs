@@ -1,0 +1,271 @@
+//! Every SQL text obbackup sends is built here, through one literal-quoting
+//! function ([`quote`]). Control statements follow OceanBase's grammar
+//! (`shared/reference/oceanbase-backup.md` §0.4, §2.3); reads use the views of
+//! §2.4 with explicit lower-case aliases, so rows are decoded by name.
+//!
+//! Statements are sent as text (COM_QUERY): OceanBase refuses `?` placeholders in
+//! `ALTER SYSTEM` and `SHOW PARAMETERS` at PREPARE with 1064 (reference header).
+
+use crate::secret::Secret;
+use serde::Serialize;
+
+/// Quotes `value` as a MySQL string literal: wrapped in `'`, with `\`, `'`, NUL,
+/// newline, carriage return and Ctrl-Z escaped. OceanBase's default `sql_mode`
+/// treats backslash as an escape character, so both `\` and `'` are escaped.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{1a}' => out.push_str("\\Z"),
+            other => out.push(other),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A statement in two forms: the text to show (secrets redacted) and the text to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SqlText {
+    /// What output, plans and logs show.
+    pub shown: String,
+    /// What is sent; only [`Secret::expose`] reads it.
+    #[serde(skip)]
+    pub text: Secret,
+}
+
+impl SqlText {
+    fn plain(text: String) -> Self {
+        Self { text: Secret::new(text.clone()), shown: text }
+    }
+}
+
+/// Which tenant a statement acts on, and how that is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Target {
+    /// From sys: `TENANT = 'name'`.
+    Tenant(String),
+    /// From sys, 4.2.1+: `TENANT = all_user` (reference §0.4).
+    AllUser,
+    /// Logged into the tenant itself: no TENANT clause.
+    Own,
+}
+
+impl Target {
+    fn clause(&self) -> String {
+        match self {
+            Target::Tenant(name) => format!(" TENANT = {}", quote(name)),
+            Target::AllUser => " TENANT = all_user".to_string(),
+            Target::Own => String::new(),
+        }
+    }
+}
+
+/// `ALTER SYSTEM SET <name> = <value> [TENANT = …]`; `value` is already a SQL
+/// literal (see [`int_literal`], [`quote`]).
+pub fn set_parameter(name: &str, value_literal: &str, target: &Target) -> SqlText {
+    SqlText::plain(format!("ALTER SYSTEM SET {name} = {value_literal}{}", target.clause()))
+}
+
+/// An integer as a SQL literal.
+pub fn int_literal(value: i64) -> String {
+    value.to_string()
+}
+
+/// `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=… BINDING=… PIECE_SWITCH_INTERVAL=…'`.
+/// The value is always written whole: omitted keys reset to defaults (reference §2.2.1).
+pub fn set_log_archive_dest(location: &crate::destination::Destination, binding: &str, piece: &str, target: &Target) -> SqlText {
+    let value = |loc: &str| format!("LOCATION={loc} BINDING={binding} PIECE_SWITCH_INTERVAL={piece}");
+    let clause = target.clause();
+    SqlText {
+        shown: format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}", quote(&value(&location.redacted()))),
+        text: Secret::new(format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}", quote(&value(location.full().expose())))),
+    }
+}
+
+/// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = 'ENABLE'|'DEFER'` (reference §2.1.3).
+pub fn set_log_archive_dest_state(state: &str, target: &Target) -> SqlText {
+    SqlText::plain(format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = {}{}", quote(state), target.clause()))
+}
+
+/// `ALTER SYSTEM SET DATA_BACKUP_DEST = '…'` (reference §2.1.3).
+pub fn set_data_backup_dest(dest: &crate::destination::Destination, target: &Target) -> SqlText {
+    let clause = target.clause();
+    SqlText {
+        shown: format!("ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}", quote(&dest.redacted())),
+        text: Secret::new(format!("ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}", quote(dest.full().expose()))),
+    }
+}
+
+/// `ALTER SYSTEM ARCHIVELOG` / `NOARCHIVELOG` for one tenant (reference §2.3).
+pub fn archivelog(enable: bool, target: &Target) -> SqlText {
+    let verb = if enable { "ARCHIVELOG" } else { "NOARCHIVELOG" };
+    SqlText::plain(format!("ALTER SYSTEM {verb}{}", target.clause()))
+}
+
+/// `ALTER SYSTEM CANCEL BACKUP [TENANT = …]` (reference §2.3).
+pub fn cancel_backup(target: &Target) -> SqlText {
+    SqlText::plain(format!("ALTER SYSTEM CANCEL BACKUP{}", target.clause()))
+}
+
+/// The first read: server line and login tenant. `ob_version()` exists on 3.x
+/// and 4.x; `effective_tenant()` names the login tenant (reference §0.3).
+pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";
+
+/// The fallback when `ob_version()` does not exist (not OceanBase).
+pub const VERSION_FALLBACK_QUERY: &str = "SELECT version() AS version";
+
+/// Parameters obbackup reads and manages on 4.x (reference §2.1.2).
+pub const MANAGED_PARAMETERS_4X: &[&str] =
+    &["archive_lag_target", "backup_data_file_size", "ha_low_thread_score", "log_archive_concurrency"];
+
+/// One of the fixed reads of the live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Read {
+    /// User tenants with status and archive mode (`DBA_OB_TENANTS`).
+    Tenants,
+    /// Dest-0 archive destination rows (`CDB_OB_ARCHIVE_DEST`).
+    ArchiveDest,
+    /// Dest-0 archive round (`CDB_OB_ARCHIVELOG`).
+    ArchiveLog,
+    /// `data_backup_dest` (`CDB_OB_BACKUP_PARAMETER`).
+    DataBackupDest,
+    /// Managed parameters, one row per tenant and server (`GV$OB_PARAMETERS`).
+    Parameters,
+    /// Active backup jobs (`CDB_OB_BACKUP_JOBS`).
+    BackupJobs,
+}
+
+impl Read {
+    /// Every read, in the order they are sent.
+    pub const ALL: [Read; 6] =
+        [Read::Tenants, Read::ArchiveDest, Read::ArchiveLog, Read::DataBackupDest, Read::Parameters, Read::BackupJobs];
+
+    /// The query text. From sys the `CDB_` views cover every tenant; from a user
+    /// tenant the `DBA_` views cover that tenant only and have no `TENANT_ID`
+    /// (reference §2.4), so `tenant_id` is the login tenant's id.
+    pub fn sql(self, sys_login: bool, login_tenant_id: u64) -> String {
+        let (prefix, tenant_col) =
+            if sys_login { ("CDB", "TENANT_ID".to_string()) } else { ("DBA", login_tenant_id.to_string()) };
+        match self {
+            Read::Tenants => "SELECT TENANT_ID AS tenant_id, TENANT_NAME AS tenant_name, STATUS AS status, LOG_MODE AS log_mode \
+                 FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_TYPE = 'USER' ORDER BY TENANT_ID"
+                .to_string(),
+            Read::ArchiveDest => format!(
+                "SELECT {tenant_col} AS tenant_id, NAME AS name, VALUE AS value FROM oceanbase.{prefix}_OB_ARCHIVE_DEST WHERE DEST_NO = 0"
+            ),
+            Read::ArchiveLog => format!(
+                "SELECT {tenant_col} AS tenant_id, ROUND_ID AS round_id, STATUS AS status FROM oceanbase.{prefix}_OB_ARCHIVELOG WHERE DEST_NO = 0"
+            ),
+            Read::DataBackupDest => format!(
+                "SELECT {tenant_col} AS tenant_id, VALUE AS value FROM oceanbase.{prefix}_OB_BACKUP_PARAMETER WHERE NAME = 'data_backup_dest'"
+            ),
+            Read::Parameters => {
+                let names: Vec<String> = MANAGED_PARAMETERS_4X.iter().map(|n| quote(n)).collect();
+                format!(
+                    "SELECT TENANT_ID AS tenant_id, SVR_IP AS svr_ip, SVR_PORT AS svr_port, NAME AS name, VALUE AS value \
+                     FROM oceanbase.GV$OB_PARAMETERS WHERE NAME IN ({})",
+                    names.join(", ")
+                )
+            }
+            Read::BackupJobs => format!(
+                "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status FROM oceanbase.{prefix}_OB_BACKUP_JOBS"
+            ),
+        }
+    }
+}
+
+/// The query a wait polls: the dest-0 archive round of one tenant.
+pub fn archive_status_query(sys_login: bool, tenant_id: u64) -> String {
+    if sys_login {
+        format!("SELECT STATUS AS status FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID = {tenant_id}")
+    } else {
+        "SELECT STATUS AS status FROM oceanbase.DBA_OB_ARCHIVELOG WHERE DEST_NO = 0".to_string()
+    }
+}
+
+/// The query a wait polls: the active backup jobs of one tenant.
+pub fn backup_jobs_query(sys_login: bool, tenant_id: u64) -> String {
+    if sys_login {
+        format!("SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID = {tenant_id}")
+    } else {
+        "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.DBA_OB_BACKUP_JOBS".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_every_special_character() {
+        assert_eq!(quote("plain"), "'plain'");
+        assert_eq!(quote("it's"), "'it''s'");
+        assert_eq!(quote("back\\slash"), "'back\\\\slash'");
+        assert_eq!(quote("a\0b\nc\rd\u{1a}"), "'a\\0b\\nc\\rd\\Z'");
+        assert_eq!(quote("'; DROP TABLE t; --"), "'''; DROP TABLE t; --'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("日本"), "'日本'");
+    }
+
+    #[test]
+    fn quote_round_trips_through_a_mysql_unescaper() {
+        // Unescape as MySQL's lexer does and check every input comes back.
+        fn unquote(lit: &str) -> String {
+            let inner = &lit[1..lit.len() - 1];
+            let mut out = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => out.push(match chars.next() {
+                        Some('0') => '\0',
+                        Some('n') => '\n',
+                        Some('r') => '\r',
+                        Some('Z') => '\u{1a}',
+                        Some(o) => o,
+                        None => panic!("dangling backslash"),
+                    }),
+                    '\'' => {
+                        assert_eq!(chars.next(), Some('\''), "lone quote inside literal");
+                        out.push('\'');
+                    }
+                    o => out.push(o),
+                }
+            }
+            out
+        }
+        for input in ["", "'", "''", "\\", "\\'", "a'b\\c\0d", "x\u{1a}\r\n", "LOCATION=oss://b/p?k=v&a=b"] {
+            assert_eq!(unquote(&quote(input)), input);
+        }
+    }
+
+    #[test]
+    fn targets_render_tenant_clauses() {
+        assert_eq!(archivelog(true, &Target::Tenant("t1".into())).shown, "ALTER SYSTEM ARCHIVELOG TENANT = 't1'");
+        assert_eq!(archivelog(false, &Target::Own).shown, "ALTER SYSTEM NOARCHIVELOG");
+        assert_eq!(
+            set_parameter("ha_low_thread_score", &int_literal(10), &Target::AllUser).shown,
+            "ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user"
+        );
+    }
+
+    #[test]
+    fn archive_dest_text_redacts_only_the_shown_form() {
+        let dest = crate::destination::Destination::parse("oss://b/a?host=h&access_id=ID&access_key=KEY").expect("valid");
+        let sql = set_log_archive_dest(&dest, "MANDATORY", "1d", &Target::Tenant("t".into()));
+        assert!(!sql.shown.contains("KEY"));
+        assert!(sql.shown.contains("access_key=(sensitive)"));
+        assert!(sql.text.expose().contains("access_key=KEY"));
+        assert_eq!(
+            sql.text.expose(),
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=oss://b/a?host=h&access_id=ID&access_key=KEY BINDING=MANDATORY PIECE_SWITCH_INTERVAL=1d' TENANT = 't'"
+        );
+    }
+}
