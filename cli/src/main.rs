@@ -1,1 +1,5 @@
-fn main() {}
+//! The `obbackup` binary: see the library for the commands.
+
+fn main() -> std::process::ExitCode {
+    obbackup::run()
+}

@@ -140,6 +140,20 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
 fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> DesiredTenant {
     let la = merged(&config.defaults.log_archive, &block.settings.log_archive);
     let db = merged(&config.defaults.data_backup, &block.settings.data_backup);
+    // LOG_ARCHIVE_DEST is written whole (reference §2.2.1): BINDING and
+    // PIECE_SWITCH_INTERVAL cannot be sent without the LOCATION they belong to.
+    if !la.contains_key("destination") {
+        for key in ["mode", "piece_switch_interval"] {
+            if let Some(s) = la.get(key) {
+                errors.push(ConfigError::Mismatch {
+                    message: format!("log_archive.{key} for tenant {name} has no log_archive.destination"),
+                    span: span(&s.span),
+                    label: "needs a destination".into(),
+                    help: "OceanBase sets mode and piece_switch_interval as part of LOG_ARCHIVE_DEST together with LOCATION: declare log_archive.destination for this tenant too".into(),
+                });
+            }
+        }
+    }
     DesiredTenant {
         log_archive: LogArchive {
             enabled: la.get("enabled").and_then(|s| as_bool(&s.value)),
@@ -288,13 +302,13 @@ mod tests {
     #[test]
     fn wildcard_expands_with_tenant_name_and_defaults() {
         let (config, errs) = decode(
-            "defaults { log_archive { mode = \"mandatory\" } }\ntenant \"*\" { log_archive { destination = \"file:///b/${tenant.name}\" } }\ntenant \"t2\" { log_archive { mode = \"optional\" } }\n",
+            "defaults {\n  log_archive { mode = \"mandatory\" }\n}\ntenant \"*\" {\n  log_archive { destination = \"file:///b/${tenant.name}\" }\n}\ntenant \"t2\" {\n  log_archive {\n    destination = \"file:///c/t2\"\n    mode = \"optional\"\n  }\n}\n",
         );
         assert!(errs.is_empty());
         let state = resolve(&config, &["t1".into(), "t2".into(), "t3".into()], &env(&[])).expect("resolves");
         assert_eq!(state.tenants["t1"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t1"));
         assert_eq!(state.tenants["t1"].log_archive.mode.as_deref(), Some("MANDATORY"));
-        assert_eq!(state.tenants["t2"].log_archive.destination, None);
+        assert_eq!(state.tenants["t2"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///c/t2"));
         assert_eq!(state.tenants["t2"].log_archive.mode.as_deref(), Some("OPTIONAL"));
         assert_eq!(state.tenants["t3"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t3"));
     }
@@ -311,7 +325,7 @@ mod tests {
 
     #[test]
     fn shared_destination_is_an_error() {
-        let (config, _) = decode("tenant \"*\" { log_archive { destination = \"file:///same\" } }\n");
+        let (config, _) = decode("tenant \"*\" {\n  log_archive { destination = \"file:///same\" }\n}\n");
         let errors = resolve(&config, &["a".into(), "b".into()], &env(&[])).expect_err("fails");
         assert!(matches!(&errors[..], [ConfigError::SharedDestination { first, second, .. }] if first == "a" && second == "b"));
         assert!(validate(&config, &env(&[])).is_err());

@@ -115,6 +115,13 @@ pub fn cancel_backup(target: &Target) -> SqlText {
     SqlText::plain(format!("ALTER SYSTEM CANCEL BACKUP{}", target.clause()))
 }
 
+/// `SET ob_query_timeout = <µs>`: OceanBase's per-statement timeout of the session,
+/// raised before statements known to run long (setting a destination writes and
+/// checks a `format` file there, reference §2.1.3).
+pub fn set_query_timeout(microseconds: u64) -> SqlText {
+    SqlText::plain(format!("SET ob_query_timeout = {microseconds}"))
+}
+
 /// The first read: server line and login tenant. `ob_version()` exists on 3.x
 /// and 4.x; `effective_tenant()` names the login tenant (reference §0.3).
 pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";

@@ -165,6 +165,9 @@ pub fn parse(sql: &str) -> Result<Statement, ObError> {
         return Ok(Statement::Empty);
     }
     let tokens = tokenize(trimmed)?;
+    if matches!(tokens.first().map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "SELECT") {
+        return Ok(Statement::Select(trimmed.to_string()));
+    }
     let mut p = Parser { sql: trimmed, tokens, pos: 0 };
     let statement = p.statement()?;
     if let Some(extra) = p.tokens.get(p.pos) {

@@ -1,0 +1,140 @@
+//! The database edge: one sqlx MySQL connection, text protocol only
+//! (`raw_sql`), rows decoded by column name into the planner's [`Row`]s.
+//!
+//! Connect options follow `shared/reference/rust-stack.md`: sqlx's connect
+//! preamble (`SET sql_mode=…, time_zone=…, NAMES utf8mb4`) is turned off, and no
+//! collation is forced, because some OceanBase builds break on it.
+
+use obbackup_planner::live::Row;
+use obbackup_planner::secret::Secret;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row as _};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A failure talking to the server.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum DbError {
+    /// The DSN does not parse.
+    #[error("the DSN is not a valid mysql:// URL: {0}")]
+    #[diagnostic(code(obbackup::db::dsn), help("mysql://USER%40TENANT:PASSWORD@HOST:PORT, e.g. mysql://root%40sys@127.0.0.1:2881"))]
+    Dsn(String),
+    /// The server could not be reached or refused the login.
+    #[error("cannot connect to {target}: {reason}")]
+    #[diagnostic(code(obbackup::db::connect), help("check host, port, user@tenant and password; the login tenant is part of the user name (root%40sys)"))]
+    Connect { target: String, reason: String },
+    /// The server answered a statement with an error.
+    #[error("{number} ({sqlstate}): {message}")]
+    #[diagnostic(code(obbackup::db::server))]
+    Server { number: u16, sqlstate: String, message: String },
+    /// The connection broke or timed out.
+    #[error("connection lost: {0}")]
+    #[diagnostic(code(obbackup::db::io))]
+    Io(String),
+}
+
+impl DbError {
+    /// The server's error number, when the server answered.
+    pub fn number(&self) -> Option<u16> {
+        match self {
+            DbError::Server { number, .. } => Some(*number),
+            _ => None,
+        }
+    }
+}
+
+fn from_sqlx(e: sqlx::Error) -> DbError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            let number = db.try_downcast_ref::<MySqlDatabaseError>().map_or(0, MySqlDatabaseError::number);
+            DbError::Server {
+                number,
+                sqlstate: db.code().map(|c| c.to_string()).unwrap_or_default(),
+                message: db.message().to_string(),
+            }
+        }
+        other => DbError::Io(other.to_string()),
+    }
+}
+
+/// An open session. Statements run one at a time on this one connection, so
+/// session state (encryption) is kept between them.
+pub struct Session {
+    conn: MySqlConnection,
+    timeout: Duration,
+    /// Statements sent on this session, for reports.
+    pub statements_sent: usize,
+}
+
+/// Where a DSN points, without its password (for messages).
+pub fn describe(dsn: &str) -> String {
+    match MySqlConnectOptions::from_str(dsn) {
+        Ok(o) => format!("{}@{}:{}", o.get_username(), o.get_host(), o.get_port()),
+        Err(_) => "(unparsable DSN)".into(),
+    }
+}
+
+impl Session {
+    /// Connects. `timeout` bounds the connect and every statement.
+    pub async fn connect(dsn: &Secret, timeout: Duration) -> Result<Self, DbError> {
+        let options = MySqlConnectOptions::from_str(dsn.expose())
+            .map_err(|e| DbError::Dsn(redact_dsn_error(&e.to_string(), dsn)))?
+            .pipes_as_concat(false)
+            .no_engine_substitution(false)
+            .timezone(None)
+            .set_names(false)
+            .disable_statement_logging();
+        let target = describe(dsn.expose());
+        let conn = tokio::time::timeout(timeout, options.connect())
+            .await
+            .map_err(|_| DbError::Connect { target: target.clone(), reason: format!("no answer within {}s", timeout.as_secs()) })?
+            .map_err(|e| DbError::Connect { target, reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn) })?;
+        Ok(Self { conn, timeout, statements_sent: 0 })
+    }
+
+    /// Runs a query and returns its rows, columns keyed by lower-case name.
+    pub async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError> {
+        self.statements_sent += 1;
+        let rows = tokio::time::timeout(self.timeout, sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_all(&mut self.conn))
+            .await
+            .map_err(|_| DbError::Io(format!("no answer within {}s", self.timeout.as_secs())))?
+            .map_err(from_sqlx)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut map = Row::new();
+            for (i, column) in row.columns().iter().enumerate() {
+                // Text protocol: every value arrives as text, whatever its type.
+                let value: Option<String> = row.try_get_unchecked(i).map_err(|e| DbError::Io(e.to_string()))?;
+                map.insert(column.name().to_ascii_lowercase(), value);
+            }
+            out.push(map);
+        }
+        Ok(out)
+    }
+
+    /// Runs a statement given as a secret (its text may carry credentials).
+    pub async fn execute(&mut self, sql: &Secret, timeout: Duration) -> Result<u64, DbError> {
+        self.statements_sent += 1;
+        let result = tokio::time::timeout(timeout, sqlx::raw_sql(AssertSqlSafe(sql.expose().to_string())).execute(&mut self.conn))
+            .await
+            .map_err(|_| DbError::Io(format!("no answer within {}s; the statement may still complete on the server", timeout.as_secs())))?
+            .map_err(from_sqlx)?;
+        Ok(result.rows_affected())
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Removes the DSN's password from an error text, should a driver echo it.
+fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
+    let password = MySqlConnectOptions::from_str(dsn.expose()).ok().and_then(|_| {
+        dsn.expose().split_once("://").and_then(|(_, rest)| rest.split_once('@')).and_then(|(cred, _)| cred.split_once(':')).map(|(_, p)| p.to_string())
+    });
+    match password {
+        Some(p) if !p.is_empty() => message.replace(&p, "(sensitive)"),
+        _ => message.to_string(),
+    }
+}

@@ -1,0 +1,44 @@
+//! Stage `inspect` (I/O half): runs the fixed reads of `obbackup_planner::sql`
+//! on a session and hands the rows to `obbackup_planner::live`. The number of
+//! queries does not depend on the number of tenants: one server query plus one
+//! per `Read`.
+
+use crate::db::{DbError, Session};
+use crate::error::CliError;
+use obbackup_planner::live::{self, InspectError, LiveState};
+use obbackup_planner::sql::{self, Read};
+use std::collections::BTreeMap;
+
+/// Reads the live state.
+pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
+    let rows = match session.query(sql::SERVER_QUERY).await {
+        Ok(rows) => rows,
+        // No ob_version()/effective_tenant(): not OceanBase. Read version() to say what it is.
+        Err(DbError::Server { number: 1305 | 1064 | 1046, .. }) => {
+            let rows = session.query(sql::VERSION_FALLBACK_QUERY).await.map_err(CliError::Db)?;
+            let version = rows.first().and_then(|r| r.get("version").cloned().flatten()).unwrap_or_default();
+            return Err(CliError::Inspect(InspectError::NotOceanBase { version }));
+        }
+        Err(e) => return Err(CliError::Db(e)),
+    };
+    let server = live::server_from_rows(&rows).map_err(CliError::Inspect)?;
+    let mut reads = BTreeMap::new();
+    for read in Read::ALL {
+        let text = read.sql(server.sys_login(), server.login_tenant_id);
+        let rows = session.query(&text).await.map_err(|e| access_error(e, &server.login_tenant, &text))?;
+        reads.insert(read, rows);
+    }
+    live::from_rows(server, &reads).map_err(CliError::Inspect)
+}
+
+/// Turns a refused read into an error that says which privilege is missing.
+fn access_error(e: DbError, tenant: &str, query: &str) -> CliError {
+    match e.number() {
+        Some(1142 | 1227 | 1044 | 1045) => CliError::Access {
+            login_tenant: tenant.to_string(),
+            view: query.split("FROM ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or("?").to_string(),
+            cause: e.to_string(),
+        },
+        _ => CliError::Db(e),
+    }
+}

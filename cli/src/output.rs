@@ -1,0 +1,89 @@
+//! Everything obbackup prints: results on stdout, progress and diagnostics on
+//! stderr. `NO_COLOR` and non-terminal streams turn colour off.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// Prints a result (plan, report, JSON) on stdout.
+pub fn result(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
+/// Prints JSON on stdout, pretty and with a final newline.
+pub fn json(value: &serde_json::Value) {
+    result(&serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// A line of progress or a warning on stderr.
+pub fn info(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Prints a diagnostic (error) on stderr with miette's renderer.
+pub fn diagnostic(report: miette::Report) {
+    let _ = writeln!(std::io::stderr().lock(), "{report:?}");
+}
+
+/// Configures miette: colour only on a terminal and without NO_COLOR.
+pub fn init() {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().color(color).unicode(color).terminal_links(false).width(100).build())
+    }));
+}
+
+/// Whether a person can answer a prompt.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks on stderr, reads a line from stdin; true only for `yes`.
+pub fn confirm(question: &str) -> bool {
+    let _ = write!(std::io::stderr().lock(), "{question} Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).is_ok() && line.trim() == "yes"
+}
+
+/// A spinner for a wait: drawn on a terminal, replaced by a line per status
+/// change elsewhere (CI logs).
+pub struct Waiting {
+    bar: ProgressBar,
+    drawn: bool,
+    last: String,
+    label: String,
+}
+
+impl Waiting {
+    /// Starts a wait display.
+    pub fn start(label: &str) -> Self {
+        let drawn = std::io::stderr().is_terminal();
+        let bar = if drawn { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message(label.to_string());
+        Self { bar, drawn, last: String::new(), label: label.to_string() }
+    }
+
+    /// Shows the latest observed state.
+    pub fn observe(&mut self, observed: &str, elapsed: Duration) {
+        if observed != self.last {
+            self.bar.set_message(format!("{}: {observed}", self.label));
+            if !self.drawn {
+                info(&format!("  … {}: {observed} ({}s)", self.label, elapsed.as_secs()));
+            }
+            self.last = observed.to_string();
+        }
+    }
+
+    /// Removes the spinner.
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
