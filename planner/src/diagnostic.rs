@@ -160,14 +160,43 @@ pub struct ConfigReport {
 }
 
 impl ConfigReport {
-    /// Wraps the problems of file `name` whose text is `text`.
+    /// Wraps the problems of file `name` whose text is `text`. Credentials
+    /// written literally are masked with `*` in the text shown, so the report
+    /// never repeats a secret (spans stay valid: the length is kept).
     pub fn new(name: &str, text: &str, errors: Vec<ConfigError>) -> Self {
-        Self { name: name.to_string(), src: NamedSource::new(name, text.to_string()), errors }
+        let mut shown = text.to_string();
+        for e in &errors {
+            if let ConfigError::LiteralCredential { key, span, .. } = e {
+                mask_credential(&mut shown, key, span.offset()..span.offset() + span.len());
+            }
+        }
+        Self { name: name.to_string(), src: NamedSource::new(name, shown), errors }
     }
 
     /// The problems, in the order found.
     pub fn errors(&self) -> &[ConfigError] {
         &self.errors
+    }
+}
+
+/// Replaces the value after `key=` inside `range` of `text` with `*`s (up to
+/// `&`, a quote, `$`, or white space).
+fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) {
+    let Some(region) = text.get(range.clone()) else { return };
+    let needle = format!("{key}=");
+    let mut masks = Vec::new();
+    let mut from = 0;
+    while let Some(at) = region[from..].find(&needle) {
+        let start = from + at + needle.len();
+        let len = region[start..].find(|c: char| matches!(c, '&' | '"' | '$') || c.is_whitespace()).unwrap_or(region.len() - start);
+        masks.push((range.start + start, len));
+        from = start;
+    }
+    for (start, len) in masks {
+        if let Some(slice) = text.get(start..start + len) {
+            let stars = "*".repeat(slice.len());
+            text.replace_range(start..start + len, &stars);
+        }
     }
 }
 

@@ -17,6 +17,10 @@ fn quoted(v: &Option<String>) -> String {
 /// `- before` / `+ after` lines with `^` under the characters that differ.
 fn long_diff(before: &str, after: &str, indent: &str) -> String {
     let diff = similar::TextDiff::from_chars(before, after);
+    if diff.ratio() < 0.6 {
+        // Mostly different: markers would only add noise.
+        return format!("{indent}- {before}\n{indent}+ {after}\n");
+    }
     let mut under_before = String::new();
     let mut under_after = String::new();
     for change in diff.iter_all_changes() {

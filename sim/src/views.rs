@@ -395,7 +395,9 @@ impl Engine {
         let mut tables = Vec::new();
         let sys = session.tenant_id == SYS_TENANT_ID;
         for view in VIEWS {
-            if sys {
+            if sys || view.name == "DBA_OB_TENANTS" {
+                // DBA_OB_TENANTS from a user tenant shows that tenant's row only
+                // (**UNCONFIRMED** for 4.1+; 4.0 made it sys-only, reference §2.4).
                 tables.push((view.name.to_string(), view.columns.to_vec()));
             } else if view.dba_twin {
                 tables.push((view.name.replacen("CDB_", "DBA_", 1), view.columns[1..].to_vec()));
@@ -492,6 +494,9 @@ impl Engine {
             return rows;
         }
         let own = int(session.tenant_id);
+        if !view.dba_twin {
+            return rows.into_iter().filter(|r| r[0] == own).collect();
+        }
         rows.into_iter().filter(|r| r[0] == own).map(|mut r| r.split_off(1)).collect()
     }
 }
