@@ -96,16 +96,20 @@ fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
     Ok(Loaded { name, text, config })
 }
 
+/// Reports decode problems together with what evaluating the rest finds, so
+/// one run shows every problem.
 fn validate(path: &std::path::Path) -> Result<u8, CliError> {
-    let loaded = load(path)?;
-    match desired::validate(&loaded.config, &environment()) {
-        Ok(_) => {
-            let tenants = loaded.config.tenants.len();
-            output::result(&format!("{}: valid ({tenants} tenant block(s)).", loaded.name));
-            Ok(0)
-        }
-        Err(errors) => Err(ConfigReport::new(&loaded.name, &loaded.text, errors).into()),
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::File { path: name.clone(), reason: e.to_string() })?;
+    let (config, mut errors) = config::decode(&text);
+    if let Err(more) = desired::validate(&config, &environment()) {
+        errors.extend(more.into_iter().filter(|e| !errors.contains(e)).collect::<Vec<_>>());
     }
+    if !errors.is_empty() {
+        return Err(ConfigReport::new(&name, &text, errors).into());
+    }
+    output::result(&format!("{name}: valid ({} tenant block(s)).", config.tenants.len()));
+    Ok(0)
 }
 
 fn timeouts(waits: &WaitArgs) -> Timeouts {

@@ -120,12 +120,7 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
         {
             if let Some(Setting { value: Value::Text(t), span: at }) = settings.get("destination") {
                 if !t.uses_tenant_name() {
-                    errors.push(ConfigError::SharedDestination {
-                        first: "every tenant matched by \"*\"".into(),
-                        second: "the others".into(),
-                        destination: "this path".into(),
-                        span: span(at),
-                    });
+                    errors.push(ConfigError::WildcardShared { span: span(at) });
                 }
             }
         }
@@ -203,7 +198,7 @@ const ENV_CLOSE: char = '\u{2}';
 /// that every credential value is exactly one `env()` call.
 fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Destination>> {
     let Value::Text(template) = &setting.value else { return None };
-    let (marked, full) = evaluate(template, tenant, env, errors)?;
+    let (marked, full, complete) = evaluate(template, tenant, env, errors);
     // Check credentials on the marked text: a credential's value must be one env() value.
     let marked_dest = match Destination::parse(&marked) {
         Ok(d) => d,
@@ -229,6 +224,9 @@ fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environme
         }
     }
     let _ = marked_dest;
+    if !complete {
+        return None;
+    }
     match Destination::parse(&full) {
         Ok(d) => Some(Located { value: d, span: setting.span.clone() }),
         Err(e) => {
@@ -239,8 +237,9 @@ fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environme
 }
 
 /// Renders a template twice: with `env()` values bracketed by marks (for
-/// checking where they sit) and plain. `None` when a variable is unset.
-fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<(String, String)> {
+/// checking where they sit) and plain. The flag is false when a variable is
+/// unset (its value is then a placeholder, and an error is recorded).
+fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> (String, String, bool) {
     let mut marked = String::new();
     let mut full = String::new();
     let mut ok = true;
@@ -263,12 +262,15 @@ fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut V
                 }
                 None => {
                     errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                    marked.push(ENV_OPEN);
+                    marked.push('x');
+                    marked.push(ENV_CLOSE);
                     ok = false;
                 }
             },
         }
     }
-    ok.then_some((marked, full))
+    (marked, full, ok)
 }
 
 fn check_shared_destinations(state: &DesiredState, errors: &mut Vec<ConfigError>) {

@@ -126,6 +126,16 @@ pub enum ConfigError {
         #[label("used by {second}")]
         span: SourceSpan,
     },
+    /// A `tenant "*"` (or defaults) destination without `${tenant.name}`.
+    #[error("every tenant matched by \"*\" would share this destination")]
+    #[diagnostic(
+        code(obbackup::config::shared_destination),
+        help("OceanBase needs one directory per tenant: add ${{tenant.name}} to the path")
+    )]
+    WildcardShared {
+        #[label("the same for every tenant")]
+        span: SourceSpan,
+    },
     /// A tenant named in the file that the cluster does not have.
     #[error("tenant `{name}` does not exist in the cluster")]
     #[diagnostic(code(obbackup::plan::unknown_tenant), help("{help}"))]
@@ -165,10 +175,8 @@ impl ConfigReport {
     /// never repeats a secret (spans stay valid: the length is kept).
     pub fn new(name: &str, text: &str, errors: Vec<ConfigError>) -> Self {
         let mut shown = text.to_string();
-        for e in &errors {
-            if let ConfigError::LiteralCredential { key, span, .. } = e {
-                mask_credential(&mut shown, key, span.offset()..span.offset() + span.len());
-            }
+        for key in crate::destination::CREDENTIAL_KEYS {
+            mask_credential(&mut shown, key, 0..text.len());
         }
         Self { name: name.to_string(), src: NamedSource::new(name, shown), errors }
     }
@@ -179,8 +187,9 @@ impl ConfigReport {
     }
 }
 
-/// Replaces the value after `key=` inside `range` of `text` with `*`s (up to
-/// `&`, a quote, `$`, or white space).
+/// Replaces every literal value after `key=` inside `range` of `text` with `*`s
+/// (up to `&`, a quote, or white space). Values that are interpolations
+/// (`${env("…")}`) are left alone: they hold no secret.
 fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) {
     let Some(region) = text.get(range.clone()) else { return };
     let needle = format!("{key}=");
@@ -188,8 +197,10 @@ fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) 
     let mut from = 0;
     while let Some(at) = region[from..].find(&needle) {
         let start = from + at + needle.len();
-        let len = region[start..].find(|c: char| matches!(c, '&' | '"' | '$') || c.is_whitespace()).unwrap_or(region.len() - start);
-        masks.push((range.start + start, len));
+        let len = region[start..].find(|c: char| matches!(c, '&' | '"') || c.is_whitespace()).unwrap_or(region.len() - start);
+        if !region[start..].starts_with('$') {
+            masks.push((range.start + start, len));
+        }
         from = start;
     }
     for (start, len) in masks {
@@ -197,6 +208,19 @@ fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) 
             let stars = "*".repeat(slice.len());
             text.replace_range(start..start + len, &stars);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_literal_credentials_but_not_env_calls() {
+        let mut text = "d = \"oss://b?access_id=${env(\"ID\")}&access_key=hunter2&host=h\"".to_string();
+        mask_credential(&mut text, "access_key", 0..text.len());
+        mask_credential(&mut text, "access_id", 0..text.len());
+        assert_eq!(text, "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\"");
     }
 }
 

@@ -1,0 +1,48 @@
+//! Invalid configurations and their rendered diagnostics (snapshots), through the
+//! real binary's `validate`.
+
+use obbackup_tests::{obbackup, root};
+
+fn validate(name: &str) -> String {
+    let path = format!("fixtures/config/invalid/{name}");
+    let out = obbackup(&["validate", &path], &[]);
+    assert_eq!(out.code, 1, "{name} must be refused:\n{}", out.all());
+    assert!(out.stdout.is_empty(), "diagnostics go to stderr");
+    out.stderr
+}
+
+#[test]
+fn every_invalid_fixture_is_covered_by_a_snapshot() {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures/config/invalid"))
+        .expect("folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["destinations.hcl", "shared.hcl", "syntax.hcl", "typos.hcl"]);
+}
+
+#[test]
+fn typos_and_ranges() {
+    let text = validate("typos.hcl");
+    assert!(text.contains("did you mean `enabled`"));
+    assert!(text.contains("did you mean `log_archive`"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn destinations_credentials_and_missing_destination() {
+    let text = validate("destinations.hcl");
+    assert!(!text.contains("hunter2"), "a literal credential must be masked");
+    assert!(text.contains("OBB_FIXTURE_UNSET_ID"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn shared_destinations() {
+    insta::assert_snapshot!(validate("shared.hcl"));
+}
+
+#[test]
+fn syntax_error() {
+    insta::assert_snapshot!(validate("syntax.hcl"));
+}
