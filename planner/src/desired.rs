@@ -118,10 +118,10 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
             .into_iter()
             .chain([&config.defaults.log_archive, &config.defaults.data_backup])
         {
-            if let Some(Setting { value: Value::Text(t), span: at }) = settings.get("destination") {
-                if !t.uses_tenant_name() {
-                    errors.push(ConfigError::WildcardShared { span: span(at) });
-                }
+            if let Some(Setting { value: Value::Text(t), span: at }) = settings.get("destination")
+                && !t.uses_tenant_name()
+            {
+                errors.push(ConfigError::WildcardShared { span: span(at) });
             }
         }
     }

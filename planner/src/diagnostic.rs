@@ -211,20 +211,6 @@ fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_literal_credentials_but_not_env_calls() {
-        let mut text = "d = \"oss://b?access_id=${env(\"ID\")}&access_key=hunter2&host=h\"".to_string();
-        let len = text.len();
-        mask_credential(&mut text, "access_key", 0..len);
-        mask_credential(&mut text, "access_id", 0..len);
-        assert_eq!(text, "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\"");
-    }
-}
-
 /// Converts a byte range into a miette span.
 pub fn span(range: &std::ops::Range<usize>) -> SourceSpan {
     SourceSpan::new(range.start.into(), range.end.saturating_sub(range.start))
@@ -240,5 +226,19 @@ pub fn suggest(given: &str, known: &[&str]) -> String {
     match best {
         Some((_, k)) => format!("did you mean `{k}`? valid here: {}", known.join(", ")),
         None => format!("valid here: {}", known.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_literal_credentials_but_not_env_calls() {
+        let mut text = "d = \"oss://b?access_id=${env(\"ID\")}&access_key=hunter2&host=h\"".to_string();
+        let len = text.len();
+        mask_credential(&mut text, "access_key", 0..len);
+        mask_credential(&mut text, "access_id", 0..len);
+        assert_eq!(text, "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\"");
     }
 }

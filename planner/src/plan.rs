@@ -345,29 +345,27 @@ fn tenant_steps(
         }
         b.add(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP"], timeouts.archive_stop), address, Vec::new());
     }
-    if dest_changed {
-        if let Some(dest) = &la.destination {
-            let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
-            let piece = la.piece_switch_interval.map_or_else(|| "1d".to_string(), |d| d.canonical());
-            b.add(
-                StepAction::SetArchiveDest,
-                "set_log_archive_dest",
-                StepKind::Sql(sql::set_log_archive_dest(&dest.value, &mode, &piece, &tgt)),
-                dest_addresses.clone(),
-                Vec::new(),
-            );
-        }
+    if let (true, Some(dest)) = (dest_changed, &la.destination) {
+        let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
+        let piece = la.piece_switch_interval.map_or_else(|| "1d".to_string(), |d| d.canonical());
+        b.add(
+            StepAction::SetArchiveDest,
+            "set_log_archive_dest",
+            StepKind::Sql(sql::set_log_archive_dest(&dest.value, &mode, &piece, &tgt)),
+            dest_addresses.clone(),
+            Vec::new(),
+        );
     }
-    if let Some(state) = &la.state {
-        if changes.iter().any(|c| c.setting == Setting::LogArchiveState) {
-            b.add(
-                StepAction::SetArchiveDestState,
-                "set_log_archive_dest_state",
-                StepKind::Sql(sql::set_log_archive_dest_state(state, &tgt)),
-                addrs(|s| s == Setting::LogArchiveState),
-                Vec::new(),
-            );
-        }
+    if let Some(state) = &la.state
+        && changes.iter().any(|c| c.setting == Setting::LogArchiveState)
+    {
+        b.add(
+            StepAction::SetArchiveDestState,
+            "set_log_archive_dest_state",
+            StepKind::Sql(sql::set_log_archive_dest_state(state, &tgt)),
+            addrs(|s| s == Setting::LogArchiveState),
+            Vec::new(),
+        );
     }
     let mode_off_after_stop = stop_needed && have.archivelog();
     let archivelog_needed = want_archive && (!have.archivelog() || mode_off_after_stop);

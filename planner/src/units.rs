@@ -28,7 +28,7 @@ impl Duration {
         if self.0 == 0 {
             return "0s".into();
         }
-        let (unit, factor) = US_PER.iter().find(|(_, f)| self.0 % f == 0).copied().unwrap_or(("us", 1));
+        let (unit, factor) = US_PER.iter().find(|(_, f)| self.0.is_multiple_of(*f)).copied().unwrap_or(("us", 1));
         format!("{}{unit}", self.0 / factor)
     }
 }
@@ -53,7 +53,7 @@ impl Size {
 
     /// Canonical text: the largest unit that divides the value exactly (`4096M` → `4G`).
     pub fn canonical(self) -> String {
-        let (unit, factor) = BYTES_PER.iter().find(|(_, f)| self.0 % f == 0).copied().unwrap_or(("B", 1));
+        let (unit, factor) = BYTES_PER.iter().find(|(_, f)| self.0.is_multiple_of(*f)).copied().unwrap_or(("B", 1));
         if unit == "B" { format!("{}", self.0) } else { format!("{}{unit}", self.0 / factor) }
     }
 }

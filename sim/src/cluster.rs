@@ -471,11 +471,11 @@ impl Cluster {
         let mut updates = Vec::new();
         for item in items {
             let def = parameter::find_4x(&item.name).ok_or_else(ObError::config_unknown)?;
-            if item.tenant.is_some() && !self.at_least(&[4, 2, 1]) {
-                if let Some(TenantList::AllUser | TenantList::AllMeta | TenantList::All) = &item.tenant {
-                    // all/all_user/all_meta arrived in 4.2.1 (reference §0.4): before, they are tenant names.
-                    return Err(ObError::invalid_tenant_name());
-                }
+            // all/all_user/all_meta arrived in 4.2.1 (reference §0.4): before, they are tenant names.
+            if let (Some(TenantList::AllUser | TenantList::AllMeta | TenantList::All), false) =
+                (&item.tenant, self.at_least(&[4, 2, 1]))
+            {
+                return Err(ObError::invalid_tenant_name());
             }
             if !def.kind.accepts(item.value.text()) {
                 return Err(ObError::invalid_config());
@@ -744,17 +744,13 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) {
                 }
                 _ => {}
             }
-        } else if dest.state == "DEFER" && running {
-            if let Some(r) = tenant.round.as_mut() {
-                r.status = "SUSPENDING".into();
-                r.since = now;
-            }
-        }
-    } else if matches!(status, Some(s) if s != "STOP" && s != "STOPPING") {
-        if let Some(r) = tenant.round.as_mut() {
-            r.status = "STOPPING".into();
+        } else if let (true, Some(r)) = (dest.state == "DEFER" && running, tenant.round.as_mut()) {
+            r.status = "SUSPENDING".into();
             r.since = now;
         }
+    } else if let (true, Some(r)) = (matches!(status, Some(s) if s != "STOP" && s != "STOPPING"), tenant.round.as_mut()) {
+        r.status = "STOPPING".into();
+        r.since = now;
     }
 }
 

@@ -417,10 +417,8 @@ impl Engine {
     pub fn query(&mut self, cluster: &Cluster, session: &Session, sql: &str) -> Result<Reply, ObError> {
         let upper = sql.to_uppercase();
         let mentioned: Vec<usize> = (0..self.tables.len()).filter(|&i| upper.contains(&self.tables[i].0)).collect();
-        if session.privilege == "none" {
-            if let Some(&i) = mentioned.first() {
-                return Err(ObError::select_denied(&session.user, &self.tables[i].0));
-            }
+        if let (true, Some(&i)) = (session.privilege == "none", mentioned.first()) {
+            return Err(ObError::select_denied(&session.user, &self.tables[i].0));
         }
         let now = Instant::now();
         let tx = self.conn.transaction().map_err(internal)?;
