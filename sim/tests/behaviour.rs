@@ -1,0 +1,172 @@
+//! The simulator's OceanBase behaviour, statement by statement, against
+//! `shared/reference/oceanbase-backup.md` (§0.4, §2.1.3, §2.3, §2.5, §2.6).
+
+use obsim::Simulator;
+use obsim::cluster::Reply;
+
+const FIXTURE: &str = r#"{
+  "version": "4.2.2.1",
+  "delays_ms": { "archive_prepare": 10, "archive_beginning": 10, "archive_stopping": 10, "archive_suspending": 10, "backup_canceling": 10 },
+  "tenants": [
+    { "id": 1002, "name": "t1", "log_mode": "ARCHIVELOG",
+      "archive_dest": { "path": "file:///nfs/t1/archive", "dest_id": 1002 },
+      "archive_round": { "round_id": 1, "status": "DOING" },
+      "data_backup_dest": "file:///nfs/t1/data",
+      "backup_jobs": [ { "job_id": 7 } ] },
+    { "id": 1004, "name": "t2" }
+  ]
+}"#;
+
+fn sim() -> Simulator {
+    Simulator::start_in_thread(FIXTURE).expect("starts")
+}
+
+fn code(result: Result<Reply, obsim::error::ObError>) -> u16 {
+    match result {
+        Ok(_) => 0,
+        Err(e) => e.code,
+    }
+}
+
+fn rows(sim: &Simulator, tenant: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    match sim.execute_as(tenant, sql).expect("query runs") {
+        Reply::Rows { rows, .. } => rows,
+        Reply::Ok(_) => panic!("{sql} returned no rows"),
+    }
+}
+
+fn wait_for(sim: &Simulator, sql: &str, want: &str) {
+    for _ in 0..200 {
+        if rows(sim, "sys", sql).first().and_then(|r| r[0].clone()).as_deref() == Some(want) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{sql} never returned {want}");
+}
+
+#[test]
+fn parameters_unknown_out_of_range_and_tenant_clause() {
+    let s = sim();
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")), 5099);
+    let e = s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 1000 TENANT = t1").expect_err("range");
+    assert_eq!((e.code, e.sqlstate, e.message.as_str()), (4147, "HY000", "Invalid config"));
+    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = t2")), 1227);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = nope")), 5160);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all_user")), 0);
+    let values = rows(&s, "sys", "SELECT TENANT_ID, VALUE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'ha_low_thread_score' ORDER BY TENANT_ID");
+    let by_tenant: Vec<(String, String)> =
+        values.into_iter().map(|r| (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default())).collect();
+    assert!(by_tenant.contains(&("1002".into(), "5".into())));
+    assert!(by_tenant.contains(&("1004".into(), "5".into())));
+    assert!(by_tenant.contains(&("1".into(), "0".into())), "all_user leaves sys alone: {by_tenant:?}");
+}
+
+#[test]
+fn show_parameters_has_fourteen_columns_from_4_2_2() {
+    let s = sim();
+    let Reply::Rows { columns, rows } = s.execute_as("sys", "SHOW PARAMETERS LIKE 'ha_low%' TENANT = t1").expect("runs") else {
+        panic!("no rows")
+    };
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["zone", "svr_type", "svr_ip", "svr_port", "name", "data_type", "value", "info", "section", "scope", "source", "edit_level", "default_value", "isdefault"]
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][4].as_deref(), Some("ha_low_thread_score"));
+}
+
+#[test]
+fn backup_configs_need_a_tenant_from_sys_and_cannot_mix() {
+    let s = sim();
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x'")), 1235);
+    let e = s
+        .execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x' TENANT = t2, ha_low_thread_score = 1 TENANT = t2")
+        .expect_err("mixed");
+    assert_eq!(e.message, "backup configuration items cannot be set together with non data backup configuration items not supported");
+    assert_eq!(code(s.execute_as("t2", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'")), 0);
+    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'")), 9036, "job running");
+}
+
+#[test]
+fn one_directory_per_tenant() {
+    let s = sim();
+    let e = s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/archive' TENANT = t2").expect_err("shared");
+    assert_eq!(e.code, 9081);
+}
+
+#[test]
+fn archive_dest_cannot_change_while_the_round_runs() {
+    let s = sim();
+    let e = s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1").expect_err("running");
+    assert_eq!((e.code, e.message.as_str()), (1235, "change archive dest when archive is running is not supported"));
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t1")), 0);
+    wait_for(&s, "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002", "STOP");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1")), 0);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 0);
+    wait_for(&s, "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002", "DOING");
+    let round = rows(&s, "sys", "SELECT ROUND_ID, PATH FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002");
+    assert_eq!(round[0][0].as_deref(), Some("2"), "a new round");
+    assert_eq!(round[0][1].as_deref(), Some("file:///nfs/t1/a2"));
+}
+
+#[test]
+fn archive_dest_grammar_errors() {
+    let s = sim();
+    let cases = [
+        ("BINDING=OPTIONAL", 1235),
+        ("LOCATION=file:///nfs/t2/a BINDING=sometimes", 1210),
+        ("LOCATION=file:///nfs/t2/a PIECE_SWITCH_INTERVAL=8d", 1235),
+        ("LOCATION=file:///nfs/t2/a UNKNOWN=1", 1235),
+    ];
+    for (value, expected) in cases {
+        let sql = format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = '{value}' TENANT = t2");
+        assert_eq!(code(s.execute_as("sys", &sql)), expected, "{sql}");
+    }
+}
+
+#[test]
+fn archive_mode_errors_and_swallowing_from_sys() {
+    let s = sim();
+    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG")), 9091);
+    assert_eq!(code(s.execute_as("t2", "ALTER SYSTEM NOARCHIVELOG")), 9092);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 0, "sys swallows per-tenant ARCHIVELOG errors");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t2")), 9092, "NOARCHIVELOG keeps the last error");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = all_user")), 1235);
+    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 1227);
+    // Mode on without a destination: no round starts (4.1+, §2.5 A).
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2")), 0);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(rows(&s, "sys", "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1004").is_empty());
+    assert_eq!(rows(&s, "sys", "SELECT LOG_MODE FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_ID = 1004")[0][0].as_deref(), Some("ARCHIVELOG"));
+}
+
+#[test]
+fn cancel_backup_moves_jobs_to_history() {
+    let s = sim();
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t2")), 0, "nothing to cancel is not an error");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t1")), 0);
+    for _ in 0..200 {
+        if rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let history = rows(&s, "sys", "SELECT JOB_ID, STATUS FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY");
+    assert_eq!(history, vec![vec![Some("7".into()), Some("CANCELED".into())]]);
+}
+
+#[test]
+fn views_follow_the_login_tenant() {
+    let s = sim();
+    assert_eq!(code(s.execute_as("t1", "SELECT * FROM oceanbase.CDB_OB_ARCHIVE_DEST")), 1146);
+    let own = rows(&s, "t1", "SELECT NAME, VALUE FROM oceanbase.DBA_OB_ARCHIVE_DEST WHERE NAME = 'path'");
+    assert_eq!(own, vec![vec![Some("path".into()), Some("file:///nfs/t1/archive".into())]]);
+    let e = s.execute_as("sys", "SELECT * FROM oceanbase.NO_SUCH_VIEW").expect_err("missing");
+    assert_eq!((e.code, e.message.as_str()), (1146, "Table 'oceanbase.no_such_view' doesn't exist"));
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM FROBNICATE")), 1064);
+    assert_eq!(code(s.execute_as("sys", "SET no_such_variable = 1")), 1193);
+    let server = rows(&s, "sys", "SELECT ob_version(), version(), effective_tenant()");
+    assert_eq!(server[0], vec![Some("4.2.2.1".into()), Some("5.7.25-OceanBase_CE-v4.2.2.1".into()), Some("sys".into())]);
+}
