@@ -80,8 +80,7 @@ impl Destination {
                 return Err(DestinationError::MissingAttribute { scheme: scheme.clone(), key });
             }
         }
-        let trimmed = root.trim_end_matches('/');
-        let root = if trimmed.len() <= scheme.len() + 3 { root.to_string() } else { trimmed.to_string() };
+        let root = normal_root(&scheme, rest);
         Ok(Self { scheme, root, attributes })
     }
 
@@ -98,8 +97,8 @@ impl Destination {
                 (k.to_string(), Secret::new(v))
             })
             .collect();
-        let trimmed = root.trim_end_matches('/');
-        let root = if trimmed.len() <= scheme.len() + 3 { root.to_string() } else { trimmed.to_string() };
+        let rest = root.split_once("://").map_or(root, |(_, r)| r);
+        let root = if scheme.is_empty() { root.to_string() } else { normal_root(&scheme, rest) };
         Self { scheme, root, attributes }
     }
 
@@ -149,6 +148,14 @@ impl Destination {
         let query: Vec<String> = self.attributes.iter().map(|(k, v)| format!("{k}={}", value(k, v))).collect();
         format!("{}?{}", self.root, query.join("&"))
     }
+}
+
+/// `scheme://rest` with the scheme lower-cased and trailing `/` removed (paths
+/// and buckets keep their case: they are case-sensitive).
+fn normal_root(scheme: &str, rest: &str) -> String {
+    let trimmed = rest.trim_end_matches('/');
+    let rest = if trimmed.is_empty() { rest } else { trimmed };
+    format!("{scheme}://{rest}")
 }
 
 #[cfg(test)]

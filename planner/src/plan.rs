@@ -328,7 +328,7 @@ fn tenant_steps(
     let stop_needed = (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
     let gap = |why: &str| Hazard {
         kind: "archive_gap",
-        message: format!("archiving of tenant {name} stops {why}; logs written meanwhile are archived only if still on disk when the new round starts (binding OPTIONAL) — take a full backup after"),
+        message: format!("archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"),
     };
     if stop_needed {
         let mut address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
