@@ -86,9 +86,14 @@ struct Loaded {
     config: Config,
 }
 
-fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
+fn read(path: &std::path::Path) -> Result<(String, String), CliError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CliError::File { path: name.clone(), reason: e.to_string() })?;
+    Ok((name, text))
+}
+
+fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
+    let (name, text) = read(path)?;
     let (config, errors) = config::decode(&text);
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
@@ -99,8 +104,7 @@ fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
 /// Reports decode problems together with what evaluating the rest finds, so
 /// one run shows every problem.
 fn validate(path: &std::path::Path) -> Result<u8, CliError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::File { path: name.clone(), reason: e.to_string() })?;
+    let (name, text) = read(path)?;
     let (config, mut errors) = config::decode(&text);
     if let Err(more) = desired::validate(&config, &environment()) {
         errors.extend(more.into_iter().filter(|e| !errors.contains(e)).collect::<Vec<_>>());

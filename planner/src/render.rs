@@ -126,6 +126,13 @@ fn notes(plan: &Plan, out: &mut String) {
     }
 }
 
+fn changes_json(plan: &Plan) -> Vec<Value> {
+    plan.changes
+        .iter()
+        .map(|c| json!({ "address": c.address, "tenant": c.tenant, "action": c.action, "before": c.before, "after": c.after }))
+        .collect()
+}
+
 /// The plan as the versioned JSON contract (`docs/json-format.md`).
 pub fn json(plan: &Plan) -> Value {
     let (create, update) = plan.counts();
@@ -135,13 +142,7 @@ pub fn json(plan: &Plan) -> Value {
         "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
         "live_fingerprint": plan.live_fingerprint,
         "summary": { "create": create, "update": update, "steps": plan.steps.len(), "hazards": plan.hazards().len() },
-        "changes": plan.changes.iter().map(|c| json!({
-            "address": c.address,
-            "tenant": c.tenant,
-            "action": c.action,
-            "before": c.before,
-            "after": c.after,
-        })).collect::<Vec<_>>(),
+        "changes": changes_json(plan),
         "steps": plan.steps.iter().map(|s| {
             let (kind, sql, wait) = match &s.kind {
                 StepKind::Sql(sql) => ("sql", Value::String(sql.shown.clone()), Value::Null),
@@ -187,13 +188,7 @@ pub fn drift_json(plan: &Plan) -> Value {
         "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
         "live_fingerprint": plan.live_fingerprint,
         "drift": !plan.changes.is_empty(),
-        "changes": plan.changes.iter().map(|c| json!({
-            "address": c.address,
-            "tenant": c.tenant,
-            "action": c.action,
-            "before": c.before,
-            "after": c.after,
-        })).collect::<Vec<_>>(),
+        "changes": changes_json(plan),
         "notes": plan.notes,
     })
 }
