@@ -1,4 +1,5 @@
-//! The command line: `validate`, `plan`, `apply`, `drift` (DESIGN.md §7).
+//! The command line (DESIGN.md §7): `validate`, `plan`, `apply`, `drift`,
+//! `show`, `graph`, `export`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -33,12 +34,18 @@ pub enum Command {
     /// Show the changes and the ordered SQL steps that would make the cluster
     /// match the file. Changes nothing.
     ///
+    /// Several files (or a directory of *.hcl), one per cluster, are planned in
+    /// parallel; each names its DSN variable with cluster { dsn_env = "…" }.
+    ///
     /// Examples:
     ///   obbackup plan cluster.hcl --dsn 'mysql://root%40sys:PASSWORD@10.0.0.1:2881'
+    ///   obbackup plan cluster.hcl --out reviewed.plan --format markdown
+    ///   obbackup plan clusters/ --detailed-exitcode
     ///   obbackup plan examples/basic-4.2.hcl --sandbox
     Plan {
-        /// The HCL file.
-        config: PathBuf,
+        /// HCL files or directories of them.
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
         /// Output format.
@@ -47,15 +54,26 @@ pub enum Command {
         /// Exit 2 when there are changes (0 when none, 1 on error).
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Save the plan to this file for `obbackup apply FILE` (one configuration only).
+        #[arg(long, value_name = "PLANFILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         waits: WaitArgs,
+        #[command(flatten)]
+        day: DayArgs,
     },
     /// Plan, show the plan, ask, then run the steps on one connection, waiting
     /// for asynchronous states; finally plan again to prove convergence.
     ///
-    /// Example: obbackup apply cluster.hcl --dsn "$OB_DSN" --auto-approve
+    /// Given a saved plan (from plan --out), apply reads the cluster again,
+    /// refuses a stale plan (the cluster changed since), and otherwise runs
+    /// exactly the saved steps.
+    ///
+    /// Examples:
+    ///   obbackup apply cluster.hcl --dsn "$OB_DSN" --auto-approve
+    ///   obbackup apply reviewed.plan --dsn "$OB_DSN" --auto-approve
     Apply {
-        /// The HCL file.
+        /// An HCL file, or a plan file written by plan --out.
         config: PathBuf,
         #[command(flatten)]
         target: TargetArgs,
@@ -67,27 +85,64 @@ pub enum Command {
         allow_hazards: bool,
         #[command(flatten)]
         waits: WaitArgs,
+        #[command(flatten)]
+        day: DayArgs,
     },
     /// Tell whether the cluster still matches the file: exit 0 in sync, 2 with
     /// drift (each drifted address listed), 1 on error. Changes nothing.
+    /// Drift accepted by an ignore block is listed but does not count.
     ///
-    /// Example: obbackup drift cluster.hcl --dsn "$OB_DSN" --format json
+    /// Example: obbackup drift clusters/ --format markdown
     Drift {
-        /// The HCL file.
-        config: PathBuf,
+        /// HCL files or directories of them.
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        day: DayArgs,
+    },
+    /// Render a saved plan file without a cluster.
+    ///
+    /// Example: obbackup show reviewed.plan --format markdown
+    Show {
+        /// The plan file.
+        planfile: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the step graph of a plan as Graphviz DOT, each edge labelled with
+    /// the ordering rule that made it.
+    ///
+    /// Example: obbackup graph cluster.hcl --dsn "$OB_DSN" | dot -Tsvg > plan.svg
+    Graph {
+        /// The HCL file.
+        config: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        day: DayArgs,
+    },
+    /// Write HCL describing the live cluster, such that planning it against the
+    /// same cluster is empty. Credentials become env() references, listed on stderr.
+    ///
+    /// Example: obbackup export --dsn "$OB_DSN" > cluster.hcl
+    Export {
+        #[command(flatten)]
+        target: TargetArgs,
     },
 }
 
 /// Which cluster to talk to.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// MySQL URL of the cluster. The login tenant is part of the user name:
-    /// root@sys is written root%40sys. Also read from OBBACKUP_DSN.
+    /// root@sys is written root%40sys. Also read from OBBACKUP_DSN; without
+    /// either, the file's cluster { dsn_env = "…" } names the variable to read.
     #[arg(long, env = "OBBACKUP_DSN", hide_env_values = true, conflicts_with = "sandbox")]
     pub dsn: Option<String>,
     /// Start the embedded simulator instead of connecting to a cluster: with no
@@ -101,7 +156,7 @@ pub struct TargetArgs {
 }
 
 /// How long waits may last and how often they poll.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone, Copy)]
 pub struct WaitArgs {
     /// Upper bound in seconds for every wait step (archive DOING/STOP, jobs gone);
     /// default per wait: 1800 for DOING, 600 for the others.
@@ -112,6 +167,14 @@ pub struct WaitArgs {
     pub poll_interval_ms: u64,
 }
 
+/// The date ignore blocks are evaluated on.
+#[derive(Debug, Args, Clone)]
+pub struct DayArgs {
+    /// Evaluate ignore { until } as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, env = "OBBACKUP_TODAY", value_name = "DATE", hide = true)]
+    pub today: Option<String>,
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -119,7 +182,9 @@ pub enum Format {
     Human,
     /// The versioned JSON contract (docs/json-format.md).
     Json,
+    /// A block to post as a pull-request comment.
+    Markdown,
 }
 
-/// Where plan files and sandboxes come from: the default sandbox fixture.
+/// The default sandbox fixture.
 pub const DEFAULT_SANDBOX: &str = include_str!("../../fixtures/live/empty-4.2.json");

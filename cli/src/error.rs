@@ -31,9 +31,21 @@ pub enum CliError {
         help("obbackup reads the oceanbase.CDB_/DBA_ backup views and GV$OB_PARAMETERS, and runs ALTER SYSTEM: log in as root@sys (or a user with those privileges)")
     )]
     Access { login_tenant: String, view: String, cause: String },
+    /// A saved plan cannot be used.
+    #[error("{0}")]
+    #[diagnostic(code(obbackup::planfile))]
+    PlanFile(String),
+    /// The cluster changed since the saved plan was made.
+    #[error("stale plan: the cluster changed since the plan was made ({count} difference(s)):\n{differences}")]
+    #[diagnostic(code(obbackup::apply::stale), help("nothing was run; make a new plan and review it"))]
+    StalePlan { count: usize, differences: String },
+    /// `cluster { dsn_env }` names an unset variable.
+    #[error("cluster.dsn_env names {0}, which is not set")]
+    #[diagnostic(code(obbackup::target), help("export {0}=mysql://root%40sys:PASSWORD@HOST:2881, or pass --dsn"))]
+    DsnEnvUnset(String),
     /// No cluster given.
     #[error("no cluster to talk to")]
-    #[diagnostic(code(obbackup::target), help("pass --dsn mysql://root%40sys:PASSWORD@HOST:2881, set OBBACKUP_DSN, or use --sandbox"))]
+    #[diagnostic(code(obbackup::target), help("pass --dsn mysql://root%40sys:PASSWORD@HOST:2881, set OBBACKUP_DSN, name the variable in cluster {{ dsn_env = \"…\" }}, or use --sandbox"))]
     NoTarget,
     /// The sandbox could not start.
     #[error("the sandbox could not start: {0}")]

@@ -2,32 +2,36 @@
 //! environment, the database session, the terminal, the clock. The planning
 //! itself is `obbackup_planner`, which this crate feeds and renders.
 //!
-//! Commands (DESIGN.md §7): `validate`, `plan`, `apply`, `drift`. Exit codes:
-//! 0 success / no changes / in sync, 1 error, 2 changes present
-//! (`plan --detailed-exitcode`) or drift found (`drift`).
+//! Commands (DESIGN.md §7): `validate`, `plan`, `apply`, `drift`, `show`,
+//! `graph`, `export`. Exit codes: 0 success / no changes / in sync, 1 error,
+//! 2 changes present (`plan --detailed-exitcode`) or drift found (`drift`).
 
 pub mod apply;
 pub mod args;
 pub mod db;
 pub mod error;
 pub mod inspect;
+pub mod many;
 pub mod output;
 pub mod sandbox;
 
-use args::{Cli, Command, Format, TargetArgs, WaitArgs};
+use args::{Cli, Command, DayArgs, Format, TargetArgs, WaitArgs};
 use clap::Parser;
 use error::CliError;
 use obbackup_planner::config::{self, Config};
 use obbackup_planner::desired::{self, Environment};
 use obbackup_planner::diagnostic::ConfigReport;
+use obbackup_planner::live::LiveState;
 use obbackup_planner::plan::{self, Plan, PlanError, Timeouts};
+use obbackup_planner::planfile::{self, PlanFile};
 use obbackup_planner::render;
 use obbackup_planner::secret::Secret;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Exit code for "changes present" / "drift found".
-const EXIT_CHANGES: u8 = 2;
+pub const EXIT_CHANGES: u8 = 2;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
@@ -49,29 +53,122 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// What a plan or drift run prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// `obbackup plan`.
+    Plan,
+    /// `obbackup drift`.
+    Drift,
+}
+
+impl Report {
+    /// Renders one plan in `format`.
+    pub fn render(self, plan: &Plan, format: Format) -> String {
+        match (self, format) {
+            (Report::Plan, Format::Human) => render::human(plan),
+            (Report::Plan, Format::Json) => pretty(&render::json(plan)),
+            (Report::Plan, Format::Markdown) => render::markdown(plan),
+            (Report::Drift, Format::Human) => render::drift_human(plan),
+            (Report::Drift, Format::Json) => pretty(&render::drift_json(plan)),
+            (Report::Drift, Format::Markdown) => render::drift_markdown(plan),
+        }
+    }
+
+    /// Whether the plan counts as "changes" (exit 2) for this report.
+    pub fn has_changes(self, plan: &Plan) -> bool {
+        match self {
+            Report::Plan => !plan.is_empty(),
+            Report::Drift => !plan.changes.is_empty(),
+        }
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
 async fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
         Command::Validate { config } => validate(&config),
-        Command::Plan { config, target, format, detailed_exitcode, waits } => {
-            let (plan, _, _) = plan_against(&config, &target, &waits).await?;
-            match format {
-                Format::Human => output::result(&render::human(&plan)),
-                Format::Json => output::json(&render::json(&plan)),
+        Command::Plan { configs, target, format, detailed_exitcode, out, waits, day } => {
+            let files = many::expand(&configs)?;
+            if files.len() > 1 {
+                if out.is_some() {
+                    return Err(CliError::Refused("--out saves the plan of one configuration: name one file".into()));
+                }
+                let code = many::run(files, Report::Plan, format, &target, waits, today(&day)?).await;
+                return Ok(if code == EXIT_CHANGES && !detailed_exitcode { 0 } else { code });
             }
+            let day = today(&day)?;
+            let evaluated = evaluate(&files[0], &target, &waits, day).await?;
+            evaluated.session.close().await;
+            let plan = &evaluated.plan;
+            if let Some(out) = out {
+                let file = PlanFile::new(plan, &evaluated.loaded.name, &evaluated.loaded.text, &evaluated.loaded.config, &evaluated.live, day);
+                let text = serde_json::to_string_pretty(&file).map_err(|e| CliError::Internal(e.to_string()))?;
+                std::fs::write(&out, text).map_err(|e| CliError::File { path: out.display().to_string(), reason: e.to_string() })?;
+                output::info(&format!("Saved the plan to {}: apply it with `obbackup apply {}`.", out.display(), out.display()));
+            }
+            output::result(&Report::Plan.render(plan, format));
             Ok(if detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { 0 })
         }
-        Command::Drift { config, target, format } => {
+        Command::Drift { configs, target, format, day } => {
+            let files = many::expand(&configs)?;
             let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000 };
-            let (plan, _, _) = plan_against(&config, &target, &waits).await?;
-            match format {
-                Format::Human => output::result(&render::drift_human(&plan)),
-                Format::Json => output::json(&render::drift_json(&plan)),
+            if files.len() > 1 {
+                return Ok(many::run(files, Report::Drift, format, &target, waits, today(&day)?).await);
             }
-            Ok(if plan.changes.is_empty() { 0 } else { EXIT_CHANGES })
+            let evaluated = evaluate(&files[0], &target, &waits, today(&day)?).await?;
+            evaluated.session.close().await;
+            output::result(&Report::Drift.render(&evaluated.plan, format));
+            Ok(if Report::Drift.has_changes(&evaluated.plan) { EXIT_CHANGES } else { 0 })
         }
-        Command::Apply { config, target, auto_approve, allow_hazards, waits } => {
-            apply(&config, &target, &waits, auto_approve, allow_hazards).await
+        Command::Apply { config, target, auto_approve, allow_hazards, waits, day } => {
+            let gate = Gate { auto_approve, allow_hazards };
+            if is_plan_file(&config) {
+                apply_saved(&config, &target, &waits, gate).await
+            } else {
+                let day = today(&day)?;
+                let evaluated = evaluate(&config, &target, &waits, day).await?;
+                execute(evaluated, &waits, &target, gate, day).await
+            }
         }
+        Command::Show { planfile, format } => {
+            let (_, text) = read(&planfile)?;
+            let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
+            output::result(&Report::Plan.render(&file.plan, format));
+            Ok(0)
+        }
+        Command::Graph { config, target, day } => {
+            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000 };
+            let evaluated = evaluate(&config, &target, &waits, today(&day)?).await?;
+            evaluated.session.close().await;
+            output::result(&dot(&evaluated.plan));
+            Ok(0)
+        }
+        Command::Export { target } => {
+            let mut session = connect(&target, None).await?;
+            let live = inspect::inspect(&mut session).await?;
+            session.close().await;
+            let (hcl, env) = obbackup_planner::export::hcl(&live);
+            output::result(&hcl);
+            if !env.is_empty() {
+                output::info(&format!(
+                    "The exported file reads credentials from the environment; set before planning it: {}",
+                    env.join(", ")
+                ));
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Today's date (UTC) unless `--today` / `OBBACKUP_TODAY` gives one.
+fn today(day: &DayArgs) -> Result<time::Date, CliError> {
+    match &day.today {
+        Some(text) => config::parse_date(text).ok_or_else(|| CliError::Refused(format!("--today {text:?} is not a date written YYYY-MM-DD"))),
+        None => Ok(time::OffsetDateTime::now_utc().date()),
     }
 }
 
@@ -80,20 +177,23 @@ fn environment() -> Environment {
     std::env::vars().collect()
 }
 
-struct Loaded {
-    name: String,
-    text: String,
-    config: Config,
+/// A decoded configuration file.
+pub struct Loaded {
+    /// File name as given.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+    /// Its decoded form.
+    pub config: Config,
 }
 
-fn read(path: &std::path::Path) -> Result<(String, String), CliError> {
+fn read(path: &Path) -> Result<(String, String), CliError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CliError::File { path: name.clone(), reason: e.to_string() })?;
     Ok((name, text))
 }
 
-fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
-    let (name, text) = read(path)?;
+fn decode(name: String, text: String) -> Result<Loaded, CliError> {
     let (config, errors) = config::decode(&text);
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
@@ -103,7 +203,7 @@ fn load(path: &std::path::Path) -> Result<Loaded, CliError> {
 
 /// Reports decode problems together with what evaluating the rest finds, so
 /// one run shows every problem.
-fn validate(path: &std::path::Path) -> Result<u8, CliError> {
+fn validate(path: &Path) -> Result<u8, CliError> {
     let (name, text) = read(path)?;
     let (config, mut errors) = config::decode(&text);
     if let Err(more) = desired::validate(&config, &environment()) {
@@ -123,32 +223,85 @@ fn timeouts(waits: &WaitArgs) -> Timeouts {
     }
 }
 
-async fn connect(target: &TargetArgs) -> Result<db::Session, CliError> {
-    let dsn = match (&target.dsn, &target.sandbox) {
-        (_, Some(fixture)) => sandbox::start(fixture).await?,
-        (Some(dsn), None) => Secret::new(dsn.clone()),
-        (None, None) => return Err(CliError::NoTarget),
+/// Opens a session: `--sandbox`, else `--dsn`/`OBBACKUP_DSN`, else the variable
+/// the file names in `cluster { dsn_env }`.
+async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Session, CliError> {
+    let dsn = match (&target.sandbox, &target.dsn, dsn_env) {
+        (Some(fixture), _, _) => sandbox::start(fixture).await?,
+        (None, Some(dsn), _) => Secret::new(dsn.clone()),
+        (None, None, Some(var)) => Secret::new(std::env::var(var).map_err(|_| CliError::DsnEnvUnset(var.to_string()))?),
+        (None, None, None) => return Err(CliError::NoTarget),
     };
     Ok(db::Session::connect(&dsn, Duration::from_secs(target.timeout)).await?)
 }
 
-fn make_plan(loaded: &Loaded, live: &obbackup_planner::live::LiveState, waits: &WaitArgs) -> Result<Plan, CliError> {
-    plan::plan(&loaded.config, live, &environment(), timeouts(waits)).map_err(|e| match e {
+fn make_plan(loaded: &Loaded, live: &LiveState, waits: &WaitArgs, today: time::Date) -> Result<Plan, CliError> {
+    let options = plan::Options { timeouts: timeouts(waits), today };
+    plan::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
         PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
         PlanError::Cycle(_) => CliError::Internal(e.to_string()),
     })
 }
 
-async fn plan_against(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs) -> Result<(Plan, db::Session, Loaded), CliError> {
-    let loaded = load(path)?;
-    let mut session = connect(target).await?;
-    let live = inspect::inspect(&mut session).await?;
-    let plan = make_plan(&loaded, &live, waits)?;
-    Ok((plan, session, loaded))
+/// A plan with what it was made from and the session it was read on.
+pub struct Evaluated {
+    /// The plan.
+    pub plan: Plan,
+    /// The open session.
+    pub session: db::Session,
+    /// The configuration.
+    pub loaded: Loaded,
+    /// The live state planned from.
+    pub live: LiveState,
 }
 
-async fn apply(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs, auto_approve: bool, allow_hazards: bool) -> Result<u8, CliError> {
-    let (plan, mut session, loaded) = plan_against(path, target, waits).await?;
+/// Loads a file, connects, reads the cluster and plans.
+pub async fn evaluate(path: &Path, target: &TargetArgs, waits: &WaitArgs, today: time::Date) -> Result<Evaluated, CliError> {
+    let (name, text) = read(path)?;
+    let loaded = decode(name, text)?;
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    let plan = make_plan(&loaded, &live, waits, today)?;
+    Ok(Evaluated { plan, session, loaded, live })
+}
+
+fn is_plan_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.trim_start().starts_with('{') && t.contains("\"plan_file_version\""))
+}
+
+/// The approval flags of apply.
+#[derive(Debug, Clone, Copy)]
+struct Gate {
+    auto_approve: bool,
+    allow_hazards: bool,
+}
+
+async fn apply_saved(path: &Path, target: &TargetArgs, waits: &WaitArgs, gate: Gate) -> Result<u8, CliError> {
+    let (_, text) = read(path)?;
+    let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
+    let today = file.today().ok_or_else(|| CliError::PlanFile(format!("the plan file's date {:?} is not YYYY-MM-DD", file.today)))?;
+    let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    let differences = file.stale_differences(&live);
+    if !differences.is_empty() {
+        session.close().await;
+        return Err(CliError::StalePlan { count: differences.len(), differences: differences.join("\n") });
+    }
+    let plan = make_plan(&loaded, &live, waits, today)?;
+    if !planfile::same_steps(&file.plan, &plan) {
+        session.close().await;
+        return Err(CliError::Refused(
+            "planning the saved configuration again gives other steps (the environment it reads changed): make a new plan".into(),
+        ));
+    }
+    execute(Evaluated { plan, session, loaded, live }, waits, target, gate, today).await
+}
+
+async fn execute(evaluated: Evaluated, waits: &WaitArgs, target: &TargetArgs, gate: Gate, today: time::Date) -> Result<u8, CliError> {
+    let Evaluated { plan, mut session, loaded, .. } = evaluated;
     output::result(&render::human(&plan));
     if plan.is_empty() {
         session.close().await;
@@ -156,13 +309,13 @@ async fn apply(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs, au
     }
     let hazards = plan.hazards();
     let interactive = output::interactive();
-    if !hazards.is_empty() && !allow_hazards && !interactive {
+    if !hazards.is_empty() && !gate.allow_hazards && !interactive {
         return Err(CliError::Refused(format!(
             "the plan has {} hazard(s) and nobody can be asked: pass --allow-hazards to run it",
             hazards.len()
         )));
     }
-    if !auto_approve {
+    if !gate.auto_approve {
         if !interactive {
             return Err(CliError::Refused("refusing to apply without --auto-approve: standard input is not a terminal".into()));
         }
@@ -175,7 +328,7 @@ async fn apply(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs, au
             output::info("Apply cancelled: nothing was run.");
             return Ok(1);
         }
-    } else if !hazards.is_empty() && !allow_hazards && !output::confirm(&format!("The plan carries {} hazard(s). Continue?", hazards.len())) {
+    } else if !hazards.is_empty() && !gate.allow_hazards && !output::confirm(&format!("The plan carries {} hazard(s). Continue?", hazards.len())) {
         output::info("Apply cancelled: nothing was run.");
         return Ok(1);
     }
@@ -191,7 +344,7 @@ async fn apply(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs, au
     }
     // Read and plan again: anything left means the apply did not converge.
     let live = inspect::inspect(&mut session).await?;
-    let again = make_plan(&loaded, &live, waits)?;
+    let again = make_plan(&loaded, &live, waits, today)?;
     session.close().await;
     if !again.changes.is_empty() {
         output::result(&render::drift_human(&again));
@@ -199,4 +352,41 @@ async fn apply(path: &std::path::Path, target: &TargetArgs, waits: &WaitArgs, au
     }
     output::result("Apply complete: the cluster matches the configuration.");
     Ok(0)
+}
+
+/// The step graph as Graphviz DOT (petgraph's writer), edges labelled with rules.
+fn dot(plan: &Plan) -> String {
+    use petgraph::dot::{Config as DotConfig, Dot};
+    let mut graph = petgraph::graph::DiGraph::<String, String>::new();
+    let nodes: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let text = match &s.kind {
+                plan::StepKind::Sql(sql) => sql.shown.clone(),
+                plan::StepKind::Wait(w) => render::wait_text(&w.until, s.tenant.as_deref()),
+            };
+            graph.add_node(format!("{}\n{text}", s.id))
+        })
+        .collect();
+    let index = |id: &str| plan.steps.iter().position(|s| s.id == id);
+    for e in &plan.edges {
+        if let (Some(a), Some(b)) = (index(&e.from), index(&e.to)) {
+            graph.add_edge(nodes[a], nodes[b], e.rule.clone());
+        }
+    }
+    format!(
+        "{:?}",
+        Dot::with_attr_getters(
+            &graph,
+            &[DotConfig::NodeNoLabel, DotConfig::EdgeNoLabel],
+            &|_, e| format!("label = {:?}", e.weight()),
+            &|_, (_, n)| format!("label = {n:?}, shape = box"),
+        )
+    )
+}
+
+/// Files named on the command line, directories expanded to their `*.hcl`.
+pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    many::expand(paths)
 }

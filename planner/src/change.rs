@@ -6,10 +6,10 @@
 use crate::desired::DesiredTenant;
 use crate::live::LiveTenant;
 use crate::units::{Duration, Size};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a change does to its address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The setting has no value yet.
@@ -29,7 +29,7 @@ impl Action {
 }
 
 /// The managed settings of a tenant, in address order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Setting {
     /// `data_backup.concurrency` (`ha_low_thread_score`).
@@ -75,12 +75,12 @@ impl Setting {
     }
 
     /// The OceanBase parameter behind the setting, if it is a plain parameter.
-    pub fn parameter(self) -> Option<&'static str> {
+    pub fn parameter(self) -> Option<Parameter> {
         match self {
-            Setting::DataBackupConcurrency => Some("ha_low_thread_score"),
-            Setting::DataBackupFileSize => Some("backup_data_file_size"),
-            Setting::LogArchiveConcurrency => Some("log_archive_concurrency"),
-            Setting::LogArchiveLagTarget => Some("archive_lag_target"),
+            Setting::DataBackupConcurrency => Some(Parameter::HaLowThreadScore),
+            Setting::DataBackupFileSize => Some(Parameter::BackupDataFileSize),
+            Setting::LogArchiveConcurrency => Some(Parameter::LogArchiveConcurrency),
+            Setting::LogArchiveLagTarget => Some(Parameter::ArchiveLagTarget),
             _ => None,
         }
     }
@@ -91,8 +91,34 @@ impl Setting {
     }
 }
 
+/// The tenant parameters obbackup manages on 4.x (reference §2.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Parameter {
+    /// `archive_lag_target` (TIME, 0ms..7200s, 4.2+).
+    ArchiveLagTarget,
+    /// `backup_data_file_size` (CAPACITY, 512M..4G; tenant scope from 4.2.1 BP2).
+    BackupDataFileSize,
+    /// `ha_low_thread_score` (INT, 0..100).
+    HaLowThreadScore,
+    /// `log_archive_concurrency` (INT, 0..100 from 4.1 BP4).
+    LogArchiveConcurrency,
+}
+
+impl Parameter {
+    /// The parameter's name in OceanBase.
+    pub fn name(self) -> &'static str {
+        match self {
+            Parameter::ArchiveLagTarget => "archive_lag_target",
+            Parameter::BackupDataFileSize => "backup_data_file_size",
+            Parameter::HaLowThreadScore => "ha_low_thread_score",
+            Parameter::LogArchiveConcurrency => "log_archive_concurrency",
+        }
+    }
+}
+
 /// One address whose desired and live values differ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// `tenant.<name>.<setting path>`.
     pub address: String,
@@ -107,7 +133,7 @@ pub struct Change {
     /// Desired value as shown (redacted).
     pub after: String,
     /// The value to write, as a SQL literal (parameters only).
-    #[serde(skip)]
+    #[serde(default)]
     pub literal: Option<String>,
 }
 
@@ -222,7 +248,7 @@ pub fn archive_dest_rewritten(desired: &DesiredTenant, live: &LiveTenant) -> boo
 }
 
 fn int_parameter(live: &LiveTenant, setting: Setting, value: i64, push: &mut impl FnMut(Setting, Option<String>, String, Option<String>)) {
-    let Some(name) = setting.parameter() else { return };
+    let Some(name) = setting.parameter().map(Parameter::name) else { return };
     let same = live.parameters.get(name).is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
     if !same {
         push(setting, parameter_shown(live, name), value.to_string(), Some(crate::sql::int_literal(value)));

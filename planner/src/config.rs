@@ -90,11 +90,43 @@ pub struct TenantBlock {
     pub settings: TenantSettings,
 }
 
+/// `ignore { address = "…" reason = "…" until = "YYYY-MM-DD" }`: drift that is
+/// known and accepted. `*` in the address matches one dotted segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// Address pattern, e.g. `tenant.*.data_backup.concurrency`.
+    pub address: String,
+    /// Why the drift is accepted (shown in reports).
+    pub reason: String,
+    /// Last day the ignore holds (inclusive); `None` = no end.
+    pub until: Option<time::Date>,
+    /// Span of the `ignore` keyword.
+    pub span: Range<usize>,
+}
+
+impl Ignore {
+    /// Whether `address` matches the pattern (`*` = one segment).
+    pub fn matches(&self, address: &str) -> bool {
+        let pattern: Vec<&str> = self.address.split('.').collect();
+        let parts: Vec<&str> = address.split('.').collect();
+        pattern.len() == parts.len() && pattern.iter().zip(&parts).all(|(p, a)| *p == "*" || p == a)
+    }
+
+    /// Whether the ignore holds on `today`.
+    pub fn active(&self, today: time::Date) -> bool {
+        self.until.is_none_or(|u| today <= u)
+    }
+}
+
 /// A decoded configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     /// `cluster { version = "4.2" }`: the server line the file is written for.
     pub version: Option<(String, Range<usize>)>,
+    /// `cluster { dsn_env = "OB_PROD_DSN" }`: the environment variable holding this cluster's DSN.
+    pub dsn_env: Option<(String, Range<usize>)>,
+    /// `ignore` blocks, in file order.
+    pub ignores: Vec<Ignore>,
     /// `defaults { … }`.
     pub defaults: TenantSettings,
     /// `tenant` blocks in file order.
@@ -154,7 +186,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                 block: "top level".into(),
                 name: attr.key.as_str().to_string(),
                 span: span(&attr.key.span().unwrap_or(0..0)),
-                help: "the top level holds blocks: cluster, defaults, tenant".into(),
+                help: "the top level holds blocks: cluster, defaults, tenant, ignore".into(),
             }),
             Structure::Block(block) => {
                 let ident = block.ident.as_str();
@@ -173,9 +205,36 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             continue;
                         }
                         if ident == "cluster" {
-                            config.version = decode_cluster(&block.body, &mut errors);
+                            let mut values = decode_strings(&block.body, "cluster", &["version", "dsn_env"], &mut errors);
+                            config.version = values.remove("version");
+                            config.dsn_env = values.remove("dsn_env");
                         } else {
                             config.defaults = decode_tenant_settings(&block.body, "defaults", &mut errors);
+                        }
+                    }
+                    "ignore" => {
+                        let mut values = decode_strings(&block.body, "ignore", &["address", "reason", "until"], &mut errors);
+                        let until = values.remove("until").and_then(|(text, at)| {
+                            let date = parse_date(&text);
+                            if date.is_none() {
+                                errors.push(ConfigError::InvalidValue {
+                                    attribute: "until".into(),
+                                    value: format!("\"{text}\""),
+                                    valid: "a date written YYYY-MM-DD, e.g. \"2027-01-31\"".into(),
+                                    span: span(&at),
+                                });
+                            }
+                            date
+                        });
+                        match (values.remove("address"), values.remove("reason")) {
+                            (Some((address, _)), Some((reason, _))) => {
+                                config.ignores.push(Ignore { address, reason, until, span: ident_span });
+                            }
+                            _ => errors.push(ConfigError::Label {
+                                message: "an ignore block needs `address` and `reason`".into(),
+                                span: span(&ident_span),
+                                label: "incomplete ignore".into(),
+                            }),
                         }
                     }
                     "tenant" => {
@@ -193,7 +252,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                     other => errors.push(ConfigError::UnknownBlock {
                         name: other.into(),
                         span: span(&ident_span),
-                        help: suggest(other, &["cluster", "defaults", "tenant"]),
+                        help: suggest(other, &["cluster", "defaults", "tenant", "ignore"]),
                     }),
                 }
             }
@@ -233,35 +292,53 @@ fn single_label(block: &Block, errors: &mut Vec<ConfigError>) -> Option<(String,
     }
 }
 
-fn decode_cluster(body: &Body, errors: &mut Vec<ConfigError>) -> Option<(String, Range<usize>)> {
-    let mut version = None;
+/// A `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+/// Decodes a block of plain string attributes (`cluster`, `ignore`).
+fn decode_strings(body: &Body, block: &str, allowed: &[&str], errors: &mut Vec<ConfigError>) -> BTreeMap<String, (String, Range<usize>)> {
+    let mut out = BTreeMap::new();
     for structure in body.iter() {
         match structure {
-            Structure::Attribute(attr) if attr.key.as_str() == "version" => {
+            Structure::Attribute(attr) if allowed.contains(&attr.key.as_str()) => {
                 let at = attr.value.span().unwrap_or(0..0);
                 match &attr.value {
-                    Expression::String(s) => version = Some((s.value().to_string(), at)),
+                    Expression::String(s) => {
+                        out.insert(attr.key.as_str().to_string(), (s.value().to_string(), at));
+                    }
                     _ => errors.push(ConfigError::WrongType {
-                        attribute: "version".into(),
-                        expected: "a string such as \"4.2\"".into(),
+                        attribute: attr.key.as_str().into(),
+                        expected: "a plain string".into(),
                         span: span(&at),
                     }),
                 }
             }
             Structure::Attribute(attr) => errors.push(ConfigError::UnknownAttribute {
-                block: "cluster".into(),
+                block: block.into(),
                 name: attr.key.as_str().into(),
                 span: span(&attr.key.span().unwrap_or(0..0)),
-                help: suggest(attr.key.as_str(), &["version"]),
+                help: suggest(attr.key.as_str(), allowed),
             }),
-            Structure::Block(block) => errors.push(ConfigError::UnknownBlock {
-                name: block.ident.as_str().into(),
-                span: span(&block.ident.span().unwrap_or(0..0)),
-                help: "on OceanBase 4.x, `cluster` holds only `version`; put log_archive and data_backup in `defaults` or `tenant` blocks".into(),
+            Structure::Block(b) => errors.push(ConfigError::UnknownBlock {
+                name: b.ident.as_str().into(),
+                span: span(&b.ident.span().unwrap_or(0..0)),
+                help: if block == "cluster" {
+                    "on OceanBase 4.x, `cluster` holds only `version` and `dsn_env`; put log_archive and data_backup in `defaults` or `tenant` blocks".into()
+                } else {
+                    format!("`{block}` holds attributes only: {}", allowed.join(", "))
+                },
             }),
         }
     }
-    version
+    out
 }
 
 fn decode_tenant_settings(body: &Body, owner: &str, errors: &mut Vec<ConfigError>) -> TenantSettings {

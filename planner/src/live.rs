@@ -344,7 +344,7 @@ pub struct WaitObservation {
 }
 
 /// Checks a poll of [`crate::sql::archive_status_query`] against wanted statuses.
-pub fn archive_status_reached(rows: &[Row], wanted: &[&str]) -> WaitObservation {
+pub fn archive_status_reached(rows: &[Row], wanted: &[String]) -> WaitObservation {
     let status = rows.first().and_then(|r| r.get("status")).cloned().flatten();
     match status {
         Some(s) => WaitObservation { done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)), observed: s },

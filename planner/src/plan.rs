@@ -7,14 +7,14 @@
 //! gives identical output. A cycle is a bug in the rules and is reported naming
 //! its steps.
 
-use crate::change::{self, Action, Change, Setting};
+use crate::change::{self, Action, Change, Parameter, Setting};
 use crate::config::Config;
 use crate::desired::{self, DesiredTenant, Environment};
 use crate::diagnostic::{ConfigError, span};
 use crate::live::{LiveState, LiveTenant};
 use crate::rules::RULES;
 use crate::sql::{self, SqlText, Target};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::cmp::Reverse;
 
@@ -22,11 +22,11 @@ use std::cmp::Reverse;
 pub const FORMAT_VERSION: &str = "1.0";
 
 /// What a step does; its variant order is the phase used to break ties.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action", content = "parameter")]
 pub enum StepAction {
     /// `ALTER SYSTEM SET <parameter> = …`.
-    SetParameter(&'static str),
+    SetParameter(Parameter),
     /// `ALTER SYSTEM CANCEL BACKUP`.
     CancelBackup,
     /// Wait until the tenant has no backup job.
@@ -48,17 +48,17 @@ pub enum StepAction {
 }
 
 /// A condition a wait step polls for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "until", rename_all = "snake_case")]
 pub enum WaitUntil {
     /// The dest-0 archive round has one of these statuses.
-    ArchiveStatus { statuses: Vec<&'static str> },
+    ArchiveStatus { statuses: Vec<String> },
     /// The tenant has no active backup job.
     NoBackupJobs,
 }
 
 /// A wait: the query to poll and the condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wait {
     /// What to wait for.
     #[serde(flatten)]
@@ -70,7 +70,8 @@ pub struct Wait {
 }
 
 /// A step's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// Run one statement.
     Sql(SqlText),
@@ -80,16 +81,16 @@ pub enum StepKind {
 
 /// A risk a step carries, shown in the plan; apply refuses hazardous plans
 /// without `--allow-hazards` when it cannot ask.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hazard {
     /// `archive_gap`, `backup_canceled`, `backup_chain_restart`.
-    pub kind: &'static str,
+    pub kind: String,
     /// What happens, in words.
     pub message: String,
 }
 
 /// One executable unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Stable id, e.g. `tenant.t1:archivelog`.
     pub id: String,
@@ -110,18 +111,18 @@ pub struct Step {
 }
 
 /// An ordering edge and the rule that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     /// Step that runs first.
     pub from: String,
     /// Step that runs after.
     pub to: String,
     /// Rule name.
-    pub rule: &'static str,
+    pub rule: String,
 }
 
 /// A complete plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// `ob_version()` of the server planned against.
     pub server_version: String,
@@ -135,8 +136,39 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Edges with their rules.
     pub edges: Vec<Edge>,
-    /// Remarks for the reader (coalesced statements, skipped tenants).
+    /// Remarks for the reader (coalesced statements, skipped tenants, ignores).
     pub notes: Vec<String>,
+    /// Changes matched by an active `ignore` block: reported, not planned.
+    pub accepted: Vec<Accepted>,
+}
+
+/// A change accepted by an `ignore` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The change as it would have been planned.
+    pub change: Change,
+    /// The ignore's reason.
+    pub reason: String,
+    /// Its last day, `None` when open-ended.
+    #[serde(with = "date_text")]
+    pub until: Option<time::Date>,
+}
+
+/// `Option<Date>` as `"YYYY-MM-DD"` or null.
+mod date_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &Option<time::Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(d) => s.serialize_some(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<time::Date>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| crate::config::parse_date(&t).ok_or_else(|| serde::de::Error::custom(format!("not a date: {t}")))).transpose()
+    }
 }
 
 impl Plan {
@@ -185,8 +217,18 @@ pub enum PlanError {
     Cycle(String),
 }
 
+/// What a plan depends on besides the file and the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Wait timeouts.
+    pub timeouts: Timeouts,
+    /// Today's date (UTC), for `ignore { until }`; passed in, never read from a clock here.
+    pub today: time::Date,
+}
+
 /// Plans `config` against `live`.
-pub fn plan(config: &Config, live: &LiveState, env: &Environment, timeouts: Timeouts) -> Result<Plan, PlanError> {
+pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Options) -> Result<Plan, PlanError> {
+    let timeouts = options.timeouts;
     let mut errors = check_fit(config, live);
     let managed: Vec<String> = if live.server.sys_login() {
         live.tenants.keys().cloned().collect()
@@ -206,15 +248,24 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, timeouts: Time
     let mut changes = Vec::new();
     let mut steps = Vec::new();
     let mut notes = Vec::new();
+    let mut accepted = Vec::new();
+    let mut used = vec![false; config.ignores.len()];
     for (name, want) in &desired.tenants {
         let Some(have) = live.tenants.get(name) else { continue };
         if have.status != "NORMAL" {
             notes.push(format!("tenant {name} is {}: not planned until it is NORMAL", have.status));
             continue;
         }
-        let tenant_changes = change::diff(name, want, have);
-        steps.extend(tenant_steps(name, want, have, &tenant_changes, live, timeouts, &mut notes));
-        changes.extend(tenant_changes);
+        let all = change::diff(name, want, have);
+        let (kept, ignored) = apply_ignores(config, all, options.today, &mut used, &mut notes);
+        accepted.extend(ignored);
+        steps.extend(tenant_steps(name, want, have, &kept, live, timeouts, &mut notes));
+        changes.extend(kept);
+    }
+    for (ignore, used) in config.ignores.iter().zip(&used) {
+        if !used {
+            notes.push(format!("warning: ignore {:?} matches no drift (reason: {})", ignore.address, ignore.reason));
+        }
     }
     steps.extend(parameter_steps(&changes, &desired, live, &mut notes));
     changes.sort_by(|a, b| a.address.cmp(&b.address));
@@ -227,7 +278,38 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, timeouts: Time
         steps,
         edges,
         notes,
+        accepted,
     })
+}
+
+/// Splits a tenant's changes into planned and accepted ones. An ignore matching
+/// any part of `LOG_ARCHIVE_DEST` (destination, mode, piece_switch_interval)
+/// accepts all three, since OceanBase writes them together (reference §2.2.1).
+/// An expired ignore leaves its change planned, with a note.
+fn apply_ignores(config: &Config, changes: Vec<Change>, today: time::Date, used: &mut [bool], notes: &mut Vec<String>) -> (Vec<Change>, Vec<Accepted>) {
+    let matching = |c: &Change| config.ignores.iter().position(|i| i.matches(&c.address));
+    let dest_ignore = changes.iter().filter(|c| c.setting.in_archive_dest()).find_map(|c| {
+        matching(c).filter(|&i| config.ignores[i].active(today))
+    });
+    let mut kept = Vec::new();
+    let mut accepted = Vec::new();
+    for c in changes {
+        let index = if c.setting.in_archive_dest() { dest_ignore.or_else(|| matching(&c)) } else { matching(&c) };
+        match index {
+            Some(i) => {
+                used[i] = true;
+                let ignore = &config.ignores[i];
+                if ignore.active(today) {
+                    accepted.push(Accepted { change: c, reason: ignore.reason.clone(), until: ignore.until });
+                } else {
+                    notes.push(format!("ignore {:?} expired on {}: {} is planned again", ignore.address, ignore.until.map(|d| d.to_string()).unwrap_or_default(), c.address));
+                    kept.push(c);
+                }
+            }
+            None => kept.push(c),
+        }
+    }
+    (kept, accepted)
 }
 
 /// Checks that the file fits the cluster: version guard, named tenants exist,
@@ -318,7 +400,7 @@ fn tenant_steps(
         if dest_changed { "ENABLE".into() } else { have.archive_dest.as_ref().map_or("ENABLE".into(), |d| d.state.clone()) }
     });
     let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
-    let wait = |statuses: Vec<&'static str>, timeout| {
+    let wait = |statuses: Vec<String>, timeout| {
         StepKind::Wait(Wait {
             until: WaitUntil::ArchiveStatus { statuses },
             query: sql::archive_status_query(sys, have.id),
@@ -327,7 +409,7 @@ fn tenant_steps(
     };
     let stop_needed = (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
     let gap = |why: &str| Hazard {
-        kind: "archive_gap",
+        kind: "archive_gap".into(),
         message: format!("archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"),
     };
     if stop_needed {
@@ -343,7 +425,7 @@ fn tenant_steps(
         if have.archivelog() {
             b.add(StepAction::NoArchivelog, "noarchivelog", StepKind::Sql(sql::archivelog(false, &tgt)), address.clone(), hazards);
         }
-        b.add(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP"], timeouts.archive_stop), address, Vec::new());
+        b.add(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP".into()], timeouts.archive_stop), address, Vec::new());
     }
     if let (true, Some(dest)) = (dest_changed, &la.destination) {
         let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
@@ -381,7 +463,7 @@ fn tenant_steps(
             notes.push(format!("tenant {name}: destination state DEFER: the archive round stays suspended"));
         } else {
             let address = addrs(|s| matches!(s, Setting::LogArchiveEnabled | Setting::LogArchiveRound | Setting::LogArchiveState) || s.in_archive_dest());
-            b.add(StepAction::WaitArchiveDoing, "wait_archive_doing", wait(vec!["DOING"], timeouts.archive_doing), address, Vec::new());
+            b.add(StepAction::WaitArchiveDoing, "wait_archive_doing", wait(vec!["DOING".into()], timeouts.archive_doing), address, Vec::new());
         }
     }
     let data_addresses = addrs(|s| s == Setting::DataBackupDestination);
@@ -394,7 +476,7 @@ fn tenant_steps(
                 StepKind::Sql(sql::cancel_backup(&tgt)),
                 data_addresses.clone(),
                 vec![Hazard {
-                    kind: "backup_canceled",
+                    kind: "backup_canceled".into(),
                     message: format!("cancels the running backup job(s) of tenant {name}: {}", jobs.join(", ")),
                 }],
             );
@@ -412,7 +494,7 @@ fn tenant_steps(
         }
         let hazards = if have.data_backup_dest.is_some() {
             vec![Hazard {
-                kind: "backup_chain_restart",
+                kind: "backup_chain_restart".into(),
                 message: format!("tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"),
             }]
         } else {
@@ -432,7 +514,7 @@ fn tenant_steps(
 /// One step per changed parameter and tenant, or one `TENANT = all_user` step
 /// when every user tenant declares the same value (4.2.1+, from sys; reference §0.4).
 fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &LiveState, notes: &mut Vec<String>) -> Vec<Step> {
-    let mut by_param: BTreeMap<(&'static str, String), Vec<&Change>> = BTreeMap::new();
+    let mut by_param: BTreeMap<(Parameter, String), Vec<&Change>> = BTreeMap::new();
     for c in changes {
         if let (Some(p), Some(lit)) = (c.setting.parameter(), &c.literal) {
             by_param.entry((p, lit.clone())).or_default().push(c);
@@ -440,7 +522,8 @@ fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &L
     }
     let can_coalesce = live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants.len() >= 2;
     let mut steps = Vec::new();
-    for ((param, literal), group) in by_param {
+    for ((parameter, literal), group) in by_param {
+        let param = parameter.name();
         let setting = group[0].setting;
         let everyone_same = live.tenants.keys().all(|t| {
             desired.tenants.get(t).and_then(|d| declared_literal(d, setting)).as_deref() == Some(literal.as_str())
@@ -452,7 +535,7 @@ fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &L
             ));
             steps.push(Step {
                 id: format!("all_user:set_{param}"),
-                action: StepAction::SetParameter(param),
+                action: StepAction::SetParameter(parameter),
                 kind: StepKind::Sql(sql::set_parameter(param, &literal, &Target::AllUser)),
                 tenant: None,
                 covers: group.iter().map(|c| c.tenant.clone()).collect(),
@@ -464,7 +547,7 @@ fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &L
             for c in group {
                 steps.push(Step {
                     id: format!("tenant.{}:set_{param}", c.tenant),
-                    action: StepAction::SetParameter(param),
+                    action: StepAction::SetParameter(parameter),
                     kind: StepKind::Sql(sql::set_parameter(param, &literal, &target(live, &c.tenant))),
                     tenant: Some(c.tenant.clone()),
                     covers: vec![c.tenant.clone()],
@@ -529,11 +612,14 @@ fn order(steps: Vec<Step>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
     }
     for e in graph.edge_indices() {
         if let Some((a, b)) = graph.edge_endpoints(e) {
-            edges.push(Edge { from: steps[graph[a]].id.clone(), to: steps[graph[b]].id.clone(), rule: graph[e] });
+            edges.push(Edge { from: steps[graph[a]].id.clone(), to: steps[graph[b]].id.clone(), rule: graph[e].to_string() });
         }
     }
     let position: BTreeMap<&str, usize> = order.iter().enumerate().map(|(pos, &i)| (steps[i].id.as_str(), pos)).collect();
-    edges.sort_by_key(|e| (position.get(e.from.as_str()).copied(), position.get(e.to.as_str()).copied(), e.rule));
+    edges.sort_by(|a, b| {
+        let key = |e: &Edge| (position.get(e.from.as_str()).copied(), position.get(e.to.as_str()).copied());
+        key(a).cmp(&key(b)).then_with(|| a.rule.cmp(&b.rule))
+    });
     let mut ordered: Vec<Step> = Vec::with_capacity(steps.len());
     let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
     for i in order {

@@ -118,12 +118,135 @@ pub fn human(plan: &Plan) -> String {
 }
 
 fn notes(plan: &Plan, out: &mut String) {
+    if !plan.accepted.is_empty() {
+        out.push_str("\nAccepted drift (ignore blocks; not planned):\n");
+        for a in &plan.accepted {
+            let _ = writeln!(
+                out,
+                "  = {}: {} → \"{}\" — {} ({})",
+                a.change.address,
+                quoted(&a.change.before),
+                a.change.after,
+                a.reason,
+                until_text(a.until)
+            );
+        }
+    }
     if !plan.notes.is_empty() {
         out.push_str("\nNotes:\n");
         for n in &plan.notes {
             let _ = writeln!(out, "  - {n}");
         }
     }
+}
+
+fn until_text(until: Option<time::Date>) -> String {
+    until.map_or_else(|| "no end date".to_string(), |d| format!("until {d}"))
+}
+
+fn accepted_json(plan: &Plan) -> Vec<Value> {
+    plan.accepted
+        .iter()
+        .map(|a| {
+            json!({
+                "address": a.change.address, "tenant": a.change.tenant, "action": a.change.action,
+                "before": a.change.before, "after": a.change.after,
+                "reason": a.reason, "until": a.until.map(|d| d.to_string()),
+            })
+        })
+        .collect()
+}
+
+/// Escapes text for a Markdown table cell or inline code.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('`', "'")
+}
+
+fn markdown_header(kind: &str, plan: &Plan, out: &mut String) {
+    let _ = writeln!(out, "### obbackup {kind} — OceanBase {} (login tenant `{}`)\n", plan.server_version, cell(&plan.login_tenant));
+}
+
+fn markdown_changes(changes: &[crate::change::Change], out: &mut String) {
+    out.push_str("| | address | before | after |\n|---|---|---|---|\n");
+    for c in changes {
+        let before = c.before.as_deref().map_or_else(|| "—".to_string(), |b| format!("`{}`", cell(b)));
+        let _ = writeln!(out, "| {} | `{}` | {before} | `{}` |", c.action.symbol(), cell(&c.address), cell(&c.after));
+    }
+}
+
+fn markdown_tail(plan: &Plan, out: &mut String) {
+    if !plan.accepted.is_empty() {
+        out.push_str("\n#### Accepted drift\n\n| address | live | declared | reason | until |\n|---|---|---|---|---|\n");
+        for a in &plan.accepted {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | `{}` | {} | {} |",
+                cell(&a.change.address),
+                cell(a.change.before.as_deref().unwrap_or("(not set)")),
+                cell(&a.change.after),
+                cell(&a.reason),
+                a.until.map_or_else(|| "—".to_string(), |d| d.to_string())
+            );
+        }
+    }
+    if !plan.notes.is_empty() {
+        out.push_str("\n#### Notes\n\n");
+        for n in &plan.notes {
+            let _ = writeln!(out, "- {}", cell(n));
+        }
+    }
+}
+
+/// The plan as a Markdown block for a pull-request comment: summary, hazards
+/// first, a table of changes, the SQL in a collapsible section.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    markdown_header("plan", plan, &mut out);
+    if plan.is_empty() {
+        out.push_str("**No changes.** The cluster matches the configuration.\n");
+        markdown_tail(plan, &mut out);
+        return out;
+    }
+    let (create, update) = plan.counts();
+    let hazards = plan.hazards();
+    let _ = writeln!(out, "**{create} to create, {update} to update · {} step(s) · {} hazard(s)**\n", plan.steps.len(), hazards.len());
+    if !hazards.is_empty() {
+        out.push_str("#### ⚠️ Hazards\n\n");
+        for (id, h) in &hazards {
+            let _ = writeln!(out, "- `{}` **{}**: {}", cell(id), h.kind, cell(&h.message));
+        }
+        out.push('\n');
+    }
+    out.push_str("#### Changes\n\n");
+    markdown_changes(&plan.changes, &mut out);
+    let _ = writeln!(out, "\n<details><summary>SQL steps, in order ({})</summary>\n\n```sql", plan.steps.len());
+    for (n, step) in plan.steps.iter().enumerate() {
+        match &step.kind {
+            StepKind::Sql(sql) => {
+                let _ = writeln!(out, "-- {}. {}\n{};", n + 1, step.id, sql.shown);
+            }
+            StepKind::Wait(w) => {
+                let _ = writeln!(out, "-- {}. {}: {} (up to {}s)", n + 1, step.id, wait_text(&w.until, step.tenant.as_deref()), w.timeout_seconds);
+            }
+        }
+    }
+    out.push_str("```\n\n</details>\n");
+    markdown_tail(plan, &mut out);
+    out
+}
+
+/// A drift report as a Markdown block.
+pub fn drift_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    markdown_header("drift", plan, &mut out);
+    if plan.changes.is_empty() {
+        out.push_str("**No drift.** The cluster matches the configuration.\n");
+    } else {
+        let _ = writeln!(out, "**{} address(es) drifted** (live → declared)\n", plan.changes.len());
+        markdown_changes(&plan.changes, &mut out);
+    }
+    markdown_tail(plan, &mut out);
+    out
 }
 
 fn changes_json(plan: &Plan) -> Vec<Value> {
@@ -160,6 +283,7 @@ pub fn json(plan: &Plan) -> Value {
             })
         }).collect::<Vec<_>>(),
         "edges": plan.edges,
+        "accepted": accepted_json(plan),
         "notes": plan.notes,
     })
 }
@@ -189,6 +313,7 @@ pub fn drift_json(plan: &Plan) -> Value {
         "live_fingerprint": plan.live_fingerprint,
         "drift": !plan.changes.is_empty(),
         "changes": changes_json(plan),
+        "accepted": accepted_json(plan),
         "notes": plan.notes,
     })
 }

@@ -3,6 +3,7 @@
 //! source in `shared/reference/oceanbase-backup.md`. The planner adds one edge
 //! per matching pair, labelled with the rule's name.
 
+use crate::change::Parameter;
 use crate::plan::StepAction;
 
 /// One ordering rule.
@@ -84,6 +85,6 @@ pub const RULES: &[Rule] = &[
         name: "archive_dest_before_lag_target",
         reason: "Later 4.2.x/4.3 refuse archive_lag_target without a log_archive_dest (4179) (§2.1.2).",
         before: |a| matches!(a, StepAction::SetArchiveDest),
-        after: |a| matches!(a, StepAction::SetParameter("archive_lag_target")),
+        after: |a| matches!(a, StepAction::SetParameter(Parameter::ArchiveLagTarget)),
     },
 ];

@@ -31,11 +31,12 @@ pub fn quote(value: &str) -> String {
 }
 
 /// A statement in two forms: the text to show (secrets redacted) and the text to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SqlText {
     /// What output, plans and logs show.
     pub shown: String,
-    /// What is sent; only [`Secret::expose`] reads it.
+    /// What is sent; only [`Secret::expose`] reads it. Never serialised: a
+    /// saved plan is re-planned at apply to obtain it.
     #[serde(skip)]
     pub text: Secret,
 }

@@ -49,7 +49,11 @@ fn live_state(version: &str, login: (&str, u64), tenants: &[(&str, u64, &str, &s
 fn plan_for(hcl: &str, live: &LiveState) -> Plan {
     let (config, errors) = decode(hcl);
     assert!(errors.is_empty(), "{errors:?}");
-    plan::plan(&config, live, &Environment::new(), Timeouts::default()).expect("plans")
+    plan::plan(&config, live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today: today() }).expect("plans")
+}
+
+fn today() -> time::Date {
+    obbackup_planner::config::parse_date("2026-11-22").expect("date")
 }
 
 fn ids(plan: &Plan) -> Vec<&str> {
@@ -79,7 +83,7 @@ fn new_archive_sets_destination_then_mode_then_waits() {
         assert!(before(&plan, &format!("tenant.{t}:set_log_archive_dest"), &format!("tenant.{t}:archivelog")));
         assert!(before(&plan, &format!("tenant.{t}:archivelog"), &format!("tenant.{t}:wait_archive_doing")));
     }
-    let rules: Vec<&str> = plan.edges.iter().map(|e| e.rule).collect();
+    let rules: Vec<&str> = plan.edges.iter().map(|e| e.rule.as_str()).collect();
     assert!(rules.contains(&"archive_dest_before_archivelog"));
     assert!(rules.contains(&"archivelog_before_wait_doing"));
     assert!(plan.edges.iter().all(|e| e.from.split(':').next() == e.to.split(':').next()), "no edge crosses tenants");
@@ -168,4 +172,44 @@ fn rendered_plans() {
     insta::assert_snapshot!("human", render::human(&plan));
     insta::assert_json_snapshot!("json", render::json(&plan), { ".live_fingerprint" => "[fingerprint]" });
     insta::assert_snapshot!("drift", render::drift_human(&plan));
+    insta::assert_snapshot!("markdown", render::markdown(&plan));
+    insta::assert_snapshot!("drift_markdown", render::drift_markdown(&plan));
+    insta::assert_json_snapshot!("drift_json", render::drift_json(&plan), { ".live_fingerprint" => "[fingerprint]" });
+}
+
+const WITH_IGNORES: &str = r#"
+defaults {
+  data_backup { concurrency = 10 }
+}
+tenant "*" {}
+ignore {
+  address = "tenant.a.data_backup.concurrency"
+  reason  = "tuned by hand during the migration"
+  until   = "2027-01-31"
+}
+ignore {
+  address = "tenant.*.log_archive.lag_target"
+  reason  = "matches nothing"
+}
+"#;
+
+#[test]
+fn accepted_drift_holds_until_its_date_then_is_planned_again() {
+    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "NOARCHIVELOG", "", ""), ("b", 1004, "NOARCHIVELOG", "", "")]);
+    let (config, errors) = decode(WITH_IGNORES);
+    assert!(errors.is_empty(), "{errors:?}");
+    let on = |day: &str| {
+        let today = obbackup_planner::config::parse_date(day).expect("date");
+        plan::plan(&config, &live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today }).expect("plans")
+    };
+    let before = on("2027-01-31");
+    assert_eq!(before.accepted.len(), 1);
+    assert_eq!(before.accepted[0].change.address, "tenant.a.data_backup.concurrency");
+    assert_eq!(before.changes.iter().map(|c| c.address.as_str()).collect::<Vec<_>>(), ["tenant.b.data_backup.concurrency"]);
+    assert_eq!(ids(&before), ["tenant.b:set_ha_low_thread_score"], "accepted drift is not planned");
+    assert!(before.notes.iter().any(|n| n.contains("matches no drift")));
+    let after = on("2027-02-01");
+    assert!(after.accepted.is_empty());
+    assert_eq!(after.changes.len(), 2);
+    assert!(after.notes.iter().any(|n| n.contains("expired on 2027-01-31")));
 }

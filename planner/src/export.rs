@@ -1,0 +1,97 @@
+//! `obbackup export`: the live state as HCL that plans empty against the same
+//! cluster. Every managed setting of every user tenant is written as a named
+//! `tenant` block; credentials in destinations become `env()` references
+//! (`OBBACKUP_<TENANT>_<KEY>`), listed so the caller can tell the user.
+//!
+//! Written as text rather than through hcl-rs's builders because the output must
+//! carry `${env("…")}` interpolations and comments, which the builders do not
+//! write; the tests decode every export again to prove it is valid.
+
+use crate::destination::Destination;
+use crate::live::{LiveState, LiveTenant};
+use crate::units::{Duration, Size};
+use std::fmt::Write as _;
+
+/// Quotes a literal for an HCL string: `\`, `"` escaped, `${` and `%{` doubled.
+pub fn hcl_string(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"").replace("${", "$${").replace("%{", "%%{");
+    format!("\"{escaped}\"")
+}
+
+/// The name of the environment variable standing for a credential.
+fn env_name(tenant: &str, key: &str) -> String {
+    let clean: String = tenant.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("OBBACKUP_{clean}_{}", key.to_ascii_uppercase())
+}
+
+/// A destination as an HCL string with credentials as `env()` calls.
+fn destination(tenant: &str, dest: &Destination, env: &mut Vec<String>) -> String {
+    let redacted = dest.redacted();
+    let (root, query) = redacted.split_once('?').unwrap_or((&redacted, ""));
+    let mut out = hcl_string(root);
+    out.pop();
+    if !query.is_empty() {
+        out.push('?');
+        let mut parts = Vec::new();
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if Destination::is_credential(k) {
+                let name = env_name(tenant, k);
+                if !env.contains(&name) {
+                    env.push(name.clone());
+                }
+                parts.push(format!("{k}=${{env(\"{name}\")}}"));
+            } else {
+                let quoted = hcl_string(&format!("{k}={v}"));
+                parts.push(quoted[1..quoted.len() - 1].to_string());
+            }
+        }
+        out.push_str(&parts.join("&"));
+    }
+    out.push('"');
+    out
+}
+
+fn first_value<'a>(tenant: &'a LiveTenant, name: &str) -> Option<&'a String> {
+    tenant.parameters.get(name).and_then(|servers| servers.values().next())
+}
+
+/// Writes the HCL and returns it with the environment variables it reads.
+pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut env = Vec::new();
+    let _ = writeln!(out, "# Exported by obbackup from OceanBase {} (login tenant {}).", live.server.ob_version, live.server.login_tenant);
+    let major_minor: Vec<String> = live.server.parts.iter().take(2).map(u32::to_string).collect();
+    let _ = writeln!(out, "\ncluster {{\n  version = {}\n}}", hcl_string(&major_minor.join(".")));
+    for (name, tenant) in &live.tenants {
+        let _ = writeln!(out, "\ntenant {} {{", hcl_string(name));
+        out.push_str("  log_archive {\n");
+        let _ = writeln!(out, "    enabled = {}", tenant.archivelog());
+        if let Some(dest) = &tenant.archive_dest {
+            let _ = writeln!(out, "    destination = {}", destination(name, &dest.location, &mut env));
+            let _ = writeln!(out, "    mode = {}", hcl_string(&dest.binding.to_ascii_lowercase()));
+            if let Some(d) = Duration::parse(&dest.piece_switch_interval) {
+                let _ = writeln!(out, "    piece_switch_interval = {}", hcl_string(&d.canonical()));
+            }
+            let _ = writeln!(out, "    state = {}", hcl_string(&dest.state.to_ascii_lowercase()));
+        }
+        if let Some(v) = first_value(tenant, "log_archive_concurrency").and_then(|v| v.parse::<i64>().ok()) {
+            let _ = writeln!(out, "    concurrency = {v}");
+        }
+        if let (true, Some(d)) = (tenant.archive_dest.is_some(), first_value(tenant, "archive_lag_target").and_then(|v| Duration::parse(v))) {
+            let _ = writeln!(out, "    lag_target = {}", hcl_string(&d.canonical()));
+        }
+        out.push_str("  }\n  data_backup {\n");
+        if let Some(dest) = &tenant.data_backup_dest {
+            let _ = writeln!(out, "    destination = {}", destination(name, dest, &mut env));
+        }
+        if let Some(v) = first_value(tenant, "ha_low_thread_score").and_then(|v| v.parse::<i64>().ok()) {
+            let _ = writeln!(out, "    concurrency = {v}");
+        }
+        if let Some(size) = first_value(tenant, "backup_data_file_size").and_then(|v| Size::parse(v)) {
+            let _ = writeln!(out, "    file_size = {}", hcl_string(&size.canonical()));
+        }
+        out.push_str("  }\n}\n");
+    }
+    (out, env)
+}

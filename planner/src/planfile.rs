@@ -1,0 +1,163 @@
+//! Saved plans (`obbackup plan --out FILE`): the plan with everything needed to
+//! check, at apply, that it still holds — and no secret.
+//!
+//! A plan file holds the configuration text (secret-free by construction:
+//! credentials must be `env()` references, which it lists), its SHA-256, the
+//! date ignores were evaluated on, the redacted live state the plan was computed
+//! from with its fingerprint, and the plan itself. At apply the cluster is read
+//! again: a different fingerprint is a stale plan, reported with the paths that
+//! changed; otherwise the embedded configuration is planned again (resolving
+//! `env()` from the environment of the apply) and must give exactly the saved
+//! steps. Format: `docs/plan-file.md`.
+
+use crate::config::{Config, Piece, Value as ConfigValue};
+use crate::live::LiveState;
+use crate::plan::{Plan, StepKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The version of the plan file format.
+pub const PLAN_FILE_VERSION: &str = "1.0";
+
+/// The configuration a plan was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedConfig {
+    /// File name as given on the command line.
+    pub name: String,
+    /// SHA-256 (hex) of `text`.
+    pub sha256: String,
+    /// The whole file.
+    pub text: String,
+}
+
+/// A saved plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// [`PLAN_FILE_VERSION`].
+    pub plan_file_version: String,
+    /// The configuration.
+    pub config: SavedConfig,
+    /// Environment references the configuration reads (`env:NAME`), resolved again at apply.
+    pub env_references: Vec<String>,
+    /// The date `ignore` blocks were evaluated on (`YYYY-MM-DD`).
+    pub today: String,
+    /// The live state planned from (redacted JSON of `LiveState`).
+    pub live_state: Value,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Why a plan file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanFileError {
+    /// Not JSON of the documented shape.
+    #[error("not a plan file: {0}")]
+    Malformed(String),
+    /// Written by an incompatible version.
+    #[error("plan file version {0} is not supported (this obbackup reads {PLAN_FILE_VERSION})")]
+    Version(String),
+    /// The embedded configuration does not match its hash.
+    #[error("the configuration inside the plan file does not match its SHA-256: the file was edited")]
+    Tampered,
+}
+
+/// Hex SHA-256 of a text.
+pub fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every `env("NAME")` the configuration reads, as `env:NAME`, sorted.
+pub fn env_references(config: &Config) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let blocks = std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    for settings in blocks {
+        for setting in settings.log_archive.values().chain(settings.data_backup.values()) {
+            if let ConfigValue::Text(t) = &setting.value {
+                for piece in &t.pieces {
+                    if let Piece::Env { name, .. } = piece {
+                        names.insert(format!("env:{name}"));
+                    }
+                }
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+impl PlanFile {
+    /// Builds the file for a plan computed from `config` (`name`, `text`) against `live` on `today`.
+    pub fn new(plan: &Plan, name: &str, text: &str, config: &Config, live: &LiveState, today: time::Date) -> Self {
+        PlanFile {
+            plan_file_version: PLAN_FILE_VERSION.to_string(),
+            config: SavedConfig { name: name.to_string(), sha256: sha256(text), text: text.to_string() },
+            env_references: env_references(config),
+            today: today.to_string(),
+            live_state: serde_json::to_value(live).unwrap_or(Value::Null),
+            plan: plan.clone(),
+        }
+    }
+
+    /// Reads a plan file, checking its version and the configuration's hash.
+    pub fn parse(text: &str) -> Result<Self, PlanFileError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
+        let version = value.get("plan_file_version").and_then(Value::as_str).unwrap_or("(none)").to_string();
+        if version.split('.').next() != PLAN_FILE_VERSION.split('.').next() {
+            return Err(PlanFileError::Version(version));
+        }
+        let file: PlanFile = serde_json::from_value(value).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
+        if sha256(&file.config.text) != file.config.sha256 {
+            return Err(PlanFileError::Tampered);
+        }
+        Ok(file)
+    }
+
+    /// The date ignores were evaluated on.
+    pub fn today(&self) -> Option<time::Date> {
+        crate::config::parse_date(&self.today)
+    }
+
+    /// What differs between the saved live state and `live`, one line per
+    /// changed value (`tenants.t1.log_mode: "NOARCHIVELOG" → "ARCHIVELOG"`).
+    /// Empty when the fingerprints agree.
+    pub fn stale_differences(&self, live: &LiveState) -> Vec<String> {
+        if live.fingerprint() == self.plan.live_fingerprint {
+            return Vec::new();
+        }
+        let now = serde_json::to_value(live).unwrap_or(Value::Null);
+        let mut out = Vec::new();
+        json_differences("", &self.live_state, &now, &mut out);
+        if out.is_empty() {
+            out.push("the live state differs from the one the plan was made from".into());
+        }
+        out
+    }
+}
+
+fn json_differences(path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                json_differences(&sub, a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null), out);
+            }
+        }
+        (a, b) if a != b => out.push(format!("{path}: {a} → {b}")),
+        _ => {}
+    }
+}
+
+/// Whether two plans have the same steps in the same order (ids, statements as
+/// shown, waits), which is what apply of a saved plan must run.
+pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
+    saved.steps.len() == fresh.steps.len()
+        && saved.steps.iter().zip(&fresh.steps).all(|(a, b)| {
+            a.id == b.id
+                && match (&a.kind, &b.kind) {
+                    (StepKind::Sql(x), StepKind::Sql(y)) => x.shown == y.shown,
+                    (StepKind::Wait(x), StepKind::Wait(y)) => x == y,
+                    _ => false,
+                }
+        })
+}
