@@ -4,6 +4,7 @@
 //! preconditions and errors (4.1+ semantics, `shared/reference/oceanbase-backup.md`
 //! §2.1.3, §2.3, §2.5, §2.6).
 
+use crate::backup::{BackupSet, Job};
 use crate::destination::{Uri, parse_archive_dest};
 use crate::error::ObError;
 use crate::fixture::{Delays, Fixture};
@@ -75,31 +76,6 @@ pub struct Round {
     pub piece_switch_interval: String,
 }
 
-/// An active or finished backup job (one row of CDB_OB_BACKUP_JOBS / _HISTORY).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    /// `TENANT_ID`.
-    pub tenant_id: u64,
-    /// `JOB_ID`.
-    pub job_id: u64,
-    /// `BACKUP_SET_ID`.
-    pub backup_set_id: u64,
-    /// `INITIATOR_TENANT_ID`.
-    pub initiator_tenant_id: u64,
-    /// `BACKUP_TYPE`.
-    pub backup_type: String,
-    /// `STATUS`.
-    pub status: String,
-    /// When `status` was entered.
-    pub since: Instant,
-    /// `START_TIMESTAMP`.
-    pub start_timestamp: String,
-    /// `END_TIMESTAMP` (NULL while running).
-    pub end_timestamp: Option<String>,
-    /// `PATH`.
-    pub path: String,
-}
-
 /// One tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -149,6 +125,9 @@ pub struct Session {
     pub user: String,
     /// Privilege level of the account.
     pub privilege: String,
+    /// `SET ENCRYPTION ON IDENTIFIED BY … ONLY` of this session: the password
+    /// (session variable `__ob_backup_encryption_passwd__`, reference §2.3).
+    pub encryption: Option<String>,
 }
 
 /// Reply to one statement.
@@ -171,7 +150,8 @@ pub struct Cluster {
     pub edition: String,
     /// Observers.
     pub servers: Vec<crate::fixture::Server>,
-    delays: Delays,
+    /// Transition delays.
+    pub delays: Delays,
     /// Tenants by id.
     pub tenants: BTreeMap<u64, Tenant>,
     accounts: Vec<Account>,
@@ -179,6 +159,10 @@ pub struct Cluster {
     pub jobs: Vec<Job>,
     /// Finished backup jobs.
     pub job_history: Vec<Job>,
+    /// Backup sets (CDB_OB_BACKUP_SET_FILES).
+    pub backup_sets: Vec<BackupSet>,
+    /// Injected failures: the next backup job of the tenant ends FAILED with (result, comment).
+    pub pending_failures: Vec<(u64, i64, String)>,
     /// Directories that hold a `format` file: root → (tenant id, `archive`/`data`).
     storage: BTreeMap<String, (u64, &'static str)>,
     next_dest_id: u64,
@@ -216,6 +200,8 @@ impl Cluster {
             accounts: Vec::new(),
             jobs: Vec::new(),
             job_history: Vec::new(),
+            backup_sets: Vec::new(),
+            pending_failures: Vec::new(),
             storage: BTreeMap::new(),
             next_dest_id: 1001,
             stalled: BTreeSet::new(),
@@ -236,6 +222,7 @@ impl Cluster {
                     data_backup_dest: None,
                     parameters: BTreeMap::new(),
                     backup_jobs: Vec::new(),
+                    backup_history: Vec::new(),
                 });
             }
         }
@@ -287,21 +274,9 @@ impl Cluster {
                 cluster.storage.insert(uri.root.clone(), (seed.id, "data"));
                 tenant.data_backup_dest = Some(uri.stored());
             }
-            for j in &seed.backup_jobs {
-                cluster.jobs.push(Job {
-                    tenant_id: seed.id,
-                    job_id: j.job_id,
-                    backup_set_id: j.backup_set_id,
-                    initiator_tenant_id: seed.id,
-                    backup_type: j.backup_type.clone(),
-                    status: j.status.clone(),
-                    since: now,
-                    start_timestamp: j.start_timestamp.clone(),
-                    end_timestamp: None,
-                    path: tenant.data_backup_dest.clone().unwrap_or_default(),
-                });
-            }
+            let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
             cluster.tenants.insert(seed.id, tenant);
+            cluster.seed_backups(seed.id, &data_path, &seed.backup_jobs, &seed.backup_history, now)?;
         }
         for user in &fixture.users {
             let tenant_id = cluster
@@ -384,24 +359,23 @@ impl Cluster {
                 }
             }
         }
-        let mut finished = Vec::new();
-        for job in &mut self.jobs {
-            let due = job.since + Duration::from_millis(delays.backup_canceling);
-            if job.status == "CANCELING" && !stalled.contains("CANCELING") && now >= due {
-                job.status = "CANCELED".into();
-                job.end_timestamp = Some(job.start_timestamp.clone());
-                finished.push(job.clone());
-            }
-        }
-        self.jobs.retain(|j| j.status != "CANCELED");
-        self.job_history.extend(finished);
+        self.tick_jobs(now);
     }
 
     /// Applies one parsed non-SELECT statement for `session`.
-    pub fn execute(&mut self, session: &Session, statement: &Statement) -> Result<Reply, ObError> {
+    pub fn execute(&mut self, session: &mut Session, statement: &Statement) -> Result<Reply, ObError> {
         self.tick(Instant::now());
         match statement {
             Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
+            Statement::SetEncryption { password } => {
+                // Any tenant in 4.x; kept for the session, not cleared by BACKUP (reference §2.3).
+                session.encryption = Some(password.clone());
+                Ok(Reply::Ok(0))
+            }
+            Statement::Backup { incremental, tenants, plus_archivelog, to } => {
+                self.require_alter_system(session)?;
+                self.start_backup(session, *incremental, tenants.as_ref(), *plus_archivelog, *to)
+            }
             Statement::ShowParameters { like, tenant } => self.show_parameters(session, like.as_deref(), tenant.as_deref()),
             Statement::AlterSystemSet(items) => {
                 self.require_alter_system(session)?;
@@ -418,13 +392,13 @@ impl Cluster {
         }
     }
 
-    fn require_alter_system(&self, session: &Session) -> Result<(), ObError> {
+    pub(crate) fn require_alter_system(&self, session: &Session) -> Result<(), ObError> {
         if session.privilege == "all" { Ok(()) } else { Err(ObError::no_privilege("ALTER SYSTEM")) }
     }
 
     /// Resolves a TENANT list given from `session` to user-tenant ids.
     /// From a user tenant a TENANT clause is 1227 (reference §0.4); unknown names are 5160.
-    fn resolve_tenants(&self, session: &Session, list: Option<&TenantList>) -> Result<Vec<u64>, ObError> {
+    pub(crate) fn resolve_tenants(&self, session: &Session, list: Option<&TenantList>) -> Result<Vec<u64>, ObError> {
         let user_ids = || self.tenants.values().filter(|t| t.kind == TenantType::User).map(|t| t.id).collect();
         match list {
             None if session.tenant_id == SYS_TENANT_ID => Ok(user_ids()),
@@ -616,24 +590,6 @@ impl Cluster {
             Some(e) if !from_sys || !enable => Err(e),
             _ => Ok(Reply::Ok(0)),
         }
-    }
-
-    /// `ALTER SYSTEM CANCEL BACKUP`: INIT/DOING → CANCELING; nothing running is still OK (reference §2.3).
-    fn cancel_backup(&mut self, session: &Session, list: Option<&TenantList>) -> Result<Reply, ObError> {
-        if session.tenant_id != SYS_TENANT_ID && list.is_some() {
-            return Err(ObError::not_supported(None));
-        }
-        let ids = self.resolve_tenants(session, list)?;
-        let now = Instant::now();
-        let mut affected = 0;
-        for job in self.jobs.iter_mut().filter(|j| ids.contains(&j.tenant_id)) {
-            if job.status == "INIT" || job.status == "DOING" {
-                job.status = "CANCELING".into();
-                job.since = now;
-                affected += 1;
-            }
-        }
-        Ok(Reply::Ok(affected))
     }
 
     /// Value of a parameter for a tenant (or the default).

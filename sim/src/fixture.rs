@@ -66,11 +66,23 @@ pub struct Delays {
     pub archive_suspending: u64,
     /// Backup job CANCELING → CANCELED.
     pub backup_canceling: u64,
+    /// Backup job INIT → DOING.
+    pub backup_init: u64,
+    /// Backup job DOING → COMPLETED (or FAILED when injected).
+    pub backup_running: u64,
 }
 
 impl Default for Delays {
     fn default() -> Self {
-        Self { archive_prepare: 200, archive_beginning: 800, archive_stopping: 500, archive_suspending: 300, backup_canceling: 300 }
+        Self {
+            archive_prepare: 200,
+            archive_beginning: 800,
+            archive_stopping: 500,
+            archive_suspending: 300,
+            backup_canceling: 300,
+            backup_init: 200,
+            backup_running: 2000,
+        }
     }
 }
 
@@ -123,9 +135,45 @@ pub struct Tenant {
     /// Tenant-scope parameters set away from their default, by name.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
-    /// Active backup jobs of this tenant.
+    /// Active backup jobs of this tenant (they run until canceled).
     #[serde(default)]
     pub backup_jobs: Vec<BackupJob>,
+    /// Finished backups, newest last: each becomes a job-history row and, when
+    /// COMPLETED, a SUCCESS/AVAILABLE backup set in the current data destination.
+    #[serde(default)]
+    pub backup_history: Vec<HistoryEntry>,
+}
+
+/// A finished backup of the fixture's past.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    /// `FULL` or `INC`.
+    pub backup_type: String,
+    /// How long before the simulator started it ended, e.g. `9d`, `30h`.
+    pub ended_ago: String,
+    /// How long it ran (default `10m`).
+    #[serde(default = "default_took")]
+    pub took: String,
+    /// `COMPLETED` (default), `FAILED` or `CANCELED`.
+    #[serde(default = "default_history_status")]
+    pub status: String,
+    /// `NONE` (default) or `PASSWORD`.
+    #[serde(default = "default_encryption")]
+    pub encryption_mode: String,
+    /// The destination it was written to (default: the tenant's data destination).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+fn default_took() -> String {
+    "10m".into()
+}
+fn default_history_status() -> String {
+    "COMPLETED".into()
+}
+fn default_encryption() -> String {
+    "NONE".into()
 }
 
 fn default_mode() -> String {

@@ -12,6 +12,7 @@
 //! Behaviour follows `shared/reference/oceanbase-backup.md`; each rule cites its
 //! section. This crate shares no code with the planner.
 
+pub mod backup;
 pub mod cluster;
 pub mod destination;
 pub mod error;
@@ -127,6 +128,14 @@ impl Simulator {
         server::lock(&self.shared).cluster.stalled.insert(status.to_string());
     }
 
+    /// Makes the next backup job of `tenant` end FAILED with `result` and `comment`.
+    pub fn fail_next_backup(&self, tenant: &str, result: i64, comment: &str) {
+        let mut s = server::lock(&self.shared);
+        if let Some(id) = s.cluster.tenant_by_name(tenant).map(|t| t.id) {
+            s.cluster.fail_next_backup(id, result, comment);
+        }
+    }
+
     /// Lets a stalled status advance again.
     pub fn resume(&self, status: &str) {
         server::lock(&self.shared).cluster.stalled.remove(status);
@@ -138,9 +147,10 @@ impl Simulator {
     pub fn execute_as(&self, tenant: &str, sql: &str) -> Result<cluster::Reply, error::ObError> {
         let mut s = server::lock(&self.shared);
         let account = s.cluster.account(&format!("root@{tenant}")).ok_or_else(error::ObError::invalid_tenant_name)?;
-        let session = cluster::Session { id: 0, tenant_id: account.tenant_id, user: account.user, privilege: account.privilege };
+        let mut session =
+            cluster::Session { id: 0, tenant_id: account.tenant_id, user: account.user, privilege: account.privilege, encryption: None };
         let mut engine = views::Engine::new(&s.cluster, &session).map_err(|e| error::ObError::injected(4016, &e))?;
-        let result = server::execute(&mut s.cluster, &mut engine, &session, sql);
+        let result = server::execute(&mut s.cluster, &mut engine, &mut session, sql);
         let outcome = match &result {
             Ok(_) => server::Outcome::Ok,
             Err(e) => server::Outcome::Error(e.code),

@@ -135,11 +135,12 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
         io.write(&protocol::err(e.code, e.sqlstate, &e.message)).await?;
         return io.flush().await;
     };
-    let session = Session {
+    let mut session = Session {
         id: connection_id,
         tenant_id: account.tenant_id,
         user: account.user.clone(),
         privilege: account.privilege.clone(),
+        encryption: None,
     };
     let engine = {
         let s = lock(&shared);
@@ -162,7 +163,7 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
             COM_PING | COM_INIT_DB => vec![protocol::ok(0)],
             COM_QUERY => {
                 let sql = String::from_utf8_lossy(body).into_owned();
-                match run(&shared, &mut engine, &session, &sql) {
+                match run(&shared, &mut engine, &mut session, &sql) {
                     None => return Ok(()),
                     Some(Ok(Reply::Ok(n))) => vec![protocol::ok(n)],
                     Some(Ok(Reply::Rows { columns, rows })) => protocol::result_set(&columns, &rows, deprecate_eof),
@@ -191,14 +192,16 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
 
 /// Runs one statement: journal, faults, then the engine or the cluster.
 /// `None` means: drop the connection.
-fn run(shared: &Mutex<Shared>, engine: &mut Engine, session: &Session, sql: &str) -> Option<Result<Reply, ObError>> {
+fn run(shared: &Mutex<Shared>, engine: &mut Engine, session: &mut Session, sql: &str) -> Option<Result<Reply, ObError>> {
     let mut s = lock(shared);
     let tenant = s.cluster.tenants.get(&session.tenant_id).map(|t| t.name.clone()).unwrap_or_default();
     let lower = sql.to_lowercase();
+    // The journal never keeps a backup password (it may be printed by tests).
+    let journaled = redact_encryption(sql);
     let fault = s.faults.iter().position(|f| lower.contains(&f.pattern.to_lowercase())).map(|i| s.faults.remove(i));
     let result = match fault {
         Some(Fault { action: FaultAction::DropConnection, .. }) => {
-            s.journal.push(JournalEntry { connection: session.id, tenant, sql: sql.to_string(), outcome: Outcome::Dropped });
+            s.journal.push(JournalEntry { connection: session.id, tenant, sql: journaled, outcome: Outcome::Dropped });
             return None;
         }
         Some(Fault { action: FaultAction::Fail { code, message }, .. }) => Err(ObError::injected(code, &message)),
@@ -208,12 +211,23 @@ fn run(shared: &Mutex<Shared>, engine: &mut Engine, session: &Session, sql: &str
         Ok(_) => Outcome::Ok,
         Err(e) => Outcome::Error(e.code),
     };
-    s.journal.push(JournalEntry { connection: session.id, tenant, sql: sql.to_string(), outcome });
+    s.journal.push(JournalEntry { connection: session.id, tenant, sql: journaled, outcome });
     Some(result)
 }
 
+/// `SET ENCRYPTION ON IDENTIFIED BY '…'` with the password replaced, for the journal.
+fn redact_encryption(sql: &str) -> String {
+    let upper = sql.to_uppercase();
+    match (upper.find("IDENTIFIED BY"), upper.rfind("ONLY")) {
+        (Some(a), Some(b)) if upper.trim_start().starts_with("SET ENCRYPTION") && b > a => {
+            format!("{}IDENTIFIED BY '(sensitive)' {}", &sql[..a], &sql[b..])
+        }
+        _ => sql.to_string(),
+    }
+}
+
 /// Parses and executes one statement against the cluster.
-pub fn execute(cluster: &mut Cluster, engine: &mut Engine, session: &Session, sql: &str) -> Result<Reply, ObError> {
+pub fn execute(cluster: &mut Cluster, engine: &mut Engine, session: &mut Session, sql: &str) -> Result<Reply, ObError> {
     let parsed = statement::parse(sql)?;
     if let Statement::SetSession(names) = &parsed {
         const KNOWN: &[&str] = &[

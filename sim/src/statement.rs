@@ -154,6 +154,11 @@ pub enum Statement {
     CancelBackup { tenants: Option<TenantList> },
     /// `SET var = value [, …]` or `SET NAMES …`: session variables; the names are lower-case.
     SetSession(Vec<String>),
+    /// `SET ENCRYPTION ON IDENTIFIED BY 'password' ONLY` (reference §2.3).
+    SetEncryption { password: String },
+    /// `ALTER SYSTEM BACKUP [INCREMENTAL] {DATABASE | TENANT [=] t1[, …]} [PLUS ARCHIVELOG]
+    /// [TO [=] 'uri'] [DESCRIPTION [=] '…']` (reference §2.3).
+    Backup { incremental: bool, tenants: Option<TenantList>, plus_archivelog: bool, to: bool },
     /// An empty statement (`;` alone): MySQL answers OK.
     Empty,
 }
@@ -335,6 +340,34 @@ impl Parser<'_> {
                 let tenants = self.tenant_list()?;
                 Ok(Statement::CancelBackup { tenants })
             }
+            Some("BACKUP") => {
+                self.pos += 1;
+                let incremental = self.eat_word("INCREMENTAL");
+                let tenants = if self.eat_word("DATABASE") {
+                    None
+                } else if self.peek_word() == Some("TENANT") {
+                    self.tenant_list()?
+                } else {
+                    return Err(self.error_here());
+                };
+                let plus_archivelog = if self.eat_word("PLUS") {
+                    self.expect_word("ARCHIVELOG")?;
+                    true
+                } else {
+                    false
+                };
+                let to = if self.eat_word("TO") {
+                    self.eat_punct('=');
+                    match self.next_token() {
+                        Some(Token::Str(_)) => true,
+                        _ => return Err(self.error_here()),
+                    }
+                } else {
+                    false
+                };
+                self.description()?;
+                Ok(Statement::Backup { incremental, tenants, plus_archivelog, to })
+            }
             _ => Err(self.error_here()),
         }
     }
@@ -398,6 +431,17 @@ impl Parser<'_> {
     /// skipped up to the next top-level comma (it may hold a sub-query, as sqlx's
     /// connect preamble does).
     fn set_session(&mut self) -> Result<Statement, ObError> {
+        if self.eat_word("ENCRYPTION") {
+            self.expect_word("ON")?;
+            self.expect_word("IDENTIFIED")?;
+            self.expect_word("BY")?;
+            let password = match self.next_token() {
+                Some(Token::Str(p)) => p,
+                _ => return Err(self.error_here()),
+            };
+            self.expect_word("ONLY")?;
+            return Ok(Statement::SetEncryption { password });
+        }
         let mut names = Vec::new();
         loop {
             let name = match self.next_token() {
@@ -487,6 +531,27 @@ mod tests {
         let e = parse("ALTER SYSTEM FROB").expect_err("fails");
         assert_eq!(e.code, 1064);
         assert!(e.message.contains("near 'FROB'"), "{}", e.message);
+    }
+
+    #[test]
+    fn backup_statements() {
+        assert_eq!(
+            parse("ALTER SYSTEM BACKUP INCREMENTAL TENANT = t1, t2 PLUS ARCHIVELOG").expect("parses"),
+            Statement::Backup {
+                incremental: true,
+                tenants: Some(TenantList::Names(vec!["t1".into(), "t2".into()])),
+                plus_archivelog: true,
+                to: false
+            }
+        );
+        assert_eq!(
+            parse("ALTER SYSTEM BACKUP DATABASE DESCRIPTION 'x'").expect("parses"),
+            Statement::Backup { incremental: false, tenants: None, plus_archivelog: false, to: false }
+        );
+        assert_eq!(
+            parse("SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY").expect("parses"),
+            Statement::SetEncryption { password: "p'w".into() }
+        );
     }
 
     #[test]

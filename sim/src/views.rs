@@ -8,7 +8,8 @@
 //! tenant only, without `TENANT_ID` (§2.4). A view that does not exist for the
 //! login is `1146`, as on OceanBase.
 
-use crate::cluster::{Cluster, Job, Reply, SCN_BASE_NS, SYS_TENANT_ID, Session, TenantType};
+use crate::backup::Job;
+use crate::cluster::{Cluster, Reply, SCN_BASE_NS, SYS_TENANT_ID, Session, TenantType};
 use crate::error::ObError;
 use crate::parameter;
 use crate::protocol::{Column, ColumnType};
@@ -93,6 +94,81 @@ const BACKUP_JOBS: &[(&str, T)] = &[
     ("PATH", T::S),
 ];
 
+const BACKUP_TASKS: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("TASK_ID", T::I),
+    ("JOB_ID", T::I),
+    ("INCARNATION", T::I),
+    ("BACKUP_SET_ID", T::I),
+    ("START_TIMESTAMP", T::S),
+    ("END_TIMESTAMP", T::S),
+    ("STATUS", T::S),
+    ("START_SCN", T::I),
+    ("END_SCN", T::I),
+    ("USER_LS_START_SCN", T::I),
+    ("ENCRYPTION_MODE", T::S),
+    ("PASSWD", T::S),
+    ("INPUT_BYTES", T::I),
+    ("OUTPUT_BYTES", T::I),
+    ("OUTPUT_RATE_BYTES", T::D),
+    ("EXTRA_META_BYTES", T::I),
+    ("TABLET_COUNT", T::I),
+    ("FINISH_TABLET_COUNT", T::I),
+    ("MACRO_BLOCK_COUNT", T::I),
+    ("FINISH_MACRO_BLOCK_COUNT", T::I),
+    ("FILE_COUNT", T::I),
+    ("META_TURN_ID", T::I),
+    ("DATA_TURN_ID", T::I),
+    ("RESULT", T::I),
+    ("COMMENT", T::S),
+    ("PATH", T::S),
+    ("MINOR_TURN_ID", T::I),
+    ("MAJOR_TURN_ID", T::I),
+    ("DATA_PROGRESS", T::D),
+];
+
+const BACKUP_SET_FILES: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("BACKUP_SET_ID", T::I),
+    ("DEST_ID", T::I),
+    ("INCARNATION", T::I),
+    ("BACKUP_TYPE", T::S),
+    ("PREV_FULL_BACKUP_SET_ID", T::I),
+    ("PREV_INC_BACKUP_SET_ID", T::I),
+    ("START_TIMESTAMP", T::S),
+    ("END_TIMESTAMP", T::S),
+    ("STATUS", T::S),
+    ("FILE_STATUS", T::S),
+    ("ELAPSED_SECONDES", T::I),
+    ("PLUS_ARCHIVELOG", T::S),
+    ("START_REPLAY_SCN", T::I),
+    ("START_REPLAY_SCN_DISPLAY", T::S),
+    ("MIN_RESTORE_SCN", T::I),
+    ("MIN_RESTORE_SCN_DISPLAY", T::S),
+    ("INPUT_BYTES", T::I),
+    ("OUTPUT_BYTES", T::I),
+    ("OUTPUT_RATE_BYTES", T::D),
+    ("EXTRA_META_BYTES", T::I),
+    ("TABLET_COUNT", T::I),
+    ("FINISH_TABLET_COUNT", T::I),
+    ("MACRO_BLOCK_COUNT", T::I),
+    ("FINISH_MACRO_BLOCK_COUNT", T::I),
+    ("FILE_COUNT", T::I),
+    ("META_TURN_ID", T::I),
+    ("DATA_TURN_ID", T::I),
+    ("RESULT", T::I),
+    ("COMMENT", T::S),
+    ("ENCRYPTION_MODE", T::S),
+    ("PASSWD", T::S),
+    ("TENANT_COMPATIBLE", T::S),
+    ("BACKUP_COMPATIBLE", T::I),
+    ("PATH", T::S),
+    ("CLUSTER_VERSION", T::S),
+    ("CONSISTENT_SCN", T::I),
+    ("MINOR_TURN_ID", T::I),
+    ("MAJOR_TURN_ID", T::I),
+];
+
 const TENANTS: &[(&str, T)] = &[
     ("TENANT_ID", T::I),
     ("TENANT_NAME", T::S),
@@ -144,6 +220,8 @@ const VIEWS: &[View] = &[
     View { name: "CDB_OB_BACKUP_PARAMETER", columns: BACKUP_PARAMETER, rows: backup_parameter_rows, dba_twin: true },
     View { name: "CDB_OB_BACKUP_JOBS", columns: BACKUP_JOBS, rows: job_rows, dba_twin: true },
     View { name: "CDB_OB_BACKUP_JOB_HISTORY", columns: BACKUP_JOBS, rows: job_history_rows, dba_twin: true },
+    View { name: "CDB_OB_BACKUP_TASKS", columns: BACKUP_TASKS, rows: task_rows, dba_twin: true },
+    View { name: "CDB_OB_BACKUP_SET_FILES", columns: BACKUP_SET_FILES, rows: set_file_rows, dba_twin: true },
     View { name: "DBA_OB_TENANTS", columns: TENANTS, rows: tenant_rows, dba_twin: false },
 ];
 
@@ -290,6 +368,10 @@ fn backup_parameter_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
         .collect()
 }
 
+fn on_off(flag: bool) -> Value {
+    text(if flag { "ON" } else { "OFF" })
+}
+
 fn job_row(j: &Job) -> Row {
     vec![
         int(j.tenant_id),
@@ -297,18 +379,18 @@ fn job_row(j: &Job) -> Row {
         int(1),
         int(j.backup_set_id),
         int(j.initiator_tenant_id),
-        int(0),
+        int(j.initiator_job_id),
         int(j.tenant_id),
-        text("OFF"),
+        on_off(j.plus_archivelog),
         text(&j.backup_type),
-        text("USER_TENANT"),
-        text("NONE"),
-        text(""),
-        text(&j.start_timestamp),
-        j.end_timestamp.as_ref().map_or(Value::Null, text),
+        text(j.job_level),
+        text(&j.encryption_mode),
+        text(&j.passwd),
+        text(display_time(j.start_ns)),
+        j.end_ns.map_or(Value::Null, |e| text(display_time(e))),
         text(&j.status),
-        int(0),
-        text(""),
+        Value::Integer(j.result),
+        text(&j.comment),
         text(""),
         text(&j.path),
     ]
@@ -320,6 +402,104 @@ fn job_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
 
 fn job_history_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
     cluster.job_history.iter().map(job_row).collect()
+}
+
+/// One task per running USER_TENANT job; progress grows with time (B8 lifecycle).
+fn task_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
+    let total: u64 = 1000;
+    let running = cluster.delays.backup_running.max(1);
+    cluster
+        .jobs
+        .iter()
+        .filter(|j| j.job_level == "USER_TENANT")
+        .map(|j| {
+            let elapsed = u64::try_from(now.saturating_duration_since(j.since).as_millis()).unwrap_or(0);
+            let done = if j.status == "DOING" && !j.runs_until_canceled { (elapsed * total / running).min(total) } else { 0 };
+            vec![
+                int(j.tenant_id),
+                int(j.job_id),
+                int(j.job_id),
+                int(1),
+                int(j.backup_set_id),
+                text(display_time(j.start_ns)),
+                Value::Null,
+                text(if j.status == "DOING" { "BACKUP_DATA_MAJOR" } else { j.status.as_str() }),
+                int(0),
+                int(0),
+                int(0),
+                text(&j.encryption_mode),
+                text(&j.passwd),
+                int(done * 2 * 1024 * 1024),
+                int(done * 1024 * 1024),
+                text("0.0000"),
+                int(0),
+                int(total / 10),
+                int(done / 10),
+                int(total),
+                int(done),
+                int(0),
+                int(1),
+                int(1),
+                int(0),
+                text(""),
+                text(&j.path),
+                int(1),
+                int(1),
+                text(format!("{:.2}", done as f64 * 100.0 / total as f64)),
+            ]
+        })
+        .collect()
+}
+
+fn set_file_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster
+        .backup_sets
+        .iter()
+        .map(|b| {
+            let elapsed = (b.end_ns.saturating_sub(b.start_ns)) / 1_000_000_000;
+            vec![
+                int(b.tenant_id),
+                int(b.backup_set_id),
+                int(1001),
+                int(1),
+                text(&b.backup_type),
+                int(b.prev_full),
+                int(b.prev_inc),
+                text(display_time(b.start_ns)),
+                text(display_time(b.end_ns)),
+                text(&b.status),
+                text(&b.file_status),
+                int(elapsed),
+                on_off(b.plus_archivelog),
+                int(b.start_ns),
+                text(display_time(b.start_ns)),
+                int(b.end_ns),
+                text(display_time(b.end_ns)),
+                int(0),
+                int(0),
+                text("0.0000"),
+                int(0),
+                int(0),
+                int(0),
+                int(0),
+                int(0),
+                int(0),
+                int(1),
+                int(0),
+                int(0),
+                text(""),
+                text(&b.encryption_mode),
+                text(""),
+                text(&cluster.version),
+                int(3),
+                text(&b.path),
+                text(&cluster.version),
+                int(b.end_ns),
+                int(1),
+                int(1),
+            ]
+        })
+        .collect()
 }
 
 /// GV$OB_PARAMETERS rows visible to `tenant` (`None` = sys: every tenant).
@@ -391,6 +571,15 @@ impl Engine {
         ];
         for (name, value) in constants {
             conn.create_scalar_function(name, 0, flags, move |_| Ok(value.clone())).map_err(|e| e.to_string())?;
+        }
+        // NOW() / NOW(6): the simulated wall clock, in the format of the time columns.
+        let epoch = cluster.epoch;
+        for arity in [0, 1] {
+            conn.create_scalar_function("now", arity, FunctionFlags::SQLITE_UTF8, move |_| {
+                let ns = SCN_BASE_NS + u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(0);
+                Ok(text(display_time(ns)))
+            })
+            .map_err(|e| e.to_string())?;
         }
         let mut tables = Vec::new();
         let sys = session.tenant_id == SYS_TENANT_ID;

@@ -170,3 +170,106 @@ fn views_follow_the_login_tenant() {
     let server = rows(&s, "sys", "SELECT ob_version(), version(), effective_tenant()");
     assert_eq!(server[0], vec![Some("4.2.2.1".into()), Some("5.7.25-OceanBase_CE-v4.2.2.1".into()), Some("sys".into())]);
 }
+
+const BACKUP_FIXTURE: &str = r#"{
+  "version": "4.2.2.1",
+  "delays_ms": { "archive_prepare": 10, "archive_beginning": 10, "archive_stopping": 10, "archive_suspending": 10,
+                 "backup_canceling": 10, "backup_init": 10, "backup_running": 40 },
+  "tenants": [
+    { "id": 1002, "name": "ready", "log_mode": "ARCHIVELOG",
+      "archive_dest": { "path": "file:///nfs/ready/archive", "dest_id": 1002 },
+      "archive_round": { "round_id": 1, "status": "DOING" },
+      "data_backup_dest": "file:///nfs/ready/data",
+      "backup_history": [ { "backup_type": "FULL", "ended_ago": "9d" } ] },
+    { "id": 1004, "name": "fresh", "log_mode": "ARCHIVELOG",
+      "archive_dest": { "path": "file:///nfs/fresh/archive", "dest_id": 1004 },
+      "archive_round": { "round_id": 1, "status": "DOING" },
+      "data_backup_dest": "file:///nfs/fresh/data" },
+    { "id": 1006, "name": "no_archive", "data_backup_dest": "file:///nfs/no_archive/data" },
+    { "id": 1008, "name": "no_dest", "log_mode": "ARCHIVELOG",
+      "archive_dest": { "path": "file:///nfs/no_dest/archive", "dest_id": 1008 },
+      "archive_round": { "round_id": 1, "status": "DOING" } }
+  ]
+}"#;
+
+fn wait_history(sim: &Simulator, tenant_id: u64, count: usize) -> Vec<Vec<Option<String>>> {
+    let sql = format!(
+        "SELECT JOB_ID, BACKUP_TYPE, STATUS, ENCRYPTION_MODE, RESULT, COMMENT, PASSWD FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY WHERE TENANT_ID = {tenant_id} ORDER BY JOB_ID"
+    );
+    for _ in 0..400 {
+        let r = rows(sim, "sys", &sql);
+        if r.len() >= count {
+            return r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("tenant {tenant_id} never had {count} finished jobs");
+}
+
+#[test]
+fn backup_preconditions_have_the_documented_messages() {
+    let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
+    let e = s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_archive").expect_err("no archive");
+    assert_eq!((e.code, e.message.as_str()), (9040, "backup can not start, because log archive status is not doing."));
+    let e = s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_dest").expect_err("no dest");
+    assert_eq!((e.code, e.message.as_str()), (9040, "backup can not start, because backup dest is not set."));
+    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP TENANT = ready")), 1235);
+    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE TO 'file:///x'")), 1235);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = sys")), 4016);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")), 0);
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")), 9036, "same initiator twice");
+    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE")), 0, "a tenant-initiated job may coexist");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/ready/data2' TENANT = ready")), 9036);
+}
+
+#[test]
+fn sys_backup_database_skips_unready_tenants_and_makes_a_cluster_job() {
+    let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG")), 0);
+    let jobs = rows(&s, "sys", "SELECT TENANT_ID, JOB_LEVEL, INITIATOR_TENANT_ID, PLUS_ARCHIVELOG, STATUS FROM oceanbase.CDB_OB_BACKUP_JOBS ORDER BY TENANT_ID");
+    let tenants: Vec<&str> = jobs.iter().filter_map(|r| r[0].as_deref()).collect();
+    assert_eq!(tenants, ["1", "1002", "1004"], "sys (CLUSTER job) and the two ready tenants only");
+    assert_eq!(jobs[0][1].as_deref(), Some("CLUSTER"));
+    assert_eq!(jobs[1][3].as_deref(), Some("ON"));
+    wait_history(&s, 1, 1);
+    assert!(rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty(), "all jobs finished");
+}
+
+#[test]
+fn incremental_without_a_base_in_the_current_path_is_full_and_encryption_is_per_session() {
+    let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
+    // `fresh` has no backup set: its incremental becomes FULL (B7).
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = fresh")), 0);
+    let history = wait_history(&s, 1004, 1);
+    assert_eq!(history[0][1].as_deref(), Some("FULL"));
+    assert_eq!(history[0][3].as_deref(), Some("NONE"));
+    // `ready` has a full in its path: its incremental stays INC.
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = ready")), 0);
+    let history = wait_history(&s, 1002, 2);
+    assert_eq!(history[1][1].as_deref(), Some("INC"));
+    let sets = rows(&s, "sys", "SELECT BACKUP_TYPE, STATUS, FILE_STATUS, PREV_FULL_BACKUP_SET_ID FROM oceanbase.CDB_OB_BACKUP_SET_FILES WHERE TENANT_ID = 1002 ORDER BY BACKUP_SET_ID");
+    assert_eq!(sets[1], vec![Some("INC".into()), Some("SUCCESS".into()), Some("AVAILABLE".into()), Some("1".into())]);
+}
+
+#[test]
+fn an_injected_failure_ends_the_job_failed_with_its_result() {
+    let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
+    s.fail_next_backup("fresh", -4012, "injected: disk full");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")), 0);
+    let history = wait_history(&s, 1004, 1);
+    assert_eq!(history[0][2].as_deref(), Some("FAILED"));
+    assert_eq!(history[0][4].as_deref(), Some("-4012"));
+    assert_eq!(history[0][5].as_deref(), Some("injected: disk full"));
+}
+
+#[test]
+fn cancel_of_a_new_backup_ends_canceled() {
+    let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
+    s.stall("DOING");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")), 0);
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = fresh")), 0);
+    s.resume("DOING");
+    let history = wait_history(&s, 1004, 1);
+    assert_eq!(history[0][2].as_deref(), Some("CANCELED"));
+}
