@@ -136,11 +136,20 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                         Ok(rows) => match &wait.until {
                             WaitUntil::ArchiveStatus { statuses } => live::archive_status_reached(&rows, statuses),
                             WaitUntil::NoBackupJobs => live::backup_jobs_gone(&rows),
+                            WaitUntil::BackupJob { follow, expect_password, .. } => {
+                                live::backup_job_reached(&rows, *follow, *expect_password)
+                            }
                         },
                         Err(e) => break Outcome::Failed { help: help_for(&e), cause: e.to_string() },
                     };
-                    let WaitObservation { done, observed } = observation;
+                    let WaitObservation { done, observed, failed } = observation;
                     display.observe(&observed, started.elapsed());
+                    if let Some(why) = failed {
+                        break Outcome::Failed {
+                            cause: why,
+                            help: "see CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS for the job's RESULT and COMMENT; fix the cause and apply again".into(),
+                        };
+                    }
                     if done {
                         break Outcome::Done;
                     }

@@ -127,6 +127,31 @@ pub enum Command {
         #[command(flatten)]
         day: DayArgs,
     },
+    /// Show the backups of every tenant now: archive status and checkpoint lag,
+    /// age of the last full and last backup, running jobs with progress, and —
+    /// given a configuration — freshness violations.
+    ///
+    /// Example: obbackup status cluster.hcl --dsn "$OB_DSN" --format json
+    Status {
+        /// The HCL file whose freshness policies to check (optional).
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Output format (human or json).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Start or cancel data backups now, outside the declared policy, with the
+    /// same preconditions and waits as apply.
+    ///
+    /// Examples:
+    ///   obbackup backup full --tenant mysql_tenant --wait --dsn "$OB_DSN"
+    ///   obbackup backup incremental --plus-archivelog --dsn "$OB_DSN"
+    ///   obbackup backup cancel --tenant mysql_tenant --wait --dsn "$OB_DSN"
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
     /// Write HCL describing the live cluster, such that planning it against the
     /// same cluster is empty. Credentials become env() references, listed on stderr.
     ///
@@ -135,6 +160,44 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+}
+
+/// One-shot backup operations.
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Start a full backup (ALTER SYSTEM BACKUP TENANT = … / BACKUP DATABASE).
+    Full(BackupArgs),
+    /// Start an incremental backup (OceanBase makes it full when there is no base in the destination).
+    Incremental(BackupArgs),
+    /// Cancel running backups (ALTER SYSTEM CANCEL BACKUP); nothing running is not an error.
+    Cancel(CancelArgs),
+}
+
+/// Flags of `backup full|incremental`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Tenant to back up (repeatable); default: every user tenant, or the login tenant.
+    #[arg(long = "tenant", value_name = "NAME")]
+    pub tenants: Vec<String>,
+    /// Include the archive log needed to restore the backup (4.2+).
+    #[arg(long)]
+    pub plus_archivelog: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub waits: WaitArgs,
+}
+
+/// Flags of `backup cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Tenant whose backups to cancel (repeatable); default: every user tenant, or the login tenant.
+    #[arg(long = "tenant", value_name = "NAME")]
+    pub tenants: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub waits: WaitArgs,
 }
 
 /// Which cluster to talk to.
@@ -165,6 +228,10 @@ pub struct WaitArgs {
     /// Milliseconds between two polls of a wait.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub poll_interval_ms: u64,
+    /// Follow backup jobs to their end (exit 1 when one ends FAILED or CANCELED);
+    /// with cancel, wait until the jobs are gone.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// The date ignore blocks are evaluated on.

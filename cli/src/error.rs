@@ -31,6 +31,10 @@ pub enum CliError {
         help("obbackup reads the oceanbase.CDB_/DBA_ backup views and GV$OB_PARAMETERS, and runs ALTER SYSTEM: log in as root@sys (or a user with those privileges)")
     )]
     Access { login_tenant: String, view: String, cause: String },
+    /// A one-shot operation cannot run.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    OneShot(obbackup_planner::oneshot::OneShotError),
     /// A saved plan cannot be used.
     #[error("{0}")]
     #[diagnostic(code(obbackup::planfile))]

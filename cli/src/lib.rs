@@ -15,7 +15,7 @@ pub mod many;
 pub mod output;
 pub mod sandbox;
 
-use args::{Cli, Command, DayArgs, Format, TargetArgs, WaitArgs};
+use args::{BackupAction, Cli, Command, DayArgs, Format, TargetArgs, WaitArgs};
 use clap::Parser;
 use error::CliError;
 use obbackup_planner::config::{self, Config};
@@ -115,7 +115,7 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
         }
         Command::Drift { configs, target, format, day } => {
             let files = many::expand(&configs)?;
-            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000 };
+            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000, wait: false };
             if files.len() > 1 {
                 return Ok(many::run(files, Report::Drift, format, &target, waits, today(&day)?).await);
             }
@@ -141,12 +141,14 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Graph { config, target, day } => {
-            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000 };
+            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000, wait: false };
             let evaluated = evaluate(&config, &target, &waits, today(&day)?).await?;
             evaluated.session.close().await;
             output::result(&dot(&evaluated.plan));
             Ok(0)
         }
+        Command::Status { config, target, format } => status(config.as_deref(), &target, format).await,
+        Command::Backup { action } => one_shot(action).await,
         Command::Export { target } => {
             let mut session = connect(&target, None).await?;
             let live = inspect::inspect(&mut session).await?;
@@ -162,6 +164,67 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
             Ok(0)
         }
     }
+}
+
+async fn status(config: Option<&Path>, target: &TargetArgs, format: Format) -> Result<u8, CliError> {
+    let loaded = match config {
+        Some(path) => {
+            let (name, text) = read(path)?;
+            Some(decode(name, text)?)
+        }
+        None => None,
+    };
+    let dsn_env = loaded.as_ref().and_then(|l| l.config.dsn_env.as_ref().map(|(v, _)| v.clone()));
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    session.close().await;
+    let desired = match &loaded {
+        Some(l) => {
+            let names: Vec<String> = live.tenants.keys().cloned().collect();
+            Some(desired::resolve(&l.config, &names, &environment()).map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?)
+        }
+        None => None,
+    };
+    let report = obbackup_planner::status::status(&live, desired.as_ref());
+    match format {
+        Format::Json => output::json(&render::status_json(&report)),
+        _ => output::result(&render::status_human(&report)),
+    }
+    Ok(0)
+}
+
+/// `obbackup backup full|incremental|cancel`: plans the request and runs it.
+async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
+    use obbackup_planner::oneshot::{self, Request};
+    let (request, target, waits) = match action {
+        BackupAction::Full(a) => {
+            (Request::Backup { incremental: false, tenants: a.tenants, plus_archivelog: a.plus_archivelog, follow: a.waits.wait }, a.target, a.waits)
+        }
+        BackupAction::Incremental(a) => {
+            (Request::Backup { incremental: true, tenants: a.tenants, plus_archivelog: a.plus_archivelog, follow: a.waits.wait }, a.target, a.waits)
+        }
+        BackupAction::Cancel(a) => (Request::Cancel { tenants: a.tenants, follow: a.waits.wait }, a.target, a.waits),
+    };
+    let mut session = connect(&target, None).await?;
+    let live = inspect::inspect(&mut session).await?;
+    let plan = oneshot::plan(&live, &request, timeouts(&waits)).map_err(CliError::OneShot)?;
+    output::result(&render::human(&plan));
+    if plan.steps.is_empty() {
+        session.close().await;
+        return Ok(0);
+    }
+    let options = apply::Options {
+        poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
+        statement_timeout: Duration::from_secs(target.timeout),
+        wait_timeout: waits.wait_timeout,
+    };
+    let report = apply::run(&mut session, &plan, options).await;
+    session.close().await;
+    output::result(&report.human());
+    if let Some((step, cause, help)) = report.failure() {
+        return Err(CliError::StepFailed { step: step.to_string(), cause: cause.to_string(), help: help.to_string() });
+    }
+    Ok(0)
 }
 
 /// Today's date (UTC) unless `--today` / `OBBACKUP_TODAY` gives one.
@@ -218,7 +281,7 @@ fn validate(path: &Path) -> Result<u8, CliError> {
 
 fn timeouts(waits: &WaitArgs) -> Timeouts {
     match waits.wait_timeout {
-        Some(s) => Timeouts { archive_doing: s, archive_stop: s, backup_jobs: s },
+        Some(s) => Timeouts { archive_doing: s, archive_stop: s, backup_jobs: s, backup_run: s },
         None => Timeouts::default(),
     }
 }
@@ -236,7 +299,7 @@ async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Sessi
 }
 
 fn make_plan(loaded: &Loaded, live: &LiveState, waits: &WaitArgs, today: time::Date) -> Result<Plan, CliError> {
-    let options = plan::Options { timeouts: timeouts(waits), today };
+    let options = plan::Options { timeouts: timeouts(waits), today, follow_backups: waits.wait };
     plan::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
         PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
         PlanError::Cycle(_) => CliError::Internal(e.to_string()),
@@ -290,11 +353,14 @@ async fn apply_saved(path: &Path, target: &TargetArgs, waits: &WaitArgs, gate: G
         session.close().await;
         return Err(CliError::StalePlan { count: differences.len(), differences: differences.join("\n") });
     }
+    // Follow backups exactly as the saved plan does.
+    let follows = file.plan.steps.iter().any(|s| matches!(&s.kind, plan::StepKind::Wait(w) if matches!(w.until, plan::WaitUntil::BackupJob { follow: true, .. })));
+    let waits = &WaitArgs { wait: follows, ..*waits };
     let plan = make_plan(&loaded, &live, waits, today)?;
     if !planfile::same_steps(&file.plan, &plan) {
         session.close().await;
         return Err(CliError::Refused(
-            "planning the saved configuration again gives other steps (the environment it reads changed): make a new plan".into(),
+            "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
         ));
     }
     execute(Evaluated { plan, session, loaded, live }, waits, target, gate, today).await

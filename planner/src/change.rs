@@ -38,6 +38,10 @@ pub enum Setting {
     DataBackupDestination,
     /// `data_backup.file_size` (`backup_data_file_size`).
     DataBackupFileSize,
+    /// `data_backup.full`: freshness of the newest completed full backup.
+    DataBackupFull,
+    /// `data_backup.incremental`: freshness of the newest completed backup of any type.
+    DataBackupIncremental,
     /// `log_archive.concurrency` (`log_archive_concurrency`).
     LogArchiveConcurrency,
     /// `log_archive.destination` (`LOG_ARCHIVE_DEST` LOCATION).
@@ -63,6 +67,8 @@ impl Setting {
             Setting::DataBackupConcurrency => "data_backup.concurrency",
             Setting::DataBackupDestination => "data_backup.destination",
             Setting::DataBackupFileSize => "data_backup.file_size",
+            Setting::DataBackupFull => "data_backup.full",
+            Setting::DataBackupIncremental => "data_backup.incremental",
             Setting::LogArchiveConcurrency => "log_archive.concurrency",
             Setting::LogArchiveDestination => "log_archive.destination",
             Setting::LogArchiveEnabled => "log_archive.enabled",
@@ -234,6 +240,58 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
         }
     }
     out.sort_by(|a, b| a.address.cmp(&b.address));
+    out
+}
+
+/// An age in words: `9d 2h`, `3h 12m`, `45m`, `30s`.
+pub fn age_text(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// Age in seconds of the newest completed backup of the given types, measured
+/// on the server clock `now`; `None` when there is none.
+pub fn newest_age(live: &LiveTenant, types: &[&str], now: i64) -> Option<i64> {
+    types
+        .iter()
+        .filter_map(|t| live.last_completed.get(*t))
+        .filter_map(|end| crate::live::parse_timestamp(end))
+        .max()
+        .map(|end| now - end)
+}
+
+/// Freshness violations of one tenant (declared `full`/`incremental` `max_age`
+/// against the newest completed backups, on the server clock `now`). An
+/// incremental requirement is met by a newer full backup too.
+pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i64) -> Vec<Change> {
+    let mut out = Vec::new();
+    let policies = [
+        (Setting::DataBackupFull, &desired.data_backup.full_max_age, &["FULL"][..], "full"),
+        (Setting::DataBackupIncremental, &desired.data_backup.incremental_max_age, &["FULL", "INC"][..], "backup"),
+    ];
+    for (setting, max_age, types, word) in policies {
+        let Some(max_age) = max_age else { continue };
+        let limit = i64::try_from(max_age.value.0 / 1_000_000).unwrap_or(i64::MAX);
+        let age = newest_age(live, types, now);
+        if age.is_some_and(|a| a <= limit) {
+            continue;
+        }
+        out.push(Change {
+            address: address(name, setting),
+            tenant: name.to_string(),
+            setting,
+            action: if age.is_some() { Action::Update } else { Action::Create },
+            before: age.map(|a| format!("last {word} {} ago", age_text(a))),
+            after: format!("max_age {}", max_age.value.canonical()),
+            literal: None,
+        });
+    }
     out
 }
 

@@ -160,7 +160,23 @@ const DATA_BACKUP: &[(&str, Kind)] = &[
     ("destination", Kind::Text),
     ("concurrency", Kind::Int { min: 0, max: 100 }),
     ("file_size", Kind::Size { min: "512M", max: "4G" }),
+    ("plus_archivelog", Kind::Bool),
 ];
+
+/// `data_backup { full { … } incremental { … } }`: freshness policies.
+const FRESHNESS: &[(&str, Kind)] = &[("max_age", Kind::Duration { min: "1h", max: "366d" })];
+
+/// `data_backup { encryption { password = env("…") } }` (reference §2.3 SET ENCRYPTION).
+const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
+
+/// Blocks allowed inside a settings block, with their schemas. Their attributes
+/// are stored under `<block>.<attribute>` keys.
+fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, Kind)])] {
+    match block {
+        "data_backup" => &[("full", FRESHNESS), ("incremental", FRESHNESS), ("encryption", ENCRYPTION)],
+        _ => &[],
+    }
+}
 
 fn names(schema: &'static [(&'static str, Kind)]) -> Vec<&'static str> {
     schema.iter().map(|(n, _)| *n).collect()
@@ -390,11 +406,30 @@ fn decode_settings(body: &Body, block: &str, schema: &'static [(&'static str, Ki
     let mut out = Settings::new();
     for structure in body.iter() {
         match structure {
-            Structure::Block(b) => errors.push(ConfigError::UnknownBlock {
-                name: b.ident.as_str().into(),
-                span: span(&b.ident.span().unwrap_or(0..0)),
-                help: format!("`{block}` holds attributes only: {}", names(schema).join(", ")),
-            }),
+            Structure::Block(b) => {
+                let subs = sub_blocks(block);
+                let ident = b.ident.as_str();
+                match subs.iter().find(|(n, _)| *n == ident) {
+                    Some((name, sub_schema)) => {
+                        let inner = decode_settings(&b.body, name, sub_schema, errors);
+                        for (key, setting) in inner {
+                            out.insert(format!("{name}.{key}"), setting);
+                        }
+                    }
+                    None => {
+                        let allowed: Vec<&str> = subs.iter().map(|(n, _)| *n).collect();
+                        errors.push(ConfigError::UnknownBlock {
+                            name: ident.into(),
+                            span: span(&b.ident.span().unwrap_or(0..0)),
+                            help: if allowed.is_empty() {
+                                format!("`{block}` holds attributes only: {}", names(schema).join(", "))
+                            } else {
+                                suggest(ident, &allowed)
+                            },
+                        });
+                    }
+                }
+            }
             Structure::Attribute(attr) => {
                 let key = attr.key.as_str();
                 let Some((_, kind)) = schema.iter().find(|(n, _)| *n == key) else {

@@ -55,6 +55,23 @@ pub struct DataBackup {
     pub concurrency: Option<i64>,
     /// `backup_data_file_size`.
     pub file_size: Option<Size>,
+    /// `full { max_age }`: the newest completed full backup must be younger.
+    pub full_max_age: Option<Located<Duration>>,
+    /// `incremental { max_age }`: the newest completed backup (incremental or full) must be younger.
+    pub incremental_max_age: Option<Located<Duration>>,
+    /// `plus_archivelog`: backups carry the archive log needed to restore them (4.2+).
+    pub plus_archivelog: Option<Located<bool>>,
+    /// `encryption { password = env("…") }`: backup sets are encrypted with this password.
+    pub encryption: Option<Located<Encryption>>,
+}
+
+/// A backup password read from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    /// The variable it was read from (the reference a plan file keeps).
+    pub env: String,
+    /// The password.
+    pub password: crate::secret::Secret,
 }
 
 /// Everything declared for one tenant.
@@ -166,8 +183,41 @@ fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Enviro
                 Value::Size(v) => Some(v),
                 _ => None,
             }),
+            full_max_age: located_duration(db.get("full.max_age")),
+            incremental_max_age: located_duration(db.get("incremental.max_age")),
+            plus_archivelog: db.get("plus_archivelog").and_then(|s| as_bool(&s.value).map(|v| Located { value: v, span: s.span.clone() })),
+            encryption: db.get("encryption.password").and_then(|s| encryption(s, env, errors)),
         },
         declared_at: block.span.clone(),
+    }
+}
+
+fn located_duration(setting: Option<&Setting>) -> Option<Located<Duration>> {
+    setting.and_then(|s| as_duration(&s.value).map(|d| Located { value: d, span: s.span.clone() }))
+}
+
+/// The backup password: exactly one `env("NAME")`, never a literal.
+fn encryption(setting: &Setting, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Encryption>> {
+    let Value::Text(template) = &setting.value else { return None };
+    match template.pieces.as_slice() {
+        [Piece::Env { name, span: at }] => match env.get(name) {
+            Some(value) => Some(Located {
+                value: Encryption { env: name.clone(), password: crate::secret::Secret::new(value.clone()) },
+                span: setting.span.clone(),
+            }),
+            None => {
+                errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                None
+            }
+        },
+        _ => {
+            errors.push(ConfigError::LiteralCredential {
+                key: "password".into(),
+                upper: "PASSWORD".into(),
+                span: span(&setting.span),
+            });
+            None
+        }
     }
 }
 

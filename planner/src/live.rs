@@ -52,6 +52,10 @@ pub struct Server {
     pub login_tenant: String,
     /// `effective_tenant_id()`.
     pub login_tenant_id: u64,
+    /// `NOW(6)` on the server, the clock backup ages are measured with
+    /// (not fingerprinted: it moves).
+    #[serde(skip)]
+    pub server_time: Option<String>,
 }
 
 impl Server {
@@ -138,7 +142,20 @@ pub fn server_from_rows(rows: &[Row]) -> Result<Server, InspectError> {
         version,
         login_tenant: required(row, read, "tenant_name")?.to_string(),
         login_tenant_id: number(row, read, "tenant_id")?,
+        server_time: row.get("server_time").cloned().flatten(),
     })
+}
+
+/// Seconds since the Unix epoch of an OceanBase timestamp text
+/// (`YYYY-MM-DD HH:MM:SS[.ffffff]`), read in the server's own time zone — only
+/// differences between two such values are meaningful.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let (date, time_part) = text.trim().split_once(' ')?;
+    let date = crate::config::parse_date(date)?;
+    let mut hms = time_part.split('.').next()?.split(':');
+    let (h, m, s) = (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
+    let time = time::Time::from_hms(h, m, s).ok()?;
+    Some(time::PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
 }
 
 /// A `LOG_ARCHIVE_DEST` as the server stores it.
@@ -173,6 +190,9 @@ pub struct ArchiveRound {
     pub round_id: u64,
     /// `STATUS`: PREPARE, BEGINNING, DOING, INTERRUPTED, STOPPING, STOP, SUSPENDING, SUSPEND.
     pub status: String,
+    /// `CHECKPOINT_SCN_DISPLAY` (excluded from the fingerprint: it moves while archiving).
+    #[serde(skip)]
+    pub checkpoint: Option<String>,
 }
 
 /// An active backup job.
@@ -180,10 +200,30 @@ pub struct ArchiveRound {
 pub struct BackupJob {
     /// `JOB_ID`.
     pub job_id: u64,
-    /// `BACKUP_TYPE`.
+    /// `BACKUP_TYPE`: `FULL` / `INC`.
     pub backup_type: String,
     /// `STATUS`.
     pub status: String,
+    /// `START_TIMESTAMP`.
+    pub start_time: Option<String>,
+    /// `ENCRYPTION_MODE`.
+    pub encryption_mode: Option<String>,
+    /// `PLUS_ARCHIVELOG`: `ON` / `OFF`.
+    pub plus_archivelog: Option<String>,
+    /// Finished and total macro blocks (`CDB_OB_BACKUP_TASKS`), for progress (not fingerprinted).
+    #[serde(skip)]
+    pub progress: Option<(u64, u64)>,
+}
+
+/// Backup sets usable as a base: SUCCESS and AVAILABLE, per type and path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsableSets {
+    /// `FULL` / `INC`.
+    pub backup_type: String,
+    /// The destination they are in.
+    pub path: String,
+    /// End of the newest one.
+    pub last_end: Option<String>,
 }
 
 /// One user tenant as the cluster reports it.
@@ -206,9 +246,21 @@ pub struct LiveTenant {
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Active backup jobs.
     pub backup_jobs: Vec<BackupJob>,
+    /// End of the newest COMPLETED job per backup type (`FULL`, `INC`).
+    pub last_completed: BTreeMap<String, String>,
+    /// The highest job id seen (active or finished), so new jobs can be told apart.
+    pub max_job_id: u64,
+    /// Usable backup sets.
+    pub usable_sets: Vec<UsableSets>,
 }
 
 impl LiveTenant {
+    /// Whether a usable backup set exists in `path` (an incremental there is
+    /// really incremental, reference §2.5 B7).
+    pub fn has_base_in(&self, path: &Destination) -> bool {
+        self.usable_sets.iter().any(|s| Destination::from_server(&s.path).same_place(path))
+    }
+
     /// Whether the archive mode is on.
     pub fn archivelog(&self) -> bool {
         self.log_mode == "ARCHIVELOG"
@@ -261,6 +313,9 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
                 data_backup_dest: None,
                 parameters: BTreeMap::new(),
                 backup_jobs: Vec::new(),
+                last_completed: BTreeMap::new(),
+                max_job_id: 0,
+                usable_sets: Vec::new(),
             },
         );
     }
@@ -296,6 +351,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
         let round = ArchiveRound {
             round_id: number(row, read, "round_id")?,
             status: required(row, read, "status")?.to_ascii_uppercase(),
+            checkpoint: row.get("checkpoint").cloned().flatten(),
         };
         if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
             t.archive_round = Some(round);
@@ -326,9 +382,46 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             job_id: number(row, read, "job_id")?,
             backup_type: get(row, read, "backup_type")?.unwrap_or_default().to_string(),
             status: required(row, read, "status")?.to_string(),
+            start_time: row.get("start_time").cloned().flatten(),
+            encryption_mode: row.get("encryption_mode").cloned().flatten(),
+            plus_archivelog: row.get("plus_archivelog").cloned().flatten(),
+            progress: None,
         };
         if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.max_job_id = t.max_job_id.max(job.job_id);
             t.backup_jobs.push(job);
+        }
+    }
+    for row in of(Read::BackupHistory) {
+        let read = "CDB_OB_BACKUP_JOB_HISTORY";
+        let backup_type = required(row, read, "backup_type")?.to_string();
+        let status = required(row, read, "status")?.to_string();
+        let last_end = row.get("last_end").cloned().flatten();
+        let max_job_id = number(row, read, "max_job_id")?;
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.max_job_id = t.max_job_id.max(max_job_id);
+            if let (true, Some(end)) = (status == "COMPLETED", last_end) {
+                t.last_completed.insert(backup_type, end);
+            }
+        }
+    }
+    for row in of(Read::BackupSets) {
+        let read = "CDB_OB_BACKUP_SET_FILES";
+        let set = UsableSets {
+            backup_type: required(row, read, "backup_type")?.to_string(),
+            path: get(row, read, "path")?.unwrap_or_default().to_string(),
+            last_end: row.get("last_end").cloned().flatten(),
+        };
+        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+            t.usable_sets.push(set);
+        }
+    }
+    for row in of(Read::BackupTasks) {
+        let read = "CDB_OB_BACKUP_TASKS";
+        let job_id = number(row, read, "job_id")?;
+        let progress = (number(row, read, "done").unwrap_or(0), number(row, read, "total").unwrap_or(0));
+        if let Some(job) = tenant_of(&mut tenants, &names, row, read)?.and_then(|t| t.backup_jobs.iter_mut().find(|j| j.job_id == job_id)) {
+            job.progress = Some(progress);
         }
     }
     Ok(LiveState { server, tenants })
@@ -341,14 +434,41 @@ pub struct WaitObservation {
     pub done: bool,
     /// What was seen, for progress and timeout messages (`BEGINNING`, `2 jobs: CANCELING`).
     pub observed: String,
+    /// The condition can no longer hold (a followed job FAILED): why.
+    pub failed: Option<String>,
+}
+
+/// Checks a poll of [`crate::sql::backup_job_query`]: the new job of a tenant
+/// exists (and, when `follow`, has ended COMPLETED); with `expect_password`, its
+/// `ENCRYPTION_MODE` must be `PASSWORD`.
+pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> WaitObservation {
+    let text = |r: &Row, k: &str| r.get(k).cloned().flatten().unwrap_or_default();
+    let Some(row) = rows.iter().max_by_key(|r| text(r, "job_id").parse::<u64>().unwrap_or(0)) else {
+        return WaitObservation { done: false, observed: "no job yet".into(), failed: None };
+    };
+    let (id, kind, status) = (text(row, "job_id"), text(row, "backup_type"), text(row, "status"));
+    let observed = format!("job {id} ({kind}) {status}");
+    if expect_password && text(row, "encryption_mode") != "PASSWORD" {
+        let mode = text(row, "encryption_mode");
+        return WaitObservation { done: false, observed, failed: Some(format!("job {id} has ENCRYPTION_MODE {mode}, not PASSWORD: the backup is not encrypted")) };
+    }
+    match status.as_str() {
+        "FAILED" | "CANCELED" if follow => WaitObservation {
+            done: false,
+            failed: Some(format!("backup job {id} ({kind}) ended {status}: RESULT {} COMMENT {:?}", text(row, "result"), text(row, "comment"))),
+            observed,
+        },
+        "COMPLETED" => WaitObservation { done: true, observed, failed: None },
+        _ => WaitObservation { done: !follow, observed, failed: None },
+    }
 }
 
 /// Checks a poll of [`crate::sql::archive_status_query`] against wanted statuses.
 pub fn archive_status_reached(rows: &[Row], wanted: &[String]) -> WaitObservation {
     let status = rows.first().and_then(|r| r.get("status")).cloned().flatten();
     match status {
-        Some(s) => WaitObservation { done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)), observed: s },
-        None => WaitObservation { done: false, observed: "no archive round yet".into() },
+        Some(s) => WaitObservation { done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)), observed: s, failed: None },
+        None => WaitObservation { done: false, observed: "no archive round yet".into(), failed: None },
     }
 }
 
@@ -358,5 +478,6 @@ pub fn backup_jobs_gone(rows: &[Row]) -> WaitObservation {
     WaitObservation {
         done: rows.is_empty(),
         observed: if rows.is_empty() { "no job".into() } else { format!("{} job(s): {}", rows.len(), statuses.join(", ")) },
+        failed: None,
     }
 }

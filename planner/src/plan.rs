@@ -45,6 +45,12 @@ pub enum StepAction {
     Archivelog,
     /// Wait for the archive round to reach DOING.
     WaitArchiveDoing,
+    /// `SET ENCRYPTION ON IDENTIFIED BY … ONLY` (session-scoped).
+    SetEncryption,
+    /// `ALTER SYSTEM BACKUP …`.
+    Backup,
+    /// Wait for the new backup job (to exist, or to end when followed).
+    WaitBackupJob,
 }
 
 /// A condition a wait step polls for.
@@ -55,6 +61,10 @@ pub enum WaitUntil {
     ArchiveStatus { statuses: Vec<String> },
     /// The tenant has no active backup job.
     NoBackupJobs,
+    /// A job with an id above `after_job_id` exists; with `follow`, it ended
+    /// COMPLETED (FAILED/CANCELED fail the step); with `expect_password`, its
+    /// ENCRYPTION_MODE is PASSWORD.
+    BackupJob { after_job_id: u64, follow: bool, expect_password: bool },
 }
 
 /// A wait: the query to poll and the condition.
@@ -198,11 +208,13 @@ pub struct Timeouts {
     pub archive_stop: u64,
     /// Waiting for backup jobs to finish canceling.
     pub backup_jobs: u64,
+    /// Following a backup job to its end.
+    pub backup_run: u64,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { archive_doing: 1800, archive_stop: 600, backup_jobs: 600 }
+        Self { archive_doing: 1800, archive_stop: 600, backup_jobs: 600, backup_run: 6 * 3600 }
     }
 }
 
@@ -224,6 +236,8 @@ pub struct Options {
     pub timeouts: Timeouts,
     /// Today's date (UTC), for `ignore { until }`; passed in, never read from a clock here.
     pub today: time::Date,
+    /// Follow backup jobs to their end (`apply --wait`).
+    pub follow_backups: bool,
 }
 
 /// Plans `config` against `live`.
@@ -250,13 +264,29 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
     let mut notes = Vec::new();
     let mut accepted = Vec::new();
     let mut used = vec![false; config.ignores.len()];
+    let now = live.server.server_time.as_deref().and_then(crate::live::parse_timestamp);
+    let wants_freshness = desired.tenants.values().any(|d| d.data_backup.full_max_age.is_some() || d.data_backup.incremental_max_age.is_some());
+    if wants_freshness && now.is_none() {
+        notes.push("the server did not report NOW(): backup freshness was not checked".into());
+    }
     for (name, want) in &desired.tenants {
         let Some(have) = live.tenants.get(name) else { continue };
         if have.status != "NORMAL" {
             notes.push(format!("tenant {name} is {}: not planned until it is NORMAL", have.status));
             continue;
         }
-        let all = change::diff(name, want, have);
+        let mut all = change::diff(name, want, have);
+        if let Some(now) = now {
+            let stale = change::freshness(name, want, have, now);
+            match have.backup_jobs.first() {
+                Some(job) if !stale.is_empty() => notes.push(format!(
+                    "tenant {name}: backup job {} ({} {}) is running: no other backup is planned; freshness is checked again when it ends",
+                    job.job_id, job.backup_type, job.status
+                )),
+                _ => all.extend(stale),
+            }
+            all.sort_by(|a, b| a.address.cmp(&b.address));
+        }
         let (kept, ignored) = apply_ignores(config, all, options.today, &mut used, &mut notes);
         accepted.extend(ignored);
         steps.extend(tenant_steps(name, want, have, &kept, live, timeouts, &mut notes));
@@ -268,8 +298,13 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
         }
     }
     steps.extend(parameter_steps(&changes, &desired, live, &mut notes));
+    let (backups, session_edges) = match backup_steps(&changes, &desired, live, &steps, options, &mut notes) {
+        Ok(b) => b,
+        Err(e) => return Err(PlanError::Config(e)),
+    };
+    steps.extend(backups);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    let (steps, edges) = order(steps)?;
+    let (steps, edges) = order(steps, session_edges)?;
     Ok(Plan {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),
@@ -561,6 +596,131 @@ fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &L
     steps
 }
 
+/// Session-scoped ordering of backups (reference §2.5 E): `SET ENCRYPTION`
+/// stays in force for every later `BACKUP` of the session, so unencrypted
+/// backups run before the first `SET ENCRYPTION`, and each encrypted tenant's
+/// `SET ENCRYPTION`/`BACKUP` pair runs after the previous pair.
+const SESSION_ENCRYPTION_RULE: &str = "session_encryption_sequence";
+
+/// An edge added by the planner itself rather than by a rule: (from id, to id, label).
+pub type ExplicitEdge = (String, String, &'static str);
+
+/// Backup steps for freshness violations, with the explicit session edges.
+fn backup_steps(
+    changes: &[Change],
+    desired: &desired::DesiredState,
+    live: &LiveState,
+    planned: &[Step],
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut steps = Vec::new();
+    let mut unencrypted = Vec::new();
+    let mut encrypted: Vec<(String, String)> = Vec::new();
+    let sys = live.server.sys_login();
+    let tenants: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| matches!(c.setting, Setting::DataBackupFull | Setting::DataBackupIncremental))
+        .map(|c| c.tenant.as_str())
+        .collect();
+    for name in tenants {
+        let (Some(want), Some(have)) = (desired.tenants.get(name), live.tenants.get(name)) else { continue };
+        let db = &want.data_backup;
+        let addresses: Vec<String> = changes
+            .iter()
+            .filter(|c| c.tenant == name && matches!(c.setting, Setting::DataBackupFull | Setting::DataBackupIncremental))
+            .map(|c| c.address.clone())
+            .collect();
+        let policy_span = db.full_max_age.as_ref().or(db.incremental_max_age.as_ref()).map(|l| l.span.clone()).unwrap_or(0..0);
+        let has_step = |action: StepAction| planned.iter().any(|s| s.action == action && s.covers.iter().any(|t| t == name));
+        // B3: a data destination, set now or by this plan.
+        let dest_changes = has_step(StepAction::SetDataBackupDest);
+        let dest = if dest_changes { db.destination.as_ref().map(|d| d.value.clone()) } else { have.data_backup_dest.clone() };
+        let Some(dest) = dest else {
+            errors.push(ConfigError::Mismatch {
+                message: format!("tenant {name} has no data backup destination, so no backup can run"),
+                span: span(&policy_span),
+                label: "needs data_backup.destination".into(),
+                help: "declare data_backup.destination for this tenant (OceanBase refuses with 9040 `backup dest is not set`, reference §2.5 B3)".into(),
+            });
+            continue;
+        };
+        // B2: the archive round DOING when the backup starts.
+        let doing_now = have.round_status() == Some("DOING") && !has_step(StepAction::NoArchivelog);
+        if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
+            errors.push(ConfigError::Mismatch {
+                message: format!(
+                    "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
+                    have.round_status().unwrap_or("absent")
+                ),
+                span: span(&policy_span),
+                label: "backup policy here".into(),
+                help: "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses with 9040 `log archive status is not doing`, reference §2.5 B2)".into(),
+            });
+            continue;
+        }
+        let plus = db.plus_archivelog.as_ref().is_some_and(|p| p.value);
+        if let (true, Some(p)) = (plus && !live.server.at_least(&[4, 2]), &db.plus_archivelog) {
+            errors.push(ConfigError::Mismatch {
+                message: format!("PLUS ARCHIVELOG needs OceanBase 4.2 or later; the server runs {}", live.server.ob_version),
+                span: span(&p.span),
+                label: "not on this server".into(),
+                help: "remove plus_archivelog (4.0 and 4.1 answer 1235 `plus archive is not supported`, reference §2.3)".into(),
+            });
+            continue;
+        }
+        let full_needed = addresses.iter().any(|a| a.ends_with(".full"));
+        let incremental = !full_needed && !dest_changes && have.has_base_in(&dest);
+        if !full_needed && !incremental {
+            notes.push(format!(
+                "tenant {name}: the incremental is planned as a full backup: no usable backup set in the current data destination (OceanBase would convert it, reference §2.5 B7)"
+            ));
+        }
+        let target = if sys { vec![name.to_string()] } else { Vec::new() };
+        let verb = if incremental { "backup_incremental" } else { "backup_full" };
+        let base = |action, verb: &str, kind, hazards| Step {
+            id: format!("tenant.{name}:{verb}"),
+            action,
+            kind,
+            tenant: Some(name.to_string()),
+            covers: vec![name.to_string()],
+            addresses: addresses.clone(),
+            hazards,
+            depends_on: Vec::new(),
+        };
+        if let Some(enc) = &db.encryption {
+            steps.push(base(StepAction::SetEncryption, "set_encryption", StepKind::Sql(sql::set_encryption(&enc.value.password)), Vec::new()));
+            encrypted.push((format!("tenant.{name}:set_encryption"), format!("tenant.{name}:{verb}")));
+        } else {
+            unencrypted.push(format!("tenant.{name}:{verb}"));
+        }
+        steps.push(base(StepAction::Backup, verb, StepKind::Sql(sql::backup(incremental, &target, !sys, plus)), Vec::new()));
+        if options.follow_backups || db.encryption.is_some() {
+            let follow = options.follow_backups;
+            let wait = Wait {
+                until: WaitUntil::BackupJob { after_job_id: have.max_job_id, follow, expect_password: db.encryption.is_some() },
+                query: sql::backup_job_query(sys, have.id, have.max_job_id),
+                timeout_seconds: if follow { options.timeouts.backup_run } else { options.timeouts.backup_jobs },
+            };
+            steps.push(base(StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait), Vec::new()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut edges = Vec::new();
+    if let Some((first_encryption, _)) = encrypted.first() {
+        for plain in &unencrypted {
+            edges.push((plain.clone(), first_encryption.clone(), SESSION_ENCRYPTION_RULE));
+        }
+    }
+    for pair in encrypted.windows(2) {
+        edges.push((pair[0].1.clone(), pair[1].0.clone(), SESSION_ENCRYPTION_RULE));
+    }
+    Ok((steps, edges))
+}
+
 /// The SQL literal a tenant declares for a parameter setting, if any.
 fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
     match setting {
@@ -572,11 +732,18 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
     }
 }
 
-/// Adds rule edges and orders the steps (Kahn, tie-break phase → tenant → id).
-fn order(steps: Vec<Step>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
+/// Adds rule edges (and the given explicit ones) and orders the steps (Kahn,
+/// tie-break phase → tenant → id).
+pub(crate) fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
     let mut graph = petgraph::graph::DiGraph::<usize, &'static str>::new();
     let nodes: Vec<_> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
     let mut edges = Vec::new();
+    let index = |id: &str| steps.iter().position(|s| s.id == id);
+    for (from, to, rule) in &explicit {
+        if let (Some(a), Some(b)) = (index(from), index(to)) {
+            graph.update_edge(nodes[a], nodes[b], rule);
+        }
+    }
     for rule in RULES {
         for (i, a) in steps.iter().enumerate() {
             if !(rule.before)(&a.action) {

@@ -64,6 +64,13 @@ pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
     match until {
         WaitUntil::ArchiveStatus { statuses } => format!("wait until the archive round of {tenant} is {}", statuses.join(" or ")),
         WaitUntil::NoBackupJobs => format!("wait until {tenant} has no backup job"),
+        WaitUntil::BackupJob { follow: true, expect_password, .. } => format!(
+            "follow the new backup job of {tenant} until it ends{}",
+            if *expect_password { ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)" } else { "" }
+        ),
+        WaitUntil::BackupJob { follow: false, .. } => {
+            format!("wait until the new backup job of {tenant} appears, checking it is encrypted (ENCRYPTION_MODE PASSWORD)")
+        }
     }
 }
 
@@ -315,5 +322,48 @@ pub fn drift_json(plan: &Plan) -> Value {
         "changes": changes_json(plan),
         "accepted": accepted_json(plan),
         "notes": plan.notes,
+    })
+}
+
+fn age(seconds: Option<i64>) -> String {
+    seconds.map_or_else(|| "never".to_string(), |s| format!("{} ago", crate::change::age_text(s)))
+}
+
+/// The status for people: one block per tenant.
+pub fn status_human(status: &crate::status::Status) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "OceanBase {} · logged in to tenant {} · server time {}",
+        status.server_version,
+        status.login_tenant,
+        status.server_time.as_deref().unwrap_or("unknown")
+    );
+    for t in &status.tenants {
+        let _ = writeln!(out, "\ntenant {}", t.tenant);
+        let lag = t.checkpoint_lag_seconds.map(|s| format!(", checkpoint lag {}", crate::change::age_text(s))).unwrap_or_default();
+        let _ = writeln!(out, "  log archive   {} ({}){lag}", t.archive_status.as_deref().unwrap_or("never started"), t.log_mode);
+        let _ = writeln!(out, "  last full     {}", age(t.last_full_age_seconds));
+        let _ = writeln!(out, "  last backup   {}", age(t.last_backup_age_seconds));
+        for j in &t.running_jobs {
+            let progress = j.progress_percent.map(|p| format!(", {p:.1}%")).unwrap_or_default();
+            let _ = writeln!(out, "  running       job {} {} {}{progress}", j.job_id, j.backup_type, j.status);
+        }
+        for v in &t.violations {
+            let _ = writeln!(out, "  ! {v}");
+        }
+    }
+    let violations: usize = status.tenants.iter().map(|t| t.violations.len()).sum();
+    let _ = writeln!(out, "\n{} tenant(s), {violations} freshness violation(s).", status.tenants.len());
+    out
+}
+
+/// The status as versioned JSON (`docs/schema/status.schema.json`).
+pub fn status_json(status: &crate::status::Status) -> Value {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "status",
+        "server": { "version": status.server_version, "login_tenant": status.login_tenant, "time": status.server_time },
+        "tenants": status.tenants,
     })
 }

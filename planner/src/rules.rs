@@ -82,6 +82,30 @@ pub const RULES: &[Rule] = &[
         after: |a| matches!(a, StepAction::SetDataBackupDest),
     },
     Rule {
+        name: "archive_doing_before_backup",
+        reason: "A backup starts only while the tenant's archive round is DOING: 9040 `log archive status is not doing` (§2.5 B2).",
+        before: |a| matches!(a, StepAction::WaitArchiveDoing),
+        after: |a| matches!(a, StepAction::Backup),
+    },
+    Rule {
+        name: "data_dest_before_backup",
+        reason: "A backup needs data_backup_dest: 9040 `backup dest is not set` (§2.5 B3).",
+        before: |a| matches!(a, StepAction::SetDataBackupDest),
+        after: |a| matches!(a, StepAction::Backup),
+    },
+    Rule {
+        name: "encryption_before_backup",
+        reason: "SET ENCRYPTION … ONLY is read by the next BACKUP of the same session (§2.3, §2.5 E).",
+        before: |a| matches!(a, StepAction::SetEncryption),
+        after: |a| matches!(a, StepAction::Backup),
+    },
+    Rule {
+        name: "backup_before_wait_job",
+        reason: "The job row appears, and later ends, after the BACKUP statement (§2.5 B8).",
+        before: |a| matches!(a, StepAction::Backup),
+        after: |a| matches!(a, StepAction::WaitBackupJob),
+    },
+    Rule {
         name: "archive_dest_before_lag_target",
         reason: "Later 4.2.x/4.3 refuse archive_lag_target without a log_archive_dest (4179) (§2.1.2).",
         before: |a| matches!(a, StepAction::SetArchiveDest),

@@ -125,7 +125,7 @@ pub fn set_query_timeout(microseconds: u64) -> SqlText {
 
 /// The first read: server line and login tenant. `ob_version()` exists on 3.x
 /// and 4.x; `effective_tenant()` names the login tenant (reference §0.3).
-pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";
+pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id, NOW(6) AS server_time";
 
 /// The fallback when `ob_version()` does not exist (not OceanBase).
 pub const VERSION_FALLBACK_QUERY: &str = "SELECT version() AS version";
@@ -149,12 +149,27 @@ pub enum Read {
     Parameters,
     /// Active backup jobs (`CDB_OB_BACKUP_JOBS`).
     BackupJobs,
+    /// Finished jobs, newest end and highest id per tenant, type and status (`CDB_OB_BACKUP_JOB_HISTORY`).
+    BackupHistory,
+    /// Usable backup sets (SUCCESS/AVAILABLE) per tenant, type and path (`CDB_OB_BACKUP_SET_FILES`).
+    BackupSets,
+    /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
+    BackupTasks,
 }
 
 impl Read {
     /// Every read, in the order they are sent.
-    pub const ALL: [Read; 6] =
-        [Read::Tenants, Read::ArchiveDest, Read::ArchiveLog, Read::DataBackupDest, Read::Parameters, Read::BackupJobs];
+    pub const ALL: [Read; 9] = [
+        Read::Tenants,
+        Read::ArchiveDest,
+        Read::ArchiveLog,
+        Read::DataBackupDest,
+        Read::Parameters,
+        Read::BackupJobs,
+        Read::BackupHistory,
+        Read::BackupSets,
+        Read::BackupTasks,
+    ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
     /// tenant the `DBA_` views cover that tenant only and have no `TENANT_ID`
@@ -170,7 +185,8 @@ impl Read {
                 "SELECT {tenant_col} AS tenant_id, NAME AS name, VALUE AS value FROM oceanbase.{prefix}_OB_ARCHIVE_DEST WHERE DEST_NO = 0"
             ),
             Read::ArchiveLog => format!(
-                "SELECT {tenant_col} AS tenant_id, ROUND_ID AS round_id, STATUS AS status FROM oceanbase.{prefix}_OB_ARCHIVELOG WHERE DEST_NO = 0"
+                "SELECT {tenant_col} AS tenant_id, ROUND_ID AS round_id, STATUS AS status, CHECKPOINT_SCN_DISPLAY AS checkpoint \
+                 FROM oceanbase.{prefix}_OB_ARCHIVELOG WHERE DEST_NO = 0"
             ),
             Read::DataBackupDest => format!(
                 "SELECT {tenant_col} AS tenant_id, VALUE AS value FROM oceanbase.{prefix}_OB_BACKUP_PARAMETER WHERE NAME = 'data_backup_dest'"
@@ -184,7 +200,25 @@ impl Read {
                 )
             }
             Read::BackupJobs => format!(
-                "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status FROM oceanbase.{prefix}_OB_BACKUP_JOBS"
+                "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, \
+                 START_TIMESTAMP AS start_time, ENCRYPTION_MODE AS encryption_mode, PLUS_ARCHIVELOG AS plus_archivelog \
+                 FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE JOB_LEVEL = 'USER_TENANT'"
+            ),
+            Read::BackupHistory => format!(
+                "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, STATUS AS status, MAX(END_TIMESTAMP) AS last_end, \
+                 MAX(JOB_ID) AS max_job_id FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY WHERE JOB_LEVEL = 'USER_TENANT' \
+                 GROUP BY {group_tenant}BACKUP_TYPE, STATUS",
+                group_tenant = if sys_login { "TENANT_ID, " } else { "" }
+            ),
+            Read::BackupSets => format!(
+                "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, PATH AS path, MAX(END_TIMESTAMP) AS last_end \
+                 FROM oceanbase.{prefix}_OB_BACKUP_SET_FILES WHERE STATUS = 'SUCCESS' AND FILE_STATUS = 'AVAILABLE' \
+                 GROUP BY {group_tenant}BACKUP_TYPE, PATH",
+                group_tenant = if sys_login { "TENANT_ID, " } else { "" }
+            ),
+            Read::BackupTasks => format!(
+                "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, MACRO_BLOCK_COUNT AS total, FINISH_MACRO_BLOCK_COUNT AS done \
+                 FROM oceanbase.{prefix}_OB_BACKUP_TASKS"
             ),
         }
     }
@@ -197,6 +231,40 @@ pub fn archive_status_query(sys_login: bool, tenant_id: u64) -> String {
     } else {
         "SELECT STATUS AS status FROM oceanbase.DBA_OB_ARCHIVELOG WHERE DEST_NO = 0".to_string()
     }
+}
+
+/// `ALTER SYSTEM BACKUP [INCREMENTAL] TENANT = 'a', 'b' [PLUS ARCHIVELOG]` from
+/// sys, or `ALTER SYSTEM BACKUP [INCREMENTAL] DATABASE [PLUS ARCHIVELOG]` from the
+/// tenant itself (reference §2.3).
+pub fn backup(incremental: bool, tenants: &[String], own: bool, plus_archivelog: bool) -> SqlText {
+    let kind = if incremental { "BACKUP INCREMENTAL" } else { "BACKUP" };
+    let scope = if own {
+        "DATABASE".to_string()
+    } else {
+        format!("TENANT = {}", tenants.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", "))
+    };
+    let plus = if plus_archivelog { " PLUS ARCHIVELOG" } else { "" };
+    SqlText::plain(format!("ALTER SYSTEM {kind} {scope}{plus}"))
+}
+
+/// `SET ENCRYPTION ON IDENTIFIED BY '…' ONLY`: session-scoped, read by the next
+/// `BACKUP` statements of the same session (reference §2.3, §2.5 E).
+pub fn set_encryption(password: &Secret) -> SqlText {
+    SqlText {
+        shown: format!("SET ENCRYPTION ON IDENTIFIED BY {} ONLY", quote(crate::secret::REDACTED)),
+        text: Secret::new(format!("SET ENCRYPTION ON IDENTIFIED BY {} ONLY", quote(password.expose()))),
+    }
+}
+
+/// The query a backup wait polls: jobs of one tenant with an id above `after`,
+/// active or finished.
+pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
+    let columns = "JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, ENCRYPTION_MODE AS encryption_mode, RESULT AS result, COMMENT AS comment";
+    let (prefix, filter) = if sys_login { ("CDB", format!("TENANT_ID = {tenant_id} AND ")) } else { ("DBA", String::new()) };
+    format!(
+        "SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE {filter}JOB_ID > {after} AND JOB_LEVEL = 'USER_TENANT' \
+         UNION ALL SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY WHERE {filter}JOB_ID > {after} AND JOB_LEVEL = 'USER_TENANT'"
+    )
 }
 
 /// The query a wait polls: the active backup jobs of one tenant.
@@ -252,6 +320,15 @@ mod tests {
         for input in ["", "'", "''", "\\", "\\'", "a'b\\c\0d", "x\u{1a}\r\n", "LOCATION=oss://b/p?k=v&a=b"] {
             assert_eq!(unquote(&quote(input)), input);
         }
+    }
+
+    #[test]
+    fn backup_statements_and_redacted_encryption() {
+        assert_eq!(backup(false, &["a".into(), "b".into()], false, true).shown, "ALTER SYSTEM BACKUP TENANT = 'a', 'b' PLUS ARCHIVELOG");
+        assert_eq!(backup(true, &[], true, false).shown, "ALTER SYSTEM BACKUP INCREMENTAL DATABASE");
+        let enc = set_encryption(&Secret::new("p'w"));
+        assert_eq!(enc.shown, "SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY");
+        assert_eq!(enc.text.expose(), "SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn live_state(version: &str, login: (&str, u64), tenants: &[(&str, u64, &str, &s
 fn plan_for(hcl: &str, live: &LiveState) -> Plan {
     let (config, errors) = decode(hcl);
     assert!(errors.is_empty(), "{errors:?}");
-    plan::plan(&config, live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today: today() }).expect("plans")
+    plan::plan(&config, live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today: today(), follow_backups: false }).expect("plans")
 }
 
 fn today() -> time::Date {
@@ -200,7 +200,7 @@ fn accepted_drift_holds_until_its_date_then_is_planned_again() {
     assert!(errors.is_empty(), "{errors:?}");
     let on = |day: &str| {
         let today = obbackup_planner::config::parse_date(day).expect("date");
-        plan::plan(&config, &live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today }).expect("plans")
+        plan::plan(&config, &live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today, follow_backups: false }).expect("plans")
     };
     let before = on("2027-01-31");
     assert_eq!(before.accepted.len(), 1);

@@ -741,6 +741,9 @@ fn map_sqlite_error(e: &rusqlite::Error, sql: &str) -> ObError {
     if let Some(name) = message.strip_prefix("no such column: ") {
         return ObError::unknown_column(name);
     }
+    if let Some(name) = message.strip_prefix("ambiguous column name: ") {
+        return ObError::injected(1052, &format!("Column '{name}' in field list is ambiguous"));
+    }
     if let Some(name) = message.strip_prefix("no such function: ") {
         return ObError::injected(1305, &format!("FUNCTION oceanbase.{} does not exist", name.to_lowercase()));
     }

@@ -36,7 +36,7 @@ fn main() {
             runtime.block_on(async {
                 let mut session = db::Session::connect(&dsn, Duration::from_secs(30)).await.expect("connects");
                 let live = inspect::inspect(&mut session).await.expect("inspects");
-                let options = plan::Options { timeouts: Timeouts::default(), today: time::OffsetDateTime::now_utc().date() };
+                let options = plan::Options { timeouts: Timeouts::default(), today: time::OffsetDateTime::now_utc().date(), follow_backups: false };
                 let plan = plan::plan(&config, &live, &Default::default(), &options).expect("plans");
                 steps = plan.steps.len();
                 let _ = render::human(&plan);

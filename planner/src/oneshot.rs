@@ -1,0 +1,173 @@
+//! One-shot operations (`obbackup backup full|incremental|cancel`): a plan built
+//! from a request instead of a configuration, with the same preconditions,
+//! statements, waits and redaction as declared backups.
+//!
+//! Preconditions (reference §2.5 B): the tenant exists and is NORMAL, its archive
+//! round is DOING (B2), its data destination is set (B3), and it has no running
+//! job (B4, the same initiator may not start a second). `CANCEL BACKUP` with no
+//! running job is "nothing to cancel", not an error (§2.3).
+#![allow(unused_assignments)] // miette derive false positive (miette#458)
+
+use crate::live::LiveState;
+use crate::plan::{self, Plan, PlanError, Step, StepAction, StepKind, Timeouts, Wait, WaitUntil};
+use crate::sql::{self, Target};
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Start a backup of each tenant.
+    Backup {
+        /// `BACKUP INCREMENTAL` (OceanBase makes it full without a base, B7).
+        incremental: bool,
+        /// Tenants; empty = every user tenant (sys) or the login tenant.
+        tenants: Vec<String>,
+        /// `PLUS ARCHIVELOG` (4.2+).
+        plus_archivelog: bool,
+        /// Follow each job to its end.
+        follow: bool,
+    },
+    /// Cancel running backups.
+    Cancel {
+        /// Tenants; empty = every user tenant (sys) or the login tenant.
+        tenants: Vec<String>,
+        /// Wait until the jobs are gone.
+        follow: bool,
+    },
+}
+
+/// Why a one-shot operation cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum OneShotError {
+    /// The tenant does not exist (or is not a user tenant).
+    #[error("tenant {0} does not exist in the cluster")]
+    #[diagnostic(code(obbackup::backup::tenant))]
+    UnknownTenant(String),
+    /// A user-tenant login naming another tenant.
+    #[error("logged into tenant {login}, which can act only on itself, not on {other}")]
+    #[diagnostic(code(obbackup::backup::scope), help("log in as root@sys to act on several tenants"))]
+    OutOfReach { login: String, other: String },
+    /// A tenant that cannot be backed up now.
+    #[error("tenant {tenant} cannot be backed up now: {why}")]
+    #[diagnostic(code(obbackup::backup::precondition), help("{help}"))]
+    NotReady { tenant: String, why: String, help: String },
+    /// PLUS ARCHIVELOG before 4.2.
+    #[error("PLUS ARCHIVELOG needs OceanBase 4.2 or later; the server runs {0}")]
+    #[diagnostic(code(obbackup::backup::plus_archivelog))]
+    PlusArchivelog(String),
+    /// A planning bug.
+    #[error("{0}")]
+    #[diagnostic(code(obbackup::internal))]
+    Internal(String),
+}
+
+fn tenants(live: &LiveState, named: &[String]) -> Result<Vec<String>, OneShotError> {
+    if !live.server.sys_login() {
+        if let Some(other) = named.iter().find(|n| **n != live.server.login_tenant) {
+            return Err(OneShotError::OutOfReach { login: live.server.login_tenant.clone(), other: other.clone() });
+        }
+        return Ok(vec![live.server.login_tenant.clone()]);
+    }
+    if named.is_empty() {
+        return Ok(live.tenants.keys().cloned().collect());
+    }
+    for n in named {
+        if !live.tenants.contains_key(n) {
+            return Err(OneShotError::UnknownTenant(n.clone()));
+        }
+    }
+    let mut out = named.to_vec();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
+    Step {
+        id: format!("tenant.{name}:{verb}"),
+        action,
+        kind,
+        tenant: Some(name.to_string()),
+        covers: vec![name.to_string()],
+        addresses: Vec::new(),
+        hazards: Vec::new(),
+        depends_on: Vec::new(),
+    }
+}
+
+/// Builds the plan of a one-shot request.
+pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<Plan, OneShotError> {
+    let sys = live.server.sys_login();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    match request {
+        Request::Backup { incremental, tenants: named, plus_archivelog, follow } => {
+            if *plus_archivelog && !live.server.at_least(&[4, 2]) {
+                return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
+            }
+            for name in tenants(live, named)? {
+                let Some(t) = live.tenants.get(&name) else { return Err(OneShotError::UnknownTenant(name)) };
+                let not_ready = |why: String, help: &str| OneShotError::NotReady { tenant: name.clone(), why, help: help.to_string() };
+                if t.status != "NORMAL" {
+                    return Err(not_ready(format!("its status is {}", t.status), "wait until the tenant is NORMAL (§2.5 B1)"));
+                }
+                if t.round_status() != Some("DOING") {
+                    return Err(not_ready(
+                        format!("its log archive round is {}, not DOING", t.round_status().unwrap_or("absent")),
+                        "start log archiving first: declare log_archive and run obbackup apply (§2.5 B2)",
+                    ));
+                }
+                let Some(dest) = &t.data_backup_dest else {
+                    return Err(not_ready("it has no data backup destination".into(), "set data_backup.destination and apply first (§2.5 B3)"));
+                };
+                if let Some(job) = t.backup_jobs.first() {
+                    return Err(not_ready(
+                        format!("backup job {} ({} {}) is running", job.job_id, job.backup_type, job.status),
+                        "wait for it, or cancel it with obbackup backup cancel (§2.5 B4)",
+                    ));
+                }
+                if *incremental && !t.has_base_in(dest) {
+                    notes.push(format!("tenant {name}: no usable backup set in the current data destination: OceanBase runs this incremental as a full backup (§2.5 B7)"));
+                }
+                let target = if sys { vec![name.clone()] } else { Vec::new() };
+                let verb = if *incremental { "backup_incremental" } else { "backup_full" };
+                steps.push(step(&name, StepAction::Backup, verb, StepKind::Sql(sql::backup(*incremental, &target, !sys, *plus_archivelog))));
+                if *follow {
+                    let wait = Wait {
+                        until: WaitUntil::BackupJob { after_job_id: t.max_job_id, follow: true, expect_password: false },
+                        query: sql::backup_job_query(sys, t.id, t.max_job_id),
+                        timeout_seconds: timeouts.backup_run,
+                    };
+                    steps.push(step(&name, StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait)));
+                }
+            }
+        }
+        Request::Cancel { tenants: named, follow } => {
+            for name in tenants(live, named)? {
+                let Some(t) = live.tenants.get(&name) else { return Err(OneShotError::UnknownTenant(name)) };
+                if t.backup_jobs.is_empty() {
+                    continue;
+                }
+                let target = if sys { Target::Tenant(name.clone()) } else { Target::Own };
+                steps.push(step(&name, StepAction::CancelBackup, "cancel_backup", StepKind::Sql(sql::cancel_backup(&target))));
+                if *follow {
+                    let wait = Wait { until: WaitUntil::NoBackupJobs, query: sql::backup_jobs_query(sys, t.id), timeout_seconds: timeouts.backup_jobs };
+                    steps.push(step(&name, StepAction::WaitBackupJobsGone, "wait_backup_jobs_gone", StepKind::Wait(wait)));
+                }
+            }
+            if steps.is_empty() {
+                notes.push("nothing to cancel: no backup job is running".into());
+            }
+        }
+    }
+    let (steps, edges) = plan::order(steps, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))?;
+    Ok(Plan {
+        server_version: live.server.ob_version.clone(),
+        login_tenant: live.server.login_tenant.clone(),
+        live_fingerprint: live.fingerprint(),
+        changes: Vec::new(),
+        steps,
+        edges,
+        notes,
+        accepted: Vec::new(),
+    })
+}
