@@ -178,6 +178,7 @@ impl ConfigReport {
         for key in crate::destination::CREDENTIAL_KEYS {
             mask_credential(&mut shown, key, 0..text.len());
         }
+        mask_password_attributes(&mut shown);
         Self { name: name.to_string(), src: NamedSource::new(name, shown), errors }
     }
 
@@ -211,6 +212,29 @@ fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) 
     }
 }
 
+/// Masks the literal of every `password = "…"` attribute (an `env()` call is kept).
+fn mask_password_attributes(text: &mut String) {
+    let mut masks = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("password") {
+        let after = from + at + "password".len();
+        let rest = &text[after..];
+        let trimmed = rest.trim_start();
+        if let Some(value) = trimmed.strip_prefix('=').map(str::trim_start).and_then(|v| v.strip_prefix('"')) {
+            let start = text.len() - value.len();
+            if !value.starts_with("${") {
+                let len = value.find('"').unwrap_or(value.len());
+                masks.push((start, len));
+            }
+        }
+        from = after;
+    }
+    for (start, len) in masks {
+        let stars = "*".repeat(len);
+        text.replace_range(start..start + len, &stars);
+    }
+}
+
 /// Converts a byte range into a miette span.
 pub fn span(range: &std::ops::Range<usize>) -> SourceSpan {
     SourceSpan::new(range.start.into(), range.end.saturating_sub(range.start))
@@ -240,5 +264,12 @@ mod tests {
         mask_credential(&mut text, "access_key", 0..len);
         mask_credential(&mut text, "access_id", 0..len);
         assert_eq!(text, "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\"");
+    }
+
+    #[test]
+    fn masks_literal_passwords() {
+        let mut text = "encryption { password = \"hunter2\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }".to_string();
+        mask_password_attributes(&mut text);
+        assert_eq!(text, "encryption { password = \"*******\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }");
     }
 }

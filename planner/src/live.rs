@@ -447,7 +447,8 @@ pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> 
         return WaitObservation { done: false, observed: "no job yet".into(), failed: None };
     };
     let (id, kind, status) = (text(row, "job_id"), text(row, "backup_type"), text(row, "status"));
-    let observed = format!("job {id} ({kind}) {status}");
+    let progress = text(row, "progress").parse::<f64>().map(|p| format!(" {p:.1}%")).unwrap_or_default();
+    let observed = format!("job {id} ({kind}) {status}{progress}");
     if expect_password && text(row, "encryption_mode") != "PASSWORD" {
         let mode = text(row, "encryption_mode");
         return WaitObservation { done: false, observed, failed: Some(format!("job {id} has ENCRYPTION_MODE {mode}, not PASSWORD: the backup is not encrypted")) };

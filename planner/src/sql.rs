@@ -259,11 +259,13 @@ pub fn set_encryption(password: &Secret) -> SqlText {
 /// The query a backup wait polls: jobs of one tenant with an id above `after`,
 /// active or finished.
 pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
-    let columns = "JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, ENCRYPTION_MODE AS encryption_mode, RESULT AS result, COMMENT AS comment";
-    let (prefix, filter) = if sys_login { ("CDB", format!("TENANT_ID = {tenant_id} AND ")) } else { ("DBA", String::new()) };
+    let columns = "j.JOB_ID AS job_id, j.BACKUP_TYPE AS backup_type, j.STATUS AS status, j.ENCRYPTION_MODE AS encryption_mode, j.RESULT AS result, j.COMMENT AS comment";
+    let (prefix, filter) = if sys_login { ("CDB", format!("j.TENANT_ID = {tenant_id} AND ")) } else { ("DBA", String::new()) };
+    let same_tenant = if sys_login { "t.TENANT_ID = j.TENANT_ID AND " } else { "" };
     format!(
-        "SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE {filter}JOB_ID > {after} AND JOB_LEVEL = 'USER_TENANT' \
-         UNION ALL SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY WHERE {filter}JOB_ID > {after} AND JOB_LEVEL = 'USER_TENANT'"
+        "SELECT {columns}, (SELECT MAX(t.DATA_PROGRESS) FROM oceanbase.{prefix}_OB_BACKUP_TASKS t WHERE {same_tenant}t.JOB_ID = j.JOB_ID) AS progress \
+         FROM oceanbase.{prefix}_OB_BACKUP_JOBS j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT' \
+         UNION ALL SELECT {columns}, NULL AS progress FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT'"
     )
 }
 

@@ -33,6 +33,8 @@ fn typos_and_ranges() {
 fn destinations_credentials_and_missing_destination() {
     let text = validate("destinations.hcl");
     assert!(!text.contains("hunter2"), "a literal credential must be masked");
+    assert!(!text.contains("hunter3"), "a literal backup password must be masked");
+    assert!(text.contains("credential `password` is written literally"));
     assert!(text.contains("OBB_FIXTURE_UNSET_ID"));
     insta::assert_snapshot!(text);
 }
