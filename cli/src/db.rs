@@ -64,6 +64,18 @@ pub struct Session {
     timeout: Duration,
     /// Statements sent on this session, for reports.
     pub statements_sent: usize,
+    /// The tenant of the login name (`user@tenant[#cluster]`), `sys` without one:
+    /// an observer logs a bare `user` into sys.
+    pub login_tenant: String,
+}
+
+/// The tenant part of an OceanBase login name: `root@mysql_tenant#prod` →
+/// `mysql_tenant`, `root` → `sys`.
+pub fn tenant_of_login(user: &str) -> String {
+    match user.split_once('@') {
+        Some((_, rest)) => rest.split('#').next().unwrap_or("sys").to_string(),
+        None => "sys".to_string(),
+    }
 }
 
 /// Where a DSN points, without its password (for messages).
@@ -85,11 +97,12 @@ impl Session {
             .set_names(false)
             .disable_statement_logging();
         let target = describe(dsn.expose());
+        let login_tenant = tenant_of_login(options.get_username());
         let conn = tokio::time::timeout(timeout, options.connect())
             .await
             .map_err(|_| DbError::Connect { target: target.clone(), reason: format!("no answer within {}s", timeout.as_secs()) })?
             .map_err(|e| DbError::Connect { target, reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn) })?;
-        Ok(Self { conn, timeout, statements_sent: 0 })
+        Ok(Self { conn, timeout, statements_sent: 0, login_tenant })
     }
 
     /// Runs a query and returns its rows, columns keyed by lower-case name.
@@ -136,5 +149,15 @@ fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
     match password {
         Some(p) if !p.is_empty() => message.replace(&p, "(sensitive)"),
         _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_names_carry_the_tenant() {
+        assert_eq!(super::tenant_of_login("root@mysql_tenant#prod"), "mysql_tenant");
+        assert_eq!(super::tenant_of_login("root@sys"), "sys");
+        assert_eq!(super::tenant_of_login("root"), "sys");
     }
 }

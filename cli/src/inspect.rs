@@ -9,7 +9,7 @@ use obbackup_planner::live::{self, InspectError, LiveState};
 use obbackup_planner::sql::{self, Read};
 use std::collections::BTreeMap;
 
-/// Reads the live state.
+/// Reads the live state: the server query, the login query, then every `Read`.
 pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
     let rows = match session.query(sql::SERVER_QUERY).await {
         Ok(rows) => rows,
@@ -21,10 +21,17 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
         }
         Err(e) => return Err(CliError::Db(e)),
     };
-    let server = live::server_from_rows(&rows).map_err(CliError::Inspect)?;
+    // effective_tenant() is not on every OceanBase kernel (seekdb answers 1305):
+    // then the tenant comes from the login name.
+    let login = match session.query(sql::LOGIN_QUERY).await {
+        Ok(rows) => Some(rows),
+        Err(DbError::Server { number: 1305 | 1064, .. }) => None,
+        Err(e) => return Err(CliError::Db(e)),
+    };
+    let server = live::server_from_rows(&rows, login.as_deref(), &session.login_tenant).map_err(CliError::Inspect)?;
     let mut reads = BTreeMap::new();
     for read in Read::ALL {
-        let text = read.sql(server.sys_login(), server.login_tenant_id);
+        let text = read.sql(server.sys_login());
         let rows = session.query(&text).await.map_err(|e| access_error(e, &server.login_tenant, &text))?;
         reads.insert(read, rows);
     }

@@ -48,10 +48,10 @@ pub struct Server {
     pub parts: Vec<u32>,
     /// `version()`, e.g. `5.7.25-OceanBase_CE-v4.2.2.1`.
     pub version: String,
-    /// `effective_tenant()`.
+    /// `effective_tenant()`, or the tenant of the login name (`user@tenant`).
     pub login_tenant: String,
-    /// `effective_tenant_id()`.
-    pub login_tenant_id: u64,
+    /// `effective_tenant_id()`, when the server has it.
+    pub login_tenant_id: Option<u64>,
     /// `NOW(6)` on the server, the clock backup ages are measured with
     /// (not fingerprinted: it moves).
     #[serde(skip)]
@@ -61,7 +61,10 @@ pub struct Server {
 impl Server {
     /// Logged into sys (tenant id 1): every tenant is managed with `TENANT =` clauses.
     pub fn sys_login(&self) -> bool {
-        self.login_tenant_id == 1
+        match self.login_tenant_id {
+            Some(id) => id == 1,
+            None => self.login_tenant.eq_ignore_ascii_case("sys"),
+        }
     }
 
     /// Whether the line is at least `parts` (`&[4, 2, 1]`).
@@ -95,8 +98,11 @@ fn number(row: &Row, read: &str, column: &str) -> Result<u64, InspectError> {
     })
 }
 
-/// Decodes [`crate::sql::SERVER_QUERY`]. OceanBase 4.x only; 3.x is named as such.
-pub fn server_from_rows(rows: &[Row]) -> Result<Server, InspectError> {
+/// Decodes [`crate::sql::SERVER_QUERY`] and, when the server answered it,
+/// [`crate::sql::LOGIN_QUERY`]; without the latter the login tenant is
+/// `tenant_from_login` (the `@tenant` part of the user name, `sys` by default).
+/// OceanBase 4.1+ only; 3.x, 4.0 and seekdb are named as such.
+pub fn server_from_rows(rows: &[Row], login: Option<&[Row]>, tenant_from_login: &str) -> Result<Server, InspectError> {
     let read = "SELECT ob_version()";
     let row = rows.first().ok_or_else(|| InspectError::MissingColumn { read: read.into(), column: "ob_version".into() })?;
     let ob_version = required(row, read, "ob_version")?.to_string();
@@ -136,14 +142,14 @@ pub fn server_from_rows(rows: &[Row]) -> Result<Server, InspectError> {
             });
         }
     }
-    Ok(Server {
-        ob_version,
-        parts,
-        version,
-        login_tenant: required(row, read, "tenant_name")?.to_string(),
-        login_tenant_id: number(row, read, "tenant_id")?,
-        server_time: row.get("server_time").cloned().flatten(),
-    })
+    let (login_tenant, login_tenant_id) = match login.and_then(|r| r.first()) {
+        Some(l) => {
+            let read = "SELECT effective_tenant()";
+            (required(l, read, "tenant_name")?.to_string(), Some(number(l, read, "tenant_id")?))
+        }
+        None => (tenant_from_login.to_string(), None),
+    };
+    Ok(Server { ob_version, parts, version, login_tenant, login_tenant_id, server_time: row.get("server_time").cloned().flatten() })
 }
 
 /// Seconds since the Unix epoch of an OceanBase timestamp text
@@ -319,25 +325,24 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             },
         );
     }
-    fn tenant_of<'a>(
-        tenants: &'a mut BTreeMap<String, LiveTenant>,
-        names: &BTreeMap<u64, String>,
-        row: &Row,
-        read: &str,
-    ) -> Result<Option<&'a mut LiveTenant>, InspectError> {
-        let id = number(row, read, "tenant_id")?;
-        Ok(names.get(&id).and_then(|n| tenants.get_mut(n)))
-    }
-    let mut dest_rows: BTreeMap<u64, BTreeMap<String, String>> = BTreeMap::new();
+    // From sys, rows name their tenant by id; from a user tenant every row is the login tenant's.
+    let own = (!server.sys_login()).then(|| server.login_tenant.clone());
+    let tenant_of = |names: &BTreeMap<u64, String>, row: &Row, read: &str| -> Result<Option<String>, InspectError> {
+        match &own {
+            Some(name) => Ok(Some(name.clone())),
+            None => Ok(names.get(&number(row, read, "tenant_id")?).cloned()),
+        }
+    };
+    let mut dest_rows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for row in of(Read::ArchiveDest) {
         let read = "CDB_OB_ARCHIVE_DEST";
-        let id = number(row, read, "tenant_id")?;
+        let Some(tenant) = tenant_of(&names, row, read)? else { continue };
         let name = required(row, read, "name")?.to_ascii_lowercase();
         let value = get(row, read, "value")?.unwrap_or_default().to_string();
-        dest_rows.entry(id).or_default().insert(name, value);
+        dest_rows.entry(tenant).or_default().insert(name, value);
     }
-    for (id, items) in dest_rows {
-        let Some(tenant) = names.get(&id).and_then(|n| tenants.get_mut(n)) else { continue };
+    for (tenant_name, items) in dest_rows {
+        let Some(tenant) = tenants.get_mut(&tenant_name) else { continue };
         let Some(path) = items.get("path").filter(|p| !p.is_empty()) else { continue };
         tenant.archive_dest = Some(ArchiveDest {
             location: Destination::from_server(path),
@@ -353,14 +358,14 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             status: required(row, read, "status")?.to_ascii_uppercase(),
             checkpoint: row.get("checkpoint").cloned().flatten(),
         };
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.archive_round = Some(round);
         }
     }
     for row in of(Read::DataBackupDest) {
         let read = "CDB_OB_BACKUP_PARAMETER";
         let value = get(row, read, "value")?.unwrap_or_default().to_string();
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.data_backup_dest = (!value.is_empty()).then(|| Destination::from_server(&value));
         }
     }
@@ -372,7 +377,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
         if row.get("tenant_id").is_some_and(Option::is_none) {
             continue; // cluster-scope row
         }
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.parameters.entry(name).or_default().insert(server, value);
         }
     }
@@ -387,7 +392,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             plus_archivelog: row.get("plus_archivelog").cloned().flatten(),
             progress: None,
         };
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.max_job_id = t.max_job_id.max(job.job_id);
             t.backup_jobs.push(job);
         }
@@ -398,7 +403,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
         let status = required(row, read, "status")?.to_string();
         let last_end = row.get("last_end").cloned().flatten();
         let max_job_id = number(row, read, "max_job_id")?;
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.max_job_id = t.max_job_id.max(max_job_id);
             if let (true, Some(end)) = (status == "COMPLETED", last_end) {
                 t.last_completed.insert(backup_type, end);
@@ -412,7 +417,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             path: get(row, read, "path")?.unwrap_or_default().to_string(),
             last_end: row.get("last_end").cloned().flatten(),
         };
-        if let Some(t) = tenant_of(&mut tenants, &names, row, read)? {
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.usable_sets.push(set);
         }
     }
@@ -420,7 +425,8 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
         let read = "CDB_OB_BACKUP_TASKS";
         let job_id = number(row, read, "job_id")?;
         let progress = (number(row, read, "done").unwrap_or(0), number(row, read, "total").unwrap_or(0));
-        if let Some(job) = tenant_of(&mut tenants, &names, row, read)?.and_then(|t| t.backup_jobs.iter_mut().find(|j| j.job_id == job_id)) {
+        let tenant = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n));
+        if let Some(job) = tenant.and_then(|t| t.backup_jobs.iter_mut().find(|j| j.job_id == job_id)) {
             job.progress = Some(progress);
         }
     }

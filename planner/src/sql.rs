@@ -123,9 +123,15 @@ pub fn set_query_timeout(microseconds: u64) -> SqlText {
     SqlText::plain(format!("SET ob_query_timeout = {microseconds}"))
 }
 
-/// The first read: server line and login tenant. `ob_version()` exists on 3.x
-/// and 4.x; `effective_tenant()` names the login tenant (reference §0.3).
-pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id, NOW(6) AS server_time";
+/// The first read: server line and clock. `ob_version()` exists on 3.x and 4.x
+/// (reference §0.3); `NOW(6)` is the clock backup ages are measured with.
+pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, NOW(6) AS server_time";
+
+/// The login tenant, where the server offers `effective_tenant()` (OceanBase's
+/// `ObExprEffectiveTenant`). seekdb 1.4 (a 4.3.5 derivative) answers 1305
+/// (function does not exist); the caller then takes the tenant from the login
+/// name (`user@tenant`).
+pub const LOGIN_QUERY: &str = "SELECT effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";
 
 /// The fallback when `ob_version()` does not exist (not OceanBase).
 pub const VERSION_FALLBACK_QUERY: &str = "SELECT version() AS version";
@@ -173,10 +179,10 @@ impl Read {
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
     /// tenant the `DBA_` views cover that tenant only and have no `TENANT_ID`
-    /// (reference §2.4), so `tenant_id` is the login tenant's id.
-    pub fn sql(self, sys_login: bool, login_tenant_id: u64) -> String {
-        let (prefix, tenant_col) =
-            if sys_login { ("CDB", "TENANT_ID".to_string()) } else { ("DBA", login_tenant_id.to_string()) };
+    /// (reference §2.4): their rows belong to the login tenant, and `tenant_id`
+    /// is a constant 0 there.
+    pub fn sql(self, sys_login: bool) -> String {
+        let (prefix, tenant_col) = if sys_login { ("CDB", "TENANT_ID") } else { ("DBA", "0") };
         match self {
             Read::Tenants => "SELECT TENANT_ID AS tenant_id, TENANT_NAME AS tenant_name, STATUS AS status, LOG_MODE AS log_mode \
                  FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_TYPE = 'USER' ORDER BY TENANT_ID"

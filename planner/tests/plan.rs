@@ -16,12 +16,11 @@ fn row(pairs: &[(&str, &str)]) -> Row {
 /// A live state: `version`, login tenant, and per tenant (name, id, log mode,
 /// archive path or "", round status or "").
 fn live_state(version: &str, login: (&str, u64), tenants: &[(&str, u64, &str, &str, &str)]) -> LiveState {
-    let server = live::server_from_rows(&[row(&[
-        ("ob_version", version),
-        ("version", &format!("5.7.25-OceanBase_CE-v{version}")),
-        ("tenant_name", login.0),
-        ("tenant_id", &login.1.to_string()),
-    ])])
+    let server = live::server_from_rows(
+        &[row(&[("ob_version", version), ("version", &format!("5.7.25-OceanBase_CE-v{version}"))])],
+        Some(&[row(&[("tenant_name", login.0), ("tenant_id", &login.1.to_string())])]),
+        "sys",
+    )
     .expect("server row");
     let mut reads: BTreeMap<Read, Vec<Row>> = BTreeMap::new();
     for (name, id, mode, path, round) in tenants {
