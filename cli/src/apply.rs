@@ -73,8 +73,10 @@ impl Report {
     }
 }
 
-/// Advice for the OceanBase errors a step can meet (reference §2.6).
-fn help_for(e: &DbError) -> String {
+/// Advice for the OceanBase errors a step can meet (reference §2.6): the tool's
+/// own words for 9036, 1235, 5099, 4147, 1227, 9080/9081, 9026, 9091/9092, 1064
+/// and a broken connection.
+pub fn advice(e: &DbError) -> String {
     let message = e.to_string();
     match e.number() {
         Some(9036) => "a backup job is running for this tenant: let it finish or cancel it (ALTER SYSTEM CANCEL BACKUP), then plan again".into(),
@@ -124,7 +126,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                 output::info(&format!("→ {};", statement.shown));
                 match session.execute(&statement.text, timeout).await {
                     Ok(_) => Outcome::Done,
-                    Err(e) => Outcome::Failed { help: help_for(&e), cause: e.to_string() },
+                    Err(e) => Outcome::Failed { help: advice(&e), cause: e.to_string() },
                 }
             }
             StepKind::Wait(wait) => {
@@ -140,7 +142,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                                 live::backup_job_reached(&rows, *follow, *expect_password)
                             }
                         },
-                        Err(e) => break Outcome::Failed { help: help_for(&e), cause: e.to_string() },
+                        Err(e) => break Outcome::Failed { help: advice(&e), cause: e.to_string() },
                     };
                     let WaitObservation { done, observed, failed } = observation;
                     display.observe(&observed, started.elapsed());

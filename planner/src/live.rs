@@ -39,6 +39,35 @@ pub enum InspectError {
     BadValue { read: String, column: String, value: String, expected: String },
 }
 
+/// One parameter value from a row of `SHOW PARAMETERS` (its own lower-case
+/// columns) or of `GV$OB_PARAMETERS` / `V$OB_PARAMETERS` read with lower-case
+/// aliases: `(server, name, value)`. The server is `ip:port` where the row has
+/// `svr_ip`/`svr_port` (multi-server OceanBase), else `local` (seekdb's
+/// `SHOW PARAMETERS` has no such columns). `value` is text whatever `data_type`
+/// says (reference, rust-stack "sqlx 0.9 with OceanBase").
+pub fn parameter_row(row: &Row, read: &str) -> Result<(String, String, String), InspectError> {
+    let server = match (row.get("svr_ip").cloned().flatten(), row.get("svr_port").cloned().flatten()) {
+        (Some(ip), Some(port)) => format!("{ip}:{port}"),
+        _ => "local".to_string(),
+    };
+    let name = required(row, read, "name")?.to_ascii_lowercase();
+    let value = get(row, read, "value")?.unwrap_or_default().to_string();
+    Ok((server, name, value))
+}
+
+/// The values of parameter `name` per server in rows of `SHOW PARAMETERS` or
+/// `[G]V$OB_PARAMETERS` (see [`parameter_row`]).
+pub fn parameter_values(rows: &[Row], read: &str, name: &str) -> Result<BTreeMap<String, String>, InspectError> {
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (server, n, value) = parameter_row(row, read)?;
+        if n.eq_ignore_ascii_case(name) {
+            out.insert(server, value);
+        }
+    }
+    Ok(out)
+}
+
 /// The server line and login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Server {
@@ -371,9 +400,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
     }
     for row in of(Read::Parameters) {
         let read = "GV$OB_PARAMETERS";
-        let server = format!("{}:{}", required(row, read, "svr_ip")?, required(row, read, "svr_port")?);
-        let name = required(row, read, "name")?.to_ascii_lowercase();
-        let value = get(row, read, "value")?.unwrap_or_default().to_string();
+        let (server, name, value) = parameter_row(row, read)?;
         if row.get("tenant_id").is_some_and(Option::is_none) {
             continue; // cluster-scope row
         }

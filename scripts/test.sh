@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The test command: sets up everything the tests need, runs them all, and
+# cleans up after itself.
+#
+# 1. Installs the pinned pylibseekdb (seekdb, an OceanBase 4.3.5 kernel
+#    derivative) into a project-local virtual environment under target/ (once;
+#    reused afterwards). If it cannot be installed the run fails: no test is skipped.
+# 2. Starts seekdb on a free loopback port with a fresh data directory under
+#    target/, and waits until it accepts connections.
+# 3. Runs `cargo test --workspace` with OBBACKUP_SEEKDB_DSN pointing at it.
+# 4. Stops the seekdb it started (by its process id) and removes its data,
+#    whether the tests passed or not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEEKDB_PACKAGE="pylibseekdb==1.4.0.post1"
+VENV="target/seekdb/venv"
+STAMP="$VENV/.installed-$SEEKDB_PACKAGE"
+
+if [ ! -f "$STAMP" ]; then
+  echo "test.sh: installing $SEEKDB_PACKAGE into $VENV" >&2
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check "$SEEKDB_PACKAGE"; then
+    echo "test.sh: error: cannot install $SEEKDB_PACKAGE; the seekdb tests need it" >&2
+    exit 1
+  fi
+  touch "$STAMP"
+fi
+
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+SEEKDB="$SITE/pylibseekdb/seekdb"
+[ -x "$SEEKDB" ] || { echo "test.sh: error: $SEEKDB is missing from the package" >&2; exit 1; }
+
+PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DATA="$(pwd)/target/seekdb/run-$PORT"
+rm -rf "$DATA" && mkdir -p "$DATA"
+
+LD_LIBRARY_PATH="$SITE/pylibseekdb:$SITE/pylibseekdb.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+  "$SEEKDB" --nodaemon --base-dir "$DATA" --port "$PORT" \
+  --parameter datafile_size=2G --parameter log_disk_size=2G >"$DATA/console.log" 2>&1 &
+SEEKDB_PID=$!
+
+cleanup() {
+  if kill -0 "$SEEKDB_PID" 2>/dev/null; then
+    kill "$SEEKDB_PID" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$SEEKDB_PID" 2>/dev/null || break; sleep 1; done
+    kill -9 "$SEEKDB_PID" 2>/dev/null || true
+  fi
+  wait "$SEEKDB_PID" 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+echo "test.sh: starting seekdb on 127.0.0.1:$PORT (pid $SEEKDB_PID)" >&2
+VERSION=""
+for _ in $(seq 1 180); do
+  if ! kill -0 "$SEEKDB_PID" 2>/dev/null; then
+    echo "test.sh: error: seekdb exited; its console and log:" >&2
+    tail -n 40 "$DATA/console.log" "$DATA/log/seekdb.log" 2>/dev/null >&2 || true
+    exit 1
+  fi
+  if VERSION=$("$VENV/bin/python" - "$PORT" 2>/dev/null <<'PY'
+import sys, pymysql
+conn = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="root", password="", connect_timeout=2)
+with conn.cursor() as cur:
+    cur.execute("SELECT version()")
+    print(cur.fetchone()[0])
+PY
+  ); then
+    break
+  fi
+  sleep 1
+done
+[ -n "$VERSION" ] || { echo "test.sh: error: seekdb did not accept connections within 180 s" >&2; exit 1; }
+echo "test.sh: seekdb version: $VERSION" >&2
+
+export OBBACKUP_SEEKDB_DSN="mysql://root@127.0.0.1:$PORT"
+export OBBACKUP_SEEKDB_VERSION="$VERSION"
+cargo test --workspace
