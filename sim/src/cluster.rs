@@ -170,6 +170,8 @@ pub struct Cluster {
     pub stalled: BTreeSet<String>,
     /// When the cluster was created (SCN base).
     pub epoch: Instant,
+    /// The 3.x state, when the fixture is a 3.x cluster.
+    pub v3: Option<crate::ob3::V3>,
 }
 
 /// Wall-clock base of simulated SCNs: 2024-06-20 12:00:00 UTC, in nanoseconds.
@@ -183,11 +185,8 @@ impl Cluster {
             .split('.')
             .map(|p| p.parse::<u32>().map_err(|_| format!("version {:?} is not dotted numbers", fixture.version)))
             .collect::<Result<_, _>>()?;
-        if version_parts.first() != Some(&4) {
-            return Err(format!(
-                "version {}: this simulator build models the OceanBase 4.x dialect only",
-                fixture.version
-            ));
+        if !matches!(version_parts.first(), Some(3 | 4)) {
+            return Err(format!("version {}: the simulator models OceanBase 3.x and 4.x", fixture.version));
         }
         let now = Instant::now();
         let mut cluster = Cluster {
@@ -206,7 +205,12 @@ impl Cluster {
             next_dest_id: 1001,
             stalled: BTreeSet::new(),
             epoch: now,
+            v3: None,
         };
+        if cluster.version_parts.first() == Some(&3) {
+            cluster.v3 = Some(crate::ob3::V3::from_fixture(fixture, now, cluster.sim_ns(now))?);
+        }
+        let is_v3 = cluster.v3.is_some();
         cluster.tenants.insert(SYS_TENANT_ID, Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys));
         let mut seeds: Vec<crate::fixture::Tenant> = fixture.tenants.clone();
         if let Some(g) = &fixture.generated_tenants {
@@ -233,8 +237,11 @@ impl Cluster {
             if cluster.tenants.values().any(|t| t.name.eq_ignore_ascii_case(&seed.name)) {
                 return Err(format!("tenant {:?} is listed twice", seed.name));
             }
-            let meta_id = seed.id - 1;
-            cluster.tenants.insert(meta_id, Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta));
+            // 4.x pairs every user tenant with a meta tenant (id − 1); 3.x has none.
+            if !is_v3 {
+                let meta_id = seed.id - 1;
+                cluster.tenants.insert(meta_id, Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta));
+            }
             let mut tenant = Tenant::new(seed.id, &seed.name, TenantType::User);
             tenant.compatibility_mode = seed.compatibility_mode.clone();
             tenant.status = seed.status.clone();
@@ -299,7 +306,12 @@ impl Cluster {
     }
 
     /// `version()` text: `5.7.25-OceanBase_CE-v4.2.2.1` (CE) or `5.7.25-OceanBase-v…` (EE), reference §0.3.
+    /// 3.x: `3.1.5-OceanBase CE` (CE), `3.2.4-OceanBase` (EE, **UNCONFIRMED** format).
     pub fn version_string(&self) -> String {
+        if self.v3.is_some() {
+            let product = if self.edition == "CE" { "OceanBase CE" } else { "OceanBase" };
+            return format!("{}-{product}", self.version);
+        }
         let product = if self.edition == "CE" { "OceanBase_CE" } else { "OceanBase" };
         format!("5.7.25-{product}-v{}", self.version)
     }
@@ -360,12 +372,25 @@ impl Cluster {
             }
         }
         self.tick_jobs(now);
+        self.tick_v3(now);
     }
 
     /// Applies one parsed non-SELECT statement for `session`.
     pub fn execute(&mut self, session: &mut Session, statement: &Statement) -> Result<Reply, ObError> {
         self.tick(Instant::now());
+        if self.v3.is_some() {
+            return self.execute_v3(session, statement);
+        }
         match statement {
+            Statement::MinorFreeze => {
+                self.require_alter_system(session)?;
+                Ok(Reply::Ok(0))
+            }
+            // Backup-backup was removed in 4.x; how the leftover grammar is answered was not
+            // traced (reference §2.3, §4 question 7): expected 1235.
+            Statement::BackupArchivelog { .. } | Statement::BackupBackupPiece { .. } | Statement::CancelBackupBackupPiece => {
+                Err(ObError::not_supported(None))
+            }
             Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
             Statement::SetEncryption { password } => {
                 // Any tenant in 4.x; kept for the session, not cleared by BACKUP (reference §2.3).

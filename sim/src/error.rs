@@ -137,6 +137,11 @@ impl ObError {
         Self::new(9092, "HY000", "Already in NOARCHIVELOG mode")
     }
 
+    /// An error with its number, SQLSTATE and message given directly.
+    pub fn injected_with_state(code: u16, sqlstate: &'static str, message: &str) -> Self {
+        Self::new(code, sqlstate, message.to_string())
+    }
+
     /// An error injected by a test: any number, SQLSTATE HY000.
     pub fn injected(code: u16, message: &str) -> Self {
         Self::new(code, "HY000", message.to_string())

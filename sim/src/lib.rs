@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod destination;
 pub mod error;
 pub mod fixture;
+pub mod ob3;
 pub mod parameter;
 pub mod protocol;
 pub mod server;

@@ -156,6 +156,15 @@ pub enum Statement {
     SetSession(Vec<String>),
     /// `SET ENCRYPTION ON IDENTIFIED BY 'password' ONLY` (reference §2.3).
     SetEncryption { password: String },
+    /// `ALTER SYSTEM MINOR FREEZE` (3.x: recommended before ARCHIVELOG, reference §1.5 A).
+    MinorFreeze,
+    /// `ALTER SYSTEM START BACKUP ARCHIVELOG` / `STOP BACKUP ARCHIVELOG` (3.x round mode, §1.3).
+    BackupArchivelog { start: bool },
+    /// `ALTER SYSTEM BACKUP BACKUPPIECE {ALL [NOT BACKED UP n TIMES] | [=] n} [WITH ACTIVE]
+    /// [BACKUP_BACKUP_DEST [=] 'uri']` (3.x piece mode, §1.3).
+    BackupBackupPiece { piece: Option<u64>, times: Option<u64>, with_active: bool, dest: Option<String> },
+    /// `ALTER SYSTEM CANCEL BACKUP BACKUPPIECE` (3.x).
+    CancelBackupBackupPiece,
     /// `ALTER SYSTEM BACKUP [INCREMENTAL] {DATABASE | TENANT [=] t1[, …]} [PLUS ARCHIVELOG]
     /// [TO [=] 'uri'] [DESCRIPTION [=] '…']` (reference §2.3).
     Backup { incremental: bool, tenants: Option<TenantList>, plus_archivelog: bool, to: bool },
@@ -337,8 +346,63 @@ impl Parser<'_> {
             Some("CANCEL") => {
                 self.pos += 1;
                 self.expect_word("BACKUP")?;
+                if self.eat_word("BACKUPPIECE") {
+                    return Ok(Statement::CancelBackupBackupPiece);
+                }
                 let tenants = self.tenant_list()?;
                 Ok(Statement::CancelBackup { tenants })
+            }
+            Some("MINOR") => {
+                self.pos += 1;
+                self.expect_word("FREEZE")?;
+                Ok(Statement::MinorFreeze)
+            }
+            Some(word @ ("START" | "STOP")) => {
+                let start = word == "START";
+                self.pos += 1;
+                self.expect_word("BACKUP")?;
+                self.expect_word("ARCHIVELOG")?;
+                Ok(Statement::BackupArchivelog { start })
+            }
+            Some("BACKUP") if matches!(self.tokens.get(self.pos + 1).map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "BACKUPPIECE") => {
+                self.pos += 2;
+                let (piece, times) = if self.eat_word("ALL") {
+                    let times = if self.eat_word("NOT") {
+                        self.expect_word("BACKED")?;
+                        self.expect_word("UP")?;
+                        let n = match self.next_token() {
+                            Some(Token::Number(n)) => n.parse::<u64>().map_err(|_| self.error_here())?,
+                            _ => return Err(self.error_here()),
+                        };
+                        self.expect_word("TIMES")?;
+                        Some(n)
+                    } else {
+                        None
+                    };
+                    (None, times)
+                } else {
+                    self.eat_punct('=');
+                    match self.next_token() {
+                        Some(Token::Number(n)) => (Some(n.parse::<u64>().map_err(|_| self.error_here())?), None),
+                        _ => return Err(self.error_here()),
+                    }
+                };
+                let with_active = if self.eat_word("WITH") {
+                    self.expect_word("ACTIVE")?;
+                    true
+                } else {
+                    false
+                };
+                let dest = if self.eat_word("BACKUP_BACKUP_DEST") {
+                    self.eat_punct('=');
+                    match self.next_token() {
+                        Some(Token::Str(s)) => Some(s),
+                        _ => return Err(self.error_here()),
+                    }
+                } else {
+                    None
+                };
+                Ok(Statement::BackupBackupPiece { piece, times, with_active, dest })
             }
             Some("BACKUP") => {
                 self.pos += 1;
@@ -552,6 +616,22 @@ mod tests {
             parse("SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY").expect("parses"),
             Statement::SetEncryption { password: "p'w".into() }
         );
+    }
+
+    #[test]
+    fn ob3_backup_backup_statements() {
+        assert_eq!(
+            parse("ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///bb'").expect("parses"),
+            Statement::BackupBackupPiece { piece: None, times: Some(1), with_active: false, dest: Some("file:///bb".into()) }
+        );
+        assert_eq!(
+            parse("ALTER SYSTEM BACKUP BACKUPPIECE 3 WITH ACTIVE").expect("parses"),
+            Statement::BackupBackupPiece { piece: Some(3), times: None, with_active: true, dest: None }
+        );
+        assert_eq!(parse("alter system minor freeze").expect("parses"), Statement::MinorFreeze);
+        assert_eq!(parse("ALTER SYSTEM STOP BACKUP ARCHIVELOG").expect("parses"), Statement::BackupArchivelog { start: false });
+        // The doc form with a trailing `WITH ACTIVE BACKUPPIECE` does not parse (reference §1.3).
+        assert_eq!(parse("ALTER SYSTEM BACKUP BACKUPPIECE ALL WITH ACTIVE BACKUPPIECE").expect_err("1064").code, 1064);
     }
 
     #[test]
