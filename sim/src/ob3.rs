@@ -157,10 +157,8 @@ impl V3 {
             .collect();
         let (archive_status, round) = fixture.archive.as_ref().map_or(("STOP".to_string(), 0), |a| (a.status.clone(), a.round_id));
         let mut archived_dirs = BTreeSet::new();
-        if round > 0 {
-            if let Some(dest) = parameters.get("backup_dest").filter(|d| !d.is_empty()) {
-                archived_dirs.insert(Uri::parse(dest).map_err(|e| e.to_string())?.root);
-            }
+        if let (true, Some(dest)) = (round > 0, parameters.get("backup_dest").filter(|d| !d.is_empty())) {
+            archived_dirs.insert(Uri::parse(dest).map_err(|e| e.to_string())?.root);
         }
         let pieces = fixture
             .pieces
@@ -590,7 +588,7 @@ impl Cluster {
                 }
             }
             Check::Capacity { min } => {
-                if !parse_capacity(&value).is_some_and(|v| v >= min) {
+                if parse_capacity(&value).is_none_or(|v| v < min) {
                     return Err(ObError::invalid_config());
                 }
             }

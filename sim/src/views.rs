@@ -452,7 +452,7 @@ fn piece_job3_rows(cluster: &Cluster, history: bool) -> Vec<Row> {
 
 fn progress3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
     let Some(v3) = &cluster.v3 else { return Vec::new() };
-    let Some(b) = v3.data_backups.iter().filter(|b| b.status == "RUNNING").last() else { return Vec::new() };
+    let Some(b) = v3.data_backups.iter().rfind(|b| b.status == "RUNNING") else { return Vec::new() };
     tenant_ids(cluster)
         .into_iter()
         .map(|id| {
