@@ -137,7 +137,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                     let observation = match session.query(&wait.query).await {
                         Ok(rows) => match &wait.until {
                             WaitUntil::ArchiveStatus { statuses } => live::archive_status_reached(&rows, statuses),
-                            WaitUntil::NoBackupJobs => live::backup_jobs_gone(&rows),
+                            WaitUntil::NoBackupJobs | WaitUntil::NoPieceJobs => live::backup_jobs_gone(&rows),
                             WaitUntil::BackupJob { follow, expect_password, .. } => {
                                 live::backup_job_reached(&rows, *follow, *expect_password)
                             }

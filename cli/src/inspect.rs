@@ -30,7 +30,8 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
     };
     let server = live::server_from_rows(&rows, login.as_deref(), &session.login_tenant).map_err(CliError::Inspect)?;
     let mut reads = BTreeMap::new();
-    for read in Read::ALL {
+    let reads_of_line: &[Read] = if server.is_3x() { &Read::ALL_3X } else { &Read::ALL };
+    for &read in reads_of_line {
         let text = read.sql(server.sys_login());
         let rows = session.query(&text).await.map_err(|e| access_error(e, &server.login_tenant, &text))?;
         reads.insert(read, rows);

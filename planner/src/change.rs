@@ -58,6 +58,32 @@ pub enum Setting {
     LogArchiveRound,
     /// `log_archive.state` (`LOG_ARCHIVE_DEST_STATE`).
     LogArchiveState,
+    /// 3.x `cluster.backup_dest`.
+    ClusterBackupDest,
+    /// 3.x `cluster.backup_dest_option`.
+    ClusterBackupDestOption,
+    /// 3.x `cluster.backup_concurrency`.
+    ClusterBackupConcurrency,
+    /// 3.x `cluster.log_archive.enabled`.
+    ClusterLogArchiveEnabled,
+    /// 3.x `cluster.log_archive.mode`.
+    ClusterLogArchiveMode,
+    /// 3.x `cluster.log_archive.compression`.
+    ClusterLogArchiveCompression,
+    /// 3.x `cluster.log_archive.round`: INTERRUPTED although archiving is wanted.
+    ClusterLogArchiveRound,
+    /// 3.x `cluster.backup_backup.destination`.
+    ClusterBackupBackupDest,
+    /// 3.x `cluster.backup_backup.log_archive_checkpoint_interval`.
+    ClusterBackupBackupCheckpoint,
+    /// 3.x `cluster.backup_backup.archivelog` (round mode).
+    ClusterBackupBackupArchivelog,
+    /// 3.x `cluster.backup_backup.pieces`: frozen pieces with fewer copies than declared.
+    ClusterBackupBackupPieces,
+    /// 3.x `cluster.data_backup.full`.
+    ClusterDataBackupFull,
+    /// 3.x `cluster.data_backup.incremental`.
+    ClusterDataBackupIncremental,
 }
 
 impl Setting {
@@ -77,7 +103,40 @@ impl Setting {
             Setting::LogArchivePieceSwitchInterval => "log_archive.piece_switch_interval",
             Setting::LogArchiveRound => "log_archive.round",
             Setting::LogArchiveState => "log_archive.state",
+            Setting::ClusterBackupDest => "backup_dest",
+            Setting::ClusterBackupDestOption => "backup_dest_option",
+            Setting::ClusterBackupConcurrency => "backup_concurrency",
+            Setting::ClusterLogArchiveEnabled => "log_archive.enabled",
+            Setting::ClusterLogArchiveMode => "log_archive.mode",
+            Setting::ClusterLogArchiveCompression => "log_archive.compression",
+            Setting::ClusterLogArchiveRound => "log_archive.round",
+            Setting::ClusterBackupBackupDest => "backup_backup.destination",
+            Setting::ClusterBackupBackupCheckpoint => "backup_backup.log_archive_checkpoint_interval",
+            Setting::ClusterBackupBackupArchivelog => "backup_backup.archivelog",
+            Setting::ClusterBackupBackupPieces => "backup_backup.pieces",
+            Setting::ClusterDataBackupFull => "data_backup.full",
+            Setting::ClusterDataBackupIncremental => "data_backup.incremental",
         }
+    }
+
+    /// Whether the setting is a 3.x cluster-level one (address `cluster.<path>`).
+    pub fn cluster_level(self) -> bool {
+        matches!(
+            self,
+            Setting::ClusterBackupDest
+                | Setting::ClusterBackupDestOption
+                | Setting::ClusterBackupConcurrency
+                | Setting::ClusterLogArchiveEnabled
+                | Setting::ClusterLogArchiveMode
+                | Setting::ClusterLogArchiveCompression
+                | Setting::ClusterLogArchiveRound
+                | Setting::ClusterBackupBackupDest
+                | Setting::ClusterBackupBackupCheckpoint
+                | Setting::ClusterBackupBackupArchivelog
+                | Setting::ClusterBackupBackupPieces
+                | Setting::ClusterDataBackupFull
+                | Setting::ClusterDataBackupIncremental
+        )
     }
 
     /// The OceanBase parameter behind the setting, if it is a plain parameter.
@@ -109,6 +168,14 @@ pub enum Parameter {
     HaLowThreadScore,
     /// `log_archive_concurrency` (INT, 0..100 from 4.1 BP4).
     LogArchiveConcurrency,
+    /// 3.x `backup_concurrency` (INT, 0..100, §1.1).
+    BackupConcurrency,
+    /// 3.x `backup_dest_option` (`k=v&k=v`, §1.2.2).
+    BackupDestOption,
+    /// 3.x `backup_log_archive_option` (mode and compression, §1.2.1).
+    BackupLogArchiveOption,
+    /// 3.x `backup_backup_dest_option` (§1.2.3).
+    BackupBackupDestOption,
 }
 
 impl Parameter {
@@ -119,6 +186,10 @@ impl Parameter {
             Parameter::BackupDataFileSize => "backup_data_file_size",
             Parameter::HaLowThreadScore => "ha_low_thread_score",
             Parameter::LogArchiveConcurrency => "log_archive_concurrency",
+            Parameter::BackupConcurrency => "backup_concurrency",
+            Parameter::BackupDestOption => "backup_dest_option",
+            Parameter::BackupLogArchiveOption => "backup_log_archive_option",
+            Parameter::BackupBackupDestOption => "backup_backup_dest_option",
         }
     }
 }

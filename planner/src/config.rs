@@ -56,6 +56,8 @@ pub enum Value {
     Duration(Duration),
     /// A size.
     Size(Size),
+    /// A plain string (no interpolation).
+    Plain(String),
 }
 
 /// A value with the span of its expression.
@@ -127,6 +129,11 @@ pub struct Config {
     pub dsn_env: Option<(String, Range<usize>)>,
     /// `ignore` blocks, in file order.
     pub ignores: Vec<Ignore>,
+    /// The 3.x cluster-level settings of the `cluster` block (keys like
+    /// `backup_dest`, `log_archive.mode`, `backup_backup.pieces.copies`).
+    pub cluster: Settings,
+    /// Span of the `cluster` keyword.
+    pub cluster_span: Range<usize>,
     /// `defaults { … }`.
     pub defaults: TenantSettings,
     /// `tenant` blocks in file order.
@@ -139,6 +146,7 @@ enum Kind {
     Bool,
     Text,
     Choice(&'static [&'static str]),
+    Plain,
     Int { min: i64, max: i64 },
     Duration { min: &'static str, max: &'static str },
     Size { min: &'static str, max: &'static str },
@@ -146,6 +154,7 @@ enum Kind {
 
 /// `log_archive` attributes (reference §2.1.2, §2.2.1).
 const LOG_ARCHIVE: &[(&str, Kind)] = &[
+    ("compression", Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"])),
     ("enabled", Kind::Bool),
     ("destination", Kind::Text),
     ("mode", Kind::Choice(&["optional", "mandatory"])),
@@ -163,6 +172,45 @@ const DATA_BACKUP: &[(&str, Kind)] = &[
     ("plus_archivelog", Kind::Bool),
 ];
 
+/// `cluster { … }`: the guard, the DSN variable, and the 3.x cluster-level
+/// settings (reference §1.1, §1.2).
+const CLUSTER: &[(&str, Kind)] = &[
+    ("version", Kind::Plain),
+    ("dsn_env", Kind::Plain),
+    ("backup_dest", Kind::Text),
+    ("backup_concurrency", Kind::Int { min: 0, max: 100 }),
+];
+
+/// `cluster { backup_dest_option { … } }` (3.x `backup_dest_option`, §1.2.2).
+const BACKUP_DEST_OPTION: &[(&str, Kind)] = &[
+    ("log_archive_checkpoint_interval", Kind::Duration { min: "5s", max: "1h" }),
+    ("recovery_window", Kind::Duration { min: "0s", max: "3650d" }),
+    ("auto_delete_obsolete_backup", Kind::Bool),
+    ("log_archive_piece_switch_interval", Kind::Duration { min: "0s", max: "7d" }),
+];
+
+/// `cluster { log_archive { … } }` (3.x, `backup_log_archive_option` and ARCHIVELOG, §1.2.1).
+const LOG_ARCHIVE_3X: &[(&str, Kind)] = &[
+    ("enabled", Kind::Bool),
+    ("mode", Kind::Choice(&["optional", "mandatory"])),
+    ("compression", Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"])),
+    ("minor_freeze_before_start", Kind::Bool),
+];
+
+/// `cluster { backup_backup { … } }` (3.x backup-backup, §1.3).
+const BACKUP_BACKUP: &[(&str, Kind)] = &[
+    ("destination", Kind::Text),
+    // The 3.2 documents set 2h (seed 002); 3.1.5 CE caps it at 1h (§1.2.3).
+    ("log_archive_checkpoint_interval", Kind::Duration { min: "5s", max: "1d" }),
+    ("archivelog", Kind::Bool),
+];
+
+/// `backup_backup { pieces { copies = N } }`.
+const PIECES: &[(&str, Kind)] = &[("copies", Kind::Int { min: 1, max: 8 })];
+
+/// `cluster { data_backup { … } }` (3.x cluster-level backups).
+const DATA_BACKUP_3X: &[(&str, Kind)] = &[];
+
 /// `data_backup { full { … } incremental { … } }`: freshness policies.
 const FRESHNESS: &[(&str, Kind)] = &[("max_age", Kind::Duration { min: "1h", max: "366d" })];
 
@@ -174,6 +222,13 @@ const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
 fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, Kind)])] {
     match block {
         "data_backup" => &[("full", FRESHNESS), ("incremental", FRESHNESS), ("encryption", ENCRYPTION)],
+        "cluster" => &[
+            ("backup_dest_option", BACKUP_DEST_OPTION),
+            ("log_archive", LOG_ARCHIVE_3X),
+            ("backup_backup", BACKUP_BACKUP),
+            ("data_backup", DATA_BACKUP_3X),
+        ],
+        "backup_backup" => &[("pieces", PIECES)],
         _ => &[],
     }
 }
@@ -221,9 +276,15 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             continue;
                         }
                         if ident == "cluster" {
-                            let mut values = decode_strings(&block.body, "cluster", &["version", "dsn_env"], &mut errors);
-                            config.version = values.remove("version");
-                            config.dsn_env = values.remove("dsn_env");
+                            let mut settings = decode_settings(&block.body, "cluster", CLUSTER, &mut errors);
+                            let mut plain = |key: &str| match settings.remove(key) {
+                                Some(Setting { value: Value::Plain(text), span }) => Some((text, span)),
+                                _ => None,
+                            };
+                            config.version = plain("version");
+                            config.dsn_env = plain("dsn_env");
+                            config.cluster = settings;
+                            config.cluster_span = ident_span.clone();
                         } else {
                             config.defaults = decode_tenant_settings(&block.body, "defaults", &mut errors);
                         }
@@ -476,6 +537,13 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
             },
             _ => {
                 errors.push(wrong("a whole number"));
+                None
+            }
+        },
+        Kind::Plain => match literal {
+            Some(s) => Some(Value::Plain(s)),
+            None => {
+                errors.push(wrong("a plain string"));
                 None
             }
         },

@@ -124,6 +124,8 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
+    // The 3.x cluster block: destinations, credentials, environment, exclusive modes.
+    let _ = crate::cluster3::resolve(config, env, &mut errors);
     if let Some(star) = config.tenants.iter().find(|t| t.name == "*") {
         for name in ["tenant_a", "tenant_b"] {
             let probe = resolve(config, &[name.to_string()], env);

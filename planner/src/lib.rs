@@ -7,6 +7,7 @@
 //! [`plan::plan`] (→ ordered steps with rule-labelled edges) → [`render`].
 
 pub mod change;
+pub mod cluster3;
 pub mod config;
 pub mod desired;
 pub mod destination;

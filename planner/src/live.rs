@@ -96,6 +96,11 @@ impl Server {
         }
     }
 
+    /// OceanBase 3.x: cluster-level backup (reference §1).
+    pub fn is_3x(&self) -> bool {
+        self.parts.first() == Some(&3)
+    }
+
     /// Whether the line is at least `parts` (`&[4, 2, 1]`).
     pub fn at_least(&self, parts: &[u32]) -> bool {
         self.parts.as_slice() >= parts
@@ -156,13 +161,7 @@ pub fn server_from_rows(rows: &[Row], login: Option<&[Row]>, tenant_from_login: 
                 help: "upgrade to 4.1 or later".into(),
             });
         }
-        3 => {
-            return Err(InspectError::UnsupportedLine {
-                version: ob_version,
-                why: "the 3.x dialect (cluster-level backup) is not built yet".into(),
-                help: "this build plans OceanBase 4.1 and later".into(),
-            });
-        }
+        3 => {}
         _ => {
             return Err(InspectError::UnsupportedLine {
                 version: ob_version,
@@ -312,8 +311,10 @@ impl LiveTenant {
 pub struct LiveState {
     /// Server line and login.
     pub server: Server,
-    /// User tenants by name.
+    /// User tenants by name (4.x).
     pub tenants: BTreeMap<String, LiveTenant>,
+    /// The cluster-level state (3.x).
+    pub cluster3: Option<crate::cluster3::Live3>,
 }
 
 impl LiveState {
@@ -328,6 +329,17 @@ impl LiveState {
 
 /// Decodes the rows of every [`Read`] into the live state.
 pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveState, InspectError> {
+    if server.is_3x() {
+        if !server.sys_login() {
+            return Err(InspectError::UnsupportedLine {
+                version: server.ob_version.clone(),
+                why: format!("3.x backups are cluster-wide and run from sys; the login is tenant {}", server.login_tenant),
+                help: "log in as root@sys (root%40sys in the DSN)".into(),
+            });
+        }
+        let cluster3 = crate::cluster3::from_rows(rows)?;
+        return Ok(LiveState { server, tenants: BTreeMap::new(), cluster3: Some(cluster3) });
+    }
     let empty = Vec::new();
     let of = |r: Read| rows.get(&r).unwrap_or(&empty);
     let mut tenants = BTreeMap::new();
@@ -457,7 +469,7 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             job.progress = Some(progress);
         }
     }
-    Ok(LiveState { server, tenants })
+    Ok(LiveState { server, tenants, cluster3: None })
 }
 
 /// What a wait observed on one poll.
@@ -482,7 +494,9 @@ pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> 
     let (id, kind, status) = (text(row, "job_id"), text(row, "backup_type"), text(row, "status"));
     let progress = text(row, "progress").parse::<f64>().map(|p| format!(" {p:.1}%")).unwrap_or_default();
     let observed = format!("job {id} ({kind}) {status}{progress}");
-    if expect_password && text(row, "encryption_mode") != "PASSWORD" {
+    // 3.x progress rows carry no ENCRYPTION_MODE (NULL): checked once the set is recorded.
+    let mode_known = !text(row, "encryption_mode").is_empty();
+    if expect_password && mode_known && text(row, "encryption_mode") != "PASSWORD" {
         let mode = text(row, "encryption_mode");
         return WaitObservation { done: false, observed, failed: Some(format!("job {id} has ENCRYPTION_MODE {mode}, not PASSWORD: the backup is not encrypted")) };
     }

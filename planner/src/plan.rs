@@ -25,6 +25,8 @@ pub const FORMAT_VERSION: &str = "1.0";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action", content = "parameter")]
 pub enum StepAction {
+    /// 3.x `ALTER SYSTEM STOP BACKUP ARCHIVELOG` (round mode off).
+    StopRoundMode,
     /// `ALTER SYSTEM SET <parameter> = …`.
     SetParameter(Parameter),
     /// `ALTER SYSTEM CANCEL BACKUP`.
@@ -37,8 +39,16 @@ pub enum StepAction {
     NoArchivelog,
     /// Wait for the archive round to reach STOP.
     WaitArchiveStop,
+    /// 3.x `ALTER SYSTEM SET backup_backup_dest = ''` before `backup_dest` changes.
+    ClearBackupBackupDest,
     /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST`.
     SetArchiveDest,
+    /// 3.x `ALTER SYSTEM SET backup_dest`.
+    SetBackupDest,
+    /// 3.x `ALTER SYSTEM SET backup_backup_dest`.
+    SetBackupBackupDest,
+    /// 3.x `ALTER SYSTEM MINOR FREEZE` before ARCHIVELOG.
+    MinorFreeze,
     /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE`.
     SetArchiveDestState,
     /// `ALTER SYSTEM ARCHIVELOG`.
@@ -51,6 +61,12 @@ pub enum StepAction {
     Backup,
     /// Wait for the new backup job (to exist, or to end when followed).
     WaitBackupJob,
+    /// 3.x `ALTER SYSTEM START BACKUP ARCHIVELOG` (round mode on).
+    StartRoundMode,
+    /// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES …`.
+    CopyPieces,
+    /// 3.x: wait until no backup-backup piece job is active.
+    WaitPieceJobs,
 }
 
 /// A condition a wait step polls for.
@@ -61,6 +77,8 @@ pub enum WaitUntil {
     ArchiveStatus { statuses: Vec<String> },
     /// The tenant has no active backup job.
     NoBackupJobs,
+    /// 3.x: no backup-backup piece job is active.
+    NoPieceJobs,
     /// A job with an id above `after_job_id` exists; with `follow`, it ended
     /// COMPLETED (FAILED/CANCELED fail the step); with `expect_password`, its
     /// ENCRYPTION_MODE is PASSWORD.
@@ -242,8 +260,12 @@ pub struct Options {
 
 /// Plans `config` against `live`.
 pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Options) -> Result<Plan, PlanError> {
+    if live.server.is_3x() {
+        return plan_3x(config, live, env, options);
+    }
     let timeouts = options.timeouts;
     let mut errors = check_fit(config, live);
+    errors.extend(wrong_line_for_4x(config));
     let managed: Vec<String> = if live.server.sys_login() {
         live.tenants.keys().cloned().collect()
     } else {
@@ -345,6 +367,112 @@ fn apply_ignores(config: &Config, changes: Vec<Change>, today: time::Date, used:
         }
     }
     (kept, accepted)
+}
+
+/// Settings of the other server line, found while planning for 4.x: the 3.x
+/// cluster-level settings (backup-backup was removed in 4.x, reference §2.1.1)
+/// and archive compression.
+fn wrong_line_for_4x(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (key, setting) in &config.cluster {
+        let head = key.split('.').next().unwrap_or(key).to_string();
+        if !seen.insert(head.clone()) {
+            continue;
+        }
+        let (message, help) = if head == "backup_backup" {
+            (
+                "backup_backup belongs to OceanBase 3.x: backup-backup was removed in 4.x".to_string(),
+                "remove it; on 4.x copy backups with your storage's replication (reference §2.1.1, §2.3)".to_string(),
+            )
+        } else {
+            (
+                format!("cluster.{head} is an OceanBase 3.x cluster-level setting; the server runs 4.x"),
+                "on 4.x backup is per tenant: declare log_archive and data_backup in defaults or tenant blocks (reference §2)".to_string(),
+            )
+        };
+        errors.push(ConfigError::Mismatch { message, span: span(&setting.span), label: "3.x only".into(), help });
+    }
+    let blocks = std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    for settings in blocks {
+        if let Some(c) = settings.log_archive.get("compression") {
+            errors.push(ConfigError::Mismatch {
+                message: "log_archive.compression is OceanBase 3.x's backup_log_archive_option; the server runs 4.x".into(),
+                span: span(&c.span),
+                label: "3.x only".into(),
+                help: "remove it: the 4.x documents state that archive logs are not compressed (reference §2.2.1)".into(),
+            });
+        }
+    }
+    errors
+}
+
+/// Plans a 3.x cluster: the `cluster` block only (reference §1).
+fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Options) -> Result<Plan, PlanError> {
+    let mut errors = Vec::new();
+    if let Some((want, at)) = &config.version {
+        let parts: Vec<&str> = want.split('.').collect();
+        let have: Vec<String> = live.server.parts.iter().map(u32::to_string).collect();
+        if have.len() < parts.len() || parts.iter().zip(&have).any(|(w, h)| w != h) {
+            errors.push(ConfigError::Mismatch {
+                message: format!("the file is written for OceanBase {want}, the server runs {}", live.server.ob_version),
+                span: span(at),
+                label: "declared here".into(),
+                help: "point at the right cluster, or change cluster.version after reviewing the file for that line".into(),
+            });
+        }
+    }
+    for block in &config.tenants {
+        errors.push(ConfigError::Mismatch {
+            message: format!("tenant \"{}\": on OceanBase 3.x backup is cluster-wide and tenant blocks do not apply", block.name),
+            span: span(&block.span),
+            label: "4.x only".into(),
+            help: "move log_archive and data_backup into cluster { … }: 3.x archives and backs up every tenant together (reference §1)".into(),
+        });
+    }
+    let defaults = &config.defaults;
+    if let Some(s) = defaults.log_archive.values().chain(defaults.data_backup.values()).next() {
+        errors.push(ConfigError::Mismatch {
+            message: "defaults: on OceanBase 3.x backup is cluster-wide and tenant defaults do not apply".into(),
+            span: span(&s.span),
+            label: "4.x only".into(),
+            help: "move these settings into cluster { log_archive { … } data_backup { … } } (reference §1)".into(),
+        });
+    }
+    let desired = crate::cluster3::resolve(config, env, &mut errors);
+    let Some(live3) = &live.cluster3 else {
+        return Err(PlanError::Cycle("3.x live state missing".into()));
+    };
+    let now = live.server.server_time.as_deref().and_then(crate::live::parse_timestamp);
+    let all = crate::cluster3::diff(&desired, live3, now);
+    let mut notes = Vec::new();
+    let mut used = vec![false; config.ignores.len()];
+    let (changes, accepted) = apply_ignores(config, all, options.today, &mut used, &mut notes);
+    for (ignore, used) in config.ignores.iter().zip(&used) {
+        if !used {
+            notes.push(format!("warning: ignore {:?} matches no drift (reason: {})", ignore.address, ignore.reason));
+        }
+    }
+    if let Some((key, kind)) = &live3.running_backup {
+        if desired.data_backup.full_max_age.is_some() || desired.data_backup.incremental_max_age.is_some() {
+            notes.push(format!("cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PlanError::Config(errors));
+    }
+    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, &live.server, options, &mut notes).map_err(PlanError::Config)?;
+    let (steps, edges) = order(steps, explicit)?;
+    Ok(Plan {
+        server_version: live.server.ob_version.clone(),
+        login_tenant: live.server.login_tenant.clone(),
+        live_fingerprint: live.fingerprint(),
+        changes,
+        steps,
+        edges,
+        notes,
+        accepted,
+    })
 }
 
 /// Checks that the file fits the cluster: version guard, named tenants exist,

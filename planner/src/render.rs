@@ -60,10 +60,11 @@ fn change_lines(plan: &Plan, out: &mut String) {
 
 /// Describes a wait in words.
 pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
-    let tenant = tenant.unwrap_or("every tenant");
+    let tenant = tenant.unwrap_or("the cluster");
     match until {
         WaitUntil::ArchiveStatus { statuses } => format!("wait until the archive round of {tenant} is {}", statuses.join(" or ")),
         WaitUntil::NoBackupJobs => format!("wait until {tenant} has no backup job"),
+        WaitUntil::NoPieceJobs => "wait until the backup-backup piece job has finished".to_string(),
         WaitUntil::BackupJob { follow: true, expect_password, .. } => format!(
             "follow the new backup job of {tenant} until it ends{}",
             if *expect_password { ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)" } else { "" }

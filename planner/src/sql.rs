@@ -161,6 +161,22 @@ pub enum Read {
     BackupSets,
     /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
     BackupTasks,
+    /// 3.x: backup parameters, one row per server (`SHOW PARAMETERS LIKE '%backup%'`).
+    Parameters3,
+    /// 3.x: the cluster's log archive row (`CDB_OB_BACKUP_ARCHIVELOG`, tenant 1).
+    ArchiveLog3,
+    /// 3.x: backup pieces and their copies (`CDB_OB_BACKUP_PIECE_FILES`).
+    Pieces3,
+    /// 3.x: round-mode backup-backup status (`CDB_OB_BACKUP_BACKUP_ARCHIVELOG`).
+    RoundMode3,
+    /// 3.x: active backup-backup piece jobs (`CDB_OB_BACKUP_BACKUPPIECE_JOB`).
+    PieceJobs3,
+    /// 3.x: tenants (`oceanbase.__all_tenant`; there is no DBA_OB_TENANTS).
+    Tenants3,
+    /// 3.x: the running cluster data backup (`CDB_OB_BACKUP_PROGRESS`).
+    Progress3,
+    /// 3.x: finished cluster backups per type (`CDB_OB_BACKUP_SET_DETAILS`).
+    SetDetails3,
 }
 
 impl Read {
@@ -175,6 +191,18 @@ impl Read {
         Read::BackupHistory,
         Read::BackupSets,
         Read::BackupTasks,
+    ];
+
+    /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
+    pub const ALL_3X: [Read; 8] = [
+        Read::Parameters3,
+        Read::ArchiveLog3,
+        Read::Pieces3,
+        Read::RoundMode3,
+        Read::PieceJobs3,
+        Read::Tenants3,
+        Read::Progress3,
+        Read::SetDetails3,
     ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
@@ -222,6 +250,24 @@ impl Read {
                  GROUP BY {group_tenant}BACKUP_TYPE, PATH",
                 group_tenant = if sys_login { "TENANT_ID, " } else { "" }
             ),
+            Read::Parameters3 => "SHOW PARAMETERS LIKE '%backup%'".to_string(),
+            Read::ArchiveLog3 => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MAX_NEXT_TIME AS checkpoint \
+                 FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::Pieces3 => "SELECT ROUND_ID AS round_id, BACKUP_PIECE_ID AS piece_id, COPY_ID AS copy_id, STATUS AS status, \
+                 FILE_STATUS AS file_status FROM oceanbase.CDB_OB_BACKUP_PIECE_FILES WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::RoundMode3 => {
+                "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1".to_string()
+            }
+            Read::PieceJobs3 => "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB".to_string(),
+            Read::Tenants3 => "SELECT tenant_id AS tenant_id, tenant_name AS tenant_name FROM oceanbase.__all_tenant".to_string(),
+            Read::Progress3 => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, STATUS AS status \
+                 FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::SetDetails3 => "SELECT BACKUP_TYPE AS backup_type, STATUS AS status, MAX(COMPLETION_TIME) AS last_end, MAX(BS_KEY) AS max_bs_key \
+                 FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 GROUP BY BACKUP_TYPE, STATUS"
+                .to_string(),
             Read::BackupTasks => format!(
                 "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, MACRO_BLOCK_COUNT AS total, FINISH_MACRO_BLOCK_COUNT AS done \
                  FROM oceanbase.{prefix}_OB_BACKUP_TASKS"
@@ -272,6 +318,49 @@ pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
         "SELECT {columns}, (SELECT MAX(t.DATA_PROGRESS) FROM oceanbase.{prefix}_OB_BACKUP_TASKS t WHERE {same_tenant}t.JOB_ID = j.JOB_ID) AS progress \
          FROM oceanbase.{prefix}_OB_BACKUP_JOBS j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT' \
          UNION ALL SELECT {columns}, NULL AS progress FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT'"
+    )
+}
+
+/// 3.x `ALTER SYSTEM SET backup_dest = '…'` (credentials redacted in the shown form).
+pub fn set_backup_dest(name: &str, dest: Option<&crate::destination::Destination>) -> SqlText {
+    match dest {
+        Some(d) => SqlText {
+            shown: format!("ALTER SYSTEM SET {name} = {}", quote(&d.redacted())),
+            text: Secret::new(format!("ALTER SYSTEM SET {name} = {}", quote(d.full().expose()))),
+        },
+        None => SqlText::plain(format!("ALTER SYSTEM SET {name} = ''")),
+    }
+}
+
+/// 3.x `ALTER SYSTEM MINOR FREEZE` (§1.5 A: shortens BEGINNING).
+pub fn minor_freeze() -> SqlText {
+    SqlText::plain("ALTER SYSTEM MINOR FREEZE".to_string())
+}
+
+/// 3.x `ALTER SYSTEM START|STOP BACKUP ARCHIVELOG` (round-mode backup-backup, §1.3).
+pub fn round_mode(start: bool) -> SqlText {
+    SqlText::plain(format!("ALTER SYSTEM {} BACKUP ARCHIVELOG", if start { "START" } else { "STOP" }))
+}
+
+/// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES BACKUP_BACKUP_DEST = '…'` (§1.3).
+pub fn copy_pieces(times: i64, dest: &crate::destination::Destination) -> SqlText {
+    let head = format!("ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP {times} TIMES BACKUP_BACKUP_DEST = ");
+    SqlText { shown: format!("{head}{}", quote(&dest.redacted())), text: Secret::new(format!("{head}{}", quote(dest.full().expose()))) }
+}
+
+/// 3.x wait: the cluster's log archive status.
+pub const ARCHIVE_STATUS_QUERY_3X: &str = "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
+
+/// 3.x wait: active backup-backup piece jobs.
+pub const PIECE_JOBS_QUERY_3X: &str = "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB";
+
+/// 3.x wait: the cluster backup with a `BS_KEY` above `after`, running or finished.
+pub fn cluster_backup_query(after: u64) -> String {
+    format!(
+        "SELECT BS_KEY AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, NULL AS encryption_mode, NULL AS result, NULL AS comment \
+         FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND BS_KEY > {after} \
+         UNION ALL SELECT BS_KEY AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, ENCRYPTION_MODE AS encryption_mode, NULL AS result, NULL AS comment \
+         FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 AND BS_KEY > {after}"
     )
 }
 
