@@ -181,7 +181,16 @@ async fn status(config: Option<&Path>, target: &TargetArgs, format: Format) -> R
     let desired = match &loaded {
         Some(l) => {
             let names: Vec<String> = live.tenants.keys().cloned().collect();
-            Some(desired::resolve(&l.config, &names, &environment()).map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?)
+            let mut state =
+                desired::resolve(&l.config, &names, &environment()).map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?;
+            if live.server.is_3x() {
+                let mut errors = Vec::new();
+                state.cluster3 = Some(obbackup_planner::cluster3::resolve(&l.config, &environment(), &mut errors));
+                if !errors.is_empty() {
+                    return Err(ConfigReport::new(&l.name, &l.text, errors).into());
+                }
+            }
+            Some(state)
         }
         None => None,
     };

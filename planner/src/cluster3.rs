@@ -314,7 +314,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError>
 }
 
 /// Parses `backup_log_archive_option` into (mode, compression), lower case.
-fn parse_log_archive_option(value: &str) -> (String, String) {
+pub fn parse_log_archive_option(value: &str) -> (String, String) {
     let spaced = value.replace('=', " = ");
     let words: Vec<String> = spaced.split_whitespace().map(str::to_ascii_lowercase).collect();
     let mut mode = "optional".to_string();
@@ -337,11 +337,13 @@ fn parse_log_archive_option(value: &str) -> (String, String) {
 }
 
 /// Parses `k=v&k=v` with durations and booleans canonical.
-fn parse_option(value: &str) -> BTreeMap<String, String> {
+pub fn parse_option(value: &str) -> BTreeMap<String, String> {
     value
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| {
+            // A bare 0 (no piece switching) is a duration too.
+            let v = if v == "0" { "0s" } else { v };
             let v = Duration::parse(v).map(Duration::canonical).unwrap_or_else(|| v.to_ascii_lowercase());
             (k.to_string(), v)
         })

@@ -88,6 +88,8 @@ pub struct DesiredTenant {
 /// The evaluated declaration: every managed tenant by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DesiredState {
+    /// The 3.x `cluster` block, when resolved for a 3.x server.
+    pub cluster3: Option<crate::cluster3::Desired3>,
     /// `cluster { version }`, with its span.
     pub version: Option<Located<String>>,
     /// Tenants by name.
@@ -100,6 +102,7 @@ pub struct DesiredState {
 pub fn resolve(config: &Config, user_tenants: &[String], env: &Environment) -> Result<DesiredState, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut state = DesiredState {
+        cluster3: None,
         version: config.version.as_ref().map(|(v, s)| Located { value: v.clone(), span: s.clone() }),
         tenants: BTreeMap::new(),
     };

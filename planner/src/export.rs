@@ -56,10 +56,55 @@ fn first_value<'a>(tenant: &'a LiveTenant, name: &str) -> Option<&'a String> {
     tenant.parameters.get(name).and_then(|servers| servers.values().next())
 }
 
+/// The `cluster` block of a 3.x cluster (reference §1).
+fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\ncluster {{\n  version = {}", hcl_string(version));
+    let set = |name: &str| live.value(name).filter(|v| !v.is_empty());
+    if let Some(dest) = set("backup_dest") {
+        let _ = writeln!(out, "  backup_dest = {}", destination("cluster", &Destination::from_server(dest), env));
+    }
+    if let Some(option) = set("backup_dest_option") {
+        out.push_str("  backup_dest_option {\n");
+        for (key, value) in crate::cluster3::parse_option(option) {
+            let rendered = if value == "true" || value == "false" { value } else { hcl_string(&value) };
+            let _ = writeln!(out, "    {key} = {rendered}");
+        }
+        out.push_str("  }\n");
+    }
+    if let Some(n) = set("backup_concurrency").and_then(|v| v.trim().parse::<i64>().ok()) {
+        let _ = writeln!(out, "  backup_concurrency = {n}");
+    }
+    let (mode, compression) = crate::cluster3::parse_log_archive_option(live.value("backup_log_archive_option").unwrap_or(""));
+    let _ = writeln!(
+        out,
+        "  log_archive {{\n    enabled = {}\n    mode = {}\n    compression = {}\n  }}",
+        live.archiving(),
+        hcl_string(&mode),
+        hcl_string(&compression)
+    );
+    out.push_str("  backup_backup {\n");
+    if let Some(dest) = set("backup_backup_dest") {
+        let _ = writeln!(out, "    destination = {}", destination("cluster_backup_backup", &Destination::from_server(dest), env));
+    }
+    if let Some(interval) = set("backup_backup_dest_option").and_then(|o| crate::cluster3::parse_option(o).remove("log_archive_checkpoint_interval")) {
+        let _ = writeln!(out, "    log_archive_checkpoint_interval = {}", hcl_string(&interval));
+    }
+    let _ = writeln!(out, "    archivelog = {}", live.round_mode.as_deref().is_some_and(|s| s != "STOP"));
+    out.push_str("  }\n}\n");
+    out
+}
+
 /// Writes the HCL and returns it with the environment variables it reads.
 pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut env = Vec::new();
+    if let Some(c3) = &live.cluster3 {
+        let _ = writeln!(out, "# Exported by obbackup from OceanBase {} (login tenant {}).", live.server.ob_version, live.server.login_tenant);
+        let version: Vec<String> = live.server.parts.iter().take(2).map(u32::to_string).collect();
+        out.push_str(&cluster3(c3, &version.join("."), &mut env));
+        return (out, env);
+    }
     let _ = writeln!(out, "# Exported by obbackup from OceanBase {} (login tenant {}).", live.server.ob_version, live.server.login_tenant);
     let major_minor: Vec<String> = live.server.parts.iter().take(2).map(u32::to_string).collect();
     let _ = writeln!(out, "\ncluster {{\n  version = {}\n}}", hcl_string(&major_minor.join(".")));

@@ -94,9 +94,93 @@ fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
     }
 }
 
+/// The 3.x request: one cluster backup (`BACKUP [INCREMENTAL] DATABASE`) or
+/// `CANCEL BACKUP` (9049 when nothing runs is "nothing to cancel", §1.3).
+fn plan_3x(live: &LiveState, c3: &crate::cluster3::Live3, request: &Request, timeouts: Timeouts, notes: &mut Vec<String>) -> Result<Vec<Step>, OneShotError> {
+    let cluster = crate::cluster3::CLUSTER;
+    let mut steps = Vec::new();
+    let cluster_step = |action, verb: &str, kind| Step {
+        id: format!("cluster:{verb}"),
+        action,
+        kind,
+        tenant: None,
+        covers: vec![cluster.to_string()],
+        addresses: Vec::new(),
+        hazards: Vec::new(),
+        depends_on: Vec::new(),
+    };
+    match request {
+        Request::Backup { incremental, tenants, plus_archivelog, follow } => {
+            if !tenants.is_empty() {
+                return Err(OneShotError::NotReady {
+                    tenant: tenants.join(", "),
+                    why: "OceanBase 3.x backs up the whole cluster".into(),
+                    help: "leave out --tenant (reference §1.5 B5)".into(),
+                });
+            }
+            if *plus_archivelog {
+                return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
+            }
+            let not_ready = |why: String, help: &str| OneShotError::NotReady { tenant: cluster.into(), why, help: help.into() };
+            if c3.archive_status.as_deref() != Some("DOING") {
+                return Err(not_ready(
+                    format!("the log archive is {}, not DOING", c3.archive_status.as_deref().unwrap_or("never started")),
+                    "start log archiving first (9040, reference §1.5 B1)",
+                ));
+            }
+            if let Some((key, kind)) = &c3.running_backup {
+                return Err(not_ready(format!("backup {key} ({kind}) is running"), "wait for it, or cancel it (9036, §1.5 B2)"));
+            }
+            if *incremental && !c3.last_completed.contains_key("D") {
+                notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup (§1.5 B4)".into());
+            }
+            let verb = if *incremental { "backup_incremental" } else { "backup_full" };
+            steps.push(cluster_step(StepAction::Backup, verb, StepKind::Sql(sql::backup(*incremental, &[], true, false))));
+            if *follow {
+                let wait = Wait {
+                    until: WaitUntil::BackupJob { after_job_id: c3.max_bs_key, follow: true, expect_password: false },
+                    query: sql::cluster_backup_query(c3.max_bs_key),
+                    timeout_seconds: timeouts.backup_run,
+                };
+                steps.push(cluster_step(StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait)));
+            }
+        }
+        Request::Cancel { tenants, follow } => {
+            if !tenants.is_empty() {
+                return Err(OneShotError::NotReady { tenant: tenants.join(", "), why: "OceanBase 3.x backs up the whole cluster".into(), help: "leave out --tenant".into() });
+            }
+            if c3.running_backup.is_none() {
+                notes.push("nothing to cancel: no backup is running (OceanBase would answer 9049)".into());
+            } else {
+                steps.push(cluster_step(StepAction::CancelBackup, "cancel_backup", StepKind::Sql(sql::cancel_backup(&Target::Own))));
+                if *follow {
+                    let wait = Wait { until: WaitUntil::NoBackupJobs, query: sql::RUNNING_BACKUP_QUERY_3X.into(), timeout_seconds: timeouts.backup_jobs };
+                    steps.push(cluster_step(StepAction::WaitBackupJobsGone, "wait_backup_jobs_gone", StepKind::Wait(wait)));
+                }
+            }
+        }
+    }
+    Ok(steps)
+}
+
 /// Builds the plan of a one-shot request.
 pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<Plan, OneShotError> {
     let sys = live.server.sys_login();
+    if let Some(c3) = &live.cluster3 {
+        let mut notes = Vec::new();
+        let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
+        let (steps, edges) = plan::order(steps, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))?;
+        return Ok(Plan {
+            server_version: live.server.ob_version.clone(),
+            login_tenant: live.server.login_tenant.clone(),
+            live_fingerprint: live.fingerprint(),
+            changes: Vec::new(),
+            steps,
+            edges,
+            notes,
+            accepted: Vec::new(),
+        });
+    }
     let mut steps = Vec::new();
     let mut notes = Vec::new();
     match request {

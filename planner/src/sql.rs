@@ -351,6 +351,10 @@ pub fn copy_pieces(times: i64, dest: &crate::destination::Destination) -> SqlTex
 /// 3.x wait: the cluster's log archive status.
 pub const ARCHIVE_STATUS_QUERY_3X: &str = "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
 
+/// 3.x wait: the running cluster backup (`CDB_OB_BACKUP_PROGRESS`).
+pub const RUNNING_BACKUP_QUERY_3X: &str =
+    "SELECT BS_KEY AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND STATUS = 'RUNNING'";
+
 /// 3.x wait: active backup-backup piece jobs.
 pub const PIECE_JOBS_QUERY_3X: &str = "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB";
 

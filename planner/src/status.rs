@@ -58,7 +58,7 @@ pub struct Status {
 /// Builds the status; `desired` adds freshness violations.
 pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
     let now = live.server.server_time.as_deref().and_then(parse_timestamp);
-    let tenants = live
+    let tenants: Vec<TenantStatus> = live
         .tenants
         .iter()
         .map(|(name, t)| {
@@ -90,6 +90,37 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
             }
         })
         .collect();
+    let mut tenants: Vec<TenantStatus> = tenants;
+    if let Some(c3) = &live.cluster3 {
+        let age = |types: &[&str]| now.and_then(|n| types.iter().filter_map(|t| c3.last_completed.get(*t)).filter_map(|e| parse_timestamp(e)).max().map(|e| n - e));
+        let violations = match (now, desired.and_then(|d| d.cluster3.as_ref())) {
+            (Some(now), Some(want)) => crate::cluster3::diff(want, c3, Some(now))
+                .into_iter()
+                .filter(|c| matches!(c.setting, crate::change::Setting::ClusterDataBackupFull | crate::change::Setting::ClusterDataBackupIncremental))
+                .map(|c| format!("{}: {}, {}", c.setting.path(), c.before.unwrap_or_else(|| "no backup".into()), c.after))
+                .collect(),
+            _ => Vec::new(),
+        };
+        tenants.push(TenantStatus {
+            tenant: crate::cluster3::CLUSTER.into(),
+            log_mode: if c3.archiving() { "ARCHIVELOG" } else { "NOARCHIVELOG" }.into(),
+            archive_status: c3.archive_status.clone(),
+            checkpoint_lag_seconds: None,
+            last_full_age_seconds: age(&["D"]),
+            last_backup_age_seconds: age(&["D", "I"]),
+            running_jobs: c3
+                .running_backup
+                .iter()
+                .map(|(key, kind)| RunningJob {
+                    job_id: *key,
+                    backup_type: if kind == "I" { "INC" } else { "FULL" }.into(),
+                    status: "RUNNING".into(),
+                    progress_percent: None,
+                })
+                .collect(),
+            violations,
+        });
+    }
     Status {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),

@@ -27,7 +27,7 @@ fn every_example_validates_and_plans() {
         }
         let plan = obbackup(&args, ENV);
         assert_eq!(plan.code, 0, "{file} against {fixture:?}:\n{}", plan.all());
-        assert!(plan.stdout.contains("OceanBase 4.2"), "{}", plan.stdout);
+        assert!(plan.stdout.starts_with("OceanBase "), "{}", plan.stdout);
         assert!(!plan.all().contains("example-key"), "credential leaked from {file}");
     }
 }
