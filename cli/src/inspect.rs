@@ -29,6 +29,7 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
         Err(e) => return Err(CliError::Db(e)),
     };
     let server = live::server_from_rows(&rows, login.as_deref(), &session.login_tenant).map_err(CliError::Inspect)?;
+    live::check_login(&server).map_err(CliError::Inspect)?;
     let mut reads = BTreeMap::new();
     let reads_of_line: &[Read] = if server.is_3x() { &Read::ALL_3X } else { &Read::ALL };
     for &read in reads_of_line {

@@ -108,17 +108,16 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
             Value::Bool(b) => b.to_string(),
             _ => continue,
         };
-        if key == "log_archive_piece_switch_interval" {
-            if let Value::Duration(d) = &setting.value {
-                if d.0 != 0 && !(86_400_000_000..=7 * 86_400_000_000).contains(&d.0) {
-                    errors.push(ConfigError::InvalidValue {
-                        attribute: key.into(),
-                        value: format!("\"{text}\""),
-                        valid: "0 (no piece switching) or 1d .. 7d".into(),
-                        span: span(&setting.span),
-                    });
-                }
-            }
+        if let (true, Value::Duration(d)) = (key == "log_archive_piece_switch_interval", &setting.value)
+            && d.0 != 0
+            && !(86_400_000_000..=7 * 86_400_000_000).contains(&d.0)
+        {
+            errors.push(ConfigError::InvalidValue {
+                attribute: key.into(),
+                value: format!("\"{text}\""),
+                valid: "0 (no piece switching) or 1d .. 7d".into(),
+                span: span(&setting.span),
+            });
         }
         option.insert(key.to_string(), text);
     }
@@ -432,10 +431,10 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
         }
     }
     let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
-    if let Some(on) = want.bb_archivelog {
-        if on != round_mode_on {
-            out.push(cluster_change(Setting::ClusterBackupBackupArchivelog, Some(round_mode_on.to_string()), on.to_string(), None));
-        }
+    if let Some(on) = want.bb_archivelog
+        && on != round_mode_on
+    {
+        out.push(cluster_change(Setting::ClusterBackupBackupArchivelog, Some(round_mode_on.to_string()), on.to_string(), None));
     }
     if let Some(copies) = &want.bb_copies {
         let short = live.pieces_short_of(copies.value);
@@ -565,13 +564,11 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], server: &Server,
         }
     }
     let bb_dest_after = want.bb_dest.as_ref().map(|d| d.value.clone()).or_else(|| live.value("backup_backup_dest").filter(|v| !v.is_empty()).map(Destination::from_server));
-    if has(Setting::ClusterBackupBackupDest) || (dest_changes && bb_set) {
-        if let Some(d) = &bb_dest_after {
-            if round_mode_on && !dest_changes {
-                out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), bb_address.clone(), Vec::new()));
-            }
-            out.push(sql_step(StepAction::SetBackupBackupDest, "set_backup_backup_dest", sql::set_backup_dest("backup_backup_dest", Some(d)), bb_address.clone(), Vec::new()));
+    if let (true, Some(d)) = (has(Setting::ClusterBackupBackupDest) || (dest_changes && bb_set), &bb_dest_after) {
+        if round_mode_on && !dest_changes {
+            out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), bb_address.clone(), Vec::new()));
         }
+        out.push(sql_step(StepAction::SetBackupBackupDest, "set_backup_backup_dest", sql::set_backup_dest("backup_backup_dest", Some(d)), bb_address.clone(), Vec::new()));
     }
     let restart = stop_needed && want_archive;
     let start_archive = (want_archive && !live.archiving()) || restart;

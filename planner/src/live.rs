@@ -327,16 +327,23 @@ impl LiveState {
     }
 }
 
-/// Decodes the rows of every [`Read`] into the live state.
+/// Refuses a login that cannot manage backups on its line: on 3.x only sys
+/// can (reference §1.3: the backup statements are sys-only, 1227 elsewhere).
+pub fn check_login(server: &Server) -> Result<(), InspectError> {
+    if server.is_3x() && !server.sys_login() {
+        return Err(InspectError::UnsupportedLine {
+            version: server.ob_version.clone(),
+            why: format!("3.x backups are cluster-wide and run from sys; the login is tenant {}", server.login_tenant),
+            help: "log in as root@sys (root%40sys in the DSN)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes the rows of every [`Read`] of the server's line into the live state.
 pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveState, InspectError> {
+    check_login(&server)?;
     if server.is_3x() {
-        if !server.sys_login() {
-            return Err(InspectError::UnsupportedLine {
-                version: server.ob_version.clone(),
-                why: format!("3.x backups are cluster-wide and run from sys; the login is tenant {}", server.login_tenant),
-                help: "log in as root@sys (root%40sys in the DSN)".into(),
-            });
-        }
         let cluster3 = crate::cluster3::from_rows(rows)?;
         return Ok(LiveState { server, tenants: BTreeMap::new(), cluster3: Some(cluster3) });
     }

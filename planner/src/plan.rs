@@ -453,10 +453,10 @@ fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Optio
             notes.push(format!("warning: ignore {:?} matches no drift (reason: {})", ignore.address, ignore.reason));
         }
     }
-    if let Some((key, kind)) = &live3.running_backup {
-        if desired.data_backup.full_max_age.is_some() || desired.data_backup.incremental_max_age.is_some() {
-            notes.push(format!("cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"));
-        }
+    if let Some((key, kind)) = &live3.running_backup
+        && (desired.data_backup.full_max_age.is_some() || desired.data_backup.incremental_max_age.is_some())
+    {
+        notes.push(format!("cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"));
     }
     if !errors.is_empty() {
         return Err(PlanError::Config(errors));
