@@ -180,3 +180,33 @@ fn cluster_backups_status_and_one_shot_on_3_x() {
     assert_eq!(one_shot.code, 0, "{}", one_shot.all());
     assert!(sent_alters(&sim).contains(&"ALTER SYSTEM BACKUP INCREMENTAL DATABASE".to_string()));
 }
+
+#[test]
+fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
+    let password = "CANARY-ob3-pw-77";
+    let sim = start("documented-3.2.json");
+    let dsn = sim.dsn("sys");
+    let config = temp_config(
+        "ob3-encrypted.hcl",
+        "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_OB3_PW\") }\n  }\n}\n",
+    );
+    let env = [("OBB_OB3_PW", password)];
+    let all: Vec<&str> = ["apply", config.as_str(), "--dsn", dsn.as_str(), "--auto-approve", "--wait"].into_iter().chain(FAST.iter().copied()).collect();
+    let apply = obbackup(&all, &env);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(!apply.all().contains(password), "password leaked");
+    let statements = sent(&sim);
+    let set = statements.iter().position(|s| s.starts_with("SET ENCRYPTION")).expect("SET ENCRYPTION sent");
+    assert_eq!(statements.get(set + 1).map(String::as_str), Some("ALTER SYSTEM BACKUP DATABASE"), "right before the backup: {statements:#?}");
+    let Ok(obsim::cluster::Reply::Rows { rows, .. }) =
+        sim.execute_as("sys", "SELECT ENCRYPTION_MODE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC")
+    else {
+        panic!("no rows")
+    };
+    assert_eq!(rows[0][0].as_deref(), Some("PASSWORD"));
+
+    sim.fail_next_backup("sys", -9011, "injected");
+    let failed = run(&["backup", "full", "--wait", "--dsn", &dsn]);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert!(failed.stderr.contains("ended FAILED"), "{}", failed.stderr);
+}
