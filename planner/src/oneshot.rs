@@ -9,7 +9,7 @@
 #![allow(unused_assignments)] // miette derive false positive (miette#458)
 
 use crate::live::LiveState;
-use crate::plan::{self, Plan, PlanError, Step, StepAction, StepKind, Timeouts, Wait, WaitUntil};
+use crate::plan::{Plan, PlanError, Step, StepAction, StepKind, Timeouts, Wait, WaitUntil};
 use crate::sql::{self, Target};
 
 /// What to do.
@@ -169,17 +169,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
     if let Some(c3) = &live.cluster3 {
         let mut notes = Vec::new();
         let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
-        let (steps, edges) = plan::order(steps, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))?;
-        return Ok(Plan {
-            server_version: live.server.ob_version.clone(),
-            login_tenant: live.server.login_tenant.clone(),
-            live_fingerprint: live.fingerprint(),
-            changes: Vec::new(),
-            steps,
-            edges,
-            notes,
-            accepted: Vec::new(),
-        });
+        return Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
     }
     let mut steps = Vec::new();
     let mut notes = Vec::new();
@@ -243,15 +233,5 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
             }
         }
     }
-    let (steps, edges) = plan::order(steps, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))?;
-    Ok(Plan {
-        server_version: live.server.ob_version.clone(),
-        login_tenant: live.server.login_tenant.clone(),
-        live_fingerprint: live.fingerprint(),
-        changes: Vec::new(),
-        steps,
-        edges,
-        notes,
-        accepted: Vec::new(),
-    })
+    Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
 }

@@ -200,6 +200,28 @@ mod date_text {
 }
 
 impl Plan {
+    /// Orders `steps` (rules plus `explicit` edges) and assembles the plan for `live`.
+    pub fn assemble(
+        live: &LiveState,
+        changes: Vec<Change>,
+        steps: Vec<Step>,
+        explicit: Vec<ExplicitEdge>,
+        notes: Vec<String>,
+        accepted: Vec<Accepted>,
+    ) -> Result<Plan, PlanError> {
+        let (steps, edges) = order(steps, explicit)?;
+        Ok(Plan {
+            server_version: live.server.ob_version.clone(),
+            login_tenant: live.server.login_tenant.clone(),
+            live_fingerprint: live.fingerprint(),
+            changes,
+            steps,
+            edges,
+            notes,
+            accepted,
+        })
+    }
+
     /// No change to make.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.steps.is_empty()
@@ -326,17 +348,7 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
     };
     steps.extend(backups);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    let (steps, edges) = order(steps, session_edges)?;
-    Ok(Plan {
-        server_version: live.server.ob_version.clone(),
-        login_tenant: live.server.login_tenant.clone(),
-        live_fingerprint: live.fingerprint(),
-        changes,
-        steps,
-        edges,
-        notes,
-        accepted,
-    })
+    Plan::assemble(live, changes, steps, session_edges, notes, accepted)
 }
 
 /// Splits a tenant's changes into planned and accepted ones. An ignore matching
@@ -462,17 +474,7 @@ fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Optio
         return Err(PlanError::Config(errors));
     }
     let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, &live.server, options, &mut notes).map_err(PlanError::Config)?;
-    let (steps, edges) = order(steps, explicit)?;
-    Ok(Plan {
-        server_version: live.server.ob_version.clone(),
-        login_tenant: live.server.login_tenant.clone(),
-        live_fingerprint: live.fingerprint(),
-        changes,
-        steps,
-        edges,
-        notes,
-        accepted,
-    })
+    Plan::assemble(live, changes, steps, explicit, notes, accepted)
 }
 
 /// Checks that the file fits the cluster: version guard, named tenants exist,
@@ -862,7 +864,7 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
 
 /// Adds rule edges (and the given explicit ones) and orders the steps (Kahn,
 /// tie-break phase → tenant → id).
-pub(crate) fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
+fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
     let mut graph = petgraph::graph::DiGraph::<usize, &'static str>::new();
     let nodes: Vec<_> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
     let mut edges = Vec::new();
