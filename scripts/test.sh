@@ -28,6 +28,9 @@ if [ ! -f "$STAMP" ]; then
   touch "$STAMP"
 fi
 
+# Build everything before seekdb starts, so it does not sit idle through a cold build.
+cargo test --workspace --no-run
+
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 SEEKDB="$SITE/pylibseekdb/seekdb"
 [ -x "$SEEKDB" ] || { echo "test.sh: error: $SEEKDB is missing from the package" >&2; exit 1; }
@@ -41,6 +44,8 @@ LD_LIBRARY_PATH="$SITE/pylibseekdb:$SITE/pylibseekdb.libs${LD_LIBRARY_PATH:+:$LD
   --parameter datafile_size=2G --parameter log_disk_size=2G >"$DATA/console.log" 2>&1 &
 SEEKDB_PID=$!
 
+# seekdb ends itself with SIGKILL after a SIGTERM (within seconds), which bash
+# reports as "Killed": that line is expected.
 cleanup() {
   if kill -0 "$SEEKDB_PID" 2>/dev/null; then
     kill "$SEEKDB_PID" 2>/dev/null || true
