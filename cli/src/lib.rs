@@ -26,7 +26,7 @@ use obbackup_planner::plan::{self, Plan, PlanError, Timeouts};
 use obbackup_planner::planfile::{self, PlanFile};
 use obbackup_planner::render;
 use obbackup_planner::secret::Secret;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -459,9 +459,4 @@ fn dot(plan: &Plan) -> String {
             &|_, (_, n)| format!("label = {n:?}, shape = box"),
         )
     )
-}
-
-/// Files named on the command line, directories expanded to their `*.hcl`.
-pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    many::expand(paths)
 }

@@ -11,7 +11,7 @@ use crate::config::{Config, Setting as ConfigSetting, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
-use crate::live::{InspectError, Row, Server, parse_timestamp};
+use crate::live::{InspectError, Row, parse_timestamp};
 use crate::plan::{ExplicitEdge, Hazard, Options, Step, StepAction, StepKind, Wait, WaitUntil};
 use crate::sql::{self, Read, Target};
 use crate::units::Duration;
@@ -66,38 +66,10 @@ fn compression_name(text: &str) -> String {
 /// Evaluates the `cluster` block for a 3.x server.
 pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>) -> Desired3 {
     let c = &config.cluster;
+    // Same evaluation and credential rules as tenant destinations; `${tenant.name}`
+    // stands for `cluster` here.
     let dest = |key: &str, errors: &mut Vec<ConfigError>| -> Option<Located<Destination>> {
-        let s = get(c, key)?;
-        let Value::Text(t) = &s.value else { return None };
-        let mut text = String::new();
-        for piece in &t.pieces {
-            match piece {
-                crate::config::Piece::Literal(l) => text.push_str(l),
-                crate::config::Piece::TenantName => text.push_str("${tenant.name}"),
-                crate::config::Piece::Env { name, span: at } => match env.get(name) {
-                    Some(v) => text.push_str(v),
-                    None => {
-                        errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
-                        return None;
-                    }
-                },
-            }
-        }
-        match Destination::parse(&text) {
-            Ok(d) => {
-                for key in d.credential_keys() {
-                    let from_env = t.pieces.iter().any(|p| matches!(p, crate::config::Piece::Env { .. }));
-                    if !from_env {
-                        errors.push(ConfigError::LiteralCredential { key: key.into(), upper: key.to_ascii_uppercase(), span: span(&s.span) });
-                    }
-                }
-                Some(Located { value: d, span: s.span.clone() })
-            }
-            Err(e) => {
-                errors.push(ConfigError::Destination { attribute: key.into(), reason: e.to_string(), span: span(&s.span) });
-                None
-            }
-        }
+        crate::desired::destination(get(c, key)?, key, CLUSTER, env, errors)
     };
     let mut option = BTreeMap::new();
     let mut option_span: Option<Range<usize>> = None;
@@ -484,7 +456,7 @@ fn sql_step(action: StepAction, verb: &str, sql: sql::SqlText, addresses: Vec<St
 }
 
 /// The steps that make the 3.x changes, with §1.5's preconditions.
-pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], server: &Server, options: &Options, notes: &mut Vec<String>) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
+pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Options, notes: &mut Vec<String>) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
     let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<String> { changes.iter().filter(|c| pred(c.setting)).map(|c| c.address.clone()).collect() };
@@ -660,6 +632,5 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], server: &Server,
             }
         }
     }
-    let _ = server;
     if errors.is_empty() { Ok((out, Vec::new())) } else { Err(errors) }
 }

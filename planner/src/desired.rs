@@ -250,8 +250,9 @@ const ENV_OPEN: char = '\u{1}';
 const ENV_CLOSE: char = '\u{2}';
 
 /// Evaluates a destination template for `tenant`, checking env variables and
-/// that every credential value is exactly one `env()` call.
-fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Destination>> {
+/// that every credential value is exactly one `env()` call. Problems are pushed
+/// to `errors` with the span of the value; `None` when the value is unusable.
+pub(crate) fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Destination>> {
     let Value::Text(template) = &setting.value else { return None };
     let (marked, full, complete) = evaluate(template, tenant, env, errors);
     // Check credentials on the marked text: a credential's value must be one env() value.

@@ -473,7 +473,7 @@ fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Optio
     if !errors.is_empty() {
         return Err(PlanError::Config(errors));
     }
-    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, &live.server, options, &mut notes).map_err(PlanError::Config)?;
+    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, options, &mut notes).map_err(PlanError::Config)?;
     Plan::assemble(live, changes, steps, explicit, notes, accepted)
 }
 

@@ -638,9 +638,9 @@ fn archive_dest_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
     rows
 }
 
-/// SCN as nanoseconds since the Unix epoch, and its display text (UTC, microseconds).
+/// SCN at `at`: nanoseconds since the Unix epoch on the simulated clock.
 fn scn_at(cluster: &Cluster, at: Instant) -> u64 {
-    SCN_BASE_NS + u64::try_from(at.saturating_duration_since(cluster.epoch).as_nanos()).unwrap_or(0)
+    cluster.sim_ns(at)
 }
 
 /// Formats nanoseconds since the epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC).
