@@ -210,3 +210,18 @@ fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
     assert_eq!(failed.code, 1, "{}", failed.all());
     assert!(failed.stderr.contains("ended FAILED"), "{}", failed.stderr);
 }
+
+#[test]
+fn cluster_destinations_follow_the_credential_rules() {
+    let config = temp_config(
+        "ob3-literal.hcl",
+        r#"cluster {
+  backup_dest = "oss://b/ob?host=h&access_id=${env("OBB_OB3_ID")}&access_key=lit-key-9"
+}
+"#,
+    );
+    let out = obbackup(&["validate", &config], &[("OBB_OB3_ID", "id")]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("credential `access_key` is written literally"), "{}", out.stderr);
+    assert!(!out.all().contains("lit-key-9"), "{}", out.all());
+}
