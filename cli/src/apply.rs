@@ -116,7 +116,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
         let started = Instant::now();
         let outcome = match &step.kind {
             StepKind::Sql(statement) => {
-                let long = statement.shown.contains("_DEST =");
+                let long = statement.shown.to_ascii_uppercase().contains("_DEST =");
                 if long && !query_timeout_raised {
                     // Best effort: a server that refuses it still runs the statement with its default.
                     let _ = session.execute(&sql::set_query_timeout(600_000_000).text, options.statement_timeout).await;

@@ -42,6 +42,7 @@ pub enum Command {
     ///   obbackup plan cluster.hcl --out reviewed.plan --format markdown
     ///   obbackup plan clusters/ --detailed-exitcode
     ///   obbackup plan examples/basic-4.2.hcl --sandbox
+    #[command(verbatim_doc_comment)]
     Plan {
         /// HCL files or directories of them.
         #[arg(required = true)]
@@ -72,6 +73,7 @@ pub enum Command {
     /// Examples:
     ///   obbackup apply cluster.hcl --dsn "$OB_DSN" --auto-approve
     ///   obbackup apply reviewed.plan --dsn "$OB_DSN" --auto-approve
+    #[command(verbatim_doc_comment)]
     Apply {
         /// An HCL file, or a plan file written by plan --out.
         config: PathBuf,
@@ -148,6 +150,7 @@ pub enum Command {
     ///   obbackup backup full --tenant mysql_tenant --wait --dsn "$OB_DSN"
     ///   obbackup backup incremental --plus-archivelog --dsn "$OB_DSN"
     ///   obbackup backup cancel --tenant mysql_tenant --wait --dsn "$OB_DSN"
+    #[command(verbatim_doc_comment)]
     Backup {
         #[command(subcommand)]
         action: BackupAction,
