@@ -28,9 +28,19 @@ pub enum Outcome {
     /// Ran to completion.
     Done,
     /// Failed with this cause.
-    Failed { cause: String, help: String },
+    Failed {
+        /// The server's error, or what was observed.
+        cause: String,
+        /// What to do instead.
+        help: String,
+    },
     /// Not run because the run stopped at, or depends on, this step.
-    Skipped { blocked_by: String, dependent: bool },
+    Skipped {
+        /// The step that blocked it.
+        blocked_by: String,
+        /// Whether it depends on that step (else the run stopped there).
+        dependent: bool,
+    },
 }
 
 /// What happened to every step.
@@ -57,14 +67,30 @@ impl Report {
         for (n, (id, text, outcome, took)) in self.steps.iter().enumerate() {
             match outcome {
                 Outcome::Done => {
-                    let _ = writeln!(out, "  ok      {:>2}. {text} ({:.1}s)", n + 1, took.as_secs_f64());
+                    let _ = writeln!(
+                        out,
+                        "  ok      {:>2}. {text} ({:.1}s)",
+                        n + 1,
+                        took.as_secs_f64()
+                    );
                 }
                 Outcome::Failed { cause, .. } => {
                     let _ = writeln!(out, "  FAILED  {:>2}. {text}\n              {cause}", n + 1);
                 }
-                Outcome::Skipped { blocked_by, dependent } => {
-                    let why = if *dependent { "depends on" } else { "run stopped at" };
-                    let _ = writeln!(out, "  skipped {:>2}. {text}\n              {why} {blocked_by}", n + 1);
+                Outcome::Skipped {
+                    blocked_by,
+                    dependent,
+                } => {
+                    let why = if *dependent {
+                        "depends on"
+                    } else {
+                        "run stopped at"
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  skipped {:>2}. {text}\n              {why} {blocked_by}",
+                        n + 1
+                    );
                 }
             }
             let _ = id;
@@ -110,7 +136,15 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
         if let Some(blocker) = &failed {
             let blocked_by = first_blocked_ancestor(plan, step, blocker, &steps);
             let dependent = blocked_by.is_some();
-            steps.push((step.id.clone(), text, Outcome::Skipped { blocked_by: blocked_by.unwrap_or_else(|| blocker.clone()), dependent }, Duration::ZERO));
+            steps.push((
+                step.id.clone(),
+                text,
+                Outcome::Skipped {
+                    blocked_by: blocked_by.unwrap_or_else(|| blocker.clone()),
+                    dependent,
+                },
+                Duration::ZERO,
+            ));
             continue;
         }
         let started = Instant::now();
@@ -119,32 +153,60 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                 let long = statement.shown.to_ascii_uppercase().contains("_DEST =");
                 if long && !query_timeout_raised {
                     // Best effort: a server that refuses it still runs the statement with its default.
-                    let _ = session.execute(&sql::set_query_timeout(600_000_000).text, options.statement_timeout).await;
+                    let _ = session
+                        .execute(
+                            &sql::set_query_timeout(600_000_000).text,
+                            options.statement_timeout,
+                        )
+                        .await;
                     query_timeout_raised = true;
                 }
-                let timeout = if long { options.statement_timeout.max(Duration::from_secs(600)) } else { options.statement_timeout };
+                let timeout = if long {
+                    options.statement_timeout.max(Duration::from_secs(600))
+                } else {
+                    options.statement_timeout
+                };
                 output::info(&format!("→ {};", statement.shown));
                 match session.execute(&statement.text, timeout).await {
                     Ok(_) => Outcome::Done,
-                    Err(e) => Outcome::Failed { help: advice(&e), cause: e.to_string() },
+                    Err(e) => Outcome::Failed {
+                        help: advice(&e),
+                        cause: e.to_string(),
+                    },
                 }
             }
             StepKind::Wait(wait) => {
-                let limit = Duration::from_secs(options.wait_timeout.unwrap_or(wait.timeout_seconds));
+                let limit =
+                    Duration::from_secs(options.wait_timeout.unwrap_or(wait.timeout_seconds));
                 let label = render::wait_text(&wait.until, step.tenant.as_deref());
                 let mut display = output::Waiting::start(&label);
                 let result = loop {
                     let observation = match session.query(&wait.query).await {
                         Ok(rows) => match &wait.until {
-                            WaitUntil::ArchiveStatus { statuses } => live::archive_status_reached(&rows, statuses),
-                            WaitUntil::NoBackupJobs | WaitUntil::NoPieceJobs => live::backup_jobs_gone(&rows),
-                            WaitUntil::BackupJob { follow, expect_password, .. } => {
-                                live::backup_job_reached(&rows, *follow, *expect_password)
+                            WaitUntil::ArchiveStatus { statuses } => {
+                                live::archive_status_reached(&rows, statuses)
                             }
+                            WaitUntil::NoBackupJobs | WaitUntil::NoPieceJobs => {
+                                live::backup_jobs_gone(&rows)
+                            }
+                            WaitUntil::BackupJob {
+                                follow,
+                                expect_password,
+                                ..
+                            } => live::backup_job_reached(&rows, *follow, *expect_password),
                         },
-                        Err(e) => break Outcome::Failed { help: advice(&e), cause: e.to_string() },
+                        Err(e) => {
+                            break Outcome::Failed {
+                                help: advice(&e),
+                                cause: e.to_string(),
+                            };
+                        }
                     };
-                    let WaitObservation { done, observed, failed } = observation;
+                    let WaitObservation {
+                        done,
+                        observed,
+                        failed,
+                    } = observation;
                     display.observe(&observed, started.elapsed());
                     if let Some(why) = failed {
                         break Outcome::Failed {
@@ -176,14 +238,32 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
 }
 
 /// The failed or skipped step this one depends on, directly or through others.
-fn first_blocked_ancestor(plan: &Plan, step: &Step, failed: &str, done: &[(String, String, Outcome, Duration)]) -> Option<String> {
+fn first_blocked_ancestor(
+    plan: &Plan,
+    step: &Step,
+    failed: &str,
+    done: &[(String, String, Outcome, Duration)],
+) -> Option<String> {
     for dep in &step.depends_on {
         if dep == failed {
             return Some(dep.clone());
         }
-        let skipped_dep = done.iter().any(|(id, _, o, _)| id == dep && matches!(o, Outcome::Skipped { dependent: true, .. }));
+        let skipped_dep = done.iter().any(|(id, _, o, _)| {
+            id == dep
+                && matches!(
+                    o,
+                    Outcome::Skipped {
+                        dependent: true,
+                        ..
+                    }
+                )
+        });
         if skipped_dep {
-            return plan.steps.iter().find(|s| &s.id == dep).and_then(|d| first_blocked_ancestor(plan, d, failed, done));
+            return plan
+                .steps
+                .iter()
+                .find(|s| &s.id == dep)
+                .and_then(|d| first_blocked_ancestor(plan, d, failed, done));
         }
     }
     None

@@ -18,9 +18,11 @@ use std::path::PathBuf;
 #[command(name = "obbackup", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
+    /// The command to run.
     pub command: Command,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a configuration file without a cluster: syntax, names, ranges,
@@ -48,6 +50,7 @@ pub enum Command {
         #[arg(required = true)]
         configs: Vec<PathBuf>,
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -59,8 +62,10 @@ pub enum Command {
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
         #[command(flatten)]
+        /// Wait settings.
         waits: WaitArgs,
         #[command(flatten)]
+        /// The date ignores are evaluated on.
         day: DayArgs,
     },
     /// Plan, show the plan, ask, then run the steps on one connection, waiting
@@ -78,6 +83,7 @@ pub enum Command {
         /// An HCL file, or a plan file written by plan --out.
         config: PathBuf,
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
         /// Do not ask before running.
         #[arg(long)]
@@ -86,8 +92,10 @@ pub enum Command {
         #[arg(long)]
         allow_hazards: bool,
         #[command(flatten)]
+        /// Wait settings.
         waits: WaitArgs,
         #[command(flatten)]
+        /// The date ignores are evaluated on.
         day: DayArgs,
     },
     /// Tell whether the cluster still matches the file: exit 0 in sync, 2 with
@@ -100,11 +108,13 @@ pub enum Command {
         #[arg(required = true)]
         configs: Vec<PathBuf>,
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[command(flatten)]
+        /// The date ignores are evaluated on.
         day: DayArgs,
     },
     /// Render a saved plan file without a cluster.
@@ -125,8 +135,10 @@ pub enum Command {
         /// The HCL file.
         config: PathBuf,
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
         #[command(flatten)]
+        /// The date ignores are evaluated on.
         day: DayArgs,
     },
     /// Show the backups of every tenant now: archive status and checkpoint lag,
@@ -138,6 +150,7 @@ pub enum Command {
         /// The HCL file whose freshness policies to check (optional).
         config: Option<PathBuf>,
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
         /// Output format (human or json).
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -153,6 +166,7 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Backup {
         #[command(subcommand)]
+        /// What to do.
         action: BackupAction,
     },
     /// Write HCL describing the live cluster, such that planning it against the
@@ -161,6 +175,7 @@ pub enum Command {
     /// Example: obbackup export --dsn "$OB_DSN" > cluster.hcl
     Export {
         #[command(flatten)]
+        /// Which cluster.
         target: TargetArgs,
     },
 }
@@ -186,8 +201,10 @@ pub struct BackupArgs {
     #[arg(long)]
     pub plus_archivelog: bool,
     #[command(flatten)]
+    /// Which cluster.
     pub target: TargetArgs,
     #[command(flatten)]
+    /// Wait settings.
     pub waits: WaitArgs,
 }
 
@@ -198,8 +215,10 @@ pub struct CancelArgs {
     #[arg(long = "tenant", value_name = "NAME")]
     pub tenants: Vec<String>,
     #[command(flatten)]
+    /// Which cluster.
     pub target: TargetArgs,
     #[command(flatten)]
+    /// Wait settings.
     pub waits: WaitArgs,
 }
 
@@ -209,7 +228,12 @@ pub struct TargetArgs {
     /// MySQL URL of the cluster. The login tenant is part of the user name:
     /// root@sys is written root%40sys. Also read from OBBACKUP_DSN; without
     /// either, the file's cluster { dsn_env = "…" } names the variable to read.
-    #[arg(long, env = "OBBACKUP_DSN", hide_env_values = true, conflicts_with = "sandbox")]
+    #[arg(
+        long,
+        env = "OBBACKUP_DSN",
+        hide_env_values = true,
+        conflicts_with = "sandbox"
+    )]
     pub dsn: Option<String>,
     /// Start the embedded simulator instead of connecting to a cluster: with no
     /// value, an empty OceanBase 4.2 cluster with three user tenants; or a

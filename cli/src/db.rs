@@ -17,16 +17,36 @@ use std::time::Duration;
 pub enum DbError {
     /// The DSN does not parse.
     #[error("the DSN is not a valid mysql:// URL: {0}")]
-    #[diagnostic(code(obbackup::db::dsn), help("mysql://USER%40TENANT:PASSWORD@HOST:PORT, e.g. mysql://root%40sys@127.0.0.1:2881"))]
+    #[diagnostic(
+        code(obbackup::db::dsn),
+        help("mysql://USER%40TENANT:PASSWORD@HOST:PORT, e.g. mysql://root%40sys@127.0.0.1:2881")
+    )]
     Dsn(String),
     /// The server could not be reached or refused the login.
     #[error("cannot connect to {target}: {reason}")]
-    #[diagnostic(code(obbackup::db::connect), help("check host, port, user@tenant and password; the login tenant is part of the user name (root%40sys)"))]
-    Connect { target: String, reason: String },
+    #[diagnostic(
+        code(obbackup::db::connect),
+        help(
+            "check host, port, user@tenant and password; the login tenant is part of the user name (root%40sys)"
+        )
+    )]
+    Connect {
+        /// Where the DSN points (no password).
+        target: String,
+        /// Why.
+        reason: String,
+    },
     /// The server answered a statement with an error.
     #[error("{number} ({sqlstate}): {message}")]
     #[diagnostic(code(obbackup::db::server))]
-    Server { number: u16, sqlstate: String, message: String },
+    Server {
+        /// The server error number.
+        number: u16,
+        /// The SQLSTATE.
+        sqlstate: String,
+        /// The message text.
+        message: String,
+    },
     /// The connection broke or timed out.
     #[error("connection lost: {0}")]
     #[diagnostic(code(obbackup::db::io))]
@@ -46,7 +66,9 @@ impl DbError {
 fn from_sqlx(e: sqlx::Error) -> DbError {
     match &e {
         sqlx::Error::Database(db) => {
-            let number = db.try_downcast_ref::<MySqlDatabaseError>().map_or(0, MySqlDatabaseError::number);
+            let number = db
+                .try_downcast_ref::<MySqlDatabaseError>()
+                .map_or(0, MySqlDatabaseError::number);
             DbError::Server {
                 number,
                 sqlstate: db.code().map(|c| c.to_string()).unwrap_or_default(),
@@ -100,24 +122,40 @@ impl Session {
         let login_tenant = tenant_of_login(options.get_username());
         let conn = tokio::time::timeout(timeout, options.connect())
             .await
-            .map_err(|_| DbError::Connect { target: target.clone(), reason: format!("no answer within {}s", timeout.as_secs()) })?
-            .map_err(|e| DbError::Connect { target, reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn) })?;
-        Ok(Self { conn, timeout, statements_sent: 0, login_tenant })
+            .map_err(|_| DbError::Connect {
+                target: target.clone(),
+                reason: format!("no answer within {}s", timeout.as_secs()),
+            })?
+            .map_err(|e| DbError::Connect {
+                target,
+                reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn),
+            })?;
+        Ok(Self {
+            conn,
+            timeout,
+            statements_sent: 0,
+            login_tenant,
+        })
     }
 
     /// Runs a query and returns its rows, columns keyed by lower-case name.
     pub async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError> {
         self.statements_sent += 1;
-        let rows = tokio::time::timeout(self.timeout, sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_all(&mut self.conn))
-            .await
-            .map_err(|_| DbError::Io(format!("no answer within {}s", self.timeout.as_secs())))?
-            .map_err(from_sqlx)?;
+        let rows = tokio::time::timeout(
+            self.timeout,
+            sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_all(&mut self.conn),
+        )
+        .await
+        .map_err(|_| DbError::Io(format!("no answer within {}s", self.timeout.as_secs())))?
+        .map_err(from_sqlx)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut map = Row::new();
             for (i, column) in row.columns().iter().enumerate() {
                 // Text protocol: every value arrives as text, whatever its type.
-                let value: Option<String> = row.try_get_unchecked(i).map_err(|e| DbError::Io(e.to_string()))?;
+                let value: Option<String> = row
+                    .try_get_unchecked(i)
+                    .map_err(|e| DbError::Io(e.to_string()))?;
                 map.insert(column.name().to_ascii_lowercase(), value);
             }
             out.push(map);
@@ -128,10 +166,18 @@ impl Session {
     /// Runs a statement given as a secret (its text may carry credentials).
     pub async fn execute(&mut self, sql: &Secret, timeout: Duration) -> Result<u64, DbError> {
         self.statements_sent += 1;
-        let result = tokio::time::timeout(timeout, sqlx::raw_sql(AssertSqlSafe(sql.expose().to_string())).execute(&mut self.conn))
-            .await
-            .map_err(|_| DbError::Io(format!("no answer within {}s; the statement may still complete on the server", timeout.as_secs())))?
-            .map_err(from_sqlx)?;
+        let result = tokio::time::timeout(
+            timeout,
+            sqlx::raw_sql(AssertSqlSafe(sql.expose().to_string())).execute(&mut self.conn),
+        )
+        .await
+        .map_err(|_| {
+            DbError::Io(format!(
+                "no answer within {}s; the statement may still complete on the server",
+                timeout.as_secs()
+            ))
+        })?
+        .map_err(from_sqlx)?;
         Ok(result.rows_affected())
     }
 
@@ -143,9 +189,15 @@ impl Session {
 
 /// Removes the DSN's password from an error text, should a driver echo it.
 fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
-    let password = MySqlConnectOptions::from_str(dsn.expose()).ok().and_then(|_| {
-        dsn.expose().split_once("://").and_then(|(_, rest)| rest.split_once('@')).and_then(|(cred, _)| cred.split_once(':')).map(|(_, p)| p.to_string())
-    });
+    let password = MySqlConnectOptions::from_str(dsn.expose())
+        .ok()
+        .and_then(|_| {
+            dsn.expose()
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split_once('@'))
+                .and_then(|(cred, _)| cred.split_once(':'))
+                .map(|(_, p)| p.to_string())
+        });
     match password {
         Some(p) if !p.is_empty() => message.replace(&p, "(sensitive)"),
         _ => message.to_string(),
@@ -156,7 +208,10 @@ fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
 mod tests {
     #[test]
     fn login_names_carry_the_tenant() {
-        assert_eq!(super::tenant_of_login("root@mysql_tenant#prod"), "mysql_tenant");
+        assert_eq!(
+            super::tenant_of_login("root@mysql_tenant#prod"),
+            "mysql_tenant"
+        );
         assert_eq!(super::tenant_of_login("root@sys"), "sys");
         assert_eq!(super::tenant_of_login("root"), "sys");
     }

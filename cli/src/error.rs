@@ -11,7 +11,12 @@ pub enum CliError {
     /// The configuration file cannot be read.
     #[error("cannot read {path}: {reason}")]
     #[diagnostic(code(obbackup::file))]
-    File { path: String, reason: String },
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The configuration has problems.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -28,9 +33,18 @@ pub enum CliError {
     #[error("the login (tenant {login_tenant}) may not read {view}: {cause}")]
     #[diagnostic(
         code(obbackup::access),
-        help("obbackup reads the oceanbase.CDB_/DBA_ backup views and GV$OB_PARAMETERS, and runs ALTER SYSTEM: log in as root@sys (or a user with those privileges)")
+        help(
+            "obbackup reads the oceanbase.CDB_/DBA_ backup views and GV$OB_PARAMETERS, and runs ALTER SYSTEM: log in as root@sys (or a user with those privileges)"
+        )
     )]
-    Access { login_tenant: String, view: String, cause: String },
+    Access {
+        /// The login tenant.
+        login_tenant: String,
+        /// The view that was refused.
+        view: String,
+        /// The server's error, or what was observed.
+        cause: String,
+    },
     /// A one-shot operation cannot run.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -40,16 +54,34 @@ pub enum CliError {
     #[diagnostic(code(obbackup::planfile))]
     PlanFile(String),
     /// The cluster changed since the saved plan was made.
-    #[error("stale plan: the cluster changed since the plan was made ({count} difference(s)):\n{differences}")]
-    #[diagnostic(code(obbackup::apply::stale), help("nothing was run; make a new plan and review it"))]
-    StalePlan { count: usize, differences: String },
+    #[error(
+        "stale plan: the cluster changed since the plan was made ({count} difference(s)):\n{differences}"
+    )]
+    #[diagnostic(
+        code(obbackup::apply::stale),
+        help("nothing was run; make a new plan and review it")
+    )]
+    StalePlan {
+        /// How many values changed.
+        count: usize,
+        /// One line per changed value.
+        differences: String,
+    },
     /// `cluster { dsn_env }` names an unset variable.
     #[error("cluster.dsn_env names {0}, which is not set")]
-    #[diagnostic(code(obbackup::target), help("export {0}=mysql://root%40sys:PASSWORD@HOST:2881, or pass --dsn"))]
+    #[diagnostic(
+        code(obbackup::target),
+        help("export {0}=mysql://root%40sys:PASSWORD@HOST:2881, or pass --dsn")
+    )]
     DsnEnvUnset(String),
     /// No cluster given.
     #[error("no cluster to talk to")]
-    #[diagnostic(code(obbackup::target), help("pass --dsn mysql://root%40sys:PASSWORD@HOST:2881, set OBBACKUP_DSN, name the variable in cluster {{ dsn_env = \"…\" }}, or use --sandbox"))]
+    #[diagnostic(
+        code(obbackup::target),
+        help(
+            "pass --dsn mysql://root%40sys:PASSWORD@HOST:2881, set OBBACKUP_DSN, name the variable in cluster {{ dsn_env = \"…\" }}, or use --sandbox"
+        )
+    )]
     NoTarget,
     /// The sandbox could not start.
     #[error("the sandbox could not start: {0}")]
@@ -62,10 +94,22 @@ pub enum CliError {
     /// A step failed.
     #[error("apply failed at step {step}: {cause}")]
     #[diagnostic(code(obbackup::apply::failed), help("{help}"))]
-    StepFailed { step: String, cause: String, help: String },
+    StepFailed {
+        /// The failed step's id.
+        step: String,
+        /// The server's error, or what was observed.
+        cause: String,
+        /// What to do instead.
+        help: String,
+    },
     /// The cluster still differs after apply.
     #[error("did not converge: after apply, {0} change(s) remain")]
-    #[diagnostic(code(obbackup::apply::converge), help("the remaining changes are listed above; an out-of-band change during apply, or an OceanBase behaviour obbackup does not model, can cause this"))]
+    #[diagnostic(
+        code(obbackup::apply::converge),
+        help(
+            "the remaining changes are listed above; an out-of-band change during apply, or an OceanBase behaviour obbackup does not model, can cause this"
+        )
+    )]
     NotConverged(usize),
     /// An internal planning error (a bug).
     #[error("{0}")]

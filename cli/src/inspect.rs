@@ -14,9 +14,18 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
     let rows = match session.query(sql::SERVER_QUERY).await {
         Ok(rows) => rows,
         // No ob_version()/effective_tenant(): not OceanBase. Read version() to say what it is.
-        Err(DbError::Server { number: 1305 | 1064 | 1046, .. }) => {
-            let rows = session.query(sql::VERSION_FALLBACK_QUERY).await.map_err(CliError::Db)?;
-            let version = rows.first().and_then(|r| r.get("version").cloned().flatten()).unwrap_or_default();
+        Err(DbError::Server {
+            number: 1305 | 1064 | 1046,
+            ..
+        }) => {
+            let rows = session
+                .query(sql::VERSION_FALLBACK_QUERY)
+                .await
+                .map_err(CliError::Db)?;
+            let version = rows
+                .first()
+                .and_then(|r| r.get("version").cloned().flatten())
+                .unwrap_or_default();
             return Err(CliError::Inspect(InspectError::NotOceanBase { version }));
         }
         Err(e) => return Err(CliError::Db(e)),
@@ -25,16 +34,27 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
     // then the tenant comes from the login name.
     let login = match session.query(sql::LOGIN_QUERY).await {
         Ok(rows) => Some(rows),
-        Err(DbError::Server { number: 1305 | 1064, .. }) => None,
+        Err(DbError::Server {
+            number: 1305 | 1064,
+            ..
+        }) => None,
         Err(e) => return Err(CliError::Db(e)),
     };
-    let server = live::server_from_rows(&rows, login.as_deref(), &session.login_tenant).map_err(CliError::Inspect)?;
+    let server = live::server_from_rows(&rows, login.as_deref(), &session.login_tenant)
+        .map_err(CliError::Inspect)?;
     live::check_login(&server).map_err(CliError::Inspect)?;
     let mut reads = BTreeMap::new();
-    let reads_of_line: &[Read] = if server.is_3x() { &Read::ALL_3X } else { &Read::ALL };
+    let reads_of_line: &[Read] = if server.is_3x() {
+        &Read::ALL_3X
+    } else {
+        &Read::ALL
+    };
     for &read in reads_of_line {
         let text = read.sql(server.sys_login());
-        let rows = session.query(&text).await.map_err(|e| access_error(e, &server.login_tenant, &text))?;
+        let rows = session
+            .query(&text)
+            .await
+            .map_err(|e| access_error(e, &server.login_tenant, &text))?;
         reads.insert(read, rows);
     }
     live::from_rows(server, &reads).map_err(CliError::Inspect)
@@ -45,7 +65,12 @@ fn access_error(e: DbError, tenant: &str, query: &str) -> CliError {
     match e.number() {
         Some(1142 | 1227 | 1044 | 1045) => CliError::Access {
             login_tenant: tenant.to_string(),
-            view: query.split("FROM ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or("?").to_string(),
+            view: query
+                .split("FROM ")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .unwrap_or("?")
+                .to_string(),
             cause: e.to_string(),
         },
         _ => CliError::Db(e),

@@ -37,7 +37,11 @@ pub const EXIT_CHANGES: u8 = 2;
 pub fn run() -> ExitCode {
     output::init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             output::info(&format!("error: cannot start the async runtime: {e}"));
@@ -91,41 +95,100 @@ fn pretty(value: &serde_json::Value) -> String {
 async fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
         Command::Validate { config } => validate(&config),
-        Command::Plan { configs, target, format, detailed_exitcode, out, waits, day } => {
+        Command::Plan {
+            configs,
+            target,
+            format,
+            detailed_exitcode,
+            out,
+            waits,
+            day,
+        } => {
             let files = many::expand(&configs)?;
             if files.len() > 1 {
                 if out.is_some() {
-                    return Err(CliError::Refused("--out saves the plan of one configuration: name one file".into()));
+                    return Err(CliError::Refused(
+                        "--out saves the plan of one configuration: name one file".into(),
+                    ));
                 }
-                let code = many::run(files, Report::Plan, format, &target, waits, today(&day)?).await;
-                return Ok(if code == EXIT_CHANGES && !detailed_exitcode { 0 } else { code });
+                let code =
+                    many::run(files, Report::Plan, format, &target, waits, today(&day)?).await;
+                return Ok(if code == EXIT_CHANGES && !detailed_exitcode {
+                    0
+                } else {
+                    code
+                });
             }
             let day = today(&day)?;
             let evaluated = evaluate(&files[0], &target, &waits, day).await?;
             evaluated.session.close().await;
             let plan = &evaluated.plan;
             if let Some(out) = out {
-                let file = PlanFile::new(plan, &evaluated.loaded.name, &evaluated.loaded.text, &evaluated.loaded.config, &evaluated.live, day);
-                let text = serde_json::to_string_pretty(&file).map_err(|e| CliError::Internal(e.to_string()))?;
-                std::fs::write(&out, text).map_err(|e| CliError::File { path: out.display().to_string(), reason: e.to_string() })?;
-                output::info(&format!("Saved the plan to {}: apply it with `obbackup apply {}`.", out.display(), out.display()));
+                let file = PlanFile::new(
+                    plan,
+                    &evaluated.loaded.name,
+                    &evaluated.loaded.text,
+                    &evaluated.loaded.config,
+                    &evaluated.live,
+                    day,
+                );
+                let text = serde_json::to_string_pretty(&file)
+                    .map_err(|e| CliError::Internal(e.to_string()))?;
+                std::fs::write(&out, text).map_err(|e| CliError::File {
+                    path: out.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                output::info(&format!(
+                    "Saved the plan to {}: apply it with `obbackup apply {}`.",
+                    out.display(),
+                    out.display()
+                ));
             }
             output::result(&Report::Plan.render(plan, format));
-            Ok(if detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { 0 })
+            Ok(if detailed_exitcode && !plan.is_empty() {
+                EXIT_CHANGES
+            } else {
+                0
+            })
         }
-        Command::Drift { configs, target, format, day } => {
+        Command::Drift {
+            configs,
+            target,
+            format,
+            day,
+        } => {
             let files = many::expand(&configs)?;
-            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000, wait: false };
+            let waits = WaitArgs {
+                wait_timeout: None,
+                poll_interval_ms: 1000,
+                wait: false,
+            };
             if files.len() > 1 {
-                return Ok(many::run(files, Report::Drift, format, &target, waits, today(&day)?).await);
+                return Ok(
+                    many::run(files, Report::Drift, format, &target, waits, today(&day)?).await,
+                );
             }
             let evaluated = evaluate(&files[0], &target, &waits, today(&day)?).await?;
             evaluated.session.close().await;
             output::result(&Report::Drift.render(&evaluated.plan, format));
-            Ok(if Report::Drift.has_changes(&evaluated.plan) { EXIT_CHANGES } else { 0 })
+            Ok(if Report::Drift.has_changes(&evaluated.plan) {
+                EXIT_CHANGES
+            } else {
+                0
+            })
         }
-        Command::Apply { config, target, auto_approve, allow_hazards, waits, day } => {
-            let gate = Gate { auto_approve, allow_hazards };
+        Command::Apply {
+            config,
+            target,
+            auto_approve,
+            allow_hazards,
+            waits,
+            day,
+        } => {
+            let gate = Gate {
+                auto_approve,
+                allow_hazards,
+            };
             if is_plan_file(&config) {
                 apply_saved(&config, &target, &waits, gate).await
             } else {
@@ -140,14 +203,26 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
             output::result(&Report::Plan.render(&file.plan, format));
             Ok(0)
         }
-        Command::Graph { config, target, day } => {
-            let waits = WaitArgs { wait_timeout: None, poll_interval_ms: 1000, wait: false };
+        Command::Graph {
+            config,
+            target,
+            day,
+        } => {
+            let waits = WaitArgs {
+                wait_timeout: None,
+                poll_interval_ms: 1000,
+                wait: false,
+            };
             let evaluated = evaluate(&config, &target, &waits, today(&day)?).await?;
             evaluated.session.close().await;
             output::result(&dot(&evaluated.plan));
             Ok(0)
         }
-        Command::Status { config, target, format } => status(config.as_deref(), &target, format).await,
+        Command::Status {
+            config,
+            target,
+            format,
+        } => status(config.as_deref(), &target, format).await,
         Command::Backup { action } => one_shot(action).await,
         Command::Export { target } => {
             let mut session = connect(&target, None).await?;
@@ -166,7 +241,11 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
     }
 }
 
-async fn status(config: Option<&Path>, target: &TargetArgs, format: Format) -> Result<u8, CliError> {
+async fn status(
+    config: Option<&Path>,
+    target: &TargetArgs,
+    format: Format,
+) -> Result<u8, CliError> {
     let loaded = match config {
         Some(path) => {
             let (name, text) = read(path)?;
@@ -174,18 +253,24 @@ async fn status(config: Option<&Path>, target: &TargetArgs, format: Format) -> R
         }
         None => None,
     };
-    let dsn_env = loaded.as_ref().and_then(|l| l.config.dsn_env.as_ref().map(|(v, _)| v.clone()));
+    let dsn_env = loaded
+        .as_ref()
+        .and_then(|l| l.config.dsn_env.as_ref().map(|(v, _)| v.clone()));
     let mut session = connect(target, dsn_env.as_deref()).await?;
     let live = inspect::inspect(&mut session).await?;
     session.close().await;
     let desired = match &loaded {
         Some(l) => {
             let names: Vec<String> = live.tenants.keys().cloned().collect();
-            let mut state =
-                desired::resolve(&l.config, &names, &environment()).map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?;
+            let mut state = desired::resolve(&l.config, &names, &environment())
+                .map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?;
             if live.server.is_3x() {
                 let mut errors = Vec::new();
-                state.cluster3 = Some(obbackup_planner::cluster3::resolve(&l.config, &environment(), &mut errors));
+                state.cluster3 = Some(obbackup_planner::cluster3::resolve(
+                    &l.config,
+                    &environment(),
+                    &mut errors,
+                ));
                 if !errors.is_empty() {
                     return Err(ConfigReport::new(&l.name, &l.text, errors).into());
                 }
@@ -206,13 +291,34 @@ async fn status(config: Option<&Path>, target: &TargetArgs, format: Format) -> R
 async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
     use obbackup_planner::oneshot::{self, Request};
     let (request, target, waits) = match action {
-        BackupAction::Full(a) => {
-            (Request::Backup { incremental: false, tenants: a.tenants, plus_archivelog: a.plus_archivelog, follow: a.waits.wait }, a.target, a.waits)
-        }
-        BackupAction::Incremental(a) => {
-            (Request::Backup { incremental: true, tenants: a.tenants, plus_archivelog: a.plus_archivelog, follow: a.waits.wait }, a.target, a.waits)
-        }
-        BackupAction::Cancel(a) => (Request::Cancel { tenants: a.tenants, follow: a.waits.wait }, a.target, a.waits),
+        BackupAction::Full(a) => (
+            Request::Backup {
+                incremental: false,
+                tenants: a.tenants,
+                plus_archivelog: a.plus_archivelog,
+                follow: a.waits.wait,
+            },
+            a.target,
+            a.waits,
+        ),
+        BackupAction::Incremental(a) => (
+            Request::Backup {
+                incremental: true,
+                tenants: a.tenants,
+                plus_archivelog: a.plus_archivelog,
+                follow: a.waits.wait,
+            },
+            a.target,
+            a.waits,
+        ),
+        BackupAction::Cancel(a) => (
+            Request::Cancel {
+                tenants: a.tenants,
+                follow: a.waits.wait,
+            },
+            a.target,
+            a.waits,
+        ),
     };
     let mut session = connect(&target, None).await?;
     let live = inspect::inspect(&mut session).await?;
@@ -231,7 +337,11 @@ async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
     session.close().await;
     output::result(&report.human());
     if let Some((step, cause, help)) = report.failure() {
-        return Err(CliError::StepFailed { step: step.to_string(), cause: cause.to_string(), help: help.to_string() });
+        return Err(CliError::StepFailed {
+            step: step.to_string(),
+            cause: cause.to_string(),
+            help: help.to_string(),
+        });
     }
     Ok(0)
 }
@@ -239,7 +349,9 @@ async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
 /// Today's date (UTC) unless `--today` / `OBBACKUP_TODAY` gives one.
 fn today(day: &DayArgs) -> Result<time::Date, CliError> {
     match &day.today {
-        Some(text) => config::parse_date(text).ok_or_else(|| CliError::Refused(format!("--today {text:?} is not a date written YYYY-MM-DD"))),
+        Some(text) => config::parse_date(text).ok_or_else(|| {
+            CliError::Refused(format!("--today {text:?} is not a date written YYYY-MM-DD"))
+        }),
         None => Ok(time::OffsetDateTime::now_utc().date()),
     }
 }
@@ -261,7 +373,10 @@ pub struct Loaded {
 
 fn read(path: &Path) -> Result<(String, String), CliError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::File { path: name.clone(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::File {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
     Ok((name, text))
 }
 
@@ -279,18 +394,30 @@ fn validate(path: &Path) -> Result<u8, CliError> {
     let (name, text) = read(path)?;
     let (config, mut errors) = config::decode(&text);
     if let Err(more) = desired::validate(&config, &environment()) {
-        errors.extend(more.into_iter().filter(|e| !errors.contains(e)).collect::<Vec<_>>());
+        errors.extend(
+            more.into_iter()
+                .filter(|e| !errors.contains(e))
+                .collect::<Vec<_>>(),
+        );
     }
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
     }
-    output::result(&format!("{name}: valid ({} tenant block(s)).", config.tenants.len()));
+    output::result(&format!(
+        "{name}: valid ({} tenant block(s)).",
+        config.tenants.len()
+    ));
     Ok(0)
 }
 
 fn timeouts(waits: &WaitArgs) -> Timeouts {
     match waits.wait_timeout {
-        Some(s) => Timeouts { archive_doing: s, archive_stop: s, backup_jobs: s, backup_run: s },
+        Some(s) => Timeouts {
+            archive_doing: s,
+            archive_stop: s,
+            backup_jobs: s,
+            backup_run: s,
+        },
         None => Timeouts::default(),
     }
 }
@@ -301,14 +428,25 @@ async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Sessi
     let dsn = match (&target.sandbox, &target.dsn, dsn_env) {
         (Some(fixture), _, _) => sandbox::start(fixture).await?,
         (None, Some(dsn), _) => Secret::new(dsn.clone()),
-        (None, None, Some(var)) => Secret::new(std::env::var(var).map_err(|_| CliError::DsnEnvUnset(var.to_string()))?),
+        (None, None, Some(var)) => {
+            Secret::new(std::env::var(var).map_err(|_| CliError::DsnEnvUnset(var.to_string()))?)
+        }
         (None, None, None) => return Err(CliError::NoTarget),
     };
     Ok(db::Session::connect(&dsn, Duration::from_secs(target.timeout)).await?)
 }
 
-fn make_plan(loaded: &Loaded, live: &LiveState, waits: &WaitArgs, today: time::Date) -> Result<Plan, CliError> {
-    let options = plan::Options { timeouts: timeouts(waits), today, follow_backups: waits.wait };
+fn make_plan(
+    loaded: &Loaded,
+    live: &LiveState,
+    waits: &WaitArgs,
+    today: time::Date,
+) -> Result<Plan, CliError> {
+    let options = plan::Options {
+        timeouts: timeouts(waits),
+        today,
+        follow_backups: waits.wait,
+    };
     plan::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
         PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
         PlanError::Cycle(_) => CliError::Internal(e.to_string()),
@@ -328,18 +466,29 @@ pub struct Evaluated {
 }
 
 /// Loads a file, connects, reads the cluster and plans.
-pub async fn evaluate(path: &Path, target: &TargetArgs, waits: &WaitArgs, today: time::Date) -> Result<Evaluated, CliError> {
+pub async fn evaluate(
+    path: &Path,
+    target: &TargetArgs,
+    waits: &WaitArgs,
+    today: time::Date,
+) -> Result<Evaluated, CliError> {
     let (name, text) = read(path)?;
     let loaded = decode(name, text)?;
     let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
     let mut session = connect(target, dsn_env.as_deref()).await?;
     let live = inspect::inspect(&mut session).await?;
     let plan = make_plan(&loaded, &live, waits, today)?;
-    Ok(Evaluated { plan, session, loaded, live })
+    Ok(Evaluated {
+        plan,
+        session,
+        loaded,
+        live,
+    })
 }
 
 fn is_plan_file(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| t.trim_start().starts_with('{') && t.contains("\"plan_file_version\""))
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.trim_start().starts_with('{') && t.contains("\"plan_file_version\""))
 }
 
 /// The approval flags of apply.
@@ -349,10 +498,20 @@ struct Gate {
     allow_hazards: bool,
 }
 
-async fn apply_saved(path: &Path, target: &TargetArgs, waits: &WaitArgs, gate: Gate) -> Result<u8, CliError> {
+async fn apply_saved(
+    path: &Path,
+    target: &TargetArgs,
+    waits: &WaitArgs,
+    gate: Gate,
+) -> Result<u8, CliError> {
     let (_, text) = read(path)?;
     let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
-    let today = file.today().ok_or_else(|| CliError::PlanFile(format!("the plan file's date {:?} is not YYYY-MM-DD", file.today)))?;
+    let today = file.today().ok_or_else(|| {
+        CliError::PlanFile(format!(
+            "the plan file's date {:?} is not YYYY-MM-DD",
+            file.today
+        ))
+    })?;
     let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
     let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
     let mut session = connect(target, dsn_env.as_deref()).await?;
@@ -360,11 +519,17 @@ async fn apply_saved(path: &Path, target: &TargetArgs, waits: &WaitArgs, gate: G
     let differences = file.stale_differences(&live);
     if !differences.is_empty() {
         session.close().await;
-        return Err(CliError::StalePlan { count: differences.len(), differences: differences.join("\n") });
+        return Err(CliError::StalePlan {
+            count: differences.len(),
+            differences: differences.join("\n"),
+        });
     }
     // Follow backups exactly as the saved plan does.
     let follows = file.plan.steps.iter().any(|s| matches!(&s.kind, plan::StepKind::Wait(w) if matches!(w.until, plan::WaitUntil::BackupJob { follow: true, .. })));
-    let waits = &WaitArgs { wait: follows, ..*waits };
+    let waits = &WaitArgs {
+        wait: follows,
+        ..*waits
+    };
     let plan = make_plan(&loaded, &live, waits, today)?;
     if !planfile::same_steps(&file.plan, &plan) {
         session.close().await;
@@ -372,11 +537,34 @@ async fn apply_saved(path: &Path, target: &TargetArgs, waits: &WaitArgs, gate: G
             "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
         ));
     }
-    execute(Evaluated { plan, session, loaded, live }, waits, target, gate, today).await
+    execute(
+        Evaluated {
+            plan,
+            session,
+            loaded,
+            live,
+        },
+        waits,
+        target,
+        gate,
+        today,
+    )
+    .await
 }
 
-async fn execute(evaluated: Evaluated, waits: &WaitArgs, target: &TargetArgs, gate: Gate, today: time::Date) -> Result<u8, CliError> {
-    let Evaluated { plan, mut session, loaded, .. } = evaluated;
+async fn execute(
+    evaluated: Evaluated,
+    waits: &WaitArgs,
+    target: &TargetArgs,
+    gate: Gate,
+    today: time::Date,
+) -> Result<u8, CliError> {
+    let Evaluated {
+        plan,
+        mut session,
+        loaded,
+        ..
+    } = evaluated;
     output::result(&render::human(&plan));
     if plan.is_empty() {
         session.close().await;
@@ -392,18 +580,30 @@ async fn execute(evaluated: Evaluated, waits: &WaitArgs, target: &TargetArgs, ga
     }
     if !gate.auto_approve {
         if !interactive {
-            return Err(CliError::Refused("refusing to apply without --auto-approve: standard input is not a terminal".into()));
+            return Err(CliError::Refused(
+                "refusing to apply without --auto-approve: standard input is not a terminal".into(),
+            ));
         }
         let question = if hazards.is_empty() {
             format!("Run these {} step(s)?", plan.steps.len())
         } else {
-            format!("Run these {} step(s), accepting {} hazard(s)?", plan.steps.len(), hazards.len())
+            format!(
+                "Run these {} step(s), accepting {} hazard(s)?",
+                plan.steps.len(),
+                hazards.len()
+            )
         };
         if !output::confirm(&question) {
             output::info("Apply cancelled: nothing was run.");
             return Ok(1);
         }
-    } else if !hazards.is_empty() && !gate.allow_hazards && !output::confirm(&format!("The plan carries {} hazard(s). Continue?", hazards.len())) {
+    } else if !hazards.is_empty()
+        && !gate.allow_hazards
+        && !output::confirm(&format!(
+            "The plan carries {} hazard(s). Continue?",
+            hazards.len()
+        ))
+    {
         output::info("Apply cancelled: nothing was run.");
         return Ok(1);
     }
@@ -415,7 +615,11 @@ async fn execute(evaluated: Evaluated, waits: &WaitArgs, target: &TargetArgs, ga
     let report = apply::run(&mut session, &plan, options).await;
     output::result(&report.human());
     if let Some((step, cause, help)) = report.failure() {
-        return Err(CliError::StepFailed { step: step.to_string(), cause: cause.to_string(), help: help.to_string() });
+        return Err(CliError::StepFailed {
+            step: step.to_string(),
+            cause: cause.to_string(),
+            help: help.to_string(),
+        });
     }
     // Read and plan again: anything left means the apply did not converge.
     let live = inspect::inspect(&mut session).await?;

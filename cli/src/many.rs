@@ -19,14 +19,20 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     for path in paths {
         if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| CliError::File { path: path.display().to_string(), reason: e.to_string() })?
+                .map_err(|e| CliError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
                 .collect();
             found.sort();
             if found.is_empty() {
-                return Err(CliError::File { path: path.display().to_string(), reason: "no *.hcl file in this directory".into() });
+                return Err(CliError::File {
+                    path: path.display().to_string(),
+                    reason: "no *.hcl file in this directory".into(),
+                });
             }
             out.extend(found);
         } else {
@@ -43,7 +49,14 @@ struct Outcome {
 }
 
 /// Plans or drift-checks every file and prints one combined report; returns the exit code.
-pub async fn run(files: Vec<PathBuf>, report: Report, format: Format, target: &TargetArgs, waits: WaitArgs, today: time::Date) -> u8 {
+pub async fn run(
+    files: Vec<PathBuf>,
+    report: Report,
+    format: Format,
+    target: &TargetArgs,
+    waits: WaitArgs,
+    today: time::Date,
+) -> u8 {
     let permits = Arc::new(tokio::sync::Semaphore::new(PARALLELISM));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, file) in files.into_iter().enumerate() {
@@ -52,21 +65,36 @@ pub async fn run(files: Vec<PathBuf>, report: Report, format: Format, target: &T
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let result = one(&file, &target, &waits, today).await;
-            (index, Outcome { file: file.display().to_string(), result })
+            (
+                index,
+                Outcome {
+                    file: file.display().to_string(),
+                    result,
+                },
+            )
         });
     }
     let mut outcomes = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(pair) => outcomes.push(pair),
-            Err(e) => outcomes.push((usize::MAX, Outcome { file: "(task)".into(), result: Err(CliError::Internal(e.to_string())) })),
+            Err(e) => outcomes.push((
+                usize::MAX,
+                Outcome {
+                    file: "(task)".into(),
+                    result: Err(CliError::Internal(e.to_string())),
+                },
+            )),
         }
     }
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, o)| o).collect();
     let code = if outcomes.iter().any(|o| o.result.is_err()) {
         1
-    } else if outcomes.iter().any(|o| o.result.as_ref().is_ok_and(|p| report.has_changes(p))) {
+    } else if outcomes
+        .iter()
+        .any(|o| o.result.as_ref().is_ok_and(|p| report.has_changes(p)))
+    {
         EXIT_CHANGES
     } else {
         0
@@ -75,7 +103,12 @@ pub async fn run(files: Vec<PathBuf>, report: Report, format: Format, target: &T
     code
 }
 
-async fn one(file: &Path, target: &TargetArgs, waits: &WaitArgs, today: time::Date) -> Result<obbackup_planner::plan::Plan, CliError> {
+async fn one(
+    file: &Path,
+    target: &TargetArgs,
+    waits: &WaitArgs,
+    today: time::Date,
+) -> Result<obbackup_planner::plan::Plan, CliError> {
     let evaluated = crate::evaluate(file, target, waits, today).await?;
     evaluated.session.close().await;
     Ok(evaluated.plan)
@@ -118,14 +151,21 @@ fn combined(outcomes: &[Outcome], report: Report, format: Format) -> String {
         }
         Format::Human | Format::Markdown => {
             let mut out = String::new();
-            let summary: Vec<String> = outcomes.iter().map(|o| format!("{} {}", o.file, status(report, o))).collect();
+            let summary: Vec<String> = outcomes
+                .iter()
+                .map(|o| format!("{} {}", o.file, status(report, o)))
+                .collect();
             if format == Format::Markdown {
                 out.push_str(&format!("## obbackup: {} cluster(s)\n\n", outcomes.len()));
                 for o in outcomes {
                     out.push_str(&format!("- `{}`: **{}**\n", o.file, status(report, o)));
                 }
             } else {
-                out.push_str(&format!("{} cluster(s): {}\n", outcomes.len(), summary.join(", ")));
+                out.push_str(&format!(
+                    "{} cluster(s): {}\n",
+                    outcomes.len(),
+                    summary.join(", ")
+                ));
             }
             for o in outcomes {
                 if format == Format::Markdown {
@@ -135,7 +175,10 @@ fn combined(outcomes: &[Outcome], report: Report, format: Format) -> String {
                 }
                 match &o.result {
                     Ok(plan) => out.push_str(&report.render(plan, format)),
-                    Err(e) if format == Format::Markdown => out.push_str(&format!("**error**: {}\n", e.to_string().replace('|', "\\|"))),
+                    Err(e) if format == Format::Markdown => out.push_str(&format!(
+                        "**error**: {}\n",
+                        e.to_string().replace('|', "\\|")
+                    )),
                     Err(e) => out.push_str(&error_text(e)),
                 }
             }

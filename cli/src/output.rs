@@ -32,9 +32,17 @@ pub fn diagnostic(report: miette::Report) {
 
 /// Configures miette: colour only on a terminal and without NO_COLOR.
 pub fn init() {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().color(color).unicode(color).terminal_links(false).width(100).build())
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .width(100)
+                .build(),
+        )
     }));
 }
 
@@ -45,7 +53,10 @@ pub fn interactive() -> bool {
 
 /// Asks on stderr, reads a line from stdin; true only for `yes`.
 pub fn confirm(question: &str) -> bool {
-    let _ = write!(std::io::stderr().lock(), "{question} Only 'yes' is accepted: ");
+    let _ = write!(
+        std::io::stderr().lock(),
+        "{question} Only 'yes' is accepted: "
+    );
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).is_ok() && line.trim() == "yes"
@@ -64,11 +75,23 @@ impl Waiting {
     /// Starts a wait display.
     pub fn start(label: &str) -> Self {
         let drawn = std::io::stderr().is_terminal();
-        let bar = if drawn { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        let bar = if drawn {
+            ProgressBar::new_spinner()
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar.set_message(label.to_string());
-        Self { bar, drawn, last: String::new(), label: label.to_string() }
+        Self {
+            bar,
+            drawn,
+            last: String::new(),
+            label: label.to_string(),
+        }
     }
 
     /// Shows the latest observed state.
@@ -76,7 +99,11 @@ impl Waiting {
         if observed != self.last {
             self.bar.set_message(format!("{}: {observed}", self.label));
             if !self.drawn {
-                info(&format!("  … {}: {observed} ({}s)", self.label, elapsed.as_secs()));
+                info(&format!(
+                    "  … {}: {observed} ({}s)",
+                    self.label,
+                    elapsed.as_secs()
+                ));
             }
             self.last = observed.to_string();
         }

@@ -10,8 +10,13 @@ pub async fn start(value: &str) -> Result<Secret, CliError> {
     let text = if value.is_empty() {
         crate::args::DEFAULT_SANDBOX.to_string()
     } else {
-        std::fs::read_to_string(value).map_err(|e| CliError::File { path: value.to_string(), reason: e.to_string() })?
+        std::fs::read_to_string(value).map_err(|e| CliError::File {
+            path: value.to_string(),
+            reason: e.to_string(),
+        })?
     };
-    let sim = obsim::Simulator::start(&text, "127.0.0.1:0").await.map_err(|e| CliError::Sandbox(e.to_string()))?;
+    let sim = obsim::Simulator::start(&text, "127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::Sandbox(e.to_string()))?;
     Ok(Secret::new(sim.dsn("sys")))
 }

@@ -5,7 +5,10 @@
 use std::process::Command;
 
 fn help(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_obbackup")).args(args).output().expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_obbackup"))
+        .args(args)
+        .output()
+        .expect("runs");
     assert!(out.status.success(), "{args:?} failed");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -21,7 +24,14 @@ fn top_level_help_names_commands_and_exit_codes() {
 #[test]
 fn plan_help_documents_target_flags() {
     let text = help(&["plan", "--help"]);
-    for word in ["--dsn", "OBBACKUP_DSN", "root%40sys", "--sandbox", "--format", "--detailed-exitcode"] {
+    for word in [
+        "--dsn",
+        "OBBACKUP_DSN",
+        "root%40sys",
+        "--sandbox",
+        "--format",
+        "--detailed-exitcode",
+    ] {
         assert!(text.contains(word), "missing {word} in:\n{text}");
     }
 }

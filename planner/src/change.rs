@@ -111,7 +111,9 @@ impl Setting {
             Setting::ClusterLogArchiveCompression => "log_archive.compression",
             Setting::ClusterLogArchiveRound => "log_archive.round",
             Setting::ClusterBackupBackupDest => "backup_backup.destination",
-            Setting::ClusterBackupBackupCheckpoint => "backup_backup.log_archive_checkpoint_interval",
+            Setting::ClusterBackupBackupCheckpoint => {
+                "backup_backup.log_archive_checkpoint_interval"
+            }
             Setting::ClusterBackupBackupArchivelog => "backup_backup.archivelog",
             Setting::ClusterBackupBackupPieces => "backup_backup.pieces",
             Setting::ClusterDataBackupFull => "data_backup.full",
@@ -152,7 +154,12 @@ impl Setting {
 
     /// Part of the `LOG_ARCHIVE_DEST` value (always written whole).
     pub fn in_archive_dest(self) -> bool {
-        matches!(self, Setting::LogArchiveDestination | Setting::LogArchiveMode | Setting::LogArchivePieceSwitchInterval)
+        matches!(
+            self,
+            Setting::LogArchiveDestination
+                | Setting::LogArchiveMode
+                | Setting::LogArchivePieceSwitchInterval
+        )
     }
 }
 
@@ -230,44 +237,92 @@ fn parameter_shown(live: &LiveTenant, name: &str) -> Option<String> {
 /// (reference §2.5 A, "After INTERRUPTED").
 pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut push = |setting: Setting, before: Option<String>, after: String, literal: Option<String>| {
-        let action = if before.is_some() { Action::Update } else { Action::Create };
-        out.push(Change { address: address(name, setting), tenant: name.to_string(), setting, action, before, after, literal });
-    };
+    let mut push =
+        |setting: Setting, before: Option<String>, after: String, literal: Option<String>| {
+            let action = if before.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
+            out.push(Change {
+                address: address(name, setting),
+                tenant: name.to_string(),
+                setting,
+                action,
+                before,
+                after,
+                literal,
+            });
+        };
     let dest_rewritten = archive_dest_rewritten(desired, live);
     let la = &desired.log_archive;
     if let Some(enabled) = la.enabled {
         if enabled != live.archivelog() {
-            push(Setting::LogArchiveEnabled, Some(live.archivelog().to_string()), enabled.to_string(), None);
+            push(
+                Setting::LogArchiveEnabled,
+                Some(live.archivelog().to_string()),
+                enabled.to_string(),
+                None,
+            );
         }
         if enabled && live.archivelog() && live.round_status() == Some("INTERRUPTED") {
-            push(Setting::LogArchiveRound, Some("INTERRUPTED".into()), "DOING".into(), None);
+            push(
+                Setting::LogArchiveRound,
+                Some("INTERRUPTED".into()),
+                "DOING".into(),
+                None,
+            );
         }
     }
     if let Some(dest) = &la.destination {
         let live_dest = live.archive_dest.as_ref();
         match live_dest {
             None => {
-                push(Setting::LogArchiveDestination, None, dest.value.redacted(), None);
+                push(
+                    Setting::LogArchiveDestination,
+                    None,
+                    dest.value.redacted(),
+                    None,
+                );
                 if let Some(mode) = &la.mode {
                     push(Setting::LogArchiveMode, None, mode.clone(), None);
                 }
                 if let Some(piece) = la.piece_switch_interval {
-                    push(Setting::LogArchivePieceSwitchInterval, None, piece.canonical(), None);
+                    push(
+                        Setting::LogArchivePieceSwitchInterval,
+                        None,
+                        piece.canonical(),
+                        None,
+                    );
                 }
             }
             Some(current) => {
                 if !current.location.same_place(&dest.value) {
-                    push(Setting::LogArchiveDestination, Some(current.location.redacted()), dest.value.redacted(), None);
+                    push(
+                        Setting::LogArchiveDestination,
+                        Some(current.location.redacted()),
+                        dest.value.redacted(),
+                        None,
+                    );
                 }
                 // LOG_ARCHIVE_DEST is written whole: an undeclared BINDING is OPTIONAL (reference §2.2.1).
                 let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
                 if current.binding != mode {
-                    push(Setting::LogArchiveMode, Some(current.binding.clone()), mode, None);
+                    push(
+                        Setting::LogArchiveMode,
+                        Some(current.binding.clone()),
+                        mode,
+                        None,
+                    );
                 }
                 let piece = la.piece_switch_interval.unwrap_or(Duration(86_400_000_000));
                 if Duration::parse(&current.piece_switch_interval) != Some(piece) {
-                    push(Setting::LogArchivePieceSwitchInterval, Some(current.piece_switch_interval.clone()), piece.canonical(), None);
+                    push(
+                        Setting::LogArchivePieceSwitchInterval,
+                        Some(current.piece_switch_interval.clone()),
+                        piece.canonical(),
+                        None,
+                    );
                 }
             }
         }
@@ -275,7 +330,11 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
     if let Some(state) = &la.state {
         let current = live.archive_dest.as_ref().map(|d| d.state.clone());
         // Writing LOG_ARCHIVE_DEST writes state ENABLE (reference §2.1.3).
-        let effective = if dest_rewritten { Some("ENABLE".to_string()) } else { current.clone() };
+        let effective = if dest_rewritten {
+            Some("ENABLE".to_string())
+        } else {
+            current.clone()
+        };
         if effective.as_ref() != Some(state) || current.as_ref() != Some(state) {
             push(Setting::LogArchiveState, current, state.clone(), None);
         }
@@ -285,17 +344,35 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
     }
     if let Some(d) = la.lag_target {
         let before = parameter_shown(live, "archive_lag_target");
-        let same = live.parameters.get("archive_lag_target").is_some_and(|m| m.values().all(|v| Duration::parse(v) == Some(d)));
+        let same = live
+            .parameters
+            .get("archive_lag_target")
+            .is_some_and(|m| m.values().all(|v| Duration::parse(v) == Some(d)));
         if !same {
-            push(Setting::LogArchiveLagTarget, before, d.canonical(), Some(crate::sql::quote(&d.canonical())));
+            push(
+                Setting::LogArchiveLagTarget,
+                before,
+                d.canonical(),
+                Some(crate::sql::quote(&d.canonical())),
+            );
         }
     }
     let db = &desired.data_backup;
     if let Some(dest) = &db.destination {
         match &live.data_backup_dest {
-            None => push(Setting::DataBackupDestination, None, dest.value.redacted(), None),
+            None => push(
+                Setting::DataBackupDestination,
+                None,
+                dest.value.redacted(),
+                None,
+            ),
             Some(current) if !current.same_place(&dest.value) => {
-                push(Setting::DataBackupDestination, Some(current.redacted()), dest.value.redacted(), None);
+                push(
+                    Setting::DataBackupDestination,
+                    Some(current.redacted()),
+                    dest.value.redacted(),
+                    None,
+                );
             }
             Some(_) => {}
         }
@@ -305,9 +382,17 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
     }
     if let Some(size) = db.file_size {
         let name = "backup_data_file_size";
-        let same = live.parameters.get(name).is_some_and(|m| m.values().all(|v| Size::parse(v) == Some(size)));
+        let same = live
+            .parameters
+            .get(name)
+            .is_some_and(|m| m.values().all(|v| Size::parse(v) == Some(size)));
         if !same {
-            push(Setting::DataBackupFileSize, parameter_shown(live, name), size.canonical(), Some(crate::sql::quote(&size.canonical())));
+            push(
+                Setting::DataBackupFileSize,
+                parameter_shown(live, name),
+                size.canonical(),
+                Some(crate::sql::quote(&size.canonical())),
+            );
         }
     }
     out.sort_by(|a, b| a.address.cmp(&b.address));
@@ -343,8 +428,18 @@ pub fn newest_age(live: &LiveTenant, types: &[&str], now: i64) -> Option<i64> {
 pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i64) -> Vec<Change> {
     let mut out = Vec::new();
     let policies = [
-        (Setting::DataBackupFull, &desired.data_backup.full_max_age, &["FULL"][..], "full"),
-        (Setting::DataBackupIncremental, &desired.data_backup.incremental_max_age, &["FULL", "INC"][..], "backup"),
+        (
+            Setting::DataBackupFull,
+            &desired.data_backup.full_max_age,
+            &["FULL"][..],
+            "full",
+        ),
+        (
+            Setting::DataBackupIncremental,
+            &desired.data_backup.incremental_max_age,
+            &["FULL", "INC"][..],
+            "backup",
+        ),
     ];
     for (setting, max_age, types, word) in policies {
         let Some(max_age) = max_age else { continue };
@@ -357,7 +452,11 @@ pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i6
             address: address(name, setting),
             tenant: name.to_string(),
             setting,
-            action: if age.is_some() { Action::Update } else { Action::Create },
+            action: if age.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            },
             before: age.map(|a| format!("last {word} {} ago", age_text(a))),
             after: format!("max_age {}", max_age.value.canonical()),
             literal: None,
@@ -369,17 +468,37 @@ pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i6
 /// Whether the plan will write `LOG_ARCHIVE_DEST` for this tenant.
 pub fn archive_dest_rewritten(desired: &DesiredTenant, live: &LiveTenant) -> bool {
     let la = &desired.log_archive;
-    let Some(dest) = &la.destination else { return false };
-    let Some(current) = &live.archive_dest else { return true };
+    let Some(dest) = &la.destination else {
+        return false;
+    };
+    let Some(current) = &live.archive_dest else {
+        return true;
+    };
     !current.location.same_place(&dest.value)
         || current.binding != la.mode.clone().unwrap_or_else(|| "OPTIONAL".into())
-        || Duration::parse(&current.piece_switch_interval) != Some(la.piece_switch_interval.unwrap_or(Duration(86_400_000_000)))
+        || Duration::parse(&current.piece_switch_interval)
+            != Some(la.piece_switch_interval.unwrap_or(Duration(86_400_000_000)))
 }
 
-fn int_parameter(live: &LiveTenant, setting: Setting, value: i64, push: &mut impl FnMut(Setting, Option<String>, String, Option<String>)) {
-    let Some(name) = setting.parameter().map(Parameter::name) else { return };
-    let same = live.parameters.get(name).is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
+fn int_parameter(
+    live: &LiveTenant,
+    setting: Setting,
+    value: i64,
+    push: &mut impl FnMut(Setting, Option<String>, String, Option<String>),
+) {
+    let Some(name) = setting.parameter().map(Parameter::name) else {
+        return;
+    };
+    let same = live
+        .parameters
+        .get(name)
+        .is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
     if !same {
-        push(setting, parameter_shown(live, name), value.to_string(), Some(crate::sql::int_literal(value)));
+        push(
+            setting,
+            parameter_shown(live, name),
+            value.to_string(),
+            Some(crate::sql::int_literal(value)),
+        );
     }
 }

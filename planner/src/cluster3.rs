@@ -73,14 +73,18 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
     };
     let mut option = BTreeMap::new();
     let mut option_span: Option<Range<usize>> = None;
-    for (key, setting) in c.iter().filter_map(|(k, v)| k.strip_prefix("backup_dest_option.").map(|k| (k, v))) {
+    for (key, setting) in c
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("backup_dest_option.").map(|k| (k, v)))
+    {
         option_span.get_or_insert_with(|| setting.span.clone());
         let text = match &setting.value {
             Value::Duration(d) => d.canonical(),
             Value::Bool(b) => b.to_string(),
             _ => continue,
         };
-        if let (true, Value::Duration(d)) = (key == "log_archive_piece_switch_interval", &setting.value)
+        if let (true, Value::Duration(d)) =
+            (key == "log_archive_piece_switch_interval", &setting.value)
             && d.0 != 0
             && !(86_400_000_000..=7 * 86_400_000_000).contains(&d.0)
         {
@@ -101,13 +105,22 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
         Some(Value::Choice(v)) => Some(v.clone()),
         _ => None,
     };
-    let (mode, compression) = match (choice("log_archive.mode"), choice("log_archive.compression")) {
+    let (mode, compression) = match (
+        choice("log_archive.mode"),
+        choice("log_archive.compression"),
+    ) {
         (None, None) => (None, None),
         // `backup_log_archive_option` keeps fields not mentioned, so both are always written (§1.2.1).
-        (m, z) => (Some(m.unwrap_or_else(|| "optional".into())), Some(compression_name(&z.unwrap_or_else(|| "disable".into())))),
+        (m, z) => (
+            Some(m.unwrap_or_else(|| "optional".into())),
+            Some(compression_name(&z.unwrap_or_else(|| "disable".into()))),
+        ),
     };
     let copies = get(c, "backup_backup.pieces.copies").and_then(|s| match s.value {
-        Value::Int(n) => Some(Located { value: n, span: s.span.clone() }),
+        Value::Int(n) => Some(Located {
+            value: n,
+            span: s.span.clone(),
+        }),
         _ => None,
     });
     let bb_archivelog = bool_of("backup_backup.archivelog");
@@ -120,32 +133,56 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
         });
     }
     let duration = |key: &str| match get(c, key).map(|s| &s.value) {
-        Some(Value::Duration(d)) => Some(Located { value: *d, span: get(c, key).map(|s| s.span.clone()).unwrap_or(0..0) }),
+        Some(Value::Duration(d)) => Some(Located {
+            value: *d,
+            span: get(c, key).map(|s| s.span.clone()).unwrap_or(0..0),
+        }),
         _ => None,
     };
     let encryption = get(c, "data_backup.encryption.password").and_then(|s| {
-        let Value::Text(t) = &s.value else { return None };
+        let Value::Text(t) = &s.value else {
+            return None;
+        };
         match t.pieces.as_slice() {
             [crate::config::Piece::Env { name, span: at }] => match env.get(name) {
                 Some(v) => Some(Located {
-                    value: crate::desired::Encryption { env: name.clone(), password: crate::secret::Secret::new(v.clone()) },
+                    value: crate::desired::Encryption {
+                        env: name.clone(),
+                        password: crate::secret::Secret::new(v.clone()),
+                    },
                     span: s.span.clone(),
                 }),
                 None => {
-                    errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                    errors.push(ConfigError::EnvUnset {
+                        name: name.clone(),
+                        span: span(at),
+                    });
                     None
                 }
             },
             _ => {
-                errors.push(ConfigError::LiteralCredential { key: "password".into(), upper: "PASSWORD".into(), span: span(&s.span) });
+                errors.push(ConfigError::LiteralCredential {
+                    key: "password".into(),
+                    upper: "PASSWORD".into(),
+                    span: span(&s.span),
+                });
                 None
             }
         }
     });
     Desired3 {
         backup_dest: dest("backup_dest", errors),
-        backup_dest_option: option_span.map(|s| Located { value: option, span: s }),
-        backup_concurrency: get(c, "backup_concurrency").and_then(|s| if let Value::Int(n) = s.value { Some(n) } else { None }),
+        backup_dest_option: option_span.map(|s| Located {
+            value: option,
+            span: s,
+        }),
+        backup_concurrency: get(c, "backup_concurrency").and_then(|s| {
+            if let Value::Int(n) = s.value {
+                Some(n)
+            } else {
+                None
+            }
+        }),
         enabled: bool_of("log_archive.enabled"),
         mode,
         compression,
@@ -206,12 +243,18 @@ pub struct Live3 {
 impl Live3 {
     /// The value of a parameter on the first server.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.parameters.get(name).and_then(|m| m.values().next()).map(String::as_str)
+        self.parameters
+            .get(name)
+            .and_then(|m| m.values().next())
+            .map(String::as_str)
     }
 
     /// Whether archiving is on (BEGINNING/DOING; INTERRUPTED still counts as on).
     pub fn archiving(&self) -> bool {
-        matches!(self.archive_status.as_deref(), Some("BEGINNING" | "DOING" | "INTERRUPTED"))
+        matches!(
+            self.archive_status.as_deref(),
+            Some("BEGINNING" | "DOING" | "INTERRUPTED")
+        )
     }
 
     /// Frozen, available original pieces with fewer than `copies` copies.
@@ -220,7 +263,13 @@ impl Live3 {
             .iter()
             .filter(|p| p.copy_id == 0 && p.status == "FROZEN" && p.file_status == "AVAILABLE")
             .filter(|p| {
-                let n = self.pieces.iter().filter(|c| c.copy_id > 0 && c.piece_id == p.piece_id && c.round_id == p.round_id).count();
+                let n = self
+                    .pieces
+                    .iter()
+                    .filter(|c| {
+                        c.copy_id > 0 && c.piece_id == p.piece_id && c.round_id == p.round_id
+                    })
+                    .count();
                 i64::try_from(n).unwrap_or(i64::MAX) < copies
             })
             .map(|p| p.piece_id)
@@ -234,7 +283,12 @@ fn text(row: &Row, key: &str) -> Option<String> {
 
 fn number(row: &Row, read: &str, key: &str) -> Result<u64, InspectError> {
     let t = text(row, key).unwrap_or_default();
-    t.trim().parse().map_err(|_| InspectError::BadValue { read: read.into(), column: key.into(), value: t, expected: "a whole number".into() })
+    t.trim().parse().map_err(|_| InspectError::BadValue {
+        read: read.into(),
+        column: key.into(),
+        value: t,
+        expected: "a whole number".into(),
+    })
 }
 
 /// Decodes the 3.x reads.
@@ -244,7 +298,10 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError>
     let mut live = Live3::default();
     for row in of(Read::Parameters3) {
         let (server, name, value) = crate::live::parameter_row(row, "SHOW PARAMETERS")?;
-        live.parameters.entry(name).or_default().insert(server, value);
+        live.parameters
+            .entry(name)
+            .or_default()
+            .insert(server, value);
     }
     if let Some(row) = of(Read::ArchiveLog3).first() {
         live.archive_status = text(row, "status").map(|s| s.to_ascii_uppercase());
@@ -264,17 +321,27 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError>
     live.piece_jobs = of(Read::PieceJobs3).len();
     for row in of(Read::Tenants3) {
         if number(row, "__all_tenant", "tenant_id")? != 1 {
-            live.tenants.push(text(row, "tenant_name").unwrap_or_default());
+            live.tenants
+                .push(text(row, "tenant_name").unwrap_or_default());
         }
     }
     live.running_backup = of(Read::Progress3)
         .iter()
         .find(|r| text(r, "status").as_deref() == Some("RUNNING"))
-        .map(|r| (number(r, "CDB_OB_BACKUP_PROGRESS", "bs_key").unwrap_or(0), text(r, "backup_type").unwrap_or_default()));
+        .map(|r| {
+            (
+                number(r, "CDB_OB_BACKUP_PROGRESS", "bs_key").unwrap_or(0),
+                text(r, "backup_type").unwrap_or_default(),
+            )
+        });
     for row in of(Read::SetDetails3) {
         let kind = text(row, "backup_type").unwrap_or_default();
-        live.max_bs_key = live.max_bs_key.max(number(row, "CDB_OB_BACKUP_SET_DETAILS", "max_bs_key").unwrap_or(0));
-        if let (Some("COMPLETED"), Some(end)) = (text(row, "status").as_deref(), text(row, "last_end")) {
+        live.max_bs_key = live
+            .max_bs_key
+            .max(number(row, "CDB_OB_BACKUP_SET_DETAILS", "max_bs_key").unwrap_or(0));
+        if let (Some("COMPLETED"), Some(end)) =
+            (text(row, "status").as_deref(), text(row, "last_end"))
+        {
             live.last_completed.insert(kind, end);
         }
     }
@@ -287,7 +354,10 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError>
 /// Parses `backup_log_archive_option` into (mode, compression), lower case.
 pub fn parse_log_archive_option(value: &str) -> (String, String) {
     let spaced = value.replace('=', " = ");
-    let words: Vec<String> = spaced.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let words: Vec<String> = spaced
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
     let mut mode = "optional".to_string();
     let mut compression = "disable".to_string();
     let mut i = 0;
@@ -315,23 +385,43 @@ pub fn parse_option(value: &str) -> BTreeMap<String, String> {
         .map(|(k, v)| {
             // A bare 0 (no piece switching) is a duration too.
             let v = if v == "0" { "0s" } else { v };
-            let v = Duration::parse(v).map(Duration::canonical).unwrap_or_else(|| v.to_ascii_lowercase());
+            let v = Duration::parse(v)
+                .map(Duration::canonical)
+                .unwrap_or_else(|| v.to_ascii_lowercase());
             (k.to_string(), v)
         })
         .collect()
 }
 
 fn render_option(map: &BTreeMap<String, String>) -> String {
-    const ORDER: [&str; 4] = ["log_archive_checkpoint_interval", "recovery_window", "auto_delete_obsolete_backup", "log_archive_piece_switch_interval"];
-    ORDER.iter().filter_map(|k| map.get(*k).map(|v| format!("{k}={v}"))).collect::<Vec<_>>().join("&")
+    const ORDER: [&str; 4] = [
+        "log_archive_checkpoint_interval",
+        "recovery_window",
+        "auto_delete_obsolete_backup",
+        "log_archive_piece_switch_interval",
+    ];
+    ORDER
+        .iter()
+        .filter_map(|k| map.get(*k).map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
-fn cluster_change(setting: Setting, before: Option<String>, after: String, literal: Option<String>) -> Change {
+fn cluster_change(
+    setting: Setting,
+    before: Option<String>,
+    after: String,
+    literal: Option<String>,
+) -> Change {
     Change {
         address: format!("cluster.{}", setting.path()),
         tenant: CLUSTER.into(),
         setting,
-        action: if before.is_some() { Action::Update } else { Action::Create },
+        action: if before.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        },
         before,
         after,
         literal,
@@ -344,30 +434,68 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
     let non_empty = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
     if let Some(d) = &want.backup_dest {
         let current = non_empty(live.value("backup_dest"));
-        if !current.as_deref().is_some_and(|c| Destination::from_server(c).same_place(&d.value)) {
-            out.push(cluster_change(Setting::ClusterBackupDest, current.map(|c| Destination::from_server(&c).redacted()), d.value.redacted(), None));
+        if !current
+            .as_deref()
+            .is_some_and(|c| Destination::from_server(c).same_place(&d.value))
+        {
+            out.push(cluster_change(
+                Setting::ClusterBackupDest,
+                current.map(|c| Destination::from_server(&c).redacted()),
+                d.value.redacted(),
+                None,
+            ));
         }
     }
     if let Some(o) = &want.backup_dest_option {
         let current = live.value("backup_dest_option").unwrap_or("");
         if parse_option(current) != o.value {
             let after = render_option(&o.value);
-            out.push(cluster_change(Setting::ClusterBackupDestOption, non_empty(Some(current)), after.clone(), Some(sql::quote(&after))));
+            out.push(cluster_change(
+                Setting::ClusterBackupDestOption,
+                non_empty(Some(current)),
+                after.clone(),
+                Some(sql::quote(&after)),
+            ));
         }
     }
     if let Some(n) = want.backup_concurrency {
-        let values: Vec<&String> = live.parameters.get("backup_concurrency").map(|m| m.values().collect()).unwrap_or_default();
+        let values: Vec<&String> = live
+            .parameters
+            .get("backup_concurrency")
+            .map(|m| m.values().collect())
+            .unwrap_or_default();
         if values.is_empty() || values.iter().any(|v| v.trim().parse::<i64>() != Ok(n)) {
-            let before = values.iter().map(|v| v.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(" | ");
-            out.push(cluster_change(Setting::ClusterBackupConcurrency, Some(before), n.to_string(), Some(n.to_string())));
+            let before = values
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" | ");
+            out.push(cluster_change(
+                Setting::ClusterBackupConcurrency,
+                Some(before),
+                n.to_string(),
+                Some(n.to_string()),
+            ));
         }
     }
     if let Some(enabled) = want.enabled {
         if enabled != live.archiving() {
-            out.push(cluster_change(Setting::ClusterLogArchiveEnabled, Some(live.archiving().to_string()), enabled.to_string(), None));
+            out.push(cluster_change(
+                Setting::ClusterLogArchiveEnabled,
+                Some(live.archiving().to_string()),
+                enabled.to_string(),
+                None,
+            ));
         }
         if enabled && live.archive_status.as_deref() == Some("INTERRUPTED") {
-            out.push(cluster_change(Setting::ClusterLogArchiveRound, Some("INTERRUPTED".into()), "DOING".into(), None));
+            out.push(cluster_change(
+                Setting::ClusterLogArchiveRound,
+                Some("INTERRUPTED".into()),
+                "DOING".into(),
+                None,
+            ));
         }
     }
     if let (Some(mode), Some(compression)) = (&want.mode, &want.compression) {
@@ -380,41 +508,93 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
             .unwrap_or_else(|| vec![parse_log_archive_option(current)]);
         let literal = sql::quote(&format!("{mode} compression= {compression}"));
         if values.iter().any(|(m, _)| m != mode) {
-            let before = values.iter().map(|(m, _)| m.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(" | ");
-            out.push(cluster_change(Setting::ClusterLogArchiveMode, Some(before), mode.clone(), Some(literal.clone())));
+            let before = values
+                .iter()
+                .map(|(m, _)| m.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" | ");
+            out.push(cluster_change(
+                Setting::ClusterLogArchiveMode,
+                Some(before),
+                mode.clone(),
+                Some(literal.clone()),
+            ));
         }
         if values.iter().any(|(_, z)| z != compression) {
-            let before = values.iter().map(|(_, z)| z.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(" | ");
-            out.push(cluster_change(Setting::ClusterLogArchiveCompression, Some(before), compression.clone(), Some(literal)));
+            let before = values
+                .iter()
+                .map(|(_, z)| z.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" | ");
+            out.push(cluster_change(
+                Setting::ClusterLogArchiveCompression,
+                Some(before),
+                compression.clone(),
+                Some(literal),
+            ));
         }
     }
     if let Some(d) = &want.bb_dest {
         let current = non_empty(live.value("backup_backup_dest"));
-        if !current.as_deref().is_some_and(|c| Destination::from_server(c).same_place(&d.value)) {
-            out.push(cluster_change(Setting::ClusterBackupBackupDest, current.map(|c| Destination::from_server(&c).redacted()), d.value.redacted(), None));
+        if !current
+            .as_deref()
+            .is_some_and(|c| Destination::from_server(c).same_place(&d.value))
+        {
+            out.push(cluster_change(
+                Setting::ClusterBackupBackupDest,
+                current.map(|c| Destination::from_server(&c).redacted()),
+                d.value.redacted(),
+                None,
+            ));
         }
     }
     if let Some(interval) = want.bb_checkpoint {
         let current = live.value("backup_backup_dest_option").unwrap_or("");
-        let want_map: BTreeMap<String, String> = [("log_archive_checkpoint_interval".to_string(), interval.canonical())].into();
+        let want_map: BTreeMap<String, String> = [(
+            "log_archive_checkpoint_interval".to_string(),
+            interval.canonical(),
+        )]
+        .into();
         if parse_option(current) != want_map {
             let after = render_option(&want_map);
-            out.push(cluster_change(Setting::ClusterBackupBackupCheckpoint, non_empty(Some(current)), after.clone(), Some(sql::quote(&after))));
+            out.push(cluster_change(
+                Setting::ClusterBackupBackupCheckpoint,
+                non_empty(Some(current)),
+                after.clone(),
+                Some(sql::quote(&after)),
+            ));
         }
     }
     let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
     if let Some(on) = want.bb_archivelog
         && on != round_mode_on
     {
-        out.push(cluster_change(Setting::ClusterBackupBackupArchivelog, Some(round_mode_on.to_string()), on.to_string(), None));
+        out.push(cluster_change(
+            Setting::ClusterBackupBackupArchivelog,
+            Some(round_mode_on.to_string()),
+            on.to_string(),
+            None,
+        ));
     }
     if let Some(copies) = &want.bb_copies {
         let short = live.pieces_short_of(copies.value);
         if !short.is_empty() || (round_mode_on && want.bb_archivelog.is_none()) {
-            let list = short.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            let list = short
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             out.push(cluster_change(
                 Setting::ClusterBackupBackupPieces,
-                Some(format!("pieces with fewer than {} copies: {}", copies.value, if list.is_empty() { "none".into() } else { list })),
+                Some(format!(
+                    "pieces with fewer than {} copies: {}",
+                    copies.value,
+                    if list.is_empty() { "none".into() } else { list }
+                )),
                 format!("{} copies of every frozen piece", copies.value),
                 None,
             ));
@@ -422,23 +602,49 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
     }
     if let Some(now) = now {
         for (setting, max_age, types, word) in [
-            (Setting::ClusterDataBackupFull, &want.data_backup.full_max_age, &["D"][..], "full"),
-            (Setting::ClusterDataBackupIncremental, &want.data_backup.incremental_max_age, &["D", "I"][..], "backup"),
+            (
+                Setting::ClusterDataBackupFull,
+                &want.data_backup.full_max_age,
+                &["D"][..],
+                "full",
+            ),
+            (
+                Setting::ClusterDataBackupIncremental,
+                &want.data_backup.incremental_max_age,
+                &["D", "I"][..],
+                "backup",
+            ),
         ] {
             let Some(max_age) = max_age else { continue };
             let limit = i64::try_from(max_age.value.0 / 1_000_000).unwrap_or(i64::MAX);
-            let age = types.iter().filter_map(|t| live.last_completed.get(*t)).filter_map(|e| parse_timestamp(e)).max().map(|e| now - e);
+            let age = types
+                .iter()
+                .filter_map(|t| live.last_completed.get(*t))
+                .filter_map(|e| parse_timestamp(e))
+                .max()
+                .map(|e| now - e);
             if age.is_some_and(|a| a <= limit) || live.running_backup.is_some() {
                 continue;
             }
-            out.push(cluster_change(setting, age.map(|a| format!("last {word} {} ago", age_text(a))), format!("max_age {}", max_age.value.canonical()), None));
+            out.push(cluster_change(
+                setting,
+                age.map(|a| format!("last {word} {} ago", age_text(a))),
+                format!("max_age {}", max_age.value.canonical()),
+                None,
+            ));
         }
     }
     out.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }
 
-fn step(action: StepAction, verb: &str, kind: StepKind, addresses: Vec<String>, hazards: Vec<Hazard>) -> Step {
+fn step(
+    action: StepAction,
+    verb: &str,
+    kind: StepKind,
+    addresses: Vec<String>,
+    hazards: Vec<Hazard>,
+) -> Step {
     Step {
         id: format!("cluster:{verb}"),
         action,
@@ -451,31 +657,62 @@ fn step(action: StepAction, verb: &str, kind: StepKind, addresses: Vec<String>, 
     }
 }
 
-fn sql_step(action: StepAction, verb: &str, sql: sql::SqlText, addresses: Vec<String>, hazards: Vec<Hazard>) -> Step {
+fn sql_step(
+    action: StepAction,
+    verb: &str,
+    sql: sql::SqlText,
+    addresses: Vec<String>,
+    hazards: Vec<Hazard>,
+) -> Step {
     step(action, verb, StepKind::Sql(sql), addresses, hazards)
 }
 
 /// The steps that make the 3.x changes, with §1.5's preconditions.
-pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Options, notes: &mut Vec<String>) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
+pub fn steps(
+    want: &Desired3,
+    live: &Live3,
+    changes: &[Change],
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
-    let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<String> { changes.iter().filter(|c| pred(c.setting)).map(|c| c.address.clone()).collect() };
+    let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| pred(c.setting))
+            .map(|c| c.address.clone())
+            .collect()
+    };
     let has = |s: Setting| changes.iter().any(|c| c.setting == s);
     let dest_changes = has(Setting::ClusterBackupDest);
     let want_archive = want.enabled.unwrap_or(live.archiving());
     let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
-    let bb_set = live.value("backup_backup_dest").is_some_and(|v| !v.is_empty());
+    let bb_set = live
+        .value("backup_backup_dest")
+        .is_some_and(|v| !v.is_empty());
     let piece_mode_switch = has(Setting::ClusterBackupDestOption)
         && want.backup_dest_option.as_ref().is_some_and(|o| {
-            let on = |m: &BTreeMap<String, String>| m.get("log_archive_piece_switch_interval").is_some_and(|v| Duration::parse(v).is_some_and(|d| d.0 > 0));
-            on(&o.value) != on(&parse_option(live.value("backup_dest_option").unwrap_or("")))
+            let on = |m: &BTreeMap<String, String>| {
+                m.get("log_archive_piece_switch_interval")
+                    .is_some_and(|v| Duration::parse(v).is_some_and(|d| d.0 > 0))
+            };
+            on(&o.value)
+                != on(&parse_option(
+                    live.value("backup_dest_option").unwrap_or(""),
+                ))
         });
     // D1: backup_dest (and a piece-mode switch) only while archive and data backup are STOP.
-    let stop_needed = ((dest_changes || piece_mode_switch) && live.archive_status.as_deref().is_some_and(|s| s != "STOP"))
+    let stop_needed = ((dest_changes || piece_mode_switch)
+        && live.archive_status.as_deref().is_some_and(|s| s != "STOP"))
         || has(Setting::ClusterLogArchiveRound)
         || (has(Setting::ClusterLogArchiveEnabled) && !want_archive);
     if let (true, Some((key, kind))) = (dest_changes, &live.running_backup) {
-        let at = want.backup_dest.as_ref().map(|d| d.span.clone()).unwrap_or(0..0);
+        let at = want
+            .backup_dest
+            .as_ref()
+            .map(|d| d.span.clone())
+            .unwrap_or(0..0);
         errors.push(ConfigError::Mismatch {
             message: format!("cluster backup {key} ({kind}) is running: backup_dest cannot change until it ends (9036, reference §1.5 D1)"),
             span: span(&at),
@@ -484,20 +721,52 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
         });
     }
     let wait = |statuses: Vec<String>, timeout: u64| {
-        StepKind::Wait(Wait { until: WaitUntil::ArchiveStatus { statuses }, query: sql::ARCHIVE_STATUS_QUERY_3X.into(), timeout_seconds: timeout })
+        StepKind::Wait(Wait {
+            until: WaitUntil::ArchiveStatus { statuses },
+            query: sql::ARCHIVE_STATUS_QUERY_3X.into(),
+            timeout_seconds: timeout,
+        })
     };
     for (setting, parameter, verb) in [
-        (Setting::ClusterBackupConcurrency, Parameter::BackupConcurrency, "set_backup_concurrency"),
-        (Setting::ClusterBackupDestOption, Parameter::BackupDestOption, "set_backup_dest_option"),
-        (Setting::ClusterBackupBackupCheckpoint, Parameter::BackupBackupDestOption, "set_backup_backup_dest_option"),
+        (
+            Setting::ClusterBackupConcurrency,
+            Parameter::BackupConcurrency,
+            "set_backup_concurrency",
+        ),
+        (
+            Setting::ClusterBackupDestOption,
+            Parameter::BackupDestOption,
+            "set_backup_dest_option",
+        ),
+        (
+            Setting::ClusterBackupBackupCheckpoint,
+            Parameter::BackupBackupDestOption,
+            "set_backup_backup_dest_option",
+        ),
     ] {
         if let Some(c) = changes.iter().find(|c| c.setting == setting) {
             let literal = c.literal.clone().unwrap_or_default();
-            out.push(sql_step(StepAction::SetParameter(parameter), verb, sql::set_parameter(parameter.name(), &literal, &Target::Own), vec![c.address.clone()], Vec::new()));
+            out.push(sql_step(
+                StepAction::SetParameter(parameter),
+                verb,
+                sql::set_parameter(parameter.name(), &literal, &Target::Own),
+                vec![c.address.clone()],
+                Vec::new(),
+            ));
         }
     }
-    let option_changes = addrs(&|s| matches!(s, Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression));
-    if let Some(c) = changes.iter().find(|c| matches!(c.setting, Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression)) {
+    let option_changes = addrs(&|s| {
+        matches!(
+            s,
+            Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression
+        )
+    });
+    if let Some(c) = changes.iter().find(|c| {
+        matches!(
+            c.setting,
+            Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression
+        )
+    }) {
         let literal = c.literal.clone().unwrap_or_default();
         out.push(sql_step(
             StepAction::SetParameter(Parameter::BackupLogArchiveOption),
@@ -508,7 +777,15 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
         ));
     }
     if stop_needed {
-        let address = addrs(&|s| matches!(s, Setting::ClusterBackupDest | Setting::ClusterLogArchiveEnabled | Setting::ClusterLogArchiveRound | Setting::ClusterBackupDestOption));
+        let address = addrs(&|s| {
+            matches!(
+                s,
+                Setting::ClusterBackupDest
+                    | Setting::ClusterLogArchiveEnabled
+                    | Setting::ClusterLogArchiveRound
+                    | Setting::ClusterBackupDestOption
+            )
+        });
         let hazards = if want_archive {
             vec![Hazard {
                 kind: "archive_gap".into(),
@@ -518,34 +795,89 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
             Vec::new()
         };
         if live.archiving() {
-            out.push(sql_step(StepAction::NoArchivelog, "noarchivelog", sql::archivelog(false, &Target::Own), address.clone(), hazards));
+            out.push(sql_step(
+                StepAction::NoArchivelog,
+                "noarchivelog",
+                sql::archivelog(false, &Target::Own),
+                address.clone(),
+                hazards,
+            ));
         }
-        out.push(step(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP".into()], options.timeouts.archive_stop), address, Vec::new()));
+        out.push(step(
+            StepAction::WaitArchiveStop,
+            "wait_archive_stop",
+            wait(vec!["STOP".into()], options.timeouts.archive_stop),
+            address,
+            Vec::new(),
+        ));
     }
-    let bb_address = addrs(&|s| matches!(s, Setting::ClusterBackupBackupDest | Setting::ClusterBackupDest));
+    let bb_address = addrs(&|s| {
+        matches!(
+            s,
+            Setting::ClusterBackupBackupDest | Setting::ClusterBackupDest
+        )
+    });
     if dest_changes {
         // backup_backup_dest must be empty while backup_dest changes (§1.5 D1.5), and round mode off first.
         if bb_set {
             if round_mode_on {
-                out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), bb_address.clone(), Vec::new()));
+                out.push(sql_step(
+                    StepAction::StopRoundMode,
+                    "stop_backup_archivelog",
+                    sql::round_mode(false),
+                    bb_address.clone(),
+                    Vec::new(),
+                ));
             }
-            out.push(sql_step(StepAction::ClearBackupBackupDest, "clear_backup_backup_dest", sql::set_backup_dest("backup_backup_dest", None), bb_address.clone(), Vec::new()));
+            out.push(sql_step(
+                StepAction::ClearBackupBackupDest,
+                "clear_backup_backup_dest",
+                sql::set_backup_dest("backup_backup_dest", None),
+                bb_address.clone(),
+                Vec::new(),
+            ));
         }
         if let Some(d) = &want.backup_dest {
-            out.push(sql_step(StepAction::SetBackupDest, "set_backup_dest", sql::set_backup_dest("backup_dest", Some(&d.value)), addrs(&|s| s == Setting::ClusterBackupDest), Vec::new()));
+            out.push(sql_step(
+                StepAction::SetBackupDest,
+                "set_backup_dest",
+                sql::set_backup_dest("backup_dest", Some(&d.value)),
+                addrs(&|s| s == Setting::ClusterBackupDest),
+                Vec::new(),
+            ));
         }
     }
-    let bb_dest_after = want.bb_dest.as_ref().map(|d| d.value.clone()).or_else(|| live.value("backup_backup_dest").filter(|v| !v.is_empty()).map(Destination::from_server));
-    if let (true, Some(d)) = (has(Setting::ClusterBackupBackupDest) || (dest_changes && bb_set), &bb_dest_after) {
+    let bb_dest_after = want.bb_dest.as_ref().map(|d| d.value.clone()).or_else(|| {
+        live.value("backup_backup_dest")
+            .filter(|v| !v.is_empty())
+            .map(Destination::from_server)
+    });
+    if let (true, Some(d)) = (
+        has(Setting::ClusterBackupBackupDest) || (dest_changes && bb_set),
+        &bb_dest_after,
+    ) {
         if round_mode_on && !dest_changes {
-            out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), bb_address.clone(), Vec::new()));
+            out.push(sql_step(
+                StepAction::StopRoundMode,
+                "stop_backup_archivelog",
+                sql::round_mode(false),
+                bb_address.clone(),
+                Vec::new(),
+            ));
         }
-        out.push(sql_step(StepAction::SetBackupBackupDest, "set_backup_backup_dest", sql::set_backup_dest("backup_backup_dest", Some(d)), bb_address.clone(), Vec::new()));
+        out.push(sql_step(
+            StepAction::SetBackupBackupDest,
+            "set_backup_backup_dest",
+            sql::set_backup_dest("backup_backup_dest", Some(d)),
+            bb_address.clone(),
+            Vec::new(),
+        ));
     }
     let restart = stop_needed && want_archive;
     let start_archive = (want_archive && !live.archiving()) || restart;
     if start_archive {
-        let has_dest = want.backup_dest.is_some() || live.value("backup_dest").is_some_and(|v| !v.is_empty());
+        let has_dest =
+            want.backup_dest.is_some() || live.value("backup_dest").is_some_and(|v| !v.is_empty());
         if !has_dest {
             errors.push(ConfigError::Mismatch {
                 message: "log_archive.enabled = true needs backup_dest: ARCHIVELOG fails with 9026 without it (reference §1.3)".into(),
@@ -554,14 +886,41 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
                 help: "declare cluster { backup_dest = \"…\" }".into(),
             });
         }
-        let address = addrs(&|s| matches!(s, Setting::ClusterLogArchiveEnabled | Setting::ClusterLogArchiveRound | Setting::ClusterBackupDest));
+        let address = addrs(&|s| {
+            matches!(
+                s,
+                Setting::ClusterLogArchiveEnabled
+                    | Setting::ClusterLogArchiveRound
+                    | Setting::ClusterBackupDest
+            )
+        });
         if want.minor_freeze {
-            out.push(sql_step(StepAction::MinorFreeze, "minor_freeze", sql::minor_freeze(), address.clone(), Vec::new()));
+            out.push(sql_step(
+                StepAction::MinorFreeze,
+                "minor_freeze",
+                sql::minor_freeze(),
+                address.clone(),
+                Vec::new(),
+            ));
         }
-        out.push(sql_step(StepAction::Archivelog, "archivelog", sql::archivelog(true, &Target::Own), address.clone(), Vec::new()));
-        out.push(step(StepAction::WaitArchiveDoing, "wait_archive_doing", wait(vec!["DOING".into()], options.timeouts.archive_doing), address, Vec::new()));
+        out.push(sql_step(
+            StepAction::Archivelog,
+            "archivelog",
+            sql::archivelog(true, &Target::Own),
+            address.clone(),
+            Vec::new(),
+        ));
+        out.push(step(
+            StepAction::WaitArchiveDoing,
+            "wait_archive_doing",
+            wait(vec!["DOING".into()], options.timeouts.archive_doing),
+            address,
+            Vec::new(),
+        ));
     }
-    let restart_round_mode = (dest_changes && bb_set && round_mode_on && want.bb_archivelog != Some(false)) || (want.bb_archivelog == Some(true) && !round_mode_on);
+    let restart_round_mode =
+        (dest_changes && bb_set && round_mode_on && want.bb_archivelog != Some(false))
+            || (want.bb_archivelog == Some(true) && !round_mode_on);
     if restart_round_mode {
         if bb_dest_after.is_none() {
             errors.push(ConfigError::Mismatch {
@@ -571,22 +930,53 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
                 help: "declare backup_backup { destination = \"…\" }".into(),
             });
         }
-        out.push(sql_step(StepAction::StartRoundMode, "start_backup_archivelog", sql::round_mode(true), addrs(&|s| s == Setting::ClusterBackupBackupArchivelog), Vec::new()));
-    } else if want.bb_archivelog == Some(false) && round_mode_on && !out.iter().any(|s| s.action == StepAction::StopRoundMode) {
-        out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), addrs(&|s| s == Setting::ClusterBackupBackupArchivelog), Vec::new()));
+        out.push(sql_step(
+            StepAction::StartRoundMode,
+            "start_backup_archivelog",
+            sql::round_mode(true),
+            addrs(&|s| s == Setting::ClusterBackupBackupArchivelog),
+            Vec::new(),
+        ));
+    } else if want.bb_archivelog == Some(false)
+        && round_mode_on
+        && !out.iter().any(|s| s.action == StepAction::StopRoundMode)
+    {
+        out.push(sql_step(
+            StepAction::StopRoundMode,
+            "stop_backup_archivelog",
+            sql::round_mode(false),
+            addrs(&|s| s == Setting::ClusterBackupBackupArchivelog),
+            Vec::new(),
+        ));
     }
     if let (true, Some(copies)) = (has(Setting::ClusterBackupBackupPieces), &want.bb_copies) {
         match &bb_dest_after {
             Some(d) => {
                 if round_mode_on && !out.iter().any(|s| s.action == StepAction::StopRoundMode) {
-                    out.push(sql_step(StepAction::StopRoundMode, "stop_backup_archivelog", sql::round_mode(false), addrs(&|s| s == Setting::ClusterBackupBackupPieces), Vec::new()));
+                    out.push(sql_step(
+                        StepAction::StopRoundMode,
+                        "stop_backup_archivelog",
+                        sql::round_mode(false),
+                        addrs(&|s| s == Setting::ClusterBackupBackupPieces),
+                        Vec::new(),
+                    ));
                 }
                 let address = addrs(&|s| s == Setting::ClusterBackupBackupPieces);
-                out.push(sql_step(StepAction::CopyPieces, "backup_backuppiece", sql::copy_pieces(copies.value, d), address.clone(), Vec::new()));
+                out.push(sql_step(
+                    StepAction::CopyPieces,
+                    "backup_backuppiece",
+                    sql::copy_pieces(copies.value, d),
+                    address.clone(),
+                    Vec::new(),
+                ));
                 out.push(step(
                     StepAction::WaitPieceJobs,
                     "wait_backuppiece_job",
-                    StepKind::Wait(Wait { until: WaitUntil::NoPieceJobs, query: sql::PIECE_JOBS_QUERY_3X.into(), timeout_seconds: options.timeouts.backup_run }),
+                    StepKind::Wait(Wait {
+                        until: WaitUntil::NoPieceJobs,
+                        query: sql::PIECE_JOBS_QUERY_3X.into(),
+                        timeout_seconds: options.timeouts.backup_run,
+                    }),
                     address,
                     Vec::new(),
                 ));
@@ -600,11 +990,23 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
         }
     }
     // Cluster data backups (§1.5 B): archive DOING first, one at a time, encryption in the session.
-    let backup_addresses = addrs(&|s| matches!(s, Setting::ClusterDataBackupFull | Setting::ClusterDataBackupIncremental));
+    let backup_addresses = addrs(&|s| {
+        matches!(
+            s,
+            Setting::ClusterDataBackupFull | Setting::ClusterDataBackupIncremental
+        )
+    });
     if !backup_addresses.is_empty() {
-        let doing_at_backup = (live.archive_status.as_deref() == Some("DOING") && !stop_needed) || start_archive;
+        let doing_at_backup =
+            (live.archive_status.as_deref() == Some("DOING") && !stop_needed) || start_archive;
         if !doing_at_backup {
-            let at = want.data_backup.full_max_age.as_ref().or(want.data_backup.incremental_max_age.as_ref()).map(|l| l.span.clone()).unwrap_or(0..0);
+            let at = want
+                .data_backup
+                .full_max_age
+                .as_ref()
+                .or(want.data_backup.incremental_max_age.as_ref())
+                .map(|l| l.span.clone())
+                .unwrap_or(0..0);
             errors.push(ConfigError::Mismatch {
                 message: format!("a cluster backup needs the log archive DOING, but it is {}", live.archive_status.as_deref().unwrap_or("never started")),
                 span: span(&at),
@@ -617,20 +1019,54 @@ pub fn steps(want: &Desired3, live: &Live3, changes: &[Change], options: &Option
             if !full && !incremental {
                 notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase would record it as full, reference §1.5 B4)".into());
             }
-            let verb = if incremental { "backup_incremental" } else { "backup_full" };
+            let verb = if incremental {
+                "backup_incremental"
+            } else {
+                "backup_full"
+            };
             if let Some(enc) = &want.data_backup.encryption {
-                out.push(sql_step(StepAction::SetEncryption, "set_encryption", sql::set_encryption(&enc.value.password), backup_addresses.clone(), Vec::new()));
+                out.push(sql_step(
+                    StepAction::SetEncryption,
+                    "set_encryption",
+                    sql::set_encryption(&enc.value.password),
+                    backup_addresses.clone(),
+                    Vec::new(),
+                ));
             }
-            out.push(sql_step(StepAction::Backup, verb, sql::backup(incremental, &[], true, false), backup_addresses.clone(), Vec::new()));
+            out.push(sql_step(
+                StepAction::Backup,
+                verb,
+                sql::backup(incremental, &[], true, false),
+                backup_addresses.clone(),
+                Vec::new(),
+            ));
             if options.follow_backups || want.data_backup.encryption.is_some() {
                 let wait = Wait {
-                    until: WaitUntil::BackupJob { after_job_id: live.max_bs_key, follow: options.follow_backups, expect_password: want.data_backup.encryption.is_some() },
+                    until: WaitUntil::BackupJob {
+                        after_job_id: live.max_bs_key,
+                        follow: options.follow_backups,
+                        expect_password: want.data_backup.encryption.is_some(),
+                    },
                     query: sql::cluster_backup_query(live.max_bs_key),
-                    timeout_seconds: if options.follow_backups { options.timeouts.backup_run } else { options.timeouts.backup_jobs },
+                    timeout_seconds: if options.follow_backups {
+                        options.timeouts.backup_run
+                    } else {
+                        options.timeouts.backup_jobs
+                    },
                 };
-                out.push(step(StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait), backup_addresses, Vec::new()));
+                out.push(step(
+                    StepAction::WaitBackupJob,
+                    "wait_backup_job",
+                    StepKind::Wait(wait),
+                    backup_addresses,
+                    Vec::new(),
+                ));
             }
         }
     }
-    if errors.is_empty() { Ok((out, Vec::new())) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok((out, Vec::new()))
+    } else {
+        Err(errors)
+    }
 }

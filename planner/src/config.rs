@@ -22,7 +22,12 @@ pub enum Piece {
     /// Literal text.
     Literal(String),
     /// `${env("NAME")}`, with the span of the call.
-    Env { name: String, span: Range<usize> },
+    Env {
+        /// The name.
+        name: String,
+        /// Where in the file.
+        span: Range<usize>,
+    },
     /// `${tenant.name}`.
     TenantName,
 }
@@ -147,28 +152,58 @@ enum Kind {
     Text,
     Choice(&'static [&'static str]),
     Plain,
-    Int { min: i64, max: i64 },
-    Duration { min: &'static str, max: &'static str },
-    Size { min: &'static str, max: &'static str },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Duration {
+        min: &'static str,
+        max: &'static str,
+    },
+    Size {
+        min: &'static str,
+        max: &'static str,
+    },
 }
 
 /// `log_archive` attributes (reference §2.1.2, §2.2.1).
 const LOG_ARCHIVE: &[(&str, Kind)] = &[
-    ("compression", Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"])),
+    (
+        "compression",
+        Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"]),
+    ),
     ("enabled", Kind::Bool),
     ("destination", Kind::Text),
     ("mode", Kind::Choice(&["optional", "mandatory"])),
-    ("piece_switch_interval", Kind::Duration { min: "1d", max: "7d" }),
+    (
+        "piece_switch_interval",
+        Kind::Duration {
+            min: "1d",
+            max: "7d",
+        },
+    ),
     ("state", Kind::Choice(&["enable", "defer"])),
     ("concurrency", Kind::Int { min: 0, max: 100 }),
-    ("lag_target", Kind::Duration { min: "0ms", max: "7200s" }),
+    (
+        "lag_target",
+        Kind::Duration {
+            min: "0ms",
+            max: "7200s",
+        },
+    ),
 ];
 
 /// `data_backup` attributes (reference §2.1.2, §2.1.3).
 const DATA_BACKUP: &[(&str, Kind)] = &[
     ("destination", Kind::Text),
     ("concurrency", Kind::Int { min: 0, max: 100 }),
-    ("file_size", Kind::Size { min: "512M", max: "4G" }),
+    (
+        "file_size",
+        Kind::Size {
+            min: "512M",
+            max: "4G",
+        },
+    ),
     ("plus_archivelog", Kind::Bool),
 ];
 
@@ -183,17 +218,38 @@ const CLUSTER: &[(&str, Kind)] = &[
 
 /// `cluster { backup_dest_option { … } }` (3.x `backup_dest_option`, §1.2.2).
 const BACKUP_DEST_OPTION: &[(&str, Kind)] = &[
-    ("log_archive_checkpoint_interval", Kind::Duration { min: "5s", max: "1h" }),
-    ("recovery_window", Kind::Duration { min: "0s", max: "3650d" }),
+    (
+        "log_archive_checkpoint_interval",
+        Kind::Duration {
+            min: "5s",
+            max: "1h",
+        },
+    ),
+    (
+        "recovery_window",
+        Kind::Duration {
+            min: "0s",
+            max: "3650d",
+        },
+    ),
     ("auto_delete_obsolete_backup", Kind::Bool),
-    ("log_archive_piece_switch_interval", Kind::Duration { min: "0s", max: "7d" }),
+    (
+        "log_archive_piece_switch_interval",
+        Kind::Duration {
+            min: "0s",
+            max: "7d",
+        },
+    ),
 ];
 
 /// `cluster { log_archive { … } }` (3.x, `backup_log_archive_option` and ARCHIVELOG, §1.2.1).
 const LOG_ARCHIVE_3X: &[(&str, Kind)] = &[
     ("enabled", Kind::Bool),
     ("mode", Kind::Choice(&["optional", "mandatory"])),
-    ("compression", Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"])),
+    (
+        "compression",
+        Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"]),
+    ),
     ("minor_freeze_before_start", Kind::Bool),
 ];
 
@@ -201,7 +257,13 @@ const LOG_ARCHIVE_3X: &[(&str, Kind)] = &[
 const BACKUP_BACKUP: &[(&str, Kind)] = &[
     ("destination", Kind::Text),
     // The 3.2 documents set 2h (seed 002); 3.1.5 CE caps it at 1h (§1.2.3).
-    ("log_archive_checkpoint_interval", Kind::Duration { min: "5s", max: "1d" }),
+    (
+        "log_archive_checkpoint_interval",
+        Kind::Duration {
+            min: "5s",
+            max: "1d",
+        },
+    ),
     ("archivelog", Kind::Bool),
 ];
 
@@ -212,7 +274,13 @@ const PIECES: &[(&str, Kind)] = &[("copies", Kind::Int { min: 1, max: 8 })];
 const DATA_BACKUP_3X: &[(&str, Kind)] = &[];
 
 /// `data_backup { full { … } incremental { … } }`: freshness policies.
-const FRESHNESS: &[(&str, Kind)] = &[("max_age", Kind::Duration { min: "1h", max: "366d" })];
+const FRESHNESS: &[(&str, Kind)] = &[(
+    "max_age",
+    Kind::Duration {
+        min: "1h",
+        max: "366d",
+    },
+)];
 
 /// `data_backup { encryption { password = env("…") } }` (reference §2.3 SET ENCRYPTION).
 const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
@@ -221,7 +289,11 @@ const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
 /// are stored under `<block>.<attribute>` keys.
 fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, Kind)])] {
     match block {
-        "data_backup" => &[("full", FRESHNESS), ("incremental", FRESHNESS), ("encryption", ENCRYPTION)],
+        "data_backup" => &[
+            ("full", FRESHNESS),
+            ("incremental", FRESHNESS),
+            ("encryption", ENCRYPTION),
+        ],
         "cluster" => &[
             ("backup_dest_option", BACKUP_DEST_OPTION),
             ("log_archive", LOG_ARCHIVE_3X),
@@ -245,7 +317,10 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
         Ok(b) => b,
         Err(e) => {
             let at = e.location().offset();
-            errors.push(ConfigError::Syntax { message: e.message().to_string(), span: span(&(at..at + 1)) });
+            errors.push(ConfigError::Syntax {
+                message: e.message().to_string(),
+                span: span(&(at..at + 1)),
+            });
             return (Config::default(), errors);
         }
     };
@@ -272,13 +347,20 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             });
                         }
                         if seen_top.insert(ident.to_string(), ()).is_some() {
-                            errors.push(ConfigError::DuplicateBlock { name: ident.into(), span: span(&ident_span) });
+                            errors.push(ConfigError::DuplicateBlock {
+                                name: ident.into(),
+                                span: span(&ident_span),
+                            });
                             continue;
                         }
                         if ident == "cluster" {
-                            let mut settings = decode_settings(&block.body, "cluster", CLUSTER, &mut errors);
+                            let mut settings =
+                                decode_settings(&block.body, "cluster", CLUSTER, &mut errors);
                             let mut plain = |key: &str| match settings.remove(key) {
-                                Some(Setting { value: Value::Plain(text), span }) => Some((text, span)),
+                                Some(Setting {
+                                    value: Value::Plain(text),
+                                    span,
+                                }) => Some((text, span)),
                                 _ => None,
                             };
                             config.version = plain("version");
@@ -286,11 +368,17 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             config.cluster = settings;
                             config.cluster_span = ident_span.clone();
                         } else {
-                            config.defaults = decode_tenant_settings(&block.body, "defaults", &mut errors);
+                            config.defaults =
+                                decode_tenant_settings(&block.body, "defaults", &mut errors);
                         }
                     }
                     "ignore" => {
-                        let mut values = decode_strings(&block.body, "ignore", &["address", "reason", "until"], &mut errors);
+                        let mut values = decode_strings(
+                            &block.body,
+                            "ignore",
+                            &["address", "reason", "until"],
+                            &mut errors,
+                        );
                         let until = values.remove("until").and_then(|(text, at)| {
                             let date = parse_date(&text);
                             if date.is_none() {
@@ -305,7 +393,12 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                         });
                         match (values.remove("address"), values.remove("reason")) {
                             (Some((address, _)), Some((reason, _))) => {
-                                config.ignores.push(Ignore { address, reason, until, span: ident_span });
+                                config.ignores.push(Ignore {
+                                    address,
+                                    reason,
+                                    until,
+                                    span: ident_span,
+                                });
                             }
                             _ => errors.push(ConfigError::Label {
                                 message: "an ignore block needs `address` and `reason`".into(),
@@ -315,7 +408,9 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                         }
                     }
                     "tenant" => {
-                        let Some((name, label_span)) = single_label(block, &mut errors) else { continue };
+                        let Some((name, label_span)) = single_label(block, &mut errors) else {
+                            continue;
+                        };
                         if config.tenants.iter().any(|t| t.name == name) {
                             errors.push(ConfigError::DuplicateBlock {
                                 name: format!("tenant \"{name}\""),
@@ -324,7 +419,11 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             continue;
                         }
                         let settings = decode_tenant_settings(&block.body, "tenant", &mut errors);
-                        config.tenants.push(TenantBlock { name, span: label_span, settings });
+                        config.tenants.push(TenantBlock {
+                            name,
+                            span: label_span,
+                            settings,
+                        });
                     }
                     other => errors.push(ConfigError::UnknownBlock {
                         name: other.into(),
@@ -381,7 +480,12 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
 }
 
 /// Decodes a block of plain string attributes (`cluster`, `ignore`).
-fn decode_strings(body: &Body, block: &str, allowed: &[&str], errors: &mut Vec<ConfigError>) -> BTreeMap<String, (String, Range<usize>)> {
+fn decode_strings(
+    body: &Body,
+    block: &str,
+    allowed: &[&str],
+    errors: &mut Vec<ConfigError>,
+) -> BTreeMap<String, (String, Range<usize>)> {
     let mut out = BTreeMap::new();
     for structure in body.iter() {
         match structure {
@@ -418,7 +522,11 @@ fn decode_strings(body: &Body, block: &str, allowed: &[&str], errors: &mut Vec<C
     out
 }
 
-fn decode_tenant_settings(body: &Body, owner: &str, errors: &mut Vec<ConfigError>) -> TenantSettings {
+fn decode_tenant_settings(
+    body: &Body,
+    owner: &str,
+    errors: &mut Vec<ConfigError>,
+) -> TenantSettings {
     let mut settings = TenantSettings::default();
     let mut seen = Vec::new();
     for structure in body.iter() {
@@ -445,7 +553,10 @@ fn decode_tenant_settings(body: &Body, owner: &str, errors: &mut Vec<ConfigError
                     }
                 };
                 if seen.contains(&ident) {
-                    errors.push(ConfigError::DuplicateBlock { name: ident.into(), span: span(&ident_span) });
+                    errors.push(ConfigError::DuplicateBlock {
+                        name: ident.into(),
+                        span: span(&ident_span),
+                    });
                     continue;
                 }
                 seen.push(ident);
@@ -463,7 +574,12 @@ fn decode_tenant_settings(body: &Body, owner: &str, errors: &mut Vec<ConfigError
     settings
 }
 
-fn decode_settings(body: &Body, block: &str, schema: &'static [(&'static str, Kind)], errors: &mut Vec<ConfigError>) -> Settings {
+fn decode_settings(
+    body: &Body,
+    block: &str,
+    schema: &'static [(&'static str, Kind)],
+    errors: &mut Vec<ConfigError>,
+) -> Settings {
     let mut out = Settings::new();
     for structure in body.iter() {
         match structure {
@@ -483,7 +599,10 @@ fn decode_settings(body: &Body, block: &str, schema: &'static [(&'static str, Ki
                             name: ident.into(),
                             span: span(&b.ident.span().unwrap_or(0..0)),
                             help: if allowed.is_empty() {
-                                format!("`{block}` holds attributes only: {}", names(schema).join(", "))
+                                format!(
+                                    "`{block}` holds attributes only: {}",
+                                    names(schema).join(", ")
+                                )
                             } else {
                                 suggest(ident, &allowed)
                             },
@@ -512,9 +631,24 @@ fn decode_settings(body: &Body, block: &str, schema: &'static [(&'static str, Ki
     out
 }
 
-fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, errors: &mut Vec<ConfigError>) -> Option<Value> {
-    let wrong = |expected: &str| ConfigError::WrongType { attribute: key.into(), expected: expected.into(), span: span(at) };
-    let invalid = |value: String, valid: String| ConfigError::InvalidValue { attribute: key.into(), value, valid, span: span(at) };
+fn decode_value(
+    expr: &Expression,
+    key: &str,
+    kind: Kind,
+    at: &Range<usize>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Value> {
+    let wrong = |expected: &str| ConfigError::WrongType {
+        attribute: key.into(),
+        expected: expected.into(),
+        span: span(at),
+    };
+    let invalid = |value: String, valid: String| ConfigError::InvalidValue {
+        attribute: key.into(),
+        value,
+        valid,
+        span: span(at),
+    };
     let literal = match expr {
         Expression::String(s) => Some(s.value().to_string()),
         _ => None,
@@ -531,7 +665,10 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
             Expression::Number(n) => match n.value().as_i64() {
                 Some(v) if (min..=max).contains(&v) => Some(Value::Int(v)),
                 _ => {
-                    errors.push(invalid(n.value().to_string(), format!("a whole number from {min} to {max}")));
+                    errors.push(invalid(
+                        n.value().to_string(),
+                        format!("a whole number from {min} to {max}"),
+                    ));
                     None
                 }
             },
@@ -548,9 +685,14 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
             }
         },
         Kind::Choice(choices) => match literal {
-            Some(s) if choices.contains(&s.to_ascii_lowercase().as_str()) => Some(Value::Choice(s.to_ascii_lowercase())),
+            Some(s) if choices.contains(&s.to_ascii_lowercase().as_str()) => {
+                Some(Value::Choice(s.to_ascii_lowercase()))
+            }
             Some(s) => {
-                errors.push(invalid(format!("\"{s}\""), format!("one of: {}", choices.join(", "))));
+                errors.push(invalid(
+                    format!("\"{s}\""),
+                    format!("one of: {}", choices.join(", ")),
+                ));
                 None
             }
             None => {
@@ -567,11 +709,17 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
             match Duration::parse(&s) {
                 Some(d) if d >= lo && d <= hi => Some(Value::Duration(d)),
                 Some(_) => {
-                    errors.push(invalid(format!("\"{s}\""), format!("a duration from {min} to {max}")));
+                    errors.push(invalid(
+                        format!("\"{s}\""),
+                        format!("a duration from {min} to {max}"),
+                    ));
                     None
                 }
                 None => {
-                    errors.push(invalid(format!("\"{s}\""), format!("a number with a unit (us, ms, s, m, h, d), from {min} to {max}")));
+                    errors.push(invalid(
+                        format!("\"{s}\""),
+                        format!("a number with a unit (us, ms, s, m, h, d), from {min} to {max}"),
+                    ));
                     None
                 }
             }
@@ -585,7 +733,10 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
             match Size::parse(&s) {
                 Some(v) if v >= lo && v <= hi => Some(Value::Size(v)),
                 _ => {
-                    errors.push(invalid(format!("\"{s}\""), format!("a size with a unit (K, M, G, T) from {min} to {max}")));
+                    errors.push(invalid(
+                        format!("\"{s}\""),
+                        format!("a size with a unit (K, M, G, T) from {min} to {max}"),
+                    ));
                     None
                 }
             }
@@ -593,7 +744,10 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
         Kind::Text => match template(expr) {
             Ok(t) => Some(Value::Text(t)),
             Err(bad) => {
-                errors.push(ConfigError::Expression { attribute: key.into(), span: span(&bad) });
+                errors.push(ConfigError::Expression {
+                    attribute: key.into(),
+                    span: span(&bad),
+                });
                 None
             }
         },
@@ -605,7 +759,9 @@ fn decode_value(expr: &Expression, key: &str, kind: Kind, at: &Range<usize>, err
 fn template(expr: &Expression) -> Result<Template, Range<usize>> {
     let whole = expr.span().unwrap_or(0..0);
     match expr {
-        Expression::String(s) => Ok(Template { pieces: vec![Piece::Literal(s.value().to_string())] }),
+        Expression::String(s) => Ok(Template {
+            pieces: vec![Piece::Literal(s.value().to_string())],
+        }),
         Expression::StringTemplate(t) => {
             let mut pieces = Vec::new();
             for element in t.iter() {
@@ -617,24 +773,35 @@ fn template(expr: &Expression) -> Result<Template, Range<usize>> {
             }
             Ok(Template { pieces })
         }
-        other => Ok(Template { pieces: vec![interpolation(other)?] }),
+        other => Ok(Template {
+            pieces: vec![interpolation(other)?],
+        }),
     }
 }
 
 fn interpolation(expr: &Expression) -> Result<Piece, Range<usize>> {
     let at = expr.span().unwrap_or(0..0);
     match expr {
-        Expression::FuncCall(call) if call.name.namespace.is_empty() && call.name.name.as_str() == "env" => {
+        Expression::FuncCall(call)
+            if call.name.namespace.is_empty() && call.name.name.as_str() == "env" =>
+        {
             let mut args = call.args.iter();
             match (args.next(), args.next()) {
-                (Some(Expression::String(name)), None) => Ok(Piece::Env { name: name.value().to_string(), span: at }),
+                (Some(Expression::String(name)), None) => Ok(Piece::Env {
+                    name: name.value().to_string(),
+                    span: at,
+                }),
                 _ => Err(at),
             }
         }
         Expression::Traversal(t) => {
             let is_tenant = matches!(&t.expr, Expression::Variable(v) if v.as_str() == "tenant");
             let is_name = matches!(t.operators.as_slice(), [op] if matches!(op.value(), TraversalOperator::GetAttr(a) if a.as_str() == "name"));
-            if is_tenant && is_name { Ok(Piece::TenantName) } else { Err(at) }
+            if is_tenant && is_name {
+                Ok(Piece::TenantName)
+            } else {
+                Err(at)
+            }
         }
         _ => Err(at),
     }
@@ -666,16 +833,30 @@ tenant "t1" {
         let (config, errors) = decode(text);
         assert_eq!(errors, vec![]);
         assert_eq!(config.version.as_ref().map(|v| v.0.as_str()), Some("4.2"));
-        assert_eq!(config.defaults.log_archive["mode"].value, Value::Choice("optional".into()));
-        assert_eq!(config.defaults.log_archive["piece_switch_interval"].value, Value::Duration(Duration(86_400_000_000)));
+        assert_eq!(
+            config.defaults.log_archive["mode"].value,
+            Value::Choice("optional".into())
+        );
+        assert_eq!(
+            config.defaults.log_archive["piece_switch_interval"].value,
+            Value::Duration(Duration(86_400_000_000))
+        );
         let star = &config.tenants[0];
         assert_eq!(star.name, "*");
-        let Value::Text(t) = &star.settings.log_archive["destination"].value else { panic!("not text") };
+        let Value::Text(t) = &star.settings.log_archive["destination"].value else {
+            panic!("not text")
+        };
         assert_eq!(
             t.pieces,
-            vec![Piece::Literal("file:///b/".into()), Piece::TenantName, Piece::Literal("/archive".into())]
+            vec![
+                Piece::Literal("file:///b/".into()),
+                Piece::TenantName,
+                Piece::Literal("/archive".into())
+            ]
         );
-        let Value::Text(t) = &config.tenants[1].settings.data_backup["destination"].value else { panic!("not text") };
+        let Value::Text(t) = &config.tenants[1].settings.data_backup["destination"].value else {
+            panic!("not text")
+        };
         assert!(matches!(&t.pieces[1], Piece::Env { name, .. } if name == "ID"));
     }
 
@@ -684,17 +865,27 @@ tenant "t1" {
         let text = "defaults {\n  log_archive {\n    enabld = true\n    concurrency = 500\n    mode = \"sometimes\"\n  }\n}\nbackup {}\n";
         let (_, errors) = decode(text);
         assert_eq!(errors.len(), 4, "{errors:#?}");
-        let ConfigError::UnknownAttribute { help, span, .. } = &errors[0] else { panic!("{:?}", errors[0]) };
+        let ConfigError::UnknownAttribute { help, span, .. } = &errors[0] else {
+            panic!("{:?}", errors[0])
+        };
         assert!(help.contains("did you mean `enabled`"));
         assert_eq!(&text[span.offset()..span.offset() + span.len()], "enabld");
-        assert!(matches!(&errors[1], ConfigError::InvalidValue { attribute, .. } if attribute == "concurrency"));
-        assert!(matches!(&errors[2], ConfigError::InvalidValue { attribute, .. } if attribute == "mode"));
+        assert!(
+            matches!(&errors[1], ConfigError::InvalidValue { attribute, .. } if attribute == "concurrency")
+        );
+        assert!(
+            matches!(&errors[2], ConfigError::InvalidValue { attribute, .. } if attribute == "mode")
+        );
         assert!(matches!(&errors[3], ConfigError::UnknownBlock { name, .. } if name == "backup"));
     }
 
     #[test]
     fn rejects_other_expressions() {
-        let (_, errors) = decode("tenant \"t\" {\n log_archive { destination = \"file:///${var.x}\" }\n}\n");
-        assert!(matches!(&errors[..], [ConfigError::Expression { .. }]), "{errors:?}");
+        let (_, errors) =
+            decode("tenant \"t\" {\n log_archive { destination = \"file:///${var.x}\" }\n}\n");
+        assert!(
+            matches!(&errors[..], [ConfigError::Expression { .. }]),
+            "{errors:?}"
+        );
     }
 }

@@ -99,11 +99,18 @@ pub struct DesiredState {
 /// Resolves the configuration for the given user tenants: named blocks apply
 /// to their tenant, `tenant "*"` to every other one. Named tenants missing from
 /// `user_tenants` are not resolved here (the planner reports them).
-pub fn resolve(config: &Config, user_tenants: &[String], env: &Environment) -> Result<DesiredState, Vec<ConfigError>> {
+pub fn resolve(
+    config: &Config,
+    user_tenants: &[String],
+    env: &Environment,
+) -> Result<DesiredState, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut state = DesiredState {
         cluster3: None,
-        version: config.version.as_ref().map(|(v, s)| Located { value: v.clone(), span: s.clone() }),
+        version: config.version.as_ref().map(|(v, s)| Located {
+            value: v.clone(),
+            span: s.clone(),
+        }),
         tenants: BTreeMap::new(),
     };
     let wildcard = config.tenants.iter().find(|t| t.name == "*");
@@ -115,14 +122,23 @@ pub fn resolve(config: &Config, user_tenants: &[String], env: &Environment) -> R
     }
     check_shared_destinations(&state, &mut errors);
     errors.dedup();
-    if errors.is_empty() { Ok(state) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(state)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Validates without a cluster: resolves every named tenant, and the `*` block
 /// for a stand-in tenant name (catching unset variables, literal credentials,
 /// and a `*` destination without `${tenant.name}`, which every tenant would share).
 pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<ConfigError>> {
-    let named: Vec<String> = config.tenants.iter().filter(|t| t.name != "*").map(|t| t.name.clone()).collect();
+    let named: Vec<String> = config
+        .tenants
+        .iter()
+        .filter(|t| t.name != "*")
+        .map(|t| t.name.clone())
+        .collect();
     let mut errors = match resolve(config, &named, env) {
         Ok(_) => Vec::new(),
         Err(e) => e,
@@ -140,7 +156,10 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
             .into_iter()
             .chain([&config.defaults.log_archive, &config.defaults.data_backup])
         {
-            if let Some(Setting { value: Value::Text(t), span: at }) = settings.get("destination")
+            if let Some(Setting {
+                value: Value::Text(t),
+                span: at,
+            }) = settings.get("destination")
                 && !t.uses_tenant_name()
             {
                 errors.push(ConfigError::WildcardShared { span: span(at) });
@@ -154,7 +173,13 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
     resolve(config, &named, env)
 }
 
-fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> DesiredTenant {
+fn resolve_tenant(
+    config: &Config,
+    block: &TenantBlock,
+    name: &str,
+    env: &Environment,
+    errors: &mut Vec<ConfigError>,
+) -> DesiredTenant {
     let la = merged(&config.defaults.log_archive, &block.settings.log_archive);
     let db = merged(&config.defaults.data_backup, &block.settings.data_backup);
     // LOG_ARCHIVE_DEST is written whole (reference §2.2.1): BINDING and
@@ -174,15 +199,27 @@ fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Enviro
     DesiredTenant {
         log_archive: LogArchive {
             enabled: la.get("enabled").and_then(|s| as_bool(&s.value)),
-            destination: la.get("destination").and_then(|s| destination(s, "destination", name, env, errors)),
-            mode: la.get("mode").and_then(|s| as_choice(&s.value)).map(|c| c.to_ascii_uppercase()),
-            piece_switch_interval: la.get("piece_switch_interval").and_then(|s| as_duration(&s.value)),
-            state: la.get("state").and_then(|s| as_choice(&s.value)).map(|c| c.to_ascii_uppercase()),
+            destination: la
+                .get("destination")
+                .and_then(|s| destination(s, "destination", name, env, errors)),
+            mode: la
+                .get("mode")
+                .and_then(|s| as_choice(&s.value))
+                .map(|c| c.to_ascii_uppercase()),
+            piece_switch_interval: la
+                .get("piece_switch_interval")
+                .and_then(|s| as_duration(&s.value)),
+            state: la
+                .get("state")
+                .and_then(|s| as_choice(&s.value))
+                .map(|c| c.to_ascii_uppercase()),
             concurrency: la.get("concurrency").and_then(|s| as_int(&s.value)),
             lag_target: la.get("lag_target").and_then(|s| as_duration(&s.value)),
         },
         data_backup: DataBackup {
-            destination: db.get("destination").and_then(|s| destination(s, "destination", name, env, errors)),
+            destination: db
+                .get("destination")
+                .and_then(|s| destination(s, "destination", name, env, errors)),
             concurrency: db.get("concurrency").and_then(|s| as_int(&s.value)),
             file_size: db.get("file_size").and_then(|s| match s.value {
                 Value::Size(v) => Some(v),
@@ -190,28 +227,52 @@ fn resolve_tenant(config: &Config, block: &TenantBlock, name: &str, env: &Enviro
             }),
             full_max_age: located_duration(db.get("full.max_age")),
             incremental_max_age: located_duration(db.get("incremental.max_age")),
-            plus_archivelog: db.get("plus_archivelog").and_then(|s| as_bool(&s.value).map(|v| Located { value: v, span: s.span.clone() })),
-            encryption: db.get("encryption.password").and_then(|s| encryption(s, env, errors)),
+            plus_archivelog: db.get("plus_archivelog").and_then(|s| {
+                as_bool(&s.value).map(|v| Located {
+                    value: v,
+                    span: s.span.clone(),
+                })
+            }),
+            encryption: db
+                .get("encryption.password")
+                .and_then(|s| encryption(s, env, errors)),
         },
         declared_at: block.span.clone(),
     }
 }
 
 fn located_duration(setting: Option<&Setting>) -> Option<Located<Duration>> {
-    setting.and_then(|s| as_duration(&s.value).map(|d| Located { value: d, span: s.span.clone() }))
+    setting.and_then(|s| {
+        as_duration(&s.value).map(|d| Located {
+            value: d,
+            span: s.span.clone(),
+        })
+    })
 }
 
 /// The backup password: exactly one `env("NAME")`, never a literal.
-fn encryption(setting: &Setting, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Encryption>> {
-    let Value::Text(template) = &setting.value else { return None };
+fn encryption(
+    setting: &Setting,
+    env: &Environment,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Located<Encryption>> {
+    let Value::Text(template) = &setting.value else {
+        return None;
+    };
     match template.pieces.as_slice() {
         [Piece::Env { name, span: at }] => match env.get(name) {
             Some(value) => Some(Located {
-                value: Encryption { env: name.clone(), password: crate::secret::Secret::new(value.clone()) },
+                value: Encryption {
+                    env: name.clone(),
+                    password: crate::secret::Secret::new(value.clone()),
+                },
                 span: setting.span.clone(),
             }),
             None => {
-                errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                errors.push(ConfigError::EnvUnset {
+                    name: name.clone(),
+                    span: span(at),
+                });
                 None
             }
         },
@@ -233,16 +294,32 @@ fn merged(defaults: &Settings, own: &Settings) -> Settings {
 }
 
 fn as_bool(v: &Value) -> Option<bool> {
-    if let Value::Bool(b) = v { Some(*b) } else { None }
+    if let Value::Bool(b) = v {
+        Some(*b)
+    } else {
+        None
+    }
 }
 fn as_int(v: &Value) -> Option<i64> {
-    if let Value::Int(i) = v { Some(*i) } else { None }
+    if let Value::Int(i) = v {
+        Some(*i)
+    } else {
+        None
+    }
 }
 fn as_choice(v: &Value) -> Option<&str> {
-    if let Value::Choice(c) = v { Some(c) } else { None }
+    if let Value::Choice(c) = v {
+        Some(c)
+    } else {
+        None
+    }
 }
 fn as_duration(v: &Value) -> Option<Duration> {
-    if let Value::Duration(d) = v { Some(*d) } else { None }
+    if let Value::Duration(d) = v {
+        Some(*d)
+    } else {
+        None
+    }
 }
 
 /// Marks that bracket an `env()` value while the URI is checked.
@@ -252,20 +329,34 @@ const ENV_CLOSE: char = '\u{2}';
 /// Evaluates a destination template for `tenant`, checking env variables and
 /// that every credential value is exactly one `env()` call. Problems are pushed
 /// to `errors` with the span of the value; `None` when the value is unusable.
-pub(crate) fn destination(setting: &Setting, attribute: &str, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> Option<Located<Destination>> {
-    let Value::Text(template) = &setting.value else { return None };
+pub(crate) fn destination(
+    setting: &Setting,
+    attribute: &str,
+    tenant: &str,
+    env: &Environment,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Located<Destination>> {
+    let Value::Text(template) = &setting.value else {
+        return None;
+    };
     let (marked, full, complete) = evaluate(template, tenant, env, errors);
     // Check credentials on the marked text: a credential's value must be one env() value.
     let marked_dest = match Destination::parse(&marked) {
         Ok(d) => d,
         Err(e) => {
-            errors.push(ConfigError::Destination { attribute: attribute.into(), reason: e.to_string(), span: span(&setting.span) });
+            errors.push(ConfigError::Destination {
+                attribute: attribute.into(),
+                reason: e.to_string(),
+                span: span(&setting.span),
+            });
             return None;
         }
     };
     let query = marked.split_once('?').map_or("", |(_, q)| q);
     for pair in query.split('&') {
-        let Some((key, value)) = pair.split_once('=') else { continue };
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
         if Destination::is_credential(key) {
             let from_env = value.starts_with(ENV_OPEN)
                 && value.ends_with(ENV_CLOSE)
@@ -284,9 +375,16 @@ pub(crate) fn destination(setting: &Setting, attribute: &str, tenant: &str, env:
         return None;
     }
     match Destination::parse(&full) {
-        Ok(d) => Some(Located { value: d, span: setting.span.clone() }),
+        Ok(d) => Some(Located {
+            value: d,
+            span: setting.span.clone(),
+        }),
         Err(e) => {
-            errors.push(ConfigError::Destination { attribute: attribute.into(), reason: e.to_string(), span: span(&setting.span) });
+            errors.push(ConfigError::Destination {
+                attribute: attribute.into(),
+                reason: e.to_string(),
+                span: span(&setting.span),
+            });
             None
         }
     }
@@ -295,7 +393,12 @@ pub(crate) fn destination(setting: &Setting, attribute: &str, tenant: &str, env:
 /// Renders a template twice: with `env()` values bracketed by marks (for
 /// checking where they sit) and plain. The flag is false when a variable is
 /// unset (its value is then a placeholder, and an error is recorded).
-fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut Vec<ConfigError>) -> (String, String, bool) {
+fn evaluate(
+    template: &Template,
+    tenant: &str,
+    env: &Environment,
+    errors: &mut Vec<ConfigError>,
+) -> (String, String, bool) {
     let mut marked = String::new();
     let mut full = String::new();
     let mut ok = true;
@@ -317,7 +420,10 @@ fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut V
                     full.push_str(v);
                 }
                 None => {
-                    errors.push(ConfigError::EnvUnset { name: name.clone(), span: span(at) });
+                    errors.push(ConfigError::EnvUnset {
+                        name: name.clone(),
+                        span: span(at),
+                    });
                     marked.push(ENV_OPEN);
                     marked.push('x');
                     marked.push(ENV_CLOSE);
@@ -332,7 +438,13 @@ fn evaluate(template: &Template, tenant: &str, env: &Environment, errors: &mut V
 fn check_shared_destinations(state: &DesiredState, errors: &mut Vec<ConfigError>) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (name, tenant) in &state.tenants {
-        for dest in [&tenant.log_archive.destination, &tenant.data_backup.destination].into_iter().flatten() {
+        for dest in [
+            &tenant.log_archive.destination,
+            &tenant.data_backup.destination,
+        ]
+        .into_iter()
+        .flatten()
+        {
             let key = dest.value.root().to_string();
             if let Some(first) = seen.get(&key) {
                 errors.push(ConfigError::SharedDestination {
@@ -354,7 +466,10 @@ mod tests {
     use crate::config::decode;
 
     fn env(pairs: &[(&str, &str)]) -> Environment {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -363,12 +478,40 @@ mod tests {
             "defaults {\n  log_archive { mode = \"mandatory\" }\n}\ntenant \"*\" {\n  log_archive { destination = \"file:///b/${tenant.name}\" }\n}\ntenant \"t2\" {\n  log_archive {\n    destination = \"file:///c/t2\"\n    mode = \"optional\"\n  }\n}\n",
         );
         assert!(errs.is_empty());
-        let state = resolve(&config, &["t1".into(), "t2".into(), "t3".into()], &env(&[])).expect("resolves");
-        assert_eq!(state.tenants["t1"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t1"));
-        assert_eq!(state.tenants["t1"].log_archive.mode.as_deref(), Some("MANDATORY"));
-        assert_eq!(state.tenants["t2"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///c/t2"));
-        assert_eq!(state.tenants["t2"].log_archive.mode.as_deref(), Some("OPTIONAL"));
-        assert_eq!(state.tenants["t3"].log_archive.destination.as_ref().map(|d| d.value.root()), Some("file:///b/t3"));
+        let state = resolve(&config, &["t1".into(), "t2".into(), "t3".into()], &env(&[]))
+            .expect("resolves");
+        assert_eq!(
+            state.tenants["t1"]
+                .log_archive
+                .destination
+                .as_ref()
+                .map(|d| d.value.root()),
+            Some("file:///b/t1")
+        );
+        assert_eq!(
+            state.tenants["t1"].log_archive.mode.as_deref(),
+            Some("MANDATORY")
+        );
+        assert_eq!(
+            state.tenants["t2"]
+                .log_archive
+                .destination
+                .as_ref()
+                .map(|d| d.value.root()),
+            Some("file:///c/t2")
+        );
+        assert_eq!(
+            state.tenants["t2"].log_archive.mode.as_deref(),
+            Some("OPTIONAL")
+        );
+        assert_eq!(
+            state.tenants["t3"]
+                .log_archive
+                .destination
+                .as_ref()
+                .map(|d| d.value.root()),
+            Some("file:///b/t3")
+        );
     }
 
     #[test]
@@ -377,15 +520,28 @@ mod tests {
         let (config, errs) = decode(text);
         assert!(errs.is_empty());
         let errors = resolve(&config, &["t".into()], &env(&[("ID", "id")])).expect_err("fails");
-        assert!(errors.iter().any(|e| matches!(e, ConfigError::LiteralCredential { key, .. } if key == "access_key")), "{errors:?}");
-        assert!(errors.iter().any(|e| matches!(e, ConfigError::EnvUnset { name, .. } if name == "NOPE")), "{errors:?}");
+        assert!(
+            errors.iter().any(
+                |e| matches!(e, ConfigError::LiteralCredential { key, .. } if key == "access_key")
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| matches!(e, ConfigError::EnvUnset { name, .. } if name == "NOPE")),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn shared_destination_is_an_error() {
-        let (config, _) = decode("tenant \"*\" {\n  log_archive { destination = \"file:///same\" }\n}\n");
+        let (config, _) =
+            decode("tenant \"*\" {\n  log_archive { destination = \"file:///same\" }\n}\n");
         let errors = resolve(&config, &["a".into(), "b".into()], &env(&[])).expect_err("fails");
-        assert!(matches!(&errors[..], [ConfigError::SharedDestination { first, second, .. }] if first == "a" && second == "b"));
+        assert!(
+            matches!(&errors[..], [ConfigError::SharedDestination { first, second, .. }] if first == "a" && second == "b")
+        );
         assert!(validate(&config, &env(&[])).is_err());
     }
 }

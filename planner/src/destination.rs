@@ -31,7 +31,12 @@ pub enum DestinationError {
     NfsWithQuery,
     /// An object-storage attribute that must be there is missing.
     #[error("{scheme}:// destinations need `{key}=` after `?`")]
-    MissingAttribute { scheme: String, key: &'static str },
+    MissingAttribute {
+        /// The scheme.
+        scheme: String,
+        /// The missing attribute.
+        key: &'static str,
+    },
     /// `key` without `=value`.
     #[error("`{0}` is not key=value")]
     BadAttribute(String),
@@ -57,7 +62,9 @@ impl Destination {
         let scheme = scheme.to_ascii_lowercase();
         let mut attributes = Vec::new();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| DestinationError::BadAttribute(pair.to_string()))?;
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| DestinationError::BadAttribute(pair.to_string()))?;
             attributes.push((k.to_string(), Secret::new(v)));
         }
         let required: &[&'static str] = match scheme.as_str() {
@@ -77,18 +84,28 @@ impl Destination {
         };
         for key in required {
             if !attributes.iter().any(|(k, _)| k == key) {
-                return Err(DestinationError::MissingAttribute { scheme: scheme.clone(), key });
+                return Err(DestinationError::MissingAttribute {
+                    scheme: scheme.clone(),
+                    key,
+                });
             }
         }
         let root = normal_root(&scheme, rest);
-        Ok(Self { scheme, root, attributes })
+        Ok(Self {
+            scheme,
+            root,
+            attributes,
+        })
     }
 
     /// Reads a destination as the server shows it, without validation (the
     /// server accepted it; its stored form may differ from what was written).
     pub fn from_server(text: &str) -> Self {
         let (root, query) = text.split_once('?').unwrap_or((text, ""));
-        let scheme = root.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
+        let scheme = root
+            .split_once("://")
+            .map_or("", |(s, _)| s)
+            .to_ascii_lowercase();
         let attributes = query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -98,8 +115,16 @@ impl Destination {
             })
             .collect();
         let rest = root.split_once("://").map_or(root, |(_, r)| r);
-        let root = if scheme.is_empty() { root.to_string() } else { normal_root(&scheme, rest) };
-        Self { scheme, root, attributes }
+        let root = if scheme.is_empty() {
+            root.to_string()
+        } else {
+            normal_root(&scheme, rest)
+        };
+        Self {
+            scheme,
+            root,
+            attributes,
+        }
     }
 
     /// The root (scheme and path, no parameters).
@@ -114,7 +139,11 @@ impl Destination {
 
     /// The credential keys this destination carries, in written order.
     pub fn credential_keys(&self) -> Vec<&str> {
-        self.attributes.iter().map(|(k, _)| k.as_str()).filter(|k| Self::is_credential(k)).collect()
+        self.attributes
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| Self::is_credential(k))
+            .collect()
     }
 
     /// Non-credential attributes, sorted by key (what comparison looks at).
@@ -133,7 +162,13 @@ impl Destination {
 
     /// The text with credential values replaced by `(sensitive)`.
     pub fn redacted(&self) -> String {
-        self.render(|k, v| if Self::is_credential(k) { REDACTED.to_string() } else { v.expose().to_string() })
+        self.render(|k, v| {
+            if Self::is_credential(k) {
+                REDACTED.to_string()
+            } else {
+                v.expose().to_string()
+            }
+        })
     }
 
     /// The full text to send to the server.
@@ -145,7 +180,11 @@ impl Destination {
         if self.attributes.is_empty() {
             return self.root.clone();
         }
-        let query: Vec<String> = self.attributes.iter().map(|(k, v)| format!("{k}={}", value(k, v))).collect();
+        let query: Vec<String> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value(k, v)))
+            .collect();
         format!("{}?{}", self.root, query.join("&"))
     }
 }
@@ -164,25 +203,53 @@ mod tests {
 
     #[test]
     fn compares_root_and_public_attributes_only() {
-        let a = Destination::parse("oss://b/ob/?host=h&access_id=A&access_key=K&delete_mode=tagging").expect("valid");
-        let b = Destination::parse("oss://b/ob?delete_mode=tagging&host=h&access_id=x&access_key=y").expect("valid");
+        let a =
+            Destination::parse("oss://b/ob/?host=h&access_id=A&access_key=K&delete_mode=tagging")
+                .expect("valid");
+        let b =
+            Destination::parse("oss://b/ob?delete_mode=tagging&host=h&access_id=x&access_key=y")
+                .expect("valid");
         assert!(a.same_place(&b));
         let c = Destination::parse("oss://b/ob?host=h&access_id=A&access_key=K").expect("valid");
         assert!(!a.same_place(&c));
-        assert_eq!(a.redacted(), "oss://b/ob?host=h&access_id=(sensitive)&access_key=(sensitive)&delete_mode=tagging");
-        assert_eq!(a.full().expose(), "oss://b/ob?host=h&access_id=A&access_key=K&delete_mode=tagging");
+        assert_eq!(
+            a.redacted(),
+            "oss://b/ob?host=h&access_id=(sensitive)&access_key=(sensitive)&delete_mode=tagging"
+        );
+        assert_eq!(
+            a.full().expose(),
+            "oss://b/ob?host=h&access_id=A&access_key=K&delete_mode=tagging"
+        );
     }
 
     #[test]
     fn rejects_malformed() {
-        assert_eq!(Destination::parse("/data/backup"), Err(DestinationError::NoScheme));
-        assert_eq!(Destination::parse("file://data"), Err(DestinationError::RelativeNfs));
-        assert_eq!(Destination::parse("file:///data?x=1"), Err(DestinationError::NfsWithQuery));
-        assert!(matches!(Destination::parse("ftp://x/y"), Err(DestinationError::UnknownScheme(_))));
+        assert_eq!(
+            Destination::parse("/data/backup"),
+            Err(DestinationError::NoScheme)
+        );
+        assert_eq!(
+            Destination::parse("file://data"),
+            Err(DestinationError::RelativeNfs)
+        );
+        assert_eq!(
+            Destination::parse("file:///data?x=1"),
+            Err(DestinationError::NfsWithQuery)
+        );
+        assert!(matches!(
+            Destination::parse("ftp://x/y"),
+            Err(DestinationError::UnknownScheme(_))
+        ));
         assert!(matches!(
             Destination::parse("oss://b/p?host=h&access_id=a"),
-            Err(DestinationError::MissingAttribute { key: "access_key", .. })
+            Err(DestinationError::MissingAttribute {
+                key: "access_key",
+                ..
+            })
         ));
-        assert_eq!(Destination::parse("file:///").map(|d| d.root().to_string()), Ok("file:///".to_string()));
+        assert_eq!(
+            Destination::parse("file:///").map(|d| d.root().to_string()),
+            Ok("file:///".to_string())
+        );
     }
 }

@@ -11,106 +11,149 @@ pub enum ConfigError {
     #[error("not valid HCL: {message}")]
     #[diagnostic(code(obbackup::config::syntax))]
     Syntax {
+        /// What is wrong.
         message: String,
         #[label("here")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A block name obbackup does not know.
     #[error("unknown block `{name}`")]
     #[diagnostic(code(obbackup::config::unknown_block), help("{help}"))]
     UnknownBlock {
+        /// The name as written.
         name: String,
         #[label("not a block of this position")]
+        /// Where in the file.
         span: SourceSpan,
+        /// What to do instead.
         help: String,
     },
     /// An attribute name obbackup does not know.
     #[error("unknown attribute `{name}` in `{block}`")]
     #[diagnostic(code(obbackup::config::unknown_attribute), help("{help}"))]
     UnknownAttribute {
+        /// The enclosing block.
         block: String,
+        /// The name as written.
         name: String,
         #[label("not an attribute of `{block}`")]
+        /// Where in the file.
         span: SourceSpan,
+        /// What to do instead.
         help: String,
     },
     /// A block is given twice.
     #[error("block `{name}` is given more than once")]
-    #[diagnostic(code(obbackup::config::duplicate_block), help("merge the two blocks into one"))]
+    #[diagnostic(
+        code(obbackup::config::duplicate_block),
+        help("merge the two blocks into one")
+    )]
     DuplicateBlock {
+        /// The name as written.
         name: String,
         #[label("again here")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A block with the wrong labels.
     #[error("{message}")]
     #[diagnostic(code(obbackup::config::label))]
     Label {
+        /// What is wrong.
         message: String,
         #[label("{label}")]
+        /// Where in the file.
         span: SourceSpan,
+        /// The text under the span.
         label: String,
     },
     /// A value of the wrong type.
     #[error("`{attribute}` must be {expected}")]
     #[diagnostic(code(obbackup::config::value_type))]
     WrongType {
+        /// The attribute.
         attribute: String,
+        /// What was expected.
         expected: String,
         #[label("this is not {expected}")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A value outside its range or set of choices.
     #[error("`{attribute}` = {value} is not valid")]
     #[diagnostic(code(obbackup::config::value), help("{valid}"))]
     InvalidValue {
+        /// The attribute.
         attribute: String,
+        /// The value as written.
         value: String,
+        /// What is valid there.
         valid: String,
         #[label("not valid here")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A malformed destination URI.
     #[error("`{attribute}` is not a valid backup destination: {reason}")]
     #[diagnostic(
         code(obbackup::config::destination),
-        help("examples: file:///data/nfs/backup/archive, oss://bucket/path?host=oss.example.com&access_id=${{env(\"OSS_ID\")}}&access_key=${{env(\"OSS_KEY\")}}")
+        help(
+            "examples: file:///data/nfs/backup/archive, oss://bucket/path?host=oss.example.com&access_id=${{env(\"OSS_ID\")}}&access_key=${{env(\"OSS_KEY\")}}"
+        )
     )]
     Destination {
+        /// The attribute.
         attribute: String,
+        /// Why.
         reason: String,
         #[label("this destination")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// An expression obbackup does not evaluate.
     #[error("unsupported expression in `{attribute}`")]
     #[diagnostic(
         code(obbackup::config::expression),
-        help("values are literals; strings may interpolate ${{tenant.name}} and ${{env(\"NAME\")}}")
+        help(
+            "values are literals; strings may interpolate ${{tenant.name}} and ${{env(\"NAME\")}}"
+        )
     )]
     Expression {
+        /// The attribute.
         attribute: String,
         #[label("cannot be evaluated")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// `env("NAME")` of a variable that is not set.
     #[error("environment variable `{name}` is not set")]
-    #[diagnostic(code(obbackup::config::env_unset), help("export {name} before running obbackup"))]
+    #[diagnostic(
+        code(obbackup::config::env_unset),
+        help("export {name} before running obbackup")
+    )]
     EnvUnset {
+        /// The name as written.
         name: String,
         #[label("read here")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A credential written into the file instead of read with `env()`.
     #[error("credential `{key}` is written literally")]
     #[diagnostic(
         code(obbackup::config::literal_credential),
-        help("read it from the environment: {key}=${{env(\"OB_BACKUP_{upper}\")}}; the file must hold no secret")
+        help(
+            "read it from the environment: {key}=${{env(\"OB_BACKUP_{upper}\")}}; the file must hold no secret"
+        )
     )]
     LiteralCredential {
+        /// The credential key.
         key: String,
+        /// The key in upper case, for the suggested variable name.
         upper: String,
         #[label("this destination")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// Two tenants would write to the same destination.
@@ -120,10 +163,14 @@ pub enum ConfigError {
         help("OceanBase needs one directory per tenant: add ${{tenant.name}} to the path")
     )]
     SharedDestination {
+        /// The tenant that uses it first.
         first: String,
+        /// The tenant that uses it again.
         second: String,
+        /// The shared destination (redacted).
         destination: String,
         #[label("used by {second}")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A `tenant "*"` (or defaults) destination without `${tenant.name}`.
@@ -134,25 +181,33 @@ pub enum ConfigError {
     )]
     WildcardShared {
         #[label("the same for every tenant")]
+        /// Where in the file.
         span: SourceSpan,
     },
     /// A tenant named in the file that the cluster does not have.
     #[error("tenant `{name}` does not exist in the cluster")]
     #[diagnostic(code(obbackup::plan::unknown_tenant), help("{help}"))]
     UnknownTenant {
+        /// The name as written.
         name: String,
         #[label("no user tenant of this name")]
+        /// Where in the file.
         span: SourceSpan,
+        /// What to do instead.
         help: String,
     },
     /// Something in the file cannot apply to the live cluster.
     #[error("{message}")]
     #[diagnostic(code(obbackup::plan::mismatch), help("{help}"))]
     Mismatch {
+        /// What is wrong.
         message: String,
         #[label("{label}")]
+        /// Where in the file.
         span: SourceSpan,
+        /// The text under the span.
         label: String,
+        /// What to do instead.
         help: String,
     },
 }
@@ -179,7 +234,11 @@ impl ConfigReport {
             mask_credential(&mut shown, key, 0..text.len());
         }
         mask_password_attributes(&mut shown);
-        Self { name: name.to_string(), src: NamedSource::new(name, shown), errors }
+        Self {
+            name: name.to_string(),
+            src: NamedSource::new(name, shown),
+            errors,
+        }
     }
 
     /// The problems, in the order found.
@@ -192,13 +251,17 @@ impl ConfigReport {
 /// (up to `&`, a quote, or white space). Values that are interpolations
 /// (`${env("…")}`) are left alone: they hold no secret.
 fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) {
-    let Some(region) = text.get(range.clone()) else { return };
+    let Some(region) = text.get(range.clone()) else {
+        return;
+    };
     let needle = format!("{key}=");
     let mut masks = Vec::new();
     let mut from = 0;
     while let Some(at) = region[from..].find(&needle) {
         let start = from + at + needle.len();
-        let len = region[start..].find(|c: char| matches!(c, '&' | '"') || c.is_whitespace()).unwrap_or(region.len() - start);
+        let len = region[start..]
+            .find(|c: char| matches!(c, '&' | '"') || c.is_whitespace())
+            .unwrap_or(region.len() - start);
         if !region[start..].starts_with('$') {
             masks.push((range.start + start, len));
         }
@@ -220,7 +283,11 @@ fn mask_password_attributes(text: &mut String) {
         let after = from + at + "password".len();
         let rest = &text[after..];
         let trimmed = rest.trim_start();
-        if let Some(value) = trimmed.strip_prefix('=').map(str::trim_start).and_then(|v| v.strip_prefix('"')) {
+        if let Some(value) = trimmed
+            .strip_prefix('=')
+            .map(str::trim_start)
+            .and_then(|v| v.strip_prefix('"'))
+        {
             let start = text.len() - value.len();
             if !value.starts_with("${") {
                 let len = value.find('"').unwrap_or(value.len());
@@ -259,17 +326,24 @@ mod tests {
 
     #[test]
     fn masks_literal_credentials_but_not_env_calls() {
-        let mut text = "d = \"oss://b?access_id=${env(\"ID\")}&access_key=hunter2&host=h\"".to_string();
+        let mut text =
+            "d = \"oss://b?access_id=${env(\"ID\")}&access_key=hunter2&host=h\"".to_string();
         let len = text.len();
         mask_credential(&mut text, "access_key", 0..len);
         mask_credential(&mut text, "access_id", 0..len);
-        assert_eq!(text, "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\"");
+        assert_eq!(
+            text,
+            "d = \"oss://b?access_id=${env(\"ID\")}&access_key=*******&host=h\""
+        );
     }
 
     #[test]
     fn masks_literal_passwords() {
         let mut text = "encryption { password = \"hunter2\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }".to_string();
         mask_password_attributes(&mut text);
-        assert_eq!(text, "encryption { password = \"*******\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }");
+        assert_eq!(
+            text,
+            "encryption { password = \"*******\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }"
+        );
     }
 }

@@ -14,13 +14,26 @@ use std::fmt::Write as _;
 
 /// Quotes a literal for an HCL string: `\`, `"` escaped, `${` and `%{` doubled.
 pub fn hcl_string(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"").replace("${", "$${").replace("%{", "%%{");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace("${", "$${")
+        .replace("%{", "%%{");
     format!("\"{escaped}\"")
 }
 
 /// The name of the environment variable standing for a credential.
 fn env_name(tenant: &str, key: &str) -> String {
-    let clean: String = tenant.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let clean: String = tenant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("OBBACKUP_{clean}_{}", key.to_ascii_uppercase())
 }
 
@@ -53,7 +66,10 @@ fn destination(tenant: &str, dest: &Destination, env: &mut Vec<String>) -> Strin
 }
 
 fn first_value<'a>(tenant: &'a LiveTenant, name: &str) -> Option<&'a String> {
-    tenant.parameters.get(name).and_then(|servers| servers.values().next())
+    tenant
+        .parameters
+        .get(name)
+        .and_then(|servers| servers.values().next())
 }
 
 /// The `cluster` block of a 3.x cluster (reference §1).
@@ -62,12 +78,20 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
     let _ = writeln!(out, "\ncluster {{\n  version = {}", hcl_string(version));
     let set = |name: &str| live.value(name).filter(|v| !v.is_empty());
     if let Some(dest) = set("backup_dest") {
-        let _ = writeln!(out, "  backup_dest = {}", destination("cluster", &Destination::from_server(dest), env));
+        let _ = writeln!(
+            out,
+            "  backup_dest = {}",
+            destination("cluster", &Destination::from_server(dest), env)
+        );
     }
     if let Some(option) = set("backup_dest_option") {
         out.push_str("  backup_dest_option {\n");
         for (key, value) in crate::cluster3::parse_option(option) {
-            let rendered = if value == "true" || value == "false" { value } else { hcl_string(&value) };
+            let rendered = if value == "true" || value == "false" {
+                value
+            } else {
+                hcl_string(&value)
+            };
             let _ = writeln!(out, "    {key} = {rendered}");
         }
         out.push_str("  }\n");
@@ -75,7 +99,9 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
     if let Some(n) = set("backup_concurrency").and_then(|v| v.trim().parse::<i64>().ok()) {
         let _ = writeln!(out, "  backup_concurrency = {n}");
     }
-    let (mode, compression) = crate::cluster3::parse_log_archive_option(live.value("backup_log_archive_option").unwrap_or(""));
+    let (mode, compression) = crate::cluster3::parse_log_archive_option(
+        live.value("backup_log_archive_option").unwrap_or(""),
+    );
     let _ = writeln!(
         out,
         "  log_archive {{\n    enabled = {}\n    mode = {}\n    compression = {}\n  }}",
@@ -85,12 +111,30 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
     );
     out.push_str("  backup_backup {\n");
     if let Some(dest) = set("backup_backup_dest") {
-        let _ = writeln!(out, "    destination = {}", destination("cluster_backup_backup", &Destination::from_server(dest), env));
+        let _ = writeln!(
+            out,
+            "    destination = {}",
+            destination(
+                "cluster_backup_backup",
+                &Destination::from_server(dest),
+                env
+            )
+        );
     }
-    if let Some(interval) = set("backup_backup_dest_option").and_then(|o| crate::cluster3::parse_option(o).remove("log_archive_checkpoint_interval")) {
-        let _ = writeln!(out, "    log_archive_checkpoint_interval = {}", hcl_string(&interval));
+    if let Some(interval) = set("backup_backup_dest_option")
+        .and_then(|o| crate::cluster3::parse_option(o).remove("log_archive_checkpoint_interval"))
+    {
+        let _ = writeln!(
+            out,
+            "    log_archive_checkpoint_interval = {}",
+            hcl_string(&interval)
+        );
     }
-    let _ = writeln!(out, "    archivelog = {}", live.round_mode.as_deref().is_some_and(|s| s != "STOP"));
+    let _ = writeln!(
+        out,
+        "    archivelog = {}",
+        live.round_mode.as_deref().is_some_and(|s| s != "STOP")
+    );
     out.push_str("  }\n}\n");
     out
 }
@@ -100,40 +144,93 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut env = Vec::new();
     if let Some(c3) = &live.cluster3 {
-        let _ = writeln!(out, "# Exported by obbackup from OceanBase {} (login tenant {}).", live.server.ob_version, live.server.login_tenant);
-        let version: Vec<String> = live.server.parts.iter().take(2).map(u32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "# Exported by obbackup from OceanBase {} (login tenant {}).",
+            live.server.ob_version, live.server.login_tenant
+        );
+        let version: Vec<String> = live
+            .server
+            .parts
+            .iter()
+            .take(2)
+            .map(u32::to_string)
+            .collect();
         out.push_str(&cluster3(c3, &version.join("."), &mut env));
         return (out, env);
     }
-    let _ = writeln!(out, "# Exported by obbackup from OceanBase {} (login tenant {}).", live.server.ob_version, live.server.login_tenant);
-    let major_minor: Vec<String> = live.server.parts.iter().take(2).map(u32::to_string).collect();
-    let _ = writeln!(out, "\ncluster {{\n  version = {}\n}}", hcl_string(&major_minor.join(".")));
+    let _ = writeln!(
+        out,
+        "# Exported by obbackup from OceanBase {} (login tenant {}).",
+        live.server.ob_version, live.server.login_tenant
+    );
+    let major_minor: Vec<String> = live
+        .server
+        .parts
+        .iter()
+        .take(2)
+        .map(u32::to_string)
+        .collect();
+    let _ = writeln!(
+        out,
+        "\ncluster {{\n  version = {}\n}}",
+        hcl_string(&major_minor.join("."))
+    );
     for (name, tenant) in &live.tenants {
         let _ = writeln!(out, "\ntenant {} {{", hcl_string(name));
         out.push_str("  log_archive {\n");
         let _ = writeln!(out, "    enabled = {}", tenant.archivelog());
         if let Some(dest) = &tenant.archive_dest {
-            let _ = writeln!(out, "    destination = {}", destination(name, &dest.location, &mut env));
-            let _ = writeln!(out, "    mode = {}", hcl_string(&dest.binding.to_ascii_lowercase()));
+            let _ = writeln!(
+                out,
+                "    destination = {}",
+                destination(name, &dest.location, &mut env)
+            );
+            let _ = writeln!(
+                out,
+                "    mode = {}",
+                hcl_string(&dest.binding.to_ascii_lowercase())
+            );
             if let Some(d) = Duration::parse(&dest.piece_switch_interval) {
-                let _ = writeln!(out, "    piece_switch_interval = {}", hcl_string(&d.canonical()));
+                let _ = writeln!(
+                    out,
+                    "    piece_switch_interval = {}",
+                    hcl_string(&d.canonical())
+                );
             }
-            let _ = writeln!(out, "    state = {}", hcl_string(&dest.state.to_ascii_lowercase()));
+            let _ = writeln!(
+                out,
+                "    state = {}",
+                hcl_string(&dest.state.to_ascii_lowercase())
+            );
         }
-        if let Some(v) = first_value(tenant, "log_archive_concurrency").and_then(|v| v.parse::<i64>().ok()) {
+        if let Some(v) =
+            first_value(tenant, "log_archive_concurrency").and_then(|v| v.parse::<i64>().ok())
+        {
             let _ = writeln!(out, "    concurrency = {v}");
         }
-        if let (true, Some(d)) = (tenant.archive_dest.is_some(), first_value(tenant, "archive_lag_target").and_then(|v| Duration::parse(v))) {
+        if let (true, Some(d)) = (
+            tenant.archive_dest.is_some(),
+            first_value(tenant, "archive_lag_target").and_then(|v| Duration::parse(v)),
+        ) {
             let _ = writeln!(out, "    lag_target = {}", hcl_string(&d.canonical()));
         }
         out.push_str("  }\n  data_backup {\n");
         if let Some(dest) = &tenant.data_backup_dest {
-            let _ = writeln!(out, "    destination = {}", destination(name, dest, &mut env));
+            let _ = writeln!(
+                out,
+                "    destination = {}",
+                destination(name, dest, &mut env)
+            );
         }
-        if let Some(v) = first_value(tenant, "ha_low_thread_score").and_then(|v| v.parse::<i64>().ok()) {
+        if let Some(v) =
+            first_value(tenant, "ha_low_thread_score").and_then(|v| v.parse::<i64>().ok())
+        {
             let _ = writeln!(out, "    concurrency = {v}");
         }
-        if let Some(size) = first_value(tenant, "backup_data_file_size").and_then(|v| Size::parse(v)) {
+        if let Some(size) =
+            first_value(tenant, "backup_data_file_size").and_then(|v| Size::parse(v))
+        {
             let _ = writeln!(out, "    file_size = {}", hcl_string(&size.canonical()));
         }
         out.push_str("  }\n}\n");

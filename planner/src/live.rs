@@ -23,20 +23,47 @@ pub type Row = BTreeMap<String, Option<String>>;
 pub enum InspectError {
     /// The server is not OceanBase at all.
     #[error("the server is not OceanBase: version() = {version:?}")]
-    #[diagnostic(code(obbackup::inspect::not_oceanbase), help("point --dsn at an OceanBase observer or OBProxy (MySQL port, usually 2881 or 2883)"))]
-    NotOceanBase { version: String },
+    #[diagnostic(
+        code(obbackup::inspect::not_oceanbase),
+        help("point --dsn at an OceanBase observer or OBProxy (MySQL port, usually 2881 or 2883)")
+    )]
+    NotOceanBase {
+        /// The version as found.
+        version: String,
+    },
     /// An OceanBase line this build does not plan for.
     #[error("OceanBase {version} is not supported: {why}")]
     #[diagnostic(code(obbackup::inspect::unsupported_line), help("{help}"))]
-    UnsupportedLine { version: String, why: String, help: String },
+    UnsupportedLine {
+        /// The version as found.
+        version: String,
+        /// Why.
+        why: String,
+        /// What to do instead.
+        help: String,
+    },
     /// A read returned a row without an expected column.
     #[error("{read} returned no column `{column}`")]
     #[diagnostic(code(obbackup::inspect::column))]
-    MissingColumn { read: String, column: String },
+    MissingColumn {
+        /// The read (view) it came from.
+        read: String,
+        /// The column.
+        column: String,
+    },
     /// A read returned a value obbackup cannot interpret.
     #[error("{read} returned `{column}` = {value:?}, which is not {expected}")]
     #[diagnostic(code(obbackup::inspect::value))]
-    BadValue { read: String, column: String, value: String, expected: String },
+    BadValue {
+        /// The read (view) it came from.
+        read: String,
+        /// The column.
+        column: String,
+        /// The value as found.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
 }
 
 /// One parameter value from a row of `SHOW PARAMETERS` (its own lower-case
@@ -46,7 +73,10 @@ pub enum InspectError {
 /// `SHOW PARAMETERS` has no such columns). `value` is text whatever `data_type`
 /// says (reference, rust-stack "sqlx 0.9 with OceanBase").
 pub fn parameter_row(row: &Row, read: &str) -> Result<(String, String, String), InspectError> {
-    let server = match (row.get("svr_ip").cloned().flatten(), row.get("svr_port").cloned().flatten()) {
+    let server = match (
+        row.get("svr_ip").cloned().flatten(),
+        row.get("svr_port").cloned().flatten(),
+    ) {
         (Some(ip), Some(port)) => format!("{ip}:{port}"),
         _ => "local".to_string(),
     };
@@ -57,7 +87,11 @@ pub fn parameter_row(row: &Row, read: &str) -> Result<(String, String, String), 
 
 /// The values of parameter `name` per server in rows of `SHOW PARAMETERS` or
 /// `[G]V$OB_PARAMETERS` (see [`parameter_row`]).
-pub fn parameter_values(rows: &[Row], read: &str, name: &str) -> Result<BTreeMap<String, String>, InspectError> {
+pub fn parameter_values(
+    rows: &[Row],
+    read: &str,
+    name: &str,
+) -> Result<BTreeMap<String, String>, InspectError> {
     let mut out = BTreeMap::new();
     for row in rows {
         let (server, n, value) = parameter_row(row, read)?;
@@ -110,7 +144,10 @@ impl Server {
 fn get<'a>(row: &'a Row, read: &str, column: &str) -> Result<Option<&'a str>, InspectError> {
     row.get(column)
         .map(|v| v.as_deref())
-        .ok_or_else(|| InspectError::MissingColumn { read: read.into(), column: column.into() })
+        .ok_or_else(|| InspectError::MissingColumn {
+            read: read.into(),
+            column: column.into(),
+        })
 }
 
 fn required<'a>(row: &'a Row, read: &str, column: &str) -> Result<&'a str, InspectError> {
@@ -136,20 +173,37 @@ fn number(row: &Row, read: &str, column: &str) -> Result<u64, InspectError> {
 /// [`crate::sql::LOGIN_QUERY`]; without the latter the login tenant is
 /// `tenant_from_login` (the `@tenant` part of the user name, `sys` by default).
 /// OceanBase 4.1+ only; 3.x, 4.0 and seekdb are named as such.
-pub fn server_from_rows(rows: &[Row], login: Option<&[Row]>, tenant_from_login: &str) -> Result<Server, InspectError> {
+pub fn server_from_rows(
+    rows: &[Row],
+    login: Option<&[Row]>,
+    tenant_from_login: &str,
+) -> Result<Server, InspectError> {
     let read = "SELECT ob_version()";
-    let row = rows.first().ok_or_else(|| InspectError::MissingColumn { read: read.into(), column: "ob_version".into() })?;
+    let row = rows.first().ok_or_else(|| InspectError::MissingColumn {
+        read: read.into(),
+        column: "ob_version".into(),
+    })?;
     let ob_version = required(row, read, "ob_version")?.to_string();
     let version = get(row, read, "version")?.unwrap_or_default().to_string();
-    let parts: Vec<u32> = ob_version.split('.').map_while(|p| p.parse().ok()).collect();
+    let parts: Vec<u32> = ob_version
+        .split('.')
+        .map_while(|p| p.parse().ok())
+        .collect();
     if parts.is_empty() {
-        return Err(InspectError::BadValue { read: read.into(), column: "ob_version".into(), value: ob_version, expected: "a dotted version".into() });
+        return Err(InspectError::BadValue {
+            read: read.into(),
+            column: "ob_version".into(),
+            value: ob_version,
+            expected: "a dotted version".into(),
+        });
     }
     if version.to_ascii_lowercase().contains("seekdb") {
         return Err(InspectError::UnsupportedLine {
             version: version.clone(),
             why: "seekdb has no backup subsystem (no log archive, no data backup)".into(),
-            help: "obbackup manages OceanBase clusters; seekdb cannot be backed up with ALTER SYSTEM".into(),
+            help:
+                "obbackup manages OceanBase clusters; seekdb cannot be backed up with ALTER SYSTEM"
+                    .into(),
         });
     }
     match parts[0] {
@@ -173,11 +227,21 @@ pub fn server_from_rows(rows: &[Row], login: Option<&[Row]>, tenant_from_login: 
     let (login_tenant, login_tenant_id) = match login.and_then(|r| r.first()) {
         Some(l) => {
             let read = "SELECT effective_tenant()";
-            (required(l, read, "tenant_name")?.to_string(), Some(number(l, read, "tenant_id")?))
+            (
+                required(l, read, "tenant_name")?.to_string(),
+                Some(number(l, read, "tenant_id")?),
+            )
         }
         None => (tenant_from_login.to_string(), None),
     };
-    Ok(Server { ob_version, parts, version, login_tenant, login_tenant_id, server_time: row.get("server_time").cloned().flatten() })
+    Ok(Server {
+        ob_version,
+        parts,
+        version,
+        login_tenant,
+        login_tenant_id,
+        server_time: row.get("server_time").cloned().flatten(),
+    })
 }
 
 /// Seconds since the Unix epoch of an OceanBase timestamp text
@@ -187,9 +251,17 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     let (date, time_part) = text.trim().split_once(' ')?;
     let date = crate::config::parse_date(date)?;
     let mut hms = time_part.split('.').next()?.split(':');
-    let (h, m, s) = (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
+    let (h, m, s) = (
+        hms.next()?.parse().ok()?,
+        hms.next()?.parse().ok()?,
+        hms.next()?.parse().ok()?,
+    );
     let time = time::Time::from_hms(h, m, s).ok()?;
-    Some(time::PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+    Some(
+        time::PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 /// A `LOG_ARCHIVE_DEST` as the server stores it.
@@ -292,7 +364,9 @@ impl LiveTenant {
     /// Whether a usable backup set exists in `path` (an incremental there is
     /// really incremental, reference §2.5 B7).
     pub fn has_base_in(&self, path: &Destination) -> bool {
-        self.usable_sets.iter().any(|s| Destination::from_server(&s.path).same_place(path))
+        self.usable_sets
+            .iter()
+            .any(|s| Destination::from_server(&s.path).same_place(path))
     }
 
     /// Whether the archive mode is on.
@@ -333,7 +407,10 @@ pub fn check_login(server: &Server) -> Result<(), InspectError> {
     if server.is_3x() && !server.sys_login() {
         return Err(InspectError::UnsupportedLine {
             version: server.ob_version.clone(),
-            why: format!("3.x backups are cluster-wide and run from sys; the login is tenant {}", server.login_tenant),
+            why: format!(
+                "3.x backups are cluster-wide and run from sys; the login is tenant {}",
+                server.login_tenant
+            ),
             help: "log in as root@sys (root%40sys in the DSN)".into(),
         });
     }
@@ -341,11 +418,18 @@ pub fn check_login(server: &Server) -> Result<(), InspectError> {
 }
 
 /// Decodes the rows of every [`Read`] of the server's line into the live state.
-pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveState, InspectError> {
+pub fn from_rows(
+    server: Server,
+    rows: &BTreeMap<Read, Vec<Row>>,
+) -> Result<LiveState, InspectError> {
     check_login(&server)?;
     if server.is_3x() {
         let cluster3 = crate::cluster3::from_rows(rows)?;
-        return Ok(LiveState { server, tenants: BTreeMap::new(), cluster3: Some(cluster3) });
+        return Ok(LiveState {
+            server,
+            tenants: BTreeMap::new(),
+            cluster3: Some(cluster3),
+        });
     }
     let empty = Vec::new();
     let of = |r: Read| rows.get(&r).unwrap_or(&empty);
@@ -361,7 +445,9 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
             LiveTenant {
                 id,
                 status: required(row, read, "status")?.to_string(),
-                log_mode: get(row, read, "log_mode")?.unwrap_or("NOARCHIVELOG").to_ascii_uppercase(),
+                log_mode: get(row, read, "log_mode")?
+                    .unwrap_or("NOARCHIVELOG")
+                    .to_ascii_uppercase(),
                 archive_dest: None,
                 archive_round: None,
                 data_backup_dest: None,
@@ -375,7 +461,10 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
     }
     // From sys, rows name their tenant by id; from a user tenant every row is the login tenant's.
     let own = (!server.sys_login()).then(|| server.login_tenant.clone());
-    let tenant_of = |names: &BTreeMap<u64, String>, row: &Row, read: &str| -> Result<Option<String>, InspectError> {
+    let tenant_of = |names: &BTreeMap<u64, String>,
+                     row: &Row,
+                     read: &str|
+     -> Result<Option<String>, InspectError> {
         match &own {
             Some(name) => Ok(Some(name.clone())),
             None => Ok(names.get(&number(row, read, "tenant_id")?).cloned()),
@@ -384,19 +473,32 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
     let mut dest_rows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for row in of(Read::ArchiveDest) {
         let read = "CDB_OB_ARCHIVE_DEST";
-        let Some(tenant) = tenant_of(&names, row, read)? else { continue };
+        let Some(tenant) = tenant_of(&names, row, read)? else {
+            continue;
+        };
         let name = required(row, read, "name")?.to_ascii_lowercase();
         let value = get(row, read, "value")?.unwrap_or_default().to_string();
         dest_rows.entry(tenant).or_default().insert(name, value);
     }
     for (tenant_name, items) in dest_rows {
-        let Some(tenant) = tenants.get_mut(&tenant_name) else { continue };
-        let Some(path) = items.get("path").filter(|p| !p.is_empty()) else { continue };
+        let Some(tenant) = tenants.get_mut(&tenant_name) else {
+            continue;
+        };
+        let Some(path) = items.get("path").filter(|p| !p.is_empty()) else {
+            continue;
+        };
         tenant.archive_dest = Some(ArchiveDest {
             location: Destination::from_server(path),
-            binding: items.get("binding").map_or("OPTIONAL".into(), |b| b.to_ascii_uppercase()),
-            piece_switch_interval: items.get("piece_switch_interval").cloned().unwrap_or_else(|| "1d".into()),
-            state: items.get("state").map_or("ENABLE".into(), |s| s.to_ascii_uppercase()),
+            binding: items
+                .get("binding")
+                .map_or("OPTIONAL".into(), |b| b.to_ascii_uppercase()),
+            piece_switch_interval: items
+                .get("piece_switch_interval")
+                .cloned()
+                .unwrap_or_else(|| "1d".into()),
+            state: items
+                .get("state")
+                .map_or("ENABLE".into(), |s| s.to_ascii_uppercase()),
         });
     }
     for row in of(Read::ArchiveLog) {
@@ -431,7 +533,9 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
         let read = "CDB_OB_BACKUP_JOBS";
         let job = BackupJob {
             job_id: number(row, read, "job_id")?,
-            backup_type: get(row, read, "backup_type")?.unwrap_or_default().to_string(),
+            backup_type: get(row, read, "backup_type")?
+                .unwrap_or_default()
+                .to_string(),
             status: required(row, read, "status")?.to_string(),
             start_time: row.get("start_time").cloned().flatten(),
             encryption_mode: row.get("encryption_mode").cloned().flatten(),
@@ -470,13 +574,22 @@ pub fn from_rows(server: Server, rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live
     for row in of(Read::BackupTasks) {
         let read = "CDB_OB_BACKUP_TASKS";
         let job_id = number(row, read, "job_id")?;
-        let progress = (number(row, read, "done").unwrap_or(0), number(row, read, "total").unwrap_or(0));
+        let progress = (
+            number(row, read, "done").unwrap_or(0),
+            number(row, read, "total").unwrap_or(0),
+        );
         let tenant = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n));
-        if let Some(job) = tenant.and_then(|t| t.backup_jobs.iter_mut().find(|j| j.job_id == job_id)) {
+        if let Some(job) =
+            tenant.and_then(|t| t.backup_jobs.iter_mut().find(|j| j.job_id == job_id))
+        {
             job.progress = Some(progress);
         }
     }
-    Ok(LiveState { server, tenants, cluster3: None })
+    Ok(LiveState {
+        server,
+        tenants,
+        cluster3: None,
+    })
 }
 
 /// What a wait observed on one poll.
@@ -495,44 +608,95 @@ pub struct WaitObservation {
 /// `ENCRYPTION_MODE` must be `PASSWORD`.
 pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> WaitObservation {
     let text = |r: &Row, k: &str| r.get(k).cloned().flatten().unwrap_or_default();
-    let Some(row) = rows.iter().max_by_key(|r| text(r, "job_id").parse::<u64>().unwrap_or(0)) else {
-        return WaitObservation { done: false, observed: "no job yet".into(), failed: None };
+    let Some(row) = rows
+        .iter()
+        .max_by_key(|r| text(r, "job_id").parse::<u64>().unwrap_or(0))
+    else {
+        return WaitObservation {
+            done: false,
+            observed: "no job yet".into(),
+            failed: None,
+        };
     };
-    let (id, kind, status) = (text(row, "job_id"), text(row, "backup_type"), text(row, "status"));
-    let progress = text(row, "progress").parse::<f64>().map(|p| format!(" {p:.1}%")).unwrap_or_default();
+    let (id, kind, status) = (
+        text(row, "job_id"),
+        text(row, "backup_type"),
+        text(row, "status"),
+    );
+    let progress = text(row, "progress")
+        .parse::<f64>()
+        .map(|p| format!(" {p:.1}%"))
+        .unwrap_or_default();
     let observed = format!("job {id} ({kind}) {status}{progress}");
     // 3.x progress rows carry no ENCRYPTION_MODE (NULL): checked once the set is recorded.
     let mode_known = !text(row, "encryption_mode").is_empty();
     if expect_password && mode_known && text(row, "encryption_mode") != "PASSWORD" {
         let mode = text(row, "encryption_mode");
-        return WaitObservation { done: false, observed, failed: Some(format!("job {id} has ENCRYPTION_MODE {mode}, not PASSWORD: the backup is not encrypted")) };
+        return WaitObservation {
+            done: false,
+            observed,
+            failed: Some(format!(
+                "job {id} has ENCRYPTION_MODE {mode}, not PASSWORD: the backup is not encrypted"
+            )),
+        };
     }
     match status.as_str() {
         "FAILED" | "CANCELED" if follow => WaitObservation {
             done: false,
-            failed: Some(format!("backup job {id} ({kind}) ended {status}: RESULT {} COMMENT {:?}", text(row, "result"), text(row, "comment"))),
+            failed: Some(format!(
+                "backup job {id} ({kind}) ended {status}: RESULT {} COMMENT {:?}",
+                text(row, "result"),
+                text(row, "comment")
+            )),
             observed,
         },
-        "COMPLETED" => WaitObservation { done: true, observed, failed: None },
-        _ => WaitObservation { done: !follow, observed, failed: None },
+        "COMPLETED" => WaitObservation {
+            done: true,
+            observed,
+            failed: None,
+        },
+        _ => WaitObservation {
+            done: !follow,
+            observed,
+            failed: None,
+        },
     }
 }
 
 /// Checks a poll of [`crate::sql::archive_status_query`] against wanted statuses.
 pub fn archive_status_reached(rows: &[Row], wanted: &[String]) -> WaitObservation {
-    let status = rows.first().and_then(|r| r.get("status")).cloned().flatten();
+    let status = rows
+        .first()
+        .and_then(|r| r.get("status"))
+        .cloned()
+        .flatten();
     match status {
-        Some(s) => WaitObservation { done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)), observed: s, failed: None },
-        None => WaitObservation { done: false, observed: "no archive round yet".into(), failed: None },
+        Some(s) => WaitObservation {
+            done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)),
+            observed: s,
+            failed: None,
+        },
+        None => WaitObservation {
+            done: false,
+            observed: "no archive round yet".into(),
+            failed: None,
+        },
     }
 }
 
 /// Checks a poll of [`crate::sql::backup_jobs_query`]: done when no job is left.
 pub fn backup_jobs_gone(rows: &[Row]) -> WaitObservation {
-    let statuses: Vec<String> = rows.iter().filter_map(|r| r.get("status").cloned().flatten()).collect();
+    let statuses: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.get("status").cloned().flatten())
+        .collect();
     WaitObservation {
         done: rows.is_empty(),
-        observed: if rows.is_empty() { "no job".into() } else { format!("{} job(s): {}", rows.len(), statuses.join(", ")) },
+        observed: if rows.is_empty() {
+            "no job".into()
+        } else {
+            format!("{} job(s): {}", rows.len(), statuses.join(", "))
+        },
         failed: None,
     }
 }

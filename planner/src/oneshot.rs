@@ -44,12 +44,27 @@ pub enum OneShotError {
     UnknownTenant(String),
     /// A user-tenant login naming another tenant.
     #[error("logged into tenant {login}, which can act only on itself, not on {other}")]
-    #[diagnostic(code(obbackup::backup::scope), help("log in as root@sys to act on several tenants"))]
-    OutOfReach { login: String, other: String },
+    #[diagnostic(
+        code(obbackup::backup::scope),
+        help("log in as root@sys to act on several tenants")
+    )]
+    OutOfReach {
+        /// The login tenant.
+        login: String,
+        /// The tenant named.
+        other: String,
+    },
     /// A tenant that cannot be backed up now.
     #[error("tenant {tenant} cannot be backed up now: {why}")]
     #[diagnostic(code(obbackup::backup::precondition), help("{help}"))]
-    NotReady { tenant: String, why: String, help: String },
+    NotReady {
+        /// The tenant.
+        tenant: String,
+        /// Why.
+        why: String,
+        /// What to do instead.
+        help: String,
+    },
     /// PLUS ARCHIVELOG before 4.2.
     #[error("PLUS ARCHIVELOG needs OceanBase 4.2 or later; the server runs {0}")]
     #[diagnostic(code(obbackup::backup::plus_archivelog))]
@@ -63,7 +78,10 @@ pub enum OneShotError {
 fn tenants(live: &LiveState, named: &[String]) -> Result<Vec<String>, OneShotError> {
     if !live.server.sys_login() {
         if let Some(other) = named.iter().find(|n| **n != live.server.login_tenant) {
-            return Err(OneShotError::OutOfReach { login: live.server.login_tenant.clone(), other: other.clone() });
+            return Err(OneShotError::OutOfReach {
+                login: live.server.login_tenant.clone(),
+                other: other.clone(),
+            });
         }
         return Ok(vec![live.server.login_tenant.clone()]);
     }
@@ -96,7 +114,13 @@ fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
 
 /// The 3.x request: one cluster backup (`BACKUP [INCREMENTAL] DATABASE`) or
 /// `CANCEL BACKUP` (9049 when nothing runs is "nothing to cancel", §1.3).
-fn plan_3x(live: &LiveState, c3: &crate::cluster3::Live3, request: &Request, timeouts: Timeouts, notes: &mut Vec<String>) -> Result<Vec<Step>, OneShotError> {
+fn plan_3x(
+    live: &LiveState,
+    c3: &crate::cluster3::Live3,
+    request: &Request,
+    timeouts: Timeouts,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Step>, OneShotError> {
     let cluster = crate::cluster3::CLUSTER;
     let mut steps = Vec::new();
     let cluster_step = |action, verb: &str, kind| Step {
@@ -110,7 +134,12 @@ fn plan_3x(live: &LiveState, c3: &crate::cluster3::Live3, request: &Request, tim
         depends_on: Vec::new(),
     };
     match request {
-        Request::Backup { incremental, tenants, plus_archivelog, follow } => {
+        Request::Backup {
+            incremental,
+            tenants,
+            plus_archivelog,
+            follow,
+        } => {
             if !tenants.is_empty() {
                 return Err(OneShotError::NotReady {
                     tenant: tenants.join(", "),
@@ -121,41 +150,85 @@ fn plan_3x(live: &LiveState, c3: &crate::cluster3::Live3, request: &Request, tim
             if *plus_archivelog {
                 return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
             }
-            let not_ready = |why: String, help: &str| OneShotError::NotReady { tenant: cluster.into(), why, help: help.into() };
+            let not_ready = |why: String, help: &str| OneShotError::NotReady {
+                tenant: cluster.into(),
+                why,
+                help: help.into(),
+            };
             if c3.archive_status.as_deref() != Some("DOING") {
                 return Err(not_ready(
-                    format!("the log archive is {}, not DOING", c3.archive_status.as_deref().unwrap_or("never started")),
+                    format!(
+                        "the log archive is {}, not DOING",
+                        c3.archive_status.as_deref().unwrap_or("never started")
+                    ),
                     "start log archiving first (9040, reference §1.5 B1)",
                 ));
             }
             if let Some((key, kind)) = &c3.running_backup {
-                return Err(not_ready(format!("backup {key} ({kind}) is running"), "wait for it, or cancel it (9036, §1.5 B2)"));
+                return Err(not_ready(
+                    format!("backup {key} ({kind}) is running"),
+                    "wait for it, or cancel it (9036, §1.5 B2)",
+                ));
             }
             if *incremental && !c3.last_completed.contains_key("D") {
                 notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup (§1.5 B4)".into());
             }
-            let verb = if *incremental { "backup_incremental" } else { "backup_full" };
-            steps.push(cluster_step(StepAction::Backup, verb, StepKind::Sql(sql::backup(*incremental, &[], true, false))));
+            let verb = if *incremental {
+                "backup_incremental"
+            } else {
+                "backup_full"
+            };
+            steps.push(cluster_step(
+                StepAction::Backup,
+                verb,
+                StepKind::Sql(sql::backup(*incremental, &[], true, false)),
+            ));
             if *follow {
                 let wait = Wait {
-                    until: WaitUntil::BackupJob { after_job_id: c3.max_bs_key, follow: true, expect_password: false },
+                    until: WaitUntil::BackupJob {
+                        after_job_id: c3.max_bs_key,
+                        follow: true,
+                        expect_password: false,
+                    },
                     query: sql::cluster_backup_query(c3.max_bs_key),
                     timeout_seconds: timeouts.backup_run,
                 };
-                steps.push(cluster_step(StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait)));
+                steps.push(cluster_step(
+                    StepAction::WaitBackupJob,
+                    "wait_backup_job",
+                    StepKind::Wait(wait),
+                ));
             }
         }
         Request::Cancel { tenants, follow } => {
             if !tenants.is_empty() {
-                return Err(OneShotError::NotReady { tenant: tenants.join(", "), why: "OceanBase 3.x backs up the whole cluster".into(), help: "leave out --tenant".into() });
+                return Err(OneShotError::NotReady {
+                    tenant: tenants.join(", "),
+                    why: "OceanBase 3.x backs up the whole cluster".into(),
+                    help: "leave out --tenant".into(),
+                });
             }
             if c3.running_backup.is_none() {
-                notes.push("nothing to cancel: no backup is running (OceanBase would answer 9049)".into());
+                notes.push(
+                    "nothing to cancel: no backup is running (OceanBase would answer 9049)".into(),
+                );
             } else {
-                steps.push(cluster_step(StepAction::CancelBackup, "cancel_backup", StepKind::Sql(sql::cancel_backup(&Target::Own))));
+                steps.push(cluster_step(
+                    StepAction::CancelBackup,
+                    "cancel_backup",
+                    StepKind::Sql(sql::cancel_backup(&Target::Own)),
+                ));
                 if *follow {
-                    let wait = Wait { until: WaitUntil::NoBackupJobs, query: sql::RUNNING_BACKUP_QUERY_3X.into(), timeout_seconds: timeouts.backup_jobs };
-                    steps.push(cluster_step(StepAction::WaitBackupJobsGone, "wait_backup_jobs_gone", StepKind::Wait(wait)));
+                    let wait = Wait {
+                        until: WaitUntil::NoBackupJobs,
+                        query: sql::RUNNING_BACKUP_QUERY_3X.into(),
+                        timeout_seconds: timeouts.backup_jobs,
+                    };
+                    steps.push(cluster_step(
+                        StepAction::WaitBackupJobsGone,
+                        "wait_backup_jobs_gone",
+                        StepKind::Wait(wait),
+                    ));
                 }
             }
         }
@@ -169,33 +242,57 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
     if let Some(c3) = &live.cluster3 {
         let mut notes = Vec::new();
         let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
-        return Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
+        return Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new())
+            .map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
     }
     let mut steps = Vec::new();
     let mut notes = Vec::new();
     match request {
-        Request::Backup { incremental, tenants: named, plus_archivelog, follow } => {
+        Request::Backup {
+            incremental,
+            tenants: named,
+            plus_archivelog,
+            follow,
+        } => {
             if *plus_archivelog && !live.server.at_least(&[4, 2]) {
                 return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
             }
             for name in tenants(live, named)? {
-                let Some(t) = live.tenants.get(&name) else { return Err(OneShotError::UnknownTenant(name)) };
-                let not_ready = |why: String, help: &str| OneShotError::NotReady { tenant: name.clone(), why, help: help.to_string() };
+                let Some(t) = live.tenants.get(&name) else {
+                    return Err(OneShotError::UnknownTenant(name));
+                };
+                let not_ready = |why: String, help: &str| OneShotError::NotReady {
+                    tenant: name.clone(),
+                    why,
+                    help: help.to_string(),
+                };
                 if t.status != "NORMAL" {
-                    return Err(not_ready(format!("its status is {}", t.status), "wait until the tenant is NORMAL (§2.5 B1)"));
+                    return Err(not_ready(
+                        format!("its status is {}", t.status),
+                        "wait until the tenant is NORMAL (§2.5 B1)",
+                    ));
                 }
                 if t.round_status() != Some("DOING") {
                     return Err(not_ready(
-                        format!("its log archive round is {}, not DOING", t.round_status().unwrap_or("absent")),
+                        format!(
+                            "its log archive round is {}, not DOING",
+                            t.round_status().unwrap_or("absent")
+                        ),
                         "start log archiving first: declare log_archive and run obbackup apply (§2.5 B2)",
                     ));
                 }
                 let Some(dest) = &t.data_backup_dest else {
-                    return Err(not_ready("it has no data backup destination".into(), "set data_backup.destination and apply first (§2.5 B3)"));
+                    return Err(not_ready(
+                        "it has no data backup destination".into(),
+                        "set data_backup.destination and apply first (§2.5 B3)",
+                    ));
                 };
                 if let Some(job) = t.backup_jobs.first() {
                     return Err(not_ready(
-                        format!("backup job {} ({} {}) is running", job.job_id, job.backup_type, job.status),
+                        format!(
+                            "backup job {} ({} {}) is running",
+                            job.job_id, job.backup_type, job.status
+                        ),
                         "wait for it, or cancel it with obbackup backup cancel (§2.5 B4)",
                     ));
                 }
@@ -203,29 +300,70 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                     notes.push(format!("tenant {name}: no usable backup set in the current data destination: OceanBase runs this incremental as a full backup (§2.5 B7)"));
                 }
                 let target = if sys { vec![name.clone()] } else { Vec::new() };
-                let verb = if *incremental { "backup_incremental" } else { "backup_full" };
-                steps.push(step(&name, StepAction::Backup, verb, StepKind::Sql(sql::backup(*incremental, &target, !sys, *plus_archivelog))));
+                let verb = if *incremental {
+                    "backup_incremental"
+                } else {
+                    "backup_full"
+                };
+                steps.push(step(
+                    &name,
+                    StepAction::Backup,
+                    verb,
+                    StepKind::Sql(sql::backup(*incremental, &target, !sys, *plus_archivelog)),
+                ));
                 if *follow {
                     let wait = Wait {
-                        until: WaitUntil::BackupJob { after_job_id: t.max_job_id, follow: true, expect_password: false },
+                        until: WaitUntil::BackupJob {
+                            after_job_id: t.max_job_id,
+                            follow: true,
+                            expect_password: false,
+                        },
                         query: sql::backup_job_query(sys, t.id, t.max_job_id),
                         timeout_seconds: timeouts.backup_run,
                     };
-                    steps.push(step(&name, StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait)));
+                    steps.push(step(
+                        &name,
+                        StepAction::WaitBackupJob,
+                        "wait_backup_job",
+                        StepKind::Wait(wait),
+                    ));
                 }
             }
         }
-        Request::Cancel { tenants: named, follow } => {
+        Request::Cancel {
+            tenants: named,
+            follow,
+        } => {
             for name in tenants(live, named)? {
-                let Some(t) = live.tenants.get(&name) else { return Err(OneShotError::UnknownTenant(name)) };
+                let Some(t) = live.tenants.get(&name) else {
+                    return Err(OneShotError::UnknownTenant(name));
+                };
                 if t.backup_jobs.is_empty() {
                     continue;
                 }
-                let target = if sys { Target::Tenant(name.clone()) } else { Target::Own };
-                steps.push(step(&name, StepAction::CancelBackup, "cancel_backup", StepKind::Sql(sql::cancel_backup(&target))));
+                let target = if sys {
+                    Target::Tenant(name.clone())
+                } else {
+                    Target::Own
+                };
+                steps.push(step(
+                    &name,
+                    StepAction::CancelBackup,
+                    "cancel_backup",
+                    StepKind::Sql(sql::cancel_backup(&target)),
+                ));
                 if *follow {
-                    let wait = Wait { until: WaitUntil::NoBackupJobs, query: sql::backup_jobs_query(sys, t.id), timeout_seconds: timeouts.backup_jobs };
-                    steps.push(step(&name, StepAction::WaitBackupJobsGone, "wait_backup_jobs_gone", StepKind::Wait(wait)));
+                    let wait = Wait {
+                        until: WaitUntil::NoBackupJobs,
+                        query: sql::backup_jobs_query(sys, t.id),
+                        timeout_seconds: timeouts.backup_jobs,
+                    };
+                    steps.push(step(
+                        &name,
+                        StepAction::WaitBackupJobsGone,
+                        "wait_backup_jobs_gone",
+                        StepKind::Wait(wait),
+                    ));
                 }
             }
             if steps.is_empty() {
@@ -233,5 +371,6 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
             }
         }
     }
-    Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new()).map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
+    Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new())
+        .map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
 }

@@ -15,8 +15,8 @@ use crate::live::{LiveState, LiveTenant};
 use crate::rules::RULES;
 use crate::sql::{self, SqlText, Target};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// The version of the JSON plan format (see `docs/json-format.md`).
 pub const FORMAT_VERSION: &str = "1.0";
@@ -74,7 +74,10 @@ pub enum StepAction {
 #[serde(tag = "until", rename_all = "snake_case")]
 pub enum WaitUntil {
     /// The dest-0 archive round has one of these statuses.
-    ArchiveStatus { statuses: Vec<String> },
+    ArchiveStatus {
+        /// Any of these statuses ends the wait.
+        statuses: Vec<String>,
+    },
     /// The tenant has no active backup job.
     NoBackupJobs,
     /// 3.x: no backup-backup piece job is active.
@@ -82,7 +85,14 @@ pub enum WaitUntil {
     /// A job with an id above `after_job_id` exists; with `follow`, it ended
     /// COMPLETED (FAILED/CANCELED fail the step); with `expect_password`, its
     /// ENCRYPTION_MODE is PASSWORD.
-    BackupJob { after_job_id: u64, follow: bool, expect_password: bool },
+    BackupJob {
+        /// Jobs with a larger id are new.
+        after_job_id: u64,
+        /// Follow the job to its end.
+        follow: bool,
+        /// Require ENCRYPTION_MODE PASSWORD.
+        expect_password: bool,
+    },
 }
 
 /// A wait: the query to poll and the condition.
@@ -195,7 +205,11 @@ mod date_text {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<time::Date>, D::Error> {
         let text: Option<String> = Option::deserialize(d)?;
-        text.map(|t| crate::config::parse_date(&t).ok_or_else(|| serde::de::Error::custom(format!("not a date: {t}")))).transpose()
+        text.map(|t| {
+            crate::config::parse_date(&t)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a date: {t}")))
+        })
+        .transpose()
     }
 }
 
@@ -229,12 +243,19 @@ impl Plan {
 
     /// Every hazard with the id of its step.
     pub fn hazards(&self) -> Vec<(&str, &Hazard)> {
-        self.steps.iter().flat_map(|s| s.hazards.iter().map(move |h| (s.id.as_str(), h))).collect()
+        self.steps
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(move |h| (s.id.as_str(), h)))
+            .collect()
     }
 
     /// Counts of creates and updates.
     pub fn counts(&self) -> (usize, usize) {
-        let create = self.changes.iter().filter(|c| c.action == Action::Create).count();
+        let create = self
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count();
         (create, self.changes.len() - create)
     }
 }
@@ -254,7 +275,12 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { archive_doing: 1800, archive_stop: 600, backup_jobs: 600, backup_run: 6 * 3600 }
+        Self {
+            archive_doing: 1800,
+            archive_stop: 600,
+            backup_jobs: 600,
+            backup_run: 6 * 3600,
+        }
     }
 }
 
@@ -281,7 +307,12 @@ pub struct Options {
 }
 
 /// Plans `config` against `live`.
-pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Options) -> Result<Plan, PlanError> {
+pub fn plan(
+    config: &Config,
+    live: &LiveState,
+    env: &Environment,
+    options: &Options,
+) -> Result<Plan, PlanError> {
     if live.server.is_3x() {
         return plan_3x(config, live, env, options);
     }
@@ -291,7 +322,11 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
     let managed: Vec<String> = if live.server.sys_login() {
         live.tenants.keys().cloned().collect()
     } else {
-        live.tenants.keys().filter(|n| **n == live.server.login_tenant).cloned().collect()
+        live.tenants
+            .keys()
+            .filter(|n| **n == live.server.login_tenant)
+            .cloned()
+            .collect()
     };
     let desired = match desired::resolve(config, &managed, env) {
         Ok(d) => d,
@@ -308,15 +343,26 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
     let mut notes = Vec::new();
     let mut accepted = Vec::new();
     let mut used = vec![false; config.ignores.len()];
-    let now = live.server.server_time.as_deref().and_then(crate::live::parse_timestamp);
-    let wants_freshness = desired.tenants.values().any(|d| d.data_backup.full_max_age.is_some() || d.data_backup.incremental_max_age.is_some());
+    let now = live
+        .server
+        .server_time
+        .as_deref()
+        .and_then(crate::live::parse_timestamp);
+    let wants_freshness = desired.tenants.values().any(|d| {
+        d.data_backup.full_max_age.is_some() || d.data_backup.incremental_max_age.is_some()
+    });
     if wants_freshness && now.is_none() {
         notes.push("the server did not report NOW(): backup freshness was not checked".into());
     }
     for (name, want) in &desired.tenants {
-        let Some(have) = live.tenants.get(name) else { continue };
+        let Some(have) = live.tenants.get(name) else {
+            continue;
+        };
         if have.status != "NORMAL" {
-            notes.push(format!("tenant {name} is {}: not planned until it is NORMAL", have.status));
+            notes.push(format!(
+                "tenant {name} is {}: not planned until it is NORMAL",
+                have.status
+            ));
             continue;
         }
         let mut all = change::diff(name, want, have);
@@ -333,19 +379,25 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
         }
         let (kept, ignored) = apply_ignores(config, all, options.today, &mut used, &mut notes);
         accepted.extend(ignored);
-        steps.extend(tenant_steps(name, want, have, &kept, live, timeouts, &mut notes));
+        steps.extend(tenant_steps(
+            name, want, have, &kept, live, timeouts, &mut notes,
+        ));
         changes.extend(kept);
     }
     for (ignore, used) in config.ignores.iter().zip(&used) {
         if !used {
-            notes.push(format!("warning: ignore {:?} matches no drift (reason: {})", ignore.address, ignore.reason));
+            notes.push(format!(
+                "warning: ignore {:?} matches no drift (reason: {})",
+                ignore.address, ignore.reason
+            ));
         }
     }
     steps.extend(parameter_steps(&changes, &desired, live, &mut notes));
-    let (backups, session_edges) = match backup_steps(&changes, &desired, live, &steps, options, &mut notes) {
-        Ok(b) => b,
-        Err(e) => return Err(PlanError::Config(e)),
-    };
+    let (backups, session_edges) =
+        match backup_steps(&changes, &desired, live, &steps, options, &mut notes) {
+            Ok(b) => b,
+            Err(e) => return Err(PlanError::Config(e)),
+        };
     steps.extend(backups);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     Plan::assemble(live, changes, steps, session_edges, notes, accepted)
@@ -355,23 +407,43 @@ pub fn plan(config: &Config, live: &LiveState, env: &Environment, options: &Opti
 /// any part of `LOG_ARCHIVE_DEST` (destination, mode, piece_switch_interval)
 /// accepts all three, since OceanBase writes them together (reference §2.2.1).
 /// An expired ignore leaves its change planned, with a note.
-fn apply_ignores(config: &Config, changes: Vec<Change>, today: time::Date, used: &mut [bool], notes: &mut Vec<String>) -> (Vec<Change>, Vec<Accepted>) {
+fn apply_ignores(
+    config: &Config,
+    changes: Vec<Change>,
+    today: time::Date,
+    used: &mut [bool],
+    notes: &mut Vec<String>,
+) -> (Vec<Change>, Vec<Accepted>) {
     let matching = |c: &Change| config.ignores.iter().position(|i| i.matches(&c.address));
-    let dest_ignore = changes.iter().filter(|c| c.setting.in_archive_dest()).find_map(|c| {
-        matching(c).filter(|&i| config.ignores[i].active(today))
-    });
+    let dest_ignore = changes
+        .iter()
+        .filter(|c| c.setting.in_archive_dest())
+        .find_map(|c| matching(c).filter(|&i| config.ignores[i].active(today)));
     let mut kept = Vec::new();
     let mut accepted = Vec::new();
     for c in changes {
-        let index = if c.setting.in_archive_dest() { dest_ignore.or_else(|| matching(&c)) } else { matching(&c) };
+        let index = if c.setting.in_archive_dest() {
+            dest_ignore.or_else(|| matching(&c))
+        } else {
+            matching(&c)
+        };
         match index {
             Some(i) => {
                 used[i] = true;
                 let ignore = &config.ignores[i];
                 if ignore.active(today) {
-                    accepted.push(Accepted { change: c, reason: ignore.reason.clone(), until: ignore.until });
+                    accepted.push(Accepted {
+                        change: c,
+                        reason: ignore.reason.clone(),
+                        until: ignore.until,
+                    });
                 } else {
-                    notes.push(format!("ignore {:?} expired on {}: {} is planned again", ignore.address, ignore.until.map(|d| d.to_string()).unwrap_or_default(), c.address));
+                    notes.push(format!(
+                        "ignore {:?} expired on {}: {} is planned again",
+                        ignore.address,
+                        ignore.until.map(|d| d.to_string()).unwrap_or_default(),
+                        c.address
+                    ));
                     kept.push(c);
                 }
             }
@@ -403,9 +475,15 @@ fn wrong_line_for_4x(config: &Config) -> Vec<ConfigError> {
                 "on 4.x backup is per tenant: declare log_archive and data_backup in defaults or tenant blocks (reference §2)".to_string(),
             )
         };
-        errors.push(ConfigError::Mismatch { message, span: span(&setting.span), label: "3.x only".into(), help });
+        errors.push(ConfigError::Mismatch {
+            message,
+            span: span(&setting.span),
+            label: "3.x only".into(),
+            help,
+        });
     }
-    let blocks = std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    let blocks =
+        std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
     for settings in blocks {
         if let Some(c) = settings.log_archive.get("compression") {
             errors.push(ConfigError::Mismatch {
@@ -420,7 +498,12 @@ fn wrong_line_for_4x(config: &Config) -> Vec<ConfigError> {
 }
 
 /// Plans a 3.x cluster: the `cluster` block only (reference §1).
-fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Options) -> Result<Plan, PlanError> {
+fn plan_3x(
+    config: &Config,
+    live: &LiveState,
+    env: &Environment,
+    options: &Options,
+) -> Result<Plan, PlanError> {
     let mut errors = Vec::new();
     if let Some((want, at)) = &config.version {
         let parts: Vec<&str> = want.split('.').collect();
@@ -443,7 +526,12 @@ fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Optio
         });
     }
     let defaults = &config.defaults;
-    if let Some(s) = defaults.log_archive.values().chain(defaults.data_backup.values()).next() {
+    if let Some(s) = defaults
+        .log_archive
+        .values()
+        .chain(defaults.data_backup.values())
+        .next()
+    {
         errors.push(ConfigError::Mismatch {
             message: "defaults: on OceanBase 3.x backup is cluster-wide and tenant defaults do not apply".into(),
             span: span(&s.span),
@@ -455,25 +543,34 @@ fn plan_3x(config: &Config, live: &LiveState, env: &Environment, options: &Optio
     let Some(live3) = &live.cluster3 else {
         return Err(PlanError::Cycle("3.x live state missing".into()));
     };
-    let now = live.server.server_time.as_deref().and_then(crate::live::parse_timestamp);
+    let now = live
+        .server
+        .server_time
+        .as_deref()
+        .and_then(crate::live::parse_timestamp);
     let all = crate::cluster3::diff(&desired, live3, now);
     let mut notes = Vec::new();
     let mut used = vec![false; config.ignores.len()];
     let (changes, accepted) = apply_ignores(config, all, options.today, &mut used, &mut notes);
     for (ignore, used) in config.ignores.iter().zip(&used) {
         if !used {
-            notes.push(format!("warning: ignore {:?} matches no drift (reason: {})", ignore.address, ignore.reason));
+            notes.push(format!(
+                "warning: ignore {:?} matches no drift (reason: {})",
+                ignore.address, ignore.reason
+            ));
         }
     }
     if let Some((key, kind)) = &live3.running_backup
-        && (desired.data_backup.full_max_age.is_some() || desired.data_backup.incremental_max_age.is_some())
+        && (desired.data_backup.full_max_age.is_some()
+            || desired.data_backup.incremental_max_age.is_some())
     {
         notes.push(format!("cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"));
     }
     if !errors.is_empty() {
         return Err(PlanError::Config(errors));
     }
-    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, options, &mut notes).map_err(PlanError::Config)?;
+    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, options, &mut notes)
+        .map_err(PlanError::Config)?;
     Plan::assemble(live, changes, steps, explicit, notes, accepted)
 }
 
@@ -497,7 +594,10 @@ fn check_fit(config: &Config, live: &LiveState) -> Vec<ConfigError> {
     for block in config.tenants.iter().filter(|t| t.name != "*") {
         if !live.server.sys_login() && block.name != live.server.login_tenant {
             errors.push(ConfigError::Mismatch {
-                message: format!("logged into tenant {}, which can manage only itself", live.server.login_tenant),
+                message: format!(
+                    "logged into tenant {}, which can manage only itself",
+                    live.server.login_tenant
+                ),
                 span: span(&block.span),
                 label: format!("tenant {} is out of reach", block.name),
                 help: "log in as root@sys to manage several tenants".into(),
@@ -514,7 +614,11 @@ fn check_fit(config: &Config, live: &LiveState) -> Vec<ConfigError> {
 }
 
 fn target(live: &LiveState, tenant: &str) -> Target {
-    if live.server.sys_login() { Target::Tenant(tenant.to_string()) } else { Target::Own }
+    if live.server.sys_login() {
+        Target::Tenant(tenant.to_string())
+    } else {
+        Target::Own
+    }
 }
 
 struct StepBuilder<'a> {
@@ -523,7 +627,14 @@ struct StepBuilder<'a> {
 }
 
 impl StepBuilder<'_> {
-    fn add(&mut self, action: StepAction, verb: &str, kind: StepKind, addresses: Vec<String>, hazards: Vec<Hazard>) {
+    fn add(
+        &mut self,
+        action: StepAction,
+        verb: &str,
+        kind: StepKind,
+        addresses: Vec<String>,
+        hazards: Vec<Hazard>,
+    ) {
         self.steps.push(Step {
             id: format!("tenant.{}:{verb}", self.tenant),
             action,
@@ -550,19 +661,36 @@ fn tenant_steps(
     let tgt = target(live, name);
     let sys = live.server.sys_login();
     let addrs = |pred: fn(Setting) -> bool| -> Vec<String> {
-        changes.iter().filter(|c| pred(c.setting)).map(|c| c.address.clone()).collect()
+        changes
+            .iter()
+            .filter(|c| pred(c.setting))
+            .map(|c| c.address.clone())
+            .collect()
     };
-    let mut b = StepBuilder { tenant: name, steps: Vec::new() };
+    let mut b = StepBuilder {
+        tenant: name,
+        steps: Vec::new(),
+    };
     let la = &want.log_archive;
     let dest_addresses = addrs(Setting::in_archive_dest);
     let dest_changed = !dest_addresses.is_empty();
-    let enabled_change = changes.iter().any(|c| c.setting == Setting::LogArchiveEnabled);
-    let restart_round = changes.iter().any(|c| c.setting == Setting::LogArchiveRound);
+    let enabled_change = changes
+        .iter()
+        .any(|c| c.setting == Setting::LogArchiveEnabled);
+    let restart_round = changes
+        .iter()
+        .any(|c| c.setting == Setting::LogArchiveRound);
     let want_archive = la.enabled.unwrap_or(have.archivelog());
     let round = have.round_status();
     let round_busy = round.is_some_and(|s| s != "STOP");
     let state_after = la.state.clone().unwrap_or_else(|| {
-        if dest_changed { "ENABLE".into() } else { have.archive_dest.as_ref().map_or("ENABLE".into(), |d| d.state.clone()) }
+        if dest_changed {
+            "ENABLE".into()
+        } else {
+            have.archive_dest
+                .as_ref()
+                .map_or("ENABLE".into(), |d| d.state.clone())
+        }
     });
     let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
     let wait = |statuses: Vec<String>, timeout| {
@@ -572,29 +700,51 @@ fn tenant_steps(
             timeout_seconds: timeout,
         })
     };
-    let stop_needed = (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
+    let stop_needed =
+        (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
     let gap = |why: &str| Hazard {
         kind: "archive_gap".into(),
-        message: format!("archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"),
+        message: format!(
+            "archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"
+        ),
     };
     if stop_needed {
-        let mut address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
+        let mut address =
+            addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
         if dest_changed && round_busy {
             address.extend(dest_addresses.iter().cloned());
         }
         let hazards = if want_archive {
-            vec![gap(if restart_round { "to restart the INTERRUPTED round" } else { "while the destination changes" })]
+            vec![gap(if restart_round {
+                "to restart the INTERRUPTED round"
+            } else {
+                "while the destination changes"
+            })]
         } else {
             Vec::new()
         };
         if have.archivelog() {
-            b.add(StepAction::NoArchivelog, "noarchivelog", StepKind::Sql(sql::archivelog(false, &tgt)), address.clone(), hazards);
+            b.add(
+                StepAction::NoArchivelog,
+                "noarchivelog",
+                StepKind::Sql(sql::archivelog(false, &tgt)),
+                address.clone(),
+                hazards,
+            );
         }
-        b.add(StepAction::WaitArchiveStop, "wait_archive_stop", wait(vec!["STOP".into()], timeouts.archive_stop), address, Vec::new());
+        b.add(
+            StepAction::WaitArchiveStop,
+            "wait_archive_stop",
+            wait(vec!["STOP".into()], timeouts.archive_stop),
+            address,
+            Vec::new(),
+        );
     }
     if let (true, Some(dest)) = (dest_changed, &la.destination) {
         let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
-        let piece = la.piece_switch_interval.map_or_else(|| "1d".to_string(), |d| d.canonical());
+        let piece = la
+            .piece_switch_interval
+            .map_or_else(|| "1d".to_string(), |d| d.canonical());
         b.add(
             StepAction::SetArchiveDest,
             "set_log_archive_dest",
@@ -604,7 +754,9 @@ fn tenant_steps(
         );
     }
     if let Some(state) = &la.state
-        && changes.iter().any(|c| c.setting == Setting::LogArchiveState)
+        && changes
+            .iter()
+            .any(|c| c.setting == Setting::LogArchiveState)
     {
         b.add(
             StepAction::SetArchiveDestState,
@@ -618,23 +770,54 @@ fn tenant_steps(
     let archivelog_needed = want_archive && (!have.archivelog() || mode_off_after_stop);
     if archivelog_needed {
         let address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
-        b.add(StepAction::Archivelog, "archivelog", StepKind::Sql(sql::archivelog(true, &tgt)), address, Vec::new());
+        b.add(
+            StepAction::Archivelog,
+            "archivelog",
+            StepKind::Sql(sql::archivelog(true, &tgt)),
+            address,
+            Vec::new(),
+        );
     }
-    let round_starts = archivelog_needed || (want_archive && dest_changed) || (want_archive && state_after == "ENABLE" && changes.iter().any(|c| c.setting == Setting::LogArchiveState));
+    let round_starts = archivelog_needed
+        || (want_archive && dest_changed)
+        || (want_archive
+            && state_after == "ENABLE"
+            && changes
+                .iter()
+                .any(|c| c.setting == Setting::LogArchiveState));
     if round_starts && want_archive {
         if !will_have_dest {
             notes.push(format!("tenant {name}: archive mode goes on, but no destination is declared or set: archiving starts once log_archive.destination is set"));
         } else if state_after == "DEFER" {
-            notes.push(format!("tenant {name}: destination state DEFER: the archive round stays suspended"));
+            notes.push(format!(
+                "tenant {name}: destination state DEFER: the archive round stays suspended"
+            ));
         } else {
-            let address = addrs(|s| matches!(s, Setting::LogArchiveEnabled | Setting::LogArchiveRound | Setting::LogArchiveState) || s.in_archive_dest());
-            b.add(StepAction::WaitArchiveDoing, "wait_archive_doing", wait(vec!["DOING".into()], timeouts.archive_doing), address, Vec::new());
+            let address = addrs(|s| {
+                matches!(
+                    s,
+                    Setting::LogArchiveEnabled
+                        | Setting::LogArchiveRound
+                        | Setting::LogArchiveState
+                ) || s.in_archive_dest()
+            });
+            b.add(
+                StepAction::WaitArchiveDoing,
+                "wait_archive_doing",
+                wait(vec!["DOING".into()], timeouts.archive_doing),
+                address,
+                Vec::new(),
+            );
         }
     }
     let data_addresses = addrs(|s| s == Setting::DataBackupDestination);
     if let (false, Some(dest)) = (data_addresses.is_empty(), &want.data_backup.destination) {
         if !have.backup_jobs.is_empty() {
-            let jobs: Vec<String> = have.backup_jobs.iter().map(|j| format!("{} ({} {})", j.job_id, j.backup_type, j.status)).collect();
+            let jobs: Vec<String> = have
+                .backup_jobs
+                .iter()
+                .map(|j| format!("{} ({} {})", j.job_id, j.backup_type, j.status))
+                .collect();
             b.add(
                 StepAction::CancelBackup,
                 "cancel_backup",
@@ -642,7 +825,10 @@ fn tenant_steps(
                 data_addresses.clone(),
                 vec![Hazard {
                     kind: "backup_canceled".into(),
-                    message: format!("cancels the running backup job(s) of tenant {name}: {}", jobs.join(", ")),
+                    message: format!(
+                        "cancels the running backup job(s) of tenant {name}: {}",
+                        jobs.join(", ")
+                    ),
                 }],
             );
             b.add(
@@ -660,7 +846,9 @@ fn tenant_steps(
         let hazards = if have.data_backup_dest.is_some() {
             vec![Hazard {
                 kind: "backup_chain_restart".into(),
-                message: format!("tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"),
+                message: format!(
+                    "tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"
+                ),
             }]
         } else {
             Vec::new()
@@ -678,20 +866,31 @@ fn tenant_steps(
 
 /// One step per changed parameter and tenant, or one `TENANT = all_user` step
 /// when every user tenant declares the same value (4.2.1+, from sys; reference §0.4).
-fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &LiveState, notes: &mut Vec<String>) -> Vec<Step> {
+fn parameter_steps(
+    changes: &[Change],
+    desired: &desired::DesiredState,
+    live: &LiveState,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
     let mut by_param: BTreeMap<(Parameter, String), Vec<&Change>> = BTreeMap::new();
     for c in changes {
         if let (Some(p), Some(lit)) = (c.setting.parameter(), &c.literal) {
             by_param.entry((p, lit.clone())).or_default().push(c);
         }
     }
-    let can_coalesce = live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants.len() >= 2;
+    let can_coalesce =
+        live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants.len() >= 2;
     let mut steps = Vec::new();
     for ((parameter, literal), group) in by_param {
         let param = parameter.name();
         let setting = group[0].setting;
         let everyone_same = live.tenants.keys().all(|t| {
-            desired.tenants.get(t).and_then(|d| declared_literal(d, setting)).as_deref() == Some(literal.as_str())
+            desired
+                .tenants
+                .get(t)
+                .and_then(|d| declared_literal(d, setting))
+                .as_deref()
+                == Some(literal.as_str())
         });
         if can_coalesce && everyone_same && group.len() >= 2 {
             notes.push(format!(
@@ -713,7 +912,11 @@ fn parameter_steps(changes: &[Change], desired: &desired::DesiredState, live: &L
                 steps.push(Step {
                     id: format!("tenant.{}:set_{param}", c.tenant),
                     action: StepAction::SetParameter(parameter),
-                    kind: StepKind::Sql(sql::set_parameter(param, &literal, &target(live, &c.tenant))),
+                    kind: StepKind::Sql(sql::set_parameter(
+                        param,
+                        &literal,
+                        &target(live, &c.tenant),
+                    )),
                     tenant: Some(c.tenant.clone()),
                     covers: vec![c.tenant.clone()],
                     addresses: vec![c.address.clone()],
@@ -751,22 +954,48 @@ fn backup_steps(
     let sys = live.server.sys_login();
     let tenants: BTreeSet<&str> = changes
         .iter()
-        .filter(|c| matches!(c.setting, Setting::DataBackupFull | Setting::DataBackupIncremental))
+        .filter(|c| {
+            matches!(
+                c.setting,
+                Setting::DataBackupFull | Setting::DataBackupIncremental
+            )
+        })
         .map(|c| c.tenant.as_str())
         .collect();
     for name in tenants {
-        let (Some(want), Some(have)) = (desired.tenants.get(name), live.tenants.get(name)) else { continue };
+        let (Some(want), Some(have)) = (desired.tenants.get(name), live.tenants.get(name)) else {
+            continue;
+        };
         let db = &want.data_backup;
         let addresses: Vec<String> = changes
             .iter()
-            .filter(|c| c.tenant == name && matches!(c.setting, Setting::DataBackupFull | Setting::DataBackupIncremental))
+            .filter(|c| {
+                c.tenant == name
+                    && matches!(
+                        c.setting,
+                        Setting::DataBackupFull | Setting::DataBackupIncremental
+                    )
+            })
             .map(|c| c.address.clone())
             .collect();
-        let policy_span = db.full_max_age.as_ref().or(db.incremental_max_age.as_ref()).map(|l| l.span.clone()).unwrap_or(0..0);
-        let has_step = |action: StepAction| planned.iter().any(|s| s.action == action && s.covers.iter().any(|t| t == name));
+        let policy_span = db
+            .full_max_age
+            .as_ref()
+            .or(db.incremental_max_age.as_ref())
+            .map(|l| l.span.clone())
+            .unwrap_or(0..0);
+        let has_step = |action: StepAction| {
+            planned
+                .iter()
+                .any(|s| s.action == action && s.covers.iter().any(|t| t == name))
+        };
         // B3: a data destination, set now or by this plan.
         let dest_changes = has_step(StepAction::SetDataBackupDest);
-        let dest = if dest_changes { db.destination.as_ref().map(|d| d.value.clone()) } else { have.data_backup_dest.clone() };
+        let dest = if dest_changes {
+            db.destination.as_ref().map(|d| d.value.clone())
+        } else {
+            have.data_backup_dest.clone()
+        };
         let Some(dest) = dest else {
             errors.push(ConfigError::Mismatch {
                 message: format!("tenant {name} has no data backup destination, so no backup can run"),
@@ -807,8 +1036,16 @@ fn backup_steps(
                 "tenant {name}: the incremental is planned as a full backup: no usable backup set in the current data destination (OceanBase would convert it, reference §2.5 B7)"
             ));
         }
-        let target = if sys { vec![name.to_string()] } else { Vec::new() };
-        let verb = if incremental { "backup_incremental" } else { "backup_full" };
+        let target = if sys {
+            vec![name.to_string()]
+        } else {
+            Vec::new()
+        };
+        let verb = if incremental {
+            "backup_incremental"
+        } else {
+            "backup_full"
+        };
         let base = |action, verb: &str, kind, hazards| Step {
             id: format!("tenant.{name}:{verb}"),
             action,
@@ -820,20 +1057,46 @@ fn backup_steps(
             depends_on: Vec::new(),
         };
         if let Some(enc) = &db.encryption {
-            steps.push(base(StepAction::SetEncryption, "set_encryption", StepKind::Sql(sql::set_encryption(&enc.value.password)), Vec::new()));
-            encrypted.push((format!("tenant.{name}:set_encryption"), format!("tenant.{name}:{verb}")));
+            steps.push(base(
+                StepAction::SetEncryption,
+                "set_encryption",
+                StepKind::Sql(sql::set_encryption(&enc.value.password)),
+                Vec::new(),
+            ));
+            encrypted.push((
+                format!("tenant.{name}:set_encryption"),
+                format!("tenant.{name}:{verb}"),
+            ));
         } else {
             unencrypted.push(format!("tenant.{name}:{verb}"));
         }
-        steps.push(base(StepAction::Backup, verb, StepKind::Sql(sql::backup(incremental, &target, !sys, plus)), Vec::new()));
+        steps.push(base(
+            StepAction::Backup,
+            verb,
+            StepKind::Sql(sql::backup(incremental, &target, !sys, plus)),
+            Vec::new(),
+        ));
         if options.follow_backups || db.encryption.is_some() {
             let follow = options.follow_backups;
             let wait = Wait {
-                until: WaitUntil::BackupJob { after_job_id: have.max_job_id, follow, expect_password: db.encryption.is_some() },
+                until: WaitUntil::BackupJob {
+                    after_job_id: have.max_job_id,
+                    follow,
+                    expect_password: db.encryption.is_some(),
+                },
                 query: sql::backup_job_query(sys, have.id, have.max_job_id),
-                timeout_seconds: if follow { options.timeouts.backup_run } else { options.timeouts.backup_jobs },
+                timeout_seconds: if follow {
+                    options.timeouts.backup_run
+                } else {
+                    options.timeouts.backup_jobs
+                },
             };
-            steps.push(base(StepAction::WaitBackupJob, "wait_backup_job", StepKind::Wait(wait), Vec::new()));
+            steps.push(base(
+                StepAction::WaitBackupJob,
+                "wait_backup_job",
+                StepKind::Wait(wait),
+                Vec::new(),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -842,11 +1105,19 @@ fn backup_steps(
     let mut edges = Vec::new();
     if let Some((first_encryption, _)) = encrypted.first() {
         for plain in &unencrypted {
-            edges.push((plain.clone(), first_encryption.clone(), SESSION_ENCRYPTION_RULE));
+            edges.push((
+                plain.clone(),
+                first_encryption.clone(),
+                SESSION_ENCRYPTION_RULE,
+            ));
         }
     }
     for pair in encrypted.windows(2) {
-        edges.push((pair[0].1.clone(), pair[1].0.clone(), SESSION_ENCRYPTION_RULE));
+        edges.push((
+            pair[0].1.clone(),
+            pair[1].0.clone(),
+            SESSION_ENCRYPTION_RULE,
+        ));
     }
     Ok((steps, edges))
 }
@@ -856,7 +1127,9 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
     match setting {
         Setting::LogArchiveConcurrency => d.log_archive.concurrency.map(sql::int_literal),
         Setting::DataBackupConcurrency => d.data_backup.concurrency.map(sql::int_literal),
-        Setting::LogArchiveLagTarget => d.log_archive.lag_target.map(|v| sql::quote(&v.canonical())),
+        Setting::LogArchiveLagTarget => {
+            d.log_archive.lag_target.map(|v| sql::quote(&v.canonical()))
+        }
         Setting::DataBackupFileSize => d.data_backup.file_size.map(|v| sql::quote(&v.canonical())),
         _ => None,
     }
@@ -864,7 +1137,10 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
 
 /// Adds rule edges (and the given explicit ones) and orders the steps (Kahn,
 /// tie-break phase → tenant → id).
-fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
+fn order(
+    steps: Vec<Step>,
+    explicit: Vec<ExplicitEdge>,
+) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
     let mut graph = petgraph::graph::DiGraph::<usize, &'static str>::new();
     let nodes: Vec<_> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
     let mut edges = Vec::new();
@@ -880,7 +1156,10 @@ fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Ve
                 continue;
             }
             for (j, b) in steps.iter().enumerate() {
-                if i != j && (rule.after)(&b.action) && a.covers.iter().any(|t| b.covers.contains(t)) {
+                if i != j
+                    && (rule.after)(&b.action)
+                    && a.covers.iter().any(|t| b.covers.contains(t))
+                {
                     graph.update_edge(nodes[i], nodes[j], rule.name);
                 }
             }
@@ -888,10 +1167,25 @@ fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Ve
     }
     let key = |i: usize| {
         let s = &steps[i];
-        (s.action, s.tenant.clone().unwrap_or_default(), s.id.clone(), i)
+        (
+            s.action,
+            s.tenant.clone().unwrap_or_default(),
+            s.id.clone(),
+            i,
+        )
     };
-    let mut indegree: Vec<usize> = nodes.iter().map(|&n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<_>> = (0..steps.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse(key(i))).collect();
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|&n| {
+            graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
+    let mut ready: BinaryHeap<Reverse<_>> = (0..steps.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| Reverse(key(i)))
+        .collect();
     let mut order = Vec::with_capacity(steps.len());
     while let Some(Reverse((_, _, _, i))) = ready.pop() {
         order.push(i);
@@ -904,24 +1198,46 @@ fn order(steps: Vec<Step>, explicit: Vec<ExplicitEdge>) -> Result<(Vec<Step>, Ve
         }
     }
     if order.len() < steps.len() {
-        let stuck: BTreeSet<&str> = (0..steps.len()).filter(|i| !order.contains(i)).map(|i| steps[i].id.as_str()).collect();
-        return Err(PlanError::Cycle(stuck.into_iter().collect::<Vec<_>>().join(", ")));
+        let stuck: BTreeSet<&str> = (0..steps.len())
+            .filter(|i| !order.contains(i))
+            .map(|i| steps[i].id.as_str())
+            .collect();
+        return Err(PlanError::Cycle(
+            stuck.into_iter().collect::<Vec<_>>().join(", "),
+        ));
     }
     for e in graph.edge_indices() {
         if let Some((a, b)) = graph.edge_endpoints(e) {
-            edges.push(Edge { from: steps[graph[a]].id.clone(), to: steps[graph[b]].id.clone(), rule: graph[e].to_string() });
+            edges.push(Edge {
+                from: steps[graph[a]].id.clone(),
+                to: steps[graph[b]].id.clone(),
+                rule: graph[e].to_string(),
+            });
         }
     }
-    let position: BTreeMap<&str, usize> = order.iter().enumerate().map(|(pos, &i)| (steps[i].id.as_str(), pos)).collect();
+    let position: BTreeMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| (steps[i].id.as_str(), pos))
+        .collect();
     edges.sort_by(|a, b| {
-        let key = |e: &Edge| (position.get(e.from.as_str()).copied(), position.get(e.to.as_str()).copied());
+        let key = |e: &Edge| {
+            (
+                position.get(e.from.as_str()).copied(),
+                position.get(e.to.as_str()).copied(),
+            )
+        };
         key(a).cmp(&key(b)).then_with(|| a.rule.cmp(&b.rule))
     });
     let mut ordered: Vec<Step> = Vec::with_capacity(steps.len());
     let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
     for i in order {
         if let Some(mut s) = slots[i].take() {
-            s.depends_on = edges.iter().filter(|e| e.to == s.id).map(|e| e.from.clone()).collect();
+            s.depends_on = edges
+                .iter()
+                .filter(|e| e.to == s.id)
+                .map(|e| e.from.clone())
+                .collect();
             ordered.push(s);
         }
     }

@@ -58,21 +58,31 @@ pub enum PlanFileError {
     #[error("plan file version {0} is not supported (this obbackup reads {PLAN_FILE_VERSION})")]
     Version(String),
     /// The embedded configuration does not match its hash.
-    #[error("the configuration inside the plan file does not match its SHA-256: the file was edited")]
+    #[error(
+        "the configuration inside the plan file does not match its SHA-256: the file was edited"
+    )]
     Tampered,
 }
 
 /// Hex SHA-256 of a text.
 pub fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every `env("NAME")` the configuration reads, as `env:NAME`, sorted.
 pub fn env_references(config: &Config) -> Vec<String> {
     let mut names = std::collections::BTreeSet::new();
-    let blocks = std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    let blocks =
+        std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
     for settings in blocks {
-        for setting in settings.log_archive.values().chain(settings.data_backup.values()) {
+        for setting in settings
+            .log_archive
+            .values()
+            .chain(settings.data_backup.values())
+        {
             if let ConfigValue::Text(t) = &setting.value {
                 for piece in &t.pieces {
                     if let Piece::Env { name, .. } = piece {
@@ -87,10 +97,21 @@ pub fn env_references(config: &Config) -> Vec<String> {
 
 impl PlanFile {
     /// Builds the file for a plan computed from `config` (`name`, `text`) against `live` on `today`.
-    pub fn new(plan: &Plan, name: &str, text: &str, config: &Config, live: &LiveState, today: time::Date) -> Self {
+    pub fn new(
+        plan: &Plan,
+        name: &str,
+        text: &str,
+        config: &Config,
+        live: &LiveState,
+        today: time::Date,
+    ) -> Self {
         PlanFile {
             plan_file_version: PLAN_FILE_VERSION.to_string(),
-            config: SavedConfig { name: name.to_string(), sha256: sha256(text), text: text.to_string() },
+            config: SavedConfig {
+                name: name.to_string(),
+                sha256: sha256(text),
+                text: text.to_string(),
+            },
             env_references: env_references(config),
             today: today.to_string(),
             live_state: serde_json::to_value(live).unwrap_or(Value::Null),
@@ -100,12 +121,18 @@ impl PlanFile {
 
     /// Reads a plan file, checking its version and the configuration's hash.
     pub fn parse(text: &str) -> Result<Self, PlanFileError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
-        let version = value.get("plan_file_version").and_then(Value::as_str).unwrap_or("(none)").to_string();
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
+        let version = value
+            .get("plan_file_version")
+            .and_then(Value::as_str)
+            .unwrap_or("(none)")
+            .to_string();
         if version.split('.').next() != PLAN_FILE_VERSION.split('.').next() {
             return Err(PlanFileError::Version(version));
         }
-        let file: PlanFile = serde_json::from_value(value).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
+        let file: PlanFile =
+            serde_json::from_value(value).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
         if sha256(&file.config.text) != file.config.sha256 {
             return Err(PlanFileError::Tampered);
         }
@@ -139,8 +166,17 @@ fn json_differences(path: &str, before: &Value, after: &Value, out: &mut Vec<Str
         (Value::Object(a), Value::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for k in keys {
-                let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                json_differences(&sub, a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null), out);
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                json_differences(
+                    &sub,
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         (a, b) if a != b => out.push(format!("{path}: {a} → {b}")),

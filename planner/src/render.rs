@@ -3,7 +3,7 @@
 //! model, so they cannot disagree. Secrets never reach this module unredacted:
 //! it only sees `SqlText::shown` and redacted change values.
 
-use crate::plan::{Plan, StepKind, WaitUntil, FORMAT_VERSION};
+use crate::plan::{FORMAT_VERSION, Plan, StepKind, WaitUntil};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 const LONG_VALUE: usize = 48;
 
 fn quoted(v: &Option<String>) -> String {
-    v.as_ref().map_or_else(|| "(not set)".to_string(), |s| format!("\"{s}\""))
+    v.as_ref()
+        .map_or_else(|| "(not set)".to_string(), |s| format!("\"{s}\""))
 }
 
 /// `- before` / `+ after` lines with `^` under the characters that differ.
@@ -50,7 +51,9 @@ fn change_lines(plan: &Plan, out: &mut String) {
     for c in &plan.changes {
         let _ = writeln!(out, "  {} {}", c.action.symbol(), c.address);
         match &c.before {
-            Some(b) if b.len() > LONG_VALUE || c.after.len() > LONG_VALUE => out.push_str(&long_diff(b, &c.after, "      ")),
+            Some(b) if b.len() > LONG_VALUE || c.after.len() > LONG_VALUE => {
+                out.push_str(&long_diff(b, &c.after, "      "))
+            }
             _ => {
                 let _ = writeln!(out, "      {} → \"{}\"", quoted(&c.before), c.after);
             }
@@ -62,15 +65,28 @@ fn change_lines(plan: &Plan, out: &mut String) {
 pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
     let tenant = tenant.unwrap_or("the cluster");
     match until {
-        WaitUntil::ArchiveStatus { statuses } => format!("wait until the archive round of {tenant} is {}", statuses.join(" or ")),
+        WaitUntil::ArchiveStatus { statuses } => format!(
+            "wait until the archive round of {tenant} is {}",
+            statuses.join(" or ")
+        ),
         WaitUntil::NoBackupJobs => format!("wait until {tenant} has no backup job"),
         WaitUntil::NoPieceJobs => "wait until the backup-backup piece job has finished".to_string(),
-        WaitUntil::BackupJob { follow: true, expect_password, .. } => format!(
+        WaitUntil::BackupJob {
+            follow: true,
+            expect_password,
+            ..
+        } => format!(
             "follow the new backup job of {tenant} until it ends{}",
-            if *expect_password { ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)" } else { "" }
+            if *expect_password {
+                ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)"
+            } else {
+                ""
+            }
         ),
         WaitUntil::BackupJob { follow: false, .. } => {
-            format!("wait until the new backup job of {tenant} appears, checking it is encrypted (ENCRYPTION_MODE PASSWORD)")
+            format!(
+                "wait until the new backup job of {tenant} appears, checking it is encrypted (ENCRYPTION_MODE PASSWORD)"
+            )
         }
     }
 }
@@ -78,7 +94,11 @@ pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
 /// The plan for a terminal or a log: summary, changes, steps in order, hazards, notes.
 pub fn human(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "OceanBase {} · logged in to tenant {}", plan.server_version, plan.login_tenant);
+    let _ = writeln!(
+        out,
+        "OceanBase {} · logged in to tenant {}",
+        plan.server_version, plan.login_tenant
+    );
     out.push('\n');
     if plan.is_empty() {
         out.push_str("No changes. The cluster matches the configuration.\n");
@@ -88,11 +108,20 @@ pub fn human(plan: &Plan) -> String {
     out.push_str("Changes:\n");
     change_lines(plan, &mut out);
     out.push_str("\nSteps, in order:\n");
-    let position = |id: &str| plan.steps.iter().position(|s| s.id == id).map_or(0, |p| p + 1);
+    let position = |id: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id)
+            .map_or(0, |p| p + 1)
+    };
     for (n, step) in plan.steps.iter().enumerate() {
         let text = match &step.kind {
             StepKind::Sql(sql) => format!("{};", sql.shown),
-            StepKind::Wait(w) => format!("{} (up to {}s)", wait_text(&w.until, step.tenant.as_deref()), w.timeout_seconds),
+            StepKind::Wait(w) => format!(
+                "{} (up to {}s)",
+                wait_text(&w.until, step.tenant.as_deref()),
+                w.timeout_seconds
+            ),
         };
         let _ = writeln!(out, "  {:>2}. {text}", n + 1);
         let after: Vec<String> = plan
@@ -171,14 +200,28 @@ fn cell(text: &str) -> String {
 }
 
 fn markdown_header(kind: &str, plan: &Plan, out: &mut String) {
-    let _ = writeln!(out, "### obbackup {kind} — OceanBase {} (login tenant `{}`)\n", plan.server_version, cell(&plan.login_tenant));
+    let _ = writeln!(
+        out,
+        "### obbackup {kind} — OceanBase {} (login tenant `{}`)\n",
+        plan.server_version,
+        cell(&plan.login_tenant)
+    );
 }
 
 fn markdown_changes(changes: &[crate::change::Change], out: &mut String) {
     out.push_str("| | address | before | after |\n|---|---|---|---|\n");
     for c in changes {
-        let before = c.before.as_deref().map_or_else(|| "—".to_string(), |b| format!("`{}`", cell(b)));
-        let _ = writeln!(out, "| {} | `{}` | {before} | `{}` |", c.action.symbol(), cell(&c.address), cell(&c.after));
+        let before = c
+            .before
+            .as_deref()
+            .map_or_else(|| "—".to_string(), |b| format!("`{}`", cell(b)));
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {before} | `{}` |",
+            c.action.symbol(),
+            cell(&c.address),
+            cell(&c.after)
+        );
     }
 }
 
@@ -217,7 +260,12 @@ pub fn markdown(plan: &Plan) -> String {
     }
     let (create, update) = plan.counts();
     let hazards = plan.hazards();
-    let _ = writeln!(out, "**{create} to create, {update} to update · {} step(s) · {} hazard(s)**\n", plan.steps.len(), hazards.len());
+    let _ = writeln!(
+        out,
+        "**{create} to create, {update} to update · {} step(s) · {} hazard(s)**\n",
+        plan.steps.len(),
+        hazards.len()
+    );
     if !hazards.is_empty() {
         out.push_str("#### ⚠️ Hazards\n\n");
         for (id, h) in &hazards {
@@ -227,14 +275,25 @@ pub fn markdown(plan: &Plan) -> String {
     }
     out.push_str("#### Changes\n\n");
     markdown_changes(&plan.changes, &mut out);
-    let _ = writeln!(out, "\n<details><summary>SQL steps, in order ({})</summary>\n\n```sql", plan.steps.len());
+    let _ = writeln!(
+        out,
+        "\n<details><summary>SQL steps, in order ({})</summary>\n\n```sql",
+        plan.steps.len()
+    );
     for (n, step) in plan.steps.iter().enumerate() {
         match &step.kind {
             StepKind::Sql(sql) => {
                 let _ = writeln!(out, "-- {}. {}\n{};", n + 1, step.id, sql.shown);
             }
             StepKind::Wait(w) => {
-                let _ = writeln!(out, "-- {}. {}: {} (up to {}s)", n + 1, step.id, wait_text(&w.until, step.tenant.as_deref()), w.timeout_seconds);
+                let _ = writeln!(
+                    out,
+                    "-- {}. {}: {} (up to {}s)",
+                    n + 1,
+                    step.id,
+                    wait_text(&w.until, step.tenant.as_deref()),
+                    w.timeout_seconds
+                );
             }
         }
     }
@@ -250,7 +309,11 @@ pub fn drift_markdown(plan: &Plan) -> String {
     if plan.changes.is_empty() {
         out.push_str("**No drift.** The cluster matches the configuration.\n");
     } else {
-        let _ = writeln!(out, "**{} address(es) drifted** (live → declared)\n", plan.changes.len());
+        let _ = writeln!(
+            out,
+            "**{} address(es) drifted** (live → declared)\n",
+            plan.changes.len()
+        );
         markdown_changes(&plan.changes, &mut out);
     }
     markdown_tail(plan, &mut out);
@@ -299,14 +362,24 @@ pub fn json(plan: &Plan) -> Value {
 /// A drift report for people: each drifted address with live → declared.
 pub fn drift_human(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "OceanBase {} · logged in to tenant {}", plan.server_version, plan.login_tenant);
+    let _ = writeln!(
+        out,
+        "OceanBase {} · logged in to tenant {}",
+        plan.server_version, plan.login_tenant
+    );
     out.push('\n');
     if plan.changes.is_empty() {
         out.push_str("No drift. The cluster matches the configuration.\n");
     } else {
-        let _ = writeln!(out, "Drift: {} address(es) differ from the configuration (live → declared):", plan.changes.len());
+        let _ = writeln!(
+            out,
+            "Drift: {} address(es) differ from the configuration (live → declared):",
+            plan.changes.len()
+        );
         change_lines(plan, &mut out);
-        out.push_str("\nRun `obbackup plan` to see the steps that would restore the declared state.\n");
+        out.push_str(
+            "\nRun `obbackup plan` to see the steps that would restore the declared state.\n",
+        );
     }
     notes(plan, &mut out);
     out
@@ -327,7 +400,10 @@ pub fn drift_json(plan: &Plan) -> Value {
 }
 
 fn age(seconds: Option<i64>) -> String {
-    seconds.map_or_else(|| "never".to_string(), |s| format!("{} ago", crate::change::age_text(s)))
+    seconds.map_or_else(
+        || "never".to_string(),
+        |s| format!("{} ago", crate::change::age_text(s)),
+    )
 }
 
 /// The status for people: one block per tenant.
@@ -342,20 +418,39 @@ pub fn status_human(status: &crate::status::Status) -> String {
     );
     for t in &status.tenants {
         let _ = writeln!(out, "\ntenant {}", t.tenant);
-        let lag = t.checkpoint_lag_seconds.map(|s| format!(", checkpoint lag {}", crate::change::age_text(s))).unwrap_or_default();
-        let _ = writeln!(out, "  log archive   {} ({}){lag}", t.archive_status.as_deref().unwrap_or("never started"), t.log_mode);
+        let lag = t
+            .checkpoint_lag_seconds
+            .map(|s| format!(", checkpoint lag {}", crate::change::age_text(s)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  log archive   {} ({}){lag}",
+            t.archive_status.as_deref().unwrap_or("never started"),
+            t.log_mode
+        );
         let _ = writeln!(out, "  last full     {}", age(t.last_full_age_seconds));
         let _ = writeln!(out, "  last backup   {}", age(t.last_backup_age_seconds));
         for j in &t.running_jobs {
-            let progress = j.progress_percent.map(|p| format!(", {p:.1}%")).unwrap_or_default();
-            let _ = writeln!(out, "  running       job {} {} {}{progress}", j.job_id, j.backup_type, j.status);
+            let progress = j
+                .progress_percent
+                .map(|p| format!(", {p:.1}%"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  running       job {} {} {}{progress}",
+                j.job_id, j.backup_type, j.status
+            );
         }
         for v in &t.violations {
             let _ = writeln!(out, "  ! {v}");
         }
     }
     let violations: usize = status.tenants.iter().map(|t| t.violations.len()).sum();
-    let _ = writeln!(out, "\n{} tenant(s), {violations} freshness violation(s).", status.tenants.len());
+    let _ = writeln!(
+        out,
+        "\n{} tenant(s), {violations} freshness violation(s).",
+        status.tenants.len()
+    );
     out
 }
 

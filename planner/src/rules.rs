@@ -66,7 +66,12 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "archive_dest_before_wait_doing",
         reason: "With the mode already ARCHIVELOG, setting the destination is what starts the round (§2.5 A).",
-        before: |a| matches!(a, StepAction::SetArchiveDest | StepAction::SetArchiveDestState),
+        before: |a| {
+            matches!(
+                a,
+                StepAction::SetArchiveDest | StepAction::SetArchiveDestState
+            )
+        },
         after: |a| matches!(a, StepAction::WaitArchiveDoing),
     },
     Rule {
@@ -109,13 +114,25 @@ pub const RULES: &[Rule] = &[
         name: "archive_stopped_before_backup_dest",
         reason: "3.x: backup_dest changes only while archive and backup are STOP: 9036 (§1.5 D1).",
         before: |a| matches!(a, StepAction::WaitArchiveStop),
-        after: |a| matches!(a, StepAction::SetBackupDest | StepAction::SetParameter(Parameter::BackupDestOption)),
+        after: |a| {
+            matches!(
+                a,
+                StepAction::SetBackupDest | StepAction::SetParameter(Parameter::BackupDestOption)
+            )
+        },
     },
     Rule {
         name: "round_mode_stopped_before_backup_backup_dest",
         reason: "3.x: backup_backup_dest cannot change while round mode runs: 9036 (§1.1, §1.3).",
         before: |a| matches!(a, StepAction::StopRoundMode),
-        after: |a| matches!(a, StepAction::ClearBackupBackupDest | StepAction::SetBackupBackupDest | StepAction::CopyPieces),
+        after: |a| {
+            matches!(
+                a,
+                StepAction::ClearBackupBackupDest
+                    | StepAction::SetBackupBackupDest
+                    | StepAction::CopyPieces
+            )
+        },
     },
     Rule {
         name: "backup_backup_dest_cleared_before_backup_dest",
@@ -126,13 +143,23 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "backup_dest_before_backup_backup_dest",
         reason: "3.x: backup_backup_dest needs backup_dest set and different (1235/9026, §1.3).",
-        before: |a| matches!(a, StepAction::SetBackupDest | StepAction::ClearBackupBackupDest),
+        before: |a| {
+            matches!(
+                a,
+                StepAction::SetBackupDest | StepAction::ClearBackupBackupDest
+            )
+        },
         after: |a| matches!(a, StepAction::SetBackupBackupDest),
     },
     Rule {
         name: "backup_dest_before_archivelog",
         reason: "3.x: ARCHIVELOG needs backup_dest: 9026 (§1.3, §1.5 A).",
-        before: |a| matches!(a, StepAction::SetBackupDest | StepAction::SetParameter(Parameter::BackupDestOption)),
+        before: |a| {
+            matches!(
+                a,
+                StepAction::SetBackupDest | StepAction::SetParameter(Parameter::BackupDestOption)
+            )
+        },
         after: |a| matches!(a, StepAction::Archivelog | StepAction::MinorFreeze),
     },
     Rule {

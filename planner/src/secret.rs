@@ -48,7 +48,10 @@ mod tests {
     fn never_prints_its_value() {
         let s = Secret::new("canary-123");
         assert_eq!(format!("{s} {s:?}"), "(sensitive) (sensitive)");
-        assert_eq!(serde_json::to_string(&s).expect("serialises"), "\"(sensitive)\"");
+        assert_eq!(
+            serde_json::to_string(&s).expect("serialises"),
+            "\"(sensitive)\""
+        );
         assert_eq!(s.expose(), "canary-123");
     }
 }

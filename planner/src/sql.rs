@@ -43,7 +43,10 @@ pub struct SqlText {
 
 impl SqlText {
     fn plain(text: String) -> Self {
-        Self { text: Secret::new(text.clone()), shown: text }
+        Self {
+            text: Secret::new(text.clone()),
+            shown: text,
+        }
     }
 }
 
@@ -72,7 +75,10 @@ impl Target {
 /// `ALTER SYSTEM SET <name> = <value> [TENANT = …]`; `value` is already a SQL
 /// literal (see [`int_literal`], [`quote`]).
 pub fn set_parameter(name: &str, value_literal: &str, target: &Target) -> SqlText {
-    SqlText::plain(format!("ALTER SYSTEM SET {name} = {value_literal}{}", target.clause()))
+    SqlText::plain(format!(
+        "ALTER SYSTEM SET {name} = {value_literal}{}",
+        target.clause()
+    ))
 }
 
 /// An integer as a SQL literal.
@@ -82,26 +88,48 @@ pub fn int_literal(value: i64) -> String {
 
 /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=… BINDING=… PIECE_SWITCH_INTERVAL=…'`.
 /// The value is always written whole: omitted keys reset to defaults (reference §2.2.1).
-pub fn set_log_archive_dest(location: &crate::destination::Destination, binding: &str, piece: &str, target: &Target) -> SqlText {
-    let value = |loc: &str| format!("LOCATION={loc} BINDING={binding} PIECE_SWITCH_INTERVAL={piece}");
+pub fn set_log_archive_dest(
+    location: &crate::destination::Destination,
+    binding: &str,
+    piece: &str,
+    target: &Target,
+) -> SqlText {
+    let value =
+        |loc: &str| format!("LOCATION={loc} BINDING={binding} PIECE_SWITCH_INTERVAL={piece}");
     let clause = target.clause();
     SqlText {
-        shown: format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}", quote(&value(&location.redacted()))),
-        text: Secret::new(format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}", quote(&value(location.full().expose())))),
+        shown: format!(
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}",
+            quote(&value(&location.redacted()))
+        ),
+        text: Secret::new(format!(
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = {}{clause}",
+            quote(&value(location.full().expose()))
+        )),
     }
 }
 
 /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = 'ENABLE'|'DEFER'` (reference §2.1.3).
 pub fn set_log_archive_dest_state(state: &str, target: &Target) -> SqlText {
-    SqlText::plain(format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = {}{}", quote(state), target.clause()))
+    SqlText::plain(format!(
+        "ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = {}{}",
+        quote(state),
+        target.clause()
+    ))
 }
 
 /// `ALTER SYSTEM SET DATA_BACKUP_DEST = '…'` (reference §2.1.3).
 pub fn set_data_backup_dest(dest: &crate::destination::Destination, target: &Target) -> SqlText {
     let clause = target.clause();
     SqlText {
-        shown: format!("ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}", quote(&dest.redacted())),
-        text: Secret::new(format!("ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}", quote(dest.full().expose()))),
+        shown: format!(
+            "ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}",
+            quote(&dest.redacted())
+        ),
+        text: Secret::new(format!(
+            "ALTER SYSTEM SET DATA_BACKUP_DEST = {}{clause}",
+            quote(dest.full().expose())
+        )),
     }
 }
 
@@ -125,20 +153,26 @@ pub fn set_query_timeout(microseconds: u64) -> SqlText {
 
 /// The first read: server line and clock. `ob_version()` exists on 3.x and 4.x
 /// (reference §0.3); `NOW(6)` is the clock backup ages are measured with.
-pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, NOW(6) AS server_time";
+pub const SERVER_QUERY: &str =
+    "SELECT ob_version() AS ob_version, version() AS version, NOW(6) AS server_time";
 
 /// The login tenant, where the server offers `effective_tenant()` (OceanBase's
 /// `ObExprEffectiveTenant`). seekdb 1.4 (a 4.3.5 derivative) answers 1305
 /// (function does not exist); the caller then takes the tenant from the login
 /// name (`user@tenant`).
-pub const LOGIN_QUERY: &str = "SELECT effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";
+pub const LOGIN_QUERY: &str =
+    "SELECT effective_tenant() AS tenant_name, effective_tenant_id() AS tenant_id";
 
 /// The fallback when `ob_version()` does not exist (not OceanBase).
 pub const VERSION_FALLBACK_QUERY: &str = "SELECT version() AS version";
 
 /// Parameters obbackup reads and manages on 4.x (reference §2.1.2).
-pub const MANAGED_PARAMETERS_4X: &[&str] =
-    &["archive_lag_target", "backup_data_file_size", "ha_low_thread_score", "log_archive_concurrency"];
+pub const MANAGED_PARAMETERS_4X: &[&str] = &[
+    "archive_lag_target",
+    "backup_data_file_size",
+    "ha_low_thread_score",
+    "log_archive_concurrency",
+];
 
 /// One of the fixed reads of the live state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -210,7 +244,11 @@ impl Read {
     /// (reference §2.4): their rows belong to the login tenant, and `tenant_id`
     /// is a constant 0 there.
     pub fn sql(self, sys_login: bool) -> String {
-        let (prefix, tenant_col) = if sys_login { ("CDB", "TENANT_ID") } else { ("DBA", "0") };
+        let (prefix, tenant_col) = if sys_login {
+            ("CDB", "TENANT_ID")
+        } else {
+            ("DBA", "0")
+        };
         match self {
             Read::Tenants => "SELECT TENANT_ID AS tenant_id, TENANT_NAME AS tenant_name, STATUS AS status, LOG_MODE AS log_mode \
                  FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_TYPE = 'USER' ORDER BY TENANT_ID"
@@ -279,7 +317,9 @@ impl Read {
 /// The query a wait polls: the dest-0 archive round of one tenant.
 pub fn archive_status_query(sys_login: bool, tenant_id: u64) -> String {
     if sys_login {
-        format!("SELECT STATUS AS status FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID = {tenant_id}")
+        format!(
+            "SELECT STATUS AS status FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID = {tenant_id}"
+        )
     } else {
         "SELECT STATUS AS status FROM oceanbase.DBA_OB_ARCHIVELOG WHERE DEST_NO = 0".to_string()
     }
@@ -289,13 +329,28 @@ pub fn archive_status_query(sys_login: bool, tenant_id: u64) -> String {
 /// sys, or `ALTER SYSTEM BACKUP [INCREMENTAL] DATABASE [PLUS ARCHIVELOG]` from the
 /// tenant itself (reference §2.3).
 pub fn backup(incremental: bool, tenants: &[String], own: bool, plus_archivelog: bool) -> SqlText {
-    let kind = if incremental { "BACKUP INCREMENTAL" } else { "BACKUP" };
+    let kind = if incremental {
+        "BACKUP INCREMENTAL"
+    } else {
+        "BACKUP"
+    };
     let scope = if own {
         "DATABASE".to_string()
     } else {
-        format!("TENANT = {}", tenants.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", "))
+        format!(
+            "TENANT = {}",
+            tenants
+                .iter()
+                .map(|t| quote(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
-    let plus = if plus_archivelog { " PLUS ARCHIVELOG" } else { "" };
+    let plus = if plus_archivelog {
+        " PLUS ARCHIVELOG"
+    } else {
+        ""
+    };
     SqlText::plain(format!("ALTER SYSTEM {kind} {scope}{plus}"))
 }
 
@@ -303,8 +358,14 @@ pub fn backup(incremental: bool, tenants: &[String], own: bool, plus_archivelog:
 /// `BACKUP` statements of the same session (reference §2.3, §2.5 E).
 pub fn set_encryption(password: &Secret) -> SqlText {
     SqlText {
-        shown: format!("SET ENCRYPTION ON IDENTIFIED BY {} ONLY", quote(crate::secret::REDACTED)),
-        text: Secret::new(format!("SET ENCRYPTION ON IDENTIFIED BY {} ONLY", quote(password.expose()))),
+        shown: format!(
+            "SET ENCRYPTION ON IDENTIFIED BY {} ONLY",
+            quote(crate::secret::REDACTED)
+        ),
+        text: Secret::new(format!(
+            "SET ENCRYPTION ON IDENTIFIED BY {} ONLY",
+            quote(password.expose())
+        )),
     }
 }
 
@@ -312,8 +373,16 @@ pub fn set_encryption(password: &Secret) -> SqlText {
 /// active or finished.
 pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
     let columns = "j.JOB_ID AS job_id, j.BACKUP_TYPE AS backup_type, j.STATUS AS status, j.ENCRYPTION_MODE AS encryption_mode, j.RESULT AS result, j.COMMENT AS comment";
-    let (prefix, filter) = if sys_login { ("CDB", format!("j.TENANT_ID = {tenant_id} AND ")) } else { ("DBA", String::new()) };
-    let same_tenant = if sys_login { "t.TENANT_ID = j.TENANT_ID AND " } else { "" };
+    let (prefix, filter) = if sys_login {
+        ("CDB", format!("j.TENANT_ID = {tenant_id} AND "))
+    } else {
+        ("DBA", String::new())
+    };
+    let same_tenant = if sys_login {
+        "t.TENANT_ID = j.TENANT_ID AND "
+    } else {
+        ""
+    };
     format!(
         "SELECT {columns}, (SELECT MAX(t.DATA_PROGRESS) FROM oceanbase.{prefix}_OB_BACKUP_TASKS t WHERE {same_tenant}t.JOB_ID = j.JOB_ID) AS progress \
          FROM oceanbase.{prefix}_OB_BACKUP_JOBS j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT' \
@@ -326,7 +395,10 @@ pub fn set_backup_dest(name: &str, dest: Option<&crate::destination::Destination
     match dest {
         Some(d) => SqlText {
             shown: format!("ALTER SYSTEM SET {name} = {}", quote(&d.redacted())),
-            text: Secret::new(format!("ALTER SYSTEM SET {name} = {}", quote(d.full().expose()))),
+            text: Secret::new(format!(
+                "ALTER SYSTEM SET {name} = {}",
+                quote(d.full().expose())
+            )),
         },
         None => SqlText::plain(format!("ALTER SYSTEM SET {name} = ''")),
     }
@@ -339,24 +411,33 @@ pub fn minor_freeze() -> SqlText {
 
 /// 3.x `ALTER SYSTEM START|STOP BACKUP ARCHIVELOG` (round-mode backup-backup, §1.3).
 pub fn round_mode(start: bool) -> SqlText {
-    SqlText::plain(format!("ALTER SYSTEM {} BACKUP ARCHIVELOG", if start { "START" } else { "STOP" }))
+    SqlText::plain(format!(
+        "ALTER SYSTEM {} BACKUP ARCHIVELOG",
+        if start { "START" } else { "STOP" }
+    ))
 }
 
 /// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES BACKUP_BACKUP_DEST = '…'` (§1.3).
 pub fn copy_pieces(times: i64, dest: &crate::destination::Destination) -> SqlText {
-    let head = format!("ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP {times} TIMES BACKUP_BACKUP_DEST = ");
-    SqlText { shown: format!("{head}{}", quote(&dest.redacted())), text: Secret::new(format!("{head}{}", quote(dest.full().expose()))) }
+    let head = format!(
+        "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP {times} TIMES BACKUP_BACKUP_DEST = "
+    );
+    SqlText {
+        shown: format!("{head}{}", quote(&dest.redacted())),
+        text: Secret::new(format!("{head}{}", quote(dest.full().expose()))),
+    }
 }
 
 /// 3.x wait: the cluster's log archive status.
-pub const ARCHIVE_STATUS_QUERY_3X: &str = "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
+pub const ARCHIVE_STATUS_QUERY_3X: &str =
+    "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
 
 /// 3.x wait: the running cluster backup (`CDB_OB_BACKUP_PROGRESS`).
-pub const RUNNING_BACKUP_QUERY_3X: &str =
-    "SELECT BS_KEY AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND STATUS = 'RUNNING'";
+pub const RUNNING_BACKUP_QUERY_3X: &str = "SELECT BS_KEY AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND STATUS = 'RUNNING'";
 
 /// 3.x wait: active backup-backup piece jobs.
-pub const PIECE_JOBS_QUERY_3X: &str = "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB";
+pub const PIECE_JOBS_QUERY_3X: &str =
+    "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB";
 
 /// 3.x wait: the cluster backup with a `BS_KEY` above `after`, running or finished.
 pub fn cluster_backup_query(after: u64) -> String {
@@ -371,7 +452,9 @@ pub fn cluster_backup_query(after: u64) -> String {
 /// The query a wait polls: the active backup jobs of one tenant.
 pub fn backup_jobs_query(sys_login: bool, tenant_id: u64) -> String {
     if sys_login {
-        format!("SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID = {tenant_id}")
+        format!(
+            "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID = {tenant_id}"
+        )
     } else {
         "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.DBA_OB_BACKUP_JOBS".to_string()
     }
@@ -418,24 +501,51 @@ mod tests {
             }
             out
         }
-        for input in ["", "'", "''", "\\", "\\'", "a'b\\c\0d", "x\u{1a}\r\n", "LOCATION=oss://b/p?k=v&a=b"] {
+        for input in [
+            "",
+            "'",
+            "''",
+            "\\",
+            "\\'",
+            "a'b\\c\0d",
+            "x\u{1a}\r\n",
+            "LOCATION=oss://b/p?k=v&a=b",
+        ] {
             assert_eq!(unquote(&quote(input)), input);
         }
     }
 
     #[test]
     fn backup_statements_and_redacted_encryption() {
-        assert_eq!(backup(false, &["a".into(), "b".into()], false, true).shown, "ALTER SYSTEM BACKUP TENANT = 'a', 'b' PLUS ARCHIVELOG");
-        assert_eq!(backup(true, &[], true, false).shown, "ALTER SYSTEM BACKUP INCREMENTAL DATABASE");
+        assert_eq!(
+            backup(false, &["a".into(), "b".into()], false, true).shown,
+            "ALTER SYSTEM BACKUP TENANT = 'a', 'b' PLUS ARCHIVELOG"
+        );
+        assert_eq!(
+            backup(true, &[], true, false).shown,
+            "ALTER SYSTEM BACKUP INCREMENTAL DATABASE"
+        );
         let enc = set_encryption(&Secret::new("p'w"));
-        assert_eq!(enc.shown, "SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY");
-        assert_eq!(enc.text.expose(), "SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY");
+        assert_eq!(
+            enc.shown,
+            "SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY"
+        );
+        assert_eq!(
+            enc.text.expose(),
+            "SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY"
+        );
     }
 
     #[test]
     fn targets_render_tenant_clauses() {
-        assert_eq!(archivelog(true, &Target::Tenant("t1".into())).shown, "ALTER SYSTEM ARCHIVELOG TENANT = 't1'");
-        assert_eq!(archivelog(false, &Target::Own).shown, "ALTER SYSTEM NOARCHIVELOG");
+        assert_eq!(
+            archivelog(true, &Target::Tenant("t1".into())).shown,
+            "ALTER SYSTEM ARCHIVELOG TENANT = 't1'"
+        );
+        assert_eq!(
+            archivelog(false, &Target::Own).shown,
+            "ALTER SYSTEM NOARCHIVELOG"
+        );
         assert_eq!(
             set_parameter("ha_low_thread_score", &int_literal(10), &Target::AllUser).shown,
             "ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user"
@@ -444,7 +554,9 @@ mod tests {
 
     #[test]
     fn archive_dest_text_redacts_only_the_shown_form() {
-        let dest = crate::destination::Destination::parse("oss://b/a?host=h&access_id=ID&access_key=KEY").expect("valid");
+        let dest =
+            crate::destination::Destination::parse("oss://b/a?host=h&access_id=ID&access_key=KEY")
+                .expect("valid");
         let sql = set_log_archive_dest(&dest, "MANDATORY", "1d", &Target::Tenant("t".into()));
         assert!(!sql.shown.contains("KEY"));
         assert!(sql.shown.contains("access_key=(sensitive)"));

@@ -65,7 +65,14 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
             let violations = match (now, desired.and_then(|d| d.tenants.get(name))) {
                 (Some(now), Some(want)) => change::freshness(name, want, t, now)
                     .into_iter()
-                    .map(|c| format!("{}: {}, {}", c.setting.path(), c.before.unwrap_or_else(|| "no backup".into()), c.after))
+                    .map(|c| {
+                        format!(
+                            "{}: {}, {}",
+                            c.setting.path(),
+                            c.before.unwrap_or_else(|| "no backup".into()),
+                            c.after
+                        )
+                    })
                     .collect(),
                 _ => Vec::new(),
             };
@@ -73,7 +80,14 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
                 tenant: name.clone(),
                 log_mode: t.log_mode.clone(),
                 archive_status: t.round_status().map(str::to_string),
-                checkpoint_lag_seconds: now.zip(t.archive_round.as_ref().and_then(|r| r.checkpoint.as_deref()).and_then(parse_timestamp)).map(|(n, c)| n - c),
+                checkpoint_lag_seconds: now
+                    .zip(
+                        t.archive_round
+                            .as_ref()
+                            .and_then(|r| r.checkpoint.as_deref())
+                            .and_then(parse_timestamp),
+                    )
+                    .map(|(n, c)| n - c),
                 last_full_age_seconds: now.and_then(|n| newest_age(t, &["FULL"], n)),
                 last_backup_age_seconds: now.and_then(|n| newest_age(t, &["FULL", "INC"], n)),
                 running_jobs: t
@@ -83,7 +97,9 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
                         job_id: j.job_id,
                         backup_type: j.backup_type.clone(),
                         status: j.status.clone(),
-                        progress_percent: j.progress.filter(|(_, total)| *total > 0).map(|(done, total)| (done as f64 * 1000.0 / total as f64).round() / 10.0),
+                        progress_percent: j.progress.filter(|(_, total)| *total > 0).map(
+                            |(done, total)| (done as f64 * 1000.0 / total as f64).round() / 10.0,
+                        ),
                     })
                     .collect(),
                 violations,
@@ -92,18 +108,45 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
         .collect();
     let mut tenants: Vec<TenantStatus> = tenants;
     if let Some(c3) = &live.cluster3 {
-        let age = |types: &[&str]| now.and_then(|n| types.iter().filter_map(|t| c3.last_completed.get(*t)).filter_map(|e| parse_timestamp(e)).max().map(|e| n - e));
+        let age = |types: &[&str]| {
+            now.and_then(|n| {
+                types
+                    .iter()
+                    .filter_map(|t| c3.last_completed.get(*t))
+                    .filter_map(|e| parse_timestamp(e))
+                    .max()
+                    .map(|e| n - e)
+            })
+        };
         let violations = match (now, desired.and_then(|d| d.cluster3.as_ref())) {
             (Some(now), Some(want)) => crate::cluster3::diff(want, c3, Some(now))
                 .into_iter()
-                .filter(|c| matches!(c.setting, crate::change::Setting::ClusterDataBackupFull | crate::change::Setting::ClusterDataBackupIncremental))
-                .map(|c| format!("{}: {}, {}", c.setting.path(), c.before.unwrap_or_else(|| "no backup".into()), c.after))
+                .filter(|c| {
+                    matches!(
+                        c.setting,
+                        crate::change::Setting::ClusterDataBackupFull
+                            | crate::change::Setting::ClusterDataBackupIncremental
+                    )
+                })
+                .map(|c| {
+                    format!(
+                        "{}: {}, {}",
+                        c.setting.path(),
+                        c.before.unwrap_or_else(|| "no backup".into()),
+                        c.after
+                    )
+                })
                 .collect(),
             _ => Vec::new(),
         };
         tenants.push(TenantStatus {
             tenant: crate::cluster3::CLUSTER.into(),
-            log_mode: if c3.archiving() { "ARCHIVELOG" } else { "NOARCHIVELOG" }.into(),
+            log_mode: if c3.archiving() {
+                "ARCHIVELOG"
+            } else {
+                "NOARCHIVELOG"
+            }
+            .into(),
             archive_status: c3.archive_status.clone(),
             checkpoint_lag_seconds: None,
             last_full_age_seconds: age(&["D"]),

@@ -10,29 +10,61 @@ use obbackup_planner::sql::Read;
 use std::collections::BTreeMap;
 
 fn row(pairs: &[(&str, &str)]) -> Row {
-    pairs.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+        .collect()
 }
 
 /// A live state: `version`, login tenant, and per tenant (name, id, log mode,
 /// archive path or "", round status or "").
-fn live_state(version: &str, login: (&str, u64), tenants: &[(&str, u64, &str, &str, &str)]) -> LiveState {
+fn live_state(
+    version: &str,
+    login: (&str, u64),
+    tenants: &[(&str, u64, &str, &str, &str)],
+) -> LiveState {
     let server = live::server_from_rows(
-        &[row(&[("ob_version", version), ("version", &format!("5.7.25-OceanBase_CE-v{version}"))])],
-        Some(&[row(&[("tenant_name", login.0), ("tenant_id", &login.1.to_string())])]),
+        &[row(&[
+            ("ob_version", version),
+            ("version", &format!("5.7.25-OceanBase_CE-v{version}")),
+        ])],
+        Some(&[row(&[
+            ("tenant_name", login.0),
+            ("tenant_id", &login.1.to_string()),
+        ])]),
         "sys",
     )
     .expect("server row");
     let mut reads: BTreeMap<Read, Vec<Row>> = BTreeMap::new();
     for (name, id, mode, path, round) in tenants {
         let id = id.to_string();
-        reads.entry(Read::Tenants).or_default().push(row(&[("tenant_id", &id), ("tenant_name", name), ("status", "NORMAL"), ("log_mode", mode)]));
+        reads.entry(Read::Tenants).or_default().push(row(&[
+            ("tenant_id", &id),
+            ("tenant_name", name),
+            ("status", "NORMAL"),
+            ("log_mode", mode),
+        ]));
         if !path.is_empty() {
-            for (k, v) in [("path", *path), ("binding", "OPTIONAL"), ("piece_switch_interval", "1d"), ("state", "ENABLE"), ("dest_id", "1001")] {
-                reads.entry(Read::ArchiveDest).or_default().push(row(&[("tenant_id", &id), ("name", k), ("value", v)]));
+            for (k, v) in [
+                ("path", *path),
+                ("binding", "OPTIONAL"),
+                ("piece_switch_interval", "1d"),
+                ("state", "ENABLE"),
+                ("dest_id", "1001"),
+            ] {
+                reads.entry(Read::ArchiveDest).or_default().push(row(&[
+                    ("tenant_id", &id),
+                    ("name", k),
+                    ("value", v),
+                ]));
             }
         }
         if !round.is_empty() {
-            reads.entry(Read::ArchiveLog).or_default().push(row(&[("tenant_id", &id), ("round_id", "3"), ("status", round)]));
+            reads.entry(Read::ArchiveLog).or_default().push(row(&[
+                ("tenant_id", &id),
+                ("round_id", "3"),
+                ("status", round),
+            ]));
         }
         reads.entry(Read::Parameters).or_default().push(row(&[
             ("tenant_id", &id),
@@ -48,7 +80,17 @@ fn live_state(version: &str, login: (&str, u64), tenants: &[(&str, u64, &str, &s
 fn plan_for(hcl: &str, live: &LiveState) -> Plan {
     let (config, errors) = decode(hcl);
     assert!(errors.is_empty(), "{errors:?}");
-    plan::plan(&config, live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today: today(), follow_backups: false }).expect("plans")
+    plan::plan(
+        &config,
+        live,
+        &Environment::new(),
+        &plan::Options {
+            timeouts: Timeouts::default(),
+            today: today(),
+            follow_backups: false,
+        },
+    )
+    .expect("plans")
 }
 
 fn today() -> time::Date {
@@ -60,7 +102,12 @@ fn ids(plan: &Plan) -> Vec<&str> {
 }
 
 fn before(plan: &Plan, a: &str, b: &str) -> bool {
-    let pos = |id: &str| plan.steps.iter().position(|s| s.id == id).unwrap_or_else(|| panic!("{id} missing: {:?}", ids(plan)));
+    let pos = |id: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id)
+            .unwrap_or_else(|| panic!("{id} missing: {:?}", ids(plan)))
+    };
     pos(a) < pos(b)
 }
 
@@ -76,21 +123,45 @@ tenant "*" {
 
 #[test]
 fn new_archive_sets_destination_then_mode_then_waits() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "NOARCHIVELOG", "", ""), ("b", 1004, "NOARCHIVELOG", "", "")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[
+            ("a", 1002, "NOARCHIVELOG", "", ""),
+            ("b", 1004, "NOARCHIVELOG", "", ""),
+        ],
+    );
     let plan = plan_for(ARCHIVE_ALL, &live);
     for t in ["a", "b"] {
-        assert!(before(&plan, &format!("tenant.{t}:set_log_archive_dest"), &format!("tenant.{t}:archivelog")));
-        assert!(before(&plan, &format!("tenant.{t}:archivelog"), &format!("tenant.{t}:wait_archive_doing")));
+        assert!(before(
+            &plan,
+            &format!("tenant.{t}:set_log_archive_dest"),
+            &format!("tenant.{t}:archivelog")
+        ));
+        assert!(before(
+            &plan,
+            &format!("tenant.{t}:archivelog"),
+            &format!("tenant.{t}:wait_archive_doing")
+        ));
     }
     let rules: Vec<&str> = plan.edges.iter().map(|e| e.rule.as_str()).collect();
     assert!(rules.contains(&"archive_dest_before_archivelog"));
     assert!(rules.contains(&"archivelog_before_wait_doing"));
-    assert!(plan.edges.iter().all(|e| e.from.split(':').next() == e.to.split(':').next()), "no edge crosses tenants");
+    assert!(
+        plan.edges
+            .iter()
+            .all(|e| e.from.split(':').next() == e.to.split(':').next()),
+        "no edge crosses tenants"
+    );
 }
 
 #[test]
 fn destination_change_on_a_running_round_stops_first_with_a_hazard() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "ARCHIVELOG", "file:///old/a", "DOING")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[("a", 1002, "ARCHIVELOG", "file:///old/a", "DOING")],
+    );
     let plan = plan_for(ARCHIVE_ALL, &live);
     assert_eq!(
         ids(&plan),
@@ -109,54 +180,129 @@ fn destination_change_on_a_running_round_stops_first_with_a_hazard() {
 
 #[test]
 fn an_interrupted_round_is_restarted() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "ARCHIVELOG", "file:///nfs/a/archive", "INTERRUPTED")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[(
+            "a",
+            1002,
+            "ARCHIVELOG",
+            "file:///nfs/a/archive",
+            "INTERRUPTED",
+        )],
+    );
     let plan = plan_for(ARCHIVE_ALL, &live);
-    assert!(plan.changes.iter().any(|c| c.address == "tenant.a.log_archive.round"));
-    assert!(before(&plan, "tenant.a:noarchivelog", "tenant.a:wait_archive_stop"));
-    assert!(before(&plan, "tenant.a:wait_archive_stop", "tenant.a:archivelog"));
-    assert!(!ids(&plan).contains(&"tenant.a:set_log_archive_dest"), "the destination is unchanged");
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.address == "tenant.a.log_archive.round")
+    );
+    assert!(before(
+        &plan,
+        "tenant.a:noarchivelog",
+        "tenant.a:wait_archive_stop"
+    ));
+    assert!(before(
+        &plan,
+        "tenant.a:wait_archive_stop",
+        "tenant.a:archivelog"
+    ));
+    assert!(
+        !ids(&plan).contains(&"tenant.a:set_log_archive_dest"),
+        "the destination is unchanged"
+    );
 }
 
 #[test]
 fn a_matching_cluster_plans_nothing() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "ARCHIVELOG", "file:///nfs/a/archive/", "DOING")]);
-    let plan = plan_for("tenant \"a\" {\n  log_archive {\n    enabled = true\n    destination = \"FILE:///nfs/a/archive\"\n    piece_switch_interval = \"24h\"\n  }\n}\n", &live);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[("a", 1002, "ARCHIVELOG", "file:///nfs/a/archive/", "DOING")],
+    );
+    let plan = plan_for(
+        "tenant \"a\" {\n  log_archive {\n    enabled = true\n    destination = \"FILE:///nfs/a/archive\"\n    piece_switch_interval = \"24h\"\n  }\n}\n",
+        &live,
+    );
     assert!(plan.is_empty(), "{}", render::human(&plan));
 }
 
 #[test]
 fn all_user_coalescing_needs_4_2_1_and_sys() {
-    let tenants = [("a", 1002, "ARCHIVELOG", "", ""), ("b", 1004, "ARCHIVELOG", "", "")];
+    let tenants = [
+        ("a", 1002, "ARCHIVELOG", "", ""),
+        ("b", 1004, "ARCHIVELOG", "", ""),
+    ];
     let hcl = "defaults {\n  data_backup { concurrency = 10 }\n}\ntenant \"*\" {}\n";
     let new = plan_for(hcl, &live_state("4.2.1.0", ("sys", 1), &tenants));
     assert_eq!(ids(&new), ["all_user:set_ha_low_thread_score"]);
-    let StepKind::Sql(sql) = &new.steps[0].kind else { panic!("not sql") };
-    assert_eq!(sql.shown, "ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user");
+    let StepKind::Sql(sql) = &new.steps[0].kind else {
+        panic!("not sql")
+    };
+    assert_eq!(
+        sql.shown,
+        "ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user"
+    );
     let old = plan_for(hcl, &live_state("4.2.0.0", ("sys", 1), &tenants));
-    assert_eq!(ids(&old), ["tenant.a:set_ha_low_thread_score", "tenant.b:set_ha_low_thread_score"]);
-    let partial = plan_for("tenant \"a\" {\n  data_backup { concurrency = 10 }\n}\n", &live_state("4.2.2.1", ("sys", 1), &tenants));
-    assert_eq!(ids(&partial), ["tenant.a:set_ha_low_thread_score"], "only when every user tenant declares the value");
+    assert_eq!(
+        ids(&old),
+        [
+            "tenant.a:set_ha_low_thread_score",
+            "tenant.b:set_ha_low_thread_score"
+        ]
+    );
+    let partial = plan_for(
+        "tenant \"a\" {\n  data_backup { concurrency = 10 }\n}\n",
+        &live_state("4.2.2.1", ("sys", 1), &tenants),
+    );
+    assert_eq!(
+        ids(&partial),
+        ["tenant.a:set_ha_low_thread_score"],
+        "only when every user tenant declares the value"
+    );
 }
 
 #[test]
 fn defer_state_is_set_after_the_destination_and_nothing_waits_for_doing() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "NOARCHIVELOG", "", "")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[("a", 1002, "NOARCHIVELOG", "", "")],
+    );
     let plan = plan_for(
         "tenant \"a\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/a\"\n    state = \"defer\"\n  }\n}\n",
         &live,
     );
-    assert!(before(&plan, "tenant.a:set_log_archive_dest", "tenant.a:set_log_archive_dest_state"));
-    assert!(before(&plan, "tenant.a:set_log_archive_dest_state", "tenant.a:archivelog"));
+    assert!(before(
+        &plan,
+        "tenant.a:set_log_archive_dest",
+        "tenant.a:set_log_archive_dest_state"
+    ));
+    assert!(before(
+        &plan,
+        "tenant.a:set_log_archive_dest_state",
+        "tenant.a:archivelog"
+    ));
     assert!(!ids(&plan).contains(&"tenant.a:wait_archive_doing"));
     assert!(plan.notes.iter().any(|n| n.contains("DEFER")));
 }
 
 #[test]
 fn identical_input_gives_identical_output() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("b", 1004, "NOARCHIVELOG", "", ""), ("a", 1002, "ARCHIVELOG", "file:///x", "DOING")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[
+            ("b", 1004, "NOARCHIVELOG", "", ""),
+            ("a", 1002, "ARCHIVELOG", "file:///x", "DOING"),
+        ],
+    );
     let first = plan_for(ARCHIVE_ALL, &live);
     let second = plan_for(ARCHIVE_ALL, &live);
-    assert_eq!(render::json(&first).to_string(), render::json(&second).to_string());
+    assert_eq!(
+        render::json(&first).to_string(),
+        render::json(&second).to_string()
+    );
     assert_eq!(render::human(&first), render::human(&second));
 }
 
@@ -165,7 +311,16 @@ fn rendered_plans() {
     let live = live_state(
         "4.2.2.1",
         ("sys", 1),
-        &[("a", 1002, "NOARCHIVELOG", "", ""), ("b", 1004, "ARCHIVELOG", "file:///data/nfs/backup/old-b/archive", "DOING")],
+        &[
+            ("a", 1002, "NOARCHIVELOG", "", ""),
+            (
+                "b",
+                1004,
+                "ARCHIVELOG",
+                "file:///data/nfs/backup/old-b/archive",
+                "DOING",
+            ),
+        ],
     );
     let plan = plan_for(ARCHIVE_ALL, &live);
     insta::assert_snapshot!("human", render::human(&plan));
@@ -194,21 +349,57 @@ ignore {
 
 #[test]
 fn accepted_drift_holds_until_its_date_then_is_planned_again() {
-    let live = live_state("4.2.2.1", ("sys", 1), &[("a", 1002, "NOARCHIVELOG", "", ""), ("b", 1004, "NOARCHIVELOG", "", "")]);
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[
+            ("a", 1002, "NOARCHIVELOG", "", ""),
+            ("b", 1004, "NOARCHIVELOG", "", ""),
+        ],
+    );
     let (config, errors) = decode(WITH_IGNORES);
     assert!(errors.is_empty(), "{errors:?}");
     let on = |day: &str| {
         let today = obbackup_planner::config::parse_date(day).expect("date");
-        plan::plan(&config, &live, &Environment::new(), &plan::Options { timeouts: Timeouts::default(), today, follow_backups: false }).expect("plans")
+        plan::plan(
+            &config,
+            &live,
+            &Environment::new(),
+            &plan::Options {
+                timeouts: Timeouts::default(),
+                today,
+                follow_backups: false,
+            },
+        )
+        .expect("plans")
     };
     let before = on("2027-01-31");
     assert_eq!(before.accepted.len(), 1);
-    assert_eq!(before.accepted[0].change.address, "tenant.a.data_backup.concurrency");
-    assert_eq!(before.changes.iter().map(|c| c.address.as_str()).collect::<Vec<_>>(), ["tenant.b.data_backup.concurrency"]);
-    assert_eq!(ids(&before), ["tenant.b:set_ha_low_thread_score"], "accepted drift is not planned");
+    assert_eq!(
+        before.accepted[0].change.address,
+        "tenant.a.data_backup.concurrency"
+    );
+    assert_eq!(
+        before
+            .changes
+            .iter()
+            .map(|c| c.address.as_str())
+            .collect::<Vec<_>>(),
+        ["tenant.b.data_backup.concurrency"]
+    );
+    assert_eq!(
+        ids(&before),
+        ["tenant.b:set_ha_low_thread_score"],
+        "accepted drift is not planned"
+    );
     assert!(before.notes.iter().any(|n| n.contains("matches no drift")));
     let after = on("2027-02-01");
     assert!(after.accepted.is_empty());
     assert_eq!(after.changes.len(), 2);
-    assert!(after.notes.iter().any(|n| n.contains("expired on 2027-01-31")));
+    assert!(
+        after
+            .notes
+            .iter()
+            .any(|n| n.contains("expired on 2027-01-31"))
+    );
 }

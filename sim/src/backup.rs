@@ -92,25 +92,50 @@ const TERMINAL: [&str; 3] = ["COMPLETED", "FAILED", "CANCELED"];
 impl Cluster {
     /// Simulated wall clock at `at`, in ns since the Unix epoch.
     pub fn sim_ns(&self, at: Instant) -> u64 {
-        SCN_BASE_NS + u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(0)
+        SCN_BASE_NS
+            + u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(0)
     }
 
     fn next_job_id(&self, tenant_id: u64) -> u64 {
-        self.jobs.iter().chain(&self.job_history).filter(|j| j.tenant_id == tenant_id).map(|j| j.job_id).max().unwrap_or(0) + 1
+        self.jobs
+            .iter()
+            .chain(&self.job_history)
+            .filter(|j| j.tenant_id == tenant_id)
+            .map(|j| j.job_id)
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     fn next_set_id(&self, tenant_id: u64) -> u64 {
-        let in_jobs = self.jobs.iter().filter(|j| j.tenant_id == tenant_id).map(|j| j.backup_set_id);
-        let in_sets = self.backup_sets.iter().filter(|s| s.tenant_id == tenant_id).map(|s| s.backup_set_id);
+        let in_jobs = self
+            .jobs
+            .iter()
+            .filter(|j| j.tenant_id == tenant_id)
+            .map(|j| j.backup_set_id);
+        let in_sets = self
+            .backup_sets
+            .iter()
+            .filter(|s| s.tenant_id == tenant_id)
+            .map(|s| s.backup_set_id);
         in_jobs.chain(in_sets).max().unwrap_or(0) + 1
     }
 
     /// Seeds a tenant's running jobs and past backups from the fixture.
-    pub(crate) fn seed_backups(&mut self, tenant_id: u64, data_path: &str, jobs: &[BackupJob], history: &[HistoryEntry], now: Instant) -> Result<(), String> {
+    pub(crate) fn seed_backups(
+        &mut self,
+        tenant_id: u64,
+        data_path: &str,
+        jobs: &[BackupJob],
+        history: &[HistoryEntry],
+        now: Instant,
+    ) -> Result<(), String> {
         let now_ns = self.sim_ns(now);
         for entry in history {
-            let ago = crate::parameter::parse_time_us(&entry.ended_ago).ok_or_else(|| format!("ended_ago {:?} is not a duration", entry.ended_ago))?;
-            let took = crate::parameter::parse_time_us(&entry.took).ok_or_else(|| format!("took {:?} is not a duration", entry.took))?;
+            let ago = crate::parameter::parse_time_us(&entry.ended_ago)
+                .ok_or_else(|| format!("ended_ago {:?} is not a duration", entry.ended_ago))?;
+            let took = crate::parameter::parse_time_us(&entry.took)
+                .ok_or_else(|| format!("took {:?} is not a duration", entry.took))?;
             let end_ns = now_ns.saturating_sub(ago * 1000);
             let start_ns = end_ns.saturating_sub(took * 1000);
             let path = entry.path.clone().unwrap_or_else(|| data_path.to_string());
@@ -130,7 +155,11 @@ impl Cluster {
                 end_ns: Some(end_ns),
                 status: entry.status.clone(),
                 since: now,
-                result: if entry.status == "COMPLETED" { 0 } else { -4012 },
+                result: if entry.status == "COMPLETED" {
+                    0
+                } else {
+                    -4012
+                },
                 comment: String::new(),
                 path: path.clone(),
                 runs_until_canceled: false,
@@ -169,14 +198,18 @@ impl Cluster {
         let prev_full = self
             .backup_sets
             .iter()
-            .filter(|s| s.tenant_id == job.tenant_id && s.backup_type == "FULL" && s.status == "SUCCESS")
+            .filter(|s| {
+                s.tenant_id == job.tenant_id && s.backup_type == "FULL" && s.status == "SUCCESS"
+            })
             .map(|s| s.backup_set_id)
             .max()
             .unwrap_or(0);
         let prev_inc = self
             .backup_sets
             .iter()
-            .filter(|s| s.tenant_id == job.tenant_id && s.status == "SUCCESS" && s.backup_set_id > prev_full)
+            .filter(|s| {
+                s.tenant_id == job.tenant_id && s.status == "SUCCESS" && s.backup_set_id > prev_full
+            })
             .map(|s| s.backup_set_id)
             .max()
             .unwrap_or(0);
@@ -184,8 +217,16 @@ impl Cluster {
             tenant_id: job.tenant_id,
             backup_set_id: job.backup_set_id,
             backup_type: job.backup_type.clone(),
-            prev_full: if job.backup_type == "INC" { prev_full } else { 0 },
-            prev_inc: if job.backup_type == "INC" { prev_inc } else { 0 },
+            prev_full: if job.backup_type == "INC" {
+                prev_full
+            } else {
+                0
+            },
+            prev_inc: if job.backup_type == "INC" {
+                prev_inc
+            } else {
+                0
+            },
             start_ns: job.start_ns,
             end_ns,
             status: if success { "SUCCESS" } else { "FAILED" }.into(),
@@ -220,7 +261,11 @@ impl Cluster {
                 }
                 let tenant = job.tenant_id;
                 let failure = (next == "COMPLETED")
-                    .then(|| self.pending_failures.iter().position(|(t, _, _)| *t == tenant))
+                    .then(|| {
+                        self.pending_failures
+                            .iter()
+                            .position(|(t, _, _)| *t == tenant)
+                    })
                     .flatten()
                     .map(|p| self.pending_failures.remove(p));
                 let end_ns = self.sim_ns(due);
@@ -255,9 +300,15 @@ impl Cluster {
             .collect();
         let history: Vec<Job> = self.job_history.iter().chain(&done).cloned().collect();
         let now_ns = self.sim_ns(now);
-        for job in self.jobs.iter_mut().filter(|j| j.job_level == "CLUSTER" && !active_parents.contains(&j.job_id)) {
+        for job in self
+            .jobs
+            .iter_mut()
+            .filter(|j| j.job_level == "CLUSTER" && !active_parents.contains(&j.job_id))
+        {
             let children = history.iter().filter(|c| {
-                c.job_level == "USER_TENANT" && c.initiator_tenant_id == SYS_TENANT_ID && c.initiator_job_id == job.job_id
+                c.job_level == "USER_TENANT"
+                    && c.initiator_tenant_id == SYS_TENANT_ID
+                    && c.initiator_job_id == job.job_id
             });
             let statuses: Vec<&str> = children.map(|c| c.status.as_str()).collect();
             job.status = if statuses.iter().all(|s| *s == "COMPLETED") {
@@ -270,48 +321,82 @@ impl Cluster {
             .into();
             job.end_ns = Some(now_ns);
         }
-        done.extend(self.jobs.iter().filter(|j| TERMINAL.contains(&j.status.as_str())).cloned());
+        done.extend(
+            self.jobs
+                .iter()
+                .filter(|j| TERMINAL.contains(&j.status.as_str()))
+                .cloned(),
+        );
         self.jobs.retain(|j| !TERMINAL.contains(&j.status.as_str()));
         self.job_history.extend(done);
     }
 
     /// Makes the next backup job of `tenant_id` end FAILED with `result` and `comment`.
     pub fn fail_next_backup(&mut self, tenant_id: u64, result: i64, comment: &str) {
-        self.pending_failures.push((tenant_id, result, comment.to_string()));
+        self.pending_failures
+            .push((tenant_id, result, comment.to_string()));
     }
 
     /// Why a tenant cannot be backed up now (B1–B4), or `None`.
     fn backup_blocker(&self, tenant_id: u64, initiator: u64) -> Option<ObError> {
         let t = self.tenants.get(&tenant_id)?;
         if t.status != "NORMAL" {
-            return Some(ObError::backup_can_not_start("tenant status is not normal."));
+            return Some(ObError::backup_can_not_start(
+                "tenant status is not normal.",
+            ));
         }
         if t.round.as_ref().is_none_or(|r| r.status != "DOING") {
-            return Some(ObError::backup_can_not_start("log archive status is not doing."));
+            return Some(ObError::backup_can_not_start(
+                "log archive status is not doing.",
+            ));
         }
         if t.data_backup_dest.is_none() {
             return Some(ObError::backup_can_not_start("backup dest is not set."));
         }
-        if self.jobs.iter().any(|j| j.tenant_id == tenant_id && j.initiator_tenant_id == initiator) {
+        if self
+            .jobs
+            .iter()
+            .any(|j| j.tenant_id == tenant_id && j.initiator_tenant_id == initiator)
+        {
             return Some(ObError::backup_in_progress());
         }
         None
     }
 
     /// `ALTER SYSTEM BACKUP …` (reference §2.3, §2.5 B).
-    pub(crate) fn start_backup(&mut self, session: &Session, incremental: bool, list: Option<&TenantList>, plus_archivelog: bool, to: bool) -> Result<Reply, ObError> {
+    pub(crate) fn start_backup(
+        &mut self,
+        session: &Session,
+        incremental: bool,
+        list: Option<&TenantList>,
+        plus_archivelog: bool,
+        to: bool,
+    ) -> Result<Reply, ObError> {
         let from_sys = session.tenant_id == SYS_TENANT_ID;
         if !from_sys && list.is_some() {
-            return Err(ObError::not_supported(Some("user tenant cannot specify tenant names")));
+            return Err(ObError::not_supported(Some(
+                "user tenant cannot specify tenant names",
+            )));
         }
         if to {
-            return Err(ObError::not_supported(Some("backup do not support using specify path")));
+            return Err(ObError::not_supported(Some(
+                "backup do not support using specify path",
+            )));
         }
         if plus_archivelog && !self.at_least(&[4, 2]) {
-            return Err(ObError::not_supported(Some("plus archive is not supported")));
+            return Err(ObError::not_supported(Some(
+                "plus archive is not supported",
+            )));
         }
         let (ids, skip_failing) = match list {
-            None if from_sys => (self.tenants.values().filter(|t| t.kind == TenantType::User).map(|t| t.id).collect::<Vec<_>>(), true),
+            None if from_sys => (
+                self.tenants
+                    .values()
+                    .filter(|t| t.kind == TenantType::User)
+                    .map(|t| t.id)
+                    .collect::<Vec<_>>(),
+                true,
+            ),
             None => (vec![session.tenant_id], false),
             Some(l) => {
                 let ids = self.resolve_tenants(session, Some(l))?;
@@ -338,15 +423,34 @@ impl Cluster {
         let now = Instant::now();
         let now_ns = self.sim_ns(now);
         let (encryption_mode, passwd) = match &session.encryption {
-            Some(pw) => ("PASSWORD".to_string(), Sha1::digest(pw.as_bytes()).iter().map(|b| format!("{b:02X}")).collect()),
+            Some(pw) => (
+                "PASSWORD".to_string(),
+                Sha1::digest(pw.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect(),
+            ),
             None => ("NONE".to_string(), String::new()),
         };
         let cluster_job = from_sys.then(|| self.next_job_id(SYS_TENANT_ID));
         for id in chosen {
-            let path = self.tenants.get(&id).and_then(|t| t.data_backup_dest.clone()).unwrap_or_default();
+            let path = self
+                .tenants
+                .get(&id)
+                .and_then(|t| t.data_backup_dest.clone())
+                .unwrap_or_default();
             // B7: an incremental needs a SUCCESS/AVAILABLE set in the current path.
-            let has_base = self.backup_sets.iter().any(|s| s.tenant_id == id && s.status == "SUCCESS" && s.file_status == "AVAILABLE" && s.path == path);
-            let backup_type = if incremental && has_base { "INC" } else { "FULL" };
+            let has_base = self.backup_sets.iter().any(|s| {
+                s.tenant_id == id
+                    && s.status == "SUCCESS"
+                    && s.file_status == "AVAILABLE"
+                    && s.path == path
+            });
+            let backup_type = if incremental && has_base {
+                "INC"
+            } else {
+                "FULL"
+            };
             let job = Job {
                 tenant_id: id,
                 job_id: self.next_job_id(id),
@@ -396,14 +500,22 @@ impl Cluster {
 
     /// `ALTER SYSTEM CANCEL BACKUP [TENANT …]`: INIT/DOING → CANCELING; nothing
     /// running is still OK (reference §2.3).
-    pub(crate) fn cancel_backup(&mut self, session: &Session, list: Option<&TenantList>) -> Result<Reply, ObError> {
+    pub(crate) fn cancel_backup(
+        &mut self,
+        session: &Session,
+        list: Option<&TenantList>,
+    ) -> Result<Reply, ObError> {
         if session.tenant_id != SYS_TENANT_ID && list.is_some() {
             return Err(ObError::not_supported(None));
         }
         let ids = self.resolve_tenants(session, list)?;
         let now = Instant::now();
         let mut affected = 0;
-        for job in self.jobs.iter_mut().filter(|j| ids.contains(&j.tenant_id) && j.job_level == "USER_TENANT") {
+        for job in self
+            .jobs
+            .iter_mut()
+            .filter(|j| ids.contains(&j.tenant_id) && j.job_level == "USER_TENANT")
+        {
             if job.status == "INIT" || job.status == "DOING" {
                 job.status = "CANCELING".into();
                 job.since = now;

@@ -136,7 +136,12 @@ pub enum Reply {
     /// OK with affected rows.
     Ok(u64),
     /// A `SHOW` result (SELECT results come from the SQL engine).
-    Rows { columns: Vec<crate::protocol::Column>, rows: Vec<Vec<Option<String>>> },
+    Rows {
+        /// The columns.
+        columns: Vec<crate::protocol::Column>,
+        /// The rows (NULL is `None`).
+        rows: Vec<Vec<Option<String>>>,
+    },
 }
 
 /// The whole simulated cluster.
@@ -183,10 +188,16 @@ impl Cluster {
         let version_parts: Vec<u32> = fixture
             .version
             .split('.')
-            .map(|p| p.parse::<u32>().map_err(|_| format!("version {:?} is not dotted numbers", fixture.version)))
+            .map(|p| {
+                p.parse::<u32>()
+                    .map_err(|_| format!("version {:?} is not dotted numbers", fixture.version))
+            })
             .collect::<Result<_, _>>()?;
         if !matches!(version_parts.first(), Some(3 | 4)) {
-            return Err(format!("version {}: the simulator models OceanBase 3.x and 4.x", fixture.version));
+            return Err(format!(
+                "version {}: the simulator models OceanBase 3.x and 4.x",
+                fixture.version
+            ));
         }
         let now = Instant::now();
         let mut cluster = Cluster {
@@ -208,10 +219,17 @@ impl Cluster {
             v3: None,
         };
         if cluster.version_parts.first() == Some(&3) {
-            cluster.v3 = Some(crate::ob3::V3::from_fixture(fixture, now, cluster.sim_ns(now))?);
+            cluster.v3 = Some(crate::ob3::V3::from_fixture(
+                fixture,
+                now,
+                cluster.sim_ns(now),
+            )?);
         }
         let is_v3 = cluster.v3.is_some();
-        cluster.tenants.insert(SYS_TENANT_ID, Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys));
+        cluster.tenants.insert(
+            SYS_TENANT_ID,
+            Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys),
+        );
         let mut seeds: Vec<crate::fixture::Tenant> = fixture.tenants.clone();
         if let Some(g) = &fixture.generated_tenants {
             for n in 0..u64::from(g.count) {
@@ -232,27 +250,43 @@ impl Cluster {
         }
         for seed in seeds {
             if seed.id <= SYS_TENANT_ID || cluster.tenants.contains_key(&seed.id) {
-                return Err(format!("tenant {:?}: id {} is taken or reserved", seed.name, seed.id));
+                return Err(format!(
+                    "tenant {:?}: id {} is taken or reserved",
+                    seed.name, seed.id
+                ));
             }
-            if cluster.tenants.values().any(|t| t.name.eq_ignore_ascii_case(&seed.name)) {
+            if cluster
+                .tenants
+                .values()
+                .any(|t| t.name.eq_ignore_ascii_case(&seed.name))
+            {
                 return Err(format!("tenant {:?} is listed twice", seed.name));
             }
             // 4.x pairs every user tenant with a meta tenant (id − 1); 3.x has none.
             if !is_v3 {
                 let meta_id = seed.id - 1;
-                cluster.tenants.insert(meta_id, Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta));
+                cluster.tenants.insert(
+                    meta_id,
+                    Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta),
+                );
             }
             let mut tenant = Tenant::new(seed.id, &seed.name, TenantType::User);
             tenant.compatibility_mode = seed.compatibility_mode.clone();
             tenant.status = seed.status.clone();
             tenant.log_mode = seed.log_mode.clone();
             for (name, value) in &seed.parameters {
-                let def = parameter::find_4x(name).ok_or_else(|| format!("tenant {:?}: unknown parameter {name}", seed.name))?;
-                tenant.parameters.insert(def.name.to_string(), value.clone());
+                let def = parameter::find_4x(name)
+                    .ok_or_else(|| format!("tenant {:?}: unknown parameter {name}", seed.name))?;
+                tenant
+                    .parameters
+                    .insert(def.name.to_string(), value.clone());
             }
             if let Some(d) = &seed.archive_dest {
-                let uri = Uri::parse(&d.path).map_err(|e| format!("tenant {:?}: archive path: {e}", seed.name))?;
-                cluster.storage.insert(uri.root.clone(), (seed.id, "archive"));
+                let uri = Uri::parse(&d.path)
+                    .map_err(|e| format!("tenant {:?}: archive path: {e}", seed.name))?;
+                cluster
+                    .storage
+                    .insert(uri.root.clone(), (seed.id, "archive"));
                 cluster.next_dest_id = cluster.next_dest_id.max(d.dest_id + 1);
                 tenant.archive_dest = Some(ArchiveDest {
                     path: d.path.clone(),
@@ -273,17 +307,25 @@ impl Cluster {
                     since: now,
                     started: now,
                     path: dest.map_or_else(String::new, |d| d.path.clone()),
-                    piece_switch_interval: dest.map_or_else(|| "1d".to_string(), |d| d.piece_switch_interval.clone()),
+                    piece_switch_interval: dest
+                        .map_or_else(|| "1d".to_string(), |d| d.piece_switch_interval.clone()),
                 });
             }
             if let Some(p) = &seed.data_backup_dest {
-                let uri = Uri::parse(p).map_err(|e| format!("tenant {:?}: data path: {e}", seed.name))?;
+                let uri =
+                    Uri::parse(p).map_err(|e| format!("tenant {:?}: data path: {e}", seed.name))?;
                 cluster.storage.insert(uri.root.clone(), (seed.id, "data"));
                 tenant.data_backup_dest = Some(uri.stored());
             }
             let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
             cluster.tenants.insert(seed.id, tenant);
-            cluster.seed_backups(seed.id, &data_path, &seed.backup_jobs, &seed.backup_history, now)?;
+            cluster.seed_backups(
+                seed.id,
+                &data_path,
+                &seed.backup_jobs,
+                &seed.backup_history,
+                now,
+            )?;
         }
         for user in &fixture.users {
             let tenant_id = cluster
@@ -309,16 +351,26 @@ impl Cluster {
     /// 3.x: `3.1.5-OceanBase CE` (CE), `3.2.4-OceanBase` (EE, **UNCONFIRMED** format).
     pub fn version_string(&self) -> String {
         if self.v3.is_some() {
-            let product = if self.edition == "CE" { "OceanBase CE" } else { "OceanBase" };
+            let product = if self.edition == "CE" {
+                "OceanBase CE"
+            } else {
+                "OceanBase"
+            };
             return format!("{}-{product}", self.version);
         }
-        let product = if self.edition == "CE" { "OceanBase_CE" } else { "OceanBase" };
+        let product = if self.edition == "CE" {
+            "OceanBase_CE"
+        } else {
+            "OceanBase"
+        };
         format!("5.7.25-{product}-v{}", self.version)
     }
 
     /// Case-insensitive tenant lookup.
     pub fn tenant_by_name(&self, name: &str) -> Option<&Tenant> {
-        self.tenants.values().find(|t| t.name.eq_ignore_ascii_case(name))
+        self.tenants
+            .values()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
     }
 
     /// Authenticates `user@tenant` (no `@tenant` means sys). The password check is
@@ -330,7 +382,11 @@ impl Cluster {
         if tenant.kind == TenantType::Meta {
             return None;
         }
-        if let Some(a) = self.accounts.iter().find(|a| a.tenant_id == tenant.id && a.user == user) {
+        if let Some(a) = self
+            .accounts
+            .iter()
+            .find(|a| a.tenant_id == tenant.id && a.user == user)
+        {
             return Some(a.clone());
         }
         (user == "root").then(|| Account {
@@ -348,7 +404,11 @@ impl Cluster {
     pub fn tick(&mut self, now: Instant) {
         let delays = self.delays.clone();
         let stalled = self.stalled.clone();
-        for tenant in self.tenants.values_mut().filter(|t| t.kind == TenantType::User) {
+        for tenant in self
+            .tenants
+            .values_mut()
+            .filter(|t| t.kind == TenantType::User)
+        {
             for _ in 0..8 {
                 let before = tenant.round.as_ref().map(|r| r.status.clone());
                 schedule_archive(tenant, now);
@@ -376,7 +436,11 @@ impl Cluster {
     }
 
     /// Applies one parsed non-SELECT statement for `session`.
-    pub fn execute(&mut self, session: &mut Session, statement: &Statement) -> Result<Reply, ObError> {
+    pub fn execute(
+        &mut self,
+        session: &mut Session,
+        statement: &Statement,
+    ) -> Result<Reply, ObError> {
         self.tick(Instant::now());
         if self.v3.is_some() {
             return self.execute_v3(session, statement);
@@ -388,20 +452,33 @@ impl Cluster {
             }
             // Backup-backup was removed in 4.x; how the leftover grammar is answered was not
             // traced (reference §2.3, §4 question 7): expected 1235.
-            Statement::BackupArchivelog { .. } | Statement::BackupBackupPiece { .. } | Statement::CancelBackupBackupPiece => {
-                Err(ObError::not_supported(None))
-            }
+            Statement::BackupArchivelog { .. }
+            | Statement::BackupBackupPiece { .. }
+            | Statement::CancelBackupBackupPiece => Err(ObError::not_supported(None)),
             Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
             Statement::SetEncryption { password } => {
                 // Any tenant in 4.x; kept for the session, not cleared by BACKUP (reference §2.3).
                 session.encryption = Some(password.clone());
                 Ok(Reply::Ok(0))
             }
-            Statement::Backup { incremental, tenants, plus_archivelog, to } => {
+            Statement::Backup {
+                incremental,
+                tenants,
+                plus_archivelog,
+                to,
+            } => {
                 self.require_alter_system(session)?;
-                self.start_backup(session, *incremental, tenants.as_ref(), *plus_archivelog, *to)
+                self.start_backup(
+                    session,
+                    *incremental,
+                    tenants.as_ref(),
+                    *plus_archivelog,
+                    *to,
+                )
             }
-            Statement::ShowParameters { like, tenant } => self.show_parameters(session, like.as_deref(), tenant.as_deref()),
+            Statement::ShowParameters { like, tenant } => {
+                self.show_parameters(session, like.as_deref(), tenant.as_deref())
+            }
             Statement::AlterSystemSet(items) => {
                 self.require_alter_system(session)?;
                 self.alter_system_set(session, items)
@@ -418,27 +495,50 @@ impl Cluster {
     }
 
     pub(crate) fn require_alter_system(&self, session: &Session) -> Result<(), ObError> {
-        if session.privilege == "all" { Ok(()) } else { Err(ObError::no_privilege("ALTER SYSTEM")) }
+        if session.privilege == "all" {
+            Ok(())
+        } else {
+            Err(ObError::no_privilege("ALTER SYSTEM"))
+        }
     }
 
     /// Resolves a TENANT list given from `session` to user-tenant ids.
     /// From a user tenant a TENANT clause is 1227 (reference §0.4); unknown names are 5160.
-    pub(crate) fn resolve_tenants(&self, session: &Session, list: Option<&TenantList>) -> Result<Vec<u64>, ObError> {
-        let user_ids = || self.tenants.values().filter(|t| t.kind == TenantType::User).map(|t| t.id).collect();
+    pub(crate) fn resolve_tenants(
+        &self,
+        session: &Session,
+        list: Option<&TenantList>,
+    ) -> Result<Vec<u64>, ObError> {
+        let user_ids = || {
+            self.tenants
+                .values()
+                .filter(|t| t.kind == TenantType::User)
+                .map(|t| t.id)
+                .collect()
+        };
         match list {
             None if session.tenant_id == SYS_TENANT_ID => Ok(user_ids()),
             None => Ok(vec![session.tenant_id]),
-            Some(_) if session.tenant_id != SYS_TENANT_ID => Err(ObError::no_privilege("ALTER SYSTEM")),
-            Some(TenantList::All | TenantList::AllUser) => Ok(user_ids()),
-            Some(TenantList::AllMeta) => {
-                Ok(self.tenants.values().filter(|t| t.kind == TenantType::Meta).map(|t| t.id).collect())
+            Some(_) if session.tenant_id != SYS_TENANT_ID => {
+                Err(ObError::no_privilege("ALTER SYSTEM"))
             }
+            Some(TenantList::All | TenantList::AllUser) => Ok(user_ids()),
+            Some(TenantList::AllMeta) => Ok(self
+                .tenants
+                .values()
+                .filter(|t| t.kind == TenantType::Meta)
+                .map(|t| t.id)
+                .collect()),
             Some(TenantList::Names(names)) => {
                 let mut ids = Vec::new();
                 for name in names {
-                    let t = self.tenant_by_name(name).ok_or_else(ObError::invalid_tenant_name)?;
+                    let t = self
+                        .tenant_by_name(name)
+                        .ok_or_else(ObError::invalid_tenant_name)?;
                     if ids.contains(&t.id) {
-                        return Err(ObError::not_supported(Some(&format!("duplicate tenant {name} is"))));
+                        return Err(ObError::not_supported(Some(&format!(
+                            "duplicate tenant {name} is"
+                        ))));
                     }
                     ids.push(t.id);
                 }
@@ -449,9 +549,18 @@ impl Cluster {
 
     fn alter_system_set(&mut self, session: &Session, items: &[SetItem]) -> Result<Reply, ObError> {
         let is_backup_config = |name: &str| {
-            matches!(name, "data_backup_dest" | "log_archive_dest" | "log_archive_dest_state" | "log_restore_source")
-                || name.strip_prefix("log_archive_dest_").is_some_and(|n| n.parse::<u8>().is_ok())
-                || name.strip_prefix("log_archive_dest_state_").is_some_and(|n| n.parse::<u8>().is_ok())
+            matches!(
+                name,
+                "data_backup_dest"
+                    | "log_archive_dest"
+                    | "log_archive_dest_state"
+                    | "log_restore_source"
+            ) || name
+                .strip_prefix("log_archive_dest_")
+                .is_some_and(|n| n.parse::<u8>().is_ok())
+                || name
+                    .strip_prefix("log_archive_dest_state_")
+                    .is_some_and(|n| n.parse::<u8>().is_ok())
         };
         let backup_items = items.iter().filter(|i| is_backup_config(&i.name)).count();
         if backup_items > 0 && backup_items < items.len() {
@@ -504,7 +613,9 @@ impl Cluster {
             (Some(_), false) => return Err(ObError::no_privilege("ALTER SYSTEM")),
             (None, false) => session.tenant_id,
             (Some(TenantList::Names(names)), true) if names.len() == 1 => {
-                self.tenant_by_name(&names[0]).ok_or_else(ObError::invalid_tenant_name)?.id
+                self.tenant_by_name(&names[0])
+                    .ok_or_else(ObError::invalid_tenant_name)?
+                    .id
             }
             (Some(_), true) => return Err(ObError::not_supported(None)),
         };
@@ -515,9 +626,14 @@ impl Cluster {
         let value = item.value.text();
         match item.name.as_str() {
             "log_archive_dest" => {
-                let round_running = self.tenants[&tenant_id].round.as_ref().is_some_and(|r| r.status != "STOP");
+                let round_running = self.tenants[&tenant_id]
+                    .round
+                    .as_ref()
+                    .is_some_and(|r| r.status != "STOP");
                 if round_running {
-                    return Err(ObError::not_supported(Some("change archive dest when archive is running is")));
+                    return Err(ObError::not_supported(Some(
+                        "change archive dest when archive is running is",
+                    )));
                 }
                 if value.is_empty() {
                     if let Some(t) = self.tenants.get_mut(&tenant_id) {
@@ -547,7 +663,11 @@ impl Cluster {
                 if upper != "ENABLE" && upper != "DEFER" {
                     return Err(ObError::invalid_argument());
                 }
-                if let Some(dest) = self.tenants.get_mut(&tenant_id).and_then(|t| t.archive_dest.as_mut()) {
+                if let Some(dest) = self
+                    .tenants
+                    .get_mut(&tenant_id)
+                    .and_then(|t| t.archive_dest.as_mut())
+                {
                     dest.state = upper;
                 }
                 Ok(())
@@ -569,15 +689,24 @@ impl Cluster {
                 }
                 Ok(())
             }
-            other => Err(ObError::not_supported(Some(&format!("obsim: backup config {other} is")))),
+            other => Err(ObError::not_supported(Some(&format!(
+                "obsim: backup config {other} is"
+            )))),
         }
     }
 
     /// A destination directory may hold only one tenant's data of one kind: the
     /// `format` file written there must match (9081, reference §2.1.3 / §2.2.2).
-    fn claim_storage(&mut self, root: &str, tenant_id: u64, kind: &'static str) -> Result<(), ObError> {
+    fn claim_storage(
+        &mut self,
+        root: &str,
+        tenant_id: u64,
+        kind: &'static str,
+    ) -> Result<(), ObError> {
         match self.storage.get(root) {
-            Some(&(owner, k)) if owner != tenant_id || k != kind => Err(ObError::format_file_not_match()),
+            Some(&(owner, k)) if owner != tenant_id || k != kind => {
+                Err(ObError::format_file_not_match())
+            }
             _ => {
                 self.storage.insert(root.to_string(), (tenant_id, kind));
                 Ok(())
@@ -586,15 +715,24 @@ impl Cluster {
     }
 
     /// `ALTER SYSTEM [NO]ARCHIVELOG` with 4.1+ semantics (reference §2.5 A).
-    fn archivelog(&mut self, session: &Session, enable: bool, list: Option<&TenantList>) -> Result<Reply, ObError> {
+    fn archivelog(
+        &mut self,
+        session: &Session,
+        enable: bool,
+        list: Option<&TenantList>,
+    ) -> Result<Reply, ObError> {
         if matches!(list, Some(TenantList::AllUser | TenantList::AllMeta)) {
-            return Err(ObError::not_supported(Some("use all_user/all_meta in 'ALTER SYSTEM ARCHIVELOG' syntax is")));
+            return Err(ObError::not_supported(Some(
+                "use all_user/all_meta in 'ALTER SYSTEM ARCHIVELOG' syntax is",
+            )));
         }
         let from_sys = session.tenant_id == SYS_TENANT_ID;
         let ids = self.resolve_tenants(session, list)?;
         let mut last_error = None;
         for id in ids {
-            let Some(t) = self.tenants.get_mut(&id) else { continue };
+            let Some(t) = self.tenants.get_mut(&id) else {
+                continue;
+            };
             let result = if t.status != "NORMAL" {
                 Err(ObError::cannot_start_log_archive())
             } else if enable && t.log_mode == "ARCHIVELOG" {
@@ -628,16 +766,37 @@ impl Cluster {
 
     /// `SHOW PARAMETERS [LIKE …] [TENANT = …]`: 12 columns, or 14 from 4.2.2
     /// (reference §0.4), one row per server.
-    fn show_parameters(&self, session: &Session, like: Option<&str>, tenant: Option<&str>) -> Result<Reply, ObError> {
+    fn show_parameters(
+        &self,
+        session: &Session,
+        like: Option<&str>,
+        tenant: Option<&str>,
+    ) -> Result<Reply, ObError> {
         use crate::protocol::{Column, ColumnType};
         let tenant_id = match tenant {
-            Some(_) if session.tenant_id != SYS_TENANT_ID => return Err(ObError::no_privilege("ALTER SYSTEM")),
-            Some(name) => self.tenant_by_name(name).ok_or_else(ObError::invalid_tenant_name)?.id,
+            Some(_) if session.tenant_id != SYS_TENANT_ID => {
+                return Err(ObError::no_privilege("ALTER SYSTEM"));
+            }
+            Some(name) => {
+                self.tenant_by_name(name)
+                    .ok_or_else(ObError::invalid_tenant_name)?
+                    .id
+            }
             None => session.tenant_id,
         };
         let with_default = self.at_least(&[4, 2, 2]);
         let mut names = vec![
-            "zone", "svr_type", "svr_ip", "svr_port", "name", "data_type", "value", "info", "section", "scope", "source",
+            "zone",
+            "svr_type",
+            "svr_ip",
+            "svr_port",
+            "name",
+            "data_type",
+            "value",
+            "info",
+            "section",
+            "scope",
+            "source",
             "edit_level",
         ];
         if with_default {
@@ -647,12 +806,19 @@ impl Cluster {
             .iter()
             .map(|n| Column {
                 name: (*n).to_string(),
-                kind: if *n == "isdefault" || *n == "svr_port" { ColumnType::BigInt } else { ColumnType::Varchar },
+                kind: if *n == "isdefault" || *n == "svr_port" {
+                    ColumnType::BigInt
+                } else {
+                    ColumnType::Varchar
+                },
             })
             .collect();
         let mut rows = Vec::new();
         for server in &self.servers {
-            for def in parameter::PARAMETERS_4X.iter().filter(|d| like.is_none_or(|p| like_match(p, d.name))) {
+            for def in parameter::PARAMETERS_4X
+                .iter()
+                .filter(|d| like.is_none_or(|p| like_match(p, d.name)))
+            {
                 let value = self.parameter_value(def, tenant_id);
                 let mut row = vec![
                     Some(server.zone.clone()),
@@ -702,7 +868,9 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) {
     let status = tenant.round.as_ref().map(|r| r.status.as_str());
     let running = matches!(status, Some("PREPARE" | "BEGINNING" | "DOING"));
     if tenant.log_mode == "ARCHIVELOG" {
-        let Some(dest) = &tenant.archive_dest else { return };
+        let Some(dest) = &tenant.archive_dest else {
+            return;
+        };
         if dest.state == "ENABLE" {
             match status {
                 None | Some("STOP") => {
@@ -729,7 +897,10 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) {
             r.status = "SUSPENDING".into();
             r.since = now;
         }
-    } else if let (true, Some(r)) = (matches!(status, Some(s) if s != "STOP" && s != "STOPPING"), tenant.round.as_mut()) {
+    } else if let (true, Some(r)) = (
+        matches!(status, Some(s) if s != "STOP" && s != "STOPPING"),
+        tenant.round.as_mut(),
+    ) {
         r.status = "STOPPING".into();
         r.since = now;
     }

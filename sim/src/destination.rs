@@ -41,7 +41,9 @@ impl Uri {
         }
         let mut attributes = Vec::new();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(ObError::invalid_backup_dest)?;
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(ObError::invalid_backup_dest)?;
             attributes.push((k.to_string(), v.to_string()));
         }
         if scheme.as_deref() != Some("file") {
@@ -51,7 +53,10 @@ impl Uri {
                 }
             }
         }
-        Ok(Self { root: root.trim_end_matches('/').to_string(), attributes })
+        Ok(Self {
+            root: root.trim_end_matches('/').to_string(),
+            attributes,
+        })
     }
 
     /// The string the server stores and shows: root, then host, access_id,
@@ -63,10 +68,18 @@ impl Uri {
         let order = ["host", "access_id", "access_key"];
         let mut parts: Vec<String> = order
             .iter()
-            .filter_map(|k| self.attributes.iter().find(|(a, _)| a == k).map(|(a, v)| format!("{a}={v}")))
+            .filter_map(|k| {
+                self.attributes
+                    .iter()
+                    .find(|(a, _)| a == k)
+                    .map(|(a, v)| format!("{a}={v}"))
+            })
             .collect();
         parts.extend(
-            self.attributes.iter().filter(|(a, _)| !order.contains(&a.as_str())).map(|(a, v)| format!("{a}={v}")),
+            self.attributes
+                .iter()
+                .filter(|(a, _)| !order.contains(&a.as_str()))
+                .map(|(a, v)| format!("{a}={v}")),
         );
         format!("{}?{}", self.root, parts.join("&"))
     }
@@ -109,12 +122,15 @@ pub fn parse_archive_dest(value: &str) -> Result<ArchiveDestValue, ObError> {
                 binding = upper;
             }
             "piece_switch_interval" => {
-                let us = crate::parameter::parse_time_us(val).ok_or_else(ObError::invalid_argument)?;
+                let us =
+                    crate::parameter::parse_time_us(val).ok_or_else(ObError::invalid_argument)?;
                 if us < 60_000_000 {
                     return Err(ObError::invalid_argument());
                 }
                 if !(86_400_000_000..=7 * 86_400_000_000).contains(&us) {
-                    return Err(ObError::not_supported(Some("invalid piece_switch_interval out of range [1d,7d] is")));
+                    return Err(ObError::not_supported(Some(
+                        "invalid piece_switch_interval out of range [1d,7d] is",
+                    )));
                 }
                 piece = val.to_string();
             }
@@ -128,8 +144,14 @@ pub fn parse_archive_dest(value: &str) -> Result<ArchiveDestValue, ObError> {
             _ => return Err(ObError::not_supported(None)),
         }
     }
-    let location = location.ok_or_else(|| ObError::not_supported(Some("set archive dest without location is")))?;
-    Ok(ArchiveDestValue { location, binding, piece_switch_interval: piece, compression })
+    let location = location
+        .ok_or_else(|| ObError::not_supported(Some("set archive dest without location is")))?;
+    Ok(ArchiveDestValue {
+        location,
+        binding,
+        piece_switch_interval: piece,
+        compression,
+    })
 }
 
 #[cfg(test)]
@@ -138,18 +160,46 @@ mod tests {
 
     #[test]
     fn stored_path_reorders_storage_info() {
-        let uri = Uri::parse("oss://b/p?delete_mode=tagging&access_key=k&host=h&access_id=i").expect("valid");
-        assert_eq!(uri.stored(), "oss://b/p?host=h&access_id=i&access_key=k&delete_mode=tagging");
+        let uri = Uri::parse("oss://b/p?delete_mode=tagging&access_key=k&host=h&access_id=i")
+            .expect("valid");
+        assert_eq!(
+            uri.stored(),
+            "oss://b/p?host=h&access_id=i&access_key=k&delete_mode=tagging"
+        );
     }
 
     #[test]
     fn archive_dest_errors() {
-        assert_eq!(parse_archive_dest("BINDING=OPTIONAL").expect_err("no location").code, 1235);
-        assert_eq!(parse_archive_dest("LOCATION=file:///a BINDING=maybe").expect_err("binding").code, 1210);
-        let e = parse_archive_dest("LOCATION=file:///a PIECE_SWITCH_INTERVAL=8d").expect_err("range");
-        assert_eq!(e.message, "invalid piece_switch_interval out of range [1d,7d] is not supported");
-        assert_eq!(parse_archive_dest("LOCATION=file:///a FOO=1").expect_err("key").code, 1235);
-        assert_eq!(parse_archive_dest("LOCATION=file://relative").expect_err("nfs").code, 9026);
+        assert_eq!(
+            parse_archive_dest("BINDING=OPTIONAL")
+                .expect_err("no location")
+                .code,
+            1235
+        );
+        assert_eq!(
+            parse_archive_dest("LOCATION=file:///a BINDING=maybe")
+                .expect_err("binding")
+                .code,
+            1210
+        );
+        let e =
+            parse_archive_dest("LOCATION=file:///a PIECE_SWITCH_INTERVAL=8d").expect_err("range");
+        assert_eq!(
+            e.message,
+            "invalid piece_switch_interval out of range [1d,7d] is not supported"
+        );
+        assert_eq!(
+            parse_archive_dest("LOCATION=file:///a FOO=1")
+                .expect_err("key")
+                .code,
+            1235
+        );
+        assert_eq!(
+            parse_archive_dest("LOCATION=file://relative")
+                .expect_err("nfs")
+                .code,
+            9026
+        );
         let ok = parse_archive_dest("location=file:///a/ binding=mandatory").expect("valid");
         assert_eq!(ok.binding, "MANDATORY");
         assert_eq!(ok.location.stored(), "file:///a");

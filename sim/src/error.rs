@@ -20,7 +20,11 @@ pub struct ObError {
 
 impl ObError {
     fn new(code: u16, sqlstate: &'static str, message: impl Into<String>) -> Self {
-        Self { code, sqlstate, message: message.into() }
+        Self {
+            code,
+            sqlstate,
+            message: message.into(),
+        }
     }
 
     /// `OB_ERR_PARSE_SQL` → 1064 (42000), with OceanBase's "near '…' at line 1" wording.
@@ -53,28 +57,46 @@ impl ObError {
         Self::new(
             1227,
             "42501",
-            format!("Access denied; you need (at least one of) the {privilege} privilege(s) for this operation"),
+            format!(
+                "Access denied; you need (at least one of) the {privilege} privilege(s) for this operation"
+            ),
         )
     }
 
     /// MySQL 1142 (42000): a SELECT on a table the user may not read.
     pub fn select_denied(user: &str, table: &str) -> Self {
-        Self::new(1142, "42000", format!("SELECT command denied to user '{user}'@'%' for table '{table}'"))
+        Self::new(
+            1142,
+            "42000",
+            format!("SELECT command denied to user '{user}'@'%' for table '{table}'"),
+        )
     }
 
     /// MySQL 1045 (28000): wrong password or unknown user.
     pub fn access_denied(user: &str) -> Self {
-        Self::new(1045, "28000", format!("Access denied for user '{user}'@'127.0.0.1' (using password: YES)"))
+        Self::new(
+            1045,
+            "28000",
+            format!("Access denied for user '{user}'@'127.0.0.1' (using password: YES)"),
+        )
     }
 
     /// MySQL 1146 (42S02); OceanBase lower-cases the name (seen on seekdb, reference header).
     pub fn no_such_table(name: &str) -> Self {
-        Self::new(1146, "42S02", format!("Table '{}' doesn't exist", name.to_lowercase()))
+        Self::new(
+            1146,
+            "42S02",
+            format!("Table '{}' doesn't exist", name.to_lowercase()),
+        )
     }
 
     /// MySQL 1054 (42S22).
     pub fn unknown_column(name: &str) -> Self {
-        Self::new(1054, "42S22", format!("Unknown column '{name}' in 'field list'"))
+        Self::new(
+            1054,
+            "42S22",
+            format!("Unknown column '{name}' in 'field list'"),
+        )
     }
 
     /// MySQL 1193 (HY000): `SET` of a session variable that does not exist.
@@ -94,7 +116,11 @@ impl ObError {
 
     /// `OB_ERR_INVALID_TENANT_NAME` → 5160 (HY000).
     pub fn invalid_tenant_name() -> Self {
-        Self::new(5160, "HY000", "invalid tenant name specified in connection string")
+        Self::new(
+            5160,
+            "HY000",
+            "invalid tenant name specified in connection string",
+        )
     }
 
     /// `OB_CANNOT_START_LOG_ARCHIVE_BACKUP` → 9023.
@@ -119,12 +145,20 @@ impl ObError {
 
     /// `OB_BACKUP_CAN_NOT_START` → 9040 with its user format `backup can not start, because %s`.
     pub fn backup_can_not_start(because: &str) -> Self {
-        Self::new(9040, "HY000", format!("backup can not start, because {because}"))
+        Self::new(
+            9040,
+            "HY000",
+            format!("backup can not start, because {because}"),
+        )
     }
 
     /// `OB_BACKUP_FORMAT_FILE_NOT_MATCH` → 9081 (4.x).
     pub fn format_file_not_match() -> Self {
-        Self::new(9081, "HY000", "the content of the format file at the destination does not match")
+        Self::new(
+            9081,
+            "HY000",
+            "the content of the format file at the destination does not match",
+        )
     }
 
     /// `OB_ALREADY_IN_ARCHIVE_MODE` → 9091 (4.1+).

@@ -103,7 +103,11 @@ fn default_edition() -> String {
 }
 
 fn default_servers() -> Vec<Server> {
-    vec![Server { zone: "zone1".into(), svr_ip: "127.0.0.1".into(), svr_port: 2882 }]
+    vec![Server {
+        zone: "zone1".into(),
+        svr_ip: "127.0.0.1".into(),
+        svr_port: 2882,
+    }]
 }
 
 /// One observer.

@@ -46,7 +46,12 @@ pub enum StartError {
     Fixture(String),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        /// The address given.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 impl Simulator {
@@ -57,8 +62,14 @@ impl Simulator {
         let cluster = cluster::Cluster::from_fixture(&fixture).map_err(StartError::Fixture)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|source| StartError::Bind { addr: listen.to_string(), source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: listen.to_string(), source })?;
+            .map_err(|source| StartError::Bind {
+                addr: listen.to_string(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: listen.to_string(),
+            source,
+        })?;
         let shared = Arc::new(Mutex::new(Shared::new(cluster)));
         tokio::spawn(server::serve(listener, Arc::clone(&shared)));
         Ok(Self { addr, shared })
@@ -70,10 +81,16 @@ impl Simulator {
         let (tx, rx) = std::sync::mpsc::channel();
         let json = fixture_json.to_string();
         std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = tx.send(Err(StartError::Bind { addr: "runtime".into(), source: e }));
+                    let _ = tx.send(Err(StartError::Bind {
+                        addr: "runtime".into(),
+                        source: e,
+                    }));
                     return;
                 }
             };
@@ -86,7 +103,8 @@ impl Simulator {
                 }
             });
         });
-        rx.recv().unwrap_or_else(|_| Err(StartError::Fixture("simulator thread ended".into())))
+        rx.recv()
+            .unwrap_or_else(|_| Err(StartError::Fixture("simulator thread ended".into())))
     }
 
     /// The address it listens on.
@@ -113,20 +131,27 @@ impl Simulator {
     pub fn fail_next(&self, pattern: &str, code: u16, message: &str) {
         server::lock(&self.shared).faults.push(Fault {
             pattern: pattern.to_string(),
-            action: FaultAction::Fail { code, message: message.to_string() },
+            action: FaultAction::Fail {
+                code,
+                message: message.to_string(),
+            },
         });
     }
 
     /// Drops the connection instead of answering the next statement containing `pattern`.
     pub fn drop_next(&self, pattern: &str) {
-        server::lock(&self.shared)
-            .faults
-            .push(Fault { pattern: pattern.to_string(), action: FaultAction::DropConnection });
+        server::lock(&self.shared).faults.push(Fault {
+            pattern: pattern.to_string(),
+            action: FaultAction::DropConnection,
+        });
     }
 
     /// Stops transitions out of `status` (e.g. `BEGINNING`) until [`Simulator::resume`].
     pub fn stall(&self, status: &str) {
-        server::lock(&self.shared).cluster.stalled.insert(status.to_string());
+        server::lock(&self.shared)
+            .cluster
+            .stalled
+            .insert(status.to_string());
     }
 
     /// Makes the next backup job of `tenant` end FAILED with `result` and `comment`.
@@ -147,16 +172,30 @@ impl Simulator {
     /// The statement is journaled with connection id 0.
     pub fn execute_as(&self, tenant: &str, sql: &str) -> Result<cluster::Reply, error::ObError> {
         let mut s = server::lock(&self.shared);
-        let account = s.cluster.account(&format!("root@{tenant}")).ok_or_else(error::ObError::invalid_tenant_name)?;
-        let mut session =
-            cluster::Session { id: 0, tenant_id: account.tenant_id, user: account.user, privilege: account.privilege, encryption: None };
-        let mut engine = views::Engine::new(&s.cluster, &session).map_err(|e| error::ObError::injected(4016, &e))?;
+        let account = s
+            .cluster
+            .account(&format!("root@{tenant}"))
+            .ok_or_else(error::ObError::invalid_tenant_name)?;
+        let mut session = cluster::Session {
+            id: 0,
+            tenant_id: account.tenant_id,
+            user: account.user,
+            privilege: account.privilege,
+            encryption: None,
+        };
+        let mut engine = views::Engine::new(&s.cluster, &session)
+            .map_err(|e| error::ObError::injected(4016, &e))?;
         let result = server::execute(&mut s.cluster, &mut engine, &mut session, sql);
         let outcome = match &result {
             Ok(_) => server::Outcome::Ok,
             Err(e) => server::Outcome::Error(e.code),
         };
-        s.journal.push(JournalEntry { connection: 0, tenant: tenant.to_string(), sql: sql.to_string(), outcome });
+        s.journal.push(JournalEntry {
+            connection: 0,
+            tenant: tenant.to_string(),
+            sql: sql.to_string(),
+            outcome,
+        });
         result
     }
 }

@@ -30,7 +30,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Cli { command: Command::Serve { fixture, listen } } = Cli::parse();
+    let Cli {
+        command: Command::Serve { fixture, listen },
+    } = Cli::parse();
     let text = match std::fs::read_to_string(&fixture) {
         Ok(t) => t,
         Err(e) => {

@@ -20,17 +20,33 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// Integer in range.
-    Int { min: i64, max: i64 },
+    Int {
+        /// Smallest value.
+        min: i64,
+        /// Largest value.
+        max: i64,
+    },
     /// Time (µs) in range.
-    Time { min_us: u64, max_us: u64 },
+    Time {
+        /// Smallest value, µs.
+        min_us: u64,
+        /// Largest value, µs.
+        max_us: u64,
+    },
     /// Capacity (bytes) at least `min`.
-    Capacity { min: u64 },
+    Capacity {
+        /// Smallest value.
+        min: u64,
+    },
     /// `true`/`false` (case-insensitive).
     Bool,
     /// A backup destination (§1.2.4), checked by the statement rules.
     Dest,
     /// `backup_dest_option` / `backup_backup_dest_option` (§1.2.2, §1.2.3).
-    DestOption { backup_backup: bool },
+    DestOption {
+        /// For `backup_backup_dest_option` (§1.2.3).
+        backup_backup: bool,
+    },
     /// `backup_log_archive_option` (§1.2.1).
     LogArchiveOption,
     /// Free text.
@@ -39,23 +55,114 @@ pub enum Check {
 
 /// One 3.x parameter: name, check, default, `info` (§1.1).
 pub const PARAMETERS_3X: &[(&str, Check, &str, &str)] = &[
-    ("auto_delete_expired_backup", Check::Bool, "False", "control if auto delete expired backup"),
+    (
+        "auto_delete_expired_backup",
+        Check::Bool,
+        "False",
+        "control if auto delete expired backup",
+    ),
     ("backup_backup_dest", Check::Dest, "", "backup backup dest"),
-    ("backup_backup_dest_option", Check::DestOption { backup_backup: true }, "", "backup_backup_dest_option"),
-    ("backup_concurrency", Check::Int { min: 0, max: 100 }, "0", "backup concurrency limit. Range: [0, 100] in integer"),
+    (
+        "backup_backup_dest_option",
+        Check::DestOption {
+            backup_backup: true,
+        },
+        "",
+        "backup_backup_dest_option",
+    ),
+    (
+        "backup_concurrency",
+        Check::Int { min: 0, max: 100 },
+        "0",
+        "backup concurrency limit. Range: [0, 100] in integer",
+    ),
     ("backup_dest", Check::Dest, "", "backup dest"),
-    ("backup_dest_option", Check::DestOption { backup_backup: false }, "", "backup_dest_option"),
-    ("backup_log_archive_option", Check::LogArchiveOption, "OPTIONAL COMPRESSION=ENABLE", "backup log archive option, support MANDATORY/OPTIONAL, COMPRESSION"),
-    ("backup_net_limit", Check::Capacity { min: 0 }, "0M", "backup net limit for whole clusterRange: [0M, max)"),
-    ("backup_recovery_window", Check::Time { min_us: 0, max_us: u64::MAX }, "0", "backup expired day limit, 0 means not expiredRange: [0, max) in time interval, for example 7d"),
-    ("backup_region", Check::Text, "", "user suggest backup region"),
-    ("backup_zone", Check::Text, "", "user suggest backup zone, format like z1,z2;z3,z4;z5"),
-    ("enable_log_archive", Check::Bool, "False", "control if enable log archive"),
-    ("gc_wait_archive", Check::Bool, "True", "control whether partition GC need to wait for all partition log be archived"),
-    ("log_archive_batch_buffer_limit", Check::Capacity { min: 4 << 20 }, "1G", "batch buffer limit for log archive, capacity smaller than 1G only for mini mode, Range: [4M, max)"),
-    ("log_archive_checkpoint_interval", Check::Time { min_us: 5_000_000, max_us: 3_600_000_000 }, "120s", "control interval of generating log archive checkpoint for cold partitionRange: [5s, 1h]"),
-    ("log_archive_concurrency", Check::Int { min: 0, max: i64::MAX }, "0", "concurrency  for log_archive_sender and log_archive_spiterRange: [0, ] in integer"),
-    ("log_restore_concurrency", Check::Int { min: 1, max: i64::MAX }, "10", "concurrency for log restoringRange: [1, ] in integer"),
+    (
+        "backup_dest_option",
+        Check::DestOption {
+            backup_backup: false,
+        },
+        "",
+        "backup_dest_option",
+    ),
+    (
+        "backup_log_archive_option",
+        Check::LogArchiveOption,
+        "OPTIONAL COMPRESSION=ENABLE",
+        "backup log archive option, support MANDATORY/OPTIONAL, COMPRESSION",
+    ),
+    (
+        "backup_net_limit",
+        Check::Capacity { min: 0 },
+        "0M",
+        "backup net limit for whole clusterRange: [0M, max)",
+    ),
+    (
+        "backup_recovery_window",
+        Check::Time {
+            min_us: 0,
+            max_us: u64::MAX,
+        },
+        "0",
+        "backup expired day limit, 0 means not expiredRange: [0, max) in time interval, for example 7d",
+    ),
+    (
+        "backup_region",
+        Check::Text,
+        "",
+        "user suggest backup region",
+    ),
+    (
+        "backup_zone",
+        Check::Text,
+        "",
+        "user suggest backup zone, format like z1,z2;z3,z4;z5",
+    ),
+    (
+        "enable_log_archive",
+        Check::Bool,
+        "False",
+        "control if enable log archive",
+    ),
+    (
+        "gc_wait_archive",
+        Check::Bool,
+        "True",
+        "control whether partition GC need to wait for all partition log be archived",
+    ),
+    (
+        "log_archive_batch_buffer_limit",
+        Check::Capacity { min: 4 << 20 },
+        "1G",
+        "batch buffer limit for log archive, capacity smaller than 1G only for mini mode, Range: [4M, max)",
+    ),
+    (
+        "log_archive_checkpoint_interval",
+        Check::Time {
+            min_us: 5_000_000,
+            max_us: 3_600_000_000,
+        },
+        "120s",
+        "control interval of generating log archive checkpoint for cold partitionRange: [5s, 1h]",
+    ),
+    (
+        "log_archive_concurrency",
+        Check::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        "0",
+        "concurrency  for log_archive_sender and log_archive_spiterRange: [0, ] in integer",
+    ),
+    (
+        "log_restore_concurrency",
+        Check::Int {
+            min: 1,
+            max: i64::MAX,
+        },
+        "10",
+        "concurrency for log restoringRange: [1, ] in integer",
+    ),
 ];
 
 /// A backup piece (`CDB_OB_BACKUP_PIECE_FILES`).
@@ -144,7 +251,11 @@ pub struct V3 {
 
 impl V3 {
     /// Seeds the 3.x state from a fixture.
-    pub fn from_fixture(fixture: &Fixture, cluster_epoch: Instant, now_ns: u64) -> Result<Self, String> {
+    pub fn from_fixture(
+        fixture: &Fixture,
+        cluster_epoch: Instant,
+        now_ns: u64,
+    ) -> Result<Self, String> {
         let mut parameters = BTreeMap::new();
         for (name, value) in &fixture.parameters {
             find(name).ok_or_else(|| format!("unknown 3.x parameter {name}"))?;
@@ -153,11 +264,25 @@ impl V3 {
         let server_overrides = fixture
             .server_parameters
             .iter()
-            .map(|p| ((format!("{}:{}", p.svr_ip, p.svr_port), p.name.to_ascii_lowercase()), p.value.clone()))
+            .map(|p| {
+                (
+                    (
+                        format!("{}:{}", p.svr_ip, p.svr_port),
+                        p.name.to_ascii_lowercase(),
+                    ),
+                    p.value.clone(),
+                )
+            })
             .collect();
-        let (archive_status, round) = fixture.archive.as_ref().map_or(("STOP".to_string(), 0), |a| (a.status.clone(), a.round_id));
+        let (archive_status, round) = fixture
+            .archive
+            .as_ref()
+            .map_or(("STOP".to_string(), 0), |a| (a.status.clone(), a.round_id));
         let mut archived_dirs = BTreeSet::new();
-        if let (true, Some(dest)) = (round > 0, parameters.get("backup_dest").filter(|d| !d.is_empty())) {
+        if let (true, Some(dest)) = (
+            round > 0,
+            parameters.get("backup_dest").filter(|d| !d.is_empty()),
+        ) {
             archived_dirs.insert(Uri::parse(dest).map_err(|e| e.to_string())?.root);
         }
         let pieces = fixture
@@ -170,12 +295,17 @@ impl V3 {
                 status: p.status.clone(),
                 file_status: p.file_status.clone(),
                 create_date: p.create_date,
-                times: (p.start_ts.clone(), p.checkpoint_ts.clone(), p.max_ts.clone()),
+                times: (
+                    p.start_ts.clone(),
+                    p.checkpoint_ts.clone(),
+                    p.max_ts.clone(),
+                ),
             })
             .collect();
         let mut data_backups = Vec::new();
         for (i, h) in fixture.backup_history.iter().enumerate() {
-            let ago = parse_time_us(&h.ended_ago).ok_or_else(|| format!("ended_ago {:?}", h.ended_ago))?;
+            let ago = parse_time_us(&h.ended_ago)
+                .ok_or_else(|| format!("ended_ago {:?}", h.ended_ago))?;
             let took = parse_time_us(&h.took).ok_or_else(|| format!("took {:?}", h.took))?;
             let end_ns = now_ns.saturating_sub(ago * 1000);
             data_backups.push(DataBackup {
@@ -204,15 +334,19 @@ impl V3 {
 
     /// A parameter's value (set or default).
     pub fn value(&self, name: &str) -> String {
-        self.parameters
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| find(name).map(|(_, _, d, _)| d.to_string()).unwrap_or_default())
+        self.parameters.get(name).cloned().unwrap_or_else(|| {
+            find(name)
+                .map(|(_, _, d, _)| d.to_string())
+                .unwrap_or_default()
+        })
     }
 
     fn piece_mode(&self) -> bool {
-        option_value(&self.value("backup_dest_option"), "log_archive_piece_switch_interval")
-            .is_some_and(|v| parse_time_us(&v).is_some_and(|us| us > 0))
+        option_value(
+            &self.value("backup_dest_option"),
+            "log_archive_piece_switch_interval",
+        )
+        .is_some_and(|v| parse_time_us(&v).is_some_and(|us| us > 0))
     }
 
     fn data_backup_running(&self) -> bool {
@@ -222,18 +356,28 @@ impl V3 {
 
 /// Looks a 3.x parameter up.
 pub fn find(name: &str) -> Option<&'static (&'static str, Check, &'static str, &'static str)> {
-    PARAMETERS_3X.iter().find(|p| p.0.eq_ignore_ascii_case(name))
+    PARAMETERS_3X
+        .iter()
+        .find(|p| p.0.eq_ignore_ascii_case(name))
 }
 
 fn option_value(options: &str, key: &str) -> Option<String> {
-    options.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+    options.split('&').find_map(|kv| {
+        kv.split_once('=')
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    })
 }
 
 /// `backup_log_archive_option` (§1.2.1): `=` becomes ` = `, then space-separated
 /// words, matched case-insensitively: MANDATORY | OPTIONAL | COMPRESSION = v.
 fn check_log_archive_option(value: &str) -> bool {
     let spaced = value.replace('=', " = ");
-    let words: Vec<String> = spaced.split(' ').filter(|w| !w.is_empty()).map(str::to_ascii_uppercase).collect();
+    let words: Vec<String> = spaced
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
     let mut i = 0;
     while i < words.len() {
         match words[i].as_str() {
@@ -254,7 +398,13 @@ fn check_log_archive_option(value: &str) -> bool {
 }
 
 /// `backup_dest_option` / `backup_backup_dest_option` (§1.2.2, §1.2.3).
-fn check_dest_option(value: &str, backup_backup: bool, v32: bool, busy: bool, current: &str) -> Result<(), ObError> {
+fn check_dest_option(
+    value: &str,
+    backup_backup: bool,
+    v32: bool,
+    busy: bool,
+    current: &str,
+) -> Result<(), ObError> {
     if value.is_empty() {
         return Ok(());
     }
@@ -269,10 +419,20 @@ fn check_dest_option(value: &str, backup_backup: bool, v32: bool, busy: bool, cu
                 // 3.1.5 CE limits both options to [5s, 1h]; the 3.2 documents set
                 // `log_archive_checkpoint_interval=2h` on backup_backup_dest_option
                 // (seed 002), so 3.2 allows up to a day there (**UNCONFIRMED** bound).
-                let max = if backup_backup && v32 { 86_400_000_000 } else { 3_600_000_000 };
+                let max = if backup_backup && v32 {
+                    86_400_000_000
+                } else {
+                    3_600_000_000
+                };
                 if !(5_000_000..=max).contains(&us) {
-                    let range = if backup_backup && v32 { "[5s,1d]" } else { "[5s,1h]" };
-                    return Err(ObError::not_supported(Some(&format!("invalid log_archive_checkpoint_interval out of range {range} is"))));
+                    let range = if backup_backup && v32 {
+                        "[5s,1d]"
+                    } else {
+                        "[5s,1h]"
+                    };
+                    return Err(ObError::not_supported(Some(&format!(
+                        "invalid log_archive_checkpoint_interval out of range {range} is"
+                    ))));
                 }
             }
             "recovery_window" => {
@@ -285,20 +445,30 @@ fn check_dest_option(value: &str, backup_backup: bool, v32: bool, busy: bool, cu
             }
             "log_archive_piece_switch_interval" => {
                 if backup_backup {
-                    return Err(ObError::not_supported(Some("set piece_switch_interval for backup backup dest is")));
+                    return Err(ObError::not_supported(Some(
+                        "set piece_switch_interval for backup backup dest is",
+                    )));
                 }
                 let us = parse_time_us(v).ok_or_else(ObError::invalid_argument)?;
                 if us != 0 && !(86_400_000_000..=7 * 86_400_000_000).contains(&us) {
-                    return Err(ObError::not_supported(Some("invalid piece_switch_interval out of range [1d,7d] is")));
+                    return Err(ObError::not_supported(Some(
+                        "invalid piece_switch_interval out of range [1d,7d] is",
+                    )));
                 }
-                let was_on = option_value(current, key).and_then(|c| parse_time_us(&c)).is_some_and(|c| c > 0);
+                let was_on = option_value(current, key)
+                    .and_then(|c| parse_time_us(&c))
+                    .is_some_and(|c| c > 0);
                 if busy && was_on != (us > 0) {
-                    return Err(ObError::not_supported(Some("change switch piece mode during log archive running is")));
+                    return Err(ObError::not_supported(Some(
+                        "change switch piece mode during log archive running is",
+                    )));
                 }
             }
             "backup_copies" => {
                 if v != "0" {
-                    return Err(ObError::not_supported(Some("backup_copies out of range [0,8] is")));
+                    return Err(ObError::not_supported(Some(
+                        "backup_copies out of range [0,8] is",
+                    )));
                 }
             }
             _ => return Err(ObError::invalid_argument()),
@@ -310,14 +480,18 @@ fn check_dest_option(value: &str, backup_backup: bool, v32: bool, busy: bool, cu
 /// `backup_dest` / `backup_backup_dest` URI (§1.2.4): NFS takes no `?` (1235).
 fn check_dest_uri(value: &str) -> Result<Uri, ObError> {
     if value.starts_with("file://") && value.contains('?') {
-        return Err(ObError::not_supported(Some("backup device is nfs, setting '?' is")));
+        return Err(ObError::not_supported(Some(
+            "backup device is nfs, setting '?' is",
+        )));
     }
     Uri::parse(value)
 }
 
 impl Cluster {
     fn v3(&mut self) -> Result<&mut V3, ObError> {
-        self.v3.as_mut().ok_or_else(|| ObError::injected(4016, "Internal error"))
+        self.v3
+            .as_mut()
+            .ok_or_else(|| ObError::injected(4016, "Internal error"))
     }
 
     /// Advances the 3.x asynchronous states: archive BEGINNING → DOING,
@@ -327,7 +501,10 @@ impl Cluster {
         let delays = self.delays.clone();
         let stalled = self.stalled.clone();
         let now_ns = self.sim_ns(now);
-        let failure = self.pending_failures.iter().position(|(t, _, _)| *t == SYS_TENANT_ID);
+        let failure = self
+            .pending_failures
+            .iter()
+            .position(|(t, _, _)| *t == SYS_TENANT_ID);
         let Some(v3) = self.v3.as_mut() else { return };
         let (next, delay) = match v3.archive_status.as_str() {
             "BEGINNING" => ("DOING", delays.archive_beginning),
@@ -339,7 +516,11 @@ impl Cluster {
             v3.archive_status = next.to_string();
             v3.archive_since = due;
             if next == "STOP" {
-                for p in v3.pieces.iter_mut().filter(|p| p.status == "ACTIVE" && p.copy_id == 0) {
+                for p in v3
+                    .pieces
+                    .iter_mut()
+                    .filter(|p| p.status == "ACTIVE" && p.copy_id == 0)
+                {
                     p.status = "FROZEN".into();
                 }
             }
@@ -349,7 +530,9 @@ impl Cluster {
         }
         let mut copies = Vec::new();
         for job in v3.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
-            if !stalled.contains("DOING") && now >= job.since + Duration::from_millis(delays.backup_backup) {
+            if !stalled.contains("DOING")
+                && now >= job.since + Duration::from_millis(delays.backup_backup)
+            {
                 job.status = "FINISH".into();
                 copies.push(job.clone());
             }
@@ -364,16 +547,29 @@ impl Cluster {
                 .cloned()
                 .collect();
             for original in originals {
-                let existing = v3.pieces.iter().filter(|p| p.piece_id == original.piece_id && p.round_id == original.round_id && p.copy_id > 0).count() as i64;
+                let existing = v3
+                    .pieces
+                    .iter()
+                    .filter(|p| {
+                        p.piece_id == original.piece_id
+                            && p.round_id == original.round_id
+                            && p.copy_id > 0
+                    })
+                    .count() as i64;
                 if job.max_times >= 0 && existing >= job.max_times {
                     continue;
                 }
-                v3.pieces.push(Piece { copy_id: existing as u64 + 1, ..original });
+                v3.pieces.push(Piece {
+                    copy_id: existing as u64 + 1,
+                    ..original
+                });
             }
         }
         let mut finished = false;
         for b in v3.data_backups.iter_mut().filter(|b| b.status == "RUNNING") {
-            if !stalled.contains("RUNNING") && now >= b.since + Duration::from_millis(delays.backup_running) {
+            if !stalled.contains("RUNNING")
+                && now >= b.since + Duration::from_millis(delays.backup_running)
+            {
                 b.status = "COMPLETED".into();
                 b.end_ns = Some(now_ns);
                 finished = true;
@@ -388,9 +584,19 @@ impl Cluster {
     }
 
     /// Applies one statement with 3.x rules. Every backup statement is sys-only (§1.3: 1227).
-    pub(crate) fn execute_v3(&mut self, session: &mut Session, statement: &Statement) -> Result<Reply, ObError> {
+    pub(crate) fn execute_v3(
+        &mut self,
+        session: &mut Session,
+        statement: &Statement,
+    ) -> Result<Reply, ObError> {
         let sys = session.tenant_id == SYS_TENANT_ID;
-        let needs_sys = !matches!(statement, Statement::Empty | Statement::SetSession(_) | Statement::Select(_) | Statement::ShowParameters { .. });
+        let needs_sys = !matches!(
+            statement,
+            Statement::Empty
+                | Statement::SetSession(_)
+                | Statement::Select(_)
+                | Statement::ShowParameters { .. }
+        );
         if needs_sys && !sys {
             if let Statement::SetEncryption { .. } = statement {
                 return Err(ObError::not_supported(None));
@@ -432,12 +638,15 @@ impl Cluster {
                         return Err(ObError::invalid_backup_dest());
                     }
                     if v3.archive_status != "STOP" {
-                        return Err(ObError::not_supported(Some("start log archive backup when not STOP is")));
+                        return Err(ObError::not_supported(Some(
+                            "start log archive backup when not STOP is",
+                        )));
                     }
                     v3.archive_status = "BEGINNING".into();
                     v3.archive_since = now;
                     v3.round += 1;
-                    v3.parameters.insert("enable_log_archive".into(), "True".into());
+                    v3.parameters
+                        .insert("enable_log_archive".into(), "True".into());
                     if let Ok(uri) = Uri::parse(&dest) {
                         v3.archived_dirs.insert(uri.root);
                     }
@@ -460,14 +669,24 @@ impl Cluster {
                     }
                     v3.archive_status = "STOPPING".into();
                     v3.archive_since = now;
-                    v3.parameters.insert("enable_log_archive".into(), "False".into());
+                    v3.parameters
+                        .insert("enable_log_archive".into(), "False".into());
                 }
                 Ok(Reply::Ok(0))
             }
-            Statement::Backup { incremental, tenants, plus_archivelog, to } => {
+            Statement::Backup {
+                incremental,
+                tenants,
+                plus_archivelog,
+                to,
+            } => {
                 if tenants.is_some() || *plus_archivelog || *to {
                     // `BACKUP TENANT …`, `PLUS ARCHIVELOG`, `TO '…'` have no 3.1 grammar rule (§1.3).
-                    return Err(ObError::parse(if *plus_archivelog { "PLUS ARCHIVELOG" } else { "TENANT" }));
+                    return Err(ObError::parse(if *plus_archivelog {
+                        "PLUS ARCHIVELOG"
+                    } else {
+                        "TENANT"
+                    }));
                 }
                 let now_ns = self.sim_ns(now);
                 let v3 = self.v3()?;
@@ -487,7 +706,12 @@ impl Cluster {
                 v3.data_backups.push(DataBackup {
                     bs_key,
                     backup_type: backup_type.into(),
-                    encryption_mode: if session.encryption.is_some() { "PASSWORD" } else { "NONE" }.into(),
+                    encryption_mode: if session.encryption.is_some() {
+                        "PASSWORD"
+                    } else {
+                        "NONE"
+                    }
+                    .into(),
                     start_ns: now_ns,
                     end_ns: None,
                     status: "RUNNING".into(),
@@ -501,7 +725,11 @@ impl Cluster {
                 }
                 let v3 = self.v3()?;
                 let Some(b) = v3.data_backups.iter_mut().find(|b| b.status == "RUNNING") else {
-                    return Err(ObError::injected_with_state(9049, "HY000", "backup status is stopped, can not cancel"));
+                    return Err(ObError::injected_with_state(
+                        9049,
+                        "HY000",
+                        "backup status is stopped, can not cancel",
+                    ));
                 };
                 b.status = "CANCELED".into();
                 Ok(Reply::Ok(0))
@@ -510,10 +738,14 @@ impl Cluster {
                 let v3 = self.v3()?;
                 if *start {
                     if v3.value("backup_backup_dest").is_empty() {
-                        return Err(ObError::not_supported(Some("handle backup archive log with empty backup dest is")));
+                        return Err(ObError::not_supported(Some(
+                            "handle backup archive log with empty backup dest is",
+                        )));
                     }
                     if v3.piece_jobs.iter().any(|j| j.status == "DOING") {
-                        return Err(ObError::not_supported(Some("backup archive log if backup backuppiece job exist is")));
+                        return Err(ObError::not_supported(Some(
+                            "backup archive log if backup backuppiece job exist is",
+                        )));
                     }
                     v3.backup_archivelog = Some("BEGINNING".into());
                 } else {
@@ -521,13 +753,22 @@ impl Cluster {
                 }
                 Ok(Reply::Ok(0))
             }
-            Statement::BackupBackupPiece { piece, times, with_active, dest } => {
+            Statement::BackupBackupPiece {
+                piece,
+                times,
+                with_active,
+                dest,
+            } => {
                 let v3 = self.v3()?;
                 if v3.backup_archivelog.as_deref().is_some_and(|s| s != "STOP") {
-                    return Err(ObError::not_supported(Some("backup backuppiece in auto mode is")));
+                    return Err(ObError::not_supported(Some(
+                        "backup backuppiece in auto mode is",
+                    )));
                 }
                 if *with_active && piece.is_some() {
-                    return Err(ObError::not_supported(Some("cluster level backup backup active piece is")));
+                    return Err(ObError::not_supported(Some(
+                        "cluster level backup backup active piece is",
+                    )));
                 }
                 let configured = v3.value("backup_backup_dest");
                 if let Some(n) = times {
@@ -542,7 +783,9 @@ impl Cluster {
                 }
                 let target = dest.clone().unwrap_or(configured);
                 if target.is_empty() || v3.value("backup_dest").is_empty() {
-                    return Err(ObError::not_supported(Some("backup backuppiece with empty backup dest is")));
+                    return Err(ObError::not_supported(Some(
+                        "backup backuppiece with empty backup dest is",
+                    )));
                 }
                 check_dest_uri(&target)?;
                 let job_id = v3.piece_jobs.iter().map(|j| j.job_id).max().unwrap_or(0) + 1;
@@ -578,7 +821,11 @@ impl Cluster {
         let busy = v3.archive_status != "STOP" || v3.data_backup_running();
         match check {
             Check::Int { min, max } => {
-                if !value.trim().parse::<i64>().is_ok_and(|v| (min..=max).contains(&v)) {
+                if !value
+                    .trim()
+                    .parse::<i64>()
+                    .is_ok_and(|v| (min..=max).contains(&v))
+                {
                     return Err(ObError::invalid_config());
                 }
             }
@@ -596,8 +843,13 @@ impl Cluster {
                 if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
                     return Err(ObError::invalid_config());
                 }
-                if name == "enable_log_archive" && value.eq_ignore_ascii_case("true") && v3.archive_status == "STOP" {
-                    return Err(ObError::not_supported(Some("set enable log archive true without archivelog is")));
+                if name == "enable_log_archive"
+                    && value.eq_ignore_ascii_case("true")
+                    && v3.archive_status == "STOP"
+                {
+                    return Err(ObError::not_supported(Some(
+                        "set enable log archive true without archivelog is",
+                    )));
                 }
             }
             Check::LogArchiveOption => {
@@ -621,24 +873,32 @@ impl Cluster {
                         return Err(ObError::invalid_backup_dest());
                     }
                     if !v3.value("backup_backup_dest").is_empty() {
-                        return Err(ObError::not_supported(Some("set backup dest with backup backup dest not empty is")));
+                        return Err(ObError::not_supported(Some(
+                            "set backup dest with backup backup dest not empty is",
+                        )));
                     }
                 }
             }
             Check::Dest => {
                 // backup_backup_dest (§1.3).
-                if v3.backup_archivelog.as_deref().is_some_and(|s| s != "STOP") || v3.piece_jobs.iter().any(|j| j.status == "DOING") {
+                if v3.backup_archivelog.as_deref().is_some_and(|s| s != "STOP")
+                    || v3.piece_jobs.iter().any(|j| j.status == "DOING")
+                {
                     return Err(ObError::backup_in_progress());
                 }
                 if !value.is_empty() {
                     if v3.value("backup_dest").is_empty() {
-                        return Err(ObError::not_supported(Some("set backup backup dest with empty backup dest is")));
+                        return Err(ObError::not_supported(Some(
+                            "set backup backup dest with empty backup dest is",
+                        )));
                     }
                     if value.starts_with("cos://") {
                         return Err(ObError::not_supported(Some("backup backup on cos storage")));
                     }
                     let uri = check_dest_uri(&value)?;
-                    let main = Uri::parse(&v3.value("backup_dest")).map(|u| u.root).unwrap_or_default();
+                    let main = Uri::parse(&v3.value("backup_dest"))
+                        .map(|u| u.root)
+                        .unwrap_or_default();
                     if uri.root == main || v3.archived_dirs.contains(&uri.root) {
                         return Err(ObError::invalid_backup_dest());
                     }
@@ -653,17 +913,46 @@ impl Cluster {
     /// `SHOW PARAMETERS [LIKE …]` on 3.x: 12 columns, one row per server (§0.4, §1.7).
     fn show_parameters_v3(&self, like: Option<&str>) -> Reply {
         use crate::protocol::{Column, ColumnType};
-        let names = ["zone", "svr_type", "svr_ip", "svr_port", "name", "data_type", "value", "info", "section", "scope", "source", "edit_level"];
+        let names = [
+            "zone",
+            "svr_type",
+            "svr_ip",
+            "svr_port",
+            "name",
+            "data_type",
+            "value",
+            "info",
+            "section",
+            "scope",
+            "source",
+            "edit_level",
+        ];
         let columns = names
             .iter()
-            .map(|n| Column { name: (*n).to_string(), kind: if *n == "svr_port" { ColumnType::BigInt } else { ColumnType::Varchar } })
+            .map(|n| Column {
+                name: (*n).to_string(),
+                kind: if *n == "svr_port" {
+                    ColumnType::BigInt
+                } else {
+                    ColumnType::Varchar
+                },
+            })
             .collect();
         let mut rows = Vec::new();
-        let Some(v3) = &self.v3 else { return Reply::Rows { columns, rows } };
+        let Some(v3) = &self.v3 else {
+            return Reply::Rows { columns, rows };
+        };
         for server in &self.servers {
             let key = format!("{}:{}", server.svr_ip, server.svr_port);
-            for (name, _, _, info) in PARAMETERS_3X.iter().filter(|p| like.is_none_or(|l| crate::cluster::like_match(l, p.0))) {
-                let value = v3.server_overrides.get(&(key.clone(), name.to_string())).cloned().unwrap_or_else(|| v3.value(name));
+            for (name, _, _, info) in PARAMETERS_3X
+                .iter()
+                .filter(|p| like.is_none_or(|l| crate::cluster::like_match(l, p.0)))
+            {
+                let value = v3
+                    .server_overrides
+                    .get(&(key.clone(), name.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| v3.value(name));
                 rows.push(vec![
                     Some(server.zone.clone()),
                     Some("observer".into()),
@@ -686,7 +975,10 @@ impl Cluster {
 
 /// `PASSWD`-like digest of a password, never the password itself.
 pub fn digest(password: &str) -> String {
-    Sha1::digest(password.as_bytes()).iter().map(|b| format!("{b:02X}")).collect()
+    Sha1::digest(password.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -707,13 +999,44 @@ mod tests {
     fn dest_option_rules() {
         let ok = "log_archive_checkpoint_interval=2m&recovery_window=7d&auto_delete_obsolete_backup=true&log_archive_piece_switch_interval=1d";
         assert!(check_dest_option(ok, false, true, false, "").is_ok());
-        assert_eq!(check_dest_option("recovery_window=7d&x=1", false, true, false, "").expect_err("key").code, 1210);
-        assert_eq!(check_dest_option("recovery_window=7d &x", false, true, false, "").expect_err("space").code, 1210);
-        assert_eq!(check_dest_option("log_archive_checkpoint_interval=2h", false, true, false, "").expect_err("range").code, 1235);
-        assert!(check_dest_option("log_archive_checkpoint_interval=2h", true, true, false, "").is_ok(), "3.2 backup-backup takes 2h");
-        assert_eq!(check_dest_option("log_archive_checkpoint_interval=2h", true, false, false, "").expect_err("3.1").code, 1235);
         assert_eq!(
-            check_dest_option("log_archive_piece_switch_interval=1d", false, true, true, "").expect_err("mode switch").message,
+            check_dest_option("recovery_window=7d&x=1", false, true, false, "")
+                .expect_err("key")
+                .code,
+            1210
+        );
+        assert_eq!(
+            check_dest_option("recovery_window=7d &x", false, true, false, "")
+                .expect_err("space")
+                .code,
+            1210
+        );
+        assert_eq!(
+            check_dest_option("log_archive_checkpoint_interval=2h", false, true, false, "")
+                .expect_err("range")
+                .code,
+            1235
+        );
+        assert!(
+            check_dest_option("log_archive_checkpoint_interval=2h", true, true, false, "").is_ok(),
+            "3.2 backup-backup takes 2h"
+        );
+        assert_eq!(
+            check_dest_option("log_archive_checkpoint_interval=2h", true, false, false, "")
+                .expect_err("3.1")
+                .code,
+            1235
+        );
+        assert_eq!(
+            check_dest_option(
+                "log_archive_piece_switch_interval=1d",
+                false,
+                true,
+                true,
+                ""
+            )
+            .expect_err("mode switch")
+            .message,
             "change switch piece mode during log archive running is not supported"
         );
     }

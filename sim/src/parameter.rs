@@ -29,11 +29,26 @@ impl Scope {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// Integer in `[min, max]`.
-    Int { min: i64, max: i64 },
+    Int {
+        /// Smallest value.
+        min: i64,
+        /// Largest value.
+        max: i64,
+    },
     /// Duration in `[min_us, max_us]` microseconds.
-    Time { min_us: u64, max_us: u64 },
+    Time {
+        /// Smallest value, µs.
+        min_us: u64,
+        /// Largest value, µs.
+        max_us: u64,
+    },
     /// Capacity in `[min, max]` bytes.
-    Capacity { min: u64, max: u64 },
+    Capacity {
+        /// Smallest value.
+        min: u64,
+        /// Largest value.
+        max: u64,
+    },
 }
 
 impl Kind {
@@ -49,9 +64,16 @@ impl Kind {
     /// Whether `value` parses and lies in range.
     pub fn accepts(self, value: &str) -> bool {
         match self {
-            Kind::Int { min, max } => value.trim().parse::<i64>().is_ok_and(|v| (min..=max).contains(&v)),
-            Kind::Time { min_us, max_us } => parse_time_us(value).is_some_and(|v| (min_us..=max_us).contains(&v)),
-            Kind::Capacity { min, max } => parse_capacity(value).is_some_and(|v| (min..=max).contains(&v)),
+            Kind::Int { min, max } => value
+                .trim()
+                .parse::<i64>()
+                .is_ok_and(|v| (min..=max).contains(&v)),
+            Kind::Time { min_us, max_us } => {
+                parse_time_us(value).is_some_and(|v| (min_us..=max_us).contains(&v))
+            }
+            Kind::Capacity { min, max } => {
+                parse_capacity(value).is_some_and(|v| (min..=max).contains(&v))
+            }
         }
     }
 }
@@ -89,7 +111,10 @@ pub const PARAMETERS_4X: &[Definition] = &[
     Definition {
         name: "archive_lag_target",
         scope: Scope::Tenant,
-        kind: Kind::Time { min_us: 0, max_us: 7_200_000_000 },
+        kind: Kind::Time {
+            min_us: 0,
+            max_us: 7_200_000_000,
+        },
         default: "120s",
         section: "LOGSERVICE",
         info: "The lag target of the log archive. The log archive target affects not only the backup availability, but also the lag of the standby database based on archive. Values larger than 7200s are not reasonable lag. The typical value is 120s. Extremely low values can result in high IOPS, which is not optimal for object storage; such values can also affect the performance of the database. The value 0ms means to archive as soon as possible. Range: [0ms,7200s]",
@@ -105,7 +130,10 @@ pub const PARAMETERS_4X: &[Definition] = &[
     Definition {
         name: "backup_data_file_size",
         scope: Scope::Tenant,
-        kind: Kind::Capacity { min: 512 * MIB, max: 4 * GIB },
+        kind: Kind::Capacity {
+            min: 512 * MIB,
+            max: 4 * GIB,
+        },
         default: "4G",
         section: "OBSERVER",
         info: "backup data file size. Range: [512M, 4G] in integer",
@@ -138,7 +166,9 @@ pub const PARAMETERS_4X: &[Definition] = &[
 
 /// Looks a 4.x parameter up by (case-insensitive) name.
 pub fn find_4x(name: &str) -> Option<&'static Definition> {
-    PARAMETERS_4X.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    PARAMETERS_4X
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
 /// Parses an OceanBase time value (`120s`, `0ms`, `1d`, `30m`, `2h`, `10us`) into

@@ -15,17 +15,29 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Client capability flags used here (MySQL `CLIENT_*` constants).
 pub mod capability {
+    /// `CLIENT_LONG_PASSWORD`.
     pub const LONG_PASSWORD: u32 = 0x0000_0001;
+    /// `CLIENT_FOUND_ROWS`.
     pub const FOUND_ROWS: u32 = 0x0000_0002;
+    /// `CLIENT_LONG_FLAG`.
     pub const LONG_FLAG: u32 = 0x0000_0004;
+    /// `CLIENT_CONNECT_WITH_DB`.
     pub const CONNECT_WITH_DB: u32 = 0x0000_0008;
+    /// `CLIENT_PROTOCOL_41`.
     pub const PROTOCOL_41: u32 = 0x0000_0200;
+    /// `CLIENT_TRANSACTIONS`.
     pub const TRANSACTIONS: u32 = 0x0000_2000;
+    /// `CLIENT_SECURE_CONNECTION`.
     pub const SECURE_CONNECTION: u32 = 0x0000_8000;
+    /// `CLIENT_MULTI_RESULTS`.
     pub const MULTI_RESULTS: u32 = 0x0002_0000;
+    /// `CLIENT_PLUGIN_AUTH`.
     pub const PLUGIN_AUTH: u32 = 0x0008_0000;
+    /// `CLIENT_CONNECT_ATTRS`.
     pub const CONNECT_ATTRS: u32 = 0x0010_0000;
+    /// `CLIENT_PLUGIN_AUTH_LENENC_DATA`.
     pub const PLUGIN_AUTH_LENENC_DATA: u32 = 0x0020_0000;
+    /// `CLIENT_DEPRECATE_EOF`.
     pub const DEPRECATE_EOF: u32 = 0x0100_0000;
 }
 
@@ -62,7 +74,10 @@ pub struct PacketStream<S> {
 impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> PacketStream<S> {
     /// Wraps a connected stream.
     pub fn new(stream: S) -> Self {
-        Self { stream, sequence: 0 }
+        Self {
+            stream,
+            sequence: 0,
+        }
     }
 
     /// Reads one whole packet (joining 16 MiB continuation packets).
@@ -78,7 +93,8 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> PacketStream<S> {
                 }
                 Err(e) => return Err(e),
             }
-            let len = usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
+            let len =
+                usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
             self.sequence = header[3].wrapping_add(1);
             let start = payload.len();
             payload.resize(start + len, 0);
@@ -108,7 +124,12 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> PacketStream<S> {
 
     async fn write_frame(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         let len = chunk.len();
-        let header = [len as u8, (len >> 8) as u8, (len >> 16) as u8, self.sequence];
+        let header = [
+            len as u8,
+            (len >> 8) as u8,
+            (len >> 16) as u8,
+            self.sequence,
+        ];
         self.sequence = self.sequence.wrapping_add(1);
         self.stream.write_all(&header).await?;
         self.stream.write_all(chunk).await
@@ -192,7 +213,10 @@ pub fn parse_handshake_response(packet: &[u8]) -> Result<HandshakeResponse, Stri
     let username = reader.nul_str().ok_or("username")?;
     let auth_response = if capabilities & capability::PLUGIN_AUTH_LENENC_DATA != 0 {
         let len = reader.lenenc_int().ok_or("auth length")?;
-        reader.bytes(usize::try_from(len).map_err(|_| "auth length")?).ok_or("auth data")?.to_vec()
+        reader
+            .bytes(usize::try_from(len).map_err(|_| "auth length")?)
+            .ok_or("auth data")?
+            .to_vec()
     } else {
         let len = reader.u8().ok_or("auth length")?;
         reader.bytes(usize::from(len)).ok_or("auth data")?.to_vec()
@@ -202,8 +226,18 @@ pub fn parse_handshake_response(packet: &[u8]) -> Result<HandshakeResponse, Stri
     } else {
         None
     };
-    let plugin = if capabilities & capability::PLUGIN_AUTH != 0 { reader.nul_str() } else { None };
-    Ok(HandshakeResponse { capabilities, username, auth_response, database, plugin })
+    let plugin = if capabilities & capability::PLUGIN_AUTH != 0 {
+        reader.nul_str()
+    } else {
+        None
+    };
+    Ok(HandshakeResponse {
+        capabilities,
+        username,
+        auth_response,
+        database,
+        plugin,
+    })
 }
 
 /// Checks a `mysql_native_password` response:
@@ -313,7 +347,11 @@ fn column_definition(column: &Column) -> Vec<u8> {
 
 /// Encodes a text-protocol result set as a list of packets.
 /// `None` cells are SQL NULL (`0xFB`).
-pub fn result_set(columns: &[Column], rows: &[Vec<Option<String>>], deprecate_eof: bool) -> Vec<Vec<u8>> {
+pub fn result_set(
+    columns: &[Column],
+    rows: &[Vec<Option<String>>],
+    deprecate_eof: bool,
+) -> Vec<Vec<u8>> {
     let mut packets = Vec::with_capacity(rows.len() + columns.len() + 3);
     let mut count = Vec::new();
     put_lenenc_int(&mut count, columns.len() as u64);
@@ -332,7 +370,11 @@ pub fn result_set(columns: &[Column], rows: &[Vec<Option<String>>], deprecate_eo
         }
         packets.push(out);
     }
-    packets.push(if deprecate_eof { result_end_ok() } else { eof() });
+    packets.push(if deprecate_eof {
+        result_end_ok()
+    } else {
+        eof()
+    });
     packets
 }
 
@@ -358,13 +400,20 @@ impl<'a> Reader<'a> {
         self.bytes(1).map(|b| b[0])
     }
     fn u32(&mut self) -> Option<u32> {
-        self.bytes(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.bytes(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     fn lenenc_int(&mut self) -> Option<u64> {
         match self.u8()? {
-            0xFC => self.bytes(2).map(|b| u64::from(u16::from_le_bytes([b[0], b[1]]))),
-            0xFD => self.bytes(3).map(|b| u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16),
-            0xFE => self.bytes(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+            0xFC => self
+                .bytes(2)
+                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]]))),
+            0xFD => self
+                .bytes(3)
+                .map(|b| u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16),
+            0xFE => self
+                .bytes(8)
+                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
             small => Some(u64::from(small)),
         }
     }
@@ -409,7 +458,10 @@ mod tests {
     #[test]
     fn err_packet_layout() {
         let packet = err(5099, "42000", "System config unknown");
-        assert_eq!(&packet[..9], &[0xFF, 0xEB, 0x13, b'#', b'4', b'2', b'0', b'0', b'0']);
+        assert_eq!(
+            &packet[..9],
+            &[0xFF, 0xEB, 0x13, b'#', b'4', b'2', b'0', b'0', b'0']
+        );
         assert!(packet.ends_with(b"System config unknown"));
     }
 }

@@ -51,7 +51,12 @@ pub struct Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultAction {
     /// Reply with this error number and message.
-    Fail { code: u16, message: String },
+    Fail {
+        /// The error number.
+        code: u16,
+        /// The message text.
+        message: String,
+    },
     /// Close the connection without replying.
     DropConnection,
 }
@@ -71,20 +76,29 @@ pub struct Shared {
 impl Shared {
     /// Wraps a cluster.
     pub fn new(cluster: Cluster) -> Self {
-        Self { cluster, journal: Vec::new(), faults: Vec::new(), next_connection: 1 }
+        Self {
+            cluster,
+            journal: Vec::new(),
+            faults: Vec::new(),
+            next_connection: 1,
+        }
     }
 }
 
 /// Locks the shared state, recovering from a poisoned lock (a panicked session
 /// must not take the simulator down).
 pub fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Accepts connections forever.
 pub async fn serve(listener: TcpListener, shared: Arc<Mutex<Shared>>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
@@ -109,30 +123,49 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
         let mut s = lock(&shared);
         let id = s.next_connection;
         s.next_connection += 1;
-        (id, protocol::handshake(&s.cluster.version_string(), id, &salt))
+        (
+            id,
+            protocol::handshake(&s.cluster.version_string(), id, &salt),
+        )
     };
     io.write(&greeting).await?;
     io.flush().await?;
-    let Some(packet) = io.read().await? else { return Ok(()) };
+    let Some(packet) = io.read().await? else {
+        return Ok(());
+    };
     let response = match protocol::parse_handshake_response(&packet) {
         Ok(r) => r,
         Err(why) => {
-            io.write(&protocol::err(1043, "08S01", &format!("Bad handshake: {why}"))).await?;
+            io.write(&protocol::err(
+                1043,
+                "08S01",
+                &format!("Bad handshake: {why}"),
+            ))
+            .await?;
             return io.flush().await;
         }
     };
     let deprecate_eof = response.capabilities & protocol::capability::DEPRECATE_EOF != 0;
     let mut auth = response.auth_response.clone();
-    if response.plugin.as_deref().is_some_and(|p| p != protocol::NATIVE_PASSWORD) {
+    if response
+        .plugin
+        .as_deref()
+        .is_some_and(|p| p != protocol::NATIVE_PASSWORD)
+    {
         io.write(&protocol::auth_switch(&salt)).await?;
         io.flush().await?;
-        let Some(reply) = io.read().await? else { return Ok(()) };
+        let Some(reply) = io.read().await? else {
+            return Ok(());
+        };
         auth = reply;
     }
     let account = lock(&shared).cluster.account(&response.username);
-    let Some(account) = account.filter(|a| protocol::verify_native_password(&a.password, &salt, &auth)) else {
+    let Some(account) =
+        account.filter(|a| protocol::verify_native_password(&a.password, &salt, &auth))
+    else {
         let e = ObError::access_denied(&response.username);
-        io.write(&protocol::err(e.code, e.sqlstate, &e.message)).await?;
+        io.write(&protocol::err(e.code, e.sqlstate, &e.message))
+            .await?;
         return io.flush().await;
     };
     let mut session = Session {
@@ -149,15 +182,24 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
     let mut engine = match engine {
         Ok(e) => e,
         Err(why) => {
-            io.write(&protocol::err(4016, "HY000", &format!("Internal error: {why}"))).await?;
+            io.write(&protocol::err(
+                4016,
+                "HY000",
+                &format!("Internal error: {why}"),
+            ))
+            .await?;
             return io.flush().await;
         }
     };
     io.write(&protocol::ok(0)).await?;
     io.flush().await?;
     loop {
-        let Some(packet) = io.read().await? else { return Ok(()) };
-        let Some((&command, body)) = packet.split_first() else { return Ok(()) };
+        let Some(packet) = io.read().await? else {
+            return Ok(());
+        };
+        let Some((&command, body)) = packet.split_first() else {
+            return Ok(());
+        };
         let replies: Vec<Vec<u8>> = match command {
             COM_QUIT => return Ok(()),
             COM_PING | COM_INIT_DB => vec![protocol::ok(0)],
@@ -166,7 +208,9 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
                 match run(&shared, &mut engine, &mut session, &sql) {
                     None => return Ok(()),
                     Some(Ok(Reply::Ok(n))) => vec![protocol::ok(n)],
-                    Some(Ok(Reply::Rows { columns, rows })) => protocol::result_set(&columns, &rows, deprecate_eof),
+                    Some(Ok(Reply::Rows { columns, rows })) => {
+                        protocol::result_set(&columns, &rows, deprecate_eof)
+                    }
                     Some(Err(e)) => vec![protocol::err(e.code, e.sqlstate, &e.message)],
                 }
             }
@@ -175,13 +219,23 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
                 // OceanBase rejects `?` in SHOW PARAMETERS / ALTER SYSTEM at PREPARE with 1064
                 // (reference header, observed on seekdb); the simulator serves the text protocol only.
                 let e = if sql.contains('?') {
-                    ObError::parse(sql.split('?').nth(1).map_or("", |_| &sql[sql.find('?').unwrap_or(0)..]))
+                    ObError::parse(
+                        sql.split('?')
+                            .nth(1)
+                            .map_or("", |_| &sql[sql.find('?').unwrap_or(0)..]),
+                    )
                 } else {
-                    ObError::not_supported(Some("obsim: prepared statements (COM_STMT_PREPARE) are"))
+                    ObError::not_supported(Some(
+                        "obsim: prepared statements (COM_STMT_PREPARE) are",
+                    ))
                 };
                 vec![protocol::err(e.code, e.sqlstate, &e.message)]
             }
-            other => vec![protocol::err(1047, "08S01", &format!("Unknown command {other:#04x}"))],
+            other => vec![protocol::err(
+                1047,
+                "08S01",
+                &format!("Unknown command {other:#04x}"),
+            )],
         };
         for r in replies {
             io.write(&r).await?;
@@ -192,26 +246,56 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
 
 /// Runs one statement: journal, faults, then the engine or the cluster.
 /// `None` means: drop the connection.
-fn run(shared: &Mutex<Shared>, engine: &mut Engine, session: &mut Session, sql: &str) -> Option<Result<Reply, ObError>> {
+fn run(
+    shared: &Mutex<Shared>,
+    engine: &mut Engine,
+    session: &mut Session,
+    sql: &str,
+) -> Option<Result<Reply, ObError>> {
     let mut s = lock(shared);
-    let tenant = s.cluster.tenants.get(&session.tenant_id).map(|t| t.name.clone()).unwrap_or_default();
+    let tenant = s
+        .cluster
+        .tenants
+        .get(&session.tenant_id)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
     let lower = sql.to_lowercase();
     // The journal never keeps a backup password (it may be printed by tests).
     let journaled = redact_encryption(sql);
-    let fault = s.faults.iter().position(|f| lower.contains(&f.pattern.to_lowercase())).map(|i| s.faults.remove(i));
+    let fault = s
+        .faults
+        .iter()
+        .position(|f| lower.contains(&f.pattern.to_lowercase()))
+        .map(|i| s.faults.remove(i));
     let result = match fault {
-        Some(Fault { action: FaultAction::DropConnection, .. }) => {
-            s.journal.push(JournalEntry { connection: session.id, tenant, sql: journaled, outcome: Outcome::Dropped });
+        Some(Fault {
+            action: FaultAction::DropConnection,
+            ..
+        }) => {
+            s.journal.push(JournalEntry {
+                connection: session.id,
+                tenant,
+                sql: journaled,
+                outcome: Outcome::Dropped,
+            });
             return None;
         }
-        Some(Fault { action: FaultAction::Fail { code, message }, .. }) => Err(ObError::injected(code, &message)),
+        Some(Fault {
+            action: FaultAction::Fail { code, message },
+            ..
+        }) => Err(ObError::injected(code, &message)),
         None => execute(&mut s.cluster, engine, session, sql),
     };
     let outcome = match &result {
         Ok(_) => Outcome::Ok,
         Err(e) => Outcome::Error(e.code),
     };
-    s.journal.push(JournalEntry { connection: session.id, tenant, sql: journaled, outcome });
+    s.journal.push(JournalEntry {
+        connection: session.id,
+        tenant,
+        sql: journaled,
+        outcome,
+    });
     Some(result)
 }
 
@@ -227,13 +311,30 @@ fn redact_encryption(sql: &str) -> String {
 }
 
 /// Parses and executes one statement against the cluster.
-pub fn execute(cluster: &mut Cluster, engine: &mut Engine, session: &mut Session, sql: &str) -> Result<Reply, ObError> {
+pub fn execute(
+    cluster: &mut Cluster,
+    engine: &mut Engine,
+    session: &mut Session,
+    sql: &str,
+) -> Result<Reply, ObError> {
     let parsed = statement::parse(sql)?;
     if let Statement::SetSession(names) = &parsed {
         const KNOWN: &[&str] = &[
-            "names", "sql_mode", "time_zone", "autocommit", "character_set_client", "character_set_results",
-            "character_set_connection", "collation_connection", "ob_query_timeout", "ob_trx_timeout", "wait_timeout",
-            "interactive_timeout", "transaction_isolation", "tx_isolation", "sql_select_limit",
+            "names",
+            "sql_mode",
+            "time_zone",
+            "autocommit",
+            "character_set_client",
+            "character_set_results",
+            "character_set_connection",
+            "collation_connection",
+            "ob_query_timeout",
+            "ob_trx_timeout",
+            "wait_timeout",
+            "interactive_timeout",
+            "transaction_isolation",
+            "tx_isolation",
+            "sql_select_limit",
         ];
         if let Some(unknown) = names.iter().find(|n| !KNOWN.contains(&n.as_str())) {
             return Err(ObError::unknown_variable(unknown));

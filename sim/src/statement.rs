@@ -12,7 +12,12 @@ use crate::error::ObError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Token {
     /// A bare word; `upper` is its upper-case form for keyword matching.
-    Word { text: String, upper: String },
+    Word {
+        /// The text as written.
+        text: String,
+        /// The text in upper case, for keyword matching.
+        upper: String,
+    },
     /// A quoted string literal, unescaped.
     Str(String),
     /// A number as written.
@@ -69,28 +74,54 @@ fn tokenize(sql: &str) -> Result<Vec<Spanned>, ObError> {
                     i += 1;
                 }
             }
-            out.push(Spanned { token: Token::Str(String::from_utf8_lossy(&text).into_owned()), at: start });
+            out.push(Spanned {
+                token: Token::Str(String::from_utf8_lossy(&text).into_owned()),
+                at: start,
+            });
         } else if c == b'`' {
             let start = i;
-            let end = sql[i + 1..].find('`').ok_or_else(|| ObError::parse(&sql[start..]))?;
+            let end = sql[i + 1..]
+                .find('`')
+                .ok_or_else(|| ObError::parse(&sql[start..]))?;
             let text = sql[i + 1..i + 1 + end].to_string();
-            out.push(Spanned { token: Token::Word { upper: text.to_uppercase(), text }, at: start });
+            out.push(Spanned {
+                token: Token::Word {
+                    upper: text.to_uppercase(),
+                    text,
+                },
+                at: start,
+            });
             i += end + 2;
         } else if c.is_ascii_digit() {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
                 i += 1;
             }
-            out.push(Spanned { token: Token::Number(sql[start..i].to_string()), at: start });
+            out.push(Spanned {
+                token: Token::Number(sql[start..i].to_string()),
+                at: start,
+            });
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c == b'$' {
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'@' | b'$' | b'.')) {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric()
+                    || matches!(bytes[i], b'_' | b'@' | b'$' | b'.'))
+            {
                 i += 1;
             }
             let text = sql[start..i].to_string();
-            out.push(Spanned { token: Token::Word { upper: text.to_uppercase(), text }, at: start });
+            out.push(Spanned {
+                token: Token::Word {
+                    upper: text.to_uppercase(),
+                    text,
+                },
+                at: start,
+            });
         } else {
-            out.push(Spanned { token: Token::Punct(c as char), at: i });
+            out.push(Spanned {
+                token: Token::Punct(c as char),
+                at: i,
+            });
             i += 1;
         }
     }
@@ -145,29 +176,66 @@ pub enum Statement {
     /// `SELECT …`: run on the SQL engine over the views.
     Select(String),
     /// `SHOW PARAMETERS [LIKE 'pattern'] [TENANT [=] t]`.
-    ShowParameters { like: Option<String>, tenant: Option<String> },
+    ShowParameters {
+        /// The LIKE pattern, if any.
+        like: Option<String>,
+        /// The tenant.
+        tenant: Option<String>,
+    },
     /// `ALTER SYSTEM SET item [, item …]`.
     AlterSystemSet(Vec<SetItem>),
     /// `ALTER SYSTEM ARCHIVELOG | NOARCHIVELOG [TENANT [=] …] [DESCRIPTION [=] '…']`.
-    Archivelog { enable: bool, tenants: Option<TenantList> },
+    Archivelog {
+        /// ARCHIVELOG (true) or NOARCHIVELOG (false).
+        enable: bool,
+        /// The TENANT clause, if any.
+        tenants: Option<TenantList>,
+    },
     /// `ALTER SYSTEM CANCEL BACKUP [TENANT [=] …]`.
-    CancelBackup { tenants: Option<TenantList> },
+    CancelBackup {
+        /// The TENANT clause, if any.
+        tenants: Option<TenantList>,
+    },
     /// `SET var = value [, …]` or `SET NAMES …`: session variables; the names are lower-case.
     SetSession(Vec<String>),
     /// `SET ENCRYPTION ON IDENTIFIED BY 'password' ONLY` (reference §2.3).
-    SetEncryption { password: String },
+    SetEncryption {
+        /// The password (a session secret).
+        password: String,
+    },
     /// `ALTER SYSTEM MINOR FREEZE` (3.x: recommended before ARCHIVELOG, reference §1.5 A).
     MinorFreeze,
     /// `ALTER SYSTEM START BACKUP ARCHIVELOG` / `STOP BACKUP ARCHIVELOG` (3.x round mode, §1.3).
-    BackupArchivelog { start: bool },
+    BackupArchivelog {
+        /// START (true) or STOP (false).
+        start: bool,
+    },
     /// `ALTER SYSTEM BACKUP BACKUPPIECE {ALL [NOT BACKED UP n TIMES] | [=] n} [WITH ACTIVE]
     /// [BACKUP_BACKUP_DEST [=] 'uri']` (3.x piece mode, §1.3).
-    BackupBackupPiece { piece: Option<u64>, times: Option<u64>, with_active: bool, dest: Option<String> },
+    BackupBackupPiece {
+        /// A piece id, or `None` for ALL.
+        piece: Option<u64>,
+        /// `NOT BACKED UP n TIMES`, if given.
+        times: Option<u64>,
+        /// `WITH ACTIVE` was given.
+        with_active: bool,
+        /// `BACKUP_BACKUP_DEST`, if given.
+        dest: Option<String>,
+    },
     /// `ALTER SYSTEM CANCEL BACKUP BACKUPPIECE` (3.x).
     CancelBackupBackupPiece,
     /// `ALTER SYSTEM BACKUP [INCREMENTAL] {DATABASE | TENANT [=] t1[, …]} [PLUS ARCHIVELOG]
     /// [TO [=] 'uri'] [DESCRIPTION [=] '…']` (reference §2.3).
-    Backup { incremental: bool, tenants: Option<TenantList>, plus_archivelog: bool, to: bool },
+    Backup {
+        /// `INCREMENTAL` was given.
+        incremental: bool,
+        /// The TENANT clause, if any.
+        tenants: Option<TenantList>,
+        /// `PLUS ARCHIVELOG` was given.
+        plus_archivelog: bool,
+        /// `TO 'uri'` was given (refused).
+        to: bool,
+    },
     /// An empty statement (`;` alone): MySQL answers OK.
     Empty,
 }
@@ -179,10 +247,15 @@ pub fn parse(sql: &str) -> Result<Statement, ObError> {
         return Ok(Statement::Empty);
     }
     let tokens = tokenize(trimmed)?;
-    if matches!(tokens.first().map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "SELECT") {
+    if matches!(tokens.first().map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "SELECT")
+    {
         return Ok(Statement::Select(trimmed.to_string()));
     }
-    let mut p = Parser { sql: trimmed, tokens, pos: 0 };
+    let mut p = Parser {
+        sql: trimmed,
+        tokens,
+        pos: 0,
+    };
     let statement = p.statement()?;
     if let Some(extra) = p.tokens.get(p.pos) {
         return Err(ObError::parse(&trimmed[extra.at..]));
@@ -221,7 +294,11 @@ impl Parser<'_> {
     }
 
     fn expect_word(&mut self, keyword: &str) -> Result<(), ObError> {
-        if self.eat_word(keyword) { Ok(()) } else { Err(self.error_here()) }
+        if self.eat_word(keyword) {
+            Ok(())
+        } else {
+            Err(self.error_here())
+        }
     }
 
     fn eat_punct(&mut self, c: char) -> bool {
@@ -364,14 +441,17 @@ impl Parser<'_> {
                 self.expect_word("ARCHIVELOG")?;
                 Ok(Statement::BackupArchivelog { start })
             }
-            Some("BACKUP") if matches!(self.tokens.get(self.pos + 1).map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "BACKUPPIECE") => {
+            Some("BACKUP") if matches!(self.tokens.get(self.pos + 1).map(|t| &t.token), Some(Token::Word { upper, .. }) if upper == "BACKUPPIECE") =>
+            {
                 self.pos += 2;
                 let (piece, times) = if self.eat_word("ALL") {
                     let times = if self.eat_word("NOT") {
                         self.expect_word("BACKED")?;
                         self.expect_word("UP")?;
                         let n = match self.next_token() {
-                            Some(Token::Number(n)) => n.parse::<u64>().map_err(|_| self.error_here())?,
+                            Some(Token::Number(n)) => {
+                                n.parse::<u64>().map_err(|_| self.error_here())?
+                            }
                             _ => return Err(self.error_here()),
                         };
                         self.expect_word("TIMES")?;
@@ -383,7 +463,9 @@ impl Parser<'_> {
                 } else {
                     self.eat_punct('=');
                     match self.next_token() {
-                        Some(Token::Number(n)) => (Some(n.parse::<u64>().map_err(|_| self.error_here())?), None),
+                        Some(Token::Number(n)) => {
+                            (Some(n.parse::<u64>().map_err(|_| self.error_here())?), None)
+                        }
                         _ => return Err(self.error_here()),
                     }
                 };
@@ -402,7 +484,12 @@ impl Parser<'_> {
                 } else {
                     None
                 };
-                Ok(Statement::BackupBackupPiece { piece, times, with_active, dest })
+                Ok(Statement::BackupBackupPiece {
+                    piece,
+                    times,
+                    with_active,
+                    dest,
+                })
             }
             Some("BACKUP") => {
                 self.pos += 1;
@@ -430,7 +517,12 @@ impl Parser<'_> {
                     false
                 };
                 self.description()?;
-                Ok(Statement::Backup { incremental, tenants, plus_archivelog, to })
+                Ok(Statement::Backup {
+                    incremental,
+                    tenants,
+                    plus_archivelog,
+                    to,
+                })
             }
             _ => Err(self.error_here()),
         }
@@ -488,7 +580,11 @@ impl Parser<'_> {
         } else {
             None
         };
-        Ok(SetItem { name, value, tenant })
+        Ok(SetItem {
+            name,
+            value,
+            tenant,
+        })
     }
 
     /// `SET NAMES …` / `SET [SESSION|@@session.]var = expr, …`. The expression is
@@ -518,10 +614,12 @@ impl Parser<'_> {
                     }
                     break;
                 }
-                Some(Token::Word { upper, .. }) if upper == "SESSION" || upper == "LOCAL" => match self.next_token() {
-                    Some(Token::Word { text, .. }) => text,
-                    _ => return Err(self.error_here()),
-                },
+                Some(Token::Word { upper, .. }) if upper == "SESSION" || upper == "LOCAL" => {
+                    match self.next_token() {
+                        Some(Token::Word { text, .. }) => text,
+                        _ => return Err(self.error_here()),
+                    }
+                }
                 Some(Token::Word { text, .. }) => text,
                 _ => {
                     self.pos = self.pos.saturating_sub(1);
@@ -562,7 +660,8 @@ mod tests {
 
     #[test]
     fn parses_tenant_set() {
-        let s = parse("ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user").expect("parses");
+        let s =
+            parse("ALTER SYSTEM SET ha_low_thread_score = 10 TENANT = all_user").expect("parses");
         assert_eq!(
             s,
             Statement::AlterSystemSet(vec![SetItem {
@@ -577,17 +676,28 @@ mod tests {
     fn parses_archive_dest_with_quoted_tenant() {
         let s = parse("ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///a BINDING=MANDATORY' TENANT = 'it''s'")
             .expect("parses");
-        let Statement::AlterSystemSet(items) = s else { panic!("not a set") };
+        let Statement::AlterSystemSet(items) = s else {
+            panic!("not a set")
+        };
         assert_eq!(items[0].name, "log_archive_dest");
-        assert_eq!(items[0].value.text(), "LOCATION=file:///a BINDING=MANDATORY");
-        assert_eq!(items[0].tenant, Some(TenantList::Names(vec!["it's".into()])));
+        assert_eq!(
+            items[0].value.text(),
+            "LOCATION=file:///a BINDING=MANDATORY"
+        );
+        assert_eq!(
+            items[0].tenant,
+            Some(TenantList::Names(vec!["it's".into()]))
+        );
     }
 
     #[test]
     fn sqlx_preamble_is_a_session_set() {
         let s = parse("SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),time_zone='+00:00',NAMES utf8mb4")
             .expect("parses");
-        assert_eq!(s, Statement::SetSession(vec!["sql_mode".into(), "time_zone".into(), "names".into()]));
+        assert_eq!(
+            s,
+            Statement::SetSession(vec!["sql_mode".into(), "time_zone".into(), "names".into()])
+        );
     }
 
     #[test]
@@ -600,7 +710,8 @@ mod tests {
     #[test]
     fn backup_statements() {
         assert_eq!(
-            parse("ALTER SYSTEM BACKUP INCREMENTAL TENANT = t1, t2 PLUS ARCHIVELOG").expect("parses"),
+            parse("ALTER SYSTEM BACKUP INCREMENTAL TENANT = t1, t2 PLUS ARCHIVELOG")
+                .expect("parses"),
             Statement::Backup {
                 incremental: true,
                 tenants: Some(TenantList::Names(vec!["t1".into(), "t2".into()])),
@@ -610,11 +721,18 @@ mod tests {
         );
         assert_eq!(
             parse("ALTER SYSTEM BACKUP DATABASE DESCRIPTION 'x'").expect("parses"),
-            Statement::Backup { incremental: false, tenants: None, plus_archivelog: false, to: false }
+            Statement::Backup {
+                incremental: false,
+                tenants: None,
+                plus_archivelog: false,
+                to: false
+            }
         );
         assert_eq!(
             parse("SET ENCRYPTION ON IDENTIFIED BY 'p''w' ONLY").expect("parses"),
-            Statement::SetEncryption { password: "p'w".into() }
+            Statement::SetEncryption {
+                password: "p'w".into()
+            }
         );
     }
 
@@ -626,17 +744,40 @@ mod tests {
         );
         assert_eq!(
             parse("ALTER SYSTEM BACKUP BACKUPPIECE 3 WITH ACTIVE").expect("parses"),
-            Statement::BackupBackupPiece { piece: Some(3), times: None, with_active: true, dest: None }
+            Statement::BackupBackupPiece {
+                piece: Some(3),
+                times: None,
+                with_active: true,
+                dest: None
+            }
         );
-        assert_eq!(parse("alter system minor freeze").expect("parses"), Statement::MinorFreeze);
-        assert_eq!(parse("ALTER SYSTEM STOP BACKUP ARCHIVELOG").expect("parses"), Statement::BackupArchivelog { start: false });
+        assert_eq!(
+            parse("alter system minor freeze").expect("parses"),
+            Statement::MinorFreeze
+        );
+        assert_eq!(
+            parse("ALTER SYSTEM STOP BACKUP ARCHIVELOG").expect("parses"),
+            Statement::BackupArchivelog { start: false }
+        );
         // The doc form with a trailing `WITH ACTIVE BACKUPPIECE` does not parse (reference §1.3).
-        assert_eq!(parse("ALTER SYSTEM BACKUP BACKUPPIECE ALL WITH ACTIVE BACKUPPIECE").expect_err("1064").code, 1064);
+        assert_eq!(
+            parse("ALTER SYSTEM BACKUP BACKUPPIECE ALL WITH ACTIVE BACKUPPIECE")
+                .expect_err("1064")
+                .code,
+            1064
+        );
     }
 
     #[test]
     fn archivelog_tenant_list() {
-        let s = parse("ALTER SYSTEM NOARCHIVELOG TENANT = t1, t2 DESCRIPTION = 'x'").expect("parses");
-        assert_eq!(s, Statement::Archivelog { enable: false, tenants: Some(TenantList::Names(vec!["t1".into(), "t2".into()])) });
+        let s =
+            parse("ALTER SYSTEM NOARCHIVELOG TENANT = t1, t2 DESCRIPTION = 'x'").expect("parses");
+        assert_eq!(
+            s,
+            Statement::Archivelog {
+                enable: false,
+                tenants: Some(TenantList::Names(vec!["t1".into(), "t2".into()]))
+            }
+        );
     }
 }

@@ -38,7 +38,12 @@ struct View {
     dba_twin: bool,
 }
 
-const ARCHIVE_DEST: &[(&str, T)] = &[("TENANT_ID", T::I), ("DEST_NO", T::I), ("NAME", T::S), ("VALUE", T::S)];
+const ARCHIVE_DEST: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("DEST_NO", T::I),
+    ("NAME", T::S),
+    ("VALUE", T::S),
+];
 
 const ARCHIVELOG: &[(&str, T)] = &[
     ("TENANT_ID", T::I),
@@ -215,14 +220,54 @@ const PARAMETERS: &[(&str, T)] = &[
 ];
 
 const VIEWS: &[View] = &[
-    View { name: "CDB_OB_ARCHIVE_DEST", columns: ARCHIVE_DEST, rows: archive_dest_rows, dba_twin: true },
-    View { name: "CDB_OB_ARCHIVELOG", columns: ARCHIVELOG, rows: archivelog_rows, dba_twin: true },
-    View { name: "CDB_OB_BACKUP_PARAMETER", columns: BACKUP_PARAMETER, rows: backup_parameter_rows, dba_twin: true },
-    View { name: "CDB_OB_BACKUP_JOBS", columns: BACKUP_JOBS, rows: job_rows, dba_twin: true },
-    View { name: "CDB_OB_BACKUP_JOB_HISTORY", columns: BACKUP_JOBS, rows: job_history_rows, dba_twin: true },
-    View { name: "CDB_OB_BACKUP_TASKS", columns: BACKUP_TASKS, rows: task_rows, dba_twin: true },
-    View { name: "CDB_OB_BACKUP_SET_FILES", columns: BACKUP_SET_FILES, rows: set_file_rows, dba_twin: true },
-    View { name: "DBA_OB_TENANTS", columns: TENANTS, rows: tenant_rows, dba_twin: false },
+    View {
+        name: "CDB_OB_ARCHIVE_DEST",
+        columns: ARCHIVE_DEST,
+        rows: archive_dest_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_ARCHIVELOG",
+        columns: ARCHIVELOG,
+        rows: archivelog_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_PARAMETER",
+        columns: BACKUP_PARAMETER,
+        rows: backup_parameter_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_JOBS",
+        columns: BACKUP_JOBS,
+        rows: job_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_JOB_HISTORY",
+        columns: BACKUP_JOBS,
+        rows: job_history_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_TASKS",
+        columns: BACKUP_TASKS,
+        rows: task_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_SET_FILES",
+        columns: BACKUP_SET_FILES,
+        rows: set_file_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "DBA_OB_TENANTS",
+        columns: TENANTS,
+        rows: tenant_rows,
+        dba_twin: false,
+    },
 ];
 
 /// 3.x views (reference §1.4), sys tenant only.
@@ -355,7 +400,11 @@ const ALL_TENANT3: &[(&str, T)] = &[
 const TENANT_BACKUP_INFO3: &[(&str, T)] = &[("tenant_id", T::I), ("name", T::S), ("value", T::S)];
 
 fn v3_time(ns: u64) -> Value {
-    if ns == 0 { text("") } else { text(display_time(ns)) }
+    if ns == 0 {
+        text("")
+    } else {
+        text(display_time(ns))
+    }
 }
 
 fn tenant_ids(cluster: &Cluster) -> Vec<u64> {
@@ -363,13 +412,25 @@ fn tenant_ids(cluster: &Cluster) -> Vec<u64> {
 }
 
 fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
     if v3.round == 0 {
         return Vec::new();
     }
     let start = cluster.sim_ns(v3.archive_since);
-    let next = if v3.archive_status == "DOING" { cluster.sim_ns(now) } else { start };
-    let piece = v3.pieces.iter().filter(|p| p.copy_id == 0).map(|p| p.piece_id).max().unwrap_or(0);
+    let next = if v3.archive_status == "DOING" {
+        cluster.sim_ns(now)
+    } else {
+        start
+    };
+    let piece = v3
+        .pieces
+        .iter()
+        .filter(|p| p.copy_id == 0)
+        .map(|p| p.piece_id)
+        .max()
+        .unwrap_or(0);
     tenant_ids(cluster)
         .into_iter()
         .map(|id| {
@@ -393,18 +454,39 @@ fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
 }
 
 fn backup_archivelog3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
-    let Some(status) = &v3.backup_archivelog else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
+    let Some(status) = &v3.backup_archivelog else {
+        return Vec::new();
+    };
     tenant_ids(cluster)
         .into_iter()
         .map(|id| {
-            vec![int(1), int(v3.round), int(1), int(id), text(status), int(0), int(0), text(""), text(""), int(0), int(0), Value::Null, text("0.00MB"), text("0.00MB")]
+            vec![
+                int(1),
+                int(v3.round),
+                int(1),
+                int(id),
+                text(status),
+                int(0),
+                int(0),
+                text(""),
+                text(""),
+                int(0),
+                int(0),
+                Value::Null,
+                text("0.00MB"),
+                text("0.00MB"),
+            ]
         })
         .collect()
 }
 
 fn piece_files3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
     v3.pieces
         .iter()
         .map(|p| {
@@ -417,7 +499,11 @@ fn piece_files3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
                 int(p.create_date),
                 text(&p.times.0),
                 text(&p.times.1),
-                text(if p.times.2.is_empty() && p.status == "ACTIVE" { "MAX" } else { &p.times.2 }),
+                text(if p.times.2.is_empty() && p.status == "ACTIVE" {
+                    "MAX"
+                } else {
+                    &p.times.2
+                }),
                 text(&p.status),
                 text(&p.file_status),
                 int(1),
@@ -428,12 +514,18 @@ fn piece_files3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
 }
 
 fn piece_job3_rows(cluster: &Cluster, history: bool) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
     v3.piece_jobs
         .iter()
         .filter(|j| (j.status == "DOING" || j.status == "SCHEDULE") != history)
         .map(|j| {
-            let kind = if j.piece_id == 0 { "ALL_BACKUP_PIECE" } else { "SINGLE_BACKUP_PIECE" };
+            let kind = if j.piece_id == 0 {
+                "ALL_BACKUP_PIECE"
+            } else {
+                "SINGLE_BACKUP_PIECE"
+            };
             vec![
                 int(j.job_id),
                 int(SYS_TENANT_ID),
@@ -451,8 +543,12 @@ fn piece_job3_rows(cluster: &Cluster, history: bool) -> Vec<Row> {
 }
 
 fn progress3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
-    let Some(b) = v3.data_backups.iter().rfind(|b| b.status == "RUNNING") else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
+    let Some(b) = v3.data_backups.iter().rfind(|b| b.status == "RUNNING") else {
+        return Vec::new();
+    };
     tenant_ids(cluster)
         .into_iter()
         .map(|id| {
@@ -476,9 +572,15 @@ fn progress3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
 }
 
 fn set_details3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
     let mut rows = Vec::new();
-    for b in v3.data_backups.iter().filter(|b| b.status == "COMPLETED" || b.status == "FAILED") {
+    for b in v3
+        .data_backups
+        .iter()
+        .filter(|b| b.status == "COMPLETED" || b.status == "FAILED")
+    {
         let end = b.end_ns.unwrap_or(b.start_ns);
         for id in tenant_ids(cluster) {
             rows.push(vec![
@@ -532,9 +634,17 @@ fn all_tenant3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
                 int(3),
                 int(3),
                 int(0),
-                int(if t.compatibility_mode == "ORACLE" { 1 } else { 0 }),
+                int(if t.compatibility_mode == "ORACLE" {
+                    1
+                } else {
+                    0
+                }),
                 int(0),
-                text(if t.status == "NORMAL" { "TENANT_STATUS_NORMAL" } else { t.status.as_str() }),
+                text(if t.status == "NORMAL" {
+                    "TENANT_STATUS_NORMAL"
+                } else {
+                    t.status.as_str()
+                }),
                 int(0),
             ]
         })
@@ -542,21 +652,76 @@ fn all_tenant3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
 }
 
 fn tenant_backup_info3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
-    let Some(v3) = &cluster.v3 else { return Vec::new() };
-    let status = if v3.data_backups.iter().any(|b| b.status == "RUNNING") { "DOING" } else { "STOP" };
-    vec![vec![int(SYS_TENANT_ID), text("backup_status"), text(status)]]
+    let Some(v3) = &cluster.v3 else {
+        return Vec::new();
+    };
+    let status = if v3.data_backups.iter().any(|b| b.status == "RUNNING") {
+        "DOING"
+    } else {
+        "STOP"
+    };
+    vec![vec![
+        int(SYS_TENANT_ID),
+        text("backup_status"),
+        text(status),
+    ]]
 }
 
 const VIEWS3: &[View] = &[
-    View { name: "CDB_OB_BACKUP_ARCHIVELOG", columns: ARCHIVELOG3, rows: archivelog3_rows, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_BACKUP_ARCHIVELOG", columns: BACKUP_ARCHIVELOG3, rows: backup_archivelog3_rows, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_PIECE_FILES", columns: PIECE_FILES3, rows: piece_files3_rows, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_BACKUPPIECE_JOB", columns: PIECE_JOB3, rows: piece_job3_active, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_BACKUPPIECE_JOB_HISTORY", columns: PIECE_JOB3, rows: piece_job3_history, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_PROGRESS", columns: PROGRESS3, rows: progress3_rows, dba_twin: false },
-    View { name: "CDB_OB_BACKUP_SET_DETAILS", columns: SET_DETAILS3, rows: set_details3_rows, dba_twin: false },
-    View { name: "__ALL_TENANT_BACKUP_INFO", columns: TENANT_BACKUP_INFO3, rows: tenant_backup_info3_rows, dba_twin: false },
-    View { name: "__ALL_TENANT", columns: ALL_TENANT3, rows: all_tenant3_rows, dba_twin: false },
+    View {
+        name: "CDB_OB_BACKUP_ARCHIVELOG",
+        columns: ARCHIVELOG3,
+        rows: archivelog3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_BACKUP_ARCHIVELOG",
+        columns: BACKUP_ARCHIVELOG3,
+        rows: backup_archivelog3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_PIECE_FILES",
+        columns: PIECE_FILES3,
+        rows: piece_files3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_BACKUPPIECE_JOB",
+        columns: PIECE_JOB3,
+        rows: piece_job3_active,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_BACKUPPIECE_JOB_HISTORY",
+        columns: PIECE_JOB3,
+        rows: piece_job3_history,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_PROGRESS",
+        columns: PROGRESS3,
+        rows: progress3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_SET_DETAILS",
+        columns: SET_DETAILS3,
+        rows: set_details3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "__ALL_TENANT_BACKUP_INFO",
+        columns: TENANT_BACKUP_INFO3,
+        rows: tenant_backup_info3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "__ALL_TENANT",
+        columns: ALL_TENANT3,
+        rows: all_tenant3_rows,
+        dba_twin: false,
+    },
 ];
 
 fn piece_job3_active(c: &Cluster, _: Instant) -> Vec<Row> {
@@ -602,7 +767,11 @@ fn tenant_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
                 Value::Null,
                 Value::Null,
                 if log_mode_known {
-                    text(if t.kind == TenantType::User { t.log_mode.as_str() } else { "NOARCHIVELOG" })
+                    text(if t.kind == TenantType::User {
+                        t.log_mode.as_str()
+                    } else {
+                        "NOARCHIVELOG"
+                    })
                 } else {
                     Value::Null
                 },
@@ -659,7 +828,12 @@ pub fn display_time(ns: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros:06}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros:06}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn archivelog_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
@@ -667,8 +841,18 @@ fn archivelog_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
     for t in cluster.tenants.values() {
         let Some(r) = &t.round else { continue };
         let start = scn_at(cluster, r.started);
-        let checkpoint = if r.status == "DOING" { scn_at(cluster, now) } else { start };
-        let shown = |scn: u64| if scn == 0 { Value::Null } else { text(display_time(scn)) };
+        let checkpoint = if r.status == "DOING" {
+            scn_at(cluster, now)
+        } else {
+            start
+        };
+        let shown = |scn: u64| {
+            if scn == 0 {
+                Value::Null
+            } else {
+                text(display_time(scn))
+            }
+        };
         rows.push(vec![
             int(t.id),
             int(r.dest_id),
@@ -706,7 +890,11 @@ fn backup_parameter_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
     cluster
         .tenants
         .values()
-        .filter_map(|t| t.data_backup_dest.as_ref().map(|d| vec![int(t.id), text("data_backup_dest"), text(d)]))
+        .filter_map(|t| {
+            t.data_backup_dest
+                .as_ref()
+                .map(|d| vec![int(t.id), text("data_backup_dest"), text(d)])
+        })
         .collect()
 }
 
@@ -755,8 +943,13 @@ fn task_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
         .iter()
         .filter(|j| j.job_level == "USER_TENANT")
         .map(|j| {
-            let elapsed = u64::try_from(now.saturating_duration_since(j.since).as_millis()).unwrap_or(0);
-            let done = if j.status == "DOING" && !j.runs_until_canceled { (elapsed * total / running).min(total) } else { 0 };
+            let elapsed =
+                u64::try_from(now.saturating_duration_since(j.since).as_millis()).unwrap_or(0);
+            let done = if j.status == "DOING" && !j.runs_until_canceled {
+                (elapsed * total / running).min(total)
+            } else {
+                0
+            };
             vec![
                 int(j.tenant_id),
                 int(j.job_id),
@@ -765,7 +958,11 @@ fn task_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
                 int(j.backup_set_id),
                 text(display_time(j.start_ns)),
                 Value::Null,
-                text(if j.status == "DOING" { "BACKUP_DATA_MAJOR" } else { j.status.as_str() }),
+                text(if j.status == "DOING" {
+                    "BACKUP_DATA_MAJOR"
+                } else {
+                    j.status.as_str()
+                }),
                 int(0),
                 int(0),
                 int(0),
@@ -848,7 +1045,11 @@ fn set_file_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
 fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row> {
     let mut rows = Vec::new();
     for server in &cluster.servers {
-        for t in cluster.tenants.values().filter(|t| tenant.is_none_or(|id| id == t.id)) {
+        for t in cluster
+            .tenants
+            .values()
+            .filter(|t| tenant.is_none_or(|id| id == t.id))
+        {
             for def in parameter::PARAMETERS_4X {
                 let value = cluster.parameter_value(def, t.id);
                 rows.push(vec![
@@ -881,7 +1082,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("tables", &self.tables.len()).finish()
+        f.debug_struct("Engine")
+            .field("tables", &self.tables.len())
+            .finish()
     }
 }
 
@@ -900,9 +1103,14 @@ impl Engine {
     pub fn new(cluster: &Cluster, session: &Session) -> Result<Self, String> {
         use rusqlite::functions::FunctionFlags;
         let conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
-        conn.execute_batch("ATTACH DATABASE ':memory:' AS oceanbase").map_err(|e| e.to_string())?;
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS oceanbase")
+            .map_err(|e| e.to_string())?;
         let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-        let tenant_name = cluster.tenants.get(&session.tenant_id).map(|t| t.name.clone()).unwrap_or_default();
+        let tenant_name = cluster
+            .tenants
+            .get(&session.tenant_id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
         let constants: Vec<(&str, Value)> = vec![
             ("version", text(cluster.version_string())),
             ("ob_version", text(&cluster.version)),
@@ -912,7 +1120,8 @@ impl Engine {
             ("current_user", text(format!("{}@%", session.user))),
         ];
         for (name, value) in constants {
-            conn.create_scalar_function(name, 0, flags, move |_| Ok(value.clone())).map_err(|e| e.to_string())?;
+            conn.create_scalar_function(name, 0, flags, move |_| Ok(value.clone()))
+                .map_err(|e| e.to_string())?;
         }
         // NOW() / NOW(6): the simulated wall clock, in the format of the time columns.
         let epoch = cluster.epoch;
@@ -940,7 +1149,10 @@ impl Engine {
                 // (**UNCONFIRMED** for 4.1+; 4.0 made it sys-only, reference §2.4).
                 tables.push((view.name.to_string(), view.columns.to_vec()));
             } else if view.dba_twin {
-                tables.push((view.name.replacen("CDB_", "DBA_", 1), view.columns[1..].to_vec()));
+                tables.push((
+                    view.name.replacen("CDB_", "DBA_", 1),
+                    view.columns[1..].to_vec(),
+                ));
             }
         }
         tables.push(("GV$OB_PARAMETERS".to_string(), PARAMETERS.to_vec()));
@@ -948,19 +1160,35 @@ impl Engine {
         Self::create(conn, tables)
     }
 
-    fn create(conn: rusqlite::Connection, tables: Vec<(String, Vec<(&'static str, T)>)>) -> Result<Self, String> {
+    fn create(
+        conn: rusqlite::Connection,
+        tables: Vec<(String, Vec<(&'static str, T)>)>,
+    ) -> Result<Self, String> {
         for (name, columns) in &tables {
-            let cols: Vec<String> = columns.iter().map(|(c, t)| format!("\"{c}\" {}", decl(*t))).collect();
-            conn.execute_batch(&format!("CREATE TABLE oceanbase.\"{name}\" ({})", cols.join(", ")))
-                .map_err(|e| e.to_string())?;
+            let cols: Vec<String> = columns
+                .iter()
+                .map(|(c, t)| format!("\"{c}\" {}", decl(*t)))
+                .collect();
+            conn.execute_batch(&format!(
+                "CREATE TABLE oceanbase.\"{name}\" ({})",
+                cols.join(", ")
+            ))
+            .map_err(|e| e.to_string())?;
         }
         Ok(Self { conn, tables })
     }
 
     /// Runs a SELECT for `session` after refreshing the views it mentions.
-    pub fn query(&mut self, cluster: &Cluster, session: &Session, sql: &str) -> Result<Reply, ObError> {
+    pub fn query(
+        &mut self,
+        cluster: &Cluster,
+        session: &Session,
+        sql: &str,
+    ) -> Result<Reply, ObError> {
         let upper = sql.to_uppercase();
-        let mentioned: Vec<usize> = (0..self.tables.len()).filter(|&i| upper.contains(&self.tables[i].0)).collect();
+        let mentioned: Vec<usize> = (0..self.tables.len())
+            .filter(|&i| upper.contains(&self.tables[i].0))
+            .collect();
         if let (true, Some(&i)) = (session.privilege == "none", mentioned.first()) {
             return Err(ObError::select_denied(&session.user, &self.tables[i].0));
         }
@@ -969,16 +1197,30 @@ impl Engine {
         for &i in &mentioned {
             let (name, columns) = &self.tables[i];
             let rows = Self::rows_for(cluster, session, name, now);
-            tx.execute(&format!("DELETE FROM oceanbase.\"{name}\""), []).map_err(internal)?;
+            tx.execute(&format!("DELETE FROM oceanbase.\"{name}\""), [])
+                .map_err(internal)?;
             let marks = vec!["?"; columns.len()].join(", ");
-            let mut insert = tx.prepare(&format!("INSERT INTO oceanbase.\"{name}\" VALUES ({marks})")).map_err(internal)?;
+            let mut insert = tx
+                .prepare(&format!(
+                    "INSERT INTO oceanbase.\"{name}\" VALUES ({marks})"
+                ))
+                .map_err(internal)?;
             for row in rows {
-                insert.execute(rusqlite::params_from_iter(row)).map_err(internal)?;
+                insert
+                    .execute(rusqlite::params_from_iter(row))
+                    .map_err(internal)?;
             }
         }
         tx.commit().map_err(internal)?;
-        let mut stmt = self.conn.prepare(&quote_dollar_names(sql)).map_err(|e| map_sqlite_error(&e, sql))?;
-        let undeclared: Vec<bool> = stmt.columns().iter().map(|c| c.decl_type().is_none()).collect();
+        let mut stmt = self
+            .conn
+            .prepare(&quote_dollar_names(sql))
+            .map_err(|e| map_sqlite_error(&e, sql))?;
+        let undeclared: Vec<bool> = stmt
+            .columns()
+            .iter()
+            .map(|c| c.decl_type().is_none())
+            .collect();
         let columns: Vec<Column> = stmt
             .columns()
             .iter()
@@ -1014,12 +1256,17 @@ impl Engine {
             if col.kind == ColumnType::Varchar
                 && !out_rows.is_empty()
                 && undeclared[i]
-                && out_rows.iter().all(|r| r[i].as_deref().is_some_and(|v| v.parse::<i64>().is_ok()))
+                && out_rows
+                    .iter()
+                    .all(|r| r[i].as_deref().is_some_and(|v| v.parse::<i64>().is_ok()))
             {
                 col.kind = ColumnType::BigInt;
             }
         }
-        Ok(Reply::Rows { columns, rows: out_rows })
+        Ok(Reply::Rows {
+            columns,
+            rows: out_rows,
+        })
     }
 
     fn rows_for(cluster: &Cluster, session: &Session, name: &str, now: Instant) -> Vec<Row> {
@@ -1029,7 +1276,10 @@ impl Engine {
         }
         let cdb = name.replacen("DBA_", "CDB_", 1);
         let list = if cluster.v3.is_some() { VIEWS3 } else { VIEWS };
-        let Some(view) = list.iter().find(|v| v.name == name || (v.dba_twin && v.name == cdb)) else {
+        let Some(view) = list
+            .iter()
+            .find(|v| v.name == name || (v.dba_twin && v.name == cdb))
+        else {
             return Vec::new();
         };
         let rows = (view.rows)(cluster, now);
@@ -1040,7 +1290,10 @@ impl Engine {
         if !view.dba_twin {
             return rows.into_iter().filter(|r| r[0] == own).collect();
         }
-        rows.into_iter().filter(|r| r[0] == own).map(|mut r| r.split_off(1)).collect()
+        rows.into_iter()
+            .filter(|r| r[0] == own)
+            .map(|mut r| r.split_off(1))
+            .collect()
     }
 }
 
@@ -1091,7 +1344,11 @@ fn map_sqlite_error(e: &rusqlite::Error, sql: &str) -> ObError {
     let message = e.to_string();
     if let Some(name) = message.strip_prefix("no such table: ") {
         let name = name.trim_matches('"');
-        let full = if name.contains('.') { name.to_string() } else { format!("oceanbase.{name}") };
+        let full = if name.contains('.') {
+            name.to_string()
+        } else {
+            format!("oceanbase.{name}")
+        };
         return ObError::no_such_table(&full);
     }
     if let Some(name) = message.strip_prefix("no such column: ") {
@@ -1101,7 +1358,10 @@ fn map_sqlite_error(e: &rusqlite::Error, sql: &str) -> ObError {
         return ObError::injected(1052, &format!("Column '{name}' in field list is ambiguous"));
     }
     if let Some(name) = message.strip_prefix("no such function: ") {
-        return ObError::injected(1305, &format!("FUNCTION oceanbase.{} does not exist", name.to_lowercase()));
+        return ObError::injected(
+            1305,
+            &format!("FUNCTION oceanbase.{} does not exist", name.to_lowercase()),
+        );
     }
     let near = message
         .split("near \"")
@@ -1119,7 +1379,10 @@ mod tests {
     #[test]
     fn display_time_formats_utc() {
         assert_eq!(display_time(SCN_BASE_NS), "2024-06-20 12:00:00.000000");
-        assert_eq!(display_time(1_706_670_992_366_131_000), "2024-01-31 03:16:32.366131");
+        assert_eq!(
+            display_time(1_706_670_992_366_131_000),
+            "2024-01-31 03:16:32.366131"
+        );
     }
 
     #[test]

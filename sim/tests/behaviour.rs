@@ -37,7 +37,12 @@ fn rows(sim: &Simulator, tenant: &str, sql: &str) -> Vec<Vec<Option<String>>> {
 
 fn wait_for(sim: &Simulator, sql: &str, want: &str) {
     for _ in 0..200 {
-        if rows(sim, "sys", sql).first().and_then(|r| r[0].clone()).as_deref() == Some(want) {
+        if rows(sim, "sys", sql)
+            .first()
+            .and_then(|r| r[0].clone())
+            .as_deref()
+            == Some(want)
+        {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -48,30 +53,88 @@ fn wait_for(sim: &Simulator, sql: &str, want: &str) {
 #[test]
 fn parameters_unknown_out_of_range_and_tenant_clause() {
     let s = sim();
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")), 5099);
-    let e = s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 1000 TENANT = t1").expect_err("range");
-    assert_eq!((e.code, e.sqlstate, e.message.as_str()), (4147, "HY000", "Invalid config"));
-    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = t2")), 1227);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = nope")), 5160);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all_user")), 0);
-    let values = rows(&s, "sys", "SELECT TENANT_ID, VALUE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'ha_low_thread_score' ORDER BY TENANT_ID");
-    let by_tenant: Vec<(String, String)> =
-        values.into_iter().map(|r| (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default())).collect();
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")),
+        5099
+    );
+    let e = s
+        .execute_as(
+            "sys",
+            "ALTER SYSTEM SET ha_low_thread_score = 1000 TENANT = t1",
+        )
+        .expect_err("range");
+    assert_eq!(
+        (e.code, e.sqlstate, e.message.as_str()),
+        (4147, "HY000", "Invalid config")
+    );
+    assert_eq!(
+        code(s.execute_as("t1", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = t2")),
+        1227
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = nope"
+        )),
+        5160
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all_user"
+        )),
+        0
+    );
+    let values = rows(
+        &s,
+        "sys",
+        "SELECT TENANT_ID, VALUE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'ha_low_thread_score' ORDER BY TENANT_ID",
+    );
+    let by_tenant: Vec<(String, String)> = values
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     assert!(by_tenant.contains(&("1002".into(), "5".into())));
     assert!(by_tenant.contains(&("1004".into(), "5".into())));
-    assert!(by_tenant.contains(&("1".into(), "0".into())), "all_user leaves sys alone: {by_tenant:?}");
+    assert!(
+        by_tenant.contains(&("1".into(), "0".into())),
+        "all_user leaves sys alone: {by_tenant:?}"
+    );
 }
 
 #[test]
 fn show_parameters_has_fourteen_columns_from_4_2_2() {
     let s = sim();
-    let Reply::Rows { columns, rows } = s.execute_as("sys", "SHOW PARAMETERS LIKE 'ha_low%' TENANT = t1").expect("runs") else {
+    let Reply::Rows { columns, rows } = s
+        .execute_as("sys", "SHOW PARAMETERS LIKE 'ha_low%' TENANT = t1")
+        .expect("runs")
+    else {
         panic!("no rows")
     };
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
-        ["zone", "svr_type", "svr_ip", "svr_port", "name", "data_type", "value", "info", "section", "scope", "source", "edit_level", "default_value", "isdefault"]
+        [
+            "zone",
+            "svr_type",
+            "svr_ip",
+            "svr_port",
+            "name",
+            "data_type",
+            "value",
+            "info",
+            "section",
+            "scope",
+            "source",
+            "edit_level",
+            "default_value",
+            "isdefault"
+        ]
     );
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][4].as_deref(), Some("ha_low_thread_score"));
@@ -80,33 +143,92 @@ fn show_parameters_has_fourteen_columns_from_4_2_2() {
 #[test]
 fn backup_configs_need_a_tenant_from_sys_and_cannot_mix() {
     let s = sim();
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x'")), 1235);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x'")),
+        1235
+    );
     let e = s
         .execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x' TENANT = t2, ha_low_thread_score = 1 TENANT = t2")
         .expect_err("mixed");
-    assert_eq!(e.message, "backup configuration items cannot be set together with non data backup configuration items not supported");
-    assert_eq!(code(s.execute_as("t2", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'")), 0);
-    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'")), 9036, "job running");
+    assert_eq!(
+        e.message,
+        "backup configuration items cannot be set together with non data backup configuration items not supported"
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "t2",
+            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'"
+        )),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "t1",
+            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'"
+        )),
+        9036,
+        "job running"
+    );
 }
 
 #[test]
 fn one_directory_per_tenant() {
     let s = sim();
-    let e = s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/archive' TENANT = t2").expect_err("shared");
+    let e = s
+        .execute_as(
+            "sys",
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/archive' TENANT = t2",
+        )
+        .expect_err("shared");
     assert_eq!(e.code, 9081);
 }
 
 #[test]
 fn archive_dest_cannot_change_while_the_round_runs() {
     let s = sim();
-    let e = s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1").expect_err("running");
-    assert_eq!((e.code, e.message.as_str()), (1235, "change archive dest when archive is running is not supported"));
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t1")), 0);
-    wait_for(&s, "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002", "STOP");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 0);
-    wait_for(&s, "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002", "DOING");
-    let round = rows(&s, "sys", "SELECT ROUND_ID, PATH FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002");
+    let e = s
+        .execute_as(
+            "sys",
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1",
+        )
+        .expect_err("running");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            1235,
+            "change archive dest when archive is running is not supported"
+        )
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t1")),
+        0
+    );
+    wait_for(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
+        "STOP",
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1"
+        )),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
+        0
+    );
+    wait_for(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
+        "DOING",
+    );
+    let round = rows(
+        &s,
+        "sys",
+        "SELECT ROUND_ID, PATH FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
+    );
     assert_eq!(round[0][0].as_deref(), Some("2"), "a new round");
     assert_eq!(round[0][1].as_deref(), Some("file:///nfs/t1/a2"));
 }
@@ -131,44 +253,119 @@ fn archive_mode_errors_and_swallowing_from_sys() {
     let s = sim();
     assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG")), 9091);
     assert_eq!(code(s.execute_as("t2", "ALTER SYSTEM NOARCHIVELOG")), 9092);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 0, "sys swallows per-tenant ARCHIVELOG errors");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t2")), 9092, "NOARCHIVELOG keeps the last error");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = all_user")), 1235);
-    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG TENANT = t1")), 1227);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
+        0,
+        "sys swallows per-tenant ARCHIVELOG errors"
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t2")),
+        9092,
+        "NOARCHIVELOG keeps the last error"
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = all_user")),
+        1235
+    );
+    assert_eq!(
+        code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
+        1227
+    );
     // Mode on without a destination: no round starts (4.1+, §2.5 A).
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2")),
+        0
+    );
     std::thread::sleep(std::time::Duration::from_millis(50));
-    assert!(rows(&s, "sys", "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1004").is_empty());
-    assert_eq!(rows(&s, "sys", "SELECT LOG_MODE FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_ID = 1004")[0][0].as_deref(), Some("ARCHIVELOG"));
+    assert!(
+        rows(
+            &s,
+            "sys",
+            "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1004"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        rows(
+            &s,
+            "sys",
+            "SELECT LOG_MODE FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_ID = 1004"
+        )[0][0]
+            .as_deref(),
+        Some("ARCHIVELOG")
+    );
 }
 
 #[test]
 fn cancel_backup_moves_jobs_to_history() {
     let s = sim();
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t2")), 0, "nothing to cancel is not an error");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t1")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t2")),
+        0,
+        "nothing to cancel is not an error"
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t1")),
+        0
+    );
     for _ in 0..200 {
         if rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let history = rows(&s, "sys", "SELECT JOB_ID, STATUS FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY");
-    assert_eq!(history, vec![vec![Some("7".into()), Some("CANCELED".into())]]);
+    let history = rows(
+        &s,
+        "sys",
+        "SELECT JOB_ID, STATUS FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY",
+    );
+    assert_eq!(
+        history,
+        vec![vec![Some("7".into()), Some("CANCELED".into())]]
+    );
 }
 
 #[test]
 fn views_follow_the_login_tenant() {
     let s = sim();
-    assert_eq!(code(s.execute_as("t1", "SELECT * FROM oceanbase.CDB_OB_ARCHIVE_DEST")), 1146);
-    let own = rows(&s, "t1", "SELECT NAME, VALUE FROM oceanbase.DBA_OB_ARCHIVE_DEST WHERE NAME = 'path'");
-    assert_eq!(own, vec![vec![Some("path".into()), Some("file:///nfs/t1/archive".into())]]);
-    let e = s.execute_as("sys", "SELECT * FROM oceanbase.NO_SUCH_VIEW").expect_err("missing");
-    assert_eq!((e.code, e.message.as_str()), (1146, "Table 'oceanbase.no_such_view' doesn't exist"));
+    assert_eq!(
+        code(s.execute_as("t1", "SELECT * FROM oceanbase.CDB_OB_ARCHIVE_DEST")),
+        1146
+    );
+    let own = rows(
+        &s,
+        "t1",
+        "SELECT NAME, VALUE FROM oceanbase.DBA_OB_ARCHIVE_DEST WHERE NAME = 'path'",
+    );
+    assert_eq!(
+        own,
+        vec![vec![
+            Some("path".into()),
+            Some("file:///nfs/t1/archive".into())
+        ]]
+    );
+    let e = s
+        .execute_as("sys", "SELECT * FROM oceanbase.NO_SUCH_VIEW")
+        .expect_err("missing");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (1146, "Table 'oceanbase.no_such_view' doesn't exist")
+    );
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM FROBNICATE")), 1064);
     assert_eq!(code(s.execute_as("sys", "SET no_such_variable = 1")), 1193);
-    let server = rows(&s, "sys", "SELECT ob_version(), version(), effective_tenant()");
-    assert_eq!(server[0], vec![Some("4.2.2.1".into()), Some("5.7.25-OceanBase_CE-v4.2.2.1".into()), Some("sys".into())]);
+    let server = rows(
+        &s,
+        "sys",
+        "SELECT ob_version(), version(), effective_tenant()",
+    );
+    assert_eq!(
+        server[0],
+        vec![
+            Some("4.2.2.1".into()),
+            Some("5.7.25-OceanBase_CE-v4.2.2.1".into()),
+            Some("sys".into())
+        ]
+    );
 }
 
 const BACKUP_FIXTURE: &str = r#"{
@@ -209,53 +406,130 @@ fn wait_history(sim: &Simulator, tenant_id: u64, count: usize) -> Vec<Vec<Option
 #[test]
 fn backup_preconditions_have_the_documented_messages() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
-    let e = s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_archive").expect_err("no archive");
-    assert_eq!((e.code, e.message.as_str()), (9040, "backup can not start, because log archive status is not doing."));
-    let e = s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_dest").expect_err("no dest");
-    assert_eq!((e.code, e.message.as_str()), (9040, "backup can not start, because backup dest is not set."));
-    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP TENANT = ready")), 1235);
-    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE TO 'file:///x'")), 1235);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = sys")), 4016);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")), 9036, "same initiator twice");
-    assert_eq!(code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE")), 0, "a tenant-initiated job may coexist");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/ready/data2' TENANT = ready")), 9036);
+    let e = s
+        .execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_archive")
+        .expect_err("no archive");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            9040,
+            "backup can not start, because log archive status is not doing."
+        )
+    );
+    let e = s
+        .execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_dest")
+        .expect_err("no dest");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            9040,
+            "backup can not start, because backup dest is not set."
+        )
+    );
+    assert_eq!(
+        code(s.execute_as("ready", "ALTER SYSTEM BACKUP TENANT = ready")),
+        1235
+    );
+    assert_eq!(
+        code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE TO 'file:///x'")),
+        1235
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = sys")),
+        4016
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")),
+        9036,
+        "same initiator twice"
+    );
+    assert_eq!(
+        code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE")),
+        0,
+        "a tenant-initiated job may coexist"
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/ready/data2' TENANT = ready"
+        )),
+        9036
+    );
 }
 
 #[test]
 fn sys_backup_database_skips_unready_tenants_and_makes_a_cluster_job() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG")), 0);
-    let jobs = rows(&s, "sys", "SELECT TENANT_ID, JOB_LEVEL, INITIATOR_TENANT_ID, PLUS_ARCHIVELOG, STATUS FROM oceanbase.CDB_OB_BACKUP_JOBS ORDER BY TENANT_ID");
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG")),
+        0
+    );
+    let jobs = rows(
+        &s,
+        "sys",
+        "SELECT TENANT_ID, JOB_LEVEL, INITIATOR_TENANT_ID, PLUS_ARCHIVELOG, STATUS FROM oceanbase.CDB_OB_BACKUP_JOBS ORDER BY TENANT_ID",
+    );
     let tenants: Vec<&str> = jobs.iter().filter_map(|r| r[0].as_deref()).collect();
-    assert_eq!(tenants, ["1", "1002", "1004"], "sys (CLUSTER job) and the two ready tenants only");
+    assert_eq!(
+        tenants,
+        ["1", "1002", "1004"],
+        "sys (CLUSTER job) and the two ready tenants only"
+    );
     assert_eq!(jobs[0][1].as_deref(), Some("CLUSTER"));
     assert_eq!(jobs[1][3].as_deref(), Some("ON"));
     wait_history(&s, 1, 1);
-    assert!(rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty(), "all jobs finished");
+    assert!(
+        rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty(),
+        "all jobs finished"
+    );
 }
 
 #[test]
 fn incremental_without_a_base_in_the_current_path_is_full_and_encryption_is_per_session() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
     // `fresh` has no backup set: its incremental becomes FULL (B7).
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = fresh")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = fresh")),
+        0
+    );
     let history = wait_history(&s, 1004, 1);
     assert_eq!(history[0][1].as_deref(), Some("FULL"));
     assert_eq!(history[0][3].as_deref(), Some("NONE"));
     // `ready` has a full in its path: its incremental stays INC.
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = ready")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL TENANT = ready")),
+        0
+    );
     let history = wait_history(&s, 1002, 2);
     assert_eq!(history[1][1].as_deref(), Some("INC"));
-    let sets = rows(&s, "sys", "SELECT BACKUP_TYPE, STATUS, FILE_STATUS, PREV_FULL_BACKUP_SET_ID FROM oceanbase.CDB_OB_BACKUP_SET_FILES WHERE TENANT_ID = 1002 ORDER BY BACKUP_SET_ID");
-    assert_eq!(sets[1], vec![Some("INC".into()), Some("SUCCESS".into()), Some("AVAILABLE".into()), Some("1".into())]);
+    let sets = rows(
+        &s,
+        "sys",
+        "SELECT BACKUP_TYPE, STATUS, FILE_STATUS, PREV_FULL_BACKUP_SET_ID FROM oceanbase.CDB_OB_BACKUP_SET_FILES WHERE TENANT_ID = 1002 ORDER BY BACKUP_SET_ID",
+    );
+    assert_eq!(
+        sets[1],
+        vec![
+            Some("INC".into()),
+            Some("SUCCESS".into()),
+            Some("AVAILABLE".into()),
+            Some("1".into())
+        ]
+    );
 }
 
 #[test]
 fn an_injected_failure_ends_the_job_failed_with_its_result() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
     s.fail_next_backup("fresh", -4012, "injected: disk full");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")),
+        0
+    );
     let history = wait_history(&s, 1004, 1);
     assert_eq!(history[0][2].as_deref(), Some("FAILED"));
     assert_eq!(history[0][4].as_deref(), Some("-4012"));
@@ -266,9 +540,15 @@ fn an_injected_failure_ends_the_job_failed_with_its_result() {
 fn cancel_of_a_new_backup_ends_canceled() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
     s.stall("DOING");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = fresh")),
+        0
+    );
     std::thread::sleep(std::time::Duration::from_millis(30));
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = fresh")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = fresh")),
+        0
+    );
     s.resume("DOING");
     let history = wait_history(&s, 1004, 1);
     assert_eq!(history[0][2].as_deref(), Some("CANCELED"));

@@ -18,8 +18,11 @@ fn rows(sim: &Simulator, sql: &str) -> Vec<Vec<Option<String>>> {
 }
 
 fn fast(name: &str) -> Simulator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/live").join(name);
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/live")
+        .join(name);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
     v["delays_ms"] = serde_json::json!({"archive_beginning": 10, "archive_stopping": 10, "backup_backup": 10, "backup_running": 20});
     Simulator::start_in_thread(&v.to_string()).expect("starts")
 }
@@ -37,18 +40,55 @@ fn wait_until(sim: &Simulator, sql: &str, want: &str) {
 #[test]
 fn parameters_and_option_grammars() {
     let s = fast("empty-3.2.json");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET log_archive_dest = 'x'")), 5099);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_log_archive_option = 'sometimes'")), 4147);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_log_archive_option = 'mandatory compression= zstd_1.3.8'")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest_option = 'recovery_window=7d&bogus=1'")), 1210);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_concurrency = 101")), 4147);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET enable_log_archive = true")), 1235);
-    assert_eq!(code(s.execute_as("trade", "ALTER SYSTEM SET backup_concurrency = 1")), 1227);
-    let Reply::Rows { columns, rows } = s.execute_as("sys", "SHOW PARAMETERS LIKE 'backup_log_archive_option'").expect("show") else {
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET log_archive_dest = 'x'")),
+        5099
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_log_archive_option = 'sometimes'"
+        )),
+        4147
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_log_archive_option = 'mandatory compression= zstd_1.3.8'"
+        )),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_dest_option = 'recovery_window=7d&bogus=1'"
+        )),
+        1210
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_concurrency = 101")),
+        4147
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET enable_log_archive = true")),
+        1235
+    );
+    assert_eq!(
+        code(s.execute_as("trade", "ALTER SYSTEM SET backup_concurrency = 1")),
+        1227
+    );
+    let Reply::Rows { columns, rows } = s
+        .execute_as("sys", "SHOW PARAMETERS LIKE 'backup_log_archive_option'")
+        .expect("show")
+    else {
         panic!("rows")
     };
     assert_eq!(columns.len(), 12);
-    assert_eq!(rows[0][6].as_deref(), Some("mandatory compression= zstd_1.3.8"), "the literal string last set");
+    assert_eq!(
+        rows[0][6].as_deref(),
+        Some("mandatory compression= zstd_1.3.8"),
+        "the literal string last set"
+    );
 }
 
 #[test]
@@ -56,45 +96,153 @@ fn archive_needs_a_destination_and_runs_beginning_to_doing() {
     let s = fast("empty-3.2.json");
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 9026);
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG")), 9024);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b?x=1'")), 1235);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")), 0);
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b?x=1'")),
+        1235
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")),
+        0
+    );
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM MINOR FREEZE")), 0);
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 0);
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 1235);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/c'")), 9036, "not while archiving");
-    wait_until(&s, "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1", "DOING");
-    assert_eq!(rows(&s, "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG")[0][0].as_deref(), Some("3"), "sys and two tenants");
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/c'")),
+        9036,
+        "not while archiving"
+    );
+    wait_until(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1",
+        "DOING",
+    );
+    assert_eq!(
+        rows(
+            &s,
+            "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG"
+        )[0][0]
+            .as_deref(),
+        Some("3"),
+        "sys and two tenants"
+    );
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG")), 0);
-    wait_until(&s, "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1", "STOP");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")), 9026, "a directory that holds archive data");
+    wait_until(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1",
+        "STOP",
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")),
+        9026,
+        "a directory that holds archive data"
+    );
     assert_eq!(code(s.execute_as("trade", "ALTER SYSTEM ARCHIVELOG")), 1227);
-    assert_eq!(code(s.execute_as("sys", "SELECT * FROM oceanbase.CDB_OB_ARCHIVELOG")), 1146, "a 4.x view");
+    assert_eq!(
+        code(s.execute_as("sys", "SELECT * FROM oceanbase.CDB_OB_ARCHIVELOG")),
+        1146,
+        "a 4.x view"
+    );
 }
 
 #[test]
 fn backup_backup_of_pieces_and_round_mode() {
     let s = fast("documented-3.2.json");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup'")), 9026, "same as backup_dest");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_backup_dest_option = 'log_archive_checkpoint_interval=2h'")), 0, "3.2 takes 2h");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup_backup'")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES")), 1235, "needs an explicit destination");
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup'"
+        )),
+        9026,
+        "same as backup_dest"
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_backup_dest_option = 'log_archive_checkpoint_interval=2h'"
+        )),
+        0,
+        "3.2 takes 2h"
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup_backup'"
+        )),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES"
+        )),
+        1235,
+        "needs an explicit destination"
+    );
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/backup_backup'")), 0);
-    wait_until(&s, "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB_HISTORY", "FINISH");
-    let copies = rows(&s, "SELECT BACKUP_PIECE_ID, COPY_ID FROM oceanbase.CDB_OB_BACKUP_PIECE_FILES WHERE COPY_ID > 0");
-    assert_eq!(copies, vec![vec![Some("1".into()), Some("1".into())]], "the frozen piece only, once");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")), 9036);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP BACKUPPIECE ALL BACKUP_BACKUP_DEST = 'file:///bb2'")), 1235, "not in auto mode");
+    wait_until(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB_HISTORY",
+        "FINISH",
+    );
+    let copies = rows(
+        &s,
+        "SELECT BACKUP_PIECE_ID, COPY_ID FROM oceanbase.CDB_OB_BACKUP_PIECE_FILES WHERE COPY_ID > 0",
+    );
+    assert_eq!(
+        copies,
+        vec![vec![Some("1".into()), Some("1".into())]],
+        "the frozen piece only, once"
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")),
+        9036
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG")),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as(
+            "sys",
+            "ALTER SYSTEM BACKUP BACKUPPIECE ALL BACKUP_BACKUP_DEST = 'file:///bb2'"
+        )),
+        1235,
+        "not in auto mode"
+    );
 }
 
 #[test]
 fn cluster_data_backup() {
     let s = fast("documented-3.2.json");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP")), 9049);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = tenant_1001")), 1064);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL DATABASE")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE")), 9036);
-    wait_until(&s, "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC", "COMPLETED");
-    let latest = rows(&s, "SELECT BACKUP_TYPE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC");
-    assert_eq!(latest[0][0].as_deref(), Some("D"), "no previous successful set: the incremental is recorded as full (B4)");
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP")),
+        9049
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = tenant_1001")),
+        1064
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL DATABASE")),
+        0
+    );
+    assert_eq!(
+        code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE")),
+        9036
+    );
+    wait_until(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC",
+        "COMPLETED",
+    );
+    let latest = rows(
+        &s,
+        "SELECT BACKUP_TYPE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC",
+    );
+    assert_eq!(
+        latest[0][0].as_deref(),
+        Some("D"),
+        "no previous successful set: the incremental is recorded as full (B4)"
+    );
 }

@@ -21,7 +21,11 @@ tenant "*" {
 "#;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (config, errors) = decode(CONFIG);
     assert!(errors.is_empty());
     for fixture in ["scale-3.json", "scale-300.json"] {
@@ -34,10 +38,17 @@ fn main() {
             sim.clear_journal();
             let started = Instant::now();
             runtime.block_on(async {
-                let mut session = db::Session::connect(&dsn, Duration::from_secs(30)).await.expect("connects");
+                let mut session = db::Session::connect(&dsn, Duration::from_secs(30))
+                    .await
+                    .expect("connects");
                 let live = inspect::inspect(&mut session).await.expect("inspects");
-                let options = plan::Options { timeouts: Timeouts::default(), today: time::OffsetDateTime::now_utc().date(), follow_backups: false };
-                let plan = plan::plan(&config, &live, &Default::default(), &options).expect("plans");
+                let options = plan::Options {
+                    timeouts: Timeouts::default(),
+                    today: time::OffsetDateTime::now_utc().date(),
+                    follow_backups: false,
+                };
+                let plan =
+                    plan::plan(&config, &live, &Default::default(), &options).expect("plans");
                 steps = plan.steps.len();
                 let _ = render::human(&plan);
                 session.close().await;

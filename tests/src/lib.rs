@@ -9,7 +9,10 @@ use std::process::Command;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Reads `fixtures/live/<name>` and shortens its transition delays so tests run fast
@@ -17,8 +20,10 @@ pub fn root() -> PathBuf {
 /// backup INIT 20 ms, backup running 150 ms).
 pub fn fast_fixture(name: &str) -> String {
     let path = root().join("fixtures/live").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
     value["delays_ms"] = serde_json::json!({
         "archive_prepare": 20, "archive_beginning": 60, "archive_stopping": 60,
         "archive_suspending": 20, "backup_canceling": 60,
@@ -29,15 +34,24 @@ pub fn fast_fixture(name: &str) -> String {
 
 /// Starts a simulator from a fixture with fast delays.
 pub fn start(fixture: &str) -> obsim::Simulator {
-    obsim::Simulator::start_in_thread(&fast_fixture(fixture)).unwrap_or_else(|e| panic!("{fixture}: {e}"))
+    obsim::Simulator::start_in_thread(&fast_fixture(fixture))
+        .unwrap_or_else(|e| panic!("{fixture}: {e}"))
 }
 
 /// The `obbackup` binary built by `cargo test --workspace`.
 pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let path = dir.join(format!("obbackup{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is missing: run the tests with `cargo test --workspace`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        path.display()
+    );
     path
 }
 
@@ -63,11 +77,18 @@ impl Run {
 /// inherited DSN, no colour, extra environment `env`, and no standard input.
 pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(binary());
-    command.current_dir(root()).args(args).env_remove("OBBACKUP_DSN").env("NO_COLOR", "1").stdin(std::process::Stdio::null());
+    command
+        .current_dir(root())
+        .args(args)
+        .env_remove("OBBACKUP_DSN")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null());
     for (k, v) in env {
         command.env(k, v);
     }
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run obbackup: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run obbackup: {e}"));
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -78,7 +99,8 @@ pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// Writes `text` to a fresh file under the target directory and returns its path.
 pub fn temp_config(name: &str, text: &str) -> String {
     let dir = root().join("target/test-configs");
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     path.display().to_string()
@@ -86,10 +108,17 @@ pub fn temp_config(name: &str, text: &str) -> String {
 
 /// Statements the tool sent (connection id > 0), in order.
 pub fn sent(sim: &obsim::Simulator) -> Vec<String> {
-    sim.journal().into_iter().filter(|e| e.connection > 0).map(|e| e.sql).collect()
+    sim.journal()
+        .into_iter()
+        .filter(|e| e.connection > 0)
+        .map(|e| e.sql)
+        .collect()
 }
 
 /// Control statements (not SELECT/SET session) the tool sent, in order.
 pub fn sent_alters(sim: &obsim::Simulator) -> Vec<String> {
-    sent(sim).into_iter().filter(|s| s.starts_with("ALTER SYSTEM")).collect()
+    sent(sim)
+        .into_iter()
+        .filter(|s| s.starts_with("ALTER SYSTEM"))
+        .collect()
 }

@@ -38,10 +38,19 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
     let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]);
     assert_eq!(plan.code, 0, "{}", plan.all());
     let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
-    let steps: Vec<&str> = value["steps"].as_array().expect("steps").iter().filter_map(|s| s["id"].as_str()).collect();
+    let steps: Vec<&str> = value["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
     assert_eq!(
         steps,
-        ["tenant.moved_dest:backup_full", "tenant.never_backed_up:backup_full", "tenant.stale_full:backup_full"],
+        [
+            "tenant.moved_dest:backup_full",
+            "tenant.never_backed_up:backup_full",
+            "tenant.stale_full:backup_full"
+        ],
         "{}",
         plan.stdout
     );
@@ -49,19 +58,42 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
         .as_array()
         .expect("changes")
         .iter()
-        .map(|c| (c["address"].as_str().unwrap_or("").to_string(), c["before"].as_str().unwrap_or("none").to_string()))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or("").to_string(),
+                c["before"].as_str().unwrap_or("none").to_string(),
+            )
+        })
         .collect();
-    assert!(changes.contains(&("tenant.stale_full.data_backup.full".into(), "last full 9d 0h ago".into())), "{changes:?}");
-    assert!(!changes.iter().any(|(a, _)| a.starts_with("tenant.fresh.")), "{changes:?}");
     assert!(
-        value["notes"].as_array().expect("notes").iter().any(|n| n.as_str().unwrap_or("").contains("moved_dest: the incremental is planned as a full")),
+        changes.contains(&(
+            "tenant.stale_full.data_backup.full".into(),
+            "last full 9d 0h ago".into()
+        )),
+        "{changes:?}"
+    );
+    assert!(
+        !changes.iter().any(|(a, _)| a.starts_with("tenant.fresh.")),
+        "{changes:?}"
+    );
+    assert!(
+        value["notes"].as_array().expect("notes").iter().any(|n| n
+            .as_str()
+            .unwrap_or("")
+            .contains("moved_dest: the incremental is planned as a full")),
         "{}",
         plan.stdout
     );
 
-    let apply = obbackup(&args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]), &[]);
+    let apply = obbackup(
+        &args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
-    let backups: Vec<String> = sent_alters(&sim).into_iter().filter(|s| s.contains("BACKUP")).collect();
+    let backups: Vec<String> = sent_alters(&sim)
+        .into_iter()
+        .filter(|s| s.contains("BACKUP"))
+        .collect();
     assert_eq!(
         backups,
         [
@@ -70,7 +102,15 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
             "ALTER SYSTEM BACKUP TENANT = 'stale_full'"
         ]
     );
-    assert_eq!(history(&sim, "never_backed_up"), vec![vec![Some("FULL".into()), Some("COMPLETED".into()), Some("NONE".into()), Some(String::new())]]);
+    assert_eq!(
+        history(&sim, "never_backed_up"),
+        vec![vec![
+            Some("FULL".into()),
+            Some("COMPLETED".into()),
+            Some("NONE".into()),
+            Some(String::new())
+        ]]
+    );
     let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
     assert_eq!(drift.code, 0, "{}", drift.all());
 }
@@ -82,33 +122,84 @@ fn drift_names_freshness_violations_and_status_shows_them() {
     let dsn = sim.dsn("sys");
     let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("tenant.stale_full.data_backup.full"), "{}", drift.stdout);
-    assert!(drift.stdout.contains("\"last full 9d 0h ago\" → \"max_age 7d\""), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("tenant.stale_full.data_backup.full"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift
+            .stdout
+            .contains("\"last full 9d 0h ago\" → \"max_age 7d\""),
+        "{}",
+        drift.stdout
+    );
     let status = obbackup(&["status", &config, "--dsn", &dsn, "--format", "json"], &[]);
     assert_eq!(status.code, 0, "{}", status.all());
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema")).expect("JSON");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema"),
+    )
+    .expect("JSON");
     let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema");
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let fresh = value["tenants"].as_array().expect("tenants").iter().find(|t| t["tenant"] == "fresh").expect("fresh").clone();
-    assert_eq!(fresh["last_full_age_seconds"].as_i64().map(|s| s / 3600), Some(30));
-    assert_eq!(fresh["last_backup_age_seconds"].as_i64().map(|s| s / 3600), Some(3), "a FAILED job is not a backup");
+    let fresh = value["tenants"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .find(|t| t["tenant"] == "fresh")
+        .expect("fresh")
+        .clone();
+    assert_eq!(
+        fresh["last_full_age_seconds"].as_i64().map(|s| s / 3600),
+        Some(30)
+    );
+    assert_eq!(
+        fresh["last_backup_age_seconds"].as_i64().map(|s| s / 3600),
+        Some(3),
+        "a FAILED job is not a backup"
+    );
     assert_eq!(fresh["violations"], serde_json::json!([]));
     let human = obbackup(&["status", &config, "--dsn", &dsn], &[]);
-    assert!(human.stdout.contains("! data_backup.full: last full 9d 0h ago, max_age 7d"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("! data_backup.full: last full 9d 0h ago, max_age 7d"),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
 fn a_failed_backup_job_fails_apply_naming_it() {
     let sim = start("history-4.2.json");
-    let config = temp_config("policy-fail.hcl", "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n");
+    let config = temp_config(
+        "policy-fail.hcl",
+        "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
     sim.fail_next_backup("stale_full", -4012, "injected: backup destination full");
-    let apply = obbackup(&args(&["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve", "--wait"]), &[]);
+    let apply = obbackup(
+        &args(&[
+            "apply",
+            &config,
+            "--dsn",
+            &sim.dsn("sys"),
+            "--auto-approve",
+            "--wait",
+        ]),
+        &[],
+    );
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert!(apply.stdout.contains("backup job 3 (FULL) ended FAILED: RESULT -4012 COMMENT \"injected: backup destination full\""), "{}", apply.stdout);
-    assert!(apply.stderr.contains("backup job 3 (FULL) ended FAILED"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("backup job 3 (FULL) ended FAILED"),
+        "{}",
+        apply.stderr
+    );
 }
 
 #[test]
@@ -134,23 +225,60 @@ tenant "stale_full" {
     let env = [("OBB_BACKUP_PW", password)];
     let dsn = sim.dsn("sys");
     let plan = obbackup(&["plan", &config, "--dsn", &dsn], &env);
-    assert!(plan.stdout.contains("SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY"), "{}", plan.stdout);
-    let apply = obbackup(&args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]), &env);
+    assert!(
+        plan.stdout
+            .contains("SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY"),
+        "{}",
+        plan.stdout
+    );
+    let apply = obbackup(
+        &args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]),
+        &env,
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     for out in [&plan, &apply] {
-        assert!(!out.all().contains(password), "password leaked:\n{}", out.all());
+        assert!(
+            !out.all().contains(password),
+            "password leaked:\n{}",
+            out.all()
+        );
     }
     let statements = sent(&sim);
-    let plain = statements.iter().position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'stale_full'").expect("plain backup");
-    let set = statements.iter().position(|s| s.starts_with("SET ENCRYPTION")).expect("encryption");
-    let encrypted = statements.iter().position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'never_backed_up'").expect("encrypted backup");
-    assert!(plain < set && set < encrypted, "unencrypted backups run before SET ENCRYPTION: {statements:#?}");
+    let plain = statements
+        .iter()
+        .position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'stale_full'")
+        .expect("plain backup");
+    let set = statements
+        .iter()
+        .position(|s| s.starts_with("SET ENCRYPTION"))
+        .expect("encryption");
+    let encrypted = statements
+        .iter()
+        .position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'never_backed_up'")
+        .expect("encrypted backup");
+    assert!(
+        plain < set && set < encrypted,
+        "unencrypted backups run before SET ENCRYPTION: {statements:#?}"
+    );
     let rows = history(&sim, "never_backed_up");
     assert_eq!(rows[0][2].as_deref(), Some("PASSWORD"));
     use sha1::Digest;
-    let digest: String = sha1::Sha1::digest(password.as_bytes()).iter().map(|b| format!("{b:02X}")).collect();
-    assert_eq!(rows[0][3].as_deref(), Some(digest.as_str()), "the real password reached the server");
-    assert_eq!(history(&sim, "stale_full").last().and_then(|r| r[2].clone()).as_deref(), Some("NONE"));
+    let digest: String = sha1::Sha1::digest(password.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert_eq!(
+        rows[0][3].as_deref(),
+        Some(digest.as_str()),
+        "the real password reached the server"
+    );
+    assert_eq!(
+        history(&sim, "stale_full")
+            .last()
+            .and_then(|r| r[2].clone())
+            .as_deref(),
+        Some("NONE")
+    );
 }
 
 #[test]
@@ -159,36 +287,114 @@ fn one_shot_backup_and_cancel() {
     let dsn = sim.dsn("sys");
     let refused = obbackup(&["backup", "full", "--tenant", "nope", "--dsn", &dsn], &[]);
     assert_eq!(refused.code, 1);
-    assert!(refused.stderr.contains("tenant nope does not exist"), "{}", refused.stderr);
-    let done = obbackup(&args(&["backup", "incremental", "--tenant", "fresh", "--plus-archivelog", "--wait", "--dsn", &dsn]), &[]);
+    assert!(
+        refused.stderr.contains("tenant nope does not exist"),
+        "{}",
+        refused.stderr
+    );
+    let done = obbackup(
+        &args(&[
+            "backup",
+            "incremental",
+            "--tenant",
+            "fresh",
+            "--plus-archivelog",
+            "--wait",
+            "--dsn",
+            &dsn,
+        ]),
+        &[],
+    );
     assert_eq!(done.code, 0, "{}", done.all());
-    assert_eq!(sent_alters(&sim), ["ALTER SYSTEM BACKUP INCREMENTAL TENANT = 'fresh' PLUS ARCHIVELOG"]);
-    assert_eq!(history(&sim, "fresh").last().and_then(|r| r[0].clone()).as_deref(), Some("INC"));
+    assert_eq!(
+        sent_alters(&sim),
+        ["ALTER SYSTEM BACKUP INCREMENTAL TENANT = 'fresh' PLUS ARCHIVELOG"]
+    );
+    assert_eq!(
+        history(&sim, "fresh")
+            .last()
+            .and_then(|r| r[0].clone())
+            .as_deref(),
+        Some("INC")
+    );
 
-    let nothing = obbackup(&["backup", "cancel", "--tenant", "fresh", "--dsn", &dsn], &[]);
+    let nothing = obbackup(
+        &["backup", "cancel", "--tenant", "fresh", "--dsn", &dsn],
+        &[],
+    );
     assert_eq!(nothing.code, 0, "{}", nothing.all());
-    assert!(nothing.stdout.contains("nothing to cancel"), "{}", nothing.stdout);
+    assert!(
+        nothing.stdout.contains("nothing to cancel"),
+        "{}",
+        nothing.stdout
+    );
 
     sim.stall("DOING");
-    assert_eq!(obbackup(&["backup", "full", "--tenant", "stale_full", "--dsn", &dsn], &[]).code, 0);
-    let busy = obbackup(&["backup", "full", "--tenant", "stale_full", "--dsn", &dsn], &[]);
+    assert_eq!(
+        obbackup(
+            &["backup", "full", "--tenant", "stale_full", "--dsn", &dsn],
+            &[]
+        )
+        .code,
+        0
+    );
+    let busy = obbackup(
+        &["backup", "full", "--tenant", "stale_full", "--dsn", &dsn],
+        &[],
+    );
     assert_eq!(busy.code, 1);
     assert!(busy.stderr.contains("is running"), "{}", busy.stderr);
     sim.clear_journal();
-    let cancel = obbackup(&args(&["backup", "cancel", "--tenant", "stale_full", "--wait", "--dsn", &dsn]), &[]);
+    let cancel = obbackup(
+        &args(&[
+            "backup",
+            "cancel",
+            "--tenant",
+            "stale_full",
+            "--wait",
+            "--dsn",
+            &dsn,
+        ]),
+        &[],
+    );
     sim.resume("DOING");
     assert_eq!(cancel.code, 0, "{}", cancel.all());
-    assert_eq!(sent_alters(&sim), ["ALTER SYSTEM CANCEL BACKUP TENANT = 'stale_full'"]);
-    assert_eq!(history(&sim, "stale_full").last().and_then(|r| r[1].clone()).as_deref(), Some("CANCELED"));
+    assert_eq!(
+        sent_alters(&sim),
+        ["ALTER SYSTEM CANCEL BACKUP TENANT = 'stale_full'"]
+    );
+    assert_eq!(
+        history(&sim, "stale_full")
+            .last()
+            .and_then(|r| r[1].clone())
+            .as_deref(),
+        Some("CANCELED")
+    );
 }
 
 #[test]
 fn a_user_tenant_login_backs_itself_up_with_backup_database() {
     let sim = start("history-4.2.json");
-    let config = temp_config("self-backup.hcl", "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n");
-    let apply = obbackup(&args(&["apply", &config, "--dsn", &sim.dsn("stale_full"), "--auto-approve", "--wait"]), &[]);
+    let config = temp_config(
+        "self-backup.hcl",
+        "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n",
+    );
+    let apply = obbackup(
+        &args(&[
+            "apply",
+            &config,
+            "--dsn",
+            &sim.dsn("stale_full"),
+            "--auto-approve",
+            "--wait",
+        ]),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(sent_alters(&sim), ["ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG"]);
+    assert_eq!(
+        sent_alters(&sim),
+        ["ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG"]
+    );
 }
 
 #[test]
@@ -197,11 +403,22 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
         "archive_dest": {"path": "file:///nfs/t/a", "dest_id": 1002}, "archive_round": {"round_id": 1, "status": "DOING"},
         "data_backup_dest": "file:///nfs/t/d"}]}"#;
     let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
-    let config = temp_config("plus-old.hcl", "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n");
+    let config = temp_config(
+        "plus-old.hcl",
+        "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n",
+    );
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("PLUS ARCHIVELOG needs OceanBase 4.2"), "{}", out.stderr);
-    assert!(out.stderr.contains("plus_archivelog = true"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("PLUS ARCHIVELOG needs OceanBase 4.2"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("plus_archivelog = true"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -222,13 +439,41 @@ tenant "app_tenant" {
 }
 "#,
     );
-    let apply = obbackup(&args(&["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve", "--wait"]), &[]);
+    let apply = obbackup(
+        &args(&[
+            "apply",
+            &config,
+            "--dsn",
+            &sim.dsn("sys"),
+            "--auto-approve",
+            "--wait",
+        ]),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
-    let doing_poll = statements.iter().rposition(|s| s.contains("CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID")).expect("polled");
-    let backup = statements.iter().position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'app_tenant'").expect("backup");
-    let data_dest = statements.iter().position(|s| s.contains("DATA_BACKUP_DEST")).expect("data dest");
+    let doing_poll = statements
+        .iter()
+        .rposition(|s| s.contains("CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID"))
+        .expect("polled");
+    let backup = statements
+        .iter()
+        .position(|s| s == "ALTER SYSTEM BACKUP TENANT = 'app_tenant'")
+        .expect("backup");
+    let data_dest = statements
+        .iter()
+        .position(|s| s.contains("DATA_BACKUP_DEST"))
+        .expect("data dest");
     assert!(doing_poll < backup && data_dest < backup, "{statements:#?}");
-    let plan_again = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--detailed-exitcode"], &[]);
+    let plan_again = obbackup(
+        &[
+            "plan",
+            &config,
+            "--dsn",
+            &sim.dsn("sys"),
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
     assert_eq!(plan_again.code, 0, "{}", plan_again.all());
 }

@@ -18,7 +18,10 @@ fn every_invalid_fixture_is_covered_by_a_snapshot() {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     names.sort();
-    assert_eq!(names, ["destinations.hcl", "shared.hcl", "syntax.hcl", "typos.hcl"]);
+    assert_eq!(
+        names,
+        ["destinations.hcl", "shared.hcl", "syntax.hcl", "typos.hcl"]
+    );
 }
 
 #[test]
@@ -32,8 +35,14 @@ fn typos_and_ranges() {
 #[test]
 fn destinations_credentials_and_missing_destination() {
     let text = validate("destinations.hcl");
-    assert!(!text.contains("hunter2"), "a literal credential must be masked");
-    assert!(!text.contains("hunter3"), "a literal backup password must be masked");
+    assert!(
+        !text.contains("hunter2"),
+        "a literal credential must be masked"
+    );
+    assert!(
+        !text.contains("hunter3"),
+        "a literal backup password must be masked"
+    );
     assert!(text.contains("credential `password` is written literally"));
     assert!(text.contains("OBB_FIXTURE_UNSET_ID"));
     insta::assert_snapshot!(text);

@@ -33,33 +33,81 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
     let config = temp_config("every-tenant.hcl", EVERY_TENANT);
     let dsn = sim.dsn("sys");
 
-    let plan = run(&with(&["plan", &config, "--dsn", &dsn, "--detailed-exitcode"], &[]), &[]);
+    let plan = run(
+        &with(
+            &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
+            &[],
+        ),
+        &[],
+    );
     assert_eq!(plan.code, 2, "{}", plan.all());
-    assert!(plan.stdout.contains("+ tenant.app_tenant.log_archive.destination"), "{}", plan.stdout);
-    assert!(sent_alters(&sim).is_empty(), "plan must not change anything");
+    assert!(
+        plan.stdout
+            .contains("+ tenant.app_tenant.log_archive.destination"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        sent_alters(&sim).is_empty(),
+        "plan must not change anything"
+    );
 
-    let apply = run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST), &[]);
+    let apply = run(
+        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(apply.stdout.contains("Apply complete"), "{}", apply.stdout);
 
-    let again = run(&with(&["plan", &config, "--dsn", &dsn, "--detailed-exitcode"], &[]), &[]);
-    assert_eq!(again.code, 0, "plan after apply must be empty:\n{}", again.all());
+    let again = run(
+        &with(
+            &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
+            &[],
+        ),
+        &[],
+    );
+    assert_eq!(
+        again.code,
+        0,
+        "plan after apply must be empty:\n{}",
+        again.all()
+    );
     assert!(again.stdout.contains("No changes"));
 
     let drift = run(&with(&["drift", &config, "--dsn", &dsn], &[]), &[]);
     assert_eq!(drift.code, 0, "{}", drift.all());
 
-    sim.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 3 TENANT = 'oracle_tenant'").expect("out-of-band change");
+    sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET ha_low_thread_score = 3 TENANT = 'oracle_tenant'",
+    )
+    .expect("out-of-band change");
     let drift = run(&with(&["drift", &config, "--dsn", &dsn], &[]), &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("tenant.oracle_tenant.data_backup.concurrency"), "{}", drift.stdout);
-    assert!(!drift.stdout.contains("tenant.app_tenant"), "only the changed tenant drifts:\n{}", drift.stdout);
+    assert!(
+        drift
+            .stdout
+            .contains("tenant.oracle_tenant.data_backup.concurrency"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        !drift.stdout.contains("tenant.app_tenant"),
+        "only the changed tenant drifts:\n{}",
+        drift.stdout
+    );
 
-    let json = run(&with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]), &[]);
+    let json = run(
+        &with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]),
+        &[],
+    );
     assert_eq!(json.code, 2);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("drift JSON");
     assert_eq!(value["drift"], true);
-    assert_eq!(value["changes"][0]["address"], "tenant.oracle_tenant.data_backup.concurrency");
+    assert_eq!(
+        value["changes"][0]["address"],
+        "tenant.oracle_tenant.data_backup.concurrency"
+    );
     assert_eq!(value["changes"][0]["before"], "3");
     assert_eq!(value["changes"][0]["after"], "8");
 }
@@ -80,42 +128,105 @@ tenant "mysql_tenant" {
     );
     let dsn = sim.dsn("sys");
 
-    let refused = run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST), &[]);
+    let refused = run(
+        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
+        &[],
+    );
     assert_eq!(refused.code, 1, "{}", refused.all());
-    assert!(refused.stderr.contains("--allow-hazards"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--allow-hazards"),
+        "{}",
+        refused.stderr
+    );
     assert!(refused.stdout.contains("archive_gap"), "{}", refused.stdout);
-    assert!(sent_alters(&sim).is_empty(), "nothing may run when hazards are refused");
+    assert!(
+        sent_alters(&sim).is_empty(),
+        "nothing may run when hazards are refused"
+    );
 
-    let apply = run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--allow-hazards"], FAST), &[]);
+    let apply = run(
+        &with(
+            &[
+                "apply",
+                &config,
+                "--dsn",
+                &dsn,
+                "--auto-approve",
+                "--allow-hazards",
+            ],
+            FAST,
+        ),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
     let position = |needle: &str| {
-        statements.iter().position(|s| s.contains(needle)).unwrap_or_else(|| panic!("{needle} not sent: {statements:#?}"))
+        statements
+            .iter()
+            .position(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not sent: {statements:#?}"))
     };
     let stop = position("ALTER SYSTEM NOARCHIVELOG TENANT = 'mysql_tenant'");
-    let set = position("SET LOG_ARCHIVE_DEST = 'LOCATION=file:///data/nfs/backup/mysql_tenant/archive-2");
+    let set =
+        position("SET LOG_ARCHIVE_DEST = 'LOCATION=file:///data/nfs/backup/mysql_tenant/archive-2");
     let start_again = position("ALTER SYSTEM ARCHIVELOG TENANT = 'mysql_tenant'");
     assert!(stop < set && set < start_again, "{statements:#?}");
-    let polls_between = statements[stop..set].iter().filter(|s| s.contains("CDB_OB_ARCHIVELOG")).count();
-    assert!(polls_between >= 1, "the STOP wait must poll between NOARCHIVELOG and the SET: {statements:#?}");
+    let polls_between = statements[stop..set]
+        .iter()
+        .filter(|s| s.contains("CDB_OB_ARCHIVELOG"))
+        .count();
+    assert!(
+        polls_between >= 1,
+        "the STOP wait must poll between NOARCHIVELOG and the SET: {statements:#?}"
+    );
     let journal = sim.journal();
-    assert!(journal.iter().all(|e| e.outcome == obsim::server::Outcome::Ok), "no statement may fail: {journal:#?}");
+    assert!(
+        journal
+            .iter()
+            .all(|e| e.outcome == obsim::server::Outcome::Ok),
+        "no statement may fail: {journal:#?}"
+    );
 }
 
 #[test]
 fn a_failing_step_stops_the_run_and_skips_the_rest() {
     let sim = start("empty-4.2.json");
     let config = temp_config("fault.hcl", EVERY_TENANT);
-    sim.fail_next("LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/mysql_tenant", 9026, "backup destination is not valid");
-    let apply = run(&with(&["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"], FAST), &[]);
+    sim.fail_next(
+        "LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/mysql_tenant",
+        9026,
+        "backup destination is not valid",
+    );
+    let apply = run(
+        &with(
+            &["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"],
+            FAST,
+        ),
+        &[],
+    );
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert!(apply.stdout.contains("FAILED"), "{}", apply.stdout);
-    assert!(apply.stdout.contains("depends on tenant.mysql_tenant:set_log_archive_dest"), "{}", apply.stdout);
-    assert!(apply.stdout.contains("run stopped at tenant.mysql_tenant:set_log_archive_dest"), "{}", apply.stdout);
+    assert!(
+        apply
+            .stdout
+            .contains("depends on tenant.mysql_tenant:set_log_archive_dest"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("run stopped at tenant.mysql_tenant:set_log_archive_dest"),
+        "{}",
+        apply.stdout
+    );
     assert!(apply.stderr.contains("9026"), "{}", apply.stderr);
     let alters = sent_alters(&sim);
     let last = alters.last().expect("something ran");
-    assert!(last.contains("LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/mysql_tenant"), "nothing may run after the failure: {alters:#?}");
+    assert!(
+        last.contains("LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/mysql_tenant"),
+        "nothing may run after the failure: {alters:#?}"
+    );
 }
 
 #[test]
@@ -123,9 +234,19 @@ fn a_dropped_connection_fails_the_step_clearly() {
     let sim = start("empty-4.2.json");
     let config = temp_config("drop.hcl", EVERY_TENANT);
     sim.drop_next("ARCHIVELOG TENANT = 'app_tenant'");
-    let apply = run(&with(&["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"], FAST), &[]);
+    let apply = run(
+        &with(
+            &["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"],
+            FAST,
+        ),
+        &[],
+    );
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(apply.stderr.contains("may or may not have taken effect"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("may or may not have taken effect"),
+        "{}",
+        apply.stderr
+    );
 }
 
 #[test]
@@ -136,21 +257,49 @@ fn data_destination_change_with_a_running_job_cancels_and_waits_first() {
         "tenant \"mysql_tenant\" {\n  data_backup { destination = \"file:///data/nfs/backup/mysql_tenant/data-2\" }\n}\n",
     );
     let dsn = sim.dsn("sys");
-    let plan = run(&with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]), &[]);
+    let plan = run(
+        &with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]),
+        &[],
+    );
     assert_eq!(plan.code, 0, "{}", plan.all());
     let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
-    let kinds: Vec<&str> = value["steps"].as_array().expect("steps").iter().map(|s| s["id"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> = value["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(
         kinds,
-        ["tenant.mysql_tenant:cancel_backup", "tenant.mysql_tenant:wait_backup_jobs_gone", "tenant.mysql_tenant:set_data_backup_dest"]
+        [
+            "tenant.mysql_tenant:cancel_backup",
+            "tenant.mysql_tenant:wait_backup_jobs_gone",
+            "tenant.mysql_tenant:set_data_backup_dest"
+        ]
     );
     assert_eq!(value["steps"][0]["hazards"][0]["kind"], "backup_canceled");
 
-    let refused = run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST), &[]);
+    let refused = run(
+        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
+        &[],
+    );
     assert_eq!(refused.code, 1);
     assert!(sent_alters(&sim).is_empty());
 
-    let apply = run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--allow-hazards"], FAST), &[]);
+    let apply = run(
+        &with(
+            &[
+                "apply",
+                &config,
+                "--dsn",
+                &dsn,
+                "--auto-approve",
+                "--allow-hazards",
+            ],
+            FAST,
+        ),
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -184,16 +333,36 @@ tenant "app_tenant" {
     let mut outputs = Vec::new();
     outputs.push(run(&with(&["validate", &config], &[]), &env));
     outputs.push(run(&with(&["plan", &config, "--dsn", &dsn], &[]), &env));
-    outputs.push(run(&with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]), &env));
-    sim.fail_next("DATA_BACKUP_DEST", 9081, "the content of the format file at the destination does not match");
-    outputs.push(run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST), &env));
-    outputs.push(run(&with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST), &env));
-    outputs.push(run(&with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]), &env));
+    outputs.push(run(
+        &with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]),
+        &env,
+    ));
+    sim.fail_next(
+        "DATA_BACKUP_DEST",
+        9081,
+        "the content of the format file at the destination does not match",
+    );
+    outputs.push(run(
+        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
+        &env,
+    ));
+    outputs.push(run(
+        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
+        &env,
+    ));
+    outputs.push(run(
+        &with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]),
+        &env,
+    ));
     assert_eq!(outputs[4].code, 0, "{}", outputs[4].all());
     for out in &outputs {
         assert!(!out.all().contains(canary), "canary leaked:\n{}", out.all());
     }
-    assert!(outputs[1].stdout.contains("access_key=(sensitive)"), "{}", outputs[1].stdout);
+    assert!(
+        outputs[1].stdout.contains("access_key=(sensitive)"),
+        "{}",
+        outputs[1].stdout
+    );
     // The server did receive the real key: redaction is on output only.
     assert!(sent(&sim).iter().any(|s| s.contains(canary)));
 }
@@ -206,7 +375,12 @@ fn literal_credentials_and_unset_variables_are_refused_before_connecting() {
     );
     let out = obbackup(&["validate", &config], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("credential `access_id` is written literally"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("credential `access_id` is written literally"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.all().contains("plain-key"), "{}", out.all());
     assert!(!out.all().contains("AKID"), "{}", out.all());
 
@@ -216,8 +390,18 @@ fn literal_credentials_and_unset_variables_are_refused_before_connecting() {
     );
     let out = obbackup(&["validate", &unset], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("environment variable `OBB_TEST_UNSET_KEY` is not set"), "{}", out.stderr);
-    assert!(out.stderr.contains("environment variable `OBB_TEST_UNSET_ID` is not set"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("environment variable `OBB_TEST_UNSET_KEY` is not set"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("environment variable `OBB_TEST_UNSET_ID` is not set"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -226,32 +410,61 @@ fn the_number_of_queries_does_not_grow_with_tenants() {
     let mut counts = Vec::new();
     for fixture in ["scale-3.json", "scale-300.json"] {
         let sim = start(fixture);
-        let plan = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--detailed-exitcode"], &[]);
+        let plan = obbackup(
+            &[
+                "plan",
+                &config,
+                "--dsn",
+                &sim.dsn("sys"),
+                "--detailed-exitcode",
+            ],
+            &[],
+        );
         assert_eq!(plan.code, 2, "{}", plan.all());
         counts.push(sent(&sim).len());
     }
     assert_eq!(counts[0], counts[1], "queries for 3 and 300 tenants");
-    assert!(counts[0] <= 11, "the server and login queries and nine reads: {counts:?}");
+    assert!(
+        counts[0] <= 11,
+        "the server and login queries and nine reads: {counts:?}"
+    );
 }
 
 #[test]
 fn tenants_the_cluster_does_not_have_are_named() {
     let sim = start("empty-4.2.json");
-    let config = temp_config("unknown.hcl", "tenant \"mysql_tenat\" {\n  data_backup { concurrency = 1 }\n}\n");
+    let config = temp_config(
+        "unknown.hcl",
+        "tenant \"mysql_tenat\" {\n  data_backup { concurrency = 1 }\n}\n",
+    );
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("tenant `mysql_tenat` does not exist"), "{}", out.stderr);
-    assert!(out.stderr.contains("did you mean `mysql_tenant`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("tenant `mysql_tenat` does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `mysql_tenant`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn a_server_before_4_1_is_refused_with_its_version() {
-    let sim = obsim::Simulator::start_in_thread(r#"{"version": "4.0.0.0", "tenants": [{"id": 1002, "name": "t"}]}"#)
-        .expect("starts");
+    let sim = obsim::Simulator::start_in_thread(
+        r#"{"version": "4.0.0.0", "tenants": [{"id": 1002, "name": "t"}]}"#,
+    )
+    .expect("starts");
     let config = temp_config("old.hcl", EVERY_TENANT);
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("OceanBase 4.0.0.0 is not supported"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("OceanBase 4.0.0.0 is not supported"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -263,12 +476,20 @@ fn a_login_without_read_access_gets_a_privilege_error() {
     let dsn = format!("mysql://reader%40sys:pw@{}", sim.addr());
     let out = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("may not read oceanbase.DBA_OB_TENANTS"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("may not read oceanbase.DBA_OB_TENANTS"),
+        "{}",
+        out.stderr
+    );
     let wrong = format!("mysql://reader%40sys:nope@{}", sim.addr());
     let out = obbackup(&["plan", &config, "--dsn", &wrong], &[]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
-    assert!(!out.stderr.contains("nope"), "password leaked: {}", out.stderr);
+    assert!(
+        !out.stderr.contains("nope"),
+        "password leaked: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -278,7 +499,18 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
         "self.hcl",
         "tenant \"app_tenant\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/self/archive\"\n  }\n}\n",
     );
-    let apply = obbackup(&["apply", &config, "--dsn", &sim.dsn("app_tenant"), "--auto-approve", "--poll-interval-ms", "20"], &[]);
+    let apply = obbackup(
+        &[
+            "apply",
+            &config,
+            "--dsn",
+            &sim.dsn("app_tenant"),
+            "--auto-approve",
+            "--poll-interval-ms",
+            "20",
+        ],
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -287,18 +519,45 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
             "ALTER SYSTEM ARCHIVELOG"
         ]
     );
-    let other = temp_config("other.hcl", "tenant \"mysql_tenant\" {\n  data_backup { concurrency = 1 }\n}\n");
+    let other = temp_config(
+        "other.hcl",
+        "tenant \"mysql_tenant\" {\n  data_backup { concurrency = 1 }\n}\n",
+    );
     let out = obbackup(&["plan", &other, "--dsn", &sim.dsn("app_tenant")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("can manage only itself"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("can manage only itself"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn plan_output_is_byte_identical_across_runs() {
     let sim = start("documented-4.2.json");
     let config = temp_config("stable.hcl", EVERY_TENANT);
-    let first = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--format", "json"], &[]);
-    let second = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--format", "json"], &[]);
+    let first = obbackup(
+        &[
+            "plan",
+            &config,
+            "--dsn",
+            &sim.dsn("sys"),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let second = obbackup(
+        &[
+            "plan",
+            &config,
+            "--dsn",
+            &sim.dsn("sys"),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     assert_eq!(first.code, 0, "{}", first.all());
     // The checkpoint moves while archiving, so compare without the fingerprint.
     let strip = |s: &str| {

@@ -33,7 +33,10 @@ fn empty_3_2_cluster_to_archive_and_piece_copies_then_drift() {
     let sim = start("empty-3.2.json");
     let config = temp_config("ob3-archive.hcl", ARCHIVE_AND_PIECES);
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--detailed-exitcode"], &[]);
+    let plan = obbackup(
+        &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
+        &[],
+    );
     assert_eq!(plan.code, 2, "{}", plan.all());
     let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
@@ -47,15 +50,30 @@ fn empty_3_2_cluster_to_archive_and_piece_copies_then_drift() {
             "ALTER SYSTEM ARCHIVELOG",
         ]
     );
-    let again = obbackup(&["plan", &config, "--dsn", &dsn, "--detailed-exitcode"], &[]);
+    let again = obbackup(
+        &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
+        &[],
+    );
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(obbackup(&["drift", &config, "--dsn", &dsn], &[]).code, 0);
 
-    sim.execute_as("sys", "ALTER SYSTEM SET backup_log_archive_option = 'optional compression= disable'").expect("out of band");
+    sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET backup_log_archive_option = 'optional compression= disable'",
+    )
+    .expect("out of band");
     let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("cluster.log_archive.mode"), "{}", drift.stdout);
-    assert!(drift.stdout.contains("\"disable\" → \"zstd_1.3.8\""), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("cluster.log_archive.mode"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("\"disable\" → \"zstd_1.3.8\""),
+        "{}",
+        drift.stdout
+    );
 }
 
 #[test]
@@ -67,7 +85,11 @@ fn frozen_pieces_are_copied_until_each_has_its_copies() {
     );
     let dsn = sim.dsn("sys");
     let plan = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
-    assert!(plan.stdout.contains("pieces with fewer than 1 copies: 1"), "piece 1 is FROZEN, piece 2 ACTIVE:\n{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("pieces with fewer than 1 copies: 1"),
+        "piece 1 is FROZEN, piece 2 ACTIVE:\n{}",
+        plan.stdout
+    );
     let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(sent_alters(&sim).contains(
@@ -79,7 +101,11 @@ fn frozen_pieces_are_copied_until_each_has_its_copies() {
 #[test]
 fn a_backup_dest_change_stops_clears_sets_and_restarts_in_order() {
     let sim = start("documented-3.2.json");
-    sim.execute_as("sys", "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/bb'").expect("seed backup_backup_dest");
+    sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/bb'",
+    )
+    .expect("seed backup_backup_dest");
     let config = temp_config(
         "ob3-move.hcl",
         r#"
@@ -97,10 +123,22 @@ cluster {
     let dsn = sim.dsn("sys");
     let refused = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
     assert_eq!(refused.code, 1, "the archive gap is a hazard");
-    let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--allow-hazards"]);
+    let apply = run(&[
+        "apply",
+        &config,
+        "--dsn",
+        &dsn,
+        "--auto-approve",
+        "--allow-hazards",
+    ]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
-    let at = |needle: &str| statements.iter().position(|s| s == needle).unwrap_or_else(|| panic!("{needle} not sent: {statements:#?}"));
+    let at = |needle: &str| {
+        statements
+            .iter()
+            .position(|s| s == needle)
+            .unwrap_or_else(|| panic!("{needle} not sent: {statements:#?}"))
+    };
     let order = [
         at("ALTER SYSTEM NOARCHIVELOG"),
         at("ALTER SYSTEM SET backup_backup_dest = ''"),
@@ -110,19 +148,44 @@ cluster {
         at("ALTER SYSTEM ARCHIVELOG"),
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{statements:#?}");
-    let polls = statements[order[0]..order[1]].iter().filter(|s| s.contains("CDB_OB_BACKUP_ARCHIVELOG")).count();
-    assert!(polls >= 1, "STOP must be awaited before backup_dest changes: {statements:#?}");
-    assert!(sim.journal().iter().all(|e| e.outcome == obsim::server::Outcome::Ok), "{:#?}", sim.journal());
+    let polls = statements[order[0]..order[1]]
+        .iter()
+        .filter(|s| s.contains("CDB_OB_BACKUP_ARCHIVELOG"))
+        .count();
+    assert!(
+        polls >= 1,
+        "STOP must be awaited before backup_dest changes: {statements:#?}"
+    );
+    assert!(
+        sim.journal()
+            .iter()
+            .all(|e| e.outcome == obsim::server::Outcome::Ok),
+        "{:#?}",
+        sim.journal()
+    );
 }
 
 #[test]
 fn settings_of_the_other_line_are_plan_errors_at_the_text() {
     let ob3 = start("empty-3.2.json");
-    let tenant_block = temp_config("ob3-tenant.hcl", "tenant \"trade\" {\n  log_archive { enabled = true }\n}\n");
+    let tenant_block = temp_config(
+        "ob3-tenant.hcl",
+        "tenant \"trade\" {\n  log_archive { enabled = true }\n}\n",
+    );
     let out = obbackup(&["plan", &tenant_block, "--dsn", &ob3.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("on OceanBase 3.x backup is cluster-wide"), "{}", out.stderr);
-    assert!(out.stderr.contains("move log_archive and data_backup into cluster"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("on OceanBase 3.x backup is cluster-wide"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("move log_archive and data_backup into cluster"),
+        "{}",
+        out.stderr
+    );
 
     let ob4 = start("empty-4.2.json");
     let ob3_only = temp_config(
@@ -131,8 +194,17 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
     );
     let out = obbackup(&["plan", &ob3_only, "--dsn", &ob4.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("backup-backup was removed in 4.x"), "{}", out.stderr);
-    assert!(out.stderr.contains("log_archive.compression is OceanBase 3.x"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("backup-backup was removed in 4.x"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("log_archive.compression is OceanBase 3.x"),
+        "{}",
+        out.stderr
+    );
 
     let both = temp_config(
         "ob3-both-modes.hcl",
@@ -151,10 +223,19 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
         "server_parameters": [ {"svr_ip": "10.0.0.2", "svr_port": 2882, "name": "backup_log_archive_option", "value": "optional compression= lz4_1.0"} ],
         "tenants": [ {"id": 1001, "name": "trade"} ]}"#;
     let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
-    let config = temp_config("ob3-servers.hcl", "cluster {\n  log_archive {\n    mode = \"mandatory\"\n    compression = \"lz4_1.0\"\n  }\n}\n");
+    let config = temp_config(
+        "ob3-servers.hcl",
+        "cluster {\n  log_archive {\n    mode = \"mandatory\"\n    compression = \"lz4_1.0\"\n  }\n}\n",
+    );
     let drift = obbackup(&["drift", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("\"mandatory | optional\" → \"mandatory\""), "{}", drift.stdout);
+    assert!(
+        drift
+            .stdout
+            .contains("\"mandatory | optional\" → \"mandatory\""),
+        "{}",
+        drift.stdout
+    );
     let user = obbackup(&["plan", &config, "--dsn", &sim.dsn("trade")], &[]);
     assert_eq!(user.code, 1);
     assert!(user.stderr.contains("run from sys"), "{}", user.stderr);
@@ -164,14 +245,31 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
 fn cluster_backups_status_and_one_shot_on_3_x() {
     let sim = start("documented-3.2.json");
     let dsn = sim.dsn("sys");
-    let config = temp_config("ob3-fresh.hcl", "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n");
+    let config = temp_config(
+        "ob3-fresh.hcl",
+        "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
     let status = obbackup(&["status", &config, "--dsn", &dsn], &[]);
     assert_eq!(status.code, 0, "{}", status.all());
-    assert!(status.stdout.contains("tenant cluster"), "{}", status.stdout);
-    assert!(status.stdout.contains("! data_backup.full: no backup, max_age 7d"), "the only backup FAILED:\n{}", status.stdout);
+    assert!(
+        status.stdout.contains("tenant cluster"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("! data_backup.full: no backup, max_age 7d"),
+        "the only backup FAILED:\n{}",
+        status.stdout
+    );
     let nothing = obbackup(&["backup", "cancel", "--dsn", &dsn], &[]);
     assert_eq!(nothing.code, 0);
-    assert!(nothing.stdout.contains("nothing to cancel"), "{}", nothing.stdout);
+    assert!(
+        nothing.stdout.contains("nothing to cancel"),
+        "{}",
+        nothing.stdout
+    );
     let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(sent_alters(&sim).contains(&"ALTER SYSTEM BACKUP DATABASE".to_string()));
@@ -191,13 +289,30 @@ fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
         "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_OB3_PW\") }\n  }\n}\n",
     );
     let env = [("OBB_OB3_PW", password)];
-    let all: Vec<&str> = ["apply", config.as_str(), "--dsn", dsn.as_str(), "--auto-approve", "--wait"].into_iter().chain(FAST.iter().copied()).collect();
+    let all: Vec<&str> = [
+        "apply",
+        config.as_str(),
+        "--dsn",
+        dsn.as_str(),
+        "--auto-approve",
+        "--wait",
+    ]
+    .into_iter()
+    .chain(FAST.iter().copied())
+    .collect();
     let apply = obbackup(&all, &env);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(!apply.all().contains(password), "password leaked");
     let statements = sent(&sim);
-    let set = statements.iter().position(|s| s.starts_with("SET ENCRYPTION")).expect("SET ENCRYPTION sent");
-    assert_eq!(statements.get(set + 1).map(String::as_str), Some("ALTER SYSTEM BACKUP DATABASE"), "right before the backup: {statements:#?}");
+    let set = statements
+        .iter()
+        .position(|s| s.starts_with("SET ENCRYPTION"))
+        .expect("SET ENCRYPTION sent");
+    assert_eq!(
+        statements.get(set + 1).map(String::as_str),
+        Some("ALTER SYSTEM BACKUP DATABASE"),
+        "right before the backup: {statements:#?}"
+    );
     let Ok(obsim::cluster::Reply::Rows { rows, .. }) =
         sim.execute_as("sys", "SELECT ENCRYPTION_MODE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC")
     else {
@@ -222,6 +337,11 @@ fn cluster_destinations_follow_the_credential_rules() {
     );
     let out = obbackup(&["validate", &config], &[("OBB_OB3_ID", "id")]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("credential `access_key` is written literally"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("credential `access_key` is written literally"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.all().contains("lit-key-9"), "{}", out.all());
 }

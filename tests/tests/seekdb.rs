@@ -20,18 +20,28 @@ fn seekdb_dsn() -> String {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 #[test]
 fn plan_against_seekdb_names_the_missing_backup_subsystem() {
     let dsn = seekdb_dsn();
-    println!("seekdb: {}", std::env::var("OBBACKUP_SEEKDB_VERSION").unwrap_or_default());
+    println!(
+        "seekdb: {}",
+        std::env::var("OBBACKUP_SEEKDB_VERSION").unwrap_or_default()
+    );
     let out = obbackup(&["plan", "examples/basic-4.2.hcl", "--dsn", &dsn], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("seekdb"), "{}", out.stderr);
     assert!(out.stderr.contains("no backup subsystem"), "{}", out.stderr);
-    assert!(!out.stderr.contains("1146") && !out.stderr.contains("1305"), "a raw SQL error leaked: {}", out.stderr);
+    assert!(
+        !out.stderr.contains("1146") && !out.stderr.contains("1305"),
+        "a raw SQL error leaked: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -57,16 +67,37 @@ fn parameters_decode_through_the_same_code_as_for_oceanbase() {
 fn server_errors_get_obbackups_own_words() {
     let dsn = Secret::new(seekdb_dsn());
     runtime().block_on(async {
-        let mut session = Session::connect(&dsn, Duration::from_secs(30)).await.expect("connects");
+        let mut session = Session::connect(&dsn, Duration::from_secs(30))
+            .await
+            .expect("connects");
         let cases = [
-            ("ALTER SYSTEM SET unknown_param = 1", 5099, "does not know this parameter"),
-            ("ALTER SYSTEM SET log_disk_utilization_threshold = 1000", 4147, "rejected the value"),
-            ("ALTER SYSTEM ARCHIVELOG", 1064, "did not understand the statement"),
+            (
+                "ALTER SYSTEM SET unknown_param = 1",
+                5099,
+                "does not know this parameter",
+            ),
+            (
+                "ALTER SYSTEM SET log_disk_utilization_threshold = 1000",
+                4147,
+                "rejected the value",
+            ),
+            (
+                "ALTER SYSTEM ARCHIVELOG",
+                1064,
+                "did not understand the statement",
+            ),
         ];
         for (sql, number, words) in cases {
-            let e = session.execute(&Secret::new(sql), Duration::from_secs(30)).await.expect_err(sql);
+            let e = session
+                .execute(&Secret::new(sql), Duration::from_secs(30))
+                .await
+                .expect_err(sql);
             assert_eq!(e.number(), Some(number), "{sql}: {e}");
-            assert!(obbackup::apply::advice(&e).contains(words), "{sql}: {}", obbackup::apply::advice(&e));
+            assert!(
+                obbackup::apply::advice(&e).contains(words),
+                "{sql}: {}",
+                obbackup::apply::advice(&e)
+            );
         }
         session.close().await;
     });
@@ -77,7 +108,11 @@ fn server_errors_get_obbackups_own_words() {
 enum Answer {
     Connected,
     Columns(Vec<(String, String)>),
-    Error { number: u16, sqlstate: String, message: String },
+    Error {
+        number: u16,
+        sqlstate: String,
+        message: String,
+    },
     RowsAffected(u64),
 }
 
@@ -91,9 +126,17 @@ async fn ask(dsn: &str, probe: &serde_json::Value, side: &str) -> Answer {
     if compare == "connect" {
         return Answer::Connected;
     }
-    let sql = probe[format!("{side}_sql")].as_str().or(probe["sql"].as_str()).expect("sql").to_string();
+    let sql = probe[format!("{side}_sql")]
+        .as_str()
+        .or(probe["sql"].as_str())
+        .expect("sql")
+        .to_string();
     if let Some(bind) = probe["bind"].as_str() {
-        return match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bind.to_string()).fetch_all(&mut conn).await {
+        return match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(bind.to_string())
+            .fetch_all(&mut conn)
+            .await
+        {
             Ok(_) => Answer::Connected,
             Err(e) => error_answer(e),
         };
@@ -104,12 +147,20 @@ async fn ask(dsn: &str, probe: &serde_json::Value, side: &str) -> Answer {
             Err(e) => error_answer(e),
         };
     }
-    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await {
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut conn)
+        .await
+    {
         Ok(rows) => {
             use sqlx::Row;
             let columns = rows
                 .first()
-                .map(|r| r.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect())
+                .map(|r| {
+                    r.columns()
+                        .iter()
+                        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                        .collect()
+                })
                 .unwrap_or_default();
             Answer::Columns(columns)
         }
@@ -120,11 +171,17 @@ async fn ask(dsn: &str, probe: &serde_json::Value, side: &str) -> Answer {
 fn error_answer(e: sqlx::Error) -> Answer {
     match e.as_database_error() {
         Some(db) => Answer::Error {
-            number: db.try_downcast_ref::<MySqlDatabaseError>().map_or(0, MySqlDatabaseError::number),
+            number: db
+                .try_downcast_ref::<MySqlDatabaseError>()
+                .map_or(0, MySqlDatabaseError::number),
             sqlstate: db.code().map(|c| c.to_string()).unwrap_or_default(),
             message: db.message().to_string(),
         },
-        None => Answer::Error { number: 0, sqlstate: String::new(), message: e.to_string() },
+        None => Answer::Error {
+            number: 0,
+            sqlstate: String::new(),
+            message: e.to_string(),
+        },
     }
 }
 
@@ -132,8 +189,19 @@ fn error_answer(e: sqlx::Error) -> Answer {
 fn shared(seekdb: &Answer, obsim: &Answer) -> (Answer, Answer) {
     match (seekdb, obsim) {
         (Answer::Columns(a), Answer::Columns(b)) => {
-            let names: Vec<&String> = a.iter().map(|(n, _)| n).filter(|n| b.iter().any(|(m, _)| m == *n)).collect();
-            let keep = |cols: &Vec<(String, String)>| Answer::Columns(cols.iter().filter(|(n, _)| names.contains(&n)).cloned().collect());
+            let names: Vec<&String> = a
+                .iter()
+                .map(|(n, _)| n)
+                .filter(|n| b.iter().any(|(m, _)| m == *n))
+                .collect();
+            let keep = |cols: &Vec<(String, String)>| {
+                Answer::Columns(
+                    cols.iter()
+                        .filter(|(n, _)| names.contains(&n))
+                        .cloned()
+                        .collect(),
+                )
+            };
             (keep(a), keep(b))
         }
         _ => (seekdb.clone(), obsim.clone()),
@@ -154,7 +222,11 @@ fn probes_agree_between_seekdb_and_obsim() {
             let name = probe["name"].as_str().unwrap_or("?");
             let a = ask(&seekdb, probe, "seekdb").await;
             let b = ask(&obsim, probe, "obsim").await;
-            let (a, b) = if probe["compare"] == "shared_columns" { shared(&a, &b) } else { (a, b) };
+            let (a, b) = if probe["compare"] == "shared_columns" {
+                shared(&a, &b)
+            } else {
+                (a, b)
+            };
             if a == b {
                 report.push(format!("agree    {name}: {a:?}"));
             } else {
@@ -162,10 +234,21 @@ fn probes_agree_between_seekdb_and_obsim() {
                 report.push(format!("DIFFER   {name}"));
             }
             if let Answer::Columns(c) = &a {
-                assert!(!c.is_empty() || probe["compare"] == "connect", "{name}: no column came back from seekdb");
+                assert!(
+                    !c.is_empty() || probe["compare"] == "connect",
+                    "{name}: no column came back from seekdb"
+                );
             }
         }
     });
-    println!("seekdb: {}\n{}", std::env::var("OBBACKUP_SEEKDB_VERSION").unwrap_or_default(), report.join("\n"));
-    assert!(disagreements.is_empty(), "obsim differs from seekdb:\n{}", disagreements.join("\n"));
+    println!(
+        "seekdb: {}\n{}",
+        std::env::var("OBBACKUP_SEEKDB_VERSION").unwrap_or_default(),
+        report.join("\n")
+    );
+    assert!(
+        disagreements.is_empty(),
+        "obsim differs from seekdb:\n{}",
+        disagreements.join("\n")
+    );
 }

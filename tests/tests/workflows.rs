@@ -21,8 +21,12 @@ fn schema(name: &str) -> jsonschema::Validator {
 }
 
 fn check(validator: &jsonschema::Validator, json: &str) {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}):\n{json}"));
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let value: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}):\n{json}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{json}");
 }
 
@@ -30,11 +34,15 @@ fn check(validator: &jsonschema::Validator, json: &str) {
 fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
     let sim = start("empty-4.2.json");
     let config = temp_config("saved.hcl", EVERY_TENANT);
-    let planfile = root().join("target/test-configs/saved.plan").display().to_string();
+    let planfile = root()
+        .join("target/test-configs/saved.plan")
+        .display()
+        .to_string();
     let dsn = sim.dsn("sys");
     let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile], &[]);
     assert_eq!(plan.code, 0, "{}", plan.all());
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
     assert_eq!(saved["plan_file_version"], "1.0");
     let expected: Vec<String> = saved["plan"]["steps"]
         .as_array()
@@ -46,27 +54,65 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
 
     let shown = obbackup(&["show", &planfile, "--format", "markdown"], &[]);
     assert_eq!(shown.code, 0, "{}", shown.all());
-    assert!(shown.stdout.contains("### obbackup plan"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("### obbackup plan"),
+        "{}",
+        shown.stdout
+    );
 
-    let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve", "--poll-interval-ms", "20"], &[]);
+    let apply = obbackup(
+        &[
+            "apply",
+            &planfile,
+            "--dsn",
+            &dsn,
+            "--auto-approve",
+            "--poll-interval-ms",
+            "20",
+        ],
+        &[],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(sent_alters(&sim), expected, "apply of a saved plan runs exactly its steps");
+    assert_eq!(
+        sent_alters(&sim),
+        expected,
+        "apply of a saved plan runs exactly its steps"
+    );
 }
 
 #[test]
 fn a_stale_plan_is_refused_naming_what_changed() {
     let sim = start("empty-4.2.json");
     let config = temp_config("stale.hcl", EVERY_TENANT);
-    let planfile = root().join("target/test-configs/stale.plan").display().to_string();
+    let planfile = root()
+        .join("target/test-configs/stale.plan")
+        .display()
+        .to_string();
     let dsn = sim.dsn("sys");
-    assert_eq!(obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile], &[]).code, 0);
-    sim.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 4 TENANT = 'app_tenant'").expect("out-of-band change");
+    assert_eq!(
+        obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile], &[]).code,
+        0
+    );
+    sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET ha_low_thread_score = 4 TENANT = 'app_tenant'",
+    )
+    .expect("out-of-band change");
     sim.clear_journal();
     let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve"], &[]);
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert!(apply.stderr.contains("stale plan"), "{}", apply.stderr);
-    assert!(apply.stderr.contains("tenants.app_tenant.parameters.ha_low_thread_score"), "{}", apply.stderr);
-    assert!(sent_alters(&sim).is_empty(), "nothing may run from a stale plan");
+    assert!(
+        apply
+            .stderr
+            .contains("tenants.app_tenant.parameters.ha_low_thread_score"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        sent_alters(&sim).is_empty(),
+        "nothing may run from a stale plan"
+    );
 }
 
 #[test]
@@ -74,10 +120,35 @@ fn an_edited_plan_file_is_refused() {
     let sim = start("empty-4.2.json");
     let config = temp_config("edited.hcl", EVERY_TENANT);
     let planfile = root().join("target/test-configs/edited.plan");
-    assert_eq!(obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--out", &planfile.display().to_string()], &[]).code, 0);
-    let text = std::fs::read_to_string(&planfile).expect("written").replace("concurrency = 6", "concurrency = 60");
+    assert_eq!(
+        obbackup(
+            &[
+                "plan",
+                &config,
+                "--dsn",
+                &sim.dsn("sys"),
+                "--out",
+                &planfile.display().to_string()
+            ],
+            &[]
+        )
+        .code,
+        0
+    );
+    let text = std::fs::read_to_string(&planfile)
+        .expect("written")
+        .replace("concurrency = 6", "concurrency = 60");
     std::fs::write(&planfile, text).expect("edited");
-    let apply = obbackup(&["apply", &planfile.display().to_string(), "--dsn", &sim.dsn("sys"), "--auto-approve"], &[]);
+    let apply = obbackup(
+        &[
+            "apply",
+            &planfile.display().to_string(),
+            "--dsn",
+            &sim.dsn("sys"),
+            "--auto-approve",
+        ],
+        &[],
+    );
     assert_eq!(apply.code, 1);
     assert!(apply.stderr.contains("was edited"), "{}", apply.stderr);
 }
@@ -96,10 +167,18 @@ tenant "app_tenant" {
 }
 "#,
     );
-    let planfile = root().join("target/test-configs/secret.plan").display().to_string();
+    let planfile = root()
+        .join("target/test-configs/secret.plan")
+        .display()
+        .to_string();
     let env = [("OSS_ID", "id"), ("OSS_KEY", canary)];
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile, "--format", "markdown"], &env);
+    let plan = obbackup(
+        &[
+            "plan", &config, "--dsn", &dsn, "--out", &planfile, "--format", "markdown",
+        ],
+        &env,
+    );
     assert_eq!(plan.code, 0, "{}", plan.all());
     let text = std::fs::read_to_string(&planfile).expect("written");
     assert!(!text.contains(canary), "the plan file leaks the secret");
@@ -108,7 +187,10 @@ tenant "app_tenant" {
     let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve"], &env);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(!apply.all().contains(canary));
-    assert!(sent(&sim).iter().any(|s| s.contains(canary)), "the reference is resolved again at apply");
+    assert!(
+        sent(&sim).iter().any(|s| s.contains(canary)),
+        "the reference is resolved again at apply"
+    );
 }
 
 #[test]
@@ -129,17 +211,68 @@ ignore {
 "#,
     );
     let dsn = sim.dsn("sys");
-    assert_eq!(obbackup(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--today", "2027-01-01"], &[]).code, 0);
-    sim.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 20 TENANT = 'app_tenant'").expect("out-of-band");
-    let before = obbackup(&["drift", &config, "--dsn", &dsn, "--today", "2027-01-31"], &[]);
+    assert_eq!(
+        obbackup(
+            &[
+                "apply",
+                &config,
+                "--dsn",
+                &dsn,
+                "--auto-approve",
+                "--today",
+                "2027-01-01"
+            ],
+            &[]
+        )
+        .code,
+        0
+    );
+    sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET ha_low_thread_score = 20 TENANT = 'app_tenant'",
+    )
+    .expect("out-of-band");
+    let before = obbackup(
+        &["drift", &config, "--dsn", &dsn, "--today", "2027-01-31"],
+        &[],
+    );
     assert_eq!(before.code, 0, "{}", before.all());
-    assert!(before.stdout.contains("Accepted drift"), "{}", before.stdout);
+    assert!(
+        before.stdout.contains("Accepted drift"),
+        "{}",
+        before.stdout
+    );
     assert!(before.stdout.contains("OPS-42"), "{}", before.stdout);
-    let after = obbackup(&["drift", &config, "--dsn", &dsn, "--today", "2027-02-01"], &[]);
+    let after = obbackup(
+        &["drift", &config, "--dsn", &dsn, "--today", "2027-02-01"],
+        &[],
+    );
     assert_eq!(after.code, 2, "{}", after.all());
-    assert!(after.stdout.contains("tenant.app_tenant.data_backup.concurrency"), "{}", after.stdout);
-    assert!(after.stdout.contains("expired on 2027-01-31"), "{}", after.stdout);
-    let json = obbackup(&["drift", &config, "--dsn", &dsn, "--today", "2027-01-31", "--format", "json"], &[]);
+    assert!(
+        after
+            .stdout
+            .contains("tenant.app_tenant.data_backup.concurrency"),
+        "{}",
+        after.stdout
+    );
+    assert!(
+        after.stdout.contains("expired on 2027-01-31"),
+        "{}",
+        after.stdout
+    );
+    let json = obbackup(
+        &[
+            "drift",
+            &config,
+            "--dsn",
+            &dsn,
+            "--today",
+            "2027-01-31",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     check(&schema("drift.schema.json"), &json.stdout);
 }
 
@@ -150,19 +283,30 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
     let dir = root().join("target/test-configs/fleet");
     std::fs::create_dir_all(&dir).expect("dir");
     for (name, var) in [("a.hcl", "OBB_FLEET_A"), ("b.hcl", "OBB_FLEET_B")] {
-        std::fs::write(dir.join(name), format!("cluster {{\n  dsn_env = \"{var}\"\n}}\n{EVERY_TENANT}")).expect("write");
+        std::fs::write(
+            dir.join(name),
+            format!("cluster {{\n  dsn_env = \"{var}\"\n}}\n{EVERY_TENANT}"),
+        )
+        .expect("write");
     }
     let env = [("OBB_FLEET_A", a.dsn("sys")), ("OBB_FLEET_B", b.dsn("sys"))];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let fleet = dir.display().to_string();
     for file in ["a.hcl", "b.hcl"] {
         let path = dir.join(file).display().to_string();
-        let apply = obbackup(&["apply", &path, "--auto-approve", "--poll-interval-ms", "20"], &env);
+        let apply = obbackup(
+            &["apply", &path, "--auto-approve", "--poll-interval-ms", "20"],
+            &env,
+        );
         assert_eq!(apply.code, 0, "{}", apply.all());
     }
     let clean = obbackup(&["drift", &fleet], &env);
     assert_eq!(clean.code, 0, "{}", clean.all());
-    b.execute_as("sys", "ALTER SYSTEM SET ha_low_thread_score = 1 TENANT = 'mysql_tenant'").expect("drift on b");
+    b.execute_as(
+        "sys",
+        "ALTER SYSTEM SET ha_low_thread_score = 1 TENANT = 'mysql_tenant'",
+    )
+    .expect("drift on b");
     let drift = obbackup(&["drift", &fleet], &env);
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert!(drift.stdout.contains("b.hcl drift"), "{}", drift.stdout);
@@ -171,12 +315,25 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
     check(&schema("report.schema.json"), &json.stdout);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["clusters"][1]["status"], "drift");
-    check(&schema("drift.schema.json"), &value["clusters"][1]["report"].to_string());
+    check(
+        &schema("drift.schema.json"),
+        &value["clusters"][1]["report"].to_string(),
+    );
     let markdown = obbackup(&["drift", &fleet, "--format", "markdown"], &env);
-    assert!(markdown.stdout.contains("`tenant.mysql_tenant.data_backup.concurrency`"), "{}", markdown.stdout);
+    assert!(
+        markdown
+            .stdout
+            .contains("`tenant.mysql_tenant.data_backup.concurrency`"),
+        "{}",
+        markdown.stdout
+    );
     let missing = obbackup(&["drift", &fleet], &[("OBB_FLEET_A", env[0].1)]);
     assert_eq!(missing.code, 1, "an unreachable cluster makes the run fail");
-    assert!(missing.stdout.contains("OBB_FLEET_B, which is not set"), "{}", missing.stdout);
+    assert!(
+        missing.stdout.contains("OBB_FLEET_B, which is not set"),
+        "{}",
+        missing.stdout
+    );
 }
 
 #[test]
@@ -203,8 +360,17 @@ fn export_round_trips_on_every_fixture() {
             .unwrap_or_default();
         let env: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "from-env")).collect();
         let plan = obbackup(&["plan", &file, "--dsn", &dsn, "--detailed-exitcode"], &env);
-        assert_eq!(plan.code, 0, "{fixture}: the export must plan empty:\n{}\n{}", export.stdout, plan.all());
-        assert!(!export.stdout.contains("access_key=xxx"), "{fixture}: credentials must become env() references");
+        assert_eq!(
+            plan.code,
+            0,
+            "{fixture}: the export must plan empty:\n{}\n{}",
+            export.stdout,
+            plan.all()
+        );
+        assert!(
+            !export.stdout.contains("access_key=xxx"),
+            "{fixture}: credentials must become env() references"
+        );
     }
 }
 
@@ -215,8 +381,17 @@ fn graph_prints_dot_with_rule_labels() {
     let out = obbackup(&["graph", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.starts_with("digraph {"), "{}", out.stdout);
-    assert!(out.stdout.contains("label = \"archive_stopped_before_archive_dest\""), "{}", out.stdout);
-    assert!(out.stdout.contains("tenant.mysql_tenant:noarchivelog"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("label = \"archive_stopped_before_archive_dest\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("tenant.mysql_tenant:noarchivelog"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -224,7 +399,17 @@ fn plan_json_matches_its_schema() {
     for fixture in ["empty-4.2.json", "documented-4.2.json"] {
         let sim = start(fixture);
         let config = temp_config("schema.hcl", EVERY_TENANT);
-        let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys"), "--format", "json"], &[]);
+        let out = obbackup(
+            &[
+                "plan",
+                &config,
+                "--dsn",
+                &sim.dsn("sys"),
+                "--format",
+                "json",
+            ],
+            &[],
+        );
         assert_eq!(out.code, 0, "{}", out.all());
         check(&schema("plan.schema.json"), &out.stdout);
     }
@@ -237,15 +422,33 @@ fn ci_examples_call_commands_that_exist_with_those_flags() {
     for entry in std::fs::read_dir(&dir).expect("examples/ci") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("readable");
-        for line in text.lines().filter(|l| l.contains("obbackup ") && !l.trim_start().starts_with('#')) {
+        for line in text
+            .lines()
+            .filter(|l| l.contains("obbackup ") && !l.trim_start().starts_with('#'))
+        {
             let call = &line[line.find("obbackup ").unwrap_or(0) + "obbackup ".len()..];
             let mut words = call.split_whitespace();
-            let Some(command) = words.next() else { continue };
+            let Some(command) = words.next() else {
+                continue;
+            };
             let help = obbackup(&[command, "--help"], &[]);
-            assert_eq!(help.code, 0, "{}: `obbackup {command}` does not exist", path.display());
+            assert_eq!(
+                help.code,
+                0,
+                "{}: `obbackup {command}` does not exist",
+                path.display()
+            );
             for flag in words.filter(|w| w.starts_with("--")) {
-                let flag = flag.split('=').next().unwrap_or(flag).trim_end_matches([';', '"', ')']);
-                assert!(help.stdout.contains(flag), "{}: `obbackup {command}` has no {flag}", path.display());
+                let flag = flag
+                    .split('=')
+                    .next()
+                    .unwrap_or(flag)
+                    .trim_end_matches([';', '"', ')']);
+                assert!(
+                    help.stdout.contains(flag),
+                    "{}: `obbackup {command}` has no {flag}",
+                    path.display()
+                );
             }
             checked += 1;
         }
