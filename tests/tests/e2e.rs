@@ -570,3 +570,57 @@ fn plan_output_is_byte_identical_across_runs() {
     let human2 = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(human1.stdout, human2.stdout);
 }
+
+#[test]
+fn an_interrupted_round_is_restarted_with_its_hazard() {
+    let fixture = r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "t", "log_mode": "ARCHIVELOG",
+        "archive_dest": {"path": "file:///nfs/t/archive", "dest_id": 1002},
+        "archive_round": {"round_id": 4, "status": "INTERRUPTED"}}],
+        "delays_ms": {"archive_prepare": 20, "archive_beginning": 40, "archive_stopping": 40}}"#;
+    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let config = temp_config(
+        "interrupted.hcl",
+        "tenant \"t\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/t/archive\"\n  }\n}\n",
+    );
+    let dsn = sim.dsn("sys");
+    let plan = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
+    assert!(
+        plan.stdout.contains("~ tenant.t.log_archive.round"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("[archive_gap]"), "{}", plan.stdout);
+    let apply = run(
+        &with(
+            &[
+                "apply",
+                &config,
+                "--dsn",
+                &dsn,
+                "--auto-approve",
+                "--allow-hazards",
+            ],
+            FAST,
+        ),
+        &[],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(
+        sent_alters(&sim),
+        [
+            "ALTER SYSTEM NOARCHIVELOG TENANT = 't'",
+            "ALTER SYSTEM ARCHIVELOG TENANT = 't'"
+        ]
+    );
+    let Ok(obsim::cluster::Reply::Rows { rows, .. }) = sim.execute_as(
+        "sys",
+        "SELECT ROUND_ID, STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
+    ) else {
+        panic!("no rows")
+    };
+    assert_eq!(
+        rows[0],
+        vec![Some("5".into()), Some("DOING".into())],
+        "a new round"
+    );
+}
