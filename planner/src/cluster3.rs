@@ -428,24 +428,37 @@ fn cluster_change(
     }
 }
 
+/// A destination parameter that should name another place (credentials are
+/// never compared, reference §2.2.2 applies to 3.x URIs too).
+fn destination_change(
+    setting: Setting,
+    want: Option<&Located<Destination>>,
+    current: Option<&str>,
+) -> Option<Change> {
+    let want = want?;
+    let current = current
+        .filter(|c| !c.is_empty())
+        .map(Destination::from_server);
+    if current.as_ref().is_some_and(|c| c.same_place(&want.value)) {
+        return None;
+    }
+    Some(cluster_change(
+        setting,
+        current.map(|c| c.redacted()),
+        want.value.redacted(),
+        None,
+    ))
+}
+
 /// Differences between the 3.x desired and live states, sorted by address.
 pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
     let mut out = Vec::new();
     let non_empty = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
-    if let Some(d) = &want.backup_dest {
-        let current = non_empty(live.value("backup_dest"));
-        if !current
-            .as_deref()
-            .is_some_and(|c| Destination::from_server(c).same_place(&d.value))
-        {
-            out.push(cluster_change(
-                Setting::ClusterBackupDest,
-                current.map(|c| Destination::from_server(&c).redacted()),
-                d.value.redacted(),
-                None,
-            ));
-        }
-    }
+    out.extend(destination_change(
+        Setting::ClusterBackupDest,
+        want.backup_dest.as_ref(),
+        live.value("backup_dest"),
+    ));
     if let Some(o) = &want.backup_dest_option {
         let current = live.value("backup_dest_option").unwrap_or("");
         if parse_option(current) != o.value {
@@ -538,20 +551,11 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
             ));
         }
     }
-    if let Some(d) = &want.bb_dest {
-        let current = non_empty(live.value("backup_backup_dest"));
-        if !current
-            .as_deref()
-            .is_some_and(|c| Destination::from_server(c).same_place(&d.value))
-        {
-            out.push(cluster_change(
-                Setting::ClusterBackupBackupDest,
-                current.map(|c| Destination::from_server(&c).redacted()),
-                d.value.redacted(),
-                None,
-            ));
-        }
-    }
+    out.extend(destination_change(
+        Setting::ClusterBackupBackupDest,
+        want.bb_dest.as_ref(),
+        live.value("backup_backup_dest"),
+    ));
     if let Some(interval) = want.bb_checkpoint {
         let current = live.value("backup_backup_dest_option").unwrap_or("");
         let want_map: BTreeMap<String, String> = [(
