@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# The test command: sets up everything the tests need, runs them all, and
-# cleans up after itself.
+# Runs a test command with everything the tests need set up, and cleans up after
+# itself. Usage: bash scripts/test.sh cargo test --workspace [ARGS…]
+# (the README's test command; with no command, that is what it runs).
 #
 # 1. Installs the pinned pylibseekdb (seekdb, an OceanBase 4.3.5 kernel
 #    derivative) into a project-local virtual environment under target/ (once;
 #    reused afterwards). If it cannot be installed the run fails: no test is skipped.
 # 2. Starts seekdb on a free loopback port with a fresh data directory under
 #    target/, and waits until it accepts connections.
-# 3. Runs `cargo test --workspace` with OBBACKUP_SEEKDB_DSN pointing at it.
+# 3. Runs the given command (`cargo test --workspace`) with OBBACKUP_SEEKDB_DSN
+#    pointing at it.
 # 4. Stops the seekdb it started (by its process id) and removes its data,
 #    whether the tests passed or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$#" -eq 0 ]; then
+  set -- cargo test --workspace
+fi
 
 SEEKDB_PACKAGE="pylibseekdb==1.4.0.post1"
 VENV="target/seekdb/venv"
@@ -82,4 +87,4 @@ echo "test.sh: seekdb version: $VERSION" >&2
 
 export OBBACKUP_SEEKDB_DSN="mysql://root@127.0.0.1:$PORT"
 export OBBACKUP_SEEKDB_VERSION="$VERSION"
-cargo test --workspace
+"$@"

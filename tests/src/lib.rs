@@ -122,3 +122,19 @@ pub fn sent_alters(sim: &obsim::Simulator) -> Vec<String> {
         .filter(|s| s.starts_with("ALTER SYSTEM"))
         .collect()
 }
+
+/// Panics, showing the whole `text`, unless it contains `needle`.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+}
+
+/// The rows a SELECT returns when run on the simulator as `root@tenant`
+/// (through the simulator's own parser and engine, as an operator would).
+#[track_caller]
+pub fn query_rows(sim: &obsim::Simulator, tenant: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    match sim.execute_as(tenant, sql) {
+        Ok(obsim::cluster::Reply::Rows { rows, .. }) => rows,
+        other => panic!("{sql}: no rows: {other:?}"),
+    }
+}

@@ -2,7 +2,9 @@
 //! where needed, followed to their end, encryption, one-shot backup and cancel,
 //! and status (reference §2.3, §2.5 B, E).
 
-use obbackup_tests::{obbackup, root, sent, sent_alters, start, temp_config};
+use obbackup_tests::{
+    assert_contains, obbackup, query_rows, root, sent, sent_alters, start, temp_config,
+};
 
 const POLICY: &str = r#"
 defaults {
@@ -24,10 +26,7 @@ fn history(sim: &obsim::Simulator, tenant: &str) -> Vec<Vec<Option<String>>> {
     let sql = format!(
         "SELECT h.BACKUP_TYPE, h.STATUS, h.ENCRYPTION_MODE, h.PASSWD FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY h JOIN oceanbase.DBA_OB_TENANTS t ON t.TENANT_ID = h.TENANT_ID WHERE t.TENANT_NAME = '{tenant}' ORDER BY h.JOB_ID"
     );
-    match sim.execute_as("sys", &sql).expect("query") {
-        obsim::cluster::Reply::Rows { rows, .. } => rows,
-        obsim::cluster::Reply::Ok(_) => Vec::new(),
-    }
+    query_rows(sim, "sys", &sql)
 }
 
 #[test]
@@ -122,11 +121,7 @@ fn drift_names_freshness_violations_and_status_shows_them() {
     let dsn = sim.dsn("sys");
     let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift.stdout.contains("tenant.stale_full.data_backup.full"),
-        "{}",
-        drift.stdout
-    );
+    assert_contains(&drift.stdout, "tenant.stale_full.data_backup.full");
     assert!(
         drift
             .stdout
@@ -194,12 +189,11 @@ fn a_failed_backup_job_fails_apply_naming_it() {
         &[],
     );
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(apply.stdout.contains("backup job 3 (FULL) ended FAILED: RESULT -4012 COMMENT \"injected: backup destination full\""), "{}", apply.stdout);
-    assert!(
-        apply.stderr.contains("backup job 3 (FULL) ended FAILED"),
-        "{}",
-        apply.stderr
+    assert_contains(
+        &apply.stdout,
+        "backup job 3 (FULL) ended FAILED: RESULT -4012 COMMENT \"injected: backup destination full\"",
     );
+    assert_contains(&apply.stderr, "backup job 3 (FULL) ended FAILED");
 }
 
 #[test]
@@ -287,11 +281,7 @@ fn one_shot_backup_and_cancel() {
     let dsn = sim.dsn("sys");
     let refused = obbackup(&["backup", "full", "--tenant", "nope", "--dsn", &dsn], &[]);
     assert_eq!(refused.code, 1);
-    assert!(
-        refused.stderr.contains("tenant nope does not exist"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "tenant nope does not exist");
     let done = obbackup(
         &args(&[
             "backup",
@@ -323,11 +313,7 @@ fn one_shot_backup_and_cancel() {
         &[],
     );
     assert_eq!(nothing.code, 0, "{}", nothing.all());
-    assert!(
-        nothing.stdout.contains("nothing to cancel"),
-        "{}",
-        nothing.stdout
-    );
+    assert_contains(&nothing.stdout, "nothing to cancel");
 
     sim.stall("DOING");
     assert_eq!(
@@ -343,7 +329,7 @@ fn one_shot_backup_and_cancel() {
         &[],
     );
     assert_eq!(busy.code, 1);
-    assert!(busy.stderr.contains("is running"), "{}", busy.stderr);
+    assert_contains(&busy.stderr, "is running");
     sim.clear_journal();
     let cancel = obbackup(
         &args(&[
@@ -409,16 +395,8 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
     );
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("PLUS ARCHIVELOG needs OceanBase 4.2"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("plus_archivelog = true"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "PLUS ARCHIVELOG needs OceanBase 4.2");
+    assert_contains(&out.stderr, "plus_archivelog = true");
 }
 
 #[test]

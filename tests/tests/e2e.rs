@@ -1,6 +1,8 @@
 //! End to end: the real `obbackup` binary against `obsim` (DESIGN.md §9).
 
-use obbackup_tests::{obbackup, sent, sent_alters, start, temp_config};
+use obbackup_tests::{
+    assert_contains, obbackup, query_rows, sent, sent_alters, start, temp_config,
+};
 
 const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
 
@@ -57,7 +59,7 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
         &[],
     );
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(apply.stdout.contains("Apply complete"), "{}", apply.stdout);
+    assert_contains(&apply.stdout, "Apply complete");
 
     let again = run(
         &with(
@@ -133,12 +135,8 @@ tenant "mysql_tenant" {
         &[],
     );
     assert_eq!(refused.code, 1, "{}", refused.all());
-    assert!(
-        refused.stderr.contains("--allow-hazards"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stdout.contains("archive_gap"), "{}", refused.stdout);
+    assert_contains(&refused.stderr, "--allow-hazards");
+    assert_contains(&refused.stdout, "archive_gap");
     assert!(
         sent_alters(&sim).is_empty(),
         "nothing may run when hazards are refused"
@@ -205,7 +203,7 @@ fn a_failing_step_stops_the_run_and_skips_the_rest() {
         &[],
     );
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(apply.stdout.contains("FAILED"), "{}", apply.stdout);
+    assert_contains(&apply.stdout, "FAILED");
     assert!(
         apply
             .stdout
@@ -220,7 +218,7 @@ fn a_failing_step_stops_the_run_and_skips_the_rest() {
         "{}",
         apply.stdout
     );
-    assert!(apply.stderr.contains("9026"), "{}", apply.stderr);
+    assert_contains(&apply.stderr, "9026");
     let alters = sent_alters(&sim);
     let last = alters.last().expect("something ran");
     assert!(
@@ -242,11 +240,7 @@ fn a_dropped_connection_fails_the_step_clearly() {
         &[],
     );
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(
-        apply.stderr.contains("may or may not have taken effect"),
-        "{}",
-        apply.stderr
-    );
+    assert_contains(&apply.stderr, "may or may not have taken effect");
 }
 
 #[test]
@@ -439,16 +433,8 @@ fn tenants_the_cluster_does_not_have_are_named() {
     );
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("tenant `mysql_tenat` does not exist"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("did you mean `mysql_tenant`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "tenant `mysql_tenat` does not exist");
+    assert_contains(&out.stderr, "did you mean `mysql_tenant`");
 }
 
 #[test]
@@ -460,11 +446,7 @@ fn a_server_before_4_1_is_refused_with_its_version() {
     let config = temp_config("old.hcl", EVERY_TENANT);
     let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("OceanBase 4.0.0.0 is not supported"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "OceanBase 4.0.0.0 is not supported");
 }
 
 #[test]
@@ -476,15 +458,11 @@ fn a_login_without_read_access_gets_a_privilege_error() {
     let dsn = format!("mysql://reader%40sys:pw@{}", sim.addr());
     let out = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("may not read oceanbase.DBA_OB_TENANTS"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "may not read oceanbase.DBA_OB_TENANTS");
     let wrong = format!("mysql://reader%40sys:nope@{}", sim.addr());
     let out = obbackup(&["plan", &config, "--dsn", &wrong], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    assert_contains(&out.stderr, "cannot connect");
     assert!(
         !out.stderr.contains("nope"),
         "password leaked: {}",
@@ -525,11 +503,7 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
     );
     let out = obbackup(&["plan", &other, "--dsn", &sim.dsn("app_tenant")], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("can manage only itself"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "can manage only itself");
 }
 
 #[test]
@@ -584,12 +558,8 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
     );
     let dsn = sim.dsn("sys");
     let plan = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
-    assert!(
-        plan.stdout.contains("~ tenant.t.log_archive.round"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("[archive_gap]"), "{}", plan.stdout);
+    assert_contains(&plan.stdout, "~ tenant.t.log_archive.round");
+    assert_contains(&plan.stdout, "[archive_gap]");
     let apply = run(
         &with(
             &[
@@ -612,12 +582,11 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
             "ALTER SYSTEM ARCHIVELOG TENANT = 't'"
         ]
     );
-    let Ok(obsim::cluster::Reply::Rows { rows, .. }) = sim.execute_as(
+    let rows = query_rows(
+        &sim,
         "sys",
         "SELECT ROUND_ID, STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
-    ) else {
-        panic!("no rows")
-    };
+    );
     assert_eq!(
         rows[0],
         vec![Some("5".into()), Some("DOING".into())],

@@ -1,7 +1,9 @@
 //! OceanBase 3.x end to end (reference §1): cluster-level archive, options and
 //! backup-backup through the real binary against obsim's 3.2 dialect.
 
-use obbackup_tests::{obbackup, sent, sent_alters, start, temp_config};
+use obbackup_tests::{
+    assert_contains, obbackup, query_rows, sent, sent_alters, start, temp_config,
+};
 
 const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
 
@@ -64,16 +66,8 @@ fn empty_3_2_cluster_to_archive_and_piece_copies_then_drift() {
     .expect("out of band");
     let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift.stdout.contains("cluster.log_archive.mode"),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift.stdout.contains("\"disable\" → \"zstd_1.3.8\""),
-        "{}",
-        drift.stdout
-    );
+    assert_contains(&drift.stdout, "cluster.log_archive.mode");
+    assert_contains(&drift.stdout, "\"disable\" → \"zstd_1.3.8\"");
 }
 
 #[test]
@@ -194,11 +188,7 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
     );
     let out = obbackup(&["plan", &ob3_only, "--dsn", &ob4.dsn("sys")], &[]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("backup-backup was removed in 4.x"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "backup-backup was removed in 4.x");
     assert!(
         out.stderr
             .contains("log_archive.compression is OceanBase 3.x"),
@@ -212,7 +202,7 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
     );
     let out = obbackup(&["validate", &both], &[]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("exclude each other"), "{}", out.stderr);
+    assert_contains(&out.stderr, "exclude each other");
 }
 
 #[test]
@@ -238,7 +228,7 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
     );
     let user = obbackup(&["plan", &config, "--dsn", &sim.dsn("trade")], &[]);
     assert_eq!(user.code, 1);
-    assert!(user.stderr.contains("run from sys"), "{}", user.stderr);
+    assert_contains(&user.stderr, "run from sys");
 }
 
 #[test]
@@ -251,11 +241,7 @@ fn cluster_backups_status_and_one_shot_on_3_x() {
     );
     let status = obbackup(&["status", &config, "--dsn", &dsn], &[]);
     assert_eq!(status.code, 0, "{}", status.all());
-    assert!(
-        status.stdout.contains("tenant cluster"),
-        "{}",
-        status.stdout
-    );
+    assert_contains(&status.stdout, "tenant cluster");
     assert!(
         status
             .stdout
@@ -265,11 +251,7 @@ fn cluster_backups_status_and_one_shot_on_3_x() {
     );
     let nothing = obbackup(&["backup", "cancel", "--dsn", &dsn], &[]);
     assert_eq!(nothing.code, 0);
-    assert!(
-        nothing.stdout.contains("nothing to cancel"),
-        "{}",
-        nothing.stdout
-    );
+    assert_contains(&nothing.stdout, "nothing to cancel");
     let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(sent_alters(&sim).contains(&"ALTER SYSTEM BACKUP DATABASE".to_string()));
@@ -313,17 +295,17 @@ fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
         Some("ALTER SYSTEM BACKUP DATABASE"),
         "right before the backup: {statements:#?}"
     );
-    let Ok(obsim::cluster::Reply::Rows { rows, .. }) =
-        sim.execute_as("sys", "SELECT ENCRYPTION_MODE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC")
-    else {
-        panic!("no rows")
-    };
+    let rows = query_rows(
+        &sim,
+        "sys",
+        "SELECT ENCRYPTION_MODE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC",
+    );
     assert_eq!(rows[0][0].as_deref(), Some("PASSWORD"));
 
     sim.fail_next_backup("sys", -9011, "injected");
     let failed = run(&["backup", "full", "--wait", "--dsn", &dsn]);
     assert_eq!(failed.code, 1, "{}", failed.all());
-    assert!(failed.stderr.contains("ended FAILED"), "{}", failed.stderr);
+    assert_contains(&failed.stderr, "ended FAILED");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use obbackup::db::Session;
 use obbackup_planner::live;
 use obbackup_planner::secret::Secret;
-use obbackup_tests::{obbackup, root, start};
+use obbackup_tests::{assert_contains, obbackup, root, start};
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{Column, ConnectOptions, Executor, TypeInfo};
 use std::str::FromStr;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 fn seekdb_dsn() -> String {
     std::env::var("OBBACKUP_SEEKDB_DSN").unwrap_or_else(|_| {
-        panic!("OBBACKUP_SEEKDB_DSN is not set: run the tests with `bash scripts/test.sh`, which starts seekdb")
+        panic!("OBBACKUP_SEEKDB_DSN is not set: run the tests with `bash scripts/test.sh cargo test --workspace`, which starts seekdb")
     })
 }
 
@@ -35,8 +35,8 @@ fn plan_against_seekdb_names_the_missing_backup_subsystem() {
     );
     let out = obbackup(&["plan", "examples/basic-4.2.hcl", "--dsn", &dsn], &[]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("seekdb"), "{}", out.stderr);
-    assert!(out.stderr.contains("no backup subsystem"), "{}", out.stderr);
+    assert_contains(&out.stderr, "seekdb");
+    assert_contains(&out.stderr, "no backup subsystem");
     assert!(
         !out.stderr.contains("1146") && !out.stderr.contains("1305"),
         "a raw SQL error leaked: {}",

@@ -2,7 +2,7 @@
 //! drift with accepted exceptions on a schedule, several clusters, export,
 //! graph, and the JSON contract checked against its schemas.
 
-use obbackup_tests::{obbackup, root, sent, sent_alters, start, temp_config};
+use obbackup_tests::{assert_contains, obbackup, root, sent, sent_alters, start, temp_config};
 
 const EVERY_TENANT: &str = r#"
 defaults {
@@ -54,11 +54,7 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
 
     let shown = obbackup(&["show", &planfile, "--format", "markdown"], &[]);
     assert_eq!(shown.code, 0, "{}", shown.all());
-    assert!(
-        shown.stdout.contains("### obbackup plan"),
-        "{}",
-        shown.stdout
-    );
+    assert_contains(&shown.stdout, "### obbackup plan");
 
     let apply = obbackup(
         &[
@@ -101,7 +97,7 @@ fn a_stale_plan_is_refused_naming_what_changed() {
     sim.clear_journal();
     let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve"], &[]);
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(apply.stderr.contains("stale plan"), "{}", apply.stderr);
+    assert_contains(&apply.stderr, "stale plan");
     assert!(
         apply
             .stderr
@@ -150,7 +146,7 @@ fn an_edited_plan_file_is_refused() {
         &[],
     );
     assert_eq!(apply.code, 1);
-    assert!(apply.stderr.contains("was edited"), "{}", apply.stderr);
+    assert_contains(&apply.stderr, "was edited");
 }
 
 #[test]
@@ -237,12 +233,8 @@ ignore {
         &[],
     );
     assert_eq!(before.code, 0, "{}", before.all());
-    assert!(
-        before.stdout.contains("Accepted drift"),
-        "{}",
-        before.stdout
-    );
-    assert!(before.stdout.contains("OPS-42"), "{}", before.stdout);
+    assert_contains(&before.stdout, "Accepted drift");
+    assert_contains(&before.stdout, "OPS-42");
     let after = obbackup(
         &["drift", &config, "--dsn", &dsn, "--today", "2027-02-01"],
         &[],
@@ -255,11 +247,7 @@ ignore {
         "{}",
         after.stdout
     );
-    assert!(
-        after.stdout.contains("expired on 2027-01-31"),
-        "{}",
-        after.stdout
-    );
+    assert_contains(&after.stdout, "expired on 2027-01-31");
     let json = obbackup(
         &[
             "drift",
@@ -309,8 +297,8 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
     .expect("drift on b");
     let drift = obbackup(&["drift", &fleet], &env);
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("b.hcl drift"), "{}", drift.stdout);
-    assert!(drift.stdout.contains("a.hcl in_sync"), "{}", drift.stdout);
+    assert_contains(&drift.stdout, "b.hcl drift");
+    assert_contains(&drift.stdout, "a.hcl in_sync");
     let json = obbackup(&["drift", &fleet, "--format", "json"], &env);
     check(&schema("report.schema.json"), &json.stdout);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
@@ -329,11 +317,7 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
     );
     let missing = obbackup(&["drift", &fleet], &[("OBB_FLEET_A", env[0].1)]);
     assert_eq!(missing.code, 1, "an unreachable cluster makes the run fail");
-    assert!(
-        missing.stdout.contains("OBB_FLEET_B, which is not set"),
-        "{}",
-        missing.stdout
-    );
+    assert_contains(&missing.stdout, "OBB_FLEET_B, which is not set");
 }
 
 #[test]
@@ -387,11 +371,7 @@ fn graph_prints_dot_with_rule_labels() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("tenant.mysql_tenant:noarchivelog"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "tenant.mysql_tenant:noarchivelog");
 }
 
 #[test]
