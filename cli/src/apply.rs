@@ -137,7 +137,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
             let blocked_by = first_blocked_ancestor(plan, step, blocker, &steps);
             let dependent = blocked_by.is_some();
             steps.push((
-                step.id.clone(),
+                step.id.to_string(),
                 text,
                 Outcome::Skipped {
                     blocked_by: blocked_by.unwrap_or_else(|| blocker.clone()),
@@ -230,9 +230,9 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
             }
         };
         if matches!(outcome, Outcome::Failed { .. }) {
-            failed = Some(step.id.clone());
+            failed = Some(step.id.to_string());
         }
-        steps.push((step.id.clone(), text, outcome, started.elapsed()));
+        steps.push((step.id.to_string(), text, outcome, started.elapsed()));
     }
     Report { steps }
 }
@@ -246,10 +246,10 @@ fn first_blocked_ancestor(
 ) -> Option<String> {
     for dep in &step.depends_on {
         if dep == failed {
-            return Some(dep.clone());
+            return Some(dep.to_string());
         }
         let skipped_dep = done.iter().any(|(id, _, o, _)| {
-            id == dep
+            dep == id.as_str()
                 && matches!(
                     o,
                     Outcome::Skipped {

@@ -446,10 +446,11 @@ fn make_plan(
         timeouts: timeouts(waits),
         today,
         follow_backups: waits.wait,
+        tie_break: Default::default(),
     };
     plan::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
         PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
-        PlanError::Cycle(_) => CliError::Internal(e.to_string()),
+        PlanError::Graph(_) | PlanError::IncompleteLiveState => CliError::Internal(e.to_string()),
     })
 }
 
@@ -648,10 +649,15 @@ fn dot(plan: &Plan) -> String {
             graph.add_node(format!("{}\n{text}", s.id))
         })
         .collect();
-    let index = |id: &str| plan.steps.iter().position(|s| s.id == id);
+    let index: std::collections::HashMap<&plan::StepId, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.id, i))
+        .collect();
     for e in &plan.edges {
-        if let (Some(a), Some(b)) = (index(&e.from), index(&e.to)) {
-            graph.add_edge(nodes[a], nodes[b], e.rule.clone());
+        if let (Some(&a), Some(&b)) = (index.get(&e.from), index.get(&e.to)) {
+            graph.add_edge(nodes[a], nodes[b], e.rule.to_string());
         }
     }
     format!(

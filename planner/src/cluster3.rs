@@ -12,8 +12,9 @@ use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
 use crate::live::{InspectError, Row, parse_timestamp};
-use crate::plan::{ExplicitEdge, Hazard, Options, Step, StepAction, StepKind, Wait, WaitUntil};
+use crate::plan::Options;
 use crate::sql::{self, Read, Target};
+use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use crate::units::Duration;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -650,7 +651,7 @@ fn step(
     hazards: Vec<Hazard>,
 ) -> Step {
     Step {
-        id: format!("cluster:{verb}"),
+        id: StepId::cluster(verb),
         action,
         kind,
         tenant: None,
@@ -678,7 +679,7 @@ pub fn steps(
     changes: &[Change],
     options: &Options,
     notes: &mut Vec<String>,
-) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
+) -> Result<Vec<Step>, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
     let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<String> {
@@ -792,7 +793,7 @@ pub fn steps(
         });
         let hazards = if want_archive {
             vec![Hazard {
-                kind: "archive_gap".into(),
+                kind: HazardKind::ArchiveGap,
                 message: "the cluster's log archive stops and a new round starts later: no point-in-time restore across the gap — take a full backup afterwards (seed 000)".into(),
             }]
         } else {
@@ -1069,7 +1070,7 @@ pub fn steps(
         }
     }
     if errors.is_empty() {
-        Ok((out, Vec::new()))
+        Ok(out)
     } else {
         Err(errors)
     }

@@ -8,8 +8,9 @@
 //! running job is "nothing to cancel", not an error (§2.3).
 #![allow(unused_assignments)] // miette derive false positive (miette#458)
 
+use crate::graph::TieBreak;
 use crate::live::LiveState;
-use crate::plan::{Plan, PlanError, Step, StepAction, StepKind, Timeouts, Wait, WaitUntil};
+use crate::plan::{Plan, PlanError, Step, StepAction, StepId, StepKind, Timeouts, Wait, WaitUntil};
 use crate::sql::{self, Target};
 
 /// What to do.
@@ -101,7 +102,7 @@ fn tenants(live: &LiveState, named: &[String]) -> Result<Vec<String>, OneShotErr
 
 fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
     Step {
-        id: format!("tenant.{name}:{verb}"),
+        id: StepId::tenant(name, verb),
         action,
         kind,
         tenant: Some(name.to_string()),
@@ -124,7 +125,7 @@ fn plan_3x(
     let cluster = crate::cluster3::CLUSTER;
     let mut steps = Vec::new();
     let cluster_step = |action, verb: &str, kind| Step {
-        id: format!("cluster:{verb}"),
+        id: StepId::cluster(verb),
         action,
         kind,
         tenant: None,
@@ -242,8 +243,15 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
     if let Some(c3) = &live.cluster3 {
         let mut notes = Vec::new();
         let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
-        return Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new())
-            .map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
+        return Plan::assemble(
+            live,
+            Vec::new(),
+            steps,
+            TieBreak::Forward,
+            notes,
+            Vec::new(),
+        )
+        .map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
     }
     let mut steps = Vec::new();
     let mut notes = Vec::new();
@@ -371,6 +379,13 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
             }
         }
     }
-    Plan::assemble(live, Vec::new(), steps, Vec::new(), notes, Vec::new())
-        .map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
+    Plan::assemble(
+        live,
+        Vec::new(),
+        steps,
+        TieBreak::Forward,
+        notes,
+        Vec::new(),
+    )
+    .map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
 }

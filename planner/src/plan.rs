@@ -11,153 +11,17 @@ use crate::change::{self, Action, Change, Parameter, Setting};
 use crate::config::Config;
 use crate::desired::{self, DesiredTenant, Environment};
 use crate::diagnostic::{ConfigError, span};
+use crate::graph::{self, GraphError, TieBreak};
 use crate::live::{LiveState, LiveTenant};
-use crate::rules::RULES;
-use crate::sql::{self, SqlText, Target};
+use crate::sql::{self, Target};
+pub use crate::step::{
+    Edge, Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil,
+};
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The version of the JSON plan format (see `docs/json-format.md`).
 pub const FORMAT_VERSION: &str = "1.0";
-
-/// What a step does; its variant order is the phase used to break ties.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "action", content = "parameter")]
-pub enum StepAction {
-    /// 3.x `ALTER SYSTEM STOP BACKUP ARCHIVELOG` (round mode off).
-    StopRoundMode,
-    /// `ALTER SYSTEM SET <parameter> = …`.
-    SetParameter(Parameter),
-    /// `ALTER SYSTEM CANCEL BACKUP`.
-    CancelBackup,
-    /// Wait until the tenant has no backup job.
-    WaitBackupJobsGone,
-    /// `ALTER SYSTEM SET DATA_BACKUP_DEST`.
-    SetDataBackupDest,
-    /// `ALTER SYSTEM NOARCHIVELOG`.
-    NoArchivelog,
-    /// Wait for the archive round to reach STOP.
-    WaitArchiveStop,
-    /// 3.x `ALTER SYSTEM SET backup_backup_dest = ''` before `backup_dest` changes.
-    ClearBackupBackupDest,
-    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST`.
-    SetArchiveDest,
-    /// 3.x `ALTER SYSTEM SET backup_dest`.
-    SetBackupDest,
-    /// 3.x `ALTER SYSTEM SET backup_backup_dest`.
-    SetBackupBackupDest,
-    /// 3.x `ALTER SYSTEM MINOR FREEZE` before ARCHIVELOG.
-    MinorFreeze,
-    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE`.
-    SetArchiveDestState,
-    /// `ALTER SYSTEM ARCHIVELOG`.
-    Archivelog,
-    /// Wait for the archive round to reach DOING.
-    WaitArchiveDoing,
-    /// `SET ENCRYPTION ON IDENTIFIED BY … ONLY` (session-scoped).
-    SetEncryption,
-    /// `ALTER SYSTEM BACKUP …`.
-    Backup,
-    /// Wait for the new backup job (to exist, or to end when followed).
-    WaitBackupJob,
-    /// 3.x `ALTER SYSTEM START BACKUP ARCHIVELOG` (round mode on).
-    StartRoundMode,
-    /// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES …`.
-    CopyPieces,
-    /// 3.x: wait until no backup-backup piece job is active.
-    WaitPieceJobs,
-}
-
-/// A condition a wait step polls for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "until", rename_all = "snake_case")]
-pub enum WaitUntil {
-    /// The dest-0 archive round has one of these statuses.
-    ArchiveStatus {
-        /// Any of these statuses ends the wait.
-        statuses: Vec<String>,
-    },
-    /// The tenant has no active backup job.
-    NoBackupJobs,
-    /// 3.x: no backup-backup piece job is active.
-    NoPieceJobs,
-    /// A job with an id above `after_job_id` exists; with `follow`, it ended
-    /// COMPLETED (FAILED/CANCELED fail the step); with `expect_password`, its
-    /// ENCRYPTION_MODE is PASSWORD.
-    BackupJob {
-        /// Jobs with a larger id are new.
-        after_job_id: u64,
-        /// Follow the job to its end.
-        follow: bool,
-        /// Require ENCRYPTION_MODE PASSWORD.
-        expect_password: bool,
-    },
-}
-
-/// A wait: the query to poll and the condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Wait {
-    /// What to wait for.
-    #[serde(flatten)]
-    pub until: WaitUntil,
-    /// The query to poll (from [`crate::sql`]).
-    pub query: String,
-    /// Give up after this many seconds.
-    pub timeout_seconds: u64,
-}
-
-/// A step's body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepKind {
-    /// Run one statement.
-    Sql(SqlText),
-    /// Poll until a condition holds.
-    Wait(Wait),
-}
-
-/// A risk a step carries, shown in the plan; apply refuses hazardous plans
-/// without `--allow-hazards` when it cannot ask.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hazard {
-    /// `archive_gap`, `backup_canceled`, `backup_chain_restart`.
-    pub kind: String,
-    /// What happens, in words.
-    pub message: String,
-}
-
-/// One executable unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// Stable id, e.g. `tenant.t1:archivelog`.
-    pub id: String,
-    /// What it does (phase for ordering).
-    pub action: StepAction,
-    /// SQL or wait.
-    pub kind: StepKind,
-    /// The tenant, `None` for a statement covering every user tenant.
-    pub tenant: Option<String>,
-    /// Every tenant the step touches (for rules).
-    pub covers: Vec<String>,
-    /// Addresses of the changes this step serves.
-    pub addresses: Vec<String>,
-    /// Risks.
-    pub hazards: Vec<Hazard>,
-    /// Ids of the steps that must finish first.
-    pub depends_on: Vec<String>,
-}
-
-/// An ordering edge and the rule that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Edge {
-    /// Step that runs first.
-    pub from: String,
-    /// Step that runs after.
-    pub to: String,
-    /// Rule name.
-    pub rule: String,
-}
 
 /// A complete plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,16 +78,20 @@ mod date_text {
 }
 
 impl Plan {
-    /// Orders `steps` (rules plus `explicit` edges) and assembles the plan for `live`.
+    /// Orders `steps` along the edges of [`crate::rules`] (ties broken by
+    /// `tie_break`) and assembles the plan for `live`.
+    ///
+    /// Errors: [`PlanError::Graph`] when the step graph is broken (a bug).
     pub fn assemble(
         live: &LiveState,
         changes: Vec<Change>,
         steps: Vec<Step>,
-        explicit: Vec<ExplicitEdge>,
+        tie_break: TieBreak,
         notes: Vec<String>,
         accepted: Vec<Accepted>,
     ) -> Result<Plan, PlanError> {
-        let (steps, edges) = order(steps, explicit)?;
+        let edges = crate::rules::edges(&steps);
+        let (steps, edges) = graph::order(steps, edges, tie_break)?;
         Ok(Plan {
             server_version: live.server.ob_version.clone(),
             login_tenant: live.server.login_tenant.clone(),
@@ -285,14 +153,25 @@ impl Default for Timeouts {
 }
 
 /// Problems that stop planning.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanError {
-    /// The configuration does not fit the cluster.
+    /// The configuration does not fit the cluster; each error points at its text.
     #[error("the configuration does not fit the cluster")]
+    #[diagnostic(code(obbackup::plan::config))]
     Config(Vec<ConfigError>),
-    /// The rules made a cycle (a bug in obbackup).
-    #[error("internal error: the ordering rules form a cycle through steps {0}")]
-    Cycle(String),
+    /// The step graph is broken (a bug in obbackup).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Graph(#[from] GraphError),
+    /// The server runs 3.x but the live state lacks the cluster-level reads (a bug in obbackup).
+    #[error(
+        "internal error: the server runs OceanBase 3.x but its cluster-level state was not read"
+    )]
+    #[diagnostic(
+        code(obbackup::plan::incomplete_live_state),
+        help("this is a bug in obbackup; please report it with the server version")
+    )]
+    IncompleteLiveState,
 }
 
 /// What a plan depends on besides the file and the cluster.
@@ -304,6 +183,8 @@ pub struct Options {
     pub today: time::Date,
     /// Follow backup jobs to their end (`apply --wait`).
     pub follow_backups: bool,
+    /// How ready steps are picked when several are ready (output order only).
+    pub tie_break: TieBreak,
 }
 
 /// Plans `config` against `live`.
@@ -393,14 +274,11 @@ pub fn plan(
         }
     }
     steps.extend(parameter_steps(&changes, &desired, live, &mut notes));
-    let (backups, session_edges) =
-        match backup_steps(&changes, &desired, live, &steps, options, &mut notes) {
-            Ok(b) => b,
-            Err(e) => return Err(PlanError::Config(e)),
-        };
+    let backups = backup_steps(&changes, &desired, live, &steps, options, &mut notes)
+        .map_err(PlanError::Config)?;
     steps.extend(backups);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    Plan::assemble(live, changes, steps, session_edges, notes, accepted)
+    Plan::assemble(live, changes, steps, options.tie_break, notes, accepted)
 }
 
 /// Splits a tenant's changes into planned and accepted ones. An ignore matching
@@ -541,7 +419,7 @@ fn plan_3x(
     }
     let desired = crate::cluster3::resolve(config, env, &mut errors);
     let Some(live3) = &live.cluster3 else {
-        return Err(PlanError::Cycle("3.x live state missing".into()));
+        return Err(PlanError::IncompleteLiveState);
     };
     let now = live
         .server
@@ -569,9 +447,9 @@ fn plan_3x(
     if !errors.is_empty() {
         return Err(PlanError::Config(errors));
     }
-    let (steps, explicit) = crate::cluster3::steps(&desired, live3, &changes, options, &mut notes)
+    let steps = crate::cluster3::steps(&desired, live3, &changes, options, &mut notes)
         .map_err(PlanError::Config)?;
-    Plan::assemble(live, changes, steps, explicit, notes, accepted)
+    Plan::assemble(live, changes, steps, options.tie_break, notes, accepted)
 }
 
 /// Checks that the file fits the cluster: version guard, named tenants exist,
@@ -636,7 +514,7 @@ impl StepBuilder<'_> {
         hazards: Vec<Hazard>,
     ) {
         self.steps.push(Step {
-            id: format!("tenant.{}:{verb}", self.tenant),
+            id: StepId::tenant(self.tenant, verb),
             action,
             kind,
             tenant: Some(self.tenant.to_string()),
@@ -703,7 +581,7 @@ fn tenant_steps(
     let stop_needed =
         (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
     let gap = |why: &str| Hazard {
-        kind: "archive_gap".into(),
+        kind: HazardKind::ArchiveGap,
         message: format!(
             "archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"
         ),
@@ -824,7 +702,7 @@ fn tenant_steps(
                 StepKind::Sql(sql::cancel_backup(&tgt)),
                 data_addresses.clone(),
                 vec![Hazard {
-                    kind: "backup_canceled".into(),
+                    kind: HazardKind::BackupCanceled,
                     message: format!(
                         "cancels the running backup job(s) of tenant {name}: {}",
                         jobs.join(", ")
@@ -845,7 +723,7 @@ fn tenant_steps(
         }
         let hazards = if have.data_backup_dest.is_some() {
             vec![Hazard {
-                kind: "backup_chain_restart".into(),
+                kind: HazardKind::BackupChainRestart,
                 message: format!(
                     "tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"
                 ),
@@ -898,7 +776,7 @@ fn parameter_steps(
                 group.len()
             ));
             steps.push(Step {
-                id: format!("all_user:set_{param}"),
+                id: StepId::all_user(&format!("set_{param}")),
                 action: StepAction::SetParameter(parameter),
                 kind: StepKind::Sql(sql::set_parameter(param, &literal, &Target::AllUser)),
                 tenant: None,
@@ -910,7 +788,7 @@ fn parameter_steps(
         } else {
             for c in group {
                 steps.push(Step {
-                    id: format!("tenant.{}:set_{param}", c.tenant),
+                    id: StepId::tenant(&c.tenant, &format!("set_{param}")),
                     action: StepAction::SetParameter(parameter),
                     kind: StepKind::Sql(sql::set_parameter(
                         param,
@@ -929,16 +807,9 @@ fn parameter_steps(
     steps
 }
 
-/// Session-scoped ordering of backups (reference §2.5 E): `SET ENCRYPTION`
-/// stays in force for every later `BACKUP` of the session, so unencrypted
-/// backups run before the first `SET ENCRYPTION`, and each encrypted tenant's
-/// `SET ENCRYPTION`/`BACKUP` pair runs after the previous pair.
-const SESSION_ENCRYPTION_RULE: &str = "session_encryption_sequence";
-
-/// An edge added by the planner itself rather than by a rule: (from id, to id, label).
-pub type ExplicitEdge = (String, String, &'static str);
-
-/// Backup steps for freshness violations, with the explicit session edges.
+/// Backup steps for freshness violations. Their order within the session
+/// (unencrypted first, encrypted pairs one after another) is the rule
+/// [`crate::rules::session_encryption_sequence`].
 fn backup_steps(
     changes: &[Change],
     desired: &desired::DesiredState,
@@ -946,11 +817,9 @@ fn backup_steps(
     planned: &[Step],
     options: &Options,
     notes: &mut Vec<String>,
-) -> Result<(Vec<Step>, Vec<ExplicitEdge>), Vec<ConfigError>> {
+) -> Result<Vec<Step>, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut steps = Vec::new();
-    let mut unencrypted = Vec::new();
-    let mut encrypted: Vec<(String, String)> = Vec::new();
     let sys = live.server.sys_login();
     let tenants: BTreeSet<&str> = changes
         .iter()
@@ -1047,7 +916,7 @@ fn backup_steps(
             "backup_full"
         };
         let base = |action, verb: &str, kind, hazards| Step {
-            id: format!("tenant.{name}:{verb}"),
+            id: StepId::tenant(name, verb),
             action,
             kind,
             tenant: Some(name.to_string()),
@@ -1063,12 +932,6 @@ fn backup_steps(
                 StepKind::Sql(sql::set_encryption(&enc.value.password)),
                 Vec::new(),
             ));
-            encrypted.push((
-                format!("tenant.{name}:set_encryption"),
-                format!("tenant.{name}:{verb}"),
-            ));
-        } else {
-            unencrypted.push(format!("tenant.{name}:{verb}"));
         }
         steps.push(base(
             StepAction::Backup,
@@ -1102,24 +965,7 @@ fn backup_steps(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut edges = Vec::new();
-    if let Some((first_encryption, _)) = encrypted.first() {
-        for plain in &unencrypted {
-            edges.push((
-                plain.clone(),
-                first_encryption.clone(),
-                SESSION_ENCRYPTION_RULE,
-            ));
-        }
-    }
-    for pair in encrypted.windows(2) {
-        edges.push((
-            pair[0].1.clone(),
-            pair[1].0.clone(),
-            SESSION_ENCRYPTION_RULE,
-        ));
-    }
-    Ok((steps, edges))
+    Ok(steps)
 }
 
 /// The SQL literal a tenant declares for a parameter setting, if any.
@@ -1133,113 +979,4 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
         Setting::DataBackupFileSize => d.data_backup.file_size.map(|v| sql::quote(&v.canonical())),
         _ => None,
     }
-}
-
-/// Adds rule edges (and the given explicit ones) and orders the steps (Kahn,
-/// tie-break phase → tenant → id).
-fn order(
-    steps: Vec<Step>,
-    explicit: Vec<ExplicitEdge>,
-) -> Result<(Vec<Step>, Vec<Edge>), PlanError> {
-    let mut graph = petgraph::graph::DiGraph::<usize, &'static str>::new();
-    let nodes: Vec<_> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
-    let mut edges = Vec::new();
-    let index = |id: &str| steps.iter().position(|s| s.id == id);
-    for (from, to, rule) in &explicit {
-        if let (Some(a), Some(b)) = (index(from), index(to)) {
-            graph.update_edge(nodes[a], nodes[b], rule);
-        }
-    }
-    for rule in RULES {
-        for (i, a) in steps.iter().enumerate() {
-            if !(rule.before)(&a.action) {
-                continue;
-            }
-            for (j, b) in steps.iter().enumerate() {
-                if i != j
-                    && (rule.after)(&b.action)
-                    && a.covers.iter().any(|t| b.covers.contains(t))
-                {
-                    graph.update_edge(nodes[i], nodes[j], rule.name);
-                }
-            }
-        }
-    }
-    let key = |i: usize| {
-        let s = &steps[i];
-        (
-            s.action,
-            s.tenant.clone().unwrap_or_default(),
-            s.id.clone(),
-            i,
-        )
-    };
-    let mut indegree: Vec<usize> = nodes
-        .iter()
-        .map(|&n| {
-            graph
-                .neighbors_directed(n, petgraph::Direction::Incoming)
-                .count()
-        })
-        .collect();
-    let mut ready: BinaryHeap<Reverse<_>> = (0..steps.len())
-        .filter(|&i| indegree[i] == 0)
-        .map(|i| Reverse(key(i)))
-        .collect();
-    let mut order = Vec::with_capacity(steps.len());
-    while let Some(Reverse((_, _, _, i))) = ready.pop() {
-        order.push(i);
-        for next in graph.neighbors_directed(nodes[i], petgraph::Direction::Outgoing) {
-            let j = graph[next];
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.push(Reverse(key(j)));
-            }
-        }
-    }
-    if order.len() < steps.len() {
-        let stuck: BTreeSet<&str> = (0..steps.len())
-            .filter(|i| !order.contains(i))
-            .map(|i| steps[i].id.as_str())
-            .collect();
-        return Err(PlanError::Cycle(
-            stuck.into_iter().collect::<Vec<_>>().join(", "),
-        ));
-    }
-    for e in graph.edge_indices() {
-        if let Some((a, b)) = graph.edge_endpoints(e) {
-            edges.push(Edge {
-                from: steps[graph[a]].id.clone(),
-                to: steps[graph[b]].id.clone(),
-                rule: graph[e].to_string(),
-            });
-        }
-    }
-    let position: BTreeMap<&str, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(pos, &i)| (steps[i].id.as_str(), pos))
-        .collect();
-    edges.sort_by(|a, b| {
-        let key = |e: &Edge| {
-            (
-                position.get(e.from.as_str()).copied(),
-                position.get(e.to.as_str()).copied(),
-            )
-        };
-        key(a).cmp(&key(b)).then_with(|| a.rule.cmp(&b.rule))
-    });
-    let mut ordered: Vec<Step> = Vec::with_capacity(steps.len());
-    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
-    for i in order {
-        if let Some(mut s) = slots[i].take() {
-            s.depends_on = edges
-                .iter()
-                .filter(|e| e.to == s.id)
-                .map(|e| e.from.clone())
-                .collect();
-            ordered.push(s);
-        }
-    }
-    Ok((ordered, edges))
 }

@@ -3,8 +3,9 @@
 //! model, so they cannot disagree. Secrets never reach this module unredacted:
 //! it only sees `SqlText::shown` and redacted change values.
 
-use crate::plan::{FORMAT_VERSION, Plan, StepKind, WaitUntil};
+use crate::plan::{FORMAT_VERSION, Plan, StepId, StepKind, WaitUntil};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Values longer than this are shown on two lines with the changed part marked.
@@ -108,12 +109,20 @@ pub fn human(plan: &Plan) -> String {
     out.push_str("Changes:\n");
     change_lines(plan, &mut out);
     out.push_str("\nSteps, in order:\n");
-    let position = |id: &str| {
-        plan.steps
-            .iter()
-            .position(|s| s.id == id)
-            .map_or(0, |p| p + 1)
-    };
+    let position: HashMap<&StepId, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (&s.id, n + 1))
+        .collect();
+    let mut after: HashMap<&StepId, Vec<String>> = HashMap::new();
+    for e in &plan.edges {
+        let from = position.get(&e.from).copied().unwrap_or(0);
+        after
+            .entry(&e.to)
+            .or_default()
+            .push(format!("{from} ({})", e.rule));
+    }
     for (n, step) in plan.steps.iter().enumerate() {
         let text = match &step.kind {
             StepKind::Sql(sql) => format!("{};", sql.shown),
@@ -124,12 +133,7 @@ pub fn human(plan: &Plan) -> String {
             ),
         };
         let _ = writeln!(out, "  {:>2}. {text}", n + 1);
-        let after: Vec<String> = plan
-            .edges
-            .iter()
-            .filter(|e| e.to == step.id)
-            .map(|e| format!("{} ({})", position(&e.from), e.rule))
-            .collect();
+        let after = after.remove(&step.id).unwrap_or_default();
         let _ = write!(out, "      id {}", step.id);
         if !after.is_empty() {
             let _ = write!(out, " · after {}", after.join(", "));

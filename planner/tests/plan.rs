@@ -88,6 +88,7 @@ fn plan_for(hcl: &str, live: &LiveState) -> Plan {
             timeouts: Timeouts::default(),
             today: today(),
             follow_backups: false,
+            tie_break: Default::default(),
         },
     )
     .expect("plans")
@@ -144,13 +145,13 @@ fn new_archive_sets_destination_then_mode_then_waits() {
             &format!("tenant.{t}:wait_archive_doing")
         ));
     }
-    let rules: Vec<&str> = plan.edges.iter().map(|e| e.rule.as_str()).collect();
+    let rules: Vec<&str> = plan.edges.iter().map(|e| e.rule.name()).collect();
     assert!(rules.contains(&"archive_dest_before_archivelog"));
     assert!(rules.contains(&"archivelog_before_wait_doing"));
     assert!(
         plan.edges
             .iter()
-            .all(|e| e.from.split(':').next() == e.to.split(':').next()),
+            .all(|e| e.from.as_str().split(':').next() == e.to.as_str().split(':').next()),
         "no edge crosses tenants"
     );
 }
@@ -175,7 +176,7 @@ fn destination_change_on_a_running_round_stops_first_with_a_hazard() {
         ]
     );
     assert_eq!(plan.hazards().len(), 1);
-    assert_eq!(plan.hazards()[0].1.kind, "archive_gap");
+    assert_eq!(plan.hazards()[0].1.kind.name(), "archive_gap");
 }
 
 #[test]
@@ -369,6 +370,7 @@ fn accepted_drift_holds_until_its_date_then_is_planned_again() {
                 timeouts: Timeouts::default(),
                 today,
                 follow_backups: false,
+                tie_break: Default::default(),
             },
         )
         .expect("plans")

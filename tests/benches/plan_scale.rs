@@ -46,6 +46,7 @@ fn main() {
                     timeouts: Timeouts::default(),
                     today: time::OffsetDateTime::now_utc().date(),
                     follow_backups: false,
+                    tie_break: Default::default(),
                 };
                 let plan =
                     plan::plan(&config, &live, &Default::default(), &options).expect("plans");

@@ -1,0 +1,272 @@
+//! Steps: the executable units of a plan. A step is one SQL statement or one
+//! wait for an asynchronous OceanBase state, with the scope it touches (the
+//! tenants it covers, or the pseudo-scope `cluster` on 3.x), the addresses of
+//! the changes it serves, its hazards, and — once [`crate::graph`] has ordered
+//! the plan — the ids of the steps it depends on.
+//!
+//! Ordering edges between steps come only from [`crate::rules`]; a step says
+//! *what* it does ([`StepAction`]), never *when*.
+
+use crate::change::Parameter;
+use crate::rules::Rule;
+use crate::sql::SqlText;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A step's stable identity, unique within a plan: `tenant.<name>:<verb>` for a
+/// tenant's step, `cluster:<verb>` for a 3.x cluster-level step,
+/// `all_user:<verb>` for one statement covering every user tenant
+/// (`TENANT = all_user`). Serialised as that text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(String);
+
+impl StepId {
+    /// The step `verb` of tenant `name`: `tenant.<name>:<verb>`.
+    pub fn tenant(name: &str, verb: &str) -> Self {
+        Self(format!("tenant.{name}:{verb}"))
+    }
+
+    /// The 3.x cluster-level step `verb`: `cluster:<verb>`.
+    pub fn cluster(verb: &str) -> Self {
+        Self(format!("cluster:{verb}"))
+    }
+
+    /// The step `verb` that covers every user tenant at once: `all_user:<verb>`.
+    pub fn all_user(verb: &str) -> Self {
+        Self(format!("all_user:{verb}"))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for StepId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for StepId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// What a step does. The rules in [`crate::rules`] match on it. The variant
+/// order is also the first key of the ready-step tie-break in [`crate::graph`],
+/// which exists only to make output deterministic: the rules alone carry every
+/// ordering OceanBase requires (a test orders every scenario with the reverse
+/// tie-break and checks its happens-before assertions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action", content = "parameter")]
+pub enum StepAction {
+    /// 3.x `ALTER SYSTEM STOP BACKUP ARCHIVELOG` (round mode off).
+    StopRoundMode,
+    /// `ALTER SYSTEM SET <parameter> = …`.
+    SetParameter(Parameter),
+    /// `ALTER SYSTEM CANCEL BACKUP`.
+    CancelBackup,
+    /// Wait until the tenant has no backup job.
+    WaitBackupJobsGone,
+    /// `ALTER SYSTEM SET DATA_BACKUP_DEST`.
+    SetDataBackupDest,
+    /// `ALTER SYSTEM NOARCHIVELOG`.
+    NoArchivelog,
+    /// Wait for the archive round to reach STOP.
+    WaitArchiveStop,
+    /// 3.x `ALTER SYSTEM SET backup_backup_dest = ''` before `backup_dest` changes.
+    ClearBackupBackupDest,
+    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST`.
+    SetArchiveDest,
+    /// 3.x `ALTER SYSTEM SET backup_dest`.
+    SetBackupDest,
+    /// 3.x `ALTER SYSTEM SET backup_backup_dest`.
+    SetBackupBackupDest,
+    /// 3.x `ALTER SYSTEM MINOR FREEZE` before ARCHIVELOG.
+    MinorFreeze,
+    /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE`.
+    SetArchiveDestState,
+    /// `ALTER SYSTEM ARCHIVELOG`.
+    Archivelog,
+    /// Wait for the archive round to reach DOING.
+    WaitArchiveDoing,
+    /// `SET ENCRYPTION ON IDENTIFIED BY … ONLY` (session-scoped).
+    SetEncryption,
+    /// `ALTER SYSTEM BACKUP …`.
+    Backup,
+    /// Wait for the new backup job (to exist, or to end when followed).
+    WaitBackupJob,
+    /// 3.x `ALTER SYSTEM START BACKUP ARCHIVELOG` (round mode on).
+    StartRoundMode,
+    /// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES …`.
+    CopyPieces,
+    /// 3.x: wait until no backup-backup piece job is active.
+    WaitPieceJobs,
+}
+
+/// A condition a wait step polls for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "until", rename_all = "snake_case")]
+pub enum WaitUntil {
+    /// The dest-0 archive round has one of these statuses.
+    ArchiveStatus {
+        /// Any of these statuses ends the wait.
+        statuses: Vec<String>,
+    },
+    /// The tenant has no active backup job.
+    NoBackupJobs,
+    /// 3.x: no backup-backup piece job is active.
+    NoPieceJobs,
+    /// A job with an id above `after_job_id` exists; with `follow`, it ended
+    /// COMPLETED (FAILED/CANCELED fail the step); with `expect_password`, its
+    /// ENCRYPTION_MODE is PASSWORD.
+    BackupJob {
+        /// Jobs with a larger id are new.
+        after_job_id: u64,
+        /// Follow the job to its end.
+        follow: bool,
+        /// Require ENCRYPTION_MODE PASSWORD.
+        expect_password: bool,
+    },
+}
+
+/// A wait: the query to poll and the condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    /// What to wait for.
+    #[serde(flatten)]
+    pub until: WaitUntil,
+    /// The query to poll (from [`crate::sql`]).
+    pub query: String,
+    /// Give up after this many seconds.
+    pub timeout_seconds: u64,
+}
+
+/// A step's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Run one statement.
+    Sql(SqlText),
+    /// Poll until a condition holds.
+    Wait(Wait),
+}
+
+/// The kinds of risk a step can carry. Serialised in snake case
+/// (`archive_gap`, `backup_canceled`, `backup_chain_restart`), as the JSON
+/// contract documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardKind {
+    /// The archive round stops and a new one starts later: no point-in-time
+    /// restore across the gap.
+    ArchiveGap,
+    /// A running backup job is canceled.
+    BackupCanceled,
+    /// A new data destination: the backup chain starts again with a full backup.
+    BackupChainRestart,
+}
+
+impl HazardKind {
+    /// The snake-case name shown in plans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ArchiveGap => "archive_gap",
+            Self::BackupCanceled => "backup_canceled",
+            Self::BackupChainRestart => "backup_chain_restart",
+        }
+    }
+}
+
+impl fmt::Display for HazardKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A risk a step carries, shown in the plan; apply refuses hazardous plans
+/// without `--allow-hazards` when it cannot ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hazard {
+    /// What kind of risk.
+    pub kind: HazardKind,
+    /// What happens, in words.
+    pub message: String,
+}
+
+/// One executable unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Stable id, e.g. `tenant.t1:archivelog`.
+    pub id: StepId,
+    /// What it does; the rules match on it.
+    pub action: StepAction,
+    /// SQL or wait.
+    pub kind: StepKind,
+    /// The tenant, `None` for a cluster-level step or a statement covering every user tenant.
+    pub tenant: Option<String>,
+    /// Every scope the step touches: tenant names, or `cluster` on 3.x. The
+    /// rules relate steps that share a scope.
+    pub covers: Vec<String>,
+    /// Addresses of the changes this step serves.
+    pub addresses: Vec<String>,
+    /// Risks.
+    pub hazards: Vec<Hazard>,
+    /// Ids of the steps that must finish first, filled by [`crate::graph::order`].
+    pub depends_on: Vec<StepId>,
+}
+
+impl Step {
+    /// A step of one scope with no hazards and no dependencies yet. `tenant`
+    /// is `Some(scope)` for a tenant step and `None` for the 3.x cluster scope.
+    pub fn new(
+        id: StepId,
+        action: StepAction,
+        kind: StepKind,
+        tenant: Option<&str>,
+        scope: &str,
+    ) -> Self {
+        Self {
+            id,
+            action,
+            kind,
+            tenant: tenant.map(str::to_string),
+            covers: vec![scope.to_string()],
+            addresses: Vec::new(),
+            hazards: Vec::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// The same step serving `addresses`.
+    pub fn serving(mut self, addresses: Vec<String>) -> Self {
+        self.addresses = addresses;
+        self
+    }
+
+    /// The same step carrying `hazards`.
+    pub fn with_hazards(mut self, hazards: Vec<Hazard>) -> Self {
+        self.hazards = hazards;
+        self
+    }
+}
+
+/// An ordering edge and the rule that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Step that runs first.
+    pub from: StepId,
+    /// Step that runs after.
+    pub to: StepId,
+    /// The rule that requires it.
+    pub rule: Rule,
+}
