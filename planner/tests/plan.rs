@@ -289,25 +289,6 @@ fn defer_state_is_set_after_the_destination_and_nothing_waits_for_doing() {
 }
 
 #[test]
-fn identical_input_gives_identical_output() {
-    let live = live_state(
-        "4.2.2.1",
-        ("sys", 1),
-        &[
-            ("b", 1004, "NOARCHIVELOG", "", ""),
-            ("a", 1002, "ARCHIVELOG", "file:///x", "DOING"),
-        ],
-    );
-    let first = plan_for(ARCHIVE_ALL, &live);
-    let second = plan_for(ARCHIVE_ALL, &live);
-    assert_eq!(
-        render::json(&first).to_string(),
-        render::json(&second).to_string()
-    );
-    assert_eq!(render::human(&first), render::human(&second));
-}
-
-#[test]
 fn rendered_plans() {
     let live = live_state(
         "4.2.2.1",

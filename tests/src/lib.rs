@@ -19,11 +19,16 @@ pub fn root() -> PathBuf {
 /// (PREPARE 20 ms, BEGINNING 60 ms, STOPPING 60 ms, SUSPENDING 20 ms, CANCELING 60 ms,
 /// backup INIT 20 ms, backup running 150 ms).
 pub fn fast_fixture(name: &str) -> String {
-    let path = root().join("fixtures/live").join(name);
-    let text = std::fs::read_to_string(&path)
+    fast_fixture_at(&root().join("fixtures/live").join(name))
+}
+
+/// Reads the fixture at `path` and shortens its transition delays as
+/// [`fast_fixture`] does.
+pub fn fast_fixture_at(path: &Path) -> String {
+    let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut value: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     value["delays_ms"] = serde_json::json!({
         "archive_prepare": 20, "archive_beginning": 60, "archive_stopping": 60,
         "archive_suspending": 20, "backup_canceling": 60,

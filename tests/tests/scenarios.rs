@@ -1,0 +1,297 @@
+//! Planner scenarios as data: every folder under `fixtures/scenarios/` is one
+//! case, run by the single test below. Format: `fixtures/scenarios/README.md`.
+//!
+//! For each scenario the simulator starts from `live.json`; `setup.hcl`, when
+//! present, is planned and applied first. Then `config.hcl` is planned twice,
+//! with the forward and the reverse tie-break, and:
+//! - the forward plan must match the snapshots `plan.human.snap` and
+//!   `plan.json.snap` in the folder;
+//! - both plans have the same edges, and every `edge`, `before` and `hazard`
+//!   line of `expect.txt` holds in both (an ordering the rules do not carry
+//!   fails in one of them);
+//! - with `converges`, the reverse-ordered plan is applied and planning again
+//!   finds nothing to do.
+//!
+//! A second test requires every rule of the planner to be asserted by an
+//! `edge` line somewhere, so a rule no scenario exercises fails the suite.
+
+use obbackup::{apply, db, inspect};
+use obbackup_planner::config::{Config, decode};
+use obbackup_planner::graph::TieBreak;
+use obbackup_planner::live::LiveState;
+use obbackup_planner::plan::{self, Plan, Timeouts};
+use obbackup_planner::render;
+use obbackup_planner::rules::Rule;
+use obbackup_planner::secret::Secret;
+use obbackup_tests::{fast_fixture_at, root};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The date `ignore` blocks are evaluated on, fixed so snapshots are stable.
+fn today() -> time::Date {
+    time::Date::from_calendar_date(2026, time::Month::December, 1).expect("date")
+}
+
+/// The environment every scenario plans with: `env("OB_BACKUP_PASSWORD")`.
+fn environment() -> obbackup_planner::desired::Environment {
+    [(
+        "OB_BACKUP_PASSWORD".to_string(),
+        "scenario-password".to_string(),
+    )]
+    .into()
+}
+
+/// One line of `expect.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expectation {
+    /// `edge FROM -> TO RULE`: the edge exists, labelled RULE, and TO depends on FROM.
+    Edge {
+        from: String,
+        to: String,
+        rule: String,
+    },
+    /// `before A B`: A runs before B.
+    Before(String, String),
+    /// `hazard STEP KIND`: STEP carries a hazard of KIND.
+    Hazard(String, String),
+    /// `converges`: apply the reverse-ordered plan, then the plan is empty.
+    Converges,
+    /// `follow`: plan as `apply --wait` does (backup jobs followed to their end).
+    Follow,
+}
+
+fn parse_expectations(path: &Path) -> Vec<Expectation> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let expectation = match words.as_slice() {
+            ["edge", from, "->", to, rule] => Expectation::Edge {
+                from: from.to_string(),
+                to: to.to_string(),
+                rule: rule.to_string(),
+            },
+            ["before", a, b] => Expectation::Before(a.to_string(), b.to_string()),
+            ["hazard", step, kind] => Expectation::Hazard(step.to_string(), kind.to_string()),
+            ["converges"] => Expectation::Converges,
+            ["follow"] => Expectation::Follow,
+            _ => panic!("{}:{}: cannot read {line:?}", path.display(), n + 1),
+        };
+        out.push(expectation);
+    }
+    out
+}
+
+fn scenario_dirs() -> Vec<PathBuf> {
+    let base = root().join("fixtures/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", base.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no scenarios under {}", base.display());
+    dirs
+}
+
+fn config_at(path: &Path) -> Config {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let (config, errors) = decode(&text);
+    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    config
+}
+
+fn options(follow: bool, tie_break: TieBreak) -> plan::Options {
+    plan::Options {
+        timeouts: Timeouts::default(),
+        today: today(),
+        follow_backups: follow,
+        tie_break,
+    }
+}
+
+async fn read(dsn: &Secret) -> (db::Session, LiveState) {
+    let mut session = db::Session::connect(dsn, Duration::from_secs(10))
+        .await
+        .expect("connects");
+    let live = inspect::inspect(&mut session).await.expect("reads");
+    (session, live)
+}
+
+fn plan_of(config: &Config, live: &LiveState, options: &plan::Options, name: &str) -> Plan {
+    plan::plan(config, live, &environment(), options)
+        .unwrap_or_else(|e| panic!("{name}: does not plan: {e:?}"))
+}
+
+const APPLY: apply::Options = apply::Options {
+    poll: Duration::from_millis(20),
+    statement_timeout: Duration::from_secs(10),
+    wait_timeout: Some(20),
+};
+
+async fn apply_plan(session: &mut db::Session, plan: &Plan, name: &str, what: &str) {
+    let report = apply::run(session, plan, APPLY).await;
+    if let Some((id, cause, _)) = report.failure() {
+        panic!(
+            "{name}: {what}: step {id} failed: {cause}\n{}",
+            report.human()
+        );
+    }
+}
+
+fn position(plan: &Plan, id: &str, name: &str) -> usize {
+    plan.steps
+        .iter()
+        .position(|s| s.id == id)
+        .unwrap_or_else(|| panic!("{name}: no step {id} in:\n{}", render::human(plan)))
+}
+
+fn check(plan: &Plan, expectations: &[Expectation], name: &str, order: &str) {
+    for expectation in expectations {
+        match expectation {
+            Expectation::Edge { from, to, rule } => {
+                let edge = plan
+                    .edges
+                    .iter()
+                    .find(|e| e.from == from.as_str() && e.to == to.as_str());
+                let edge = edge.unwrap_or_else(|| {
+                    panic!(
+                        "{name} ({order}): no edge {from} -> {to} in:\n{}",
+                        render::human(plan)
+                    )
+                });
+                assert_eq!(edge.rule.name(), rule, "{name}: edge {from} -> {to}");
+                let target = &plan.steps[position(plan, to, name)];
+                assert!(
+                    target.depends_on.iter().any(|d| d == from.as_str()),
+                    "{name} ({order}): {to} does not depend on {from}"
+                );
+                assert!(position(plan, from, name) < position(plan, to, name));
+            }
+            Expectation::Before(a, b) => assert!(
+                position(plan, a, name) < position(plan, b, name),
+                "{name} ({order}): {a} does not run before {b}:\n{}",
+                render::human(plan)
+            ),
+            Expectation::Hazard(step, kind) => {
+                let s = &plan.steps[position(plan, step, name)];
+                assert!(
+                    s.hazards.iter().any(|h| h.kind.name() == kind),
+                    "{name}: {step} has no {kind} hazard"
+                );
+            }
+            Expectation::Converges | Expectation::Follow => {}
+        }
+    }
+}
+
+fn run_scenario(dir: &Path, runtime: &tokio::runtime::Runtime) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let expectations = parse_expectations(&dir.join("expect.txt"));
+    let follow = expectations.contains(&Expectation::Follow);
+    let sim = obsim::Simulator::start_in_thread(&fast_fixture_at(&dir.join("live.json")))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let dsn = Secret::new(sim.dsn("sys"));
+    let config = config_at(&dir.join("config.hcl"));
+    runtime.block_on(async {
+        let setup = dir.join("setup.hcl");
+        if setup.exists() {
+            let setup = config_at(&setup);
+            let (mut session, live) = read(&dsn).await;
+            let plan = plan_of(&setup, &live, &options(true, TieBreak::Forward), &name);
+            apply_plan(&mut session, &plan, &name, "setup").await;
+            session.close().await;
+        }
+        let (mut session, live) = read(&dsn).await;
+        let forward = plan_of(&config, &live, &options(follow, TieBreak::Forward), &name);
+        let reverse = plan_of(&config, &live, &options(follow, TieBreak::Reverse), &name);
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.add_redaction(".live_fingerprint", "[fingerprint]");
+        settings.bind(|| {
+            insta::assert_snapshot!("plan.human", render::human(&forward));
+            insta::assert_json_snapshot!("plan.json", render::json(&forward));
+        });
+        let edge_set = |p: &Plan| -> BTreeSet<String> {
+            p.edges
+                .iter()
+                .map(|e| format!("{} -> {} {}", e.from, e.to, e.rule))
+                .collect()
+        };
+        assert_eq!(
+            edge_set(&forward),
+            edge_set(&reverse),
+            "{name}: edges depend on the tie-break"
+        );
+        check(&forward, &expectations, &name, "forward tie-break");
+        check(&reverse, &expectations, &name, "reverse tie-break");
+        if expectations.contains(&Expectation::Converges) {
+            apply_plan(&mut session, &reverse, &name, "apply in reverse order").await;
+            session.close().await;
+            let (session, live) = read(&dsn).await;
+            let again = plan_of(&config, &live, &options(false, TieBreak::Forward), &name);
+            assert!(
+                again.changes.is_empty(),
+                "{name}: did not converge after the reverse-ordered apply:\n{}",
+                render::human(&again)
+            );
+            session.close().await;
+        } else {
+            session.close().await;
+        }
+    });
+}
+
+#[test]
+fn every_scenario_plans_as_expected_in_both_tie_break_orders() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for dir in scenario_dirs() {
+        run_scenario(&dir, &runtime);
+    }
+}
+
+#[test]
+fn every_rule_is_asserted_by_some_scenario() {
+    let mut asserted = BTreeSet::new();
+    for dir in scenario_dirs() {
+        for expectation in parse_expectations(&dir.join("expect.txt")) {
+            if let Expectation::Edge { rule, .. } = expectation {
+                asserted.insert(rule);
+            }
+        }
+    }
+    let missing: Vec<&str> = Rule::ALL
+        .iter()
+        .map(|r| r.name())
+        .filter(|n| !asserted.contains(*n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules no scenario asserts an edge of: {missing:?}"
+    );
+    let unknown: Vec<&String> = asserted
+        .iter()
+        .filter(|n| !Rule::ALL.iter().any(|r| r.name() == n.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "expect.txt names unknown rules: {unknown:?}"
+    );
+}
