@@ -102,24 +102,26 @@ pub fn order(
         ends.push((a, b));
     }
     drop(position_of);
+    // Keys borrow from the steps: no allocation per ready step.
     let key = |i: usize| {
         let s = &steps[i];
-        (s.action, s.tenant.clone().unwrap_or_default(), s.id.clone())
+        (
+            s.action,
+            s.tenant.as_deref().unwrap_or(""),
+            s.id.as_str(),
+            i,
+        )
     };
-    let mut indegree: Vec<usize> = nodes
-        .iter()
-        .map(|&n| {
-            graph
-                .neighbors_directed(n, petgraph::Direction::Incoming)
-                .count()
-        })
-        .collect();
+    let mut indegree = vec![0usize; steps.len()];
+    for &(_, b) in &ends {
+        indegree[b] += 1;
+    }
     let mut forward = BinaryHeap::new();
     let mut reverse = BinaryHeap::new();
     let push = |i: usize, forward: &mut BinaryHeap<_>, reverse: &mut BinaryHeap<_>| match tie_break
     {
-        TieBreak::Forward => forward.push(Reverse((key(i), i))),
-        TieBreak::Reverse => reverse.push((key(i), i)),
+        TieBreak::Forward => forward.push(Reverse(key(i))),
+        TieBreak::Reverse => reverse.push(key(i)),
     };
     for i in (0..steps.len()).filter(|&i| indegree[i] == 0) {
         push(i, &mut forward, &mut reverse);
@@ -127,8 +129,8 @@ pub fn order(
     let mut sequence = Vec::with_capacity(steps.len());
     loop {
         let next = match tie_break {
-            TieBreak::Forward => forward.pop().map(|Reverse((_, i))| i),
-            TieBreak::Reverse => reverse.pop().map(|(_, i)| i),
+            TieBreak::Forward => forward.pop().map(|Reverse(k)| k.3),
+            TieBreak::Reverse => reverse.pop().map(|k| k.3),
         };
         let Some(i) = next else { break };
         sequence.push(i);

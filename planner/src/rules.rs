@@ -16,7 +16,7 @@
 use crate::change::Parameter;
 use crate::step::{Edge, Step, StepAction};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 
 /// One ordering rule. Serialised as its snake-case name, which labels edges in
 /// every output (`archive_dest_before_archivelog`).
@@ -77,22 +77,28 @@ pub enum Rule {
     ArchiveDestBeforeLagTarget,
 }
 
-/// The steps of a plan indexed by scope, for the rule functions.
+/// The steps of a plan indexed by scope, for the rule functions: for each
+/// scope (in name order), the indices and actions of the steps covering it.
 pub struct StepIndex<'a> {
-    steps: &'a [Step],
-    by_scope: BTreeMap<&'a str, Vec<usize>>,
+    scopes: Vec<(&'a str, Vec<(usize, StepAction)>)>,
 }
 
 impl<'a> StepIndex<'a> {
-    /// Indexes `steps` by every scope each one covers. O(total covers).
+    /// Indexes `steps` by every scope each one covers. O(total covers · log scopes).
     pub fn new(steps: &'a [Step]) -> Self {
-        let mut by_scope: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut slot: HashMap<&str, usize> = HashMap::new();
+        let mut scopes: Vec<(&str, Vec<(usize, StepAction)>)> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             for scope in &step.covers {
-                by_scope.entry(scope.as_str()).or_default().push(i);
+                let n = *slot.entry(scope.as_str()).or_insert_with(|| {
+                    scopes.push((scope.as_str(), Vec::new()));
+                    scopes.len() - 1
+                });
+                scopes[n].1.push((i, step.action));
             }
         }
-        Self { steps, by_scope }
+        scopes.sort_by(|a, b| a.0.cmp(b.0));
+        Self { scopes }
     }
 
     /// Every (first, then) pair of distinct steps sharing a scope where
@@ -103,9 +109,9 @@ impl<'a> StepIndex<'a> {
         after: impl Fn(StepAction) -> bool,
     ) -> Vec<(usize, usize)> {
         let mut pairs = Vec::new();
-        for members in self.by_scope.values() {
-            for &i in members.iter().filter(|&&i| before(self.steps[i].action)) {
-                for &j in members.iter().filter(|&&j| after(self.steps[j].action)) {
+        for (_, members) in &self.scopes {
+            for &(i, _) in members.iter().filter(|(_, a)| before(*a)) {
+                for &(j, _) in members.iter().filter(|(_, a)| after(*a)) {
                     if i != j {
                         pairs.push((i, j));
                     }
@@ -115,15 +121,15 @@ impl<'a> StepIndex<'a> {
         pairs
     }
 
-    /// Steps of `action` in `scope`.
-    fn in_scope(&self, scope: &str, action: StepAction) -> Vec<usize> {
-        self.by_scope
-            .get(scope)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|&i| self.steps[i].action == action)
-            .collect()
+    /// The indices of the steps of `action` in each scope, scopes in name order.
+    fn per_scope(&self, action: StepAction) -> impl Iterator<Item = Vec<usize>> + '_ {
+        self.scopes.iter().map(move |(_, members)| {
+            members
+                .iter()
+                .filter(|(_, a)| *a == action)
+                .map(|&(i, _)| i)
+                .collect()
+        })
     }
 }
 
@@ -244,7 +250,7 @@ impl std::fmt::Display for Rule {
 /// [`Rule::ALL`]. Linear in the number of steps.
 pub fn edges(steps: &[Step]) -> Vec<Edge> {
     let index = StepIndex::new(steps);
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut out = Vec::new();
     for rule in Rule::ALL {
         for (a, b) in rule.pairs(&index) {
@@ -419,9 +425,9 @@ pub fn encryption_before_backup(index: &StepIndex<'_>) -> Vec<(usize, usize)> {
 pub fn session_encryption_sequence(index: &StepIndex<'_>) -> Vec<(usize, usize)> {
     let mut plain = Vec::new();
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for scope in index.by_scope.keys() {
-        let backups = index.in_scope(scope, StepAction::Backup);
-        match index.in_scope(scope, StepAction::SetEncryption).first() {
+    let sets = index.per_scope(StepAction::SetEncryption);
+    for (backups, sets) in index.per_scope(StepAction::Backup).zip(sets) {
+        match sets.first() {
             Some(&set) => pairs.extend(backups.iter().map(|&b| (set, b))),
             None => plain.extend(backups),
         }
