@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Time between two polls of a wait.
     pub poll: Duration,
-    /// Upper bound of each statement.
+    /// Upper bound of a statement whose step sets no limit of its own.
     pub statement_timeout: Duration,
-    /// Overrides every wait's own timeout.
-    pub wait_timeout: Option<u64>,
 }
 
 /// The outcome of one step.
@@ -130,7 +128,8 @@ fn step_text(step: &Step) -> String {
 pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report {
     let mut steps = Vec::with_capacity(plan.steps.len());
     let mut failed: Option<String> = None;
-    let mut query_timeout_raised = false;
+    // Session variables already in force on this connection.
+    let mut in_force: Vec<obbackup_planner::step::SessionSetting> = Vec::new();
     for step in &plan.steps {
         let text = step_text(step);
         if let Some(blocker) = &failed {
@@ -150,22 +149,19 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
         let started = Instant::now();
         let outcome = match &step.kind {
             StepKind::Sql(statement) => {
-                let long = statement.shown.to_ascii_uppercase().contains("_DEST =");
-                if long && !query_timeout_raised {
-                    // Best effort: a server that refuses it still runs the statement with its default.
-                    let _ = session
-                        .execute(
-                            &sql::set_query_timeout(600_000_000).text,
-                            options.statement_timeout,
-                        )
-                        .await;
-                    query_timeout_raised = true;
+                for setting in &step.session {
+                    if !in_force.contains(setting) {
+                        // Best effort: a server that refuses it still runs the statement with its default.
+                        let _ = session
+                            .execute(&sql::set_session(setting).text, options.statement_timeout)
+                            .await;
+                        in_force.retain(|s| s.name != setting.name);
+                        in_force.push(setting.clone());
+                    }
                 }
-                let timeout = if long {
-                    options.statement_timeout.max(Duration::from_secs(600))
-                } else {
-                    options.statement_timeout
-                };
+                let timeout = step.timeout_seconds.map_or(options.statement_timeout, |s| {
+                    options.statement_timeout.max(Duration::from_secs(s))
+                });
                 output::info(&format!("→ {};", statement.shown));
                 match session.execute(&statement.text, timeout).await {
                     Ok(_) => Outcome::Done,
@@ -176,8 +172,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> Report
                 }
             }
             StepKind::Wait(wait) => {
-                let limit =
-                    Duration::from_secs(options.wait_timeout.unwrap_or(wait.timeout_seconds));
+                let limit = Duration::from_secs(wait.timeout_seconds);
                 let label = render::wait_text(&wait.until, step.tenant.as_deref());
                 let mut display = output::Waiting::start(&label);
                 let result = loop {

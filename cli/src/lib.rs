@@ -131,6 +131,10 @@ async fn dispatch(command: Command) -> Result<u8, CliError> {
                     &evaluated.loaded.config,
                     &evaluated.live,
                     day,
+                    planfile::SavedOptions {
+                        timeouts: timeouts(&waits),
+                        follow_backups: waits.wait,
+                    },
                 );
                 let text = serde_json::to_string_pretty(&file)
                     .map_err(|e| CliError::Internal(e.to_string()))?;
@@ -331,7 +335,6 @@ async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
     let options = apply::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
         statement_timeout: Duration::from_secs(target.timeout),
-        wait_timeout: waits.wait_timeout,
     };
     let report = apply::run(&mut session, &plan, options).await;
     session.close().await;
@@ -442,10 +445,20 @@ fn make_plan(
     waits: &WaitArgs,
     today: time::Date,
 ) -> Result<Plan, CliError> {
+    plan_with(loaded, live, timeouts(waits), waits.wait, today)
+}
+
+fn plan_with(
+    loaded: &Loaded,
+    live: &LiveState,
+    timeouts: Timeouts,
+    follow_backups: bool,
+    today: time::Date,
+) -> Result<Plan, CliError> {
     let options = plan::Options {
-        timeouts: timeouts(waits),
+        timeouts,
         today,
-        follow_backups: waits.wait,
+        follow_backups,
         tie_break: Default::default(),
     };
     plan::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
@@ -525,13 +538,17 @@ async fn apply_saved(
             differences: differences.join("\n"),
         });
     }
-    // Follow backups exactly as the saved plan does.
-    let follows = file.plan.steps.iter().any(|s| matches!(&s.kind, plan::StepKind::Wait(w) if matches!(w.until, plan::WaitUntil::BackupJob { follow: true, .. })));
-    let waits = &WaitArgs {
-        wait: follows,
-        ..*waits
-    };
-    let plan = make_plan(&loaded, &live, waits, today)?;
+    // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
+    let saved = file.options();
+    if waits.wait || waits.wait_timeout.is_some() {
+        output::info(&format!(
+            "note: --wait and --wait-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs, waits up to {}s for DOING and {}s for STOP)",
+            if saved.follow_backups { "" } else { "not " },
+            saved.timeouts.archive_doing,
+            saved.timeouts.archive_stop
+        ));
+    }
+    let plan = plan_with(&loaded, &live, saved.timeouts, saved.follow_backups, today)?;
     if !planfile::same_steps(&file.plan, &plan) {
         session.close().await;
         return Err(CliError::Refused(
@@ -611,7 +628,6 @@ async fn execute(
     let options = apply::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
         statement_timeout: Duration::from_secs(target.timeout),
-        wait_timeout: waits.wait_timeout,
     };
     let report = apply::run(&mut session, &plan, options).await;
     output::result(&report.human());

@@ -659,6 +659,8 @@ fn step(
         addresses,
         hazards,
         depends_on: Vec::new(),
+        session: Vec::new(),
+        timeout_seconds: None,
     }
 }
 

@@ -110,6 +110,8 @@ fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
         addresses: Vec::new(),
         hazards: Vec::new(),
         depends_on: Vec::new(),
+        session: Vec::new(),
+        timeout_seconds: None,
     }
 }
 
@@ -133,6 +135,8 @@ fn plan_3x(
         addresses: Vec::new(),
         hazards: Vec::new(),
         depends_on: Vec::new(),
+        session: Vec::new(),
+        timeout_seconds: None,
     };
     match request {
         Request::Backup {

@@ -15,7 +15,7 @@ use crate::graph::{self, GraphError, TieBreak};
 use crate::live::{LiveState, LiveTenant};
 use crate::sql::{self, Target};
 pub use crate::step::{
-    Edge, Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil,
+    Edge, Hazard, HazardKind, SessionSetting, Step, StepAction, StepId, StepKind, Wait, WaitUntil,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,6 +90,7 @@ impl Plan {
         notes: Vec<String>,
         accepted: Vec<Accepted>,
     ) -> Result<Plan, PlanError> {
+        let steps: Vec<Step> = steps.into_iter().map(Step::with_limits).collect();
         let edges = crate::rules::edges(&steps);
         let (steps, edges) = graph::order(steps, edges, tie_break)?;
         Ok(Plan {
@@ -128,8 +129,8 @@ impl Plan {
     }
 }
 
-/// How long waits may take by default, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long waits may take, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeouts {
     /// Waiting for an archive round to reach DOING.
     pub archive_doing: u64,
@@ -522,6 +523,8 @@ impl StepBuilder<'_> {
             addresses,
             hazards,
             depends_on: Vec::new(),
+            session: Vec::new(),
+            timeout_seconds: None,
         });
     }
 }
@@ -784,6 +787,8 @@ fn parameter_steps(
                 addresses: group.iter().map(|c| c.address.clone()).collect(),
                 hazards: Vec::new(),
                 depends_on: Vec::new(),
+                session: Vec::new(),
+                timeout_seconds: None,
             });
         } else {
             for c in group {
@@ -800,6 +805,8 @@ fn parameter_steps(
                     addresses: vec![c.address.clone()],
                     hazards: Vec::new(),
                     depends_on: Vec::new(),
+                    session: Vec::new(),
+                    timeout_seconds: None,
                 });
             }
         }
@@ -924,6 +931,8 @@ fn backup_steps(
             addresses: addresses.clone(),
             hazards,
             depends_on: Vec::new(),
+            session: Vec::new(),
+            timeout_seconds: None,
         };
         if let Some(enc) = &db.encryption {
             steps.push(base(

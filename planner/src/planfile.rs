@@ -17,8 +17,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The version of the plan file format.
-pub const PLAN_FILE_VERSION: &str = "1.0";
+/// The version of the plan file format. 1.1 added `options`; a 1.0 file is
+/// read with the default wait limits and backups followed as its steps show.
+pub const PLAN_FILE_VERSION: &str = "1.1";
+
+/// The planning options a saved plan was made with; apply plans the saved
+/// configuration again with exactly these, whatever its own flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedOptions {
+    /// Wait limits (`--wait-timeout` at plan time, else the defaults).
+    pub timeouts: crate::plan::Timeouts,
+    /// Whether backup jobs are followed to their end (`--wait` at plan time).
+    pub follow_backups: bool,
+}
 
 /// The configuration a plan was made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +53,9 @@ pub struct PlanFile {
     pub env_references: Vec<String>,
     /// The date `ignore` blocks were evaluated on (`YYYY-MM-DD`).
     pub today: String,
+    /// The options the plan was made with (absent in 1.0 files: see [`PlanFile::options`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<SavedOptions>,
     /// The live state planned from (redacted JSON of `LiveState`).
     pub live_state: Value,
     /// The plan.
@@ -104,6 +118,7 @@ impl PlanFile {
         config: &Config,
         live: &LiveState,
         today: time::Date,
+        options: SavedOptions,
     ) -> Self {
         PlanFile {
             plan_file_version: PLAN_FILE_VERSION.to_string(),
@@ -114,9 +129,23 @@ impl PlanFile {
             },
             env_references: env_references(config),
             today: today.to_string(),
+            options: Some(options),
             live_state: serde_json::to_value(live).unwrap_or(Value::Null),
             plan: plan.clone(),
         }
+    }
+
+    /// The options to plan the saved configuration again with: the recorded
+    /// ones, or for a 1.0 file the default limits, following backups when a
+    /// saved wait does.
+    pub fn options(&self) -> SavedOptions {
+        self.options.unwrap_or_else(|| SavedOptions {
+            timeouts: crate::plan::Timeouts::default(),
+            follow_backups: self.plan.steps.iter().any(|s| {
+                matches!(&s.kind, StepKind::Wait(w)
+                    if matches!(w.until, crate::step::WaitUntil::BackupJob { follow: true, .. }))
+            }),
+        })
     }
 
     /// Reads a plan file, checking its version and the configuration's hash.
@@ -185,11 +214,14 @@ fn json_differences(path: &str, before: &Value, after: &Value, out: &mut Vec<Str
 }
 
 /// Whether two plans have the same steps in the same order (ids, statements as
-/// shown, waits), which is what apply of a saved plan must run.
+/// shown, waits, session settings and limits), which is what apply of a saved
+/// plan must run.
 pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
     saved.steps.len() == fresh.steps.len()
         && saved.steps.iter().zip(&fresh.steps).all(|(a, b)| {
             a.id == b.id
+                && a.session == b.session
+                && a.timeout_seconds == b.timeout_seconds
                 && match (&a.kind, &b.kind) {
                     (StepKind::Sql(x), StepKind::Sql(y)) => x.shown == y.shown,
                     (StepKind::Wait(x), StepKind::Wait(y)) => x == y,

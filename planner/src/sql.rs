@@ -144,11 +144,14 @@ pub fn cancel_backup(target: &Target) -> SqlText {
     SqlText::plain(format!("ALTER SYSTEM CANCEL BACKUP{}", target.clause()))
 }
 
-/// `SET ob_query_timeout = <µs>`: OceanBase's per-statement timeout of the session,
-/// raised before statements known to run long (setting a destination writes and
-/// checks a `format` file there, reference §2.1.3).
-pub fn set_query_timeout(microseconds: u64) -> SqlText {
-    SqlText::plain(format!("SET ob_query_timeout = {microseconds}"))
+/// `SET <variable> = <value>`: a session variable a step needs
+/// ([`crate::step::Step::session`]), e.g. `SET ob_query_timeout = 600000000`
+/// before a statement that checks a destination's storage.
+pub fn set_session(setting: &crate::step::SessionSetting) -> SqlText {
+    let name = match setting.name {
+        crate::step::SessionVariable::ObQueryTimeout => "ob_query_timeout",
+    };
+    SqlText::plain(format!("SET {name} = {}", setting.value))
 }
 
 /// The first read: server line and clock. `ob_version()` exists on 3.x and 4.x

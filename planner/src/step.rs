@@ -223,6 +223,58 @@ pub struct Step {
     pub hazards: Vec<Hazard>,
     /// Ids of the steps that must finish first, filled by [`crate::graph::order`].
     pub depends_on: Vec<StepId>,
+    /// Session variables the statement needs in force on its connection
+    /// (set by the executor before it, once per connection and value).
+    #[serde(default)]
+    pub session: Vec<SessionSetting>,
+    /// Upper bound of the statement in seconds, when it exceeds the run's
+    /// `--timeout`; `None` for waits and ordinary statements.
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+}
+
+/// A session variable a statement needs: `SET <name> = <value>` on its
+/// connection before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSetting {
+    /// The variable.
+    pub name: SessionVariable,
+    /// Its value (µs for `ob_query_timeout`).
+    pub value: u64,
+}
+
+/// The session variables a plan may set (a closed list: a plan file cannot
+/// name any other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionVariable {
+    /// OceanBase's per-statement timeout of the session, in microseconds.
+    ObQueryTimeout,
+}
+
+/// How long OceanBase may take for a statement that sets a backup or archive
+/// destination: the server writes and checks a `format` file in the
+/// destination before it answers, which on object storage can take minutes,
+/// longer than OceanBase's default `ob_query_timeout` of 10 s. v4.2.2_CE_BP1
+/// `src/share/backup/ob_backup_config.cpp` (`ObBackupConfigParser::update_inner_config`
+/// checks the destination through `ObBackupStore`); v3.1.5_CE_HF2
+/// `src/sql/resolver/cmd/ob_alter_system_resolver.cpp` (`check_backup_dest`
+/// reads the destination).
+pub const DESTINATION_STATEMENT_SECONDS: u64 = 600;
+
+impl StepAction {
+    /// Whether OceanBase checks a destination's storage while running the
+    /// statement (see [`DESTINATION_STATEMENT_SECONDS`]).
+    pub fn touches_storage(self) -> bool {
+        matches!(
+            self,
+            StepAction::SetArchiveDest
+                | StepAction::SetDataBackupDest
+                | StepAction::SetBackupDest
+                | StepAction::SetBackupBackupDest
+                | StepAction::ClearBackupBackupDest
+        )
+    }
 }
 
 impl Step {
@@ -244,7 +296,23 @@ impl Step {
             addresses: Vec::new(),
             hazards: Vec::new(),
             depends_on: Vec::new(),
+            session: Vec::new(),
+            timeout_seconds: None,
         }
+    }
+
+    /// Fills what the executor needs from the step's action: a statement that
+    /// touches a destination's storage gets `ob_query_timeout` and a statement
+    /// limit of [`DESTINATION_STATEMENT_SECONDS`].
+    pub fn with_limits(mut self) -> Self {
+        if matches!(self.kind, StepKind::Sql(_)) && self.action.touches_storage() {
+            self.session = vec![SessionSetting {
+                name: SessionVariable::ObQueryTimeout,
+                value: DESTINATION_STATEMENT_SECONDS * 1_000_000,
+            }];
+            self.timeout_seconds = Some(DESTINATION_STATEMENT_SECONDS);
+        }
+        self
     }
 
     /// The same step serving `addresses`.

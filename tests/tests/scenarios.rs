@@ -134,7 +134,6 @@ fn plan_of(config: &Config, live: &LiveState, options: &plan::Options, name: &st
 const APPLY: apply::Options = apply::Options {
     poll: Duration::from_millis(20),
     statement_timeout: Duration::from_secs(10),
-    wait_timeout: Some(20),
 };
 
 async fn apply_plan(session: &mut db::Session, plan: &Plan, name: &str, what: &str) {

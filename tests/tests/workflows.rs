@@ -43,7 +43,7 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
     assert_eq!(plan.code, 0, "{}", plan.all());
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
-    assert_eq!(saved["plan_file_version"], "1.0");
+    assert_eq!(saved["plan_file_version"], "1.1");
     let expected: Vec<String> = saved["plan"]["steps"]
         .as_array()
         .expect("steps")
@@ -73,6 +73,86 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
         sent_alters(&sim),
         expected,
         "apply of a saved plan runs exactly its steps"
+    );
+}
+
+/// The plan's own wait limits and session settings travel in the plan file:
+/// a plan made with `--wait-timeout` applies with those limits whatever the
+/// flags of the apply, and the statement that sets a destination gets its
+/// `ob_query_timeout` from the step, sent right before it.
+#[test]
+fn a_saved_plan_keeps_the_options_it_was_made_with() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config("saved-options.hcl", EVERY_TENANT);
+    let planfile = root()
+        .join("target/test-configs/saved-options.plan")
+        .display()
+        .to_string();
+    let dsn = sim.dsn("sys");
+    let plan = obbackup(
+        &[
+            "plan",
+            &config,
+            "--dsn",
+            &dsn,
+            "--out",
+            &planfile,
+            "--wait-timeout",
+            "900",
+        ],
+        &[],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
+    assert_eq!(saved["options"]["timeouts"]["archive_doing"], 900);
+    assert_eq!(saved["options"]["follow_backups"], false);
+    let waits: Vec<u64> = saved["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["kind"]["wait"]["timeout_seconds"].as_u64())
+        .collect();
+    assert!(
+        !waits.is_empty() && waits.iter().all(|&t| t == 900),
+        "{waits:?}"
+    );
+    // Applied with other flags (and with none): the saved limits hold, nothing is refused.
+    let apply = obbackup(
+        &[
+            "apply",
+            &planfile,
+            "--dsn",
+            &dsn,
+            "--auto-approve",
+            "--poll-interval-ms",
+            "20",
+            "--wait-timeout",
+            "30",
+        ],
+        &[],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_contains(&apply.stderr, "this saved plan runs as it was reviewed");
+    let sent = sent(&sim);
+    let first_dest = sent
+        .iter()
+        .position(|s| {
+            s.starts_with("ALTER SYSTEM SET LOG_ARCHIVE_DEST")
+                || s.starts_with("ALTER SYSTEM SET DATA_BACKUP_DEST")
+        })
+        .expect("a destination statement");
+    assert_eq!(
+        sent[first_dest - 1],
+        "SET ob_query_timeout = 600000000",
+        "{sent:#?}"
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|s| s.starts_with("SET ob_query_timeout"))
+            .count(),
+        1,
+        "set once per connection: {sent:#?}"
     );
 }
 
