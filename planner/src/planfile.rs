@@ -86,22 +86,18 @@ pub fn sha256(text: &str) -> String {
         .collect()
 }
 
-/// Every `env("NAME")` the configuration reads, as `env:NAME`, sorted.
+/// Every `env("NAME")` the configuration reads, as `env:NAME`, sorted: in
+/// the tenant-level blocks (4.x) and in the `cluster` block (3.x) alike.
 pub fn env_references(config: &Config) -> Vec<String> {
     let mut names = std::collections::BTreeSet::new();
-    let blocks =
-        std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
-    for settings in blocks {
-        for setting in settings
-            .log_archive
-            .values()
-            .chain(settings.data_backup.values())
-        {
-            if let ConfigValue::Text(t) = &setting.value {
-                for piece in &t.pieces {
-                    if let Piece::Env { name, .. } = piece {
-                        names.insert(format!("env:{name}"));
-                    }
+    let tenant_blocks = std::iter::once(&config.defaults)
+        .chain(config.tenants.iter().map(|t| &t.settings))
+        .flat_map(|s| s.log_archive.values().chain(s.data_backup.values()));
+    for setting in tenant_blocks.chain(config.cluster.values()) {
+        if let ConfigValue::Text(t) = &setting.value {
+            for piece in &t.pieces {
+                if let Piece::Env { name, .. } = piece {
+                    names.insert(format!("env:{name}"));
                 }
             }
         }
@@ -228,4 +224,36 @@ pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
                     _ => false,
                 }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_references_cover_both_lines() {
+        let text = r#"
+cluster {
+  backup_dest = "oss://b/ob3?host=h&access_id=${env("OB3_ID")}&access_key=${env("OB3_KEY")}"
+  data_backup {
+    encryption { password = env("OB3_PASSWORD") }
+  }
+}
+tenant "t" {
+  log_archive { destination = "oss://b/t?host=h&access_id=${env("T_ID")}&access_key=${env("T_KEY")}" }
+}
+"#;
+        let (config, errors) = crate::config::decode(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            env_references(&config),
+            [
+                "env:OB3_ID",
+                "env:OB3_KEY",
+                "env:OB3_PASSWORD",
+                "env:T_ID",
+                "env:T_KEY"
+            ]
+        );
+    }
 }
