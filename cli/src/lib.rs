@@ -338,7 +338,7 @@ async fn one_shot(action: BackupAction) -> Result<u8, CliError> {
     };
     let report = apply::run(&mut session, &plan, options).await;
     session.close().await;
-    output::result(&report.human());
+    output::result(&render::apply_report(&report));
     if let Some((step, cause, help)) = report.failure() {
         return Err(CliError::StepFailed {
             step: step.to_string(),
@@ -630,7 +630,7 @@ async fn execute(
         statement_timeout: Duration::from_secs(target.timeout),
     };
     let report = apply::run(&mut session, &plan, options).await;
-    output::result(&report.human());
+    output::result(&render::apply_report(&report));
     if let Some((step, cause, help)) = report.failure() {
         return Err(CliError::StepFailed {
             step: step.to_string(),

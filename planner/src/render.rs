@@ -467,3 +467,48 @@ pub fn status_json(status: &crate::status::Status) -> Value {
         "tenants": status.tenants,
     })
 }
+
+/// The apply report for a terminal: how many steps ran, then one line per
+/// step (`ok`, `FAILED` with its cause, `skipped` with the step that blocked it).
+pub fn apply_report(report: &crate::walk::ApplyReport) -> String {
+    use crate::walk::StepOutcome;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Apply: {} of {} step(s) ran.",
+        report.done(),
+        report.steps.len()
+    );
+    for (n, record) in report.steps.iter().enumerate() {
+        let text = &record.text;
+        match &record.outcome {
+            StepOutcome::Done => {
+                let _ = writeln!(
+                    out,
+                    "  ok      {:>2}. {text} ({:.1}s)",
+                    n + 1,
+                    record.took.as_secs_f64()
+                );
+            }
+            StepOutcome::Failed { cause, .. } => {
+                let _ = writeln!(out, "  FAILED  {:>2}. {text}\n              {cause}", n + 1);
+            }
+            StepOutcome::Skipped {
+                blocked_by,
+                dependent,
+            } => {
+                let why = if *dependent {
+                    "depends on"
+                } else {
+                    "run stopped at"
+                };
+                let _ = writeln!(
+                    out,
+                    "  skipped {:>2}. {text}\n              {why} {blocked_by}",
+                    n + 1
+                );
+            }
+        }
+    }
+    out
+}

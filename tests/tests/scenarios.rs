@@ -141,7 +141,7 @@ async fn apply_plan(session: &mut db::Session, plan: &Plan, name: &str, what: &s
     if let Some((id, cause, _)) = report.failure() {
         panic!(
             "{name}: {what}: step {id} failed: {cause}\n{}",
-            report.human()
+            render::apply_report(&report)
         );
     }
 }

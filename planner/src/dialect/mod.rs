@@ -1,0 +1,84 @@
+//! Dialects: the SQL surface of an OceanBase server line. OceanBase 4.x
+//! backs up per tenant (`TENANT = …` clauses from sys, or a tenant for
+//! itself); OceanBase 3.x backs up the whole cluster from sys, with
+//! backup-backup. A dialect supplies only what differs between the lines; the
+//! pipeline of [`crate::plan`] is shared.
+
+use crate::live::Server;
+
+/// The server line a plan is made for, chosen from `ob_version()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dialect {
+    /// OceanBase 4.x: tenant-level backup.
+    Ob4,
+    /// OceanBase 3.x: cluster-level backup and backup-backup.
+    Ob3,
+}
+
+impl Dialect {
+    /// The dialect of `server`: 3.x for a `3.*` build, 4.x otherwise (seekdb
+    /// and 4.0 are refused before planning, by [`crate::live::check_login`]
+    /// and the reads).
+    pub fn of(server: &Server) -> Self {
+        if server.is_3x() {
+            Dialect::Ob3
+        } else {
+            Dialect::Ob4
+        }
+    }
+
+    /// The dialect of a plan made against `ob_version` (`Plan::server_version`).
+    pub fn of_version(ob_version: &str) -> Self {
+        if ob_version.split('.').next() == Some("3") {
+            Dialect::Ob3
+        } else {
+            Dialect::Ob4
+        }
+    }
+
+    /// What to do about OceanBase error `number` (with its `message`) met by
+    /// a step, in this line's terms; `None` when the connection broke. Error
+    /// numbers from v4.2.2_CE_BP1 and v3.1.5_CE_HF2 `src/share/ob_errno.def`
+    /// (9036 `OB_BACKUP_IN_PROGRESS`, 9026 `OB_BACKUP_DEST_NOT_CONNECT` /
+    /// invalid destination, 9091/9092 archive mode already set, 5099 unknown
+    /// parameter, 4147 invalid config, 1227 no privilege, 1235 not supported).
+    pub fn advice(self, number: Option<u16>, message: &str) -> String {
+        match (self, number) {
+            (Dialect::Ob4, Some(9036)) => "a backup job is running for this tenant: let it finish or cancel it (ALTER SYSTEM CANCEL BACKUP), then plan again".into(),
+            (Dialect::Ob3, Some(9036)) => "the cluster's archive or a backup (or backup-backup) job is running: let it finish or stop it, then plan again".into(),
+            (Dialect::Ob4, Some(1235)) if message.contains("archive is running") => "the archive round is not STOP: plan again, obbackup stops it first".into(),
+            (_, Some(5099)) => "the server does not know this parameter: is the file written for another server line?".into(),
+            (_, Some(4147)) => "the server rejected the value as out of range for this version".into(),
+            (Dialect::Ob4, Some(1227)) => "the login lacks the ALTER SYSTEM privilege: log in as root@sys".into(),
+            (Dialect::Ob3, Some(1227)) => "on OceanBase 3.x backup statements run only from the sys tenant: log in as root@sys".into(),
+            (_, Some(9080 | 9081)) => "the destination holds another tenant's or a foreign format file: use an empty directory per tenant".into(),
+            (_, Some(9026)) => "the destination is not valid, not empty, or not reachable from the observers".into(),
+            (_, Some(9091 | 9092)) => "the archive mode changed since the plan was made: plan again".into(),
+            (_, Some(1064)) => "the server did not understand the statement: check the server line".into(),
+            (_, None) => "the connection broke: the step may or may not have taken effect; plan again to see".into(),
+            _ => "plan again to see what is left".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_speaks_the_line() {
+        let ob4 = Dialect::Ob4.advice(Some(9036), "Backup is in progress");
+        let ob3 = Dialect::Ob3.advice(Some(9036), "Backup is in progress");
+        assert!(ob4.contains("tenant"), "{ob4}");
+        assert!(ob3.contains("cluster"), "{ob3}");
+        assert!(Dialect::Ob4.advice(None, "").contains("connection broke"));
+        assert!(
+            Dialect::Ob4
+                .advice(
+                    Some(1235),
+                    "change archive dest when archive is running is not supported"
+                )
+                .contains("not STOP")
+        );
+    }
+}
