@@ -28,140 +28,7 @@ impl Action {
     }
 }
 
-/// The managed settings of a tenant, in address order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Setting {
-    /// `data_backup.concurrency` (`ha_low_thread_score`).
-    DataBackupConcurrency,
-    /// `data_backup.destination` (`DATA_BACKUP_DEST`).
-    DataBackupDestination,
-    /// `data_backup.file_size` (`backup_data_file_size`).
-    DataBackupFileSize,
-    /// `data_backup.full`: freshness of the newest completed full backup.
-    DataBackupFull,
-    /// `data_backup.incremental`: freshness of the newest completed backup of any type.
-    DataBackupIncremental,
-    /// `log_archive.concurrency` (`log_archive_concurrency`).
-    LogArchiveConcurrency,
-    /// `log_archive.destination` (`LOG_ARCHIVE_DEST` LOCATION).
-    LogArchiveDestination,
-    /// `log_archive.enabled` (archive mode).
-    LogArchiveEnabled,
-    /// `log_archive.lag_target` (`archive_lag_target`).
-    LogArchiveLagTarget,
-    /// `log_archive.mode` (`LOG_ARCHIVE_DEST` BINDING).
-    LogArchiveMode,
-    /// `log_archive.piece_switch_interval`.
-    LogArchivePieceSwitchInterval,
-    /// `log_archive.round`: the round is not running although archiving is on.
-    LogArchiveRound,
-    /// `log_archive.state` (`LOG_ARCHIVE_DEST_STATE`).
-    LogArchiveState,
-    /// 3.x `cluster.backup_dest`.
-    ClusterBackupDest,
-    /// 3.x `cluster.backup_dest_option`.
-    ClusterBackupDestOption,
-    /// 3.x `cluster.backup_concurrency`.
-    ClusterBackupConcurrency,
-    /// 3.x `cluster.log_archive.enabled`.
-    ClusterLogArchiveEnabled,
-    /// 3.x `cluster.log_archive.mode`.
-    ClusterLogArchiveMode,
-    /// 3.x `cluster.log_archive.compression`.
-    ClusterLogArchiveCompression,
-    /// 3.x `cluster.log_archive.round`: INTERRUPTED although archiving is wanted.
-    ClusterLogArchiveRound,
-    /// 3.x `cluster.backup_backup.destination`.
-    ClusterBackupBackupDest,
-    /// 3.x `cluster.backup_backup.log_archive_checkpoint_interval`.
-    ClusterBackupBackupCheckpoint,
-    /// 3.x `cluster.backup_backup.archivelog` (round mode).
-    ClusterBackupBackupArchivelog,
-    /// 3.x `cluster.backup_backup.pieces`: frozen pieces with fewer copies than declared.
-    ClusterBackupBackupPieces,
-    /// 3.x `cluster.data_backup.full`.
-    ClusterDataBackupFull,
-    /// 3.x `cluster.data_backup.incremental`.
-    ClusterDataBackupIncremental,
-}
-
-impl Setting {
-    /// The address suffix after `tenant.<name>.`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Setting::DataBackupConcurrency => "data_backup.concurrency",
-            Setting::DataBackupDestination => "data_backup.destination",
-            Setting::DataBackupFileSize => "data_backup.file_size",
-            Setting::DataBackupFull => "data_backup.full",
-            Setting::DataBackupIncremental => "data_backup.incremental",
-            Setting::LogArchiveConcurrency => "log_archive.concurrency",
-            Setting::LogArchiveDestination => "log_archive.destination",
-            Setting::LogArchiveEnabled => "log_archive.enabled",
-            Setting::LogArchiveLagTarget => "log_archive.lag_target",
-            Setting::LogArchiveMode => "log_archive.mode",
-            Setting::LogArchivePieceSwitchInterval => "log_archive.piece_switch_interval",
-            Setting::LogArchiveRound => "log_archive.round",
-            Setting::LogArchiveState => "log_archive.state",
-            Setting::ClusterBackupDest => "backup_dest",
-            Setting::ClusterBackupDestOption => "backup_dest_option",
-            Setting::ClusterBackupConcurrency => "backup_concurrency",
-            Setting::ClusterLogArchiveEnabled => "log_archive.enabled",
-            Setting::ClusterLogArchiveMode => "log_archive.mode",
-            Setting::ClusterLogArchiveCompression => "log_archive.compression",
-            Setting::ClusterLogArchiveRound => "log_archive.round",
-            Setting::ClusterBackupBackupDest => "backup_backup.destination",
-            Setting::ClusterBackupBackupCheckpoint => {
-                "backup_backup.log_archive_checkpoint_interval"
-            }
-            Setting::ClusterBackupBackupArchivelog => "backup_backup.archivelog",
-            Setting::ClusterBackupBackupPieces => "backup_backup.pieces",
-            Setting::ClusterDataBackupFull => "data_backup.full",
-            Setting::ClusterDataBackupIncremental => "data_backup.incremental",
-        }
-    }
-
-    /// Whether the setting is a 3.x cluster-level one (address `cluster.<path>`).
-    pub fn cluster_level(self) -> bool {
-        matches!(
-            self,
-            Setting::ClusterBackupDest
-                | Setting::ClusterBackupDestOption
-                | Setting::ClusterBackupConcurrency
-                | Setting::ClusterLogArchiveEnabled
-                | Setting::ClusterLogArchiveMode
-                | Setting::ClusterLogArchiveCompression
-                | Setting::ClusterLogArchiveRound
-                | Setting::ClusterBackupBackupDest
-                | Setting::ClusterBackupBackupCheckpoint
-                | Setting::ClusterBackupBackupArchivelog
-                | Setting::ClusterBackupBackupPieces
-                | Setting::ClusterDataBackupFull
-                | Setting::ClusterDataBackupIncremental
-        )
-    }
-
-    /// The OceanBase parameter behind the setting, if it is a plain parameter.
-    pub fn parameter(self) -> Option<Parameter> {
-        match self {
-            Setting::DataBackupConcurrency => Some(Parameter::HaLowThreadScore),
-            Setting::DataBackupFileSize => Some(Parameter::BackupDataFileSize),
-            Setting::LogArchiveConcurrency => Some(Parameter::LogArchiveConcurrency),
-            Setting::LogArchiveLagTarget => Some(Parameter::ArchiveLagTarget),
-            _ => None,
-        }
-    }
-
-    /// Part of the `LOG_ARCHIVE_DEST` value (always written whole).
-    pub fn in_archive_dest(self) -> bool {
-        matches!(
-            self,
-            Setting::LogArchiveDestination
-                | Setting::LogArchiveMode
-                | Setting::LogArchivePieceSwitchInterval
-        )
-    }
-}
+pub use crate::address::{Address, Scope, Setting};
 
 /// The tenant parameters obbackup manages on 4.x (reference §2.1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -186,6 +53,17 @@ pub enum Parameter {
 }
 
 impl Parameter {
+    /// The 4.x tenant parameter behind a setting, if it is a plain parameter.
+    pub fn of_setting(setting: Setting) -> Option<Parameter> {
+        match setting {
+            Setting::DataBackupConcurrency => Some(Parameter::HaLowThreadScore),
+            Setting::DataBackupFileSize => Some(Parameter::BackupDataFileSize),
+            Setting::LogArchiveConcurrency => Some(Parameter::LogArchiveConcurrency),
+            Setting::LogArchiveLagTarget => Some(Parameter::ArchiveLagTarget),
+            _ => None,
+        }
+    }
+
     /// The parameter's name in OceanBase.
     pub fn name(self) -> &'static str {
         match self {
@@ -201,29 +79,46 @@ impl Parameter {
     }
 }
 
-/// One address whose desired and live values differ.
+/// One address whose desired and live values differ. Values are shown
+/// forms (redacted, canonical); the SQL that makes the change is built from
+/// the desired state when steps are made, never from a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    /// `tenant.<name>.<setting path>`.
-    pub address: String,
-    /// The tenant.
-    pub tenant: String,
-    /// Which setting.
-    pub setting: Setting,
+    /// `tenant.<name>.<setting path>` or `cluster.<setting path>`.
+    pub address: Address,
     /// Create or update.
     pub action: Action,
     /// Live value as shown (redacted); `None` when unset.
     pub before: Option<String>,
     /// Desired value as shown (redacted).
     pub after: String,
-    /// The value to write, as a SQL literal (parameters only).
-    #[serde(default)]
-    pub literal: Option<String>,
 }
 
-/// The address of a tenant setting.
-pub fn address(tenant: &str, setting: Setting) -> String {
-    format!("tenant.{tenant}.{}", setting.path())
+impl Change {
+    /// A change of `address` from `before` (`None`: unset, a create) to `after`.
+    pub fn new(address: Address, before: Option<String>, after: String) -> Self {
+        let action = if before.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        Self {
+            address,
+            action,
+            before,
+            after,
+        }
+    }
+
+    /// The changed setting.
+    pub fn setting(&self) -> Setting {
+        self.address.setting
+    }
+
+    /// The scope's name: the tenant, or `cluster` on 3.x.
+    pub fn scope_name(&self) -> &str {
+        self.address.scope.name()
+    }
 }
 
 /// Values of a parameter across servers, shown as one value or `a | b` when servers disagree.
@@ -237,23 +132,9 @@ fn parameter_shown(live: &LiveTenant, name: &str) -> Option<String> {
 /// (reference §2.5 A, "After INTERRUPTED").
 pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut push =
-        |setting: Setting, before: Option<String>, after: String, literal: Option<String>| {
-            let action = if before.is_some() {
-                Action::Update
-            } else {
-                Action::Create
-            };
-            out.push(Change {
-                address: address(name, setting),
-                tenant: name.to_string(),
-                setting,
-                action,
-                before,
-                after,
-                literal,
-            });
-        };
+    let mut push = |setting: Setting, before: Option<String>, after: String| {
+        out.push(Change::new(Address::tenant(name, setting), before, after));
+    };
     let dest_rewritten = archive_dest_rewritten(desired, live);
     let la = &desired.log_archive;
     if let Some(enabled) = la.enabled {
@@ -262,7 +143,6 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                 Setting::LogArchiveEnabled,
                 Some(live.archivelog().to_string()),
                 enabled.to_string(),
-                None,
             );
         }
         if enabled && live.archivelog() && live.round_status() == Some("INTERRUPTED") {
@@ -270,7 +150,6 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                 Setting::LogArchiveRound,
                 Some("INTERRUPTED".into()),
                 "DOING".into(),
-                None,
             );
         }
     }
@@ -278,21 +157,15 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
         let live_dest = live.archive_dest.as_ref();
         match live_dest {
             None => {
-                push(
-                    Setting::LogArchiveDestination,
-                    None,
-                    dest.value.redacted(),
-                    None,
-                );
+                push(Setting::LogArchiveDestination, None, dest.value.redacted());
                 if let Some(mode) = &la.mode {
-                    push(Setting::LogArchiveMode, None, mode.clone(), None);
+                    push(Setting::LogArchiveMode, None, mode.clone());
                 }
                 if let Some(piece) = la.piece_switch_interval {
                     push(
                         Setting::LogArchivePieceSwitchInterval,
                         None,
                         piece.canonical(),
-                        None,
                     );
                 }
             }
@@ -302,18 +175,12 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                         Setting::LogArchiveDestination,
                         Some(current.location.redacted()),
                         dest.value.redacted(),
-                        None,
                     );
                 }
                 // LOG_ARCHIVE_DEST is written whole: an undeclared BINDING is OPTIONAL (reference §2.2.1).
                 let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
                 if current.binding != mode {
-                    push(
-                        Setting::LogArchiveMode,
-                        Some(current.binding.clone()),
-                        mode,
-                        None,
-                    );
+                    push(Setting::LogArchiveMode, Some(current.binding.clone()), mode);
                 }
                 let piece = la.piece_switch_interval.unwrap_or(Duration(86_400_000_000));
                 if Duration::parse(&current.piece_switch_interval) != Some(piece) {
@@ -321,7 +188,6 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                         Setting::LogArchivePieceSwitchInterval,
                         Some(current.piece_switch_interval.clone()),
                         piece.canonical(),
-                        None,
                     );
                 }
             }
@@ -336,7 +202,7 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
             current.clone()
         };
         if effective.as_ref() != Some(state) || current.as_ref() != Some(state) {
-            push(Setting::LogArchiveState, current, state.clone(), None);
+            push(Setting::LogArchiveState, current, state.clone());
         }
     }
     if let Some(v) = la.concurrency {
@@ -349,29 +215,18 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
             .get("archive_lag_target")
             .is_some_and(|m| m.values().all(|v| Duration::parse(v) == Some(d)));
         if !same {
-            push(
-                Setting::LogArchiveLagTarget,
-                before,
-                d.canonical(),
-                Some(crate::sql::quote(&d.canonical())),
-            );
+            push(Setting::LogArchiveLagTarget, before, d.canonical());
         }
     }
     let db = &desired.data_backup;
     if let Some(dest) = &db.destination {
         match &live.data_backup_dest {
-            None => push(
-                Setting::DataBackupDestination,
-                None,
-                dest.value.redacted(),
-                None,
-            ),
+            None => push(Setting::DataBackupDestination, None, dest.value.redacted()),
             Some(current) if !current.same_place(&dest.value) => {
                 push(
                     Setting::DataBackupDestination,
                     Some(current.redacted()),
                     dest.value.redacted(),
-                    None,
                 );
             }
             Some(_) => {}
@@ -391,7 +246,6 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                 Setting::DataBackupFileSize,
                 parameter_shown(live, name),
                 size.canonical(),
-                Some(crate::sql::quote(&size.canonical())),
             );
         }
     }
@@ -448,19 +302,11 @@ pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i6
         if age.is_some_and(|a| a <= limit) {
             continue;
         }
-        out.push(Change {
-            address: address(name, setting),
-            tenant: name.to_string(),
-            setting,
-            action: if age.is_some() {
-                Action::Update
-            } else {
-                Action::Create
-            },
-            before: age.map(|a| format!("last {word} {} ago", age_text(a))),
-            after: format!("max_age {}", max_age.value.canonical()),
-            literal: None,
-        });
+        out.push(Change::new(
+            Address::tenant(name, setting),
+            age.map(|a| format!("last {word} {} ago", age_text(a))),
+            format!("max_age {}", max_age.value.canonical()),
+        ));
     }
     out
 }
@@ -484,9 +330,9 @@ fn int_parameter(
     live: &LiveTenant,
     setting: Setting,
     value: i64,
-    push: &mut impl FnMut(Setting, Option<String>, String, Option<String>),
+    push: &mut impl FnMut(Setting, Option<String>, String),
 ) {
-    let Some(name) = setting.parameter().map(Parameter::name) else {
+    let Some(name) = Parameter::of_setting(setting).map(Parameter::name) else {
         return;
     };
     let same = live
@@ -494,11 +340,6 @@ fn int_parameter(
         .get(name)
         .is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
     if !same {
-        push(
-            setting,
-            parameter_shown(live, name),
-            value.to_string(),
-            Some(crate::sql::int_literal(value)),
-        );
+        push(setting, parameter_shown(live, name), value.to_string());
     }
 }

@@ -6,7 +6,7 @@
 //! Addresses are `cluster.<path>`; steps cover the pseudo-tenant `cluster`, so
 //! the same-tenant rules of [`crate::rules`] order them.
 
-use crate::change::{Action, Change, Parameter, Setting, age_text};
+use crate::change::{Address, Change, Parameter, Setting, age_text};
 use crate::config::{Config, Setting as ConfigSetting, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
@@ -50,6 +50,39 @@ pub struct Desired3 {
     pub bb_copies: Option<Located<i64>>,
     /// Data backup policy (`data_backup { full, incremental, encryption }`).
     pub data_backup: crate::desired::DataBackup,
+}
+
+impl Desired3 {
+    /// The SQL literal to write for a parameter-backed setting: `backup_concurrency`,
+    /// `backup_dest_option` and `backup_backup_dest_option` (written whole), and
+    /// `backup_log_archive_option` (mode and compression together) for
+    /// `log_archive.mode` or `log_archive.compression`.
+    pub fn parameter_literal(&self, setting: Setting) -> Option<String> {
+        match setting {
+            Setting::BackupConcurrency => self.backup_concurrency.map(sql::int_literal),
+            Setting::BackupDestOption => self
+                .backup_dest_option
+                .as_ref()
+                .map(|o| sql::quote(&render_option(&o.value))),
+            Setting::BackupBackupCheckpointInterval => self.bb_checkpoint.map(|interval| {
+                let map: BTreeMap<String, String> = [(
+                    "log_archive_checkpoint_interval".to_string(),
+                    interval.canonical(),
+                )]
+                .into();
+                sql::quote(&render_option(&map))
+            }),
+            Setting::LogArchiveMode | Setting::LogArchiveCompression => {
+                match (&self.mode, &self.compression) {
+                    (Some(mode), Some(compression)) => {
+                        Some(sql::quote(&format!("{mode} compression= {compression}")))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 fn get<'a>(settings: &'a BTreeMap<String, ConfigSetting>, key: &str) -> Option<&'a ConfigSetting> {
@@ -408,25 +441,8 @@ fn render_option(map: &BTreeMap<String, String>) -> String {
         .join("&")
 }
 
-fn cluster_change(
-    setting: Setting,
-    before: Option<String>,
-    after: String,
-    literal: Option<String>,
-) -> Change {
-    Change {
-        address: format!("cluster.{}", setting.path()),
-        tenant: CLUSTER.into(),
-        setting,
-        action: if before.is_some() {
-            Action::Update
-        } else {
-            Action::Create
-        },
-        before,
-        after,
-        literal,
-    }
+fn cluster_change(setting: Setting, before: Option<String>, after: String) -> Change {
+    Change::new(Address::cluster(setting), before, after)
 }
 
 /// A destination parameter that should name another place (credentials are
@@ -447,7 +463,6 @@ fn destination_change(
         setting,
         current.map(|c| c.redacted()),
         want.value.redacted(),
-        None,
     ))
 }
 
@@ -456,7 +471,7 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
     let mut out = Vec::new();
     let non_empty = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
     out.extend(destination_change(
-        Setting::ClusterBackupDest,
+        Setting::BackupDest,
         want.backup_dest.as_ref(),
         live.value("backup_dest"),
     ));
@@ -465,10 +480,9 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
         if parse_option(current) != o.value {
             let after = render_option(&o.value);
             out.push(cluster_change(
-                Setting::ClusterBackupDestOption,
+                Setting::BackupDestOption,
                 non_empty(Some(current)),
                 after.clone(),
-                Some(sql::quote(&after)),
             ));
         }
     }
@@ -487,28 +501,25 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
                 .collect::<Vec<_>>()
                 .join(" | ");
             out.push(cluster_change(
-                Setting::ClusterBackupConcurrency,
+                Setting::BackupConcurrency,
                 Some(before),
                 n.to_string(),
-                Some(n.to_string()),
             ));
         }
     }
     if let Some(enabled) = want.enabled {
         if enabled != live.archiving() {
             out.push(cluster_change(
-                Setting::ClusterLogArchiveEnabled,
+                Setting::LogArchiveEnabled,
                 Some(live.archiving().to_string()),
                 enabled.to_string(),
-                None,
             ));
         }
         if enabled && live.archive_status.as_deref() == Some("INTERRUPTED") {
             out.push(cluster_change(
-                Setting::ClusterLogArchiveRound,
+                Setting::LogArchiveRound,
                 Some("INTERRUPTED".into()),
                 "DOING".into(),
-                None,
             ));
         }
     }
@@ -520,7 +531,6 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
             .get("backup_log_archive_option")
             .map(|m| m.values().map(|v| parse_log_archive_option(v)).collect())
             .unwrap_or_else(|| vec![parse_log_archive_option(current)]);
-        let literal = sql::quote(&format!("{mode} compression= {compression}"));
         if values.iter().any(|(m, _)| m != mode) {
             let before = values
                 .iter()
@@ -530,10 +540,9 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
                 .collect::<Vec<_>>()
                 .join(" | ");
             out.push(cluster_change(
-                Setting::ClusterLogArchiveMode,
+                Setting::LogArchiveMode,
                 Some(before),
                 mode.clone(),
-                Some(literal.clone()),
             ));
         }
         if values.iter().any(|(_, z)| z != compression) {
@@ -545,15 +554,14 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
                 .collect::<Vec<_>>()
                 .join(" | ");
             out.push(cluster_change(
-                Setting::ClusterLogArchiveCompression,
+                Setting::LogArchiveCompression,
                 Some(before),
                 compression.clone(),
-                Some(literal),
             ));
         }
     }
     out.extend(destination_change(
-        Setting::ClusterBackupBackupDest,
+        Setting::BackupBackupDestination,
         want.bb_dest.as_ref(),
         live.value("backup_backup_dest"),
     ));
@@ -567,10 +575,9 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
         if parse_option(current) != want_map {
             let after = render_option(&want_map);
             out.push(cluster_change(
-                Setting::ClusterBackupBackupCheckpoint,
+                Setting::BackupBackupCheckpointInterval,
                 non_empty(Some(current)),
                 after.clone(),
-                Some(sql::quote(&after)),
             ));
         }
     }
@@ -579,10 +586,9 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
         && on != round_mode_on
     {
         out.push(cluster_change(
-            Setting::ClusterBackupBackupArchivelog,
+            Setting::BackupBackupArchivelog,
             Some(round_mode_on.to_string()),
             on.to_string(),
-            None,
         ));
     }
     if let Some(copies) = &want.bb_copies {
@@ -594,27 +600,26 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
                 .collect::<Vec<_>>()
                 .join(", ");
             out.push(cluster_change(
-                Setting::ClusterBackupBackupPieces,
+                Setting::BackupBackupPieces,
                 Some(format!(
                     "pieces with fewer than {} copies: {}",
                     copies.value,
                     if list.is_empty() { "none".into() } else { list }
                 )),
                 format!("{} copies of every frozen piece", copies.value),
-                None,
             ));
         }
     }
     if let Some(now) = now {
         for (setting, max_age, types, word) in [
             (
-                Setting::ClusterDataBackupFull,
+                Setting::DataBackupFull,
                 &want.data_backup.full_max_age,
                 &["D"][..],
                 "full",
             ),
             (
-                Setting::ClusterDataBackupIncremental,
+                Setting::DataBackupIncremental,
                 &want.data_backup.incremental_max_age,
                 &["D", "I"][..],
                 "backup",
@@ -635,7 +640,6 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
                 setting,
                 age.map(|a| format!("last {word} {} ago", age_text(a))),
                 format!("max_age {}", max_age.value.canonical()),
-                None,
             ));
         }
     }
@@ -647,7 +651,7 @@ fn step(
     action: StepAction,
     verb: &str,
     kind: StepKind,
-    addresses: Vec<String>,
+    addresses: Vec<Address>,
     hazards: Vec<Hazard>,
 ) -> Step {
     Step {
@@ -668,7 +672,7 @@ fn sql_step(
     action: StepAction,
     verb: &str,
     sql: sql::SqlText,
-    addresses: Vec<String>,
+    addresses: Vec<Address>,
     hazards: Vec<Hazard>,
 ) -> Step {
     step(action, verb, StepKind::Sql(sql), addresses, hazards)
@@ -684,21 +688,21 @@ pub fn steps(
 ) -> Result<Vec<Step>, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
-    let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<String> {
+    let addrs = |pred: &dyn Fn(Setting) -> bool| -> Vec<Address> {
         changes
             .iter()
-            .filter(|c| pred(c.setting))
+            .filter(|c| pred(c.setting()))
             .map(|c| c.address.clone())
             .collect()
     };
-    let has = |s: Setting| changes.iter().any(|c| c.setting == s);
-    let dest_changes = has(Setting::ClusterBackupDest);
+    let has = |s: Setting| changes.iter().any(|c| c.setting() == s);
+    let dest_changes = has(Setting::BackupDest);
     let want_archive = want.enabled.unwrap_or(live.archiving());
     let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
     let bb_set = live
         .value("backup_backup_dest")
         .is_some_and(|v| !v.is_empty());
-    let piece_mode_switch = has(Setting::ClusterBackupDestOption)
+    let piece_mode_switch = has(Setting::BackupDestOption)
         && want.backup_dest_option.as_ref().is_some_and(|o| {
             let on = |m: &BTreeMap<String, String>| {
                 m.get("log_archive_piece_switch_interval")
@@ -712,8 +716,8 @@ pub fn steps(
     // D1: backup_dest (and a piece-mode switch) only while archive and data backup are STOP.
     let stop_needed = ((dest_changes || piece_mode_switch)
         && live.archive_status.as_deref().is_some_and(|s| s != "STOP"))
-        || has(Setting::ClusterLogArchiveRound)
-        || (has(Setting::ClusterLogArchiveEnabled) && !want_archive);
+        || has(Setting::LogArchiveRound)
+        || (has(Setting::LogArchiveEnabled) && !want_archive);
     if let (true, Some((key, kind))) = (dest_changes, &live.running_backup) {
         let at = want
             .backup_dest
@@ -736,23 +740,25 @@ pub fn steps(
     };
     for (setting, parameter, verb) in [
         (
-            Setting::ClusterBackupConcurrency,
+            Setting::BackupConcurrency,
             Parameter::BackupConcurrency,
             "set_backup_concurrency",
         ),
         (
-            Setting::ClusterBackupDestOption,
+            Setting::BackupDestOption,
             Parameter::BackupDestOption,
             "set_backup_dest_option",
         ),
         (
-            Setting::ClusterBackupBackupCheckpoint,
+            Setting::BackupBackupCheckpointInterval,
             Parameter::BackupBackupDestOption,
             "set_backup_backup_dest_option",
         ),
     ] {
-        if let Some(c) = changes.iter().find(|c| c.setting == setting) {
-            let literal = c.literal.clone().unwrap_or_default();
+        if let (Some(c), Some(literal)) = (
+            changes.iter().find(|c| c.setting() == setting),
+            want.parameter_literal(setting),
+        ) {
             out.push(sql_step(
                 StepAction::SetParameter(parameter),
                 verb,
@@ -762,19 +768,12 @@ pub fn steps(
             ));
         }
     }
-    let option_changes = addrs(&|s| {
-        matches!(
-            s,
-            Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression
-        )
-    });
-    if let Some(c) = changes.iter().find(|c| {
-        matches!(
-            c.setting,
-            Setting::ClusterLogArchiveMode | Setting::ClusterLogArchiveCompression
-        )
-    }) {
-        let literal = c.literal.clone().unwrap_or_default();
+    let option_changes =
+        addrs(&|s| matches!(s, Setting::LogArchiveMode | Setting::LogArchiveCompression));
+    if let (true, Some(literal)) = (
+        !option_changes.is_empty(),
+        want.parameter_literal(Setting::LogArchiveMode),
+    ) {
         out.push(sql_step(
             StepAction::SetParameter(Parameter::BackupLogArchiveOption),
             "set_backup_log_archive_option",
@@ -787,10 +786,10 @@ pub fn steps(
         let address = addrs(&|s| {
             matches!(
                 s,
-                Setting::ClusterBackupDest
-                    | Setting::ClusterLogArchiveEnabled
-                    | Setting::ClusterLogArchiveRound
-                    | Setting::ClusterBackupDestOption
+                Setting::BackupDest
+                    | Setting::LogArchiveEnabled
+                    | Setting::LogArchiveRound
+                    | Setting::BackupDestOption
             )
         });
         let hazards = if want_archive {
@@ -818,12 +817,8 @@ pub fn steps(
             Vec::new(),
         ));
     }
-    let bb_address = addrs(&|s| {
-        matches!(
-            s,
-            Setting::ClusterBackupBackupDest | Setting::ClusterBackupDest
-        )
-    });
+    let bb_address =
+        addrs(&|s| matches!(s, Setting::BackupBackupDestination | Setting::BackupDest));
     if dest_changes {
         // backup_backup_dest must be empty while backup_dest changes (§1.5 D1.5), and round mode off first.
         if bb_set {
@@ -849,7 +844,7 @@ pub fn steps(
                 StepAction::SetBackupDest,
                 "set_backup_dest",
                 sql::set_backup_dest("backup_dest", Some(&d.value)),
-                addrs(&|s| s == Setting::ClusterBackupDest),
+                addrs(&|s| s == Setting::BackupDest),
                 Vec::new(),
             ));
         }
@@ -860,7 +855,7 @@ pub fn steps(
             .map(Destination::from_server)
     });
     if let (true, Some(d)) = (
-        has(Setting::ClusterBackupBackupDest) || (dest_changes && bb_set),
+        has(Setting::BackupBackupDestination) || (dest_changes && bb_set),
         &bb_dest_after,
     ) {
         if round_mode_on && !dest_changes {
@@ -896,9 +891,7 @@ pub fn steps(
         let address = addrs(&|s| {
             matches!(
                 s,
-                Setting::ClusterLogArchiveEnabled
-                    | Setting::ClusterLogArchiveRound
-                    | Setting::ClusterBackupDest
+                Setting::LogArchiveEnabled | Setting::LogArchiveRound | Setting::BackupDest
             )
         });
         if want.minor_freeze {
@@ -941,7 +934,7 @@ pub fn steps(
             StepAction::StartRoundMode,
             "start_backup_archivelog",
             sql::round_mode(true),
-            addrs(&|s| s == Setting::ClusterBackupBackupArchivelog),
+            addrs(&|s| s == Setting::BackupBackupArchivelog),
             Vec::new(),
         ));
     } else if want.bb_archivelog == Some(false)
@@ -952,11 +945,11 @@ pub fn steps(
             StepAction::StopRoundMode,
             "stop_backup_archivelog",
             sql::round_mode(false),
-            addrs(&|s| s == Setting::ClusterBackupBackupArchivelog),
+            addrs(&|s| s == Setting::BackupBackupArchivelog),
             Vec::new(),
         ));
     }
-    if let (true, Some(copies)) = (has(Setting::ClusterBackupBackupPieces), &want.bb_copies) {
+    if let (true, Some(copies)) = (has(Setting::BackupBackupPieces), &want.bb_copies) {
         match &bb_dest_after {
             Some(d) => {
                 if round_mode_on && !out.iter().any(|s| s.action == StepAction::StopRoundMode) {
@@ -964,11 +957,11 @@ pub fn steps(
                         StepAction::StopRoundMode,
                         "stop_backup_archivelog",
                         sql::round_mode(false),
-                        addrs(&|s| s == Setting::ClusterBackupBackupPieces),
+                        addrs(&|s| s == Setting::BackupBackupPieces),
                         Vec::new(),
                     ));
                 }
-                let address = addrs(&|s| s == Setting::ClusterBackupBackupPieces);
+                let address = addrs(&|s| s == Setting::BackupBackupPieces);
                 out.push(sql_step(
                     StepAction::CopyPieces,
                     "backup_backuppiece",
@@ -997,12 +990,8 @@ pub fn steps(
         }
     }
     // Cluster data backups (§1.5 B): archive DOING first, one at a time, encryption in the session.
-    let backup_addresses = addrs(&|s| {
-        matches!(
-            s,
-            Setting::ClusterDataBackupFull | Setting::ClusterDataBackupIncremental
-        )
-    });
+    let backup_addresses =
+        addrs(&|s| matches!(s, Setting::DataBackupFull | Setting::DataBackupIncremental));
     if !backup_addresses.is_empty() {
         let doing_at_backup =
             (live.archive_status.as_deref() == Some("DOING") && !stop_needed) || start_archive;
@@ -1021,7 +1010,9 @@ pub fn steps(
                 help: "declare cluster { log_archive { enabled = true } } (9040 `log archive is not doing`, reference §1.5 B1)".into(),
             });
         } else {
-            let full = backup_addresses.iter().any(|a| a.ends_with(".full"));
+            let full = backup_addresses
+                .iter()
+                .any(|a| a.setting == Setting::DataBackupFull);
             let incremental = !full && live.last_completed.contains_key("D");
             if !full && !incremental {
                 notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase would record it as full, reference §1.5 B4)".into());

@@ -6,6 +6,7 @@
 //! [`live::from_rows`] (→ `LiveState`) ; [`change::diff`] (→ changes) →
 //! [`plan::plan`] (→ ordered steps with rule-labelled edges) → [`render`].
 
+pub mod address;
 pub mod change;
 pub mod cluster3;
 pub mod config;

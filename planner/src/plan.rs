@@ -7,7 +7,7 @@
 //! gives identical output. A cycle is a bug in the rules and is reported naming
 //! its steps.
 
-use crate::change::{self, Action, Change, Parameter, Setting};
+use crate::change::{self, Action, Address, Change, Parameter, Setting};
 use crate::config::Config;
 use crate::desired::{self, DesiredTenant, Environment};
 use crate::diagnostic::{ConfigError, span};
@@ -293,15 +293,20 @@ fn apply_ignores(
     used: &mut [bool],
     notes: &mut Vec<String>,
 ) -> (Vec<Change>, Vec<Accepted>) {
-    let matching = |c: &Change| config.ignores.iter().position(|i| i.matches(&c.address));
+    let matching = |c: &Change| {
+        config
+            .ignores
+            .iter()
+            .position(|i| i.matches(&c.address.to_string()))
+    };
     let dest_ignore = changes
         .iter()
-        .filter(|c| c.setting.in_archive_dest())
+        .filter(|c| c.setting().in_archive_dest())
         .find_map(|c| matching(c).filter(|&i| config.ignores[i].active(today)));
     let mut kept = Vec::new();
     let mut accepted = Vec::new();
     for c in changes {
-        let index = if c.setting.in_archive_dest() {
+        let index = if c.setting().in_archive_dest() {
             dest_ignore.or_else(|| matching(&c))
         } else {
             matching(&c)
@@ -511,7 +516,7 @@ impl StepBuilder<'_> {
         action: StepAction,
         verb: &str,
         kind: StepKind,
-        addresses: Vec<String>,
+        addresses: Vec<Address>,
         hazards: Vec<Hazard>,
     ) {
         self.steps.push(Step {
@@ -541,10 +546,10 @@ fn tenant_steps(
 ) -> Vec<Step> {
     let tgt = target(live, name);
     let sys = live.server.sys_login();
-    let addrs = |pred: fn(Setting) -> bool| -> Vec<String> {
+    let addrs = |pred: fn(Setting) -> bool| -> Vec<Address> {
         changes
             .iter()
-            .filter(|c| pred(c.setting))
+            .filter(|c| pred(c.setting()))
             .map(|c| c.address.clone())
             .collect()
     };
@@ -557,10 +562,10 @@ fn tenant_steps(
     let dest_changed = !dest_addresses.is_empty();
     let enabled_change = changes
         .iter()
-        .any(|c| c.setting == Setting::LogArchiveEnabled);
+        .any(|c| c.setting() == Setting::LogArchiveEnabled);
     let restart_round = changes
         .iter()
-        .any(|c| c.setting == Setting::LogArchiveRound);
+        .any(|c| c.setting() == Setting::LogArchiveRound);
     let want_archive = la.enabled.unwrap_or(have.archivelog());
     let round = have.round_status();
     let round_busy = round.is_some_and(|s| s != "STOP");
@@ -637,7 +642,7 @@ fn tenant_steps(
     if let Some(state) = &la.state
         && changes
             .iter()
-            .any(|c| c.setting == Setting::LogArchiveState)
+            .any(|c| c.setting() == Setting::LogArchiveState)
     {
         b.add(
             StepAction::SetArchiveDestState,
@@ -665,7 +670,7 @@ fn tenant_steps(
             && state_after == "ENABLE"
             && changes
                 .iter()
-                .any(|c| c.setting == Setting::LogArchiveState));
+                .any(|c| c.setting() == Setting::LogArchiveState));
     if round_starts && want_archive {
         if !will_have_dest {
             notes.push(format!("tenant {name}: archive mode goes on, but no destination is declared or set: archiving starts once log_archive.destination is set"));
@@ -755,8 +760,12 @@ fn parameter_steps(
 ) -> Vec<Step> {
     let mut by_param: BTreeMap<(Parameter, String), Vec<&Change>> = BTreeMap::new();
     for c in changes {
-        if let (Some(p), Some(lit)) = (c.setting.parameter(), &c.literal) {
-            by_param.entry((p, lit.clone())).or_default().push(c);
+        let literal = desired
+            .tenants
+            .get(c.scope_name())
+            .and_then(|d| declared_literal(d, c.setting()));
+        if let (Some(p), Some(lit)) = (Parameter::of_setting(c.setting()), literal) {
+            by_param.entry((p, lit)).or_default().push(c);
         }
     }
     let can_coalesce =
@@ -764,7 +773,7 @@ fn parameter_steps(
     let mut steps = Vec::new();
     for ((parameter, literal), group) in by_param {
         let param = parameter.name();
-        let setting = group[0].setting;
+        let setting = group[0].setting();
         let everyone_same = live.tenants.keys().all(|t| {
             desired
                 .tenants
@@ -783,7 +792,7 @@ fn parameter_steps(
                 action: StepAction::SetParameter(parameter),
                 kind: StepKind::Sql(sql::set_parameter(param, &literal, &Target::AllUser)),
                 tenant: None,
-                covers: group.iter().map(|c| c.tenant.clone()).collect(),
+                covers: group.iter().map(|c| c.scope_name().to_string()).collect(),
                 addresses: group.iter().map(|c| c.address.clone()).collect(),
                 hazards: Vec::new(),
                 depends_on: Vec::new(),
@@ -792,16 +801,13 @@ fn parameter_steps(
             });
         } else {
             for c in group {
+                let tenant = c.scope_name();
                 steps.push(Step {
-                    id: StepId::tenant(&c.tenant, &format!("set_{param}")),
+                    id: StepId::tenant(tenant, &format!("set_{param}")),
                     action: StepAction::SetParameter(parameter),
-                    kind: StepKind::Sql(sql::set_parameter(
-                        param,
-                        &literal,
-                        &target(live, &c.tenant),
-                    )),
-                    tenant: Some(c.tenant.clone()),
-                    covers: vec![c.tenant.clone()],
+                    kind: StepKind::Sql(sql::set_parameter(param, &literal, &target(live, tenant))),
+                    tenant: Some(tenant.to_string()),
+                    covers: vec![tenant.to_string()],
                     addresses: vec![c.address.clone()],
                     hazards: Vec::new(),
                     depends_on: Vec::new(),
@@ -832,23 +838,23 @@ fn backup_steps(
         .iter()
         .filter(|c| {
             matches!(
-                c.setting,
+                c.setting(),
                 Setting::DataBackupFull | Setting::DataBackupIncremental
             )
         })
-        .map(|c| c.tenant.as_str())
+        .map(|c| c.scope_name())
         .collect();
     for name in tenants {
         let (Some(want), Some(have)) = (desired.tenants.get(name), live.tenants.get(name)) else {
             continue;
         };
         let db = &want.data_backup;
-        let addresses: Vec<String> = changes
+        let addresses: Vec<Address> = changes
             .iter()
             .filter(|c| {
-                c.tenant == name
+                c.scope_name() == name
                     && matches!(
-                        c.setting,
+                        c.setting(),
                         Setting::DataBackupFull | Setting::DataBackupIncremental
                     )
             })
@@ -905,7 +911,9 @@ fn backup_steps(
             });
             continue;
         }
-        let full_needed = addresses.iter().any(|a| a.ends_with(".full"));
+        let full_needed = addresses
+            .iter()
+            .any(|a| a.setting == Setting::DataBackupFull);
         let incremental = !full_needed && !dest_changes && have.has_base_in(&dest);
         if !full_needed && !incremental {
             notes.push(format!(

@@ -190,7 +190,7 @@ fn accepted_json(plan: &Plan) -> Vec<Value> {
         .iter()
         .map(|a| {
             json!({
-                "address": a.change.address, "tenant": a.change.tenant, "action": a.change.action,
+                "address": a.change.address, "tenant": a.change.scope_name(), "action": a.change.action,
                 "before": a.change.before, "after": a.change.after,
                 "reason": a.reason, "until": a.until.map(|d| d.to_string()),
             })
@@ -223,7 +223,7 @@ fn markdown_changes(changes: &[crate::change::Change], out: &mut String) {
             out,
             "| {} | `{}` | {before} | `{}` |",
             c.action.symbol(),
-            cell(&c.address),
+            cell(&c.address.to_string()),
             cell(&c.after)
         );
     }
@@ -236,7 +236,7 @@ fn markdown_tail(plan: &Plan, out: &mut String) {
             let _ = writeln!(
                 out,
                 "| `{}` | `{}` | `{}` | {} | {} |",
-                cell(&a.change.address),
+                cell(&a.change.address.to_string()),
                 cell(a.change.before.as_deref().unwrap_or("(not set)")),
                 cell(&a.change.after),
                 cell(&a.reason),
@@ -327,7 +327,7 @@ pub fn drift_markdown(plan: &Plan) -> String {
 fn changes_json(plan: &Plan) -> Vec<Value> {
     plan.changes
         .iter()
-        .map(|c| json!({ "address": c.address, "tenant": c.tenant, "action": c.action, "before": c.before, "after": c.after }))
+        .map(|c| json!({ "address": c.address, "tenant": c.scope_name(), "action": c.action, "before": c.before, "after": c.after }))
         .collect()
 }
 

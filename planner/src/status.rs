@@ -68,7 +68,7 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
                     .map(|c| {
                         format!(
                             "{}: {}, {}",
-                            c.setting.path(),
+                            c.setting().path(),
                             c.before.unwrap_or_else(|| "no backup".into()),
                             c.after
                         )
@@ -123,15 +123,15 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
                 .into_iter()
                 .filter(|c| {
                     matches!(
-                        c.setting,
-                        crate::change::Setting::ClusterDataBackupFull
-                            | crate::change::Setting::ClusterDataBackupIncremental
+                        c.setting(),
+                        crate::change::Setting::DataBackupFull
+                            | crate::change::Setting::DataBackupIncremental
                     )
                 })
                 .map(|c| {
                     format!(
                         "{}: {}, {}",
-                        c.setting.path(),
+                        c.setting().path(),
                         c.before.unwrap_or_else(|| "no backup".into()),
                         c.after
                     )

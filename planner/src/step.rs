@@ -7,6 +7,7 @@
 //! Ordering edges between steps come only from [`crate::rules`]; a step says
 //! *what* it does ([`StepAction`]), never *when*.
 
+use crate::address::Address;
 use crate::change::Parameter;
 use crate::rules::Rule;
 use crate::sql::SqlText;
@@ -218,7 +219,7 @@ pub struct Step {
     /// rules relate steps that share a scope.
     pub covers: Vec<String>,
     /// Addresses of the changes this step serves.
-    pub addresses: Vec<String>,
+    pub addresses: Vec<Address>,
     /// Risks.
     pub hazards: Vec<Hazard>,
     /// Ids of the steps that must finish first, filled by [`crate::graph::order`].
@@ -316,7 +317,7 @@ impl Step {
     }
 
     /// The same step serving `addresses`.
-    pub fn serving(mut self, addresses: Vec<String>) -> Self {
+    pub fn serving(mut self, addresses: Vec<Address>) -> Self {
         self.addresses = addresses;
         self
     }

@@ -196,7 +196,7 @@ fn an_interrupted_round_is_restarted() {
     assert!(
         plan.changes
             .iter()
-            .any(|c| c.address == "tenant.a.log_archive.round")
+            .any(|c| c.address.to_string() == "tenant.a.log_archive.round")
     );
     assert!(before(
         &plan,
@@ -359,14 +359,14 @@ fn accepted_drift_holds_until_its_date_then_is_planned_again() {
     let before = on("2027-01-31");
     assert_eq!(before.accepted.len(), 1);
     assert_eq!(
-        before.accepted[0].change.address,
+        before.accepted[0].change.address.to_string(),
         "tenant.a.data_backup.concurrency"
     );
     assert_eq!(
         before
             .changes
             .iter()
-            .map(|c| c.address.as_str())
+            .map(|c| c.address.to_string())
             .collect::<Vec<_>>(),
         ["tenant.b.data_backup.concurrency"]
     );
