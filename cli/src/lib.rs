@@ -265,20 +265,8 @@ async fn status(
     session.close().await;
     let desired = match &loaded {
         Some(l) => {
-            let names: Vec<String> = live.tenants.keys().cloned().collect();
-            let mut state = desired::resolve(&l.config, &names, &environment())
+            let state = obbackup_planner::dialect::resolve(&l.config, &live, &environment())
                 .map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?;
-            if live.server.is_3x() {
-                let mut errors = Vec::new();
-                state.cluster3 = Some(obbackup_planner::cluster3::resolve(
-                    &l.config,
-                    &environment(),
-                    &mut errors,
-                ));
-                if !errors.is_empty() {
-                    return Err(ConfigReport::new(&l.name, &l.text, errors).into());
-                }
-            }
             Some(state)
         }
         None => None,

@@ -276,41 +276,6 @@ pub fn newest_age(live: &LiveTenant, types: &[&str], now: i64) -> Option<i64> {
         .map(|end| now - end)
 }
 
-/// Freshness violations of one tenant (declared `full`/`incremental` `max_age`
-/// against the newest completed backups, on the server clock `now`). An
-/// incremental requirement is met by a newer full backup too.
-pub fn freshness(name: &str, desired: &DesiredTenant, live: &LiveTenant, now: i64) -> Vec<Change> {
-    let mut out = Vec::new();
-    let policies = [
-        (
-            Setting::DataBackupFull,
-            &desired.data_backup.full_max_age,
-            &["FULL"][..],
-            "full",
-        ),
-        (
-            Setting::DataBackupIncremental,
-            &desired.data_backup.incremental_max_age,
-            &["FULL", "INC"][..],
-            "backup",
-        ),
-    ];
-    for (setting, max_age, types, word) in policies {
-        let Some(max_age) = max_age else { continue };
-        let limit = i64::try_from(max_age.value.0 / 1_000_000).unwrap_or(i64::MAX);
-        let age = newest_age(live, types, now);
-        if age.is_some_and(|a| a <= limit) {
-            continue;
-        }
-        out.push(Change::new(
-            Address::tenant(name, setting),
-            age.map(|a| format!("last {word} {} ago", age_text(a))),
-            format!("max_age {}", max_age.value.canonical()),
-        ));
-    }
-    out
-}
-
 /// Whether the plan will write `LOG_ARCHIVE_DEST` for this tenant.
 pub fn archive_dest_rewritten(desired: &DesiredTenant, live: &LiveTenant) -> bool {
     let la = &desired.log_archive;

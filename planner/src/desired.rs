@@ -88,8 +88,6 @@ pub struct DesiredTenant {
 /// The evaluated declaration: every managed tenant by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DesiredState {
-    /// The 3.x `cluster` block, when resolved for a 3.x server.
-    pub cluster3: Option<crate::cluster3::Desired3>,
     /// `cluster { version }`, with its span.
     pub version: Option<Located<String>>,
     /// Tenants by name.
@@ -106,7 +104,6 @@ pub fn resolve(
 ) -> Result<DesiredState, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut state = DesiredState {
-        cluster3: None,
         version: config.version.as_ref().map(|(v, s)| Located {
             value: v.clone(),
             span: s.clone(),
@@ -144,7 +141,7 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
         Err(e) => e,
     };
     // The 3.x cluster block: destinations, credentials, environment, exclusive modes.
-    let _ = crate::cluster3::resolve(config, env, &mut errors);
+    let _ = crate::dialect::ob3::resolve(config, env, &mut errors);
     if let Some(star) = config.tenants.iter().find(|t| t.name == "*") {
         for name in ["tenant_a", "tenant_b"] {
             let probe = resolve(config, &[name.to_string()], env);

@@ -8,7 +8,8 @@
 //! write; the tests decode every export again to prove it is valid.
 
 use crate::destination::Destination;
-use crate::live::{LiveState, LiveTenant};
+use crate::dialect::ob3::LiveCluster;
+use crate::live::{LiveScopes, LiveState, LiveTenant};
 use crate::units::{Duration, Size};
 use std::fmt::Write as _;
 
@@ -73,7 +74,7 @@ fn first_value<'a>(tenant: &'a LiveTenant, name: &str) -> Option<&'a String> {
 }
 
 /// The `cluster` block of a 3.x cluster (reference §1).
-fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>) -> String {
+fn cluster_block(live: &LiveCluster, version: &str, env: &mut Vec<String>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\ncluster {{\n  version = {}", hcl_string(version));
     let set = |name: &str| live.value(name).filter(|v| !v.is_empty());
@@ -86,7 +87,7 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
     }
     if let Some(option) = set("backup_dest_option") {
         out.push_str("  backup_dest_option {\n");
-        for (key, value) in crate::cluster3::parse_option(option) {
+        for (key, value) in crate::dialect::ob3::parse_option(option) {
             let rendered = if value == "true" || value == "false" {
                 value
             } else {
@@ -99,7 +100,7 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
     if let Some(n) = set("backup_concurrency").and_then(|v| v.trim().parse::<i64>().ok()) {
         let _ = writeln!(out, "  backup_concurrency = {n}");
     }
-    let (mode, compression) = crate::cluster3::parse_log_archive_option(
+    let (mode, compression) = crate::dialect::ob3::parse_log_archive_option(
         live.value("backup_log_archive_option").unwrap_or(""),
     );
     let _ = writeln!(
@@ -121,9 +122,9 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
             )
         );
     }
-    if let Some(interval) = set("backup_backup_dest_option")
-        .and_then(|o| crate::cluster3::parse_option(o).remove("log_archive_checkpoint_interval"))
-    {
+    if let Some(interval) = set("backup_backup_dest_option").and_then(|o| {
+        crate::dialect::ob3::parse_option(o).remove("log_archive_checkpoint_interval")
+    }) {
         let _ = writeln!(
             out,
             "    log_archive_checkpoint_interval = {}",
@@ -143,7 +144,7 @@ fn cluster3(live: &crate::cluster3::Live3, version: &str, env: &mut Vec<String>)
 pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut env = Vec::new();
-    if let Some(c3) = &live.cluster3 {
+    if let LiveScopes::Cluster { cluster } = &live.scopes {
         let _ = writeln!(
             out,
             "# Exported by obbackup from OceanBase {} (login tenant {}).",
@@ -156,7 +157,7 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
             .take(2)
             .map(u32::to_string)
             .collect();
-        out.push_str(&cluster3(c3, &version.join("."), &mut env));
+        out.push_str(&cluster_block(cluster, &version.join("."), &mut env));
         return (out, env);
     }
     let _ = writeln!(
@@ -176,7 +177,7 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
         "\ncluster {{\n  version = {}\n}}",
         hcl_string(&major_minor.join("."))
     );
-    for (name, tenant) in &live.tenants {
+    for (name, tenant) in live.tenants() {
         let _ = writeln!(out, "\ntenant {} {{", hcl_string(name));
         out.push_str("  log_archive {\n");
         let _ = writeln!(out, "    enabled = {}", tenant.archivelog());

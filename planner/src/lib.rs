@@ -8,14 +8,15 @@
 
 pub mod address;
 pub mod change;
-pub mod cluster3;
 pub mod config;
 pub mod desired;
 pub mod destination;
 pub mod diagnostic;
 pub mod dialect;
 pub mod export;
+pub mod freshness;
 pub mod graph;
+pub mod ignore;
 pub mod live;
 pub mod oneshot;
 pub mod plan;

@@ -361,6 +361,22 @@ pub struct LiveTenant {
 }
 
 impl LiveTenant {
+    /// When the newest completed full backup, and the newest of any type, ended.
+    pub fn newest(&self) -> crate::freshness::Newest {
+        crate::freshness::Newest {
+            full: self.newest_end(&["FULL"]),
+            any: self.newest_end(&["FULL", "INC"]),
+        }
+    }
+
+    fn newest_end(&self, types: &[&str]) -> Option<i64> {
+        types
+            .iter()
+            .filter_map(|t| self.last_completed.get(*t))
+            .filter_map(|end| parse_timestamp(end))
+            .max()
+    }
+
     /// Whether a usable backup set exists in `path` (an incremental there is
     /// really incremental, reference §2.5 B7).
     pub fn has_base_in(&self, path: &Destination) -> bool {
@@ -385,13 +401,45 @@ impl LiveTenant {
 pub struct LiveState {
     /// Server line and login.
     pub server: Server,
-    /// User tenants by name (4.x).
-    pub tenants: BTreeMap<String, LiveTenant>,
-    /// The cluster-level state (3.x).
-    pub cluster3: Option<crate::cluster3::Live3>,
+    /// What backup is managed on: tenants (4.x) or the cluster (3.x).
+    #[serde(flatten)]
+    pub scopes: LiveScopes,
 }
 
+/// The scopes of a live state, by server line. Serialised as `tenants` or
+/// `cluster` beside `server` (the paths a stale plan reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LiveScopes {
+    /// OceanBase 4.x: user tenants by name.
+    Tenants {
+        /// User tenants by name.
+        tenants: BTreeMap<String, LiveTenant>,
+    },
+    /// OceanBase 3.x: the cluster-level state.
+    Cluster {
+        /// Parameters, archive, pieces, backup-backup and backups of the cluster.
+        cluster: crate::dialect::ob3::LiveCluster,
+    },
+}
+
+/// No tenants: what [`LiveState::tenants`] gives on 3.x.
+static NO_TENANTS: BTreeMap<String, LiveTenant> = BTreeMap::new();
+
 impl LiveState {
+    /// The user tenants (4.x); empty on 3.x, where backup is cluster-wide.
+    pub fn tenants(&self) -> &BTreeMap<String, LiveTenant> {
+        match &self.scopes {
+            LiveScopes::Tenants { tenants } => tenants,
+            LiveScopes::Cluster { .. } => &NO_TENANTS,
+        }
+    }
+
+    /// The server time `NOW(6)` in seconds since the Unix epoch, when read.
+    pub fn now(&self) -> Option<i64> {
+        self.server.server_time.as_deref().and_then(parse_timestamp)
+    }
+
     /// A SHA-256 over the canonical JSON of the state (secrets redacted): equal
     /// states have equal fingerprints.
     pub fn fingerprint(&self) -> String {
@@ -424,11 +472,10 @@ pub fn from_rows(
 ) -> Result<LiveState, InspectError> {
     check_login(&server)?;
     if server.is_3x() {
-        let cluster3 = crate::cluster3::from_rows(rows)?;
+        let cluster = crate::dialect::ob3::from_rows(rows)?;
         return Ok(LiveState {
             server,
-            tenants: BTreeMap::new(),
-            cluster3: Some(cluster3),
+            scopes: LiveScopes::Cluster { cluster },
         });
     }
     let empty = Vec::new();
@@ -587,8 +634,7 @@ pub fn from_rows(
     }
     Ok(LiveState {
         server,
-        tenants,
-        cluster3: None,
+        scopes: LiveScopes::Tenants { tenants },
     })
 }
 

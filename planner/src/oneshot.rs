@@ -87,10 +87,10 @@ fn tenants(live: &LiveState, named: &[String]) -> Result<Vec<String>, OneShotErr
         return Ok(vec![live.server.login_tenant.clone()]);
     }
     if named.is_empty() {
-        return Ok(live.tenants.keys().cloned().collect());
+        return Ok(live.tenants().keys().cloned().collect());
     }
     for n in named {
-        if !live.tenants.contains_key(n) {
+        if !live.tenants().contains_key(n) {
             return Err(OneShotError::UnknownTenant(n.clone()));
         }
     }
@@ -119,12 +119,12 @@ fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
 /// `CANCEL BACKUP` (9049 when nothing runs is "nothing to cancel", §1.3).
 fn plan_3x(
     live: &LiveState,
-    c3: &crate::cluster3::Live3,
+    c3: &crate::dialect::ob3::LiveCluster,
     request: &Request,
     timeouts: Timeouts,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Step>, OneShotError> {
-    let cluster = crate::cluster3::CLUSTER;
+    let cluster = crate::dialect::ob3::CLUSTER;
     let mut steps = Vec::new();
     let cluster_step = |action, verb: &str, kind| Step {
         id: StepId::cluster(verb),
@@ -244,7 +244,7 @@ fn plan_3x(
 /// Builds the plan of a one-shot request.
 pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<Plan, OneShotError> {
     let sys = live.server.sys_login();
-    if let Some(c3) = &live.cluster3 {
+    if let crate::live::LiveScopes::Cluster { cluster: c3 } = &live.scopes {
         let mut notes = Vec::new();
         let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
         return Plan::assemble(
@@ -270,7 +270,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                 return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
             }
             for name in tenants(live, named)? {
-                let Some(t) = live.tenants.get(&name) else {
+                let Some(t) = live.tenants().get(&name) else {
                     return Err(OneShotError::UnknownTenant(name));
                 };
                 let not_ready = |why: String, help: &str| OneShotError::NotReady {
@@ -347,7 +347,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
             follow,
         } => {
             for name in tenants(live, named)? {
-                let Some(t) = live.tenants.get(&name) else {
+                let Some(t) = live.tenants().get(&name) else {
                     return Err(OneShotError::UnknownTenant(name));
                 };
                 if t.backup_jobs.is_empty() {

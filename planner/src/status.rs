@@ -3,9 +3,12 @@
 //! newest backup of any type, running jobs with progress, and — with a
 //! configuration — freshness violations. Ages use the server clock (`NOW(6)`).
 
-use crate::change::{self, newest_age};
-use crate::desired::DesiredState;
-use crate::live::{LiveState, parse_timestamp};
+use crate::address::Scope;
+use crate::change::{Change, newest_age};
+use crate::desired::DataBackup;
+use crate::dialect::Desired;
+use crate::freshness::{self, Newest};
+use crate::live::{LiveScopes, LiveState, parse_timestamp};
 use serde::Serialize;
 
 /// A running backup job.
@@ -55,27 +58,42 @@ pub struct Status {
     pub tenants: Vec<TenantStatus>,
 }
 
+/// Freshness violations of a scope as status lines
+/// (`data_backup.full: last full 9d 2h ago, max_age 7d`).
+fn violations(
+    scope: Scope,
+    policy: Option<&DataBackup>,
+    newest: Newest,
+    now: Option<i64>,
+) -> Vec<String> {
+    let (Some(policy), Some(now)) = (policy, now) else {
+        return Vec::new();
+    };
+    freshness::violations(&scope, policy, newest, now)
+        .into_iter()
+        .map(|c: Change| {
+            format!(
+                "{}: {}, {}",
+                c.setting().path(),
+                c.before.unwrap_or_else(|| "no backup".into()),
+                c.after
+            )
+        })
+        .collect()
+}
+
 /// Builds the status; `desired` adds freshness violations.
-pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
-    let now = live.server.server_time.as_deref().and_then(parse_timestamp);
+pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
+    let now = live.now();
     let tenants: Vec<TenantStatus> = live
-        .tenants
+        .tenants()
         .iter()
         .map(|(name, t)| {
-            let violations = match (now, desired.and_then(|d| d.tenants.get(name))) {
-                (Some(now), Some(want)) => change::freshness(name, want, t, now)
-                    .into_iter()
-                    .map(|c| {
-                        format!(
-                            "{}: {}, {}",
-                            c.setting().path(),
-                            c.before.unwrap_or_else(|| "no backup".into()),
-                            c.after
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(),
+            let policy = match desired {
+                Some(Desired::Tenants(d)) => d.tenants.get(name).map(|d| &d.data_backup),
+                _ => None,
             };
+            let violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
             TenantStatus {
                 tenant: name.clone(),
                 log_mode: t.log_mode.clone(),
@@ -107,7 +125,7 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
         })
         .collect();
     let mut tenants: Vec<TenantStatus> = tenants;
-    if let Some(c3) = &live.cluster3 {
+    if let LiveScopes::Cluster { cluster: c3 } = &live.scopes {
         let age = |types: &[&str]| {
             now.and_then(|n| {
                 types
@@ -118,29 +136,13 @@ pub fn status(live: &LiveState, desired: Option<&DesiredState>) -> Status {
                     .map(|e| n - e)
             })
         };
-        let violations = match (now, desired.and_then(|d| d.cluster3.as_ref())) {
-            (Some(now), Some(want)) => crate::cluster3::diff(want, c3, Some(now))
-                .into_iter()
-                .filter(|c| {
-                    matches!(
-                        c.setting(),
-                        crate::change::Setting::DataBackupFull
-                            | crate::change::Setting::DataBackupIncremental
-                    )
-                })
-                .map(|c| {
-                    format!(
-                        "{}: {}, {}",
-                        c.setting().path(),
-                        c.before.unwrap_or_else(|| "no backup".into()),
-                        c.after
-                    )
-                })
-                .collect(),
-            _ => Vec::new(),
+        let policy = match desired {
+            Some(Desired::Cluster(d)) => Some(&d.data_backup),
+            _ => None,
         };
+        let violations = violations(Scope::Cluster, policy, c3.newest(), now);
         tenants.push(TenantStatus {
-            tenant: crate::cluster3::CLUSTER.into(),
+            tenant: crate::dialect::ob3::CLUSTER.into(),
             log_mode: if c3.archiving() {
                 "ARCHIVELOG"
             } else {

@@ -4,7 +4,46 @@
 //! backup-backup. A dialect supplies only what differs between the lines; the
 //! pipeline of [`crate::plan`] is shared.
 
-use crate::live::Server;
+use crate::config::Config;
+use crate::desired::{self, DesiredState, Environment};
+use crate::diagnostic::ConfigError;
+use crate::live::{LiveScopes, LiveState, Server};
+
+pub mod ob3;
+pub mod ob4;
+
+/// The evaluated declaration, by line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Desired {
+    /// 4.x: the managed tenants.
+    Tenants(DesiredState),
+    /// 3.x: the `cluster` block.
+    Cluster(Box<ob3::DesiredCluster>),
+}
+
+/// Resolves `config` for the line `live` runs (what `status` checks
+/// freshness against). Errors: every problem of the blocks of that line.
+pub fn resolve(
+    config: &Config,
+    live: &LiveState,
+    env: &Environment,
+) -> Result<Desired, Vec<ConfigError>> {
+    match &live.scopes {
+        LiveScopes::Tenants { tenants } => {
+            let names: Vec<String> = tenants.keys().cloned().collect();
+            desired::resolve(config, &names, env).map(Desired::Tenants)
+        }
+        LiveScopes::Cluster { .. } => {
+            let mut errors = Vec::new();
+            let cluster = ob3::resolve(config, env, &mut errors);
+            if errors.is_empty() {
+                Ok(Desired::Cluster(Box::new(cluster)))
+            } else {
+                Err(errors)
+            }
+        }
+    }
+}
 
 /// The server line a plan is made for, chosen from `ob_version()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

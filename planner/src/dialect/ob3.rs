@@ -1,18 +1,25 @@
-//! OceanBase 3.x: cluster-level backup from sys (reference §1). The desired
+//! The OceanBase 3.x dialect: cluster-level backup from sys. The desired
 //! state of the `cluster` block, the live state read with the 3.x reads of
-//! [`crate::sql::Read::ALL_3X`], their diff, and the steps with the ordering of
-//! §1.5 and §3 ("Ordering graph (3.x, cluster)").
+//! [`crate::sql::Read::ALL_3X`], their diff, and the steps (minor freeze before
+//! ARCHIVELOG, backup-backup in round or piece mode). Behaviour from
+//! v3.1.5_CE_HF2 (`src/rootserver/ob_log_archive_scheduler.cpp`,
+//! `src/sql/resolver/cmd/ob_alter_system_resolver.cpp`,
+//! `src/share/backup/ob_backup_scheduler.cpp`); where 3.2 differs, from the
+//! OceanBase 3.2 operator documents.
 //!
-//! Addresses are `cluster.<path>`; steps cover the pseudo-tenant `cluster`, so
-//! the same-tenant rules of [`crate::rules`] order them.
+//! Addresses are `cluster.<path>`; steps cover the scope `cluster`, so the
+//! same-scope rules of [`crate::rules`] order them.
 
-use crate::change::{Address, Change, Parameter, Setting, age_text};
+use crate::address::Scope;
+use crate::change::{Address, Change, Parameter, Setting};
 use crate::config::{Config, Setting as ConfigSetting, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
+use crate::ignore::Ignores;
+use crate::live::LiveState;
 use crate::live::{InspectError, Row, parse_timestamp};
-use crate::plan::Options;
+use crate::plan::{Options, Planned};
 use crate::sql::{self, Read, Target};
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use crate::units::Duration;
@@ -20,12 +27,90 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// The pseudo-tenant cluster-level steps cover.
+/// The scope cluster-level steps cover.
 pub const CLUSTER: &str = "cluster";
+
+/// Plans the `cluster` block of `config` against a 3.x cluster: tenant blocks
+/// and defaults are errors (backup is cluster-wide), the block is resolved
+/// and diffed, freshness checked, drift accepted by `ignores`, and the steps
+/// made.
+///
+/// Errors: every configuration problem found, at once.
+pub fn plan(
+    config: &Config,
+    live: &LiveState,
+    cluster: &LiveCluster,
+    env: &Environment,
+    options: &Options,
+    ignores: &mut Ignores<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Planned, Vec<ConfigError>> {
+    let mut errors = wrong_line(config);
+    let desired = resolve(config, env, &mut errors);
+    let mut all = diff(&desired, cluster);
+    let now = live.now();
+    if now.is_none() && crate::freshness::declared(&desired.data_backup) {
+        notes.push("the server did not report NOW(): backup freshness was not checked".into());
+    }
+    if let Some(now) = now {
+        let stale = crate::freshness::violations(
+            &Scope::Cluster,
+            &desired.data_backup,
+            cluster.newest(),
+            now,
+        );
+        match &cluster.running_backup {
+            Some((key, kind)) if !stale.is_empty() => notes.push(format!(
+                "cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"
+            )),
+            _ => all.extend(stale),
+        }
+        all.sort_by(|a, b| a.address.cmp(&b.address));
+    }
+    let (changes, accepted) = ignores.split(all, notes);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let steps = steps(&desired, cluster, &changes, options, notes)?;
+    Ok(Planned {
+        changes,
+        steps,
+        accepted,
+    })
+}
+
+/// Blocks of the 4.x line found while planning for 3.x: tenant blocks and
+/// tenant defaults (3.x archives and backs up every tenant together).
+fn wrong_line(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    for block in &config.tenants {
+        errors.push(ConfigError::Mismatch {
+            message: format!("tenant \"{}\": on OceanBase 3.x backup is cluster-wide and tenant blocks do not apply", block.name),
+            span: span(&block.span),
+            label: "4.x only".into(),
+            help: "move log_archive and data_backup into cluster { … }: 3.x archives and backs up every tenant together (reference §1)".into(),
+        });
+    }
+    let defaults = &config.defaults;
+    if let Some(s) = defaults
+        .log_archive
+        .values()
+        .chain(defaults.data_backup.values())
+        .next()
+    {
+        errors.push(ConfigError::Mismatch {
+            message: "defaults: on OceanBase 3.x backup is cluster-wide and tenant defaults do not apply".into(),
+            span: span(&s.span),
+            label: "4.x only".into(),
+            help: "move these settings into cluster { log_archive { … } data_backup { … } } (reference §1)".into(),
+        });
+    }
+    errors
+}
 
 /// The evaluated `cluster` block of a 3.x configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Desired3 {
+pub struct DesiredCluster {
     /// `backup_dest`.
     pub backup_dest: Option<Located<Destination>>,
     /// `backup_dest_option` keys → canonical values (written whole).
@@ -52,7 +137,7 @@ pub struct Desired3 {
     pub data_backup: crate::desired::DataBackup,
 }
 
-impl Desired3 {
+impl DesiredCluster {
     /// The SQL literal to write for a parameter-backed setting: `backup_concurrency`,
     /// `backup_dest_option` and `backup_backup_dest_option` (written whole), and
     /// `backup_log_archive_option` (mode and compression together) for
@@ -98,7 +183,11 @@ fn compression_name(text: &str) -> String {
 }
 
 /// Evaluates the `cluster` block for a 3.x server.
-pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>) -> Desired3 {
+pub fn resolve(
+    config: &Config,
+    env: &Environment,
+    errors: &mut Vec<ConfigError>,
+) -> DesiredCluster {
     let c = &config.cluster;
     // Same evaluation and credential rules as tenant destinations; `${tenant.name}`
     // stands for `cluster` here.
@@ -204,7 +293,7 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
             }
         }
     });
-    Desired3 {
+    DesiredCluster {
         backup_dest: dest("backup_dest", errors),
         backup_dest_option: option_span.map(|s| Located {
             value: option,
@@ -236,7 +325,7 @@ pub fn resolve(config: &Config, env: &Environment, errors: &mut Vec<ConfigError>
 
 /// One piece row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Piece3 {
+pub struct LivePiece {
     /// `ROUND_ID`.
     pub round_id: u64,
     /// `BACKUP_PIECE_ID`.
@@ -251,7 +340,7 @@ pub struct Piece3 {
 
 /// The 3.x live state of the cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Live3 {
+pub struct LiveCluster {
     /// Backup parameters: name → value per server.
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Log archive status of the cluster row, `None` before the first ARCHIVELOG.
@@ -259,7 +348,7 @@ pub struct Live3 {
     /// `LOG_ARCHIVE_ROUND`.
     pub round: u64,
     /// Pieces and copies.
-    pub pieces: Vec<Piece3>,
+    pub pieces: Vec<LivePiece>,
     /// Round-mode status (`CDB_OB_BACKUP_BACKUP_ARCHIVELOG`).
     pub round_mode: Option<String>,
     /// Active piece jobs.
@@ -274,7 +363,23 @@ pub struct Live3 {
     pub max_bs_key: u64,
 }
 
-impl Live3 {
+impl LiveCluster {
+    /// When the newest successful full backup (`D`), and the newest of any
+    /// type (`D`, `I`), ended.
+    pub fn newest(&self) -> crate::freshness::Newest {
+        let end = |types: &[&str]| {
+            types
+                .iter()
+                .filter_map(|t| self.last_completed.get(*t))
+                .filter_map(|e| parse_timestamp(e))
+                .max()
+        };
+        crate::freshness::Newest {
+            full: end(&["D"]),
+            any: end(&["D", "I"]),
+        }
+    }
+
     /// The value of a parameter on the first server.
     pub fn value(&self, name: &str) -> Option<&str> {
         self.parameters
@@ -326,10 +431,10 @@ fn number(row: &Row, read: &str, key: &str) -> Result<u64, InspectError> {
 }
 
 /// Decodes the 3.x reads.
-pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError> {
+pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, InspectError> {
     let empty = Vec::new();
     let of = |r: Read| rows.get(&r).unwrap_or(&empty);
-    let mut live = Live3::default();
+    let mut live = LiveCluster::default();
     for row in of(Read::Parameters3) {
         let (server, name, value) = crate::live::parameter_row(row, "SHOW PARAMETERS")?;
         live.parameters
@@ -343,7 +448,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<Live3, InspectError>
     }
     for row in of(Read::Pieces3) {
         let read = "CDB_OB_BACKUP_PIECE_FILES";
-        live.pieces.push(Piece3 {
+        live.pieces.push(LivePiece {
             round_id: number(row, read, "round_id")?,
             piece_id: number(row, read, "piece_id")?,
             copy_id: number(row, read, "copy_id")?,
@@ -466,8 +571,9 @@ fn destination_change(
     ))
 }
 
-/// Differences between the 3.x desired and live states, sorted by address.
-pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
+/// Differences between the 3.x desired and live settings, sorted by address
+/// (freshness is [`crate::freshness`]'s).
+pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
     let mut out = Vec::new();
     let non_empty = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
     out.extend(destination_change(
@@ -610,39 +716,6 @@ pub fn diff(want: &Desired3, live: &Live3, now: Option<i64>) -> Vec<Change> {
             ));
         }
     }
-    if let Some(now) = now {
-        for (setting, max_age, types, word) in [
-            (
-                Setting::DataBackupFull,
-                &want.data_backup.full_max_age,
-                &["D"][..],
-                "full",
-            ),
-            (
-                Setting::DataBackupIncremental,
-                &want.data_backup.incremental_max_age,
-                &["D", "I"][..],
-                "backup",
-            ),
-        ] {
-            let Some(max_age) = max_age else { continue };
-            let limit = i64::try_from(max_age.value.0 / 1_000_000).unwrap_or(i64::MAX);
-            let age = types
-                .iter()
-                .filter_map(|t| live.last_completed.get(*t))
-                .filter_map(|e| parse_timestamp(e))
-                .max()
-                .map(|e| now - e);
-            if age.is_some_and(|a| a <= limit) || live.running_backup.is_some() {
-                continue;
-            }
-            out.push(cluster_change(
-                setting,
-                age.map(|a| format!("last {word} {} ago", age_text(a))),
-                format!("max_age {}", max_age.value.canonical()),
-            ));
-        }
-    }
     out.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }
@@ -680,8 +753,8 @@ fn sql_step(
 
 /// The steps that make the 3.x changes, with §1.5's preconditions.
 pub fn steps(
-    want: &Desired3,
-    live: &Live3,
+    want: &DesiredCluster,
+    live: &LiveCluster,
     changes: &[Change],
     options: &Options,
     notes: &mut Vec<String>,

@@ -1,0 +1,681 @@
+//! The OceanBase 4.x dialect: tenant-level backup. From sys every user tenant
+//! is managed with `TENANT = …` clauses and the `CDB_` views; from a user
+//! tenant, that tenant alone, without TENANT clauses. Steps per tenant follow
+//! the archive and backup state machines of v4.2.2_CE_BP1
+//! `src/rootserver/backup/ob_archive_scheduler_service.cpp` and
+//! `ob_backup_data_scheduler.cpp`; the ordering is the rules' ([`crate::rules`]).
+
+use crate::address::{Address, Scope, Setting};
+use crate::change::{self, Change, Parameter};
+use crate::config::Config;
+use crate::desired::{self, DesiredState, DesiredTenant, Environment};
+use crate::diagnostic::{ConfigError, span};
+use crate::ignore::Ignores;
+use crate::live::{LiveState, LiveTenant};
+use crate::plan::{Options, Planned, Timeouts};
+use crate::sql::{self, Target};
+use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Plans the tenant blocks of `config` against a 4.x cluster: resolves the
+/// desired tenants, diffs each NORMAL tenant (settings and freshness), lets
+/// `ignores` accept drift per tenant, and makes the steps.
+///
+/// Errors: every configuration problem found (unknown tenants, settings of
+/// the 3.x line, unresolvable values, backups that cannot run), at once.
+pub fn plan(
+    config: &Config,
+    live: &LiveState,
+    env: &Environment,
+    options: &Options,
+    ignores: &mut Ignores<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Planned, Vec<ConfigError>> {
+    let mut errors = check_fit(config, live);
+    errors.extend(wrong_line(config));
+    let tenants = live.tenants();
+    let managed: Vec<String> = if live.server.sys_login() {
+        tenants.keys().cloned().collect()
+    } else {
+        tenants
+            .keys()
+            .filter(|n| **n == live.server.login_tenant)
+            .cloned()
+            .collect()
+    };
+    let desired = match desired::resolve(config, &managed, env) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.extend(e);
+            DesiredState::default()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let now = live.now();
+    if now.is_none()
+        && desired
+            .tenants
+            .values()
+            .any(|d| crate::freshness::declared(&d.data_backup))
+    {
+        notes.push("the server did not report NOW(): backup freshness was not checked".into());
+    }
+    let mut planned = Planned::default();
+    for (name, want) in &desired.tenants {
+        let Some(have) = tenants.get(name) else {
+            continue;
+        };
+        if have.status != "NORMAL" {
+            notes.push(format!(
+                "tenant {name} is {}: not planned until it is NORMAL",
+                have.status
+            ));
+            continue;
+        }
+        let mut all = change::diff(name, want, have);
+        if let Some(now) = now {
+            let scope = Scope::Tenant(name.clone());
+            let stale = crate::freshness::violations(&scope, &want.data_backup, have.newest(), now);
+            match have.backup_jobs.first() {
+                Some(job) if !stale.is_empty() => notes.push(format!(
+                    "tenant {name}: backup job {} ({} {}) is running: no other backup is planned; freshness is checked again when it ends",
+                    job.job_id, job.backup_type, job.status
+                )),
+                _ => all.extend(stale),
+            }
+            all.sort_by(|a, b| a.address.cmp(&b.address));
+        }
+        let (kept, accepted) = ignores.split(all, notes);
+        planned.accepted.extend(accepted);
+        planned.steps.extend(tenant_steps(
+            name,
+            want,
+            have,
+            &kept,
+            live,
+            options.timeouts,
+            notes,
+        ));
+        planned.changes.extend(kept);
+    }
+    let Planned { changes, steps, .. } = &mut planned;
+    let parameters = parameter_steps(changes, &desired, live, notes);
+    steps.extend(parameters);
+    let backups = backup_steps(changes, &desired, live, steps, options, notes)?;
+    steps.extend(backups);
+    Ok(planned)
+}
+
+/// Settings of the other server line, found while planning for 4.x: the 3.x
+/// cluster-level settings (backup-backup was removed in 4.x, reference §2.1.1)
+/// and archive compression.
+fn wrong_line(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (key, setting) in &config.cluster {
+        let head = key.split('.').next().unwrap_or(key).to_string();
+        if !seen.insert(head.clone()) {
+            continue;
+        }
+        let (message, help) = if head == "backup_backup" {
+            (
+                "backup_backup belongs to OceanBase 3.x: backup-backup was removed in 4.x".to_string(),
+                "remove it; on 4.x copy backups with your storage's replication (reference §2.1.1, §2.3)".to_string(),
+            )
+        } else {
+            (
+                format!("cluster.{head} is an OceanBase 3.x cluster-level setting; the server runs 4.x"),
+                "on 4.x backup is per tenant: declare log_archive and data_backup in defaults or tenant blocks (reference §2)".to_string(),
+            )
+        };
+        errors.push(ConfigError::Mismatch {
+            message,
+            span: span(&setting.span),
+            label: "3.x only".into(),
+            help,
+        });
+    }
+    let blocks =
+        std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    for settings in blocks {
+        if let Some(c) = settings.log_archive.get("compression") {
+            errors.push(ConfigError::Mismatch {
+                message: "log_archive.compression is OceanBase 3.x's backup_log_archive_option; the server runs 4.x".into(),
+                span: span(&c.span),
+                label: "3.x only".into(),
+                help: "remove it: the 4.x documents state that archive logs are not compressed (reference §2.2.1)".into(),
+            });
+        }
+    }
+    errors
+}
+
+/// Checks that the file fits the cluster: named tenants exist, a user-tenant
+/// login names only itself.
+fn check_fit(config: &Config, live: &LiveState) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let known: Vec<&str> = live.tenants().keys().map(String::as_str).collect();
+    for block in config.tenants.iter().filter(|t| t.name != "*") {
+        if !live.server.sys_login() && block.name != live.server.login_tenant {
+            errors.push(ConfigError::Mismatch {
+                message: format!(
+                    "logged into tenant {}, which can manage only itself",
+                    live.server.login_tenant
+                ),
+                span: span(&block.span),
+                label: format!("tenant {} is out of reach", block.name),
+                help: "log in as root@sys to manage several tenants".into(),
+            });
+        } else if !live.tenants().contains_key(&block.name) {
+            errors.push(ConfigError::UnknownTenant {
+                name: block.name.clone(),
+                span: span(&block.span),
+                help: crate::diagnostic::suggest(&block.name, &known),
+            });
+        }
+    }
+    errors
+}
+
+fn target(live: &LiveState, tenant: &str) -> Target {
+    if live.server.sys_login() {
+        Target::Tenant(tenant.to_string())
+    } else {
+        Target::Own
+    }
+}
+
+struct StepBuilder<'a> {
+    tenant: &'a str,
+    steps: Vec<Step>,
+}
+
+impl StepBuilder<'_> {
+    fn add(
+        &mut self,
+        action: StepAction,
+        verb: &str,
+        kind: StepKind,
+        addresses: Vec<Address>,
+        hazards: Vec<Hazard>,
+    ) {
+        self.steps.push(Step {
+            id: StepId::tenant(self.tenant, verb),
+            action,
+            kind,
+            tenant: Some(self.tenant.to_string()),
+            covers: vec![self.tenant.to_string()],
+            addresses,
+            hazards,
+            depends_on: Vec::new(),
+            session: Vec::new(),
+            timeout_seconds: None,
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tenant_steps(
+    name: &str,
+    want: &DesiredTenant,
+    have: &LiveTenant,
+    changes: &[Change],
+    live: &LiveState,
+    timeouts: Timeouts,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
+    let tgt = target(live, name);
+    let sys = live.server.sys_login();
+    let addrs = |pred: fn(Setting) -> bool| -> Vec<Address> {
+        changes
+            .iter()
+            .filter(|c| pred(c.setting()))
+            .map(|c| c.address.clone())
+            .collect()
+    };
+    let mut b = StepBuilder {
+        tenant: name,
+        steps: Vec::new(),
+    };
+    let la = &want.log_archive;
+    let dest_addresses = addrs(Setting::in_archive_dest);
+    let dest_changed = !dest_addresses.is_empty();
+    let enabled_change = changes
+        .iter()
+        .any(|c| c.setting() == Setting::LogArchiveEnabled);
+    let restart_round = changes
+        .iter()
+        .any(|c| c.setting() == Setting::LogArchiveRound);
+    let want_archive = la.enabled.unwrap_or(have.archivelog());
+    let round = have.round_status();
+    let round_busy = round.is_some_and(|s| s != "STOP");
+    let state_after = la.state.clone().unwrap_or_else(|| {
+        if dest_changed {
+            "ENABLE".into()
+        } else {
+            have.archive_dest
+                .as_ref()
+                .map_or("ENABLE".into(), |d| d.state.clone())
+        }
+    });
+    let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
+    let wait = |statuses: Vec<String>, timeout| {
+        StepKind::Wait(Wait {
+            until: WaitUntil::ArchiveStatus { statuses },
+            query: sql::archive_status_query(sys, have.id),
+            timeout_seconds: timeout,
+        })
+    };
+    let stop_needed =
+        (dest_changed && round_busy) || restart_round || (enabled_change && !want_archive);
+    let gap = |why: &str| Hazard {
+        kind: HazardKind::ArchiveGap,
+        message: format!(
+            "archiving of tenant {name} stops {why}: the new round starts later, so no point-in-time restore is possible across the gap — take a full backup afterwards"
+        ),
+    };
+    if stop_needed {
+        let mut address =
+            addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
+        if dest_changed && round_busy {
+            address.extend(dest_addresses.iter().cloned());
+        }
+        let hazards = if want_archive {
+            vec![gap(if restart_round {
+                "to restart the INTERRUPTED round"
+            } else {
+                "while the destination changes"
+            })]
+        } else {
+            Vec::new()
+        };
+        if have.archivelog() {
+            b.add(
+                StepAction::NoArchivelog,
+                "noarchivelog",
+                StepKind::Sql(sql::archivelog(false, &tgt)),
+                address.clone(),
+                hazards,
+            );
+        }
+        b.add(
+            StepAction::WaitArchiveStop,
+            "wait_archive_stop",
+            wait(vec!["STOP".into()], timeouts.archive_stop),
+            address,
+            Vec::new(),
+        );
+    }
+    if let (true, Some(dest)) = (dest_changed, &la.destination) {
+        let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
+        let piece = la
+            .piece_switch_interval
+            .map_or_else(|| "1d".to_string(), |d| d.canonical());
+        b.add(
+            StepAction::SetArchiveDest,
+            "set_log_archive_dest",
+            StepKind::Sql(sql::set_log_archive_dest(&dest.value, &mode, &piece, &tgt)),
+            dest_addresses.clone(),
+            Vec::new(),
+        );
+    }
+    if let Some(state) = &la.state
+        && changes
+            .iter()
+            .any(|c| c.setting() == Setting::LogArchiveState)
+    {
+        b.add(
+            StepAction::SetArchiveDestState,
+            "set_log_archive_dest_state",
+            StepKind::Sql(sql::set_log_archive_dest_state(state, &tgt)),
+            addrs(|s| s == Setting::LogArchiveState),
+            Vec::new(),
+        );
+    }
+    let mode_off_after_stop = stop_needed && have.archivelog();
+    let archivelog_needed = want_archive && (!have.archivelog() || mode_off_after_stop);
+    if archivelog_needed {
+        let address = addrs(|s| s == Setting::LogArchiveEnabled || s == Setting::LogArchiveRound);
+        b.add(
+            StepAction::Archivelog,
+            "archivelog",
+            StepKind::Sql(sql::archivelog(true, &tgt)),
+            address,
+            Vec::new(),
+        );
+    }
+    let round_starts = archivelog_needed
+        || (want_archive && dest_changed)
+        || (want_archive
+            && state_after == "ENABLE"
+            && changes
+                .iter()
+                .any(|c| c.setting() == Setting::LogArchiveState));
+    if round_starts && want_archive {
+        if !will_have_dest {
+            notes.push(format!("tenant {name}: archive mode goes on, but no destination is declared or set: archiving starts once log_archive.destination is set"));
+        } else if state_after == "DEFER" {
+            notes.push(format!(
+                "tenant {name}: destination state DEFER: the archive round stays suspended"
+            ));
+        } else {
+            let address = addrs(|s| {
+                matches!(
+                    s,
+                    Setting::LogArchiveEnabled
+                        | Setting::LogArchiveRound
+                        | Setting::LogArchiveState
+                ) || s.in_archive_dest()
+            });
+            b.add(
+                StepAction::WaitArchiveDoing,
+                "wait_archive_doing",
+                wait(vec!["DOING".into()], timeouts.archive_doing),
+                address,
+                Vec::new(),
+            );
+        }
+    }
+    let data_addresses = addrs(|s| s == Setting::DataBackupDestination);
+    if let (false, Some(dest)) = (data_addresses.is_empty(), &want.data_backup.destination) {
+        if !have.backup_jobs.is_empty() {
+            let jobs: Vec<String> = have
+                .backup_jobs
+                .iter()
+                .map(|j| format!("{} ({} {})", j.job_id, j.backup_type, j.status))
+                .collect();
+            b.add(
+                StepAction::CancelBackup,
+                "cancel_backup",
+                StepKind::Sql(sql::cancel_backup(&tgt)),
+                data_addresses.clone(),
+                vec![Hazard {
+                    kind: HazardKind::BackupCanceled,
+                    message: format!(
+                        "cancels the running backup job(s) of tenant {name}: {}",
+                        jobs.join(", ")
+                    ),
+                }],
+            );
+            b.add(
+                StepAction::WaitBackupJobsGone,
+                "wait_backup_jobs_gone",
+                StepKind::Wait(Wait {
+                    until: WaitUntil::NoBackupJobs,
+                    query: sql::backup_jobs_query(sys, have.id),
+                    timeout_seconds: timeouts.backup_jobs,
+                }),
+                data_addresses.clone(),
+                Vec::new(),
+            );
+        }
+        let hazards = if have.data_backup_dest.is_some() {
+            vec![Hazard {
+                kind: HazardKind::BackupChainRestart,
+                message: format!(
+                    "tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"
+                ),
+            }]
+        } else {
+            Vec::new()
+        };
+        b.add(
+            StepAction::SetDataBackupDest,
+            "set_data_backup_dest",
+            StepKind::Sql(sql::set_data_backup_dest(&dest.value, &tgt)),
+            data_addresses,
+            hazards,
+        );
+    }
+    b.steps
+}
+
+/// One step per changed parameter and tenant, or one `TENANT = all_user` step
+/// when every user tenant declares the same value (4.2.1+, from sys; reference §0.4).
+fn parameter_steps(
+    changes: &[Change],
+    desired: &desired::DesiredState,
+    live: &LiveState,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
+    let mut by_param: BTreeMap<(Parameter, String), Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        let literal = desired
+            .tenants
+            .get(c.scope_name())
+            .and_then(|d| declared_literal(d, c.setting()));
+        if let (Some(p), Some(lit)) = (Parameter::of_setting(c.setting()), literal) {
+            by_param.entry((p, lit)).or_default().push(c);
+        }
+    }
+    let can_coalesce =
+        live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants().len() >= 2;
+    let mut steps = Vec::new();
+    for ((parameter, literal), group) in by_param {
+        let param = parameter.name();
+        let setting = group[0].setting();
+        let everyone_same = live.tenants().keys().all(|t| {
+            desired
+                .tenants
+                .get(t)
+                .and_then(|d| declared_literal(d, setting))
+                .as_deref()
+                == Some(literal.as_str())
+        });
+        if can_coalesce && everyone_same && group.len() >= 2 {
+            notes.push(format!(
+                "{param}: {} tenant(s) set by one statement with TENANT = all_user (every user tenant declares {literal})",
+                group.len()
+            ));
+            steps.push(Step {
+                id: StepId::all_user(&format!("set_{param}")),
+                action: StepAction::SetParameter(parameter),
+                kind: StepKind::Sql(sql::set_parameter(param, &literal, &Target::AllUser)),
+                tenant: None,
+                covers: group.iter().map(|c| c.scope_name().to_string()).collect(),
+                addresses: group.iter().map(|c| c.address.clone()).collect(),
+                hazards: Vec::new(),
+                depends_on: Vec::new(),
+                session: Vec::new(),
+                timeout_seconds: None,
+            });
+        } else {
+            for c in group {
+                let tenant = c.scope_name();
+                steps.push(Step {
+                    id: StepId::tenant(tenant, &format!("set_{param}")),
+                    action: StepAction::SetParameter(parameter),
+                    kind: StepKind::Sql(sql::set_parameter(param, &literal, &target(live, tenant))),
+                    tenant: Some(tenant.to_string()),
+                    covers: vec![tenant.to_string()],
+                    addresses: vec![c.address.clone()],
+                    hazards: Vec::new(),
+                    depends_on: Vec::new(),
+                    session: Vec::new(),
+                    timeout_seconds: None,
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// Backup steps for freshness violations. Their order within the session
+/// (unencrypted first, encrypted pairs one after another) is the rule
+/// [`crate::rules::session_encryption_sequence`].
+fn backup_steps(
+    changes: &[Change],
+    desired: &desired::DesiredState,
+    live: &LiveState,
+    planned: &[Step],
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Step>, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut steps = Vec::new();
+    let sys = live.server.sys_login();
+    let tenants: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.setting(),
+                Setting::DataBackupFull | Setting::DataBackupIncremental
+            )
+        })
+        .map(|c| c.scope_name())
+        .collect();
+    for name in tenants {
+        let (Some(want), Some(have)) = (desired.tenants.get(name), live.tenants().get(name)) else {
+            continue;
+        };
+        let db = &want.data_backup;
+        let addresses: Vec<Address> = changes
+            .iter()
+            .filter(|c| {
+                c.scope_name() == name
+                    && matches!(
+                        c.setting(),
+                        Setting::DataBackupFull | Setting::DataBackupIncremental
+                    )
+            })
+            .map(|c| c.address.clone())
+            .collect();
+        let policy_span = db
+            .full_max_age
+            .as_ref()
+            .or(db.incremental_max_age.as_ref())
+            .map(|l| l.span.clone())
+            .unwrap_or(0..0);
+        let has_step = |action: StepAction| {
+            planned
+                .iter()
+                .any(|s| s.action == action && s.covers.iter().any(|t| t == name))
+        };
+        // B3: a data destination, set now or by this plan.
+        let dest_changes = has_step(StepAction::SetDataBackupDest);
+        let dest = if dest_changes {
+            db.destination.as_ref().map(|d| d.value.clone())
+        } else {
+            have.data_backup_dest.clone()
+        };
+        let Some(dest) = dest else {
+            errors.push(ConfigError::Mismatch {
+                message: format!("tenant {name} has no data backup destination, so no backup can run"),
+                span: span(&policy_span),
+                label: "needs data_backup.destination".into(),
+                help: "declare data_backup.destination for this tenant (OceanBase refuses with 9040 `backup dest is not set`, reference §2.5 B3)".into(),
+            });
+            continue;
+        };
+        // B2: the archive round DOING when the backup starts.
+        let doing_now = have.round_status() == Some("DOING") && !has_step(StepAction::NoArchivelog);
+        if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
+            errors.push(ConfigError::Mismatch {
+                message: format!(
+                    "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
+                    have.round_status().unwrap_or("absent")
+                ),
+                span: span(&policy_span),
+                label: "backup policy here".into(),
+                help: "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses with 9040 `log archive status is not doing`, reference §2.5 B2)".into(),
+            });
+            continue;
+        }
+        let plus = db.plus_archivelog.as_ref().is_some_and(|p| p.value);
+        if let (true, Some(p)) = (plus && !live.server.at_least(&[4, 2]), &db.plus_archivelog) {
+            errors.push(ConfigError::Mismatch {
+                message: format!("PLUS ARCHIVELOG needs OceanBase 4.2 or later; the server runs {}", live.server.ob_version),
+                span: span(&p.span),
+                label: "not on this server".into(),
+                help: "remove plus_archivelog (4.0 and 4.1 answer 1235 `plus archive is not supported`, reference §2.3)".into(),
+            });
+            continue;
+        }
+        let full_needed = addresses
+            .iter()
+            .any(|a| a.setting == Setting::DataBackupFull);
+        let incremental = !full_needed && !dest_changes && have.has_base_in(&dest);
+        if !full_needed && !incremental {
+            notes.push(format!(
+                "tenant {name}: the incremental is planned as a full backup: no usable backup set in the current data destination (OceanBase would convert it, reference §2.5 B7)"
+            ));
+        }
+        let target = if sys {
+            vec![name.to_string()]
+        } else {
+            Vec::new()
+        };
+        let verb = if incremental {
+            "backup_incremental"
+        } else {
+            "backup_full"
+        };
+        let base = |action, verb: &str, kind, hazards| Step {
+            id: StepId::tenant(name, verb),
+            action,
+            kind,
+            tenant: Some(name.to_string()),
+            covers: vec![name.to_string()],
+            addresses: addresses.clone(),
+            hazards,
+            depends_on: Vec::new(),
+            session: Vec::new(),
+            timeout_seconds: None,
+        };
+        if let Some(enc) = &db.encryption {
+            steps.push(base(
+                StepAction::SetEncryption,
+                "set_encryption",
+                StepKind::Sql(sql::set_encryption(&enc.value.password)),
+                Vec::new(),
+            ));
+        }
+        steps.push(base(
+            StepAction::Backup,
+            verb,
+            StepKind::Sql(sql::backup(incremental, &target, !sys, plus)),
+            Vec::new(),
+        ));
+        if options.follow_backups || db.encryption.is_some() {
+            let follow = options.follow_backups;
+            let wait = Wait {
+                until: WaitUntil::BackupJob {
+                    after_job_id: have.max_job_id,
+                    follow,
+                    expect_password: db.encryption.is_some(),
+                },
+                query: sql::backup_job_query(sys, have.id, have.max_job_id),
+                timeout_seconds: if follow {
+                    options.timeouts.backup_run
+                } else {
+                    options.timeouts.backup_jobs
+                },
+            };
+            steps.push(base(
+                StepAction::WaitBackupJob,
+                "wait_backup_job",
+                StepKind::Wait(wait),
+                Vec::new(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(steps)
+}
+
+/// The SQL literal a tenant declares for a parameter setting, if any.
+fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
+    match setting {
+        Setting::LogArchiveConcurrency => d.log_archive.concurrency.map(sql::int_literal),
+        Setting::DataBackupConcurrency => d.data_backup.concurrency.map(sql::int_literal),
+        Setting::LogArchiveLagTarget => {
+            d.log_archive.lag_target.map(|v| sql::quote(&v.canonical()))
+        }
+        Setting::DataBackupFileSize => d.data_backup.file_size.map(|v| sql::quote(&v.canonical())),
+        _ => None,
+    }
+}
