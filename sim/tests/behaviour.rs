@@ -1,6 +1,10 @@
 //! The simulator's OceanBase behaviour, statement by statement, against
 //! `shared/reference/oceanbase-backup.md` (§0.4, §2.1.3, §2.3, §2.5, §2.6).
 
+mod common;
+
+use common::Message::{Any, Is};
+use common::{assert_codes, code, rows, wait_for};
 use obsim::Simulator;
 use obsim::cluster::Reply;
 
@@ -21,70 +25,42 @@ fn sim() -> Simulator {
     Simulator::start_in_thread(FIXTURE).expect("starts")
 }
 
-fn code(result: Result<Reply, obsim::error::ObError>) -> u16 {
-    match result {
-        Ok(_) => 0,
-        Err(e) => e.code,
-    }
-}
-
-fn rows(sim: &Simulator, tenant: &str, sql: &str) -> Vec<Vec<Option<String>>> {
-    match sim.execute_as(tenant, sql).expect("query runs") {
-        Reply::Rows { rows, .. } => rows,
-        Reply::Ok(_) => panic!("{sql} returned no rows"),
-    }
-}
-
-fn wait_for(sim: &Simulator, sql: &str, want: &str) {
-    for _ in 0..200 {
-        if rows(sim, "sys", sql)
-            .first()
-            .and_then(|r| r[0].clone())
-            .as_deref()
-            == Some(want)
-        {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("{sql} never returned {want}");
-}
-
 #[test]
 fn parameters_unknown_out_of_range_and_tenant_clause() {
     let s = sim();
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")),
-        5099
+    let out_of_range = "ALTER SYSTEM SET ha_low_thread_score = 1000 TENANT = t1";
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///x'",
+                5099,
+                Any,
+            ),
+            ("sys", out_of_range, 4147, Is("Invalid config")),
+            (
+                "t1",
+                "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = t2",
+                1227,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = nope",
+                5160,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all_user",
+                0,
+                Any,
+            ),
+        ],
     );
-    let e = s
-        .execute_as(
-            "sys",
-            "ALTER SYSTEM SET ha_low_thread_score = 1000 TENANT = t1",
-        )
-        .expect_err("range");
-    assert_eq!(
-        (e.code, e.sqlstate, e.message.as_str()),
-        (4147, "HY000", "Invalid config")
-    );
-    assert_eq!(
-        code(s.execute_as("t1", "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = t2")),
-        1227
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = nope"
-        )),
-        5160
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all_user"
-        )),
-        0
-    );
+    let e = s.execute_as("sys", out_of_range).expect_err("range");
+    assert_eq!(e.sqlstate, "HY000", "{e:?}");
     let values = rows(
         &s,
         "sys",
@@ -143,81 +119,80 @@ fn show_parameters_has_fourteen_columns_from_4_2_2() {
 #[test]
 fn backup_configs_need_a_tenant_from_sys_and_cannot_mix() {
     let s = sim();
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x'")),
-        1235
-    );
-    let e = s
-        .execute_as("sys", "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x' TENANT = t2, ha_low_thread_score = 1 TENANT = t2")
-        .expect_err("mixed");
-    assert_eq!(
-        e.message,
-        "backup configuration items cannot be set together with non data backup configuration items not supported"
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "t2",
-            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'"
-        )),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "t1",
-            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'"
-        )),
-        9036,
-        "job running"
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x'",
+                1235,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/x' TENANT = t2, ha_low_thread_score = 1 TENANT = t2",
+                1235,
+                Is(
+                    "backup configuration items cannot be set together with non data backup configuration items not supported",
+                ),
+            ),
+            (
+                "t2",
+                "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'",
+                0,
+                Any,
+            ),
+            // t1 has a job running.
+            (
+                "t1",
+                "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/t2/data'",
+                9036,
+                Any,
+            ),
+        ],
     );
 }
 
 #[test]
 fn one_directory_per_tenant() {
-    let s = sim();
-    let e = s
-        .execute_as(
+    assert_codes(
+        &sim(),
+        &[(
             "sys",
             "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/archive' TENANT = t2",
-        )
-        .expect_err("shared");
-    assert_eq!(e.code, 9081);
+            9081,
+            Any,
+        )],
+    );
 }
 
 #[test]
 fn archive_dest_cannot_change_while_the_round_runs() {
     let s = sim();
-    let e = s
-        .execute_as(
-            "sys",
-            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1",
-        )
-        .expect_err("running");
-    assert_eq!(
-        (e.code, e.message.as_str()),
-        (
-            1235,
-            "change archive dest when archive is running is not supported"
-        )
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t1")),
-        0
+    let set_dest = "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1";
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                set_dest,
+                1235,
+                Is("change archive dest when archive is running is not supported"),
+            ),
+            ("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t1", 0, Any),
+        ],
     );
     wait_for(
         &s,
         "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE TENANT_ID = 1002",
         "STOP",
     );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/a2' TENANT = t1"
-        )),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
-        0
+    assert_codes(
+        &s,
+        &[
+            ("sys", set_dest, 0, Any),
+            ("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1", 0, Any),
+        ],
     );
     wait_for(
         &s,
@@ -235,46 +210,59 @@ fn archive_dest_cannot_change_while_the_round_runs() {
 
 #[test]
 fn archive_dest_grammar_errors() {
-    let s = sim();
-    let cases = [
-        ("BINDING=OPTIONAL", 1235),
-        ("LOCATION=file:///nfs/t2/a BINDING=sometimes", 1210),
-        ("LOCATION=file:///nfs/t2/a PIECE_SWITCH_INTERVAL=8d", 1235),
-        ("LOCATION=file:///nfs/t2/a UNKNOWN=1", 1235),
-    ];
-    for (value, expected) in cases {
-        let sql = format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST = '{value}' TENANT = t2");
-        assert_eq!(code(s.execute_as("sys", &sql)), expected, "{sql}");
-    }
+    assert_codes(
+        &sim(),
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'BINDING=OPTIONAL' TENANT = t2",
+                1235,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t2/a BINDING=sometimes' TENANT = t2",
+                1210,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t2/a PIECE_SWITCH_INTERVAL=8d' TENANT = t2",
+                1235,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t2/a UNKNOWN=1' TENANT = t2",
+                1235,
+                Any,
+            ),
+        ],
+    );
 }
 
 #[test]
 fn archive_mode_errors_and_swallowing_from_sys() {
     let s = sim();
-    assert_eq!(code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG")), 9091);
-    assert_eq!(code(s.execute_as("t2", "ALTER SYSTEM NOARCHIVELOG")), 9092);
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
-        0,
-        "sys swallows per-tenant ARCHIVELOG errors"
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t2")),
-        9092,
-        "NOARCHIVELOG keeps the last error"
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = all_user")),
-        1235
-    );
-    assert_eq!(
-        code(s.execute_as("t1", "ALTER SYSTEM ARCHIVELOG TENANT = t1")),
-        1227
-    );
-    // Mode on without a destination: no round starts (4.1+, §2.5 A).
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2")),
-        0
+    assert_codes(
+        &s,
+        &[
+            ("t1", "ALTER SYSTEM ARCHIVELOG", 9091, Any),
+            ("t2", "ALTER SYSTEM NOARCHIVELOG", 9092, Any),
+            // sys swallows per-tenant ARCHIVELOG errors …
+            ("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1", 0, Any),
+            // … but NOARCHIVELOG keeps the last error.
+            ("sys", "ALTER SYSTEM NOARCHIVELOG TENANT = t2", 9092, Any),
+            (
+                "sys",
+                "ALTER SYSTEM ARCHIVELOG TENANT = all_user",
+                1235,
+                Any,
+            ),
+            ("t1", "ALTER SYSTEM ARCHIVELOG TENANT = t1", 1227, Any),
+            // Mode on without a destination: no round starts (4.1+, §2.5 A).
+            ("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2", 0, Any),
+        ],
     );
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(
@@ -299,14 +287,13 @@ fn archive_mode_errors_and_swallowing_from_sys() {
 #[test]
 fn cancel_backup_moves_jobs_to_history() {
     let s = sim();
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t2")),
-        0,
-        "nothing to cancel is not an error"
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t1")),
-        0
+    assert_codes(
+        &s,
+        &[
+            // Nothing to cancel is not an error.
+            ("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t2", 0, Any),
+            ("sys", "ALTER SYSTEM CANCEL BACKUP TENANT = t1", 0, Any),
+        ],
     );
     for _ in 0..200 {
         if rows(&s, "sys", "SELECT JOB_ID FROM oceanbase.CDB_OB_BACKUP_JOBS").is_empty() {
@@ -328,9 +315,24 @@ fn cancel_backup_moves_jobs_to_history() {
 #[test]
 fn views_follow_the_login_tenant() {
     let s = sim();
-    assert_eq!(
-        code(s.execute_as("t1", "SELECT * FROM oceanbase.CDB_OB_ARCHIVE_DEST")),
-        1146
+    assert_codes(
+        &s,
+        &[
+            (
+                "t1",
+                "SELECT * FROM oceanbase.CDB_OB_ARCHIVE_DEST",
+                1146,
+                Any,
+            ),
+            (
+                "sys",
+                "SELECT * FROM oceanbase.NO_SUCH_VIEW",
+                1146,
+                Is("Table 'oceanbase.no_such_view' doesn't exist"),
+            ),
+            ("sys", "ALTER SYSTEM FROBNICATE", 1064, Any),
+            ("sys", "SET no_such_variable = 1", 1193, Any),
+        ],
     );
     let own = rows(
         &s,
@@ -344,15 +346,6 @@ fn views_follow_the_login_tenant() {
             Some("file:///nfs/t1/archive".into())
         ]]
     );
-    let e = s
-        .execute_as("sys", "SELECT * FROM oceanbase.NO_SUCH_VIEW")
-        .expect_err("missing");
-    assert_eq!(
-        (e.code, e.message.as_str()),
-        (1146, "Table 'oceanbase.no_such_view' doesn't exist")
-    );
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM FROBNICATE")), 1064);
-    assert_eq!(code(s.execute_as("sys", "SET no_such_variable = 1")), 1193);
     let server = rows(
         &s,
         "sys",
@@ -406,58 +399,41 @@ fn wait_history(sim: &Simulator, tenant_id: u64, count: usize) -> Vec<Vec<Option
 #[test]
 fn backup_preconditions_have_the_documented_messages() {
     let s = Simulator::start_in_thread(BACKUP_FIXTURE).expect("starts");
-    let e = s
-        .execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_archive")
-        .expect_err("no archive");
-    assert_eq!(
-        (e.code, e.message.as_str()),
-        (
-            9040,
-            "backup can not start, because log archive status is not doing."
-        )
-    );
-    let e = s
-        .execute_as("sys", "ALTER SYSTEM BACKUP TENANT = no_dest")
-        .expect_err("no dest");
-    assert_eq!(
-        (e.code, e.message.as_str()),
-        (
-            9040,
-            "backup can not start, because backup dest is not set."
-        )
-    );
-    assert_eq!(
-        code(s.execute_as("ready", "ALTER SYSTEM BACKUP TENANT = ready")),
-        1235
-    );
-    assert_eq!(
-        code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE TO 'file:///x'")),
-        1235
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = sys")),
-        4016
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = ready")),
-        9036,
-        "same initiator twice"
-    );
-    assert_eq!(
-        code(s.execute_as("ready", "ALTER SYSTEM BACKUP DATABASE")),
-        0,
-        "a tenant-initiated job may coexist"
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/ready/data2' TENANT = ready"
-        )),
-        9036
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP TENANT = no_archive",
+                9040,
+                Is("backup can not start, because log archive status is not doing."),
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP TENANT = no_dest",
+                9040,
+                Is("backup can not start, because backup dest is not set."),
+            ),
+            ("ready", "ALTER SYSTEM BACKUP TENANT = ready", 1235, Any),
+            (
+                "ready",
+                "ALTER SYSTEM BACKUP DATABASE TO 'file:///x'",
+                1235,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM BACKUP TENANT = sys", 4016, Any),
+            ("sys", "ALTER SYSTEM BACKUP TENANT = ready", 0, Any),
+            // The same initiator twice.
+            ("sys", "ALTER SYSTEM BACKUP TENANT = ready", 9036, Any),
+            // A tenant-initiated job may coexist.
+            ("ready", "ALTER SYSTEM BACKUP DATABASE", 0, Any),
+            (
+                "sys",
+                "ALTER SYSTEM SET DATA_BACKUP_DEST = 'file:///nfs/ready/data2' TENANT = ready",
+                9036,
+                Any,
+            ),
+        ],
     );
 }
 

@@ -1,21 +1,11 @@
 //! The 3.2 dialect statement by statement (reference §1).
 
+mod common;
+
+use common::Message::Any;
+use common::{assert_codes, code, rows, wait_for};
 use obsim::Simulator;
 use obsim::cluster::Reply;
-
-fn code(result: Result<Reply, obsim::error::ObError>) -> u16 {
-    match result {
-        Ok(_) => 0,
-        Err(e) => e.code,
-    }
-}
-
-fn rows(sim: &Simulator, sql: &str) -> Vec<Vec<Option<String>>> {
-    match sim.execute_as("sys", sql).expect("query") {
-        Reply::Rows { rows, .. } => rows,
-        Reply::Ok(_) => panic!("{sql}: no rows"),
-    }
-}
 
 fn fast(name: &str) -> Simulator {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,55 +17,50 @@ fn fast(name: &str) -> Simulator {
     Simulator::start_in_thread(&v.to_string()).expect("starts")
 }
 
-fn wait_until(sim: &Simulator, sql: &str, want: &str) {
-    for _ in 0..400 {
-        if rows(sim, sql).first().and_then(|r| r[0].clone()).as_deref() == Some(want) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("{sql} never gave {want}");
-}
-
 #[test]
 fn parameters_and_option_grammars() {
     let s = fast("empty-3.2.json");
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET log_archive_dest = 'x'")),
-        5099
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_log_archive_option = 'sometimes'"
-        )),
-        4147
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_log_archive_option = 'mandatory compression= zstd_1.3.8'"
-        )),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_dest_option = 'recovery_window=7d&bogus=1'"
-        )),
-        1210
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_concurrency = 101")),
-        4147
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET enable_log_archive = true")),
-        1235
-    );
-    assert_eq!(
-        code(s.execute_as("trade", "ALTER SYSTEM SET backup_concurrency = 1")),
-        1227
+    assert_codes(
+        &s,
+        &[
+            ("sys", "ALTER SYSTEM SET log_archive_dest = 'x'", 5099, Any),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_log_archive_option = 'sometimes'",
+                4147,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_log_archive_option = 'mandatory compression= zstd_1.3.8'",
+                0,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest_option = 'recovery_window=7d&bogus=1'",
+                1210,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_concurrency = 101",
+                4147,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET enable_log_archive = true",
+                1235,
+                Any,
+            ),
+            (
+                "trade",
+                "ALTER SYSTEM SET backup_concurrency = 1",
+                1227,
+                Any,
+            ),
+        ],
     );
     let Reply::Rows { columns, rows } = s
         .execute_as("sys", "SHOW PARAMETERS LIKE 'backup_log_archive_option'")
@@ -94,25 +79,36 @@ fn parameters_and_option_grammars() {
 #[test]
 fn archive_needs_a_destination_and_runs_beginning_to_doing() {
     let s = fast("empty-3.2.json");
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 9026);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG")), 9024);
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b?x=1'")),
-        1235
+    assert_codes(
+        &s,
+        &[
+            ("sys", "ALTER SYSTEM ARCHIVELOG", 9026, Any),
+            ("sys", "ALTER SYSTEM NOARCHIVELOG", 9024, Any),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/b?x=1'",
+                1235,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'",
+                0,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM MINOR FREEZE", 0, Any),
+            ("sys", "ALTER SYSTEM ARCHIVELOG", 0, Any),
+            ("sys", "ALTER SYSTEM ARCHIVELOG", 1235, Any),
+            // Not while archiving.
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/c'",
+                9036,
+                Any,
+            ),
+        ],
     );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")),
-        0
-    );
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM MINOR FREEZE")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 0);
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 1235);
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/c'")),
-        9036,
-        "not while archiving"
-    );
-    wait_until(
+    wait_for(
         &s,
         "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1",
         "DOING",
@@ -120,6 +116,7 @@ fn archive_needs_a_destination_and_runs_beginning_to_doing() {
     assert_eq!(
         rows(
             &s,
+            "sys",
             "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG"
         )[0][0]
             .as_deref(),
@@ -127,66 +124,82 @@ fn archive_needs_a_destination_and_runs_beginning_to_doing() {
         "sys and two tenants"
     );
     assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG")), 0);
-    wait_until(
+    wait_for(
         &s,
         "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1",
         "STOP",
     );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'")),
-        9026,
-        "a directory that holds archive data"
-    );
-    assert_eq!(code(s.execute_as("trade", "ALTER SYSTEM ARCHIVELOG")), 1227);
-    assert_eq!(
-        code(s.execute_as("sys", "SELECT * FROM oceanbase.CDB_OB_ARCHIVELOG")),
-        1146,
-        "a 4.x view"
+    assert_codes(
+        &s,
+        &[
+            // A directory that holds archive data.
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'",
+                9026,
+                Any,
+            ),
+            ("trade", "ALTER SYSTEM ARCHIVELOG", 1227, Any),
+            // A 4.x view.
+            (
+                "sys",
+                "SELECT * FROM oceanbase.CDB_OB_ARCHIVELOG",
+                1146,
+                Any,
+            ),
+        ],
     );
 }
 
 #[test]
 fn backup_backup_of_pieces_and_round_mode() {
     let s = fast("documented-3.2.json");
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup'"
-        )),
-        9026,
-        "same as backup_dest"
+    assert_codes(
+        &s,
+        &[
+            // The same directory as backup_dest.
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup'",
+                9026,
+                Any,
+            ),
+            // 3.2 takes 2h.
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest_option = 'log_archive_checkpoint_interval=2h'",
+                0,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup_backup'",
+                0,
+                Any,
+            ),
+            // Needs an explicit destination.
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES",
+                1235,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/backup_backup'",
+                0,
+                Any,
+            ),
+        ],
     );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_backup_dest_option = 'log_archive_checkpoint_interval=2h'"
-        )),
-        0,
-        "3.2 takes 2h"
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup_backup'"
-        )),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES"
-        )),
-        1235,
-        "needs an explicit destination"
-    );
-    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/backup_backup'")), 0);
-    wait_until(
+    wait_for(
         &s,
         "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB_HISTORY",
         "FINISH",
     );
     let copies = rows(
         &s,
+        "sys",
         "SELECT BACKUP_PIECE_ID, COPY_ID FROM oceanbase.CDB_OB_BACKUP_PIECE_FILES WHERE COPY_ID > 0",
     );
     assert_eq!(
@@ -194,50 +207,47 @@ fn backup_backup_of_pieces_and_round_mode() {
         vec![vec![Some("1".into()), Some("1".into())]],
         "the frozen piece only, once"
     );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM SET backup_dest = 'file:///x'")),
-        9036
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG")),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as(
-            "sys",
-            "ALTER SYSTEM BACKUP BACKUPPIECE ALL BACKUP_BACKUP_DEST = 'file:///bb2'"
-        )),
-        1235,
-        "not in auto mode"
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///x'",
+                9036,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG", 0, Any),
+            // Not in auto mode.
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP BACKUPPIECE ALL BACKUP_BACKUP_DEST = 'file:///bb2'",
+                1235,
+                Any,
+            ),
+        ],
     );
 }
 
 #[test]
 fn cluster_data_backup() {
     let s = fast("documented-3.2.json");
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM CANCEL BACKUP")),
-        9049
+    assert_codes(
+        &s,
+        &[
+            ("sys", "ALTER SYSTEM CANCEL BACKUP", 9049, Any),
+            ("sys", "ALTER SYSTEM BACKUP TENANT = tenant_1001", 1064, Any),
+            ("sys", "ALTER SYSTEM BACKUP INCREMENTAL DATABASE", 0, Any),
+            ("sys", "ALTER SYSTEM BACKUP DATABASE", 9036, Any),
+        ],
     );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP TENANT = tenant_1001")),
-        1064
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP INCREMENTAL DATABASE")),
-        0
-    );
-    assert_eq!(
-        code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE")),
-        9036
-    );
-    wait_until(
+    wait_for(
         &s,
         "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC",
         "COMPLETED",
     );
     let latest = rows(
         &s,
+        "sys",
         "SELECT BACKUP_TYPE FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 ORDER BY BS_KEY DESC",
     );
     assert_eq!(

@@ -4,7 +4,7 @@
 //! times `plan` and `render::human` separately, and prints the peak heap of
 //! planning plus rendering (measured by the `peak_alloc` allocator) and the
 //! statements the read sent. Prints figures; asserts nothing.
-//! Run: `cargo bench -p obbackup-tests`.
+//! Run: `cargo bench -p obbackup-tests` (`BENCH_TENANTS=1000,10000` for some sizes only).
 
 use obbackup::{db, inspect};
 use obbackup_planner::config::decode;
@@ -56,7 +56,12 @@ fn main() {
         tie_break: Default::default(),
     };
     println!("tenants  steps  statements  read ms  plan ms  human ms  peak heap MB (plan + human)");
-    for tenants in [3usize, 300, 1_000, 3_000, 10_000] {
+    // `BENCH_TENANTS=1000,10000` measures only those sizes (for profiling).
+    let sizes: Vec<usize> = std::env::var("BENCH_TENANTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![3, 300, 1_000, 3_000, 10_000]);
+    for tenants in sizes {
         let sim = obsim::Simulator::start_in_thread(&fixture(tenants)).expect("simulator");
         let dsn = Secret::new(sim.dsn("sys"));
         let started = Instant::now();

@@ -101,6 +101,118 @@ pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Flags that make waits short in tests: poll every 20 ms and give up on a
+/// wait after 20 s.
+const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
+
+/// One run of the `obbackup` binary, put together flag by flag and started by
+/// [`Invocation::run`], which hands the arguments, in the order given, and the
+/// extra environment to [`obbackup`] (workspace root as working directory, no
+/// inherited DSN, no colour, no standard input).
+///
+/// ```no_run
+/// # use obbackup_tests::{start, temp_config, Invocation};
+/// let sim = start("empty-4.2.json");
+/// let config = temp_config("doc.hcl", "tenant \"*\" {}\n");
+/// let apply = Invocation::new(&["apply", &config])
+///     .dsn(&sim.dsn("sys"))
+///     .auto_approve()
+///     .fast()
+///     .env("OSS_KEY", "k")
+///     .run();
+/// assert_eq!(apply.code, 0, "{}", apply.all());
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Invocation {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Invocation {
+    /// Starts with `args`: the command and its positional arguments, e.g.
+    /// `&["apply", &config]` or `&["backup", "full"]`.
+    pub fn new(args: &[&str]) -> Self {
+        Self::default().args(args)
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Appends several arguments, in order.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Appends `--dsn <dsn>`.
+    pub fn dsn(self, dsn: &str) -> Self {
+        self.args(&["--dsn", dsn])
+    }
+
+    /// Appends `--format <format>` (`json`, `markdown`, …).
+    pub fn format(self, format: &str) -> Self {
+        self.args(&["--format", format])
+    }
+
+    /// Appends `--auto-approve`.
+    pub fn auto_approve(self) -> Self {
+        self.arg("--auto-approve")
+    }
+
+    /// Appends `--allow-hazards`.
+    pub fn allow_hazards(self) -> Self {
+        self.arg("--allow-hazards")
+    }
+
+    /// Appends `--detailed-exitcode` (exit 2 when there are changes).
+    pub fn detailed_exitcode(self) -> Self {
+        self.arg("--detailed-exitcode")
+    }
+
+    /// Appends `--wait` (follow backups to their end).
+    pub fn wait(self) -> Self {
+        self.arg("--wait")
+    }
+
+    /// Appends `--poll-interval-ms 20 --wait-timeout 20`: polls every 20 ms and
+    /// gives up on a wait after 20 s, for commands that wait on the simulator.
+    pub fn fast(self) -> Self {
+        self.args(FAST)
+    }
+
+    /// Appends only `--poll-interval-ms 20`, leaving the wait limits to the
+    /// plan or the defaults (for saved plans, whose limits must not change).
+    pub fn fast_polls(self) -> Self {
+        self.args(&FAST[..2])
+    }
+
+    /// Sets one extra environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets several extra environment variables for the run.
+    pub fn envs(self, env: &[(&str, &str)]) -> Self {
+        env.iter().fold(self, |run, (k, v)| run.env(k, v))
+    }
+
+    /// Runs the binary and waits for it to exit.
+    pub fn run(&self) -> Run {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        obbackup(&args, &env)
+    }
+}
+
 /// Writes `text` to a fresh file under the target directory and returns its path.
 pub fn temp_config(name: &str, text: &str) -> String {
     let dir = root().join("target/test-configs");

@@ -3,7 +3,7 @@
 //! and status (reference §2.3, §2.5 B, E).
 
 use obbackup_tests::{
-    assert_contains, obbackup, query_rows, root, sent, sent_alters, start, temp_config,
+    Invocation, assert_contains, query_rows, root, sent, sent_alters, start, temp_config,
 };
 
 const POLICY: &str = r#"
@@ -15,12 +15,6 @@ defaults {
 }
 tenant "*" {}
 "#;
-
-const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
-
-fn args<'a>(base: &[&'a str]) -> Vec<&'a str> {
-    base.iter().chain(FAST).copied().collect()
-}
 
 fn history(sim: &obsim::Simulator, tenant: &str) -> Vec<Vec<Option<String>>> {
     let sql = format!(
@@ -34,7 +28,10 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
     let sim = start("history-4.2.json");
     let config = temp_config("policy.hcl", POLICY);
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]);
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
     let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
     let steps: Vec<&str> = value["steps"]
@@ -84,10 +81,12 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
         plan.stdout
     );
 
-    let apply = obbackup(
-        &args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     let backups: Vec<String> = sent_alters(&sim)
         .into_iter()
@@ -110,7 +109,7 @@ fn stale_tenants_get_exactly_one_backup_each_and_fresh_ones_none() {
             Some(String::new())
         ]]
     );
-    let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
     assert_eq!(drift.code, 0, "{}", drift.all());
 }
 
@@ -119,7 +118,7 @@ fn drift_names_freshness_violations_and_status_shows_them() {
     let sim = start("history-4.2.json");
     let config = temp_config("policy-drift.hcl", POLICY);
     let dsn = sim.dsn("sys");
-    let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert_contains(&drift.stdout, "tenant.stale_full.data_backup.full");
     assert!(
@@ -129,7 +128,10 @@ fn drift_names_freshness_violations_and_status_shows_them() {
         "{}",
         drift.stdout
     );
-    let status = obbackup(&["status", &config, "--dsn", &dsn, "--format", "json"], &[]);
+    let status = Invocation::new(&["status", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
     assert_eq!(status.code, 0, "{}", status.all());
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema"),
@@ -159,7 +161,7 @@ fn drift_names_freshness_violations_and_status_shows_them() {
         "a FAILED job is not a backup"
     );
     assert_eq!(fresh["violations"], serde_json::json!([]));
-    let human = obbackup(&["status", &config, "--dsn", &dsn], &[]);
+    let human = Invocation::new(&["status", &config]).dsn(&dsn).run();
     assert!(
         human
             .stdout
@@ -177,17 +179,12 @@ fn a_failed_backup_job_fails_apply_naming_it() {
         "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
     );
     sim.fail_next_backup("stale_full", -4012, "injected: backup destination full");
-    let apply = obbackup(
-        &args(&[
-            "apply",
-            &config,
-            "--dsn",
-            &sim.dsn("sys"),
-            "--auto-approve",
-            "--wait",
-        ]),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert_contains(
         &apply.stdout,
@@ -218,17 +215,23 @@ tenant "stale_full" {
     );
     let env = [("OBB_BACKUP_PW", password)];
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn], &env);
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .envs(&env)
+        .run();
     assert!(
         plan.stdout
             .contains("SET ENCRYPTION ON IDENTIFIED BY '(sensitive)' ONLY"),
         "{}",
         plan.stdout
     );
-    let apply = obbackup(
-        &args(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]),
-        &env,
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .wait()
+        .fast()
+        .envs(&env)
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     for out in [&plan, &apply] {
         assert!(
@@ -279,22 +282,22 @@ tenant "stale_full" {
 fn one_shot_backup_and_cancel() {
     let sim = start("history-4.2.json");
     let dsn = sim.dsn("sys");
-    let refused = obbackup(&["backup", "full", "--tenant", "nope", "--dsn", &dsn], &[]);
+    let refused = Invocation::new(&["backup", "full", "--tenant", "nope"])
+        .dsn(&dsn)
+        .run();
     assert_eq!(refused.code, 1);
     assert_contains(&refused.stderr, "tenant nope does not exist");
-    let done = obbackup(
-        &args(&[
-            "backup",
-            "incremental",
-            "--tenant",
-            "fresh",
-            "--plus-archivelog",
-            "--wait",
-            "--dsn",
-            &dsn,
-        ]),
-        &[],
-    );
+    let done = Invocation::new(&[
+        "backup",
+        "incremental",
+        "--tenant",
+        "fresh",
+        "--plus-archivelog",
+    ])
+    .wait()
+    .dsn(&dsn)
+    .fast()
+    .run();
     assert_eq!(done.code, 0, "{}", done.all());
     assert_eq!(
         sent_alters(&sim),
@@ -308,41 +311,31 @@ fn one_shot_backup_and_cancel() {
         Some("INC")
     );
 
-    let nothing = obbackup(
-        &["backup", "cancel", "--tenant", "fresh", "--dsn", &dsn],
-        &[],
-    );
+    let nothing = Invocation::new(&["backup", "cancel", "--tenant", "fresh"])
+        .dsn(&dsn)
+        .run();
     assert_eq!(nothing.code, 0, "{}", nothing.all());
     assert_contains(&nothing.stdout, "nothing to cancel");
 
     sim.stall("DOING");
     assert_eq!(
-        obbackup(
-            &["backup", "full", "--tenant", "stale_full", "--dsn", &dsn],
-            &[]
-        )
-        .code,
+        Invocation::new(&["backup", "full", "--tenant", "stale_full"])
+            .dsn(&dsn)
+            .run()
+            .code,
         0
     );
-    let busy = obbackup(
-        &["backup", "full", "--tenant", "stale_full", "--dsn", &dsn],
-        &[],
-    );
+    let busy = Invocation::new(&["backup", "full", "--tenant", "stale_full"])
+        .dsn(&dsn)
+        .run();
     assert_eq!(busy.code, 1);
     assert_contains(&busy.stderr, "is running");
     sim.clear_journal();
-    let cancel = obbackup(
-        &args(&[
-            "backup",
-            "cancel",
-            "--tenant",
-            "stale_full",
-            "--wait",
-            "--dsn",
-            &dsn,
-        ]),
-        &[],
-    );
+    let cancel = Invocation::new(&["backup", "cancel", "--tenant", "stale_full"])
+        .wait()
+        .dsn(&dsn)
+        .fast()
+        .run();
     sim.resume("DOING");
     assert_eq!(cancel.code, 0, "{}", cancel.all());
     assert_eq!(
@@ -365,17 +358,12 @@ fn a_user_tenant_login_backs_itself_up_with_backup_database() {
         "self-backup.hcl",
         "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n",
     );
-    let apply = obbackup(
-        &args(&[
-            "apply",
-            &config,
-            "--dsn",
-            &sim.dsn("stale_full"),
-            "--auto-approve",
-            "--wait",
-        ]),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("stale_full"))
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -393,7 +381,9 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
         "plus-old.hcl",
         "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n",
     );
-    let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let out = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "PLUS ARCHIVELOG needs OceanBase 4.2");
     assert_contains(&out.stderr, "plus_archivelog = true");
@@ -417,17 +407,12 @@ tenant "app_tenant" {
 }
 "#,
     );
-    let apply = obbackup(
-        &args(&[
-            "apply",
-            &config,
-            "--dsn",
-            &sim.dsn("sys"),
-            "--auto-approve",
-            "--wait",
-        ]),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
     let doing_poll = statements
@@ -443,15 +428,9 @@ tenant "app_tenant" {
         .position(|s| s.contains("DATA_BACKUP_DEST"))
         .expect("data dest");
     assert!(doing_poll < backup && data_dest < backup, "{statements:#?}");
-    let plan_again = obbackup(
-        &[
-            "plan",
-            &config,
-            "--dsn",
-            &sim.dsn("sys"),
-            "--detailed-exitcode",
-        ],
-        &[],
-    );
+    let plan_again = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .detailed_exitcode()
+        .run();
     assert_eq!(plan_again.code, 0, "{}", plan_again.all());
 }

@@ -1,19 +1,8 @@
 //! End to end: the real `obbackup` binary against `obsim` (DESIGN.md §9).
 
 use obbackup_tests::{
-    assert_contains, obbackup, query_rows, sent, sent_alters, start, temp_config,
+    Invocation, assert_contains, query_rows, sent, sent_alters, start, temp_config,
 };
-
-const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
-
-fn with(base: &[&str], extra: &[&str]) -> Vec<String> {
-    base.iter().chain(extra).map(|s| s.to_string()).collect()
-}
-
-fn run(args: &[String], env: &[(&str, &str)]) -> obbackup_tests::Run {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    obbackup(&refs, env)
-}
 
 const EVERY_TENANT: &str = r#"
 defaults {
@@ -35,13 +24,10 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
     let config = temp_config("every-tenant.hcl", EVERY_TENANT);
     let dsn = sim.dsn("sys");
 
-    let plan = run(
-        &with(
-            &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
-            &[],
-        ),
-        &[],
-    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .detailed_exitcode()
+        .run();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(
         plan.stdout
@@ -54,20 +40,18 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
         "plan must not change anything"
     );
 
-    let apply = run(
-        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_contains(&apply.stdout, "Apply complete");
 
-    let again = run(
-        &with(
-            &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
-            &[],
-        ),
-        &[],
-    );
+    let again = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .detailed_exitcode()
+        .run();
     assert_eq!(
         again.code,
         0,
@@ -76,7 +60,7 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
     );
     assert!(again.stdout.contains("No changes"));
 
-    let drift = run(&with(&["drift", &config, "--dsn", &dsn], &[]), &[]);
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
     assert_eq!(drift.code, 0, "{}", drift.all());
 
     sim.execute_as(
@@ -84,7 +68,7 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
         "ALTER SYSTEM SET ha_low_thread_score = 3 TENANT = 'oracle_tenant'",
     )
     .expect("out-of-band change");
-    let drift = run(&with(&["drift", &config, "--dsn", &dsn], &[]), &[]);
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert!(
         drift
@@ -99,10 +83,10 @@ fn empty_cluster_plan_apply_replan_drift_and_out_of_band_change() {
         drift.stdout
     );
 
-    let json = run(
-        &with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]),
-        &[],
-    );
+    let json = Invocation::new(&["drift", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
     assert_eq!(json.code, 2);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("drift JSON");
     assert_eq!(value["drift"], true);
@@ -130,10 +114,11 @@ tenant "mysql_tenant" {
     );
     let dsn = sim.dsn("sys");
 
-    let refused = run(
-        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
-        &[],
-    );
+    let refused = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(refused.code, 1, "{}", refused.all());
     assert_contains(&refused.stderr, "--allow-hazards");
     assert_contains(&refused.stdout, "archive_gap");
@@ -142,20 +127,12 @@ tenant "mysql_tenant" {
         "nothing may run when hazards are refused"
     );
 
-    let apply = run(
-        &with(
-            &[
-                "apply",
-                &config,
-                "--dsn",
-                &dsn,
-                "--auto-approve",
-                "--allow-hazards",
-            ],
-            FAST,
-        ),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .allow_hazards()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
     let position = |needle: &str| {
@@ -195,13 +172,11 @@ fn a_failing_step_stops_the_run_and_skips_the_rest() {
         9026,
         "backup destination is not valid",
     );
-    let apply = run(
-        &with(
-            &["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"],
-            FAST,
-        ),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert_contains(&apply.stdout, "FAILED");
     assert!(
@@ -232,13 +207,11 @@ fn a_dropped_connection_fails_the_step_clearly() {
     let sim = start("empty-4.2.json");
     let config = temp_config("drop.hcl", EVERY_TENANT);
     sim.drop_next("ARCHIVELOG TENANT = 'app_tenant'");
-    let apply = run(
-        &with(
-            &["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"],
-            FAST,
-        ),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert_contains(&apply.stderr, "may or may not have taken effect");
 }
@@ -251,10 +224,10 @@ fn data_destination_change_with_a_running_job_cancels_and_waits_first() {
         "tenant \"mysql_tenant\" {\n  data_backup { destination = \"file:///data/nfs/backup/mysql_tenant/data-2\" }\n}\n",
     );
     let dsn = sim.dsn("sys");
-    let plan = run(
-        &with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]),
-        &[],
-    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
     let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
     let kinds: Vec<&str> = value["steps"]
@@ -273,27 +246,20 @@ fn data_destination_change_with_a_running_job_cancels_and_waits_first() {
     );
     assert_eq!(value["steps"][0]["hazards"][0]["kind"], "backup_canceled");
 
-    let refused = run(
-        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
-        &[],
-    );
+    let refused = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(refused.code, 1);
     assert!(sent_alters(&sim).is_empty());
 
-    let apply = run(
-        &with(
-            &[
-                "apply",
-                &config,
-                "--dsn",
-                &dsn,
-                "--auto-approve",
-                "--allow-hazards",
-            ],
-            FAST,
-        ),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .allow_hazards()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -325,29 +291,48 @@ tenant "app_tenant" {
     let env = [("OSS_ID", "id-1"), ("OSS_KEY", canary)];
     let dsn = sim.dsn("sys");
     let mut outputs = Vec::new();
-    outputs.push(run(&with(&["validate", &config], &[]), &env));
-    outputs.push(run(&with(&["plan", &config, "--dsn", &dsn], &[]), &env));
-    outputs.push(run(
-        &with(&["plan", &config, "--dsn", &dsn, "--format", "json"], &[]),
-        &env,
-    ));
+    outputs.push(Invocation::new(&["validate", &config]).envs(&env).run());
+    outputs.push(
+        Invocation::new(&["plan", &config])
+            .dsn(&dsn)
+            .envs(&env)
+            .run(),
+    );
+    outputs.push(
+        Invocation::new(&["plan", &config])
+            .dsn(&dsn)
+            .format("json")
+            .envs(&env)
+            .run(),
+    );
     sim.fail_next(
         "DATA_BACKUP_DEST",
         9081,
         "the content of the format file at the destination does not match",
     );
-    outputs.push(run(
-        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
-        &env,
-    ));
-    outputs.push(run(
-        &with(&["apply", &config, "--dsn", &dsn, "--auto-approve"], FAST),
-        &env,
-    ));
-    outputs.push(run(
-        &with(&["drift", &config, "--dsn", &dsn, "--format", "json"], &[]),
-        &env,
-    ));
+    outputs.push(
+        Invocation::new(&["apply", &config])
+            .dsn(&dsn)
+            .auto_approve()
+            .fast()
+            .envs(&env)
+            .run(),
+    );
+    outputs.push(
+        Invocation::new(&["apply", &config])
+            .dsn(&dsn)
+            .auto_approve()
+            .fast()
+            .envs(&env)
+            .run(),
+    );
+    outputs.push(
+        Invocation::new(&["drift", &config])
+            .dsn(&dsn)
+            .format("json")
+            .envs(&env)
+            .run(),
+    );
     assert_eq!(outputs[4].code, 0, "{}", outputs[4].all());
     for out in &outputs {
         assert!(!out.all().contains(canary), "canary leaked:\n{}", out.all());
@@ -367,7 +352,7 @@ fn literal_credentials_and_unset_variables_are_refused_before_connecting() {
         "literal.hcl",
         "tenant \"t\" {\n  log_archive { destination = \"oss://b/p?host=h&access_id=AKID&access_key=plain-key\" }\n}\n",
     );
-    let out = obbackup(&["validate", &config], &[]);
+    let out = Invocation::new(&["validate", &config]).run();
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -382,7 +367,7 @@ fn literal_credentials_and_unset_variables_are_refused_before_connecting() {
         "unset.hcl",
         "tenant \"t\" {\n  log_archive { destination = \"oss://b/p?host=h&access_id=${env(\"OBB_TEST_UNSET_ID\")}&access_key=${env(\"OBB_TEST_UNSET_KEY\")}\" }\n}\n",
     );
-    let out = obbackup(&["validate", &unset], &[]);
+    let out = Invocation::new(&["validate", &unset]).run();
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -404,16 +389,10 @@ fn the_number_of_queries_does_not_grow_with_tenants() {
     let mut counts = Vec::new();
     for fixture in ["scale-3.json", "scale-300.json"] {
         let sim = start(fixture);
-        let plan = obbackup(
-            &[
-                "plan",
-                &config,
-                "--dsn",
-                &sim.dsn("sys"),
-                "--detailed-exitcode",
-            ],
-            &[],
-        );
+        let plan = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .detailed_exitcode()
+            .run();
         assert_eq!(plan.code, 2, "{}", plan.all());
         counts.push(sent(&sim).len());
     }
@@ -431,7 +410,9 @@ fn tenants_the_cluster_does_not_have_are_named() {
         "unknown.hcl",
         "tenant \"mysql_tenat\" {\n  data_backup { concurrency = 1 }\n}\n",
     );
-    let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let out = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "tenant `mysql_tenat` does not exist");
     assert_contains(&out.stderr, "did you mean `mysql_tenant`");
@@ -444,7 +425,9 @@ fn a_server_before_4_1_is_refused_with_its_version() {
     )
     .expect("starts");
     let config = temp_config("old.hcl", EVERY_TENANT);
-    let out = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let out = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "OceanBase 4.0.0.0 is not supported");
 }
@@ -456,11 +439,11 @@ fn a_login_without_read_access_gets_a_privilege_error() {
     let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
     let config = temp_config("reader.hcl", EVERY_TENANT);
     let dsn = format!("mysql://reader%40sys:pw@{}", sim.addr());
-    let out = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
+    let out = Invocation::new(&["plan", &config]).dsn(&dsn).run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "may not read oceanbase.DBA_OB_TENANTS");
     let wrong = format!("mysql://reader%40sys:nope@{}", sim.addr());
-    let out = obbackup(&["plan", &config, "--dsn", &wrong], &[]);
+    let out = Invocation::new(&["plan", &config]).dsn(&wrong).run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "cannot connect");
     assert!(
@@ -477,18 +460,11 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
         "self.hcl",
         "tenant \"app_tenant\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/self/archive\"\n  }\n}\n",
     );
-    let apply = obbackup(
-        &[
-            "apply",
-            &config,
-            "--dsn",
-            &sim.dsn("app_tenant"),
-            "--auto-approve",
-            "--poll-interval-ms",
-            "20",
-        ],
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("app_tenant"))
+        .auto_approve()
+        .fast_polls()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -501,7 +477,9 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
         "other.hcl",
         "tenant \"mysql_tenant\" {\n  data_backup { concurrency = 1 }\n}\n",
     );
-    let out = obbackup(&["plan", &other, "--dsn", &sim.dsn("app_tenant")], &[]);
+    let out = Invocation::new(&["plan", &other])
+        .dsn(&sim.dsn("app_tenant"))
+        .run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "can manage only itself");
 }
@@ -510,28 +488,14 @@ fn a_user_tenant_login_manages_itself_without_tenant_clauses() {
 fn plan_output_is_byte_identical_across_runs() {
     let sim = start("documented-4.2.json");
     let config = temp_config("stable.hcl", EVERY_TENANT);
-    let first = obbackup(
-        &[
-            "plan",
-            &config,
-            "--dsn",
-            &sim.dsn("sys"),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let second = obbackup(
-        &[
-            "plan",
-            &config,
-            "--dsn",
-            &sim.dsn("sys"),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let first = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .format("json")
+        .run();
+    let second = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .format("json")
+        .run();
     assert_eq!(first.code, 0, "{}", first.all());
     // The checkpoint moves while archiving, so compare without the fingerprint.
     let strip = |s: &str| {
@@ -540,8 +504,12 @@ fn plan_output_is_byte_identical_across_runs() {
         v.to_string()
     };
     assert_eq!(strip(&first.stdout), strip(&second.stdout));
-    let human1 = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
-    let human2 = obbackup(&["plan", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let human1 = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    let human2 = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(human1.stdout, human2.stdout);
 }
 
@@ -557,23 +525,15 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
         "tenant \"t\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/t/archive\"\n  }\n}\n",
     );
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
+    let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
     assert_contains(&plan.stdout, "~ tenant.t.log_archive.round");
     assert_contains(&plan.stdout, "[archive_gap]");
-    let apply = run(
-        &with(
-            &[
-                "apply",
-                &config,
-                "--dsn",
-                &dsn,
-                "--auto-approve",
-                "--allow-hazards",
-            ],
-            FAST,
-        ),
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .allow_hazards()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),

@@ -2,15 +2,8 @@
 //! backup-backup through the real binary against obsim's 3.2 dialect.
 
 use obbackup_tests::{
-    assert_contains, obbackup, query_rows, sent, sent_alters, start, temp_config,
+    Invocation, assert_contains, query_rows, sent, sent_alters, start, temp_config,
 };
-
-const FAST: &[&str] = &["--poll-interval-ms", "20", "--wait-timeout", "20"];
-
-fn run(args: &[&str]) -> obbackup_tests::Run {
-    let all: Vec<&str> = args.iter().chain(FAST).copied().collect();
-    obbackup(&all, &[])
-}
 
 const ARCHIVE_AND_PIECES: &str = r#"
 cluster {
@@ -35,12 +28,16 @@ fn empty_3_2_cluster_to_archive_and_piece_copies_then_drift() {
     let sim = start("empty-3.2.json");
     let config = temp_config("ob3-archive.hcl", ARCHIVE_AND_PIECES);
     let dsn = sim.dsn("sys");
-    let plan = obbackup(
-        &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
-        &[],
-    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .detailed_exitcode()
+        .run();
     assert_eq!(plan.code, 2, "{}", plan.all());
-    let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -52,19 +49,19 @@ fn empty_3_2_cluster_to_archive_and_piece_copies_then_drift() {
             "ALTER SYSTEM ARCHIVELOG",
         ]
     );
-    let again = obbackup(
-        &["plan", &config, "--dsn", &dsn, "--detailed-exitcode"],
-        &[],
-    );
+    let again = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .detailed_exitcode()
+        .run();
     assert_eq!(again.code, 0, "{}", again.all());
-    assert_eq!(obbackup(&["drift", &config, "--dsn", &dsn], &[]).code, 0);
+    assert_eq!(Invocation::new(&["drift", &config]).dsn(&dsn).run().code, 0);
 
     sim.execute_as(
         "sys",
         "ALTER SYSTEM SET backup_log_archive_option = 'optional compression= disable'",
     )
     .expect("out of band");
-    let drift = obbackup(&["drift", &config, "--dsn", &dsn], &[]);
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert_contains(&drift.stdout, "cluster.log_archive.mode");
     assert_contains(&drift.stdout, "\"disable\" → \"zstd_1.3.8\"");
@@ -78,18 +75,22 @@ fn frozen_pieces_are_copied_until_each_has_its_copies() {
         "cluster {\n  backup_backup {\n    destination = \"file:///data/nfs/backup_backup\"\n    pieces {\n      copies = 1\n    }\n  }\n}\n",
     );
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn], &[]);
+    let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
     assert!(
         plan.stdout.contains("pieces with fewer than 1 copies: 1"),
         "piece 1 is FROZEN, piece 2 ACTIVE:\n{}",
         plan.stdout
     );
-    let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(sent_alters(&sim).contains(
         &"ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/backup_backup'".to_string()
     ));
-    assert_eq!(obbackup(&["drift", &config, "--dsn", &dsn], &[]).code, 0);
+    assert_eq!(Invocation::new(&["drift", &config]).dsn(&dsn).run().code, 0);
 }
 
 #[test]
@@ -115,16 +116,18 @@ cluster {
 "#,
     );
     let dsn = sim.dsn("sys");
-    let refused = run(&["apply", &config, "--dsn", &dsn, "--auto-approve"]);
+    let refused = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .run();
     assert_eq!(refused.code, 1, "the archive gap is a hazard");
-    let apply = run(&[
-        "apply",
-        &config,
-        "--dsn",
-        &dsn,
-        "--auto-approve",
-        "--allow-hazards",
-    ]);
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .allow_hazards()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     let statements = sent(&sim);
     let at = |needle: &str| {
@@ -166,7 +169,9 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
         "ob3-tenant.hcl",
         "tenant \"trade\" {\n  log_archive { enabled = true }\n}\n",
     );
-    let out = obbackup(&["plan", &tenant_block, "--dsn", &ob3.dsn("sys")], &[]);
+    let out = Invocation::new(&["plan", &tenant_block])
+        .dsn(&ob3.dsn("sys"))
+        .run();
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -186,7 +191,9 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
         "ob3-on-4.hcl",
         "cluster {\n  backup_backup {\n    archivelog = true\n  }\n}\ntenant \"app_tenant\" {\n  log_archive {\n    compression = \"enable\"\n  }\n}\n",
     );
-    let out = obbackup(&["plan", &ob3_only, "--dsn", &ob4.dsn("sys")], &[]);
+    let out = Invocation::new(&["plan", &ob3_only])
+        .dsn(&ob4.dsn("sys"))
+        .run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "backup-backup was removed in 4.x");
     assert!(
@@ -200,7 +207,7 @@ fn settings_of_the_other_line_are_plan_errors_at_the_text() {
         "ob3-both-modes.hcl",
         "cluster {\n  backup_backup {\n    destination = \"file:///bb\"\n    archivelog = true\n    pieces {\n      copies = 1\n    }\n  }\n}\n",
     );
-    let out = obbackup(&["validate", &both], &[]);
+    let out = Invocation::new(&["validate", &both]).run();
     assert_eq!(out.code, 1);
     assert_contains(&out.stderr, "exclude each other");
 }
@@ -217,7 +224,9 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
         "ob3-servers.hcl",
         "cluster {\n  log_archive {\n    mode = \"mandatory\"\n    compression = \"lz4_1.0\"\n  }\n}\n",
     );
-    let drift = obbackup(&["drift", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let drift = Invocation::new(&["drift", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert!(
         drift
@@ -226,7 +235,9 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
         "{}",
         drift.stdout
     );
-    let user = obbackup(&["plan", &config, "--dsn", &sim.dsn("trade")], &[]);
+    let user = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("trade"))
+        .run();
     assert_eq!(user.code, 1);
     assert_contains(&user.stderr, "run from sys");
 }
@@ -239,7 +250,7 @@ fn cluster_backups_status_and_one_shot_on_3_x() {
         "ob3-fresh.hcl",
         "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
     );
-    let status = obbackup(&["status", &config, "--dsn", &dsn], &[]);
+    let status = Invocation::new(&["status", &config]).dsn(&dsn).run();
     assert_eq!(status.code, 0, "{}", status.all());
     assert_contains(&status.stdout, "tenant cluster");
     assert!(
@@ -249,14 +260,23 @@ fn cluster_backups_status_and_one_shot_on_3_x() {
         "the only backup FAILED:\n{}",
         status.stdout
     );
-    let nothing = obbackup(&["backup", "cancel", "--dsn", &dsn], &[]);
+    let nothing = Invocation::new(&["backup", "cancel"]).dsn(&dsn).run();
     assert_eq!(nothing.code, 0);
     assert_contains(&nothing.stdout, "nothing to cancel");
-    let apply = run(&["apply", &config, "--dsn", &dsn, "--auto-approve", "--wait"]);
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(sent_alters(&sim).contains(&"ALTER SYSTEM BACKUP DATABASE".to_string()));
-    assert_eq!(obbackup(&["drift", &config, "--dsn", &dsn], &[]).code, 0);
-    let one_shot = run(&["backup", "incremental", "--wait", "--dsn", &dsn]);
+    assert_eq!(Invocation::new(&["drift", &config]).dsn(&dsn).run().code, 0);
+    let one_shot = Invocation::new(&["backup", "incremental"])
+        .wait()
+        .dsn(&dsn)
+        .fast()
+        .run();
     assert_eq!(one_shot.code, 0, "{}", one_shot.all());
     assert!(sent_alters(&sim).contains(&"ALTER SYSTEM BACKUP INCREMENTAL DATABASE".to_string()));
 }
@@ -270,19 +290,13 @@ fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
         "ob3-encrypted.hcl",
         "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_OB3_PW\") }\n  }\n}\n",
     );
-    let env = [("OBB_OB3_PW", password)];
-    let all: Vec<&str> = [
-        "apply",
-        config.as_str(),
-        "--dsn",
-        dsn.as_str(),
-        "--auto-approve",
-        "--wait",
-    ]
-    .into_iter()
-    .chain(FAST.iter().copied())
-    .collect();
-    let apply = obbackup(&all, &env);
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&dsn)
+        .auto_approve()
+        .wait()
+        .fast()
+        .env("OBB_OB3_PW", password)
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(!apply.all().contains(password), "password leaked");
     let statements = sent(&sim);
@@ -303,7 +317,11 @@ fn cluster_backups_are_encrypted_in_the_session_and_failures_named() {
     assert_eq!(rows[0][0].as_deref(), Some("PASSWORD"));
 
     sim.fail_next_backup("sys", -9011, "injected");
-    let failed = run(&["backup", "full", "--wait", "--dsn", &dsn]);
+    let failed = Invocation::new(&["backup", "full"])
+        .wait()
+        .dsn(&dsn)
+        .fast()
+        .run();
     assert_eq!(failed.code, 1, "{}", failed.all());
     assert_contains(&failed.stderr, "ended FAILED");
 }
@@ -317,7 +335,9 @@ fn cluster_destinations_follow_the_credential_rules() {
 }
 "#,
     );
-    let out = obbackup(&["validate", &config], &[("OBB_OB3_ID", "id")]);
+    let out = Invocation::new(&["validate", &config])
+        .env("OBB_OB3_ID", "id")
+        .run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         out.stderr

@@ -2,7 +2,7 @@
 //! drift with accepted exceptions on a schedule, several clusters, export,
 //! graph, and the JSON contract checked against its schemas.
 
-use obbackup_tests::{assert_contains, obbackup, root, sent, sent_alters, start, temp_config};
+use obbackup_tests::{Invocation, assert_contains, root, sent, sent_alters, start, temp_config};
 
 const EVERY_TENANT: &str = r#"
 defaults {
@@ -39,7 +39,10 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
         .display()
         .to_string();
     let dsn = sim.dsn("sys");
-    let plan = obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile], &[]);
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .args(&["--out", &planfile])
+        .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
@@ -52,22 +55,17 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
         .collect();
     assert!(!expected.is_empty());
 
-    let shown = obbackup(&["show", &planfile, "--format", "markdown"], &[]);
+    let shown = Invocation::new(&["show", &planfile])
+        .format("markdown")
+        .run();
     assert_eq!(shown.code, 0, "{}", shown.all());
     assert_contains(&shown.stdout, "### obbackup plan");
 
-    let apply = obbackup(
-        &[
-            "apply",
-            &planfile,
-            "--dsn",
-            &dsn,
-            "--auto-approve",
-            "--poll-interval-ms",
-            "20",
-        ],
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast_polls()
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(
         sent_alters(&sim),
@@ -89,19 +87,10 @@ fn a_saved_plan_keeps_the_options_it_was_made_with() {
         .display()
         .to_string();
     let dsn = sim.dsn("sys");
-    let plan = obbackup(
-        &[
-            "plan",
-            &config,
-            "--dsn",
-            &dsn,
-            "--out",
-            &planfile,
-            "--wait-timeout",
-            "900",
-        ],
-        &[],
-    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .args(&["--out", &planfile, "--wait-timeout", "900"])
+        .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
@@ -118,20 +107,12 @@ fn a_saved_plan_keeps_the_options_it_was_made_with() {
         "{waits:?}"
     );
     // Applied with other flags (and with none): the saved limits hold, nothing is refused.
-    let apply = obbackup(
-        &[
-            "apply",
-            &planfile,
-            "--dsn",
-            &dsn,
-            "--auto-approve",
-            "--poll-interval-ms",
-            "20",
-            "--wait-timeout",
-            "30",
-        ],
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast_polls()
+        .args(&["--wait-timeout", "30"])
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_contains(&apply.stderr, "this saved plan runs as it was reviewed");
     let sent = sent(&sim);
@@ -166,7 +147,11 @@ fn a_stale_plan_is_refused_naming_what_changed() {
         .to_string();
     let dsn = sim.dsn("sys");
     assert_eq!(
-        obbackup(&["plan", &config, "--dsn", &dsn, "--out", &planfile], &[]).code,
+        Invocation::new(&["plan", &config])
+            .dsn(&dsn)
+            .args(&["--out", &planfile])
+            .run()
+            .code,
         0
     );
     sim.execute_as(
@@ -175,7 +160,10 @@ fn a_stale_plan_is_refused_naming_what_changed() {
     )
     .expect("out-of-band change");
     sim.clear_journal();
-    let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve"], &[]);
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .run();
     assert_eq!(apply.code, 1, "{}", apply.all());
     assert_contains(&apply.stderr, "stale plan");
     assert!(
@@ -197,34 +185,21 @@ fn an_edited_plan_file_is_refused() {
     let config = temp_config("edited.hcl", EVERY_TENANT);
     let planfile = root().join("target/test-configs/edited.plan");
     assert_eq!(
-        obbackup(
-            &[
-                "plan",
-                &config,
-                "--dsn",
-                &sim.dsn("sys"),
-                "--out",
-                &planfile.display().to_string()
-            ],
-            &[]
-        )
-        .code,
+        Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .args(&["--out", &planfile.display().to_string()])
+            .run()
+            .code,
         0
     );
     let text = std::fs::read_to_string(&planfile)
         .expect("written")
         .replace("concurrency = 6", "concurrency = 60");
     std::fs::write(&planfile, text).expect("edited");
-    let apply = obbackup(
-        &[
-            "apply",
-            &planfile.display().to_string(),
-            "--dsn",
-            &sim.dsn("sys"),
-            "--auto-approve",
-        ],
-        &[],
-    );
+    let apply = Invocation::new(&["apply", &planfile.display().to_string()])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .run();
     assert_eq!(apply.code, 1);
     assert_contains(&apply.stderr, "was edited");
 }
@@ -249,18 +224,22 @@ tenant "app_tenant" {
         .to_string();
     let env = [("OSS_ID", "id"), ("OSS_KEY", canary)];
     let dsn = sim.dsn("sys");
-    let plan = obbackup(
-        &[
-            "plan", &config, "--dsn", &dsn, "--out", &planfile, "--format", "markdown",
-        ],
-        &env,
-    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .args(&["--out", &planfile])
+        .format("markdown")
+        .envs(&env)
+        .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
     let text = std::fs::read_to_string(&planfile).expect("written");
     assert!(!text.contains(canary), "the plan file leaks the secret");
     assert!(!plan.all().contains(canary));
     assert!(text.contains("env:OSS_KEY"), "references are listed");
-    let apply = obbackup(&["apply", &planfile, "--dsn", &dsn, "--auto-approve"], &env);
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .envs(&env)
+        .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(!apply.all().contains(canary));
     assert!(
@@ -288,19 +267,12 @@ ignore {
     );
     let dsn = sim.dsn("sys");
     assert_eq!(
-        obbackup(
-            &[
-                "apply",
-                &config,
-                "--dsn",
-                &dsn,
-                "--auto-approve",
-                "--today",
-                "2027-01-01"
-            ],
-            &[]
-        )
-        .code,
+        Invocation::new(&["apply", &config])
+            .dsn(&dsn)
+            .auto_approve()
+            .args(&["--today", "2027-01-01"])
+            .run()
+            .code,
         0
     );
     sim.execute_as(
@@ -308,17 +280,17 @@ ignore {
         "ALTER SYSTEM SET ha_low_thread_score = 20 TENANT = 'app_tenant'",
     )
     .expect("out-of-band");
-    let before = obbackup(
-        &["drift", &config, "--dsn", &dsn, "--today", "2027-01-31"],
-        &[],
-    );
+    let before = Invocation::new(&["drift", &config])
+        .dsn(&dsn)
+        .args(&["--today", "2027-01-31"])
+        .run();
     assert_eq!(before.code, 0, "{}", before.all());
     assert_contains(&before.stdout, "Accepted drift");
     assert_contains(&before.stdout, "OPS-42");
-    let after = obbackup(
-        &["drift", &config, "--dsn", &dsn, "--today", "2027-02-01"],
-        &[],
-    );
+    let after = Invocation::new(&["drift", &config])
+        .dsn(&dsn)
+        .args(&["--today", "2027-02-01"])
+        .run();
     assert_eq!(after.code, 2, "{}", after.all());
     assert!(
         after
@@ -328,19 +300,11 @@ ignore {
         after.stdout
     );
     assert_contains(&after.stdout, "expired on 2027-01-31");
-    let json = obbackup(
-        &[
-            "drift",
-            &config,
-            "--dsn",
-            &dsn,
-            "--today",
-            "2027-01-31",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let json = Invocation::new(&["drift", &config])
+        .dsn(&dsn)
+        .args(&["--today", "2027-01-31"])
+        .format("json")
+        .run();
     check(&schema("drift.schema.json"), &json.stdout);
 }
 
@@ -362,24 +326,28 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
     let fleet = dir.display().to_string();
     for file in ["a.hcl", "b.hcl"] {
         let path = dir.join(file).display().to_string();
-        let apply = obbackup(
-            &["apply", &path, "--auto-approve", "--poll-interval-ms", "20"],
-            &env,
-        );
+        let apply = Invocation::new(&["apply", &path])
+            .auto_approve()
+            .fast_polls()
+            .envs(&env)
+            .run();
         assert_eq!(apply.code, 0, "{}", apply.all());
     }
-    let clean = obbackup(&["drift", &fleet], &env);
+    let clean = Invocation::new(&["drift", &fleet]).envs(&env).run();
     assert_eq!(clean.code, 0, "{}", clean.all());
     b.execute_as(
         "sys",
         "ALTER SYSTEM SET ha_low_thread_score = 1 TENANT = 'mysql_tenant'",
     )
     .expect("drift on b");
-    let drift = obbackup(&["drift", &fleet], &env);
+    let drift = Invocation::new(&["drift", &fleet]).envs(&env).run();
     assert_eq!(drift.code, 2, "{}", drift.all());
     assert_contains(&drift.stdout, "b.hcl drift");
     assert_contains(&drift.stdout, "a.hcl in_sync");
-    let json = obbackup(&["drift", &fleet, "--format", "json"], &env);
+    let json = Invocation::new(&["drift", &fleet])
+        .format("json")
+        .envs(&env)
+        .run();
     check(&schema("report.schema.json"), &json.stdout);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["clusters"][1]["status"], "drift");
@@ -387,7 +355,10 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
         &schema("drift.schema.json"),
         &value["clusters"][1]["report"].to_string(),
     );
-    let markdown = obbackup(&["drift", &fleet, "--format", "markdown"], &env);
+    let markdown = Invocation::new(&["drift", &fleet])
+        .format("markdown")
+        .envs(&env)
+        .run();
     assert!(
         markdown
             .stdout
@@ -395,7 +366,9 @@ fn several_clusters_report_together_and_name_the_drifted_one() {
         "{}",
         markdown.stdout
     );
-    let missing = obbackup(&["drift", &fleet], &[("OBB_FLEET_A", env[0].1)]);
+    let missing = Invocation::new(&["drift", &fleet])
+        .env("OBB_FLEET_A", env[0].1)
+        .run();
     assert_eq!(missing.code, 1, "an unreachable cluster makes the run fail");
     assert_contains(&missing.stdout, "OBB_FLEET_B, which is not set");
 }
@@ -413,7 +386,7 @@ fn export_round_trips_on_every_fixture() {
     for fixture in fixtures {
         let sim = start(&fixture);
         let dsn = sim.dsn("sys");
-        let export = obbackup(&["export", "--dsn", &dsn], &[]);
+        let export = Invocation::new(&["export"]).dsn(&dsn).run();
         assert_eq!(export.code, 0, "{fixture}: {}", export.all());
         let file = temp_config(&format!("export-{fixture}.hcl"), &export.stdout);
         let names: Vec<String> = export
@@ -423,7 +396,11 @@ fn export_round_trips_on_every_fixture() {
             .map(|list| list.trim().split(", ").map(str::to_string).collect())
             .unwrap_or_default();
         let env: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "from-env")).collect();
-        let plan = obbackup(&["plan", &file, "--dsn", &dsn, "--detailed-exitcode"], &env);
+        let plan = Invocation::new(&["plan", &file])
+            .dsn(&dsn)
+            .detailed_exitcode()
+            .envs(&env)
+            .run();
         assert_eq!(
             plan.code,
             0,
@@ -442,7 +419,9 @@ fn export_round_trips_on_every_fixture() {
 fn graph_prints_dot_with_rule_labels() {
     let sim = start("documented-4.2.json");
     let config = temp_config("graph.hcl", EVERY_TENANT);
-    let out = obbackup(&["graph", &config, "--dsn", &sim.dsn("sys")], &[]);
+    let out = Invocation::new(&["graph", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.starts_with("digraph {"), "{}", out.stdout);
     assert!(
@@ -459,17 +438,10 @@ fn plan_json_matches_its_schema() {
     for fixture in ["empty-4.2.json", "documented-4.2.json"] {
         let sim = start(fixture);
         let config = temp_config("schema.hcl", EVERY_TENANT);
-        let out = obbackup(
-            &[
-                "plan",
-                &config,
-                "--dsn",
-                &sim.dsn("sys"),
-                "--format",
-                "json",
-            ],
-            &[],
-        );
+        let out = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .format("json")
+            .run();
         assert_eq!(out.code, 0, "{}", out.all());
         check(&schema("plan.schema.json"), &out.stdout);
     }
@@ -491,7 +463,7 @@ fn ci_examples_call_commands_that_exist_with_those_flags() {
             let Some(command) = words.next() else {
                 continue;
             };
-            let help = obbackup(&[command, "--help"], &[]);
+            let help = Invocation::new(&[command, "--help"]).run();
             assert_eq!(
                 help.code,
                 0,
