@@ -13,10 +13,11 @@
 //!
 //! Cost: O((steps + edges) · log steps).
 
+use crate::rules::IndexEdge;
 use crate::step::{Edge, Step, StepId};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// Which way ready steps are picked when several are ready at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,6 +51,20 @@ pub enum GraphError {
         help("this is a bug in obbackup; please report it with the configuration")
     )]
     DuplicateStep(StepId),
+    /// An edge names a step index past the end of the plan.
+    #[error("internal error: rule {rule} orders step #{index}, but the plan has {steps} steps")]
+    #[diagnostic(
+        code(obbackup::graph::unknown_index),
+        help("this is a bug in obbackup; please report it with the configuration")
+    )]
+    UnknownIndex {
+        /// The rule that made the edge.
+        rule: String,
+        /// The index.
+        index: usize,
+        /// How many steps the plan has.
+        steps: usize,
+    },
     /// The rules made a cycle: each inner list is one strongly connected component.
     #[error("internal error: the ordering rules form a cycle through {}", cycles_text(.0))]
     #[diagnostic(
@@ -78,16 +93,9 @@ pub fn order(
     edges: Vec<Edge>,
     tie_break: TieBreak,
 ) -> Result<(Vec<Step>, Vec<Edge>), GraphError> {
-    let mut position_of: HashMap<&StepId, usize> = HashMap::with_capacity(steps.len());
-    for (i, step) in steps.iter().enumerate() {
-        if position_of.insert(&step.id, i).is_some() {
-            return Err(GraphError::DuplicateStep(step.id.clone()));
-        }
-    }
-    let mut graph = DiGraph::<usize, usize>::with_capacity(steps.len(), edges.len());
-    let nodes: Vec<NodeIndex> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
-    let mut ends = Vec::with_capacity(edges.len());
-    for (e, edge) in edges.iter().enumerate() {
+    let position_of = positions(&steps)?;
+    let mut indexed = Vec::with_capacity(edges.len());
+    for edge in &edges {
         let find = |id: &StepId| {
             position_of
                 .get(id)
@@ -97,48 +105,85 @@ pub fn order(
                     id: id.clone(),
                 })
         };
-        let (a, b) = (find(&edge.from)?, find(&edge.to)?);
-        graph.add_edge(nodes[a], nodes[b], e);
-        ends.push((a, b));
+        indexed.push(IndexEdge {
+            from: find(&edge.from)?,
+            to: find(&edge.to)?,
+            rule: edge.rule,
+        });
     }
     drop(position_of);
-    // Keys borrow from the steps: no allocation per ready step.
-    let key = |i: usize| {
-        let s = &steps[i];
-        (
-            s.action,
-            s.tenant.as_deref().unwrap_or(""),
-            s.id.as_str(),
-            i,
-        )
-    };
+    order_indexed(steps, &indexed, tie_break)
+}
+
+/// Step ids to positions; errors on a repeated id.
+fn positions(steps: &[Step]) -> Result<foldhash::HashMap<&StepId, usize>, GraphError> {
+    let mut position_of =
+        foldhash::HashMap::with_capacity_and_hasher(steps.len(), Default::default());
+    for (i, step) in steps.iter().enumerate() {
+        if position_of.insert(&step.id, i).is_some() {
+            return Err(GraphError::DuplicateStep(step.id.clone()));
+        }
+    }
+    Ok(position_of)
+}
+
+/// [`order`] for edges given by step index, as [`crate::rules::pairs`] makes
+/// them. Errors: an index outside `steps` or a repeated id (bugs), a cycle.
+pub fn order_indexed(
+    steps: Vec<Step>,
+    edges: &[IndexEdge],
+    tie_break: TieBreak,
+) -> Result<(Vec<Step>, Vec<Edge>), GraphError> {
+    drop(positions(&steps)?);
+    let mut graph = DiGraph::<usize, usize>::with_capacity(steps.len(), edges.len());
+    let nodes: Vec<NodeIndex> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
+    let mut ends = Vec::with_capacity(edges.len());
+    for (e, edge) in edges.iter().enumerate() {
+        for end in [edge.from, edge.to] {
+            if end >= steps.len() {
+                return Err(GraphError::UnknownIndex {
+                    rule: edge.rule.to_string(),
+                    index: end,
+                    steps: steps.len(),
+                });
+            }
+        }
+        graph.add_edge(nodes[edge.from], nodes[edge.to], e);
+        ends.push((edge.from, edge.to));
+    }
+    // The tie-break key, ranked once: the ready set then compares integers.
+    let mut by_key: Vec<usize> = (0..steps.len()).collect();
+    by_key.sort_unstable_by(|&a, &b| {
+        let key = |i: usize| {
+            let s = &steps[i];
+            (s.action, s.tenant.as_deref().unwrap_or(""), s.id.as_str())
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut key_rank = vec![0usize; steps.len()];
+    for (rank, &i) in by_key.iter().enumerate() {
+        key_rank[i] = match tie_break {
+            TieBreak::Forward => rank,
+            TieBreak::Reverse => steps.len() - 1 - rank,
+        };
+    }
     let mut indegree = vec![0usize; steps.len()];
     for &(_, b) in &ends {
         indegree[b] += 1;
     }
-    let mut forward = BinaryHeap::new();
-    let mut reverse = BinaryHeap::new();
-    let push = |i: usize, forward: &mut BinaryHeap<_>, reverse: &mut BinaryHeap<_>| match tie_break
-    {
-        TieBreak::Forward => forward.push(Reverse(key(i))),
-        TieBreak::Reverse => reverse.push(key(i)),
-    };
-    for i in (0..steps.len()).filter(|&i| indegree[i] == 0) {
-        push(i, &mut forward, &mut reverse);
-    }
+    // Smallest rank first.
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = (0..steps.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| Reverse((key_rank[i], i)))
+        .collect();
     let mut sequence = Vec::with_capacity(steps.len());
-    loop {
-        let next = match tie_break {
-            TieBreak::Forward => forward.pop().map(|Reverse(k)| k.3),
-            TieBreak::Reverse => reverse.pop().map(|k| k.3),
-        };
-        let Some(i) = next else { break };
+    while let Some(Reverse((_, i))) = ready.pop() {
         sequence.push(i);
         for next in graph.neighbors_directed(nodes[i], petgraph::Direction::Outgoing) {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                push(j, &mut forward, &mut reverse);
+                ready.push(Reverse((key_rank[j], j)));
             }
         }
     }
@@ -170,9 +215,18 @@ pub fn order(
     let mut order_of_edges: Vec<usize> = (0..edges.len()).collect();
     order_of_edges.sort_by_key(|&e| (rank[ends[e].0], rank[ends[e].1], e));
     let mut incoming: Vec<Vec<StepId>> = vec![Vec::new(); steps.len()];
-    for &e in &order_of_edges {
-        incoming[ends[e].1].push(edges[e].from.clone());
-    }
+    let sorted: Vec<Edge> = order_of_edges
+        .into_iter()
+        .map(|e| {
+            let (from, to) = ends[e];
+            incoming[to].push(steps[from].id.clone());
+            Edge {
+                from: steps[from].id.clone(),
+                to: steps[to].id.clone(),
+                rule: edges[e].rule,
+            }
+        })
+        .collect();
     let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
     let mut ordered = Vec::with_capacity(slots.len());
     for i in sequence {
@@ -181,11 +235,6 @@ pub fn order(
             ordered.push(step);
         }
     }
-    let mut edges: Vec<Option<Edge>> = edges.into_iter().map(Some).collect();
-    let sorted = order_of_edges
-        .into_iter()
-        .filter_map(|e| edges[e].take())
-        .collect();
     Ok((ordered, sorted))
 }
 
@@ -257,6 +306,25 @@ mod tests {
             GraphError::UnknownStep {
                 rule: "archive_dest_before_archivelog".into(),
                 id: StepId::tenant("t", "ghost")
+            }
+        );
+    }
+
+    #[test]
+    fn an_edge_to_an_index_past_the_plan_is_a_loud_error() {
+        let steps = vec![step("t", "a", StepAction::Archivelog)];
+        let edge = IndexEdge {
+            from: 0,
+            to: 3,
+            rule: Rule::ArchiveDestBeforeArchivelog,
+        };
+        let err = order_indexed(steps, &[edge], TieBreak::Forward).expect_err("fails");
+        assert_eq!(
+            err,
+            GraphError::UnknownIndex {
+                rule: "archive_dest_before_archivelog".into(),
+                index: 3,
+                steps: 1
             }
         );
     }

@@ -38,6 +38,9 @@ impl<'c> Ignores<'c> {
         notes: &mut Vec<String>,
     ) -> (Vec<Change>, Vec<Accepted>) {
         let ignores = &self.config.ignores;
+        if ignores.is_empty() {
+            return (changes, Vec::new());
+        }
         let matching = |c: &Change| {
             let text = c.address.to_string();
             ignores.iter().position(|i| i.matches(&text))

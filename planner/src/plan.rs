@@ -91,8 +91,8 @@ impl Plan {
         accepted: Vec<Accepted>,
     ) -> Result<Plan, PlanError> {
         let steps: Vec<Step> = steps.into_iter().map(Step::with_limits).collect();
-        let edges = crate::rules::edges(&steps);
-        let (steps, edges) = graph::order(steps, edges, tie_break)?;
+        let edges = crate::rules::pairs(&steps);
+        let (steps, edges) = graph::order_indexed(steps, &edges, tie_break)?;
         Ok(Plan {
             server_version: live.server.ob_version.clone(),
             login_tenant: live.server.login_tenant.clone(),

@@ -4,8 +4,8 @@
 //! it only sees `SqlText::shown` and redacted change values.
 
 use crate::plan::{FORMAT_VERSION, Plan, StepId, StepKind, WaitUntil};
+use crate::rules::Rule;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Values longer than this are shown on two lines with the changed part marked.
@@ -55,8 +55,11 @@ fn change_lines(plan: &Plan, out: &mut String) {
             Some(b) if b.len() > LONG_VALUE || c.after.len() > LONG_VALUE => {
                 out.push_str(&long_diff(b, &c.after, "      "))
             }
-            _ => {
-                let _ = writeln!(out, "      {} → \"{}\"", quoted(&c.before), c.after);
+            Some(b) => {
+                let _ = writeln!(out, "      \"{b}\" → \"{}\"", c.after);
+            }
+            None => {
+                let _ = writeln!(out, "      (not set) → \"{}\"", c.after);
             }
         }
     }
@@ -64,37 +67,58 @@ fn change_lines(plan: &Plan, out: &mut String) {
 
 /// Describes a wait in words.
 pub fn wait_text(until: &WaitUntil, tenant: Option<&str>) -> String {
-    let tenant = tenant.unwrap_or("the cluster");
-    match until {
-        WaitUntil::ArchiveStatus { statuses } => format!(
-            "wait until the archive round of {tenant} is {}",
-            statuses.join(" or ")
-        ),
-        WaitUntil::NoBackupJobs => format!("wait until {tenant} has no backup job"),
-        WaitUntil::NoPieceJobs => "wait until the backup-backup piece job has finished".to_string(),
-        WaitUntil::BackupJob {
-            follow: true,
-            expect_password,
-            ..
-        } => format!(
-            "follow the new backup job of {tenant} until it ends{}",
-            if *expect_password {
-                ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)"
-            } else {
-                ""
+    WaitWords { until, tenant }.to_string()
+}
+
+/// A wait in words, written straight into the output.
+struct WaitWords<'a> {
+    until: &'a WaitUntil,
+    tenant: Option<&'a str>,
+}
+
+impl std::fmt::Display for WaitWords<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenant = self.tenant.unwrap_or("the cluster");
+        match self.until {
+            WaitUntil::ArchiveStatus { statuses } => {
+                write!(f, "wait until the archive round of {tenant} is ")?;
+                for (n, status) in statuses.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(" or ")?;
+                    }
+                    f.write_str(status)?;
+                }
+                Ok(())
             }
-        ),
-        WaitUntil::BackupJob { follow: false, .. } => {
-            format!(
+            WaitUntil::NoBackupJobs => write!(f, "wait until {tenant} has no backup job"),
+            WaitUntil::NoPieceJobs => {
+                f.write_str("wait until the backup-backup piece job has finished")
+            }
+            WaitUntil::BackupJob {
+                follow: true,
+                expect_password,
+                ..
+            } => write!(
+                f,
+                "follow the new backup job of {tenant} until it ends{}",
+                if *expect_password {
+                    ", checking it is encrypted (ENCRYPTION_MODE PASSWORD)"
+                } else {
+                    ""
+                }
+            ),
+            WaitUntil::BackupJob { follow: false, .. } => write!(
+                f,
                 "wait until the new backup job of {tenant} appears, checking it is encrypted (ENCRYPTION_MODE PASSWORD)"
-            )
+            ),
         }
     }
 }
 
 /// The plan for a terminal or a log: summary, changes, steps in order, hazards, notes.
 pub fn human(plan: &Plan) -> String {
-    let mut out = String::new();
+    // Sized up front: growing a multi-megabyte string step by step costs more than writing it.
+    let mut out = String::with_capacity(160 * plan.steps.len() + 96 * plan.changes.len() + 256);
     let _ = writeln!(
         out,
         "OceanBase {} · logged in to tenant {}",
@@ -109,34 +133,36 @@ pub fn human(plan: &Plan) -> String {
     out.push_str("Changes:\n");
     change_lines(plan, &mut out);
     out.push_str("\nSteps, in order:\n");
-    let position: HashMap<&StepId, usize> = plan
+    let position: foldhash::HashMap<&StepId, usize> = plan
         .steps
         .iter()
         .enumerate()
         .map(|(n, s)| (&s.id, n + 1))
         .collect();
-    let mut after: HashMap<&StepId, Vec<String>> = HashMap::new();
+    let mut after: foldhash::HashMap<&StepId, Vec<(usize, Rule)>> = foldhash::HashMap::default();
     for e in &plan.edges {
         let from = position.get(&e.from).copied().unwrap_or(0);
-        after
-            .entry(&e.to)
-            .or_default()
-            .push(format!("{from} ({})", e.rule));
+        after.entry(&e.to).or_default().push((from, e.rule));
     }
     for (n, step) in plan.steps.iter().enumerate() {
-        let text = match &step.kind {
-            StepKind::Sql(sql) => format!("{};", sql.shown),
-            StepKind::Wait(w) => format!(
-                "{} (up to {}s)",
-                wait_text(&w.until, step.tenant.as_deref()),
+        let _ = match &step.kind {
+            StepKind::Sql(sql) => writeln!(out, "  {:>2}. {};", n + 1, sql.shown),
+            StepKind::Wait(w) => writeln!(
+                out,
+                "  {:>2}. {} (up to {}s)",
+                n + 1,
+                WaitWords {
+                    until: &w.until,
+                    tenant: step.tenant.as_deref()
+                },
                 w.timeout_seconds
             ),
         };
-        let _ = writeln!(out, "  {:>2}. {text}", n + 1);
         let after = after.remove(&step.id).unwrap_or_default();
         let _ = write!(out, "      id {}", step.id);
-        if !after.is_empty() {
-            let _ = write!(out, " · after {}", after.join(", "));
+        for (k, (from, rule)) in after.iter().enumerate() {
+            let lead = if k == 0 { " · after " } else { ", " };
+            let _ = write!(out, "{lead}{from} ({rule})");
         }
         out.push('\n');
     }

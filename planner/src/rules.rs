@@ -16,7 +16,7 @@
 use crate::change::Parameter;
 use crate::step::{Edge, Step, StepAction};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// One ordering rule. Serialised as its snake-case name, which labels edges in
 /// every output (`archive_dest_before_archivelog`).
@@ -249,21 +249,48 @@ impl std::fmt::Display for Rule {
 /// a (from, to) pair two rules require is labelled by the first in
 /// [`Rule::ALL`]. Linear in the number of steps.
 pub fn edges(steps: &[Step]) -> Vec<Edge> {
+    pairs(steps)
+        .into_iter()
+        .map(|p| Edge {
+            from: steps[p.from].id.clone(),
+            to: steps[p.to].id.clone(),
+            rule: p.rule,
+        })
+        .collect()
+}
+
+/// An edge between steps by their index in the slice the rules were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEdge {
+    /// Index of the step that runs first.
+    pub from: usize,
+    /// Index of the step that runs after.
+    pub to: usize,
+    /// The rule that requires it.
+    pub rule: Rule,
+}
+
+/// The edges of [`edges`] by step index, each (from, to) pair once, labelled
+/// by the first rule of [`Rule::ALL`] that requires it. O(E log E).
+pub fn pairs(steps: &[Step]) -> Vec<IndexEdge> {
     let index = StepIndex::new(steps);
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for rule in Rule::ALL {
-        for (a, b) in rule.pairs(&index) {
-            if seen.insert((a, b)) {
-                out.push(Edge {
-                    from: steps[a].id.clone(),
-                    to: steps[b].id.clone(),
-                    rule,
-                });
-            }
-        }
+    let mut all: Vec<(usize, usize, usize)> = Vec::new();
+    for (position, rule) in Rule::ALL.iter().enumerate() {
+        all.extend(
+            rule.pairs(&index)
+                .into_iter()
+                .map(|(a, b)| (a, b, position)),
+        );
     }
-    out
+    all.sort_unstable();
+    all.dedup_by_key(|&mut (a, b, _)| (a, b));
+    all.into_iter()
+        .map(|(from, to, position)| IndexEdge {
+            from,
+            to,
+            rule: Rule::ALL[position],
+        })
+        .collect()
 }
 
 fn is(action: StepAction) -> impl Fn(StepAction) -> bool {

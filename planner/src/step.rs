@@ -13,34 +13,47 @@ use crate::rules::Rule;
 use crate::sql::SqlText;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A step's stable identity, unique within a plan: `tenant.<name>:<verb>` for a
 /// tenant's step, `cluster:<verb>` for a 3.x cluster-level step,
 /// `all_user:<verb>` for one statement covering every user tenant
 /// (`TENANT = all_user`). Serialised as that text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StepId(String);
+/// Shared text: cloning an id (edges, `depends_on`) allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId(Arc<str>);
 
 impl StepId {
     /// The step `verb` of tenant `name`: `tenant.<name>:<verb>`.
     pub fn tenant(name: &str, verb: &str) -> Self {
-        Self(format!("tenant.{name}:{verb}"))
+        Self(format!("tenant.{name}:{verb}").into())
     }
 
     /// The 3.x cluster-level step `verb`: `cluster:<verb>`.
     pub fn cluster(verb: &str) -> Self {
-        Self(format!("cluster:{verb}"))
+        Self(format!("cluster:{verb}").into())
     }
 
     /// The step `verb` that covers every user tenant at once: `all_user:<verb>`.
     pub fn all_user(verb: &str) -> Self {
-        Self(format!("all_user:{verb}"))
+        Self(format!("all_user:{verb}").into())
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Serialize for StepId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Self(s.into()))
     }
 }
 
@@ -52,13 +65,13 @@ impl fmt::Display for StepId {
 
 impl PartialEq<str> for StepId {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        &*self.0 == other
     }
 }
 
 impl PartialEq<&str> for StepId {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        &*self.0 == *other
     }
 }
 

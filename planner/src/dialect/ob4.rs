@@ -62,7 +62,11 @@ pub fn plan(
     {
         notes.push("the server did not report NOW(): backup freshness was not checked".into());
     }
-    let mut planned = Planned::default();
+    let mut planned = Planned {
+        changes: Vec::with_capacity(4 * desired.tenants.len()),
+        steps: Vec::with_capacity(4 * desired.tenants.len()),
+        accepted: Vec::new(),
+    };
     for (name, want) in &desired.tenants {
         let Some(have) = tenants.get(name) else {
             continue;
