@@ -5,8 +5,9 @@
 
 use crate::db::{DbError, Session};
 use crate::error::CliError;
+use obbackup_planner::dialect::Dialect;
 use obbackup_planner::live::{self, InspectError, LiveState};
-use obbackup_planner::sql::{self, Read};
+use obbackup_planner::sql;
 use std::collections::BTreeMap;
 
 /// Reads the live state: the server query, the login query, then every `Read`.
@@ -44,12 +45,7 @@ pub async fn inspect(session: &mut Session) -> Result<LiveState, CliError> {
         .map_err(CliError::Inspect)?;
     live::check_login(&server).map_err(CliError::Inspect)?;
     let mut reads = BTreeMap::new();
-    let reads_of_line: &[Read] = if server.is_3x() {
-        &Read::ALL_3X
-    } else {
-        &Read::ALL
-    };
-    for &read in reads_of_line {
+    for &read in Dialect::of(&server).reads() {
         let text = read.sql(server.sys_login());
         let rows = session
             .query(&text)

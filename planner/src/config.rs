@@ -243,7 +243,7 @@ const BACKUP_DEST_OPTION: &[(&str, Kind)] = &[
 ];
 
 /// `cluster { log_archive { … } }` (3.x, `backup_log_archive_option` and ARCHIVELOG, §1.2.1).
-const LOG_ARCHIVE_3X: &[(&str, Kind)] = &[
+const CLUSTER_LOG_ARCHIVE: &[(&str, Kind)] = &[
     ("enabled", Kind::Bool),
     ("mode", Kind::Choice(&["optional", "mandatory"])),
     (
@@ -271,7 +271,7 @@ const BACKUP_BACKUP: &[(&str, Kind)] = &[
 const PIECES: &[(&str, Kind)] = &[("copies", Kind::Int { min: 1, max: 8 })];
 
 /// `cluster { data_backup { … } }` (3.x cluster-level backups).
-const DATA_BACKUP_3X: &[(&str, Kind)] = &[];
+const CLUSTER_DATA_BACKUP: &[(&str, Kind)] = &[];
 
 /// `data_backup { full { … } incremental { … } }`: freshness policies.
 const FRESHNESS: &[(&str, Kind)] = &[(
@@ -296,9 +296,9 @@ fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, 
         ],
         "cluster" => &[
             ("backup_dest_option", BACKUP_DEST_OPTION),
-            ("log_archive", LOG_ARCHIVE_3X),
+            ("log_archive", CLUSTER_LOG_ARCHIVE),
             ("backup_backup", BACKUP_BACKUP),
-            ("data_backup", DATA_BACKUP_3X),
+            ("data_backup", CLUSTER_DATA_BACKUP),
         ],
         "backup_backup" => &[("pieces", PIECES)],
         _ => &[],

@@ -131,7 +131,7 @@ impl Server {
     }
 
     /// OceanBase 3.x: cluster-level backup (reference §1).
-    pub fn is_3x(&self) -> bool {
+    pub fn is_cluster_level(&self) -> bool {
         self.parts.first() == Some(&3)
     }
 
@@ -452,7 +452,7 @@ impl LiveState {
 /// Refuses a login that cannot manage backups on its line: on 3.x only sys
 /// can (reference §1.3: the backup statements are sys-only, 1227 elsewhere).
 pub fn check_login(server: &Server) -> Result<(), InspectError> {
-    if server.is_3x() && !server.sys_login() {
+    if server.is_cluster_level() && !server.sys_login() {
         return Err(InspectError::UnsupportedLine {
             version: server.ob_version.clone(),
             why: format!(
@@ -471,7 +471,7 @@ pub fn from_rows(
     rows: &BTreeMap<Read, Vec<Row>>,
 ) -> Result<LiveState, InspectError> {
     check_login(&server)?;
-    if server.is_3x() {
+    if server.is_cluster_level() {
         let cluster = crate::dialect::ob3::from_rows(rows)?;
         return Ok(LiveState {
             server,

@@ -117,26 +117,22 @@ fn step(name: &str, action: StepAction, verb: &str, kind: StepKind) -> Step {
 
 /// The 3.x request: one cluster backup (`BACKUP [INCREMENTAL] DATABASE`) or
 /// `CANCEL BACKUP` (9049 when nothing runs is "nothing to cancel", §1.3).
-fn plan_3x(
+fn plan_cluster(
     live: &LiveState,
-    c3: &crate::dialect::ob3::LiveCluster,
+    cluster: &crate::dialect::ob3::LiveCluster,
     request: &Request,
     timeouts: Timeouts,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Step>, OneShotError> {
-    let cluster = crate::dialect::ob3::CLUSTER;
     let mut steps = Vec::new();
-    let cluster_step = |action, verb: &str, kind| Step {
-        id: StepId::cluster(verb),
-        action,
-        kind,
-        tenant: None,
-        covers: vec![cluster.to_string()],
-        addresses: Vec::new(),
-        hazards: Vec::new(),
-        depends_on: Vec::new(),
-        session: Vec::new(),
-        timeout_seconds: None,
+    let cluster_step = |action, verb: &str, kind| {
+        Step::new(
+            StepId::cluster(verb),
+            action,
+            kind,
+            None,
+            crate::dialect::ob3::CLUSTER,
+        )
     };
     match request {
         Request::Backup {
@@ -156,26 +152,26 @@ fn plan_3x(
                 return Err(OneShotError::PlusArchivelog(live.server.ob_version.clone()));
             }
             let not_ready = |why: String, help: &str| OneShotError::NotReady {
-                tenant: cluster.into(),
+                tenant: crate::dialect::ob3::CLUSTER.into(),
                 why,
                 help: help.into(),
             };
-            if c3.archive_status.as_deref() != Some("DOING") {
+            if cluster.archive_status.as_deref() != Some("DOING") {
                 return Err(not_ready(
                     format!(
                         "the log archive is {}, not DOING",
-                        c3.archive_status.as_deref().unwrap_or("never started")
+                        cluster.archive_status.as_deref().unwrap_or("never started")
                     ),
                     "start log archiving first (9040, reference §1.5 B1)",
                 ));
             }
-            if let Some((key, kind)) = &c3.running_backup {
+            if let Some((key, kind)) = &cluster.running_backup {
                 return Err(not_ready(
                     format!("backup {key} ({kind}) is running"),
                     "wait for it, or cancel it (9036, §1.5 B2)",
                 ));
             }
-            if *incremental && !c3.last_completed.contains_key("D") {
+            if *incremental && !cluster.last_completed.contains_key("D") {
                 notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup (§1.5 B4)".into());
             }
             let verb = if *incremental {
@@ -191,11 +187,11 @@ fn plan_3x(
             if *follow {
                 let wait = Wait {
                     until: WaitUntil::BackupJob {
-                        after_job_id: c3.max_bs_key,
+                        after_job_id: cluster.max_bs_key,
                         follow: true,
                         expect_password: false,
                     },
-                    query: sql::cluster_backup_query(c3.max_bs_key),
+                    query: sql::cluster_backup_query(cluster.max_bs_key),
                     timeout_seconds: timeouts.backup_run,
                 };
                 steps.push(cluster_step(
@@ -213,7 +209,7 @@ fn plan_3x(
                     help: "leave out --tenant".into(),
                 });
             }
-            if c3.running_backup.is_none() {
+            if cluster.running_backup.is_none() {
                 notes.push(
                     "nothing to cancel: no backup is running (OceanBase would answer 9049)".into(),
                 );
@@ -226,7 +222,7 @@ fn plan_3x(
                 if *follow {
                     let wait = Wait {
                         until: WaitUntil::NoBackupJobs,
-                        query: sql::RUNNING_BACKUP_QUERY_3X.into(),
+                        query: sql::CLUSTER_RUNNING_BACKUP_QUERY.into(),
                         timeout_seconds: timeouts.backup_jobs,
                     };
                     steps.push(cluster_step(
@@ -244,9 +240,9 @@ fn plan_3x(
 /// Builds the plan of a one-shot request.
 pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<Plan, OneShotError> {
     let sys = live.server.sys_login();
-    if let crate::live::LiveScopes::Cluster { cluster: c3 } = &live.scopes {
+    if let crate::live::LiveScopes::Cluster { cluster } = &live.scopes {
         let mut notes = Vec::new();
-        let steps = plan_3x(live, c3, request, timeouts, &mut notes)?;
+        let steps = plan_cluster(live, cluster, request, timeouts, &mut notes)?;
         return Plan::assemble(
             live,
             Vec::new(),

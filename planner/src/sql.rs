@@ -199,26 +199,26 @@ pub enum Read {
     /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
     BackupTasks,
     /// 3.x: backup parameters, one row per server (`SHOW PARAMETERS LIKE '%backup%'`).
-    Parameters3,
+    ClusterParameters,
     /// 3.x: the cluster's log archive row (`CDB_OB_BACKUP_ARCHIVELOG`, tenant 1).
-    ArchiveLog3,
+    ClusterArchiveLog,
     /// 3.x: backup pieces and their copies (`CDB_OB_BACKUP_PIECE_FILES`).
-    Pieces3,
+    ClusterPieces,
     /// 3.x: round-mode backup-backup status (`CDB_OB_BACKUP_BACKUP_ARCHIVELOG`).
-    RoundMode3,
+    ClusterRoundMode,
     /// 3.x: active backup-backup piece jobs (`CDB_OB_BACKUP_BACKUPPIECE_JOB`).
-    PieceJobs3,
+    ClusterPieceJobs,
     /// 3.x: tenants (`oceanbase.__all_tenant`; there is no DBA_OB_TENANTS).
-    Tenants3,
+    ClusterTenants,
     /// 3.x: the running cluster data backup (`CDB_OB_BACKUP_PROGRESS`).
-    Progress3,
+    ClusterProgress,
     /// 3.x: finished cluster backups per type (`CDB_OB_BACKUP_SET_DETAILS`).
-    SetDetails3,
+    ClusterSetDetails,
 }
 
 impl Read {
     /// Every read, in the order they are sent.
-    pub const ALL: [Read; 9] = [
+    pub const TENANT_LEVEL: [Read; 9] = [
         Read::Tenants,
         Read::ArchiveDest,
         Read::ArchiveLog,
@@ -231,15 +231,15 @@ impl Read {
     ];
 
     /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
-    pub const ALL_3X: [Read; 8] = [
-        Read::Parameters3,
-        Read::ArchiveLog3,
-        Read::Pieces3,
-        Read::RoundMode3,
-        Read::PieceJobs3,
-        Read::Tenants3,
-        Read::Progress3,
-        Read::SetDetails3,
+    pub const CLUSTER_LEVEL: [Read; 8] = [
+        Read::ClusterParameters,
+        Read::ClusterArchiveLog,
+        Read::ClusterPieces,
+        Read::ClusterRoundMode,
+        Read::ClusterPieceJobs,
+        Read::ClusterTenants,
+        Read::ClusterProgress,
+        Read::ClusterSetDetails,
     ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
@@ -291,22 +291,22 @@ impl Read {
                  GROUP BY {group_tenant}BACKUP_TYPE, PATH",
                 group_tenant = if sys_login { "TENANT_ID, " } else { "" }
             ),
-            Read::Parameters3 => "SHOW PARAMETERS LIKE '%backup%'".to_string(),
-            Read::ArchiveLog3 => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MAX_NEXT_TIME AS checkpoint \
+            Read::ClusterParameters => "SHOW PARAMETERS LIKE '%backup%'".to_string(),
+            Read::ClusterArchiveLog => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MAX_NEXT_TIME AS checkpoint \
                  FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1"
                 .to_string(),
-            Read::Pieces3 => "SELECT ROUND_ID AS round_id, BACKUP_PIECE_ID AS piece_id, COPY_ID AS copy_id, STATUS AS status, \
+            Read::ClusterPieces => "SELECT ROUND_ID AS round_id, BACKUP_PIECE_ID AS piece_id, COPY_ID AS copy_id, STATUS AS status, \
                  FILE_STATUS AS file_status FROM oceanbase.CDB_OB_BACKUP_PIECE_FILES WHERE TENANT_ID = 1"
                 .to_string(),
-            Read::RoundMode3 => {
+            Read::ClusterRoundMode => {
                 "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1".to_string()
             }
-            Read::PieceJobs3 => "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB".to_string(),
-            Read::Tenants3 => "SELECT tenant_id AS tenant_id, tenant_name AS tenant_name FROM oceanbase.__all_tenant".to_string(),
-            Read::Progress3 => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, STATUS AS status \
+            Read::ClusterPieceJobs => "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB".to_string(),
+            Read::ClusterTenants => "SELECT tenant_id AS tenant_id, tenant_name AS tenant_name FROM oceanbase.__all_tenant".to_string(),
+            Read::ClusterProgress => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, STATUS AS status \
                  FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1"
                 .to_string(),
-            Read::SetDetails3 => "SELECT BACKUP_TYPE AS backup_type, STATUS AS status, MAX(COMPLETION_TIME) AS last_end, MAX(BS_KEY) AS max_bs_key \
+            Read::ClusterSetDetails => "SELECT BACKUP_TYPE AS backup_type, STATUS AS status, MAX(COMPLETION_TIME) AS last_end, MAX(BS_KEY) AS max_bs_key \
                  FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 GROUP BY BACKUP_TYPE, STATUS"
                 .to_string(),
             Read::BackupTasks => format!(
@@ -432,14 +432,14 @@ pub fn copy_pieces(times: i64, dest: &crate::destination::Destination) -> SqlTex
 }
 
 /// 3.x wait: the cluster's log archive status.
-pub const ARCHIVE_STATUS_QUERY_3X: &str =
+pub const CLUSTER_ARCHIVE_STATUS_QUERY: &str =
     "SELECT STATUS AS status FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
 
 /// 3.x wait: the running cluster backup (`CDB_OB_BACKUP_PROGRESS`).
-pub const RUNNING_BACKUP_QUERY_3X: &str = "SELECT BS_KEY AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND STATUS = 'RUNNING'";
+pub const CLUSTER_RUNNING_BACKUP_QUERY: &str = "SELECT BS_KEY AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1 AND STATUS = 'RUNNING'";
 
 /// 3.x wait: active backup-backup piece jobs.
-pub const PIECE_JOBS_QUERY_3X: &str =
+pub const CLUSTER_PIECE_JOBS_QUERY: &str =
     "SELECT JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_BACKUPPIECE_JOB";
 
 /// 3.x wait: the cluster backup with a `BS_KEY` above `after`, running or finished.

@@ -125,12 +125,12 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
         })
         .collect();
     let mut tenants: Vec<TenantStatus> = tenants;
-    if let LiveScopes::Cluster { cluster: c3 } = &live.scopes {
+    if let LiveScopes::Cluster { cluster } = &live.scopes {
         let age = |types: &[&str]| {
             now.and_then(|n| {
                 types
                     .iter()
-                    .filter_map(|t| c3.last_completed.get(*t))
+                    .filter_map(|t| cluster.last_completed.get(*t))
                     .filter_map(|e| parse_timestamp(e))
                     .max()
                     .map(|e| n - e)
@@ -140,20 +140,20 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             Some(Desired::Cluster(d)) => Some(&d.data_backup),
             _ => None,
         };
-        let violations = violations(Scope::Cluster, policy, c3.newest(), now);
+        let violations = violations(Scope::Cluster, policy, cluster.newest(), now);
         tenants.push(TenantStatus {
             tenant: crate::dialect::ob3::CLUSTER.into(),
-            log_mode: if c3.archiving() {
+            log_mode: if cluster.archiving() {
                 "ARCHIVELOG"
             } else {
                 "NOARCHIVELOG"
             }
             .into(),
-            archive_status: c3.archive_status.clone(),
+            archive_status: cluster.archive_status.clone(),
             checkpoint_lag_seconds: None,
             last_full_age_seconds: age(&["D"]),
             last_backup_age_seconds: age(&["D", "I"]),
-            running_jobs: c3
+            running_jobs: cluster
                 .running_backup
                 .iter()
                 .map(|(key, kind)| RunningJob {

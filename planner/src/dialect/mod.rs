@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::desired::{self, DesiredState, Environment};
 use crate::diagnostic::ConfigError;
 use crate::live::{LiveScopes, LiveState, Server};
+use crate::sql::Read;
 
 pub mod ob3;
 pub mod ob4;
@@ -59,10 +60,19 @@ impl Dialect {
     /// and 4.0 are refused before planning, by [`crate::live::check_login`]
     /// and the reads).
     pub fn of(server: &Server) -> Self {
-        if server.is_3x() {
+        if server.is_cluster_level() {
             Dialect::Ob3
         } else {
             Dialect::Ob4
+        }
+    }
+
+    /// The fixed reads of the line, in the order they are sent: a constant
+    /// number of queries whatever the number of tenants.
+    pub fn reads(self) -> &'static [Read] {
+        match self {
+            Dialect::Ob4 => &Read::TENANT_LEVEL,
+            Dialect::Ob3 => &Read::CLUSTER_LEVEL,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The OceanBase 3.x dialect: cluster-level backup from sys. The desired
 //! state of the `cluster` block, the live state read with the 3.x reads of
-//! [`crate::sql::Read::ALL_3X`], their diff, and the steps (minor freeze before
+//! [`crate::sql::Read::CLUSTER_LEVEL`], their diff, and the steps (minor freeze before
 //! ARCHIVELOG, backup-backup in round or piece mode). Behaviour from
 //! v3.1.5_CE_HF2 (`src/rootserver/ob_log_archive_scheduler.cpp`,
 //! `src/sql/resolver/cmd/ob_alter_system_resolver.cpp`,
@@ -435,18 +435,18 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
     let empty = Vec::new();
     let of = |r: Read| rows.get(&r).unwrap_or(&empty);
     let mut live = LiveCluster::default();
-    for row in of(Read::Parameters3) {
+    for row in of(Read::ClusterParameters) {
         let (server, name, value) = crate::live::parameter_row(row, "SHOW PARAMETERS")?;
         live.parameters
             .entry(name)
             .or_default()
             .insert(server, value);
     }
-    if let Some(row) = of(Read::ArchiveLog3).first() {
+    if let Some(row) = of(Read::ClusterArchiveLog).first() {
         live.archive_status = text(row, "status").map(|s| s.to_ascii_uppercase());
         live.round = number(row, "CDB_OB_BACKUP_ARCHIVELOG", "round_id")?;
     }
-    for row in of(Read::Pieces3) {
+    for row in of(Read::ClusterPieces) {
         let read = "CDB_OB_BACKUP_PIECE_FILES";
         live.pieces.push(LivePiece {
             round_id: number(row, read, "round_id")?,
@@ -456,15 +456,17 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
             file_status: text(row, "file_status").unwrap_or_default(),
         });
     }
-    live.round_mode = of(Read::RoundMode3).first().and_then(|r| text(r, "status"));
-    live.piece_jobs = of(Read::PieceJobs3).len();
-    for row in of(Read::Tenants3) {
+    live.round_mode = of(Read::ClusterRoundMode)
+        .first()
+        .and_then(|r| text(r, "status"));
+    live.piece_jobs = of(Read::ClusterPieceJobs).len();
+    for row in of(Read::ClusterTenants) {
         if number(row, "__all_tenant", "tenant_id")? != 1 {
             live.tenants
                 .push(text(row, "tenant_name").unwrap_or_default());
         }
     }
-    live.running_backup = of(Read::Progress3)
+    live.running_backup = of(Read::ClusterProgress)
         .iter()
         .find(|r| text(r, "status").as_deref() == Some("RUNNING"))
         .map(|r| {
@@ -473,7 +475,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
                 text(r, "backup_type").unwrap_or_default(),
             )
         });
-    for row in of(Read::SetDetails3) {
+    for row in of(Read::ClusterSetDetails) {
         let kind = text(row, "backup_type").unwrap_or_default();
         live.max_bs_key = live
             .max_bs_key
@@ -807,7 +809,7 @@ pub fn steps(
     let wait = |statuses: Vec<String>, timeout: u64| {
         StepKind::Wait(Wait {
             until: WaitUntil::ArchiveStatus { statuses },
-            query: sql::ARCHIVE_STATUS_QUERY_3X.into(),
+            query: sql::CLUSTER_ARCHIVE_STATUS_QUERY.into(),
             timeout_seconds: timeout,
         })
     };
@@ -1047,7 +1049,7 @@ pub fn steps(
                     "wait_backuppiece_job",
                     StepKind::Wait(Wait {
                         until: WaitUntil::NoPieceJobs,
-                        query: sql::PIECE_JOBS_QUERY_3X.into(),
+                        query: sql::CLUSTER_PIECE_JOBS_QUERY.into(),
                         timeout_seconds: options.timeouts.backup_run,
                     }),
                     address,
