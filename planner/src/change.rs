@@ -5,6 +5,7 @@
 
 use crate::desired::DesiredTenant;
 use crate::live::LiveTenant;
+use crate::states::RoundStatus;
 use crate::units::{Duration, Size};
 use serde::{Deserialize, Serialize};
 
@@ -145,7 +146,7 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
                 enabled.to_string(),
             );
         }
-        if enabled && live.archivelog() && live.round_status() == Some("INTERRUPTED") {
+        if enabled && live.archivelog() && live.round_status() == Some(&RoundStatus::Interrupted) {
             push(
                 Setting::LogArchiveRound,
                 Some("INTERRUPTED".into()),
@@ -263,17 +264,6 @@ pub fn age_text(seconds: i64) -> String {
         (0, h, m) => format!("{h}h {m}m"),
         (d, h, _) => format!("{d}d {h}h"),
     }
-}
-
-/// Age in seconds of the newest completed backup of the given types, measured
-/// on the server clock `now`; `None` when there is none.
-pub fn newest_age(live: &LiveTenant, types: &[&str], now: i64) -> Option<i64> {
-    types
-        .iter()
-        .filter_map(|t| live.last_completed.get(*t))
-        .filter_map(|end| crate::live::parse_timestamp(end))
-        .max()
-        .map(|end| now - end)
 }
 
 /// Whether the plan will write `LOG_ARCHIVE_DEST` for this tenant.

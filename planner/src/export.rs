@@ -131,11 +131,7 @@ fn cluster_block(live: &LiveCluster, version: &str, env: &mut Vec<String>) -> St
             hcl_string(&interval)
         );
     }
-    let _ = writeln!(
-        out,
-        "    archivelog = {}",
-        live.round_mode.as_deref().is_some_and(|s| s != "STOP")
-    );
+    let _ = writeln!(out, "    archivelog = {}", live.round_mode_on());
     out.push_str("  }\n}\n");
     out
 }

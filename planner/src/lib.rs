@@ -25,6 +25,7 @@ pub mod render;
 pub mod rules;
 pub mod secret;
 pub mod sql;
+pub mod states;
 pub mod status;
 pub mod step;
 pub mod units;

@@ -11,6 +11,7 @@
 
 use crate::destination::Destination;
 use crate::sql::Read;
+use crate::states::{BackupType, JobStatus, RoundStatus};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -294,8 +295,8 @@ fn redacted_opt<S: serde::Serializer>(d: &Option<Destination>, s: S) -> Result<S
 pub struct ArchiveRound {
     /// `ROUND_ID`.
     pub round_id: u64,
-    /// `STATUS`: PREPARE, BEGINNING, DOING, INTERRUPTED, STOPPING, STOP, SUSPENDING, SUSPEND.
-    pub status: String,
+    /// `STATUS`.
+    pub status: RoundStatus,
     /// `CHECKPOINT_SCN_DISPLAY` (excluded from the fingerprint: it moves while archiving).
     #[serde(skip)]
     pub checkpoint: Option<String>,
@@ -306,10 +307,10 @@ pub struct ArchiveRound {
 pub struct BackupJob {
     /// `JOB_ID`.
     pub job_id: u64,
-    /// `BACKUP_TYPE`: `FULL` / `INC`.
-    pub backup_type: String,
+    /// `BACKUP_TYPE`.
+    pub backup_type: BackupType,
     /// `STATUS`.
-    pub status: String,
+    pub status: JobStatus,
     /// `START_TIMESTAMP`.
     pub start_time: Option<String>,
     /// `ENCRYPTION_MODE`.
@@ -324,8 +325,8 @@ pub struct BackupJob {
 /// Backup sets usable as a base: SUCCESS and AVAILABLE, per type and path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsableSets {
-    /// `FULL` / `INC`.
-    pub backup_type: String,
+    /// Full or incremental.
+    pub backup_type: BackupType,
     /// The destination they are in.
     pub path: String,
     /// End of the newest one.
@@ -352,8 +353,8 @@ pub struct LiveTenant {
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Active backup jobs.
     pub backup_jobs: Vec<BackupJob>,
-    /// End of the newest COMPLETED job per backup type (`FULL`, `INC`).
-    pub last_completed: BTreeMap<String, String>,
+    /// End of the newest COMPLETED job per backup type.
+    pub last_completed: BTreeMap<BackupType, String>,
     /// The highest job id seen (active or finished), so new jobs can be told apart.
     pub max_job_id: u64,
     /// Usable backup sets.
@@ -364,15 +365,15 @@ impl LiveTenant {
     /// When the newest completed full backup, and the newest of any type, ended.
     pub fn newest(&self) -> crate::freshness::Newest {
         crate::freshness::Newest {
-            full: self.newest_end(&["FULL"]),
-            any: self.newest_end(&["FULL", "INC"]),
+            full: self.newest_end(&[BackupType::Full]),
+            any: self.newest_end(&[BackupType::Full, BackupType::Incremental]),
         }
     }
 
-    fn newest_end(&self, types: &[&str]) -> Option<i64> {
+    fn newest_end(&self, types: &[BackupType]) -> Option<i64> {
         types
             .iter()
-            .filter_map(|t| self.last_completed.get(*t))
+            .filter_map(|t| self.last_completed.get(t))
             .filter_map(|end| parse_timestamp(end))
             .max()
     }
@@ -391,8 +392,8 @@ impl LiveTenant {
     }
 
     /// Round status, `None` when no round ever ran.
-    pub fn round_status(&self) -> Option<&str> {
-        self.archive_round.as_ref().map(|r| r.status.as_str())
+    pub fn round_status(&self) -> Option<&RoundStatus> {
+        self.archive_round.as_ref().map(|r| &r.status)
     }
 }
 
@@ -552,7 +553,7 @@ pub fn from_rows(
         let read = "CDB_OB_ARCHIVELOG";
         let round = ArchiveRound {
             round_id: number(row, read, "round_id")?,
-            status: required(row, read, "status")?.to_ascii_uppercase(),
+            status: RoundStatus::parse(required(row, read, "status")?),
             checkpoint: row.get("checkpoint").cloned().flatten(),
         };
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
@@ -580,10 +581,8 @@ pub fn from_rows(
         let read = "CDB_OB_BACKUP_JOBS";
         let job = BackupJob {
             job_id: number(row, read, "job_id")?,
-            backup_type: get(row, read, "backup_type")?
-                .unwrap_or_default()
-                .to_string(),
-            status: required(row, read, "status")?.to_string(),
+            backup_type: BackupType::parse(get(row, read, "backup_type")?.unwrap_or_default()),
+            status: JobStatus::parse(required(row, read, "status")?),
             start_time: row.get("start_time").cloned().flatten(),
             encryption_mode: row.get("encryption_mode").cloned().flatten(),
             plus_archivelog: row.get("plus_archivelog").cloned().flatten(),
@@ -596,13 +595,13 @@ pub fn from_rows(
     }
     for row in of(Read::BackupHistory) {
         let read = "CDB_OB_BACKUP_JOB_HISTORY";
-        let backup_type = required(row, read, "backup_type")?.to_string();
-        let status = required(row, read, "status")?.to_string();
+        let backup_type = BackupType::parse(required(row, read, "backup_type")?);
+        let status = JobStatus::parse(required(row, read, "status")?);
         let last_end = row.get("last_end").cloned().flatten();
         let max_job_id = number(row, read, "max_job_id")?;
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.max_job_id = t.max_job_id.max(max_job_id);
-            if let (true, Some(end)) = (status == "COMPLETED", last_end) {
+            if let (true, Some(end)) = (status == JobStatus::Completed, last_end) {
                 t.last_completed.insert(backup_type, end);
             }
         }
@@ -610,7 +609,7 @@ pub fn from_rows(
     for row in of(Read::BackupSets) {
         let read = "CDB_OB_BACKUP_SET_FILES";
         let set = UsableSets {
-            backup_type: required(row, read, "backup_type")?.to_string(),
+            backup_type: BackupType::parse(required(row, read, "backup_type")?),
             path: get(row, read, "path")?.unwrap_or_default().to_string(),
             last_end: row.get("last_end").cloned().flatten(),
         };
@@ -686,8 +685,8 @@ pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> 
             )),
         };
     }
-    match status.as_str() {
-        "FAILED" | "CANCELED" if follow => WaitObservation {
+    match JobStatus::parse(&status) {
+        JobStatus::Failed | JobStatus::Canceled if follow => WaitObservation {
             done: false,
             failed: Some(format!(
                 "backup job {id} ({kind}) ended {status}: RESULT {} COMMENT {:?}",
@@ -696,7 +695,7 @@ pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> 
             )),
             observed,
         },
-        "COMPLETED" => WaitObservation {
+        JobStatus::Completed => WaitObservation {
             done: true,
             observed,
             failed: None,
@@ -710,16 +709,17 @@ pub fn backup_job_reached(rows: &[Row], follow: bool, expect_password: bool) -> 
 }
 
 /// Checks a poll of [`crate::sql::archive_status_query`] against wanted statuses.
-pub fn archive_status_reached(rows: &[Row], wanted: &[String]) -> WaitObservation {
+pub fn archive_status_reached(rows: &[Row], wanted: &[RoundStatus]) -> WaitObservation {
     let status = rows
         .first()
         .and_then(|r| r.get("status"))
         .cloned()
-        .flatten();
+        .flatten()
+        .map(|s| RoundStatus::parse(&s));
     match status {
         Some(s) => WaitObservation {
-            done: wanted.iter().any(|w| s.eq_ignore_ascii_case(w)),
-            observed: s,
+            done: wanted.contains(&s),
+            observed: s.to_string(),
             failed: None,
         },
         None => WaitObservation {

@@ -12,6 +12,7 @@ use crate::graph::TieBreak;
 use crate::live::LiveState;
 use crate::plan::{Plan, PlanError, Step, StepAction, StepId, StepKind, Timeouts, Wait, WaitUntil};
 use crate::sql::{self, Target};
+use crate::states::{BackupType, RoundStatus};
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,11 +157,14 @@ fn plan_cluster(
                 why,
                 help: help.into(),
             };
-            if cluster.archive_status.as_deref() != Some("DOING") {
+            if cluster.archive_status != Some(RoundStatus::Doing) {
                 return Err(not_ready(
                     format!(
                         "the log archive is {}, not DOING",
-                        cluster.archive_status.as_deref().unwrap_or("never started")
+                        cluster
+                            .archive_status
+                            .as_ref()
+                            .map_or("never started", RoundStatus::as_str)
                     ),
                     "start log archiving first (9040, reference §1.5 B1)",
                 ));
@@ -171,7 +175,7 @@ fn plan_cluster(
                     "wait for it, or cancel it (9036, §1.5 B2)",
                 ));
             }
-            if *incremental && !cluster.last_completed.contains_key("D") {
+            if *incremental && !cluster.last_completed.contains_key(&BackupType::Full) {
                 notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup (§1.5 B4)".into());
             }
             let verb = if *incremental {
@@ -280,11 +284,11 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                         "wait until the tenant is NORMAL (§2.5 B1)",
                     ));
                 }
-                if t.round_status() != Some("DOING") {
+                if t.round_status() != Some(&RoundStatus::Doing) {
                     return Err(not_ready(
                         format!(
                             "its log archive round is {}, not DOING",
-                            t.round_status().unwrap_or("absent")
+                            t.round_status().map_or("absent", RoundStatus::as_str)
                         ),
                         "start log archiving first: declare log_archive and run obbackup apply (§2.5 B2)",
                     ));

@@ -86,7 +86,7 @@ impl std::fmt::Display for WaitWords<'_> {
                     if n > 0 {
                         f.write_str(" or ")?;
                     }
-                    f.write_str(status)?;
+                    f.write_str(status.as_str())?;
                 }
                 Ok(())
             }

@@ -4,7 +4,7 @@
 //! configuration — freshness violations. Ages use the server clock (`NOW(6)`).
 
 use crate::address::Scope;
-use crate::change::{Change, newest_age};
+use crate::change::Change;
 use crate::desired::DataBackup;
 use crate::dialect::Desired;
 use crate::freshness::{self, Newest};
@@ -97,7 +97,7 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             TenantStatus {
                 tenant: name.clone(),
                 log_mode: t.log_mode.clone(),
-                archive_status: t.round_status().map(str::to_string),
+                archive_status: t.round_status().map(ToString::to_string),
                 checkpoint_lag_seconds: now
                     .zip(
                         t.archive_round
@@ -106,15 +106,15 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                             .and_then(parse_timestamp),
                     )
                     .map(|(n, c)| n - c),
-                last_full_age_seconds: now.and_then(|n| newest_age(t, &["FULL"], n)),
-                last_backup_age_seconds: now.and_then(|n| newest_age(t, &["FULL", "INC"], n)),
+                last_full_age_seconds: now.zip(t.newest().full).map(|(n, e)| n - e),
+                last_backup_age_seconds: now.zip(t.newest().any).map(|(n, e)| n - e),
                 running_jobs: t
                     .backup_jobs
                     .iter()
                     .map(|j| RunningJob {
                         job_id: j.job_id,
-                        backup_type: j.backup_type.clone(),
-                        status: j.status.clone(),
+                        backup_type: j.backup_type.to_string(),
+                        status: j.status.to_string(),
                         progress_percent: j.progress.filter(|(_, total)| *total > 0).map(
                             |(done, total)| (done as f64 * 1000.0 / total as f64).round() / 10.0,
                         ),
@@ -126,21 +126,12 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
         .collect();
     let mut tenants: Vec<TenantStatus> = tenants;
     if let LiveScopes::Cluster { cluster } = &live.scopes {
-        let age = |types: &[&str]| {
-            now.and_then(|n| {
-                types
-                    .iter()
-                    .filter_map(|t| cluster.last_completed.get(*t))
-                    .filter_map(|e| parse_timestamp(e))
-                    .max()
-                    .map(|e| n - e)
-            })
-        };
+        let newest = cluster.newest();
         let policy = match desired {
             Some(Desired::Cluster(d)) => Some(&d.data_backup),
             _ => None,
         };
-        let violations = violations(Scope::Cluster, policy, cluster.newest(), now);
+        let violations = violations(Scope::Cluster, policy, newest, now);
         tenants.push(TenantStatus {
             tenant: crate::dialect::ob3::CLUSTER.into(),
             log_mode: if cluster.archiving() {
@@ -149,16 +140,17 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 "NOARCHIVELOG"
             }
             .into(),
-            archive_status: cluster.archive_status.clone(),
+            archive_status: cluster.archive_status.as_ref().map(ToString::to_string),
             checkpoint_lag_seconds: None,
-            last_full_age_seconds: age(&["D"]),
-            last_backup_age_seconds: age(&["D", "I"]),
+            last_full_age_seconds: now.zip(newest.full).map(|(n, e)| n - e),
+            last_backup_age_seconds: now.zip(newest.any).map(|(n, e)| n - e),
             running_jobs: cluster
                 .running_backup
                 .iter()
                 .map(|(key, kind)| RunningJob {
                     job_id: *key,
-                    backup_type: if kind == "I" { "INC" } else { "FULL" }.into(),
+                    backup_type: kind.to_string(),
+                    // CDB_OB_BACKUP_PROGRESS rows read as running (3.x).
                     status: "RUNNING".into(),
                     progress_percent: None,
                 })

@@ -134,7 +134,7 @@ pub enum WaitUntil {
     /// The dest-0 archive round has one of these statuses.
     ArchiveStatus {
         /// Any of these statuses ends the wait.
-        statuses: Vec<String>,
+        statuses: Vec<crate::states::RoundStatus>,
     },
     /// The tenant has no active backup job.
     NoBackupJobs,

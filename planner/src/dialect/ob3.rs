@@ -21,6 +21,7 @@ use crate::live::LiveState;
 use crate::live::{InspectError, Row, parse_timestamp};
 use crate::plan::{Options, Planned};
 use crate::sql::{self, Read, Target};
+use crate::states::{BackupType, RoundStatus};
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use crate::units::Duration;
 use serde::Serialize;
@@ -344,21 +345,21 @@ pub struct LiveCluster {
     /// Backup parameters: name → value per server.
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Log archive status of the cluster row, `None` before the first ARCHIVELOG.
-    pub archive_status: Option<String>,
+    pub archive_status: Option<RoundStatus>,
     /// `LOG_ARCHIVE_ROUND`.
     pub round: u64,
     /// Pieces and copies.
     pub pieces: Vec<LivePiece>,
     /// Round-mode status (`CDB_OB_BACKUP_BACKUP_ARCHIVELOG`).
-    pub round_mode: Option<String>,
+    pub round_mode: Option<RoundStatus>,
     /// Active piece jobs.
     pub piece_jobs: usize,
     /// User tenants (names).
     pub tenants: Vec<String>,
     /// The running cluster data backup: (bs_key, type).
-    pub running_backup: Option<(u64, String)>,
+    pub running_backup: Option<(u64, BackupType)>,
     /// End of the newest COMPLETED backup per type (`D`, `I`).
-    pub last_completed: BTreeMap<String, String>,
+    pub last_completed: BTreeMap<BackupType, String>,
     /// Highest `BS_KEY` seen.
     pub max_bs_key: u64,
 }
@@ -367,16 +368,16 @@ impl LiveCluster {
     /// When the newest successful full backup (`D`), and the newest of any
     /// type (`D`, `I`), ended.
     pub fn newest(&self) -> crate::freshness::Newest {
-        let end = |types: &[&str]| {
+        let end = |types: &[BackupType]| {
             types
                 .iter()
-                .filter_map(|t| self.last_completed.get(*t))
+                .filter_map(|t| self.last_completed.get(t))
                 .filter_map(|e| parse_timestamp(e))
                 .max()
         };
         crate::freshness::Newest {
-            full: end(&["D"]),
-            any: end(&["D", "I"]),
+            full: end(&[BackupType::Full]),
+            any: end(&[BackupType::Full, BackupType::Incremental]),
         }
     }
 
@@ -391,9 +392,19 @@ impl LiveCluster {
     /// Whether archiving is on (BEGINNING/DOING; INTERRUPTED still counts as on).
     pub fn archiving(&self) -> bool {
         matches!(
-            self.archive_status.as_deref(),
-            Some("BEGINNING" | "DOING" | "INTERRUPTED")
+            self.archive_status,
+            Some(RoundStatus::Beginning | RoundStatus::Doing | RoundStatus::Interrupted)
         )
+    }
+
+    /// Whether round-mode backup-backup runs: its status is neither STOP nor
+    /// absent. (OceanBase 3.1 writes PAUSED when it is stopped, which this
+    /// does not yet read as off: v3.1.5_CE_HF2
+    /// `src/rootserver/backup/ob_backup_archive_log_scheduler.cpp`.)
+    pub fn round_mode_on(&self) -> bool {
+        self.round_mode
+            .as_ref()
+            .is_some_and(|s| *s != RoundStatus::Stop)
     }
 
     /// Frozen, available original pieces with fewer than `copies` copies.
@@ -443,7 +454,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
             .insert(server, value);
     }
     if let Some(row) = of(Read::ClusterArchiveLog).first() {
-        live.archive_status = text(row, "status").map(|s| s.to_ascii_uppercase());
+        live.archive_status = text(row, "status").map(|s| RoundStatus::parse(&s));
         live.round = number(row, "CDB_OB_BACKUP_ARCHIVELOG", "round_id")?;
     }
     for row in of(Read::ClusterPieces) {
@@ -458,7 +469,8 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
     }
     live.round_mode = of(Read::ClusterRoundMode)
         .first()
-        .and_then(|r| text(r, "status"));
+        .and_then(|r| text(r, "status"))
+        .map(|s| RoundStatus::parse(&s));
     live.piece_jobs = of(Read::ClusterPieceJobs).len();
     for row in of(Read::ClusterTenants) {
         if number(row, "__all_tenant", "tenant_id")? != 1 {
@@ -472,11 +484,11 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
         .map(|r| {
             (
                 number(r, "CDB_OB_BACKUP_PROGRESS", "bs_key").unwrap_or(0),
-                text(r, "backup_type").unwrap_or_default(),
+                BackupType::parse(&text(r, "backup_type").unwrap_or_default()),
             )
         });
     for row in of(Read::ClusterSetDetails) {
-        let kind = text(row, "backup_type").unwrap_or_default();
+        let kind = BackupType::parse(&text(row, "backup_type").unwrap_or_default());
         live.max_bs_key = live
             .max_bs_key
             .max(number(row, "CDB_OB_BACKUP_SET_DETAILS", "max_bs_key").unwrap_or(0));
@@ -623,7 +635,7 @@ pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
                 enabled.to_string(),
             ));
         }
-        if enabled && live.archive_status.as_deref() == Some("INTERRUPTED") {
+        if enabled && live.archive_status == Some(RoundStatus::Interrupted) {
             out.push(cluster_change(
                 Setting::LogArchiveRound,
                 Some("INTERRUPTED".into()),
@@ -689,7 +701,7 @@ pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
             ));
         }
     }
-    let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
+    let round_mode_on = live.round_mode_on();
     if let Some(on) = want.bb_archivelog
         && on != round_mode_on
     {
@@ -773,7 +785,7 @@ pub fn steps(
     let has = |s: Setting| changes.iter().any(|c| c.setting() == s);
     let dest_changes = has(Setting::BackupDest);
     let want_archive = want.enabled.unwrap_or(live.archiving());
-    let round_mode_on = live.round_mode.as_deref().is_some_and(|s| s != "STOP");
+    let round_mode_on = live.round_mode_on();
     let bb_set = live
         .value("backup_backup_dest")
         .is_some_and(|v| !v.is_empty());
@@ -790,7 +802,10 @@ pub fn steps(
         });
     // D1: backup_dest (and a piece-mode switch) only while archive and data backup are STOP.
     let stop_needed = ((dest_changes || piece_mode_switch)
-        && live.archive_status.as_deref().is_some_and(|s| s != "STOP"))
+        && live
+            .archive_status
+            .as_ref()
+            .is_some_and(|s| *s != RoundStatus::Stop))
         || has(Setting::LogArchiveRound)
         || (has(Setting::LogArchiveEnabled) && !want_archive);
     if let (true, Some((key, kind))) = (dest_changes, &live.running_backup) {
@@ -806,7 +821,7 @@ pub fn steps(
             help: "wait for the backup, or cancel it with `obbackup backup cancel`, then plan again".into(),
         });
     }
-    let wait = |statuses: Vec<String>, timeout: u64| {
+    let wait = |statuses: Vec<RoundStatus>, timeout: u64| {
         StepKind::Wait(Wait {
             until: WaitUntil::ArchiveStatus { statuses },
             query: sql::CLUSTER_ARCHIVE_STATUS_QUERY.into(),
@@ -887,7 +902,7 @@ pub fn steps(
         out.push(step(
             StepAction::WaitArchiveStop,
             "wait_archive_stop",
-            wait(vec!["STOP".into()], options.timeouts.archive_stop),
+            wait(vec![RoundStatus::Stop], options.timeouts.archive_stop),
             address,
             Vec::new(),
         ));
@@ -988,7 +1003,7 @@ pub fn steps(
         out.push(step(
             StepAction::WaitArchiveDoing,
             "wait_archive_doing",
-            wait(vec!["DOING".into()], options.timeouts.archive_doing),
+            wait(vec![RoundStatus::Doing], options.timeouts.archive_doing),
             address,
             Vec::new(),
         ));
@@ -1069,7 +1084,7 @@ pub fn steps(
         addrs(&|s| matches!(s, Setting::DataBackupFull | Setting::DataBackupIncremental));
     if !backup_addresses.is_empty() {
         let doing_at_backup =
-            (live.archive_status.as_deref() == Some("DOING") && !stop_needed) || start_archive;
+            (live.archive_status == Some(RoundStatus::Doing) && !stop_needed) || start_archive;
         if !doing_at_backup {
             let at = want
                 .data_backup
@@ -1079,7 +1094,7 @@ pub fn steps(
                 .map(|l| l.span.clone())
                 .unwrap_or(0..0);
             errors.push(ConfigError::Mismatch {
-                message: format!("a cluster backup needs the log archive DOING, but it is {}", live.archive_status.as_deref().unwrap_or("never started")),
+                message: format!("a cluster backup needs the log archive DOING, but it is {}", live.archive_status.as_ref().map_or("never started", RoundStatus::as_str)),
                 span: span(&at),
                 label: "backup policy here".into(),
                 help: "declare cluster { log_archive { enabled = true } } (9040 `log archive is not doing`, reference §1.5 B1)".into(),
@@ -1088,7 +1103,7 @@ pub fn steps(
             let full = backup_addresses
                 .iter()
                 .any(|a| a.setting == Setting::DataBackupFull);
-            let incremental = !full && live.last_completed.contains_key("D");
+            let incremental = !full && live.last_completed.contains_key(&BackupType::Full);
             if !full && !incremental {
                 notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase would record it as full, reference §1.5 B4)".into());
             }

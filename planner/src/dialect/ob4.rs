@@ -14,6 +14,7 @@ use crate::ignore::Ignores;
 use crate::live::{LiveState, LiveTenant};
 use crate::plan::{Options, Planned, Timeouts};
 use crate::sql::{self, Target};
+use crate::states::RoundStatus;
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -254,7 +255,7 @@ fn tenant_steps(
         .any(|c| c.setting() == Setting::LogArchiveRound);
     let want_archive = la.enabled.unwrap_or(have.archivelog());
     let round = have.round_status();
-    let round_busy = round.is_some_and(|s| s != "STOP");
+    let round_busy = round.is_some_and(|s| *s != RoundStatus::Stop);
     let state_after = la.state.clone().unwrap_or_else(|| {
         if dest_changed {
             "ENABLE".into()
@@ -265,7 +266,7 @@ fn tenant_steps(
         }
     });
     let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
-    let wait = |statuses: Vec<String>, timeout| {
+    let wait = |statuses: Vec<RoundStatus>, timeout| {
         StepKind::Wait(Wait {
             until: WaitUntil::ArchiveStatus { statuses },
             query: sql::archive_status_query(sys, have.id),
@@ -307,7 +308,7 @@ fn tenant_steps(
         b.add(
             StepAction::WaitArchiveStop,
             "wait_archive_stop",
-            wait(vec!["STOP".into()], timeouts.archive_stop),
+            wait(vec![RoundStatus::Stop], timeouts.archive_stop),
             address,
             Vec::new(),
         );
@@ -376,7 +377,7 @@ fn tenant_steps(
             b.add(
                 StepAction::WaitArchiveDoing,
                 "wait_archive_doing",
-                wait(vec!["DOING".into()], timeouts.archive_doing),
+                wait(vec![RoundStatus::Doing], timeouts.archive_doing),
                 address,
                 Vec::new(),
             );
@@ -574,12 +575,13 @@ fn backup_steps(
             continue;
         };
         // B2: the archive round DOING when the backup starts.
-        let doing_now = have.round_status() == Some("DOING") && !has_step(StepAction::NoArchivelog);
+        let doing_now =
+            have.round_status() == Some(&RoundStatus::Doing) && !has_step(StepAction::NoArchivelog);
         if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
             errors.push(ConfigError::Mismatch {
                 message: format!(
                     "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
-                    have.round_status().unwrap_or("absent")
+                    have.round_status().map_or("absent", RoundStatus::as_str)
                 ),
                 span: span(&policy_span),
                 label: "backup policy here".into(),
