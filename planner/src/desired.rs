@@ -184,7 +184,7 @@ fn resolve_tenant(
     if !la.contains_key("destination") {
         for key in ["mode", "piece_switch_interval"] {
             if let Some(s) = la.get(key) {
-                errors.push(ConfigError::Mismatch {
+                errors.push(ConfigError::Requires {
                     message: format!("log_archive.{key} for tenant {name} has no log_archive.destination"),
                     span: span(&s.span),
                     label: "needs a destination".into(),

@@ -196,10 +196,28 @@ pub enum ConfigError {
         /// What to do instead.
         help: String,
     },
-    /// Something in the file cannot apply to the live cluster.
+    /// `cluster { version }` names another OceanBase line than the server runs.
+    #[error("the file is written for OceanBase {want}, the server runs {have}")]
+    #[diagnostic(
+        code(obbackup::plan::version),
+        help(
+            "point at the right cluster, or change cluster.version after reviewing the file for that line"
+        )
+    )]
+    VersionMismatch {
+        /// The version declared.
+        want: String,
+        /// `ob_version()` of the server.
+        have: String,
+        #[label("declared here")]
+        /// Where in the file.
+        span: SourceSpan,
+    },
+    /// A block or attribute of the other server line (3.x `cluster` settings
+    /// on 4.x, tenant blocks on 3.x).
     #[error("{message}")]
-    #[diagnostic(code(obbackup::plan::mismatch), help("{help}"))]
-    Mismatch {
+    #[diagnostic(code(obbackup::plan::wrong_line), help("{help}"))]
+    WrongLine {
         /// What is wrong.
         message: String,
         #[label("{label}")]
@@ -207,6 +225,81 @@ pub enum ConfigError {
         span: SourceSpan,
         /// The text under the span.
         label: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// A tenant block a user-tenant login cannot reach (it manages only itself).
+    #[error("logged into tenant {login}, which can manage only itself")]
+    #[diagnostic(
+        code(obbackup::plan::out_of_reach),
+        help("log in as root@sys to manage several tenants")
+    )]
+    OutOfReach {
+        /// The login tenant.
+        login: String,
+        /// The tenant the block names.
+        tenant: String,
+        #[label("tenant {tenant} is out of reach")]
+        /// Where in the file.
+        span: SourceSpan,
+    },
+    /// A declaration that needs another one the file or the cluster lacks
+    /// (a destination, a backup-backup destination).
+    #[error("{message}")]
+    #[diagnostic(code(obbackup::config::requires), help("{help}"))]
+    Requires {
+        /// What is wrong.
+        message: String,
+        #[label("{label}")]
+        /// Where in the file.
+        span: SourceSpan,
+        /// The text under the span.
+        label: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// Two declarations that exclude each other.
+    #[error("{message}")]
+    #[diagnostic(code(obbackup::config::exclusive), help("{help}"))]
+    Exclusive {
+        /// What is wrong.
+        message: String,
+        #[label("{label}")]
+        /// Where in the file.
+        span: SourceSpan,
+        /// The text under the span.
+        label: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// The cluster's current state prevents what the file asks for now (a
+    /// running backup, an archive that is not running).
+    #[error("{message}")]
+    #[diagnostic(code(obbackup::plan::blocked), help("{help}"))]
+    Blocked {
+        /// What is wrong.
+        message: String,
+        #[label("{label}")]
+        /// Where in the file.
+        span: SourceSpan,
+        /// The text under the span.
+        label: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// A setting the server's build does not support.
+    #[error("{feature} needs OceanBase {first} or later; the server runs {build}")]
+    #[diagnostic(code(obbackup::plan::not_on_build), help("{help}"))]
+    NotOnBuild {
+        /// What is not supported.
+        feature: String,
+        /// The first build that supports it.
+        first: String,
+        /// `ob_version()` of the server.
+        build: String,
+        #[label("not on this server")]
+        /// Where in the file.
+        span: SourceSpan,
         /// What to do instead.
         help: String,
     },

@@ -256,13 +256,9 @@ fn version_guard(config: &Config, server: &crate::live::Server) -> Option<Config
     let parts: Vec<&str> = want.split('.').collect();
     let have: Vec<String> = server.parts.iter().map(u32::to_string).collect();
     let fits = have.len() >= parts.len() && parts.iter().zip(&have).all(|(w, h)| w == h);
-    (!fits).then(|| ConfigError::Mismatch {
-        message: format!(
-            "the file is written for OceanBase {want}, the server runs {}",
-            server.ob_version
-        ),
+    (!fits).then(|| ConfigError::VersionMismatch {
+        want: want.clone(),
+        have: server.ob_version.clone(),
         span: span(at),
-        label: "declared here".into(),
-        help: "point at the right cluster, or change cluster.version after reviewing the file for that line".into(),
     })
 }

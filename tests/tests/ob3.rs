@@ -347,3 +347,28 @@ fn cluster_destinations_follow_the_credential_rules() {
     );
     assert!(!out.all().contains("lit-key-9"), "{}", out.all());
 }
+
+/// Declarations that need another one point at their own text, with the
+/// error's code, all at once (they used to point at the first byte of the file).
+#[test]
+fn missing_destinations_point_at_what_needs_them() {
+    let sim = start("empty-3.2.json");
+    let config = temp_config(
+        "ob3-needs.hcl",
+        "cluster {\n  log_archive { enabled = true }\n  backup_backup { archivelog = true }\n}\n",
+    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert_contains(&plan.stderr, "obbackup::config::requires");
+    assert_contains(&plan.stderr, "log_archive.enabled = true needs backup_dest");
+    assert_contains(&plan.stderr, "archiving turned on here");
+    assert_contains(&plan.stderr, "ob3-needs.hcl:2:");
+    assert_contains(
+        &plan.stderr,
+        "backup_backup.archivelog = true needs backup_backup.destination",
+    );
+    assert_contains(&plan.stderr, "round mode here");
+    assert_contains(&plan.stderr, "ob3-needs.hcl:3:");
+}

@@ -85,11 +85,11 @@ pub fn plan(
 fn wrong_line(config: &Config) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     for block in &config.tenants {
-        errors.push(ConfigError::Mismatch {
+        errors.push(ConfigError::WrongLine {
             message: format!("tenant \"{}\": on OceanBase 3.x backup is cluster-wide and tenant blocks do not apply", block.name),
             span: span(&block.span),
             label: "4.x only".into(),
-            help: "move log_archive and data_backup into cluster { … }: 3.x archives and backs up every tenant together (reference §1)".into(),
+            help: "move log_archive and data_backup into cluster { … }: 3.x archives and backs up every tenant together".into(),
         });
     }
     let defaults = &config.defaults;
@@ -99,11 +99,13 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
         .chain(defaults.data_backup.values())
         .next()
     {
-        errors.push(ConfigError::Mismatch {
-            message: "defaults: on OceanBase 3.x backup is cluster-wide and tenant defaults do not apply".into(),
+        errors.push(ConfigError::WrongLine {
+            message:
+                "defaults: on OceanBase 3.x backup is cluster-wide and tenant defaults do not apply"
+                    .into(),
             span: span(&s.span),
             label: "4.x only".into(),
-            help: "move these settings into cluster { log_archive { … } data_backup { … } } (reference §1)".into(),
+            help: "move these settings into cluster { log_archive { … } data_backup { … } }".into(),
         });
     }
     errors
@@ -120,6 +122,8 @@ pub struct DesiredCluster {
     pub backup_concurrency: Option<i64>,
     /// `log_archive.enabled`.
     pub enabled: Option<bool>,
+    /// Where `log_archive.enabled` is written (empty when it is not).
+    pub enabled_at: Range<usize>,
     /// `log_archive.mode` / `compression` (either declared makes both managed).
     pub mode: Option<String>,
     /// Compression, normalised (`enable` is `lz4_1.0`).
@@ -132,6 +136,8 @@ pub struct DesiredCluster {
     pub bb_checkpoint: Option<Duration>,
     /// `backup_backup.archivelog` (round mode).
     pub bb_archivelog: Option<bool>,
+    /// Where `backup_backup.archivelog` is written (empty when it is not).
+    pub bb_archivelog_at: Range<usize>,
     /// `backup_backup.pieces.copies` (piece mode).
     pub bb_copies: Option<Located<i64>>,
     /// Data backup policy (`data_backup { full, incremental, encryption }`).
@@ -249,11 +255,11 @@ pub fn resolve(
     });
     let bb_archivelog = bool_of("backup_backup.archivelog");
     if let (Some(true), Some(copies)) = (bb_archivelog, &copies) {
-        errors.push(ConfigError::Mismatch {
+        errors.push(ConfigError::Exclusive {
             message: "backup_backup: round mode (archivelog = true) and piece mode (pieces) exclude each other".into(),
             span: span(&copies.span),
             label: "piece mode here".into(),
-            help: "choose one: the documents recommend piece mode (BACKUP BACKUPPIECE) over START BACKUP ARCHIVELOG (reference §1.3)".into(),
+            help: "choose one: the OceanBase 3.x documents recommend piece mode (BACKUP BACKUPPIECE) over START BACKUP ARCHIVELOG".into(),
         });
     }
     let duration = |key: &str| match get(c, key).map(|s| &s.value) {
@@ -308,12 +314,14 @@ pub fn resolve(
             }
         }),
         enabled: bool_of("log_archive.enabled"),
+        enabled_at: get(c, "log_archive.enabled").map_or(0..0, |s| s.span.clone()),
         mode,
         compression,
         minor_freeze: bool_of("log_archive.minor_freeze_before_start").unwrap_or(true),
         bb_dest: dest("backup_backup.destination", errors),
         bb_checkpoint: duration("backup_backup.log_archive_checkpoint_interval").map(|d| d.value),
         bb_archivelog,
+        bb_archivelog_at: get(c, "backup_backup.archivelog").map_or(0..0, |s| s.span.clone()),
         bb_copies: copies,
         data_backup: crate::desired::DataBackup {
             full_max_age: duration("data_backup.full.max_age"),
@@ -814,8 +822,8 @@ pub fn steps(
             .as_ref()
             .map(|d| d.span.clone())
             .unwrap_or(0..0);
-        errors.push(ConfigError::Mismatch {
-            message: format!("cluster backup {key} ({kind}) is running: backup_dest cannot change until it ends (9036, reference §1.5 D1)"),
+        errors.push(ConfigError::Blocked {
+            message: format!("cluster backup {key} ({kind}) is running: backup_dest cannot change until it ends (OceanBase answers 9036)"),
             span: span(&at),
             label: "changes backup_dest".into(),
             help: "wait for the backup, or cancel it with `obbackup backup cancel`, then plan again".into(),
@@ -971,10 +979,10 @@ pub fn steps(
         let has_dest =
             want.backup_dest.is_some() || live.value("backup_dest").is_some_and(|v| !v.is_empty());
         if !has_dest {
-            errors.push(ConfigError::Mismatch {
-                message: "log_archive.enabled = true needs backup_dest: ARCHIVELOG fails with 9026 without it (reference §1.3)".into(),
-                span: span(&(0..0)),
-                label: "here".into(),
+            errors.push(ConfigError::Requires {
+                message: "log_archive.enabled = true needs backup_dest: ARCHIVELOG fails with 9026 without it".into(),
+                span: span(&want.enabled_at),
+                label: "archiving turned on here".into(),
                 help: "declare cluster { backup_dest = \"…\" }".into(),
             });
         }
@@ -1013,10 +1021,10 @@ pub fn steps(
             || (want.bb_archivelog == Some(true) && !round_mode_on);
     if restart_round_mode {
         if bb_dest_after.is_none() {
-            errors.push(ConfigError::Mismatch {
-                message: "backup_backup.archivelog = true needs backup_backup.destination (1235, reference §1.3)".into(),
-                span: span(&(0..0)),
-                label: "here".into(),
+            errors.push(ConfigError::Requires {
+                message: "backup_backup.archivelog = true needs backup_backup.destination (OceanBase answers 1235)".into(),
+                span: span(&want.bb_archivelog_at),
+                label: "round mode here".into(),
                 help: "declare backup_backup { destination = \"…\" }".into(),
             });
         }
@@ -1071,7 +1079,7 @@ pub fn steps(
                     Vec::new(),
                 ));
             }
-            None => errors.push(ConfigError::Mismatch {
+            None => errors.push(ConfigError::Requires {
                 message: "backup_backup.pieces needs backup_backup.destination".into(),
                 span: span(&copies.span),
                 label: "piece mode here".into(),
@@ -1093,11 +1101,11 @@ pub fn steps(
                 .or(want.data_backup.incremental_max_age.as_ref())
                 .map(|l| l.span.clone())
                 .unwrap_or(0..0);
-            errors.push(ConfigError::Mismatch {
+            errors.push(ConfigError::Blocked {
                 message: format!("a cluster backup needs the log archive DOING, but it is {}", live.archive_status.as_ref().map_or("never started", RoundStatus::as_str)),
                 span: span(&at),
                 label: "backup policy here".into(),
-                help: "declare cluster { log_archive { enabled = true } } (9040 `log archive is not doing`, reference §1.5 B1)".into(),
+                help: "declare cluster { log_archive { enabled = true } } (OceanBase refuses the backup with 9040 `log archive is not doing`)".into(),
             });
         } else {
             let full = backup_addresses

@@ -127,15 +127,15 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
         let (message, help) = if head == "backup_backup" {
             (
                 "backup_backup belongs to OceanBase 3.x: backup-backup was removed in 4.x".to_string(),
-                "remove it; on 4.x copy backups with your storage's replication (reference §2.1.1, §2.3)".to_string(),
+                "remove it; on 4.x copy backups with your storage's replication (OceanBase 4.x has no BACKUP BACKUPSET or backup_backup_dest)".to_string(),
             )
         } else {
             (
                 format!("cluster.{head} is an OceanBase 3.x cluster-level setting; the server runs 4.x"),
-                "on 4.x backup is per tenant: declare log_archive and data_backup in defaults or tenant blocks (reference §2)".to_string(),
+                "on 4.x backup is per tenant: declare log_archive and data_backup in defaults or tenant blocks".to_string(),
             )
         };
-        errors.push(ConfigError::Mismatch {
+        errors.push(ConfigError::WrongLine {
             message,
             span: span(&setting.span),
             label: "3.x only".into(),
@@ -146,11 +146,11 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
         std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
     for settings in blocks {
         if let Some(c) = settings.log_archive.get("compression") {
-            errors.push(ConfigError::Mismatch {
+            errors.push(ConfigError::WrongLine {
                 message: "log_archive.compression is OceanBase 3.x's backup_log_archive_option; the server runs 4.x".into(),
                 span: span(&c.span),
                 label: "3.x only".into(),
-                help: "remove it: the 4.x documents state that archive logs are not compressed (reference §2.2.1)".into(),
+                help: "remove it: LOG_ARCHIVE_DEST on 4.x has no compression attribute".into(),
             });
         }
     }
@@ -164,14 +164,10 @@ fn check_fit(config: &Config, live: &LiveState) -> Vec<ConfigError> {
     let known: Vec<&str> = live.tenants().keys().map(String::as_str).collect();
     for block in config.tenants.iter().filter(|t| t.name != "*") {
         if !live.server.sys_login() && block.name != live.server.login_tenant {
-            errors.push(ConfigError::Mismatch {
-                message: format!(
-                    "logged into tenant {}, which can manage only itself",
-                    live.server.login_tenant
-                ),
+            errors.push(ConfigError::OutOfReach {
+                login: live.server.login_tenant.clone(),
+                tenant: block.name.clone(),
                 span: span(&block.span),
-                label: format!("tenant {} is out of reach", block.name),
-                help: "log in as root@sys to manage several tenants".into(),
             });
         } else if !live.tenants().contains_key(&block.name) {
             errors.push(ConfigError::UnknownTenant {
@@ -566,11 +562,11 @@ fn backup_steps(
             have.data_backup_dest.clone()
         };
         let Some(dest) = dest else {
-            errors.push(ConfigError::Mismatch {
+            errors.push(ConfigError::Requires {
                 message: format!("tenant {name} has no data backup destination, so no backup can run"),
                 span: span(&policy_span),
                 label: "needs data_backup.destination".into(),
-                help: "declare data_backup.destination for this tenant (OceanBase refuses with 9040 `backup dest is not set`, reference §2.5 B3)".into(),
+                help: "declare data_backup.destination for this tenant (OceanBase refuses the backup with 9040 `backup dest is not set`)".into(),
             });
             continue;
         };
@@ -578,24 +574,25 @@ fn backup_steps(
         let doing_now =
             have.round_status() == Some(&RoundStatus::Doing) && !has_step(StepAction::NoArchivelog);
         if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
-            errors.push(ConfigError::Mismatch {
+            errors.push(ConfigError::Blocked {
                 message: format!(
                     "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
                     have.round_status().map_or("absent", RoundStatus::as_str)
                 ),
                 span: span(&policy_span),
                 label: "backup policy here".into(),
-                help: "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses with 9040 `log archive status is not doing`, reference §2.5 B2)".into(),
+                help: "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses the backup with 9040 `log archive status is not doing`)".into(),
             });
             continue;
         }
         let plus = db.plus_archivelog.as_ref().is_some_and(|p| p.value);
         if let (true, Some(p)) = (plus && !live.server.at_least(&[4, 2]), &db.plus_archivelog) {
-            errors.push(ConfigError::Mismatch {
-                message: format!("PLUS ARCHIVELOG needs OceanBase 4.2 or later; the server runs {}", live.server.ob_version),
+            errors.push(ConfigError::NotOnBuild {
+                feature: "PLUS ARCHIVELOG".into(),
+                first: "4.2.0".into(),
+                build: live.server.ob_version.clone(),
                 span: span(&p.span),
-                label: "not on this server".into(),
-                help: "remove plus_archivelog (4.0 and 4.1 answer 1235 `plus archive is not supported`, reference §2.3)".into(),
+                help: "remove plus_archivelog (4.0 and 4.1 answer 1235 `plus archive is not supported`)".into(),
             });
             continue;
         }
