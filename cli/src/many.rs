@@ -109,7 +109,7 @@ async fn one(
     waits: &WaitArgs,
     today: time::Date,
 ) -> Result<obbackup_planner::plan::Plan, CliError> {
-    let evaluated = crate::evaluate(file, target, waits, today).await?;
+    let evaluated = crate::commands::evaluate(file, target, waits, today).await?;
     evaluated.session.close().await;
     Ok(evaluated.plan)
 }

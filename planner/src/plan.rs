@@ -164,15 +164,6 @@ pub enum PlanError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Graph(#[from] GraphError),
-    /// The server runs 3.x but the live state lacks the cluster-level reads (a bug in obbackup).
-    #[error(
-        "internal error: the server runs OceanBase 3.x but its cluster-level state was not read"
-    )]
-    #[diagnostic(
-        code(obbackup::plan::incomplete_live_state),
-        help("this is a bug in obbackup; please report it with the server version")
-    )]
-    IncompleteLiveState,
 }
 
 /// What a plan depends on besides the file and the cluster.

@@ -15,7 +15,7 @@
 //! A second test requires every rule of the planner to be asserted by an
 //! `edge` line somewhere, so a rule no scenario exercises fails the suite.
 
-use obbackup::{apply, db, inspect};
+use obbackup::{db, executor, inspect};
 use obbackup_planner::config::{Config, decode};
 use obbackup_planner::graph::TieBreak;
 use obbackup_planner::live::LiveState;
@@ -131,13 +131,13 @@ fn plan_of(config: &Config, live: &LiveState, options: &plan::Options, name: &st
         .unwrap_or_else(|e| panic!("{name}: does not plan: {e:?}"))
 }
 
-const APPLY: apply::Options = apply::Options {
+const APPLY: executor::Options = executor::Options {
     poll: Duration::from_millis(20),
     statement_timeout: Duration::from_secs(10),
 };
 
 async fn apply_plan(session: &mut db::Session, plan: &Plan, name: &str, what: &str) {
-    let report = apply::run(session, plan, APPLY).await;
+    let report = executor::run(session, plan, APPLY).await;
     if let Some((id, cause, _)) = report.failure() {
         panic!(
             "{name}: {what}: step {id} failed: {cause}\n{}",

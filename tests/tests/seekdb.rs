@@ -94,10 +94,10 @@ fn server_errors_get_obbackups_own_words() {
                 .expect_err(sql);
             assert_eq!(e.number(), Some(number), "{sql}: {e}");
             assert!(
-                obbackup::apply::advice(obbackup_planner::dialect::Dialect::Ob4, &e)
+                obbackup::executor::advice(obbackup_planner::dialect::Dialect::Ob4, &e)
                     .contains(words),
                 "{sql}: {}",
-                obbackup::apply::advice(obbackup_planner::dialect::Dialect::Ob4, &e)
+                obbackup::executor::advice(obbackup_planner::dialect::Dialect::Ob4, &e)
             );
         }
         session.close().await;

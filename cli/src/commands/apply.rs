@@ -1,0 +1,176 @@
+//! `obbackup apply`: plans (or reads a saved plan), shows it, asks, runs it
+//! through the executor, and plans again to prove convergence.
+
+use super::*;
+
+/// Runs `obbackup apply`.
+pub async fn run(
+    config: std::path::PathBuf,
+    target: TargetArgs,
+    auto_approve: bool,
+    allow_hazards: bool,
+    waits: WaitArgs,
+    day: DayArgs,
+) -> Result<u8, CliError> {
+    let gate = Gate {
+        auto_approve,
+        allow_hazards,
+    };
+    if is_plan_file(&config) {
+        apply_saved(&config, &target, &waits, gate).await
+    } else {
+        let day = today(&day)?;
+        let evaluated = evaluate(&config, &target, &waits, day).await?;
+        execute(evaluated, &waits, &target, gate, day).await
+    }
+}
+
+fn is_plan_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.trim_start().starts_with('{') && t.contains("\"plan_file_version\""))
+}
+
+/// The approval flags of apply.
+#[derive(Debug, Clone, Copy)]
+struct Gate {
+    auto_approve: bool,
+    allow_hazards: bool,
+}
+
+async fn apply_saved(
+    path: &Path,
+    target: &TargetArgs,
+    waits: &WaitArgs,
+    gate: Gate,
+) -> Result<u8, CliError> {
+    let (_, text) = read(path)?;
+    let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
+    let today = file.today().ok_or_else(|| {
+        CliError::PlanFile(format!(
+            "the plan file's date {:?} is not YYYY-MM-DD",
+            file.today
+        ))
+    })?;
+    let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    let differences = file.stale_differences(&live);
+    if !differences.is_empty() {
+        session.close().await;
+        return Err(CliError::StalePlan {
+            count: differences.len(),
+            differences: differences.join("\n"),
+        });
+    }
+    // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
+    let saved = file.options();
+    if waits.wait || waits.wait_timeout.is_some() {
+        output::info(&format!(
+            "note: --wait and --wait-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs, waits up to {}s for DOING and {}s for STOP)",
+            if saved.follow_backups { "" } else { "not " },
+            saved.timeouts.archive_doing,
+            saved.timeouts.archive_stop
+        ));
+    }
+    let plan = plan_with(&loaded, &live, saved.timeouts, saved.follow_backups, today)?;
+    if !planfile::same_steps(&file.plan, &plan) {
+        session.close().await;
+        return Err(CliError::Refused(
+            "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
+        ));
+    }
+    execute(
+        Evaluated {
+            plan,
+            session,
+            loaded,
+            live,
+        },
+        waits,
+        target,
+        gate,
+        today,
+    )
+    .await
+}
+
+async fn execute(
+    evaluated: Evaluated,
+    waits: &WaitArgs,
+    target: &TargetArgs,
+    gate: Gate,
+    today: time::Date,
+) -> Result<u8, CliError> {
+    let Evaluated {
+        plan,
+        mut session,
+        loaded,
+        ..
+    } = evaluated;
+    output::result(&render::human(&plan));
+    if plan.is_empty() {
+        session.close().await;
+        return Ok(0);
+    }
+    let hazards = plan.hazards();
+    let interactive = output::interactive();
+    if !hazards.is_empty() && !gate.allow_hazards && !interactive {
+        return Err(CliError::Refused(format!(
+            "the plan has {} hazard(s) and nobody can be asked: pass --allow-hazards to run it",
+            hazards.len()
+        )));
+    }
+    if !gate.auto_approve {
+        if !interactive {
+            return Err(CliError::Refused(
+                "refusing to apply without --auto-approve: standard input is not a terminal".into(),
+            ));
+        }
+        let question = if hazards.is_empty() {
+            format!("Run these {} step(s)?", plan.steps.len())
+        } else {
+            format!(
+                "Run these {} step(s), accepting {} hazard(s)?",
+                plan.steps.len(),
+                hazards.len()
+            )
+        };
+        if !output::confirm(&question) {
+            output::info("Apply cancelled: nothing was run.");
+            return Ok(1);
+        }
+    } else if !hazards.is_empty()
+        && !gate.allow_hazards
+        && !output::confirm(&format!(
+            "The plan carries {} hazard(s). Continue?",
+            hazards.len()
+        ))
+    {
+        output::info("Apply cancelled: nothing was run.");
+        return Ok(1);
+    }
+    let options = executor::Options {
+        poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
+        statement_timeout: Duration::from_secs(target.timeout),
+    };
+    let report = executor::run(&mut session, &plan, options).await;
+    output::result(&render::apply_report(&report));
+    if let Some((step, cause, help)) = report.failure() {
+        return Err(CliError::StepFailed {
+            step: step.to_string(),
+            cause: cause.to_string(),
+            help: help.to_string(),
+        });
+    }
+    // Read and plan again: anything left means the apply did not converge.
+    let live = inspect::inspect(&mut session).await?;
+    let again = make_plan(&loaded, &live, waits, today)?;
+    session.close().await;
+    if !again.changes.is_empty() {
+        output::result(&render::drift_human(&again));
+        return Err(CliError::NotConverged(again.changes.len()));
+    }
+    output::result("Apply complete: the cluster matches the configuration.");
+    Ok(0)
+}

@@ -1,0 +1,209 @@
+//! One file per subcommand; this module dispatches and holds what several
+//! share: reading and decoding files, the date, the environment, connecting,
+//! planning a loaded file against a live state.
+
+pub mod apply;
+pub mod backup;
+pub mod drift;
+pub mod export;
+pub mod graph;
+pub mod plan;
+pub mod show;
+pub mod status;
+pub mod validate;
+
+pub(crate) use crate::args::{BackupAction, Command, DayArgs, Format, TargetArgs, WaitArgs};
+pub(crate) use crate::error::CliError;
+pub(crate) use crate::executor;
+pub(crate) use crate::{EXIT_CHANGES, Report, db, inspect, many, output, sandbox};
+pub(crate) use obbackup_planner::config::{self, Config};
+pub(crate) use obbackup_planner::desired::{self, Environment};
+pub(crate) use obbackup_planner::diagnostic::ConfigReport;
+pub(crate) use obbackup_planner::live::LiveState;
+pub(crate) use obbackup_planner::plan::{self as planner, Plan, PlanError, Timeouts};
+pub(crate) use obbackup_planner::planfile::{self, PlanFile};
+pub(crate) use obbackup_planner::render;
+pub(crate) use obbackup_planner::secret::Secret;
+pub(crate) use std::path::Path;
+pub(crate) use std::time::Duration;
+
+/// Runs one subcommand; returns the exit code.
+pub async fn dispatch(command: Command) -> Result<u8, CliError> {
+    match command {
+        Command::Validate { config } => validate::run(&config),
+        Command::Plan {
+            configs,
+            target,
+            format,
+            detailed_exitcode,
+            out,
+            waits,
+            day,
+        } => plan::run(configs, target, format, detailed_exitcode, out, waits, day).await,
+        Command::Drift {
+            configs,
+            target,
+            format,
+            day,
+        } => drift::run(configs, target, format, day).await,
+        Command::Apply {
+            config,
+            target,
+            auto_approve,
+            allow_hazards,
+            waits,
+            day,
+        } => apply::run(config, target, auto_approve, allow_hazards, waits, day).await,
+        Command::Show { planfile, format } => show::run(planfile, format),
+        Command::Graph {
+            config,
+            target,
+            day,
+        } => graph::run(config, target, day).await,
+        Command::Status {
+            config,
+            target,
+            format,
+        } => status::run(config.as_deref(), &target, format).await,
+        Command::Backup { action } => backup::run(action).await,
+        Command::Export { target } => export::run(target).await,
+    }
+}
+
+/// Wait settings of commands that never wait (drift, graph).
+pub(crate) fn no_waits() -> WaitArgs {
+    WaitArgs {
+        wait_timeout: None,
+        poll_interval_ms: 1000,
+        wait: false,
+    }
+}
+
+/// Today's date (UTC) unless `--today` / `OBBACKUP_TODAY` gives one.
+fn today(day: &DayArgs) -> Result<time::Date, CliError> {
+    match &day.today {
+        Some(text) => config::parse_date(text).ok_or_else(|| {
+            CliError::Refused(format!("--today {text:?} is not a date written YYYY-MM-DD"))
+        }),
+        None => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+/// The process environment, for `env()` in configurations.
+fn environment() -> Environment {
+    std::env::vars().collect()
+}
+
+/// A decoded configuration file.
+pub struct Loaded {
+    /// File name as given.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+    /// Its decoded form.
+    pub config: Config,
+}
+
+fn read(path: &Path) -> Result<(String, String), CliError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::File {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((name, text))
+}
+
+fn decode(name: String, text: String) -> Result<Loaded, CliError> {
+    let (config, errors) = config::decode(&text);
+    if !errors.is_empty() {
+        return Err(ConfigReport::new(&name, &text, errors).into());
+    }
+    Ok(Loaded { name, text, config })
+}
+
+fn timeouts(waits: &WaitArgs) -> Timeouts {
+    match waits.wait_timeout {
+        Some(s) => Timeouts {
+            archive_doing: s,
+            archive_stop: s,
+            backup_jobs: s,
+            backup_run: s,
+        },
+        None => Timeouts::default(),
+    }
+}
+
+/// Opens a session: `--sandbox`, else `--dsn`/`OBBACKUP_DSN`, else the variable
+/// the file names in `cluster { dsn_env }`.
+async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Session, CliError> {
+    let dsn = match (&target.sandbox, &target.dsn, dsn_env) {
+        (Some(fixture), _, _) => sandbox::start(fixture).await?,
+        (None, Some(dsn), _) => Secret::new(dsn.clone()),
+        (None, None, Some(var)) => {
+            Secret::new(std::env::var(var).map_err(|_| CliError::DsnEnvUnset(var.to_string()))?)
+        }
+        (None, None, None) => return Err(CliError::NoTarget),
+    };
+    Ok(db::Session::connect(&dsn, Duration::from_secs(target.timeout)).await?)
+}
+
+fn make_plan(
+    loaded: &Loaded,
+    live: &LiveState,
+    waits: &WaitArgs,
+    today: time::Date,
+) -> Result<Plan, CliError> {
+    plan_with(loaded, live, timeouts(waits), waits.wait, today)
+}
+
+fn plan_with(
+    loaded: &Loaded,
+    live: &LiveState,
+    timeouts: Timeouts,
+    follow_backups: bool,
+    today: time::Date,
+) -> Result<Plan, CliError> {
+    let options = planner::Options {
+        timeouts,
+        today,
+        follow_backups,
+        tie_break: Default::default(),
+    };
+    planner::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
+        PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
+        PlanError::Graph(_) => CliError::Internal(e.to_string()),
+    })
+}
+
+/// A plan with what it was made from and the session it was read on.
+pub struct Evaluated {
+    /// The plan.
+    pub plan: Plan,
+    /// The open session.
+    pub session: db::Session,
+    /// The configuration.
+    pub loaded: Loaded,
+    /// The live state planned from.
+    pub live: LiveState,
+}
+
+/// Loads a file, connects, reads the cluster and plans.
+pub async fn evaluate(
+    path: &Path,
+    target: &TargetArgs,
+    waits: &WaitArgs,
+    today: time::Date,
+) -> Result<Evaluated, CliError> {
+    let (name, text) = read(path)?;
+    let loaded = decode(name, text)?;
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    let plan = make_plan(&loaded, &live, waits, today)?;
+    Ok(Evaluated {
+        plan,
+        session,
+        loaded,
+        live,
+    })
+}

@@ -1,0 +1,38 @@
+//! `obbackup status`: archive, backups and freshness per tenant (or the cluster).
+
+use super::*;
+
+/// Runs `obbackup status`.
+pub async fn run(
+    config: Option<&Path>,
+    target: &TargetArgs,
+    format: Format,
+) -> Result<u8, CliError> {
+    let loaded = match config {
+        Some(path) => {
+            let (name, text) = read(path)?;
+            Some(decode(name, text)?)
+        }
+        None => None,
+    };
+    let dsn_env = loaded
+        .as_ref()
+        .and_then(|l| l.config.dsn_env.as_ref().map(|(v, _)| v.clone()));
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    let live = inspect::inspect(&mut session).await?;
+    session.close().await;
+    let desired = match &loaded {
+        Some(l) => {
+            let state = obbackup_planner::dialect::resolve(&l.config, &live, &environment())
+                .map_err(|errors| CliError::from(ConfigReport::new(&l.name, &l.text, errors)))?;
+            Some(state)
+        }
+        None => None,
+    };
+    let report = obbackup_planner::status::status(&live, desired.as_ref());
+    match format {
+        Format::Json => output::json(&render::status_json(&report)),
+        _ => output::result(&render::status_human(&report)),
+    }
+    Ok(0)
+}
