@@ -175,8 +175,42 @@ pub struct Cluster {
     pub stalled: BTreeSet<String>,
     /// When the cluster was created (SCN base).
     pub epoch: Instant,
-    /// The 3.x state, when the fixture is a 3.x cluster.
-    pub v3: Option<crate::ob3::V3>,
+    /// The server line played, with the state only that line has.
+    pub line: Line,
+}
+
+/// The OceanBase line a simulated cluster plays, read from the fixture's
+/// version: 4.x keeps its backup state per tenant (in [`Cluster`]'s
+/// tenants, jobs and sets); 3.x adds the cluster-level state.
+#[derive(Debug)]
+pub enum Line {
+    /// OceanBase 4.x: tenant-level backup.
+    Ob4,
+    /// OceanBase 3.x: cluster-level parameters, archive, pieces, backup-backup.
+    Ob3(Box<crate::ob3::ClusterLevel>),
+}
+
+impl Line {
+    /// Whether the cluster plays 3.x.
+    pub fn is_ob3(&self) -> bool {
+        matches!(self, Line::Ob3(_))
+    }
+
+    /// The 3.x cluster-level state.
+    pub fn cluster_level(&self) -> Option<&crate::ob3::ClusterLevel> {
+        match self {
+            Line::Ob3(state) => Some(state),
+            Line::Ob4 => None,
+        }
+    }
+
+    /// The 3.x cluster-level state, to change.
+    pub fn cluster_level_mut(&mut self) -> Option<&mut crate::ob3::ClusterLevel> {
+        match self {
+            Line::Ob3(state) => Some(state),
+            Line::Ob4 => None,
+        }
+    }
 }
 
 /// Wall-clock base of simulated SCNs: 2024-06-20 12:00:00 UTC, in nanoseconds.
@@ -216,16 +250,16 @@ impl Cluster {
             next_dest_id: 1001,
             stalled: BTreeSet::new(),
             epoch: now,
-            v3: None,
+            line: Line::Ob4,
         };
         if cluster.version_parts.first() == Some(&3) {
-            cluster.v3 = Some(crate::ob3::V3::from_fixture(
+            cluster.line = Line::Ob3(Box::new(crate::ob3::ClusterLevel::from_fixture(
                 fixture,
                 now,
                 cluster.sim_ns(now),
-            )?);
+            )?));
         }
-        let is_v3 = cluster.v3.is_some();
+        let is_ob3 = cluster.line.is_ob3();
         cluster.tenants.insert(
             SYS_TENANT_ID,
             Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys),
@@ -263,7 +297,7 @@ impl Cluster {
                 return Err(format!("tenant {:?} is listed twice", seed.name));
             }
             // 4.x pairs every user tenant with a meta tenant (id − 1); 3.x has none.
-            if !is_v3 {
+            if !is_ob3 {
                 let meta_id = seed.id - 1;
                 cluster.tenants.insert(
                     meta_id,
@@ -350,7 +384,7 @@ impl Cluster {
     /// `version()` text: `5.7.25-OceanBase_CE-v4.2.2.1` (CE) or `5.7.25-OceanBase-v…` (EE), reference §0.3.
     /// 3.x: `3.1.5-OceanBase CE` (CE), `3.2.4-OceanBase` (EE, **UNCONFIRMED** format).
     pub fn version_string(&self) -> String {
-        if self.v3.is_some() {
+        if self.line.is_ob3() {
             let product = if self.edition == "CE" {
                 "OceanBase CE"
             } else {
@@ -432,7 +466,7 @@ impl Cluster {
             }
         }
         self.tick_jobs(now);
-        self.tick_v3(now);
+        self.tick_ob3(now);
     }
 
     /// Applies one parsed non-SELECT statement for `session`.
@@ -442,8 +476,8 @@ impl Cluster {
         statement: &Statement,
     ) -> Result<Reply, ObError> {
         self.tick(Instant::now());
-        if self.v3.is_some() {
-            return self.execute_v3(session, statement);
+        if self.line.is_ob3() {
+            return self.execute_ob3(session, statement);
         }
         match statement {
             Statement::MinorFreeze => {

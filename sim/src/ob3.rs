@@ -226,7 +226,7 @@ pub struct DataBackup {
 
 /// The 3.x state of the cluster.
 #[derive(Debug, Clone)]
-pub struct V3 {
+pub struct ClusterLevel {
     /// Parameters set away from their defaults.
     pub parameters: BTreeMap<String, String>,
     /// Values that differ on one server: (`ip:port`, name) → value.
@@ -249,7 +249,7 @@ pub struct V3 {
     pub data_backups: Vec<DataBackup>,
 }
 
-impl V3 {
+impl ClusterLevel {
     /// Seeds the 3.x state from a fixture.
     pub fn from_fixture(
         fixture: &Fixture,
@@ -318,7 +318,7 @@ impl V3 {
                 since: cluster_epoch,
             });
         }
-        Ok(V3 {
+        Ok(ClusterLevel {
             parameters,
             server_overrides,
             archive_status,
@@ -401,7 +401,7 @@ fn check_log_archive_option(value: &str) -> bool {
 fn check_dest_option(
     value: &str,
     backup_backup: bool,
-    v32: bool,
+    at_3_2: bool,
     busy: bool,
     current: &str,
 ) -> Result<(), ObError> {
@@ -419,13 +419,13 @@ fn check_dest_option(
                 // 3.1.5 CE limits both options to [5s, 1h]; the 3.2 documents set
                 // `log_archive_checkpoint_interval=2h` on backup_backup_dest_option
                 // (seed 002), so 3.2 allows up to a day there (**UNCONFIRMED** bound).
-                let max = if backup_backup && v32 {
+                let max = if backup_backup && at_3_2 {
                     86_400_000_000
                 } else {
                     3_600_000_000
                 };
                 if !(5_000_000..=max).contains(&us) {
-                    let range = if backup_backup && v32 {
+                    let range = if backup_backup && at_3_2 {
                         "[5s,1d]"
                     } else {
                         "[5s,1h]"
@@ -488,16 +488,16 @@ fn check_dest_uri(value: &str) -> Result<Uri, ObError> {
 }
 
 impl Cluster {
-    fn v3(&mut self) -> Result<&mut V3, ObError> {
-        self.v3
-            .as_mut()
+    fn cluster_level(&mut self) -> Result<&mut ClusterLevel, ObError> {
+        self.line
+            .cluster_level_mut()
             .ok_or_else(|| ObError::injected(4016, "Internal error"))
     }
 
     /// Advances the 3.x asynchronous states: archive BEGINNING → DOING,
     /// STOPPING → STOP (§1.5 A), round mode BEGINNING → DOING, piece jobs
     /// DOING → FINISH (copying pieces), data backups RUNNING → COMPLETED.
-    pub(crate) fn tick_v3(&mut self, now: Instant) {
+    pub(crate) fn tick_ob3(&mut self, now: Instant) {
         let delays = self.delays.clone();
         let stalled = self.stalled.clone();
         let now_ns = self.sim_ns(now);
@@ -505,18 +505,20 @@ impl Cluster {
             .pending_failures
             .iter()
             .position(|(t, _, _)| *t == SYS_TENANT_ID);
-        let Some(v3) = self.v3.as_mut() else { return };
-        let (next, delay) = match v3.archive_status.as_str() {
+        let Some(state) = self.line.cluster_level_mut() else {
+            return;
+        };
+        let (next, delay) = match state.archive_status.as_str() {
             "BEGINNING" => ("DOING", delays.archive_beginning),
             "STOPPING" => ("STOP", delays.archive_stopping),
             _ => ("", 0),
         };
-        let due = v3.archive_since + Duration::from_millis(delay);
-        if !next.is_empty() && !stalled.contains(&v3.archive_status) && now >= due {
-            v3.archive_status = next.to_string();
-            v3.archive_since = due;
+        let due = state.archive_since + Duration::from_millis(delay);
+        if !next.is_empty() && !stalled.contains(&state.archive_status) && now >= due {
+            state.archive_status = next.to_string();
+            state.archive_since = due;
             if next == "STOP" {
-                for p in v3
+                for p in state
                     .pieces
                     .iter_mut()
                     .filter(|p| p.status == "ACTIVE" && p.copy_id == 0)
@@ -525,11 +527,11 @@ impl Cluster {
                 }
             }
         }
-        if v3.backup_archivelog.as_deref() == Some("BEGINNING") && now >= v3.archive_since {
-            v3.backup_archivelog = Some("DOING".into());
+        if state.backup_archivelog.as_deref() == Some("BEGINNING") && now >= state.archive_since {
+            state.backup_archivelog = Some("DOING".into());
         }
         let mut copies = Vec::new();
-        for job in v3.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
+        for job in state.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
             if !stalled.contains("DOING")
                 && now >= job.since + Duration::from_millis(delays.backup_backup)
             {
@@ -538,7 +540,7 @@ impl Cluster {
             }
         }
         for job in copies {
-            let originals: Vec<Piece> = v3
+            let originals: Vec<Piece> = state
                 .pieces
                 .iter()
                 .filter(|p| p.copy_id == 0 && p.file_status == "AVAILABLE")
@@ -547,7 +549,7 @@ impl Cluster {
                 .cloned()
                 .collect();
             for original in originals {
-                let existing = v3
+                let existing = state
                     .pieces
                     .iter()
                     .filter(|p| {
@@ -559,14 +561,18 @@ impl Cluster {
                 if job.max_times >= 0 && existing >= job.max_times {
                     continue;
                 }
-                v3.pieces.push(Piece {
+                state.pieces.push(Piece {
                     copy_id: existing as u64 + 1,
                     ..original
                 });
             }
         }
         let mut finished = false;
-        for b in v3.data_backups.iter_mut().filter(|b| b.status == "RUNNING") {
+        for b in state
+            .data_backups
+            .iter_mut()
+            .filter(|b| b.status == "RUNNING")
+        {
             if !stalled.contains("RUNNING")
                 && now >= b.since + Duration::from_millis(delays.backup_running)
             {
@@ -577,14 +583,18 @@ impl Cluster {
         }
         if let (true, Some(i)) = (finished, failure) {
             let (_, _, _) = self.pending_failures.remove(i);
-            if let Some(b) = self.v3.as_mut().and_then(|v| v.data_backups.last_mut()) {
+            if let Some(b) = self
+                .line
+                .cluster_level_mut()
+                .and_then(|v| v.data_backups.last_mut())
+            {
                 b.status = "FAILED".into();
             }
         }
     }
 
     /// Applies one statement with 3.x rules. Every backup statement is sys-only (§1.3: 1227).
-    pub(crate) fn execute_v3(
+    pub(crate) fn execute_ob3(
         &mut self,
         session: &mut Session,
         statement: &Statement,
@@ -606,7 +616,7 @@ impl Cluster {
         if needs_sys {
             self.require_alter_system(session)?;
         }
-        let v32 = self.at_least(&[3, 2]);
+        let at_3_2 = self.at_least(&[3, 2]);
         let now = Instant::now();
         match statement {
             Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
@@ -614,7 +624,7 @@ impl Cluster {
                 if tenant.is_some() {
                     return Err(ObError::parse("TENANT"));
                 }
-                Ok(self.show_parameters_v3(like.as_deref()))
+                Ok(self.show_parameters_ob3(like.as_deref()))
             }
             Statement::SetEncryption { password } => {
                 session.encryption = Some(password.clone());
@@ -623,7 +633,7 @@ impl Cluster {
             Statement::MinorFreeze => Ok(Reply::Ok(0)),
             Statement::AlterSystemSet(items) => {
                 for item in items {
-                    self.set_v3(item, v32)?;
+                    self.set_ob3(item, at_3_2)?;
                 }
                 Ok(Reply::Ok(0))
             }
@@ -631,29 +641,30 @@ impl Cluster {
                 if tenants.is_some() {
                     return Err(ObError::parse("TENANT"));
                 }
-                let v3 = self.v3()?;
+                let state = self.cluster_level()?;
                 if *enable {
-                    let dest = v3.value("backup_dest");
+                    let dest = state.value("backup_dest");
                     if dest.is_empty() {
                         return Err(ObError::invalid_backup_dest());
                     }
-                    if v3.archive_status != "STOP" {
+                    if state.archive_status != "STOP" {
                         return Err(ObError::not_supported(Some(
                             "start log archive backup when not STOP is",
                         )));
                     }
-                    v3.archive_status = "BEGINNING".into();
-                    v3.archive_since = now;
-                    v3.round += 1;
-                    v3.parameters
+                    state.archive_status = "BEGINNING".into();
+                    state.archive_since = now;
+                    state.round += 1;
+                    state
+                        .parameters
                         .insert("enable_log_archive".into(), "True".into());
                     if let Ok(uri) = Uri::parse(&dest) {
-                        v3.archived_dirs.insert(uri.root);
+                        state.archived_dirs.insert(uri.root);
                     }
-                    if v3.piece_mode() {
-                        let next = v3.pieces.iter().map(|p| p.piece_id).max().unwrap_or(0) + 1;
-                        let round = v3.round;
-                        v3.pieces.push(Piece {
+                    if state.piece_mode() {
+                        let next = state.pieces.iter().map(|p| p.piece_id).max().unwrap_or(0) + 1;
+                        let round = state.round;
+                        state.pieces.push(Piece {
                             round_id: round,
                             piece_id: next,
                             copy_id: 0,
@@ -664,12 +675,13 @@ impl Cluster {
                         });
                     }
                 } else {
-                    if matches!(v3.archive_status.as_str(), "STOP" | "STOPPING") {
+                    if matches!(state.archive_status.as_str(), "STOP" | "STOPPING") {
                         return Err(ObError::already_no_log_archive());
                     }
-                    v3.archive_status = "STOPPING".into();
-                    v3.archive_since = now;
-                    v3.parameters
+                    state.archive_status = "STOPPING".into();
+                    state.archive_since = now;
+                    state
+                        .parameters
                         .insert("enable_log_archive".into(), "False".into());
                 }
                 Ok(Reply::Ok(0))
@@ -689,21 +701,27 @@ impl Cluster {
                     }));
                 }
                 let now_ns = self.sim_ns(now);
-                let v3 = self.v3()?;
-                if v3.archive_status != "DOING" {
+                let state = self.cluster_level()?;
+                if state.archive_status != "DOING" {
                     return Err(ObError::backup_can_not_start(&format!(
                         "log archive is not doing. log archive status : {}.",
-                        v3.archive_status
+                        state.archive_status
                     )));
                 }
-                if v3.data_backup_running() {
+                if state.data_backup_running() {
                     return Err(ObError::backup_in_progress());
                 }
                 // B4: an incremental with no previous successful backup set is recorded as full.
-                let has_base = v3.data_backups.iter().any(|b| b.status == "COMPLETED");
+                let has_base = state.data_backups.iter().any(|b| b.status == "COMPLETED");
                 let backup_type = if *incremental && has_base { "I" } else { "D" };
-                let bs_key = v3.data_backups.iter().map(|b| b.bs_key).max().unwrap_or(0) + 1;
-                v3.data_backups.push(DataBackup {
+                let bs_key = state
+                    .data_backups
+                    .iter()
+                    .map(|b| b.bs_key)
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                state.data_backups.push(DataBackup {
                     bs_key,
                     backup_type: backup_type.into(),
                     encryption_mode: if session.encryption.is_some() {
@@ -723,8 +741,12 @@ impl Cluster {
                 if tenants.is_some() {
                     return Err(ObError::parse("TENANT"));
                 }
-                let v3 = self.v3()?;
-                let Some(b) = v3.data_backups.iter_mut().find(|b| b.status == "RUNNING") else {
+                let state = self.cluster_level()?;
+                let Some(b) = state
+                    .data_backups
+                    .iter_mut()
+                    .find(|b| b.status == "RUNNING")
+                else {
                     return Err(ObError::injected_with_state(
                         9049,
                         "HY000",
@@ -735,21 +757,21 @@ impl Cluster {
                 Ok(Reply::Ok(0))
             }
             Statement::BackupArchivelog { start } => {
-                let v3 = self.v3()?;
+                let state = self.cluster_level()?;
                 if *start {
-                    if v3.value("backup_backup_dest").is_empty() {
+                    if state.value("backup_backup_dest").is_empty() {
                         return Err(ObError::not_supported(Some(
                             "handle backup archive log with empty backup dest is",
                         )));
                     }
-                    if v3.piece_jobs.iter().any(|j| j.status == "DOING") {
+                    if state.piece_jobs.iter().any(|j| j.status == "DOING") {
                         return Err(ObError::not_supported(Some(
                             "backup archive log if backup backuppiece job exist is",
                         )));
                     }
-                    v3.backup_archivelog = Some("BEGINNING".into());
+                    state.backup_archivelog = Some("BEGINNING".into());
                 } else {
-                    v3.backup_archivelog = Some("STOP".into());
+                    state.backup_archivelog = Some("STOP".into());
                 }
                 Ok(Reply::Ok(0))
             }
@@ -759,8 +781,12 @@ impl Cluster {
                 with_active,
                 dest,
             } => {
-                let v3 = self.v3()?;
-                if v3.backup_archivelog.as_deref().is_some_and(|s| s != "STOP") {
+                let state = self.cluster_level()?;
+                if state
+                    .backup_archivelog
+                    .as_deref()
+                    .is_some_and(|s| s != "STOP")
+                {
                     return Err(ObError::not_supported(Some(
                         "backup backuppiece in auto mode is",
                     )));
@@ -770,26 +796,26 @@ impl Cluster {
                         "cluster level backup backup active piece is",
                     )));
                 }
-                let configured = v3.value("backup_backup_dest");
+                let configured = state.value("backup_backup_dest");
                 if let Some(n) = times {
                     // 3.1.5 CE needs an explicit destination other than the configured one;
                     // the 3.2 documents only require it to be given (seed 002).
                     let same = dest.as_deref().is_some_and(|d| d == configured);
-                    if dest.is_none() || (same && !v32) {
+                    if dest.is_none() || (same && !at_3_2) {
                         return Err(ObError::not_supported(Some(&format!(
                             "not backed up {n} times to the backup_backup_dest of sys parameter"
                         ))));
                     }
                 }
                 let target = dest.clone().unwrap_or(configured);
-                if target.is_empty() || v3.value("backup_dest").is_empty() {
+                if target.is_empty() || state.value("backup_dest").is_empty() {
                     return Err(ObError::not_supported(Some(
                         "backup backuppiece with empty backup dest is",
                     )));
                 }
                 check_dest_uri(&target)?;
-                let job_id = v3.piece_jobs.iter().map(|j| j.job_id).max().unwrap_or(0) + 1;
-                v3.piece_jobs.push(PieceJob {
+                let job_id = state.piece_jobs.iter().map(|j| j.job_id).max().unwrap_or(0) + 1;
+                state.piece_jobs.push(PieceJob {
                     job_id,
                     piece_id: piece.unwrap_or(0),
                     max_times: times.map_or(-1, |t| i64::try_from(t).unwrap_or(i64::MAX)),
@@ -802,8 +828,8 @@ impl Cluster {
                 Ok(Reply::Ok(0))
             }
             Statement::CancelBackupBackupPiece => {
-                let v3 = self.v3()?;
-                for j in v3.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
+                let state = self.cluster_level()?;
+                for j in state.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
                     j.status = "CANCEL".into();
                 }
                 Ok(Reply::Ok(0))
@@ -811,14 +837,14 @@ impl Cluster {
         }
     }
 
-    fn set_v3(&mut self, item: &SetItem, v32: bool) -> Result<(), ObError> {
+    fn set_ob3(&mut self, item: &SetItem, at_3_2: bool) -> Result<(), ObError> {
         if item.tenant.is_some() {
             return Err(ObError::invalid_config());
         }
         let (name, check, _, _) = *find(&item.name).ok_or_else(ObError::config_unknown)?;
         let value = item.value.text().to_string();
-        let v3 = self.v3()?;
-        let busy = v3.archive_status != "STOP" || v3.data_backup_running();
+        let state = self.cluster_level()?;
+        let busy = state.archive_status != "STOP" || state.data_backup_running();
         match check {
             Check::Int { min, max } => {
                 if !value
@@ -845,7 +871,7 @@ impl Cluster {
                 }
                 if name == "enable_log_archive"
                     && value.eq_ignore_ascii_case("true")
-                    && v3.archive_status == "STOP"
+                    && state.archive_status == "STOP"
                 {
                     return Err(ObError::not_supported(Some(
                         "set enable log archive true without archivelog is",
@@ -858,8 +884,8 @@ impl Cluster {
                 }
             }
             Check::DestOption { backup_backup } => {
-                let current = v3.value(name);
-                check_dest_option(&value, backup_backup, v32, busy, &current)?;
+                let current = state.value(name);
+                check_dest_option(&value, backup_backup, at_3_2, busy, &current)?;
             }
             Check::Dest if name == "backup_dest" => {
                 // D1 (§1.5): not while anything runs; empty clears; a used directory is 9026;
@@ -869,10 +895,10 @@ impl Cluster {
                 }
                 if !value.is_empty() {
                     let uri = check_dest_uri(&value)?;
-                    if v3.archived_dirs.contains(&uri.root) {
+                    if state.archived_dirs.contains(&uri.root) {
                         return Err(ObError::invalid_backup_dest());
                     }
-                    if !v3.value("backup_backup_dest").is_empty() {
+                    if !state.value("backup_backup_dest").is_empty() {
                         return Err(ObError::not_supported(Some(
                             "set backup dest with backup backup dest not empty is",
                         )));
@@ -881,13 +907,16 @@ impl Cluster {
             }
             Check::Dest => {
                 // backup_backup_dest (§1.3).
-                if v3.backup_archivelog.as_deref().is_some_and(|s| s != "STOP")
-                    || v3.piece_jobs.iter().any(|j| j.status == "DOING")
+                if state
+                    .backup_archivelog
+                    .as_deref()
+                    .is_some_and(|s| s != "STOP")
+                    || state.piece_jobs.iter().any(|j| j.status == "DOING")
                 {
                     return Err(ObError::backup_in_progress());
                 }
                 if !value.is_empty() {
-                    if v3.value("backup_dest").is_empty() {
+                    if state.value("backup_dest").is_empty() {
                         return Err(ObError::not_supported(Some(
                             "set backup backup dest with empty backup dest is",
                         )));
@@ -896,22 +925,22 @@ impl Cluster {
                         return Err(ObError::not_supported(Some("backup backup on cos storage")));
                     }
                     let uri = check_dest_uri(&value)?;
-                    let main = Uri::parse(&v3.value("backup_dest"))
+                    let main = Uri::parse(&state.value("backup_dest"))
                         .map(|u| u.root)
                         .unwrap_or_default();
-                    if uri.root == main || v3.archived_dirs.contains(&uri.root) {
+                    if uri.root == main || state.archived_dirs.contains(&uri.root) {
                         return Err(ObError::invalid_backup_dest());
                     }
                 }
             }
             Check::Text => {}
         }
-        v3.parameters.insert(name.to_string(), value);
+        state.parameters.insert(name.to_string(), value);
         Ok(())
     }
 
     /// `SHOW PARAMETERS [LIKE …]` on 3.x: 12 columns, one row per server (§0.4, §1.7).
-    fn show_parameters_v3(&self, like: Option<&str>) -> Reply {
+    fn show_parameters_ob3(&self, like: Option<&str>) -> Reply {
         use crate::protocol::{Column, ColumnType};
         let names = [
             "zone",
@@ -939,7 +968,7 @@ impl Cluster {
             })
             .collect();
         let mut rows = Vec::new();
-        let Some(v3) = &self.v3 else {
+        let Some(state) = self.line.cluster_level() else {
             return Reply::Rows { columns, rows };
         };
         for server in &self.servers {
@@ -948,11 +977,11 @@ impl Cluster {
                 .iter()
                 .filter(|p| like.is_none_or(|l| crate::cluster::like_match(l, p.0)))
             {
-                let value = v3
+                let value = state
                     .server_overrides
                     .get(&(key.clone(), name.to_string()))
                     .cloned()
-                    .unwrap_or_else(|| v3.value(name));
+                    .unwrap_or_else(|| state.value(name));
                 rows.push(vec![
                     Some(server.zone.clone()),
                     Some("observer".into()),
