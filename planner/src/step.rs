@@ -39,6 +39,14 @@ impl StepId {
         Self(format!("all_user:{verb}").into())
     }
 
+    /// The step `verb` of `scope`: a tenant's, or the 3.x cluster's.
+    pub fn of(scope: &crate::address::Scope, verb: &str) -> Self {
+        match scope {
+            crate::address::Scope::Tenant(name) => Self::tenant(name, verb),
+            crate::address::Scope::Cluster => Self::cluster(verb),
+        }
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -4,14 +4,95 @@
 //! backup-backup. A dialect supplies only what differs between the lines; the
 //! pipeline of [`crate::plan`] is shared.
 
+use crate::address::{Address, Scope};
 use crate::config::Config;
+use crate::desired::Encryption;
 use crate::desired::{self, DesiredState, Environment};
 use crate::diagnostic::ConfigError;
 use crate::live::{LiveScopes, LiveState, Server};
-use crate::sql::Read;
+use crate::plan::Options;
+use crate::sql::{self, Read, SqlText};
+use crate::step::{Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 
 pub mod ob3;
 pub mod ob4;
+
+/// One data backup of a scope, for both lines: `SET ENCRYPTION … ONLY` when
+/// the policy encrypts, the `BACKUP` statement, and a wait for the new job
+/// (to exist and be encrypted, or with `follow` to end) when either is asked.
+/// The order inside the session is the rules' (`encryption_before_backup`,
+/// `session_encryption_sequence`). `jobs` is the query polling the scope's
+/// jobs newer than `after_job_id`.
+pub(crate) struct BackupSequence<'a> {
+    /// The tenant, or the 3.x cluster.
+    pub scope: &'a Scope,
+    /// The freshness changes the backup serves.
+    pub addresses: Vec<Address>,
+    /// Incremental rather than full.
+    pub incremental: bool,
+    /// The `BACKUP` statement.
+    pub statement: SqlText,
+    /// The policy's encryption password, if any.
+    pub encryption: Option<&'a Encryption>,
+    /// The query a wait polls, and the newest job id before the backup.
+    pub jobs: (String, u64),
+}
+
+impl BackupSequence<'_> {
+    /// The steps, with wait limits from `options`.
+    pub(crate) fn steps(self, options: &Options) -> Vec<Step> {
+        let step = |verb: &str, action, kind| {
+            Step::new(
+                StepId::of(self.scope, verb),
+                action,
+                kind,
+                self.scope.tenant(),
+                self.scope.name(),
+            )
+            .serving(self.addresses.clone())
+        };
+        let mut steps = Vec::new();
+        if let Some(encryption) = self.encryption {
+            steps.push(step(
+                "set_encryption",
+                StepAction::SetEncryption,
+                StepKind::Sql(sql::set_encryption(&encryption.password)),
+            ));
+        }
+        let verb = if self.incremental {
+            "backup_incremental"
+        } else {
+            "backup_full"
+        };
+        steps.push(step(
+            verb,
+            StepAction::Backup,
+            StepKind::Sql(self.statement),
+        ));
+        let follow = options.follow_backups;
+        if follow || self.encryption.is_some() {
+            let (query, after_job_id) = self.jobs;
+            steps.push(step(
+                "wait_backup_job",
+                StepAction::WaitBackupJob,
+                StepKind::Wait(Wait {
+                    until: WaitUntil::BackupJob {
+                        after_job_id,
+                        follow,
+                        expect_password: self.encryption.is_some(),
+                    },
+                    query,
+                    timeout_seconds: if follow {
+                        options.timeouts.backup_run
+                    } else {
+                        options.timeouts.backup_jobs
+                    },
+                }),
+            ));
+        }
+        steps
+    }
+}
 
 /// The evaluated declaration, by line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::config::{Config, Setting as ConfigSetting, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
+use crate::dialect::BackupSequence;
 use crate::ignore::Ignores;
 use crate::live::LiveState;
 use crate::live::{InspectError, Row, parse_timestamp};
@@ -1115,49 +1116,17 @@ pub fn steps(
             if !full && !incremental {
                 notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase would record it as full, reference §1.5 B4)".into());
             }
-            let verb = if incremental {
-                "backup_incremental"
-            } else {
-                "backup_full"
-            };
-            if let Some(enc) = &want.data_backup.encryption {
-                out.push(sql_step(
-                    StepAction::SetEncryption,
-                    "set_encryption",
-                    sql::set_encryption(&enc.value.password),
-                    backup_addresses.clone(),
-                    Vec::new(),
-                ));
-            }
-            out.push(sql_step(
-                StepAction::Backup,
-                verb,
-                sql::backup(incremental, &[], true, false),
-                backup_addresses.clone(),
-                Vec::new(),
-            ));
-            if options.follow_backups || want.data_backup.encryption.is_some() {
-                let wait = Wait {
-                    until: WaitUntil::BackupJob {
-                        after_job_id: live.max_bs_key,
-                        follow: options.follow_backups,
-                        expect_password: want.data_backup.encryption.is_some(),
-                    },
-                    query: sql::cluster_backup_query(live.max_bs_key),
-                    timeout_seconds: if options.follow_backups {
-                        options.timeouts.backup_run
-                    } else {
-                        options.timeouts.backup_jobs
-                    },
-                };
-                out.push(step(
-                    StepAction::WaitBackupJob,
-                    "wait_backup_job",
-                    StepKind::Wait(wait),
-                    backup_addresses,
-                    Vec::new(),
-                ));
-            }
+            out.extend(
+                BackupSequence {
+                    scope: &Scope::Cluster,
+                    addresses: backup_addresses,
+                    incremental,
+                    statement: sql::backup(incremental, &[], true, false),
+                    encryption: want.data_backup.encryption.as_ref().map(|e| &e.value),
+                    jobs: (sql::cluster_backup_query(live.max_bs_key), live.max_bs_key),
+                }
+                .steps(options),
+            );
         }
     }
     if errors.is_empty() {

@@ -10,6 +10,7 @@ use crate::change::{self, Change, Parameter};
 use crate::config::Config;
 use crate::desired::{self, DesiredState, DesiredTenant, Environment};
 use crate::diagnostic::{ConfigError, span};
+use crate::dialect::BackupSequence;
 use crate::ignore::Ignores;
 use crate::live::{LiveState, LiveTenant};
 use crate::plan::{Options, Planned, Timeouts};
@@ -610,59 +611,21 @@ fn backup_steps(
         } else {
             Vec::new()
         };
-        let verb = if incremental {
-            "backup_incremental"
-        } else {
-            "backup_full"
-        };
-        let base = |action, verb: &str, kind, hazards| Step {
-            id: StepId::tenant(name, verb),
-            action,
-            kind,
-            tenant: Some(name.to_string()),
-            covers: vec![name.to_string()],
-            addresses: addresses.clone(),
-            hazards,
-            depends_on: Vec::new(),
-            session: Vec::new(),
-            timeout_seconds: None,
-        };
-        if let Some(enc) = &db.encryption {
-            steps.push(base(
-                StepAction::SetEncryption,
-                "set_encryption",
-                StepKind::Sql(sql::set_encryption(&enc.value.password)),
-                Vec::new(),
-            ));
-        }
-        steps.push(base(
-            StepAction::Backup,
-            verb,
-            StepKind::Sql(sql::backup(incremental, &target, !sys, plus)),
-            Vec::new(),
-        ));
-        if options.follow_backups || db.encryption.is_some() {
-            let follow = options.follow_backups;
-            let wait = Wait {
-                until: WaitUntil::BackupJob {
-                    after_job_id: have.max_job_id,
-                    follow,
-                    expect_password: db.encryption.is_some(),
-                },
-                query: sql::backup_job_query(sys, have.id, have.max_job_id),
-                timeout_seconds: if follow {
-                    options.timeouts.backup_run
-                } else {
-                    options.timeouts.backup_jobs
-                },
-            };
-            steps.push(base(
-                StepAction::WaitBackupJob,
-                "wait_backup_job",
-                StepKind::Wait(wait),
-                Vec::new(),
-            ));
-        }
+        let scope = Scope::Tenant(name.to_string());
+        steps.extend(
+            BackupSequence {
+                scope: &scope,
+                addresses,
+                incremental,
+                statement: sql::backup(incremental, &target, !sys, plus),
+                encryption: db.encryption.as_ref().map(|e| &e.value),
+                jobs: (
+                    sql::backup_job_query(sys, have.id, have.max_job_id),
+                    have.max_job_id,
+                ),
+            }
+            .steps(options),
+        );
     }
     if !errors.is_empty() {
         return Err(errors);
