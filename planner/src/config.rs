@@ -67,7 +67,7 @@ pub enum Value {
 
 /// A value with the span of its expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
+pub struct Attribute {
     /// The value.
     pub value: Value,
     /// Byte range of the value in the file.
@@ -75,15 +75,15 @@ pub struct Setting {
 }
 
 /// The attributes of one settings block (`log_archive`, `data_backup`), by name.
-pub type Settings = BTreeMap<String, Setting>;
+pub type Attributes = BTreeMap<String, Attribute>;
 
 /// The settings a tenant-level block may hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TenantSettings {
     /// `log_archive { … }`.
-    pub log_archive: Settings,
+    pub log_archive: Attributes,
     /// `data_backup { … }`.
-    pub data_backup: Settings,
+    pub data_backup: Attributes,
 }
 
 /// One `tenant "NAME"` block (`NAME` may be `*`).
@@ -136,7 +136,7 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// The 3.x cluster-level settings of the `cluster` block (keys like
     /// `backup_dest`, `log_archive.mode`, `backup_backup.pieces.copies`).
-    pub cluster: Settings,
+    pub cluster: Attributes,
     /// Span of the `cluster` keyword.
     pub cluster_span: Range<usize>,
     /// `defaults { … }`.
@@ -357,7 +357,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             let mut settings =
                                 decode_settings(&block.body, "cluster", CLUSTER, &mut errors);
                             let mut plain = |key: &str| match settings.remove(key) {
-                                Some(Setting {
+                                Some(Attribute {
                                     value: Value::Plain(text),
                                     span,
                                 }) => Some((text, span)),
@@ -579,8 +579,8 @@ fn decode_settings(
     block: &str,
     schema: &'static [(&'static str, Kind)],
     errors: &mut Vec<ConfigError>,
-) -> Settings {
-    let mut out = Settings::new();
+) -> Attributes {
+    let mut out = Attributes::new();
     for structure in body.iter() {
         match structure {
             Structure::Block(b) => {
@@ -623,7 +623,7 @@ fn decode_settings(
                 };
                 let at = attr.value.span().unwrap_or(0..0);
                 if let Some(value) = decode_value(&attr.value, key, *kind, &at, errors) {
-                    out.insert(key.to_string(), Setting { value, span: at });
+                    out.insert(key.to_string(), Attribute { value, span: at });
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! Credentials in destinations must come from `env()`; two tenants may not share
 //! a destination (OceanBase needs one directory per tenant, reference §2.2.2).
 
-use crate::config::{Config, Piece, Setting, Settings, Template, TenantBlock, Value};
+use crate::config::{Attribute, Attributes, Config, Piece, Template, TenantBlock, Value};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
 use crate::units::{Duration, Size};
@@ -153,7 +153,7 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
             .into_iter()
             .chain([&config.defaults.log_archive, &config.defaults.data_backup])
         {
-            if let Some(Setting {
+            if let Some(Attribute {
                 value: Value::Text(t),
                 span: at,
             }) = settings.get("destination")
@@ -238,7 +238,7 @@ fn resolve_tenant(
     }
 }
 
-fn located_duration(setting: Option<&Setting>) -> Option<Located<Duration>> {
+fn located_duration(setting: Option<&Attribute>) -> Option<Located<Duration>> {
     setting.and_then(|s| {
         as_duration(&s.value).map(|d| Located {
             value: d,
@@ -249,7 +249,7 @@ fn located_duration(setting: Option<&Setting>) -> Option<Located<Duration>> {
 
 /// The backup password: exactly one `env("NAME")`, never a literal.
 fn encryption(
-    setting: &Setting,
+    setting: &Attribute,
     env: &Environment,
     errors: &mut Vec<ConfigError>,
 ) -> Option<Located<Encryption>> {
@@ -284,7 +284,7 @@ fn encryption(
     }
 }
 
-fn merged(defaults: &Settings, own: &Settings) -> Settings {
+fn merged(defaults: &Attributes, own: &Attributes) -> Attributes {
     let mut out = defaults.clone();
     out.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
     out
@@ -327,7 +327,7 @@ const ENV_CLOSE: char = '\u{2}';
 /// that every credential value is exactly one `env()` call. Problems are pushed
 /// to `errors` with the span of the value; `None` when the value is unusable.
 pub(crate) fn destination(
-    setting: &Setting,
+    setting: &Attribute,
     attribute: &str,
     tenant: &str,
     env: &Environment,

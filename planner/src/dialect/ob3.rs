@@ -12,7 +12,7 @@
 
 use crate::address::Scope;
 use crate::change::{Address, Change, Parameter, Setting};
-use crate::config::{Config, Setting as ConfigSetting, Value};
+use crate::config::{Attribute, Config, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
@@ -178,7 +178,7 @@ impl DesiredCluster {
     }
 }
 
-fn get<'a>(settings: &'a BTreeMap<String, ConfigSetting>, key: &str) -> Option<&'a ConfigSetting> {
+fn get<'a>(settings: &'a BTreeMap<String, Attribute>, key: &str) -> Option<&'a Attribute> {
     settings.get(key)
 }
 
