@@ -81,6 +81,16 @@ const HEADER: &str = "tenants  steps  statements  read ms  plan ms (min / median
 /// Each size against the next smaller one measured: linear cost keeps the
 /// ratio of times near the ratio of tenants.
 fn ratios(minima: &[(usize, f64, f64)]) {
+    let at = |n: usize| minima.iter().find(|m| m.0 == n);
+    if let (Some(&(_, plan_1k, human_1k)), Some(&(_, plan_10k, human_10k))) =
+        (at(1_000), at(10_000))
+    {
+        println!(
+            "10000 / 1000 tenants (10x): plan {:.1}x, human {:.1}x (target: at most 12x)",
+            plan_10k / plan_1k,
+            human_10k / human_1k
+        );
+    }
     for pair in minima.windows(2) {
         let ((small, plan_small, human_small), (large, plan_large, human_large)) =
             (pair[0], pair[1]);
