@@ -444,9 +444,25 @@ impl LiveState {
     /// A SHA-256 over the canonical JSON of the state (secrets redacted): equal
     /// states have equal fingerprints.
     pub fn fingerprint(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
-        let digest = Sha256::digest(json.as_bytes());
+        // The JSON is streamed into the hash: no copy of the whole state in memory.
+        let mut hasher = HashWriter(Sha256::new());
+        let _ = serde_json::to_writer(&mut hasher, self);
+        let digest = hasher.0.finalize();
         digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Feeds written bytes to a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
