@@ -26,12 +26,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a configuration file without a cluster: syntax, names, ranges,
-    /// destinations, environment variables, credentials.
+    /// destinations, environment variables, credentials. With
+    /// --server-version, also that an OceanBase build of that version takes
+    /// every setting (parameters that build lacks, ranges it narrows).
     ///
-    /// Example: obbackup validate examples/basic-4.2.hcl
+    /// Examples:
+    ///   obbackup validate examples/basic-4.2.hcl
+    ///   obbackup validate examples/basic-4.2.hcl --server-version 4.2.1.1
+    #[command(verbatim_doc_comment)]
     Validate {
         /// The HCL file.
         config: PathBuf,
+        /// Check against this OceanBase build, as `SELECT ob_version()` prints
+        /// it (4.2.1.2 is 4.2.1 BP2).
+        #[arg(long, value_name = "BUILD")]
+        server_version: Option<String>,
     },
     /// Show the changes and the ordered SQL steps that would make the cluster
     /// match the file. Changes nothing.

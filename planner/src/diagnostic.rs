@@ -288,7 +288,7 @@ pub enum ConfigError {
         help: String,
     },
     /// A setting the server's build does not support.
-    #[error("{feature} needs OceanBase {first} or later; the server runs {build}")]
+    #[error("{feature} needs OceanBase {first} or later, not {build}")]
     #[diagnostic(code(obbackup::plan::not_on_build), help("{help}"))]
     NotOnBuild {
         /// What is not supported.

@@ -373,7 +373,11 @@ pub fn set_encryption(password: &Secret) -> SqlText {
 }
 
 /// The query a backup wait polls: jobs of one tenant with an id above `after`,
-/// active or finished.
+/// active or finished, with progress in percent from the tasks' macro block
+/// counts. (`DATA_PROGRESS` would be simpler, but `CDB_OB_BACKUP_TASKS` lacks
+/// it before 4.2.1.3 and `DBA_OB_BACKUP_TASKS` before 4.3.1.0, while
+/// `MACRO_BLOCK_COUNT` and `FINISH_MACRO_BLOCK_COUNT` are in both views from
+/// v4.1.0_CE on: `src/share/inner_table/ob_inner_table_schema_def.py`.)
 pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
     let columns = "j.JOB_ID AS job_id, j.BACKUP_TYPE AS backup_type, j.STATUS AS status, j.ENCRYPTION_MODE AS encryption_mode, j.RESULT AS result, j.COMMENT AS comment";
     let (prefix, filter) = if sys_login {
@@ -387,7 +391,7 @@ pub fn backup_job_query(sys_login: bool, tenant_id: u64, after: u64) -> String {
         ""
     };
     format!(
-        "SELECT {columns}, (SELECT MAX(t.DATA_PROGRESS) FROM oceanbase.{prefix}_OB_BACKUP_TASKS t WHERE {same_tenant}t.JOB_ID = j.JOB_ID) AS progress \
+        "SELECT {columns}, (SELECT 100 * SUM(t.FINISH_MACRO_BLOCK_COUNT) / NULLIF(SUM(t.MACRO_BLOCK_COUNT), 0) FROM oceanbase.{prefix}_OB_BACKUP_TASKS t WHERE {same_tenant}t.JOB_ID = j.JOB_ID) AS progress \
          FROM oceanbase.{prefix}_OB_BACKUP_JOBS j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT' \
          UNION ALL SELECT {columns}, NULL AS progress FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY j WHERE {filter}j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT'"
     )

@@ -529,3 +529,51 @@ fn cancel_of_a_new_backup_ends_canceled() {
     let history = wait_history(&s, 1004, 1);
     assert_eq!(history[0][2].as_deref(), Some("CANCELED"));
 }
+
+/// `DATA_PROGRESS` of the task views exists only on the builds that have it:
+/// CDB from 4.2.1.3 on the 4.2.1 line and 4.2.2.0, DBA from 4.3.1.0; the macro
+/// block counts exist everywhere.
+#[test]
+fn task_view_columns_follow_the_build() {
+    for (version, cdb, dba) in [
+        ("4.1.0.2", false, false),
+        ("4.2.1.2", false, false),
+        ("4.2.1.3", true, false),
+        ("4.2.2.1", true, false),
+        ("4.3.1.0", true, true),
+    ] {
+        let fixture =
+            format!(r#"{{"version": "{version}", "tenants": [{{"id": 1002, "name": "t"}}]}}"#);
+        let s = Simulator::start_in_thread(&fixture).expect("starts");
+        let want = |present: bool| if present { 0 } else { 1054 };
+        assert_codes(
+            &s,
+            &[
+                (
+                    "sys",
+                    "SELECT DATA_PROGRESS FROM oceanbase.CDB_OB_BACKUP_TASKS",
+                    want(cdb),
+                    Any,
+                ),
+                (
+                    "t",
+                    "SELECT DATA_PROGRESS FROM oceanbase.DBA_OB_BACKUP_TASKS",
+                    want(dba),
+                    Any,
+                ),
+                (
+                    "sys",
+                    "SELECT MACRO_BLOCK_COUNT, FINISH_MACRO_BLOCK_COUNT FROM oceanbase.CDB_OB_BACKUP_TASKS",
+                    0,
+                    Any,
+                ),
+                (
+                    "t",
+                    "SELECT MACRO_BLOCK_COUNT, FINISH_MACRO_BLOCK_COUNT FROM oceanbase.DBA_OB_BACKUP_TASKS",
+                    0,
+                    Any,
+                ),
+            ],
+        );
+    }
+}

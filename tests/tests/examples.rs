@@ -45,3 +45,62 @@ fn every_example_validates_and_plans() {
         );
     }
 }
+
+/// `validate --server-version` checks a file against a build without a
+/// cluster: the 4.2 example takes 4.2.2.1, and 4.1.0.1 (whose
+/// log_archive_concurrency range is [1, 100]) is refused at the attribute,
+/// naming the first build that takes it.
+#[test]
+fn validate_checks_a_file_against_a_build() {
+    let ok = obbackup(
+        &[
+            "validate",
+            "examples/basic-4.2.hcl",
+            "--server-version",
+            "4.2.2.1",
+        ],
+        ENV,
+    );
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    assert!(
+        ok.stdout.contains("valid for OceanBase 4.2.2.1"),
+        "{}",
+        ok.all()
+    );
+    let old = obbackup(
+        &[
+            "validate",
+            "examples/basic-4.2.hcl",
+            "--server-version",
+            "4.1.0.1",
+        ],
+        ENV,
+    );
+    assert_eq!(old.code, 1, "{}", old.all());
+    for needle in [
+        "obbackup::plan::not_on_build",
+        "log_archive.concurrency = 0 (automatic) needs OceanBase 4.1.0.2 or later, not 4.1.0.1",
+        "examples/basic-4.2.hcl:14:",
+    ] {
+        assert!(
+            old.stderr.contains(needle),
+            "{needle:?} in:\n{}",
+            old.stderr
+        );
+    }
+    let bad = obbackup(
+        &[
+            "validate",
+            "examples/basic-4.2.hcl",
+            "--server-version",
+            "4.x",
+        ],
+        ENV,
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("is not an OceanBase build"),
+        "{}",
+        bad.stderr
+    );
+}

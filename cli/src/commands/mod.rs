@@ -30,7 +30,10 @@ pub(crate) use std::time::Duration;
 /// Runs one subcommand; returns the exit code.
 pub async fn dispatch(command: Command) -> Result<u8, CliError> {
     match command {
-        Command::Validate { config } => validate::run(&config),
+        Command::Validate {
+            config,
+            server_version,
+        } => validate::run(&config, server_version.as_deref()),
         Command::Plan {
             configs,
             target,

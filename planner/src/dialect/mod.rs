@@ -14,6 +14,7 @@ use crate::plan::Options;
 use crate::sql::{self, Read, SqlText};
 use crate::step::{Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 
+pub mod capability;
 pub mod ob3;
 pub mod ob4;
 

@@ -7,10 +7,11 @@
 
 use crate::address::{Address, Scope, Setting};
 use crate::change::{self, Change, Parameter};
-use crate::config::Config;
+use crate::config::{Attribute, Config, Value};
 use crate::desired::{self, DesiredState, DesiredTenant, Environment};
 use crate::diagnostic::{ConfigError, span};
 use crate::dialect::BackupSequence;
+use crate::dialect::capability::{Build, Capability};
 use crate::ignore::Ignores;
 use crate::live::{LiveState, LiveTenant};
 use crate::plan::{Options, Planned, Timeouts};
@@ -35,6 +36,9 @@ pub fn plan(
 ) -> Result<Planned, Vec<ConfigError>> {
     let mut errors = check_fit(config, live);
     errors.extend(wrong_line(config));
+    if let Some(build) = Build::parse(&live.server.ob_version) {
+        errors.extend(check_build(config, build));
+    }
     let tenants = live.tenants();
     let managed: Vec<String> = if live.server.sys_login() {
         tenants.keys().cloned().collect()
@@ -153,6 +157,61 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
                 label: "3.x only".into(),
                 help: "remove it: LOG_ARCHIVE_DEST on 4.x has no compression attribute".into(),
             });
+        }
+    }
+    errors
+}
+
+/// Settings the build cannot take, by [`capability`]: each is an error at the
+/// attribute, naming the build and the first build that takes it. Also what
+/// `validate --server-version` checks.
+pub fn check_build(config: &Config, build: Build) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let blocks =
+        std::iter::once(&config.defaults).chain(config.tenants.iter().map(|t| &t.settings));
+    for settings in blocks {
+        let mut refuse = |capability: Capability, at: &Attribute, help: &str| {
+            if !capability.on(build) {
+                errors.push(ConfigError::NotOnBuild {
+                    feature: capability.fact().what.to_string(),
+                    first: capability.first().to_string(),
+                    build: build.to_string(),
+                    span: span(&at.span),
+                    help: help.to_string(),
+                });
+            }
+        };
+        if let Some(at) = settings.log_archive.get("lag_target") {
+            refuse(
+                Capability::ArchiveLagTarget,
+                at,
+                "remove lag_target for this cluster: the parameter archive_lag_target does not exist there (SET answers 5099)",
+            );
+        }
+        if let Some(at) = settings.log_archive.get("concurrency")
+            && matches!(at.value, Value::Int(0))
+        {
+            refuse(
+                Capability::AutomaticLogArchiveConcurrency,
+                at,
+                "declare 1 .. 100 on this build: its log_archive_concurrency range is [1, 100] (0 answers 4147)",
+            );
+        }
+        if let Some(at) = settings.data_backup.get("file_size") {
+            refuse(
+                Capability::TenantBackupDataFileSize,
+                at,
+                "remove file_size: on this build backup_data_file_size is a cluster parameter, set for every tenant at once (a TENANT clause answers 5099)",
+            );
+        }
+        if let Some(at) = settings.data_backup.get("plus_archivelog")
+            && matches!(at.value, Value::Bool(true))
+        {
+            refuse(
+                Capability::PlusArchivelog,
+                at,
+                "remove plus_archivelog (this build answers 1235 `plus archive is not supported`)",
+            );
         }
     }
     errors
@@ -452,8 +511,9 @@ fn parameter_steps(
             by_param.entry((p, lit)).or_default().push(c);
         }
     }
-    let can_coalesce =
-        live.server.sys_login() && live.server.at_least(&[4, 2, 1]) && live.tenants().len() >= 2;
+    let can_coalesce = live.server.sys_login()
+        && Build::parse(&live.server.ob_version).is_some_and(|b| Capability::TenantAllUser.on(b))
+        && live.tenants().len() >= 2;
     let mut steps = Vec::new();
     for ((parameter, literal), group) in by_param {
         let param = parameter.name();
@@ -586,17 +646,8 @@ fn backup_steps(
             });
             continue;
         }
+        // A build without PLUS ARCHIVELOG was refused by `check_build`.
         let plus = db.plus_archivelog.as_ref().is_some_and(|p| p.value);
-        if let (true, Some(p)) = (plus && !live.server.at_least(&[4, 2]), &db.plus_archivelog) {
-            errors.push(ConfigError::NotOnBuild {
-                feature: "PLUS ARCHIVELOG".into(),
-                first: "4.2.0".into(),
-                build: live.server.ob_version.clone(),
-                span: span(&p.span),
-                help: "remove plus_archivelog (4.0 and 4.1 answer 1235 `plus archive is not supported`)".into(),
-            });
-            continue;
-        }
         let full_needed = addresses
             .iter()
             .any(|a| a.setting == Setting::DataBackupFull);
@@ -643,5 +694,61 @@ fn declared_literal(d: &DesiredTenant, setting: Setting) -> Option<String> {
         }
         Setting::DataBackupFileSize => d.data_backup.file_size.map(|v| sql::quote(&v.canonical())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY_VERSIONED_SETTING: &str = r#"
+defaults {
+  log_archive {
+    concurrency = 0
+    lag_target  = "2m"
+  }
+  data_backup {
+    file_size       = "4G"
+    plus_archivelog = true
+  }
+}
+"#;
+
+    fn refused(build: &str) -> Vec<(String, String)> {
+        let (config, errors) = crate::config::decode(EVERY_VERSIONED_SETTING);
+        assert!(errors.is_empty(), "{errors:?}");
+        check_build(&config, Build::parse(build).expect("build"))
+            .into_iter()
+            .map(|e| match e {
+                ConfigError::NotOnBuild { feature, first, .. } => (feature, first),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_build_refuses_what_it_cannot_take_naming_the_first_build_that_can() {
+        let features = |build| {
+            refused(build)
+                .into_iter()
+                .map(|(f, first)| format!("{f} from {first}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            features("4.1.0.1"),
+            [
+                "log_archive.lag_target (archive_lag_target) from 4.2.0.0",
+                "log_archive.concurrency = 0 (automatic) from 4.1.0.2",
+                "data_backup.file_size per tenant (backup_data_file_size) from 4.2.1.2",
+                "PLUS ARCHIVELOG from 4.2.0.0",
+            ]
+        );
+        assert_eq!(
+            features("4.2.1.1"),
+            ["data_backup.file_size per tenant (backup_data_file_size) from 4.2.1.2"]
+        );
+        assert!(features("4.2.1.2").is_empty());
+        assert!(features("4.2.2.1").is_empty());
+        assert!(features("4.3.1.0").is_empty());
     }
 }

@@ -47,6 +47,27 @@ fn int(n: u64) -> Value {
     Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// Whether `column` of view `view` is missing on the cluster's build.
+/// `DATA_PROGRESS` of the backup task views: in `CDB_OB_BACKUP_TASKS` from
+/// v4.2.1_CE_BP3 (4.2.1.3) on the 4.2.1 line, in v4.2.2_CE and every 4.3
+/// build; in `DBA_OB_BACKUP_TASKS` from v4.3.1_CE_BETA (4.3.1.0)
+/// (`src/share/inner_table/ob_inner_table_schema_def.py` at those tags).
+fn absent_column(cluster: &Cluster, view: &str, column: &str) -> bool {
+    if column != "DATA_PROGRESS" {
+        return false;
+    }
+    let v = &cluster.version_parts;
+    let at = |parts: &[u32]| v.as_slice() >= parts;
+    match view {
+        "CDB_OB_BACKUP_TASKS" => {
+            let on_4_2_1 = v.starts_with(&[4, 2, 1]);
+            !((on_4_2_1 && at(&[4, 2, 1, 3])) || (!on_4_2_1 && at(&[4, 2, 2])))
+        }
+        "DBA_OB_BACKUP_TASKS" => !at(&[4, 3, 1]),
+        _ => false,
+    }
+}
+
 /// SCN at `at`: nanoseconds since the Unix epoch on the simulated clock.
 fn scn_at(cluster: &Cluster, at: Instant) -> u64 {
     cluster.sim_ns(at)
@@ -160,6 +181,9 @@ impl Engine {
         }
         tables.push(("GV$OB_PARAMETERS".to_string(), ob4::PARAMETERS.to_vec()));
         tables.push(("V$OB_PARAMETERS".to_string(), ob4::PARAMETERS.to_vec()));
+        for (name, columns) in &mut tables {
+            columns.retain(|(column, _)| !absent_column(cluster, name, column));
+        }
         Self::create(conn, tables)
     }
 
@@ -200,6 +224,22 @@ impl Engine {
         for &i in &mentioned {
             let (name, columns) = &self.tables[i];
             let rows = Self::rows_for(cluster, session, name, now);
+            // Columns this build lacks are dropped from the rows as from the table.
+            let full = Self::columns_of(cluster, session, name);
+            let keep: Vec<usize> = full
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !absent_column(cluster, name, c))
+                .map(|(k, _)| k)
+                .collect();
+            let rows: Vec<Row> = if keep.len() == full.len() {
+                rows
+            } else {
+                rows.into_iter()
+                    .map(|r| keep.iter().map(|&k| r[k].clone()).collect())
+                    .collect()
+            };
+            debug_assert!(rows.iter().all(|r| r.len() == columns.len()));
             tx.execute(&format!("DELETE FROM oceanbase.\"{name}\""), [])
                 .map_err(internal)?;
             let marks = vec!["?"; columns.len()].join(", ");
@@ -270,6 +310,28 @@ impl Engine {
             columns,
             rows: out_rows,
         })
+    }
+
+    /// Every column a view has on the newest build, as its rows carry them.
+    fn columns_of(cluster: &Cluster, session: &Session, name: &str) -> Vec<&'static str> {
+        if name == "GV$OB_PARAMETERS" || name == "V$OB_PARAMETERS" {
+            return ob4::PARAMETERS.iter().map(|(c, _)| *c).collect();
+        }
+        let sys = session.tenant_id == SYS_TENANT_ID;
+        let cdb = name.replacen("DBA_", "CDB_", 1);
+        let list = if cluster.line.is_ob3() {
+            ob3::VIEWS
+        } else {
+            ob4::VIEWS
+        };
+        let Some(view) = list
+            .iter()
+            .find(|v| v.name == name || (v.dba_twin && v.name == cdb))
+        else {
+            return Vec::new();
+        };
+        let skip = usize::from(!sys && view.dba_twin && view.name != name);
+        view.columns[skip..].iter().map(|(c, _)| *c).collect()
     }
 
     fn rows_for(cluster: &Cluster, session: &Session, name: &str, now: Instant) -> Vec<Row> {

@@ -1,0 +1,207 @@
+//! What each OceanBase build supports, for the settings and statements the
+//! planner emits. A build is `ob_version()`'s four parts (4.2.1.2 is 4.2.1
+//! BP2). Release lines run in parallel (a 4.2.1 bundle patch can carry what
+//! 4.2.2.0 has and 4.2.0 lacks), so each fact lists the first build that has
+//! it on each line where it arrived; a build of a line listed has it from that
+//! build on, a build of a later line has it, a build of an earlier line does not.
+//!
+//! Every fact cites the `oceanbase/oceanbase` tags and file it was read in.
+
+use std::fmt;
+
+/// An OceanBase build: `ob_version()` as four numbers (a three-part 3.x
+/// version gets a zero fourth part).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Build(pub [u32; 4]);
+
+impl Build {
+    /// Reads `4.2.1.2`, `3.1.5` or `3.2.4.1`; `None` unless it is three or
+    /// four dotted numbers.
+    pub fn parse(text: &str) -> Option<Build> {
+        let parts: Vec<u32> = text
+            .trim()
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        match parts.as_slice() {
+            [a, b, c] => Some(Build([*a, *b, *c, 0])),
+            [a, b, c, d] => Some(Build([*a, *b, *c, *d])),
+            _ => None,
+        }
+    }
+
+    /// The release line: the first three parts.
+    pub fn line(self) -> [u32; 3] {
+        [self.0[0], self.0[1], self.0[2]]
+    }
+}
+
+impl fmt::Display for Build {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.0;
+        write!(f, "{a}.{b}.{c}.{d}")
+    }
+}
+
+/// A capability some builds have and others lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    /// The tenant parameter `archive_lag_target` exists.
+    ArchiveLagTarget,
+    /// `log_archive_concurrency` takes 0 (automatic): its range is [0, 100]
+    /// rather than [1, 100].
+    AutomaticLogArchiveConcurrency,
+    /// `backup_data_file_size` is a tenant parameter (before, it is a cluster
+    /// parameter, and `TENANT = …` is refused with 5099).
+    TenantBackupDataFileSize,
+    /// `ALTER SYSTEM BACKUP … PLUS ARCHIVELOG`.
+    PlusArchivelog,
+    /// `ALTER SYSTEM SET … TENANT = all_user`.
+    TenantAllUser,
+    /// `CDB_OB_BACKUP_TASKS.DATA_PROGRESS` (the planner reads the macro block
+    /// counts instead, which every build has; listed for the table).
+    CdbBackupTaskDataProgress,
+}
+
+/// One fact of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Fact {
+    /// The capability.
+    pub capability: Capability,
+    /// What it is, for people.
+    pub what: &'static str,
+    /// The first build that has it, on each line where it arrived, oldest line first.
+    pub first: &'static [Build],
+    /// Where this was read: tags and file.
+    pub source: &'static str,
+}
+
+/// The table.
+pub const FACTS: &[Fact] = &[
+    Fact {
+        capability: Capability::ArchiveLagTarget,
+        what: "log_archive.lag_target (archive_lag_target)",
+        first: &[Build([4, 2, 0, 0])],
+        source: "absent in v4.1.0_CE..v4.1.0_CE_BP4, DEF_TIME(archive_lag_target, OB_TENANT_PARAMETER, [0ms,7200s]) from v4.2.0_CE: src/share/parameter/ob_parameter_seed.ipp",
+    },
+    Fact {
+        capability: Capability::AutomaticLogArchiveConcurrency,
+        what: "log_archive.concurrency = 0 (automatic)",
+        first: &[Build([4, 1, 0, 2])],
+        source: "log_archive_concurrency range [1, 100] in v4.1.0_CE..v4.1.0_CE_BP2 (4.1.0.0, 4.1.0.1), [0, 100] from v4.1.0_CE_BP3 (4.1.0.2): src/share/parameter/ob_parameter_seed.ipp",
+    },
+    Fact {
+        capability: Capability::TenantBackupDataFileSize,
+        what: "data_backup.file_size per tenant (backup_data_file_size)",
+        first: &[Build([4, 2, 1, 2])],
+        source: "DEF_CAP(backup_data_file_size, OB_CLUSTER_PARAMETER) in v4.1.0_CE..v4.2.1_CE_BP1, OB_TENANT_PARAMETER from v4.2.1_CE_BP2 and in v4.2.2_CE, v4.3.0_CE_BETA: src/share/parameter/ob_parameter_seed.ipp",
+    },
+    Fact {
+        capability: Capability::PlusArchivelog,
+        what: "PLUS ARCHIVELOG",
+        first: &[Build([4, 2, 0, 0])],
+        source: "4.1 answers 1235 `plus archive is not supported` (v4.1.0_CE src/rootserver/backup/ob_backup_data_scheduler.cpp), accepted from v4.2.0_CE",
+    },
+    Fact {
+        capability: Capability::TenantAllUser,
+        what: "TENANT = all_user",
+        first: &[Build([4, 2, 1, 0])],
+        source: "`all_user` absent from v4.0.0_CE..v4.2.0_CE, present from v4.2.1_CE: src/sql/resolver/cmd/ob_alter_system_resolver.cpp",
+    },
+    Fact {
+        capability: Capability::CdbBackupTaskDataProgress,
+        what: "CDB_OB_BACKUP_TASKS.DATA_PROGRESS",
+        first: &[Build([4, 2, 1, 3]), Build([4, 2, 2, 0])],
+        source: "absent in v4.1.0_CE..v4.2.1_CE_BP2, present from v4.2.1_CE_BP3, in v4.2.2_CE and v4.3.0_CE_BETA: src/share/inner_table/ob_inner_table_schema_def.py",
+    },
+];
+
+impl Capability {
+    /// The fact behind the capability.
+    pub fn fact(self) -> &'static Fact {
+        FACTS
+            .iter()
+            .find(|f| f.capability == self)
+            .unwrap_or(&FACTS[0])
+    }
+
+    /// Whether `build` has it. 3.x builds have none of these 4.x capabilities.
+    pub fn on(self, build: Build) -> bool {
+        let first = self.fact().first;
+        if let Some(same_line) = first.iter().find(|b| b.line() == build.line()) {
+            return build >= *same_line;
+        }
+        first.iter().any(|b| b.line() < build.line()) && build.0[0] >= 4
+    }
+
+    /// The oldest build that has it.
+    pub fn first(self) -> Build {
+        self.fact().first[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(capability: Capability, build: &str) -> bool {
+        capability.on(Build::parse(build).expect("build"))
+    }
+
+    #[test]
+    fn builds_parse_and_print() {
+        assert_eq!(Build::parse("4.2.1.2"), Some(Build([4, 2, 1, 2])));
+        assert_eq!(Build::parse("3.1.5"), Some(Build([3, 1, 5, 0])));
+        assert_eq!(Build::parse("4.2"), None);
+        assert_eq!(Build::parse("4.x.1.0"), None);
+        assert_eq!(Build([4, 2, 1, 2]).to_string(), "4.2.1.2");
+    }
+
+    #[test]
+    fn lines_run_in_parallel() {
+        use Capability::*;
+        // DATA_PROGRESS: 4.2.1 BP3 on the 4.2.1 line, 4.2.2.0 on its own, every later line.
+        assert!(!on(CdbBackupTaskDataProgress, "4.2.1.2"));
+        assert!(on(CdbBackupTaskDataProgress, "4.2.1.3"));
+        assert!(on(CdbBackupTaskDataProgress, "4.2.2.0"));
+        assert!(on(CdbBackupTaskDataProgress, "4.3.0.1"));
+        assert!(!on(CdbBackupTaskDataProgress, "4.2.0.0"));
+        // backup_data_file_size turned tenant-level in 4.2.1 BP2.
+        assert!(!on(TenantBackupDataFileSize, "4.2.1.1"));
+        assert!(on(TenantBackupDataFileSize, "4.2.1.2"));
+        assert!(on(TenantBackupDataFileSize, "4.2.2.1"));
+        assert!(!on(TenantBackupDataFileSize, "4.2.0.0"));
+        assert!(!on(TenantBackupDataFileSize, "4.1.0.2"));
+        // archive_lag_target from 4.2.0; log_archive_concurrency = 0 from 4.1.0 BP3.
+        assert!(!on(ArchiveLagTarget, "4.1.0.2"));
+        assert!(on(ArchiveLagTarget, "4.2.0.0"));
+        assert!(!on(AutomaticLogArchiveConcurrency, "4.1.0.1"));
+        assert!(on(AutomaticLogArchiveConcurrency, "4.1.0.2"));
+        assert!(on(AutomaticLogArchiveConcurrency, "4.2.2.1"));
+        // all_user from 4.2.1; nothing of this on 3.x.
+        assert!(!on(TenantAllUser, "4.2.0.0"));
+        assert!(on(TenantAllUser, "4.2.1.0"));
+        assert!(!on(TenantAllUser, "3.2.4.1"));
+        assert!(!on(PlusArchivelog, "3.1.5"));
+    }
+
+    #[test]
+    fn every_capability_has_one_fact() {
+        let all = [
+            Capability::ArchiveLagTarget,
+            Capability::AutomaticLogArchiveConcurrency,
+            Capability::TenantBackupDataFileSize,
+            Capability::PlusArchivelog,
+            Capability::TenantAllUser,
+            Capability::CdbBackupTaskDataProgress,
+        ];
+        for c in all {
+            assert_eq!(
+                FACTS.iter().filter(|f| f.capability == c).count(),
+                1,
+                "{c:?}"
+            );
+        }
+        assert_eq!(FACTS.len(), all.len());
+    }
+}
