@@ -160,6 +160,14 @@ enum Kind {
         min: &'static str,
         max: &'static str,
     },
+    /// A duration of whole days, `min` to `max` days: 4.x stores
+    /// `PIECE_SWITCH_INTERVAL` as its largest whole unit, truncating (36h is
+    /// kept as `1d`): v4.2.2_CE_BP1 `src/share/backup/ob_backup_struct.cpp`
+    /// (`ObBackupUtils::convert_timestamp_to_timestr`).
+    WholeDays {
+        min: u64,
+        max: u64,
+    },
     Size {
         min: &'static str,
         max: &'static str,
@@ -175,13 +183,7 @@ const LOG_ARCHIVE: &[(&str, Kind)] = &[
     ("enabled", Kind::Bool),
     ("destination", Kind::Text),
     ("mode", Kind::Choice(&["optional", "mandatory"])),
-    (
-        "piece_switch_interval",
-        Kind::Duration {
-            min: "1d",
-            max: "7d",
-        },
-    ),
+    ("piece_switch_interval", Kind::WholeDays { min: 1, max: 7 }),
     ("state", Kind::Choice(&["enable", "defer"])),
     ("concurrency", Kind::Int { min: 0, max: 100 }),
     (
@@ -724,6 +726,35 @@ fn decode_value(
                 }
             }
         }
+        Kind::WholeDays { min, max } => {
+            let Some(s) = literal else {
+                errors.push(wrong("a duration string such as \"1d\""));
+                return None;
+            };
+            const DAY: u64 = 86_400_000_000;
+            match Duration::parse(&s) {
+                Some(d) if d.0 % DAY == 0 && (min..=max).contains(&(d.0 / DAY)) => {
+                    Some(Value::Duration(d))
+                }
+                Some(d) if d.0 % DAY != 0 && (min * DAY..=max * DAY).contains(&d.0) => {
+                    errors.push(invalid(
+                        format!("\"{s}\""),
+                        format!(
+                            "whole days from {min}d to {max}d: OceanBase keeps this interval in whole days, so \"{s}\" would be stored as \"{}d\"",
+                            d.0 / DAY
+                        ),
+                    ));
+                    None
+                }
+                _ => {
+                    errors.push(invalid(
+                        format!("\"{s}\""),
+                        format!("whole days from {min}d to {max}d, such as \"1d\""),
+                    ));
+                    None
+                }
+            }
+        }
         Kind::Size { min, max } => {
             let Some(s) = literal else {
                 errors.push(wrong("a size string such as \"4G\""));
@@ -877,6 +908,28 @@ tenant "t1" {
             matches!(&errors[2], ConfigError::InvalidValue { attribute, .. } if attribute == "mode")
         );
         assert!(matches!(&errors[3], ConfigError::UnknownBlock { name, .. } if name == "backup"));
+    }
+
+    #[test]
+    fn piece_switch_interval_is_whole_days_as_oceanbase_keeps_it() {
+        let decode_interval = |text: &str| {
+            decode(&format!(
+                "defaults {{\n  log_archive {{ piece_switch_interval = \"{text}\" }}\n}}\n"
+            ))
+            .1
+        };
+        assert!(decode_interval("48h").is_empty(), "48h is 2d");
+        assert!(decode_interval("7d").is_empty());
+        let errors = decode_interval("36h");
+        assert!(
+            matches!(&errors[..], [ConfigError::InvalidValue { valid, .. }] if valid.contains("would be stored as \"1d\"")),
+            "{errors:?}"
+        );
+        let errors = decode_interval("8d");
+        assert!(
+            matches!(&errors[..], [ConfigError::InvalidValue { valid, .. }] if valid.contains("whole days from 1d to 7d")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -92,10 +92,29 @@ pub struct ArchiveDestValue {
     pub location: Uri,
     /// `BINDING`, upper case.
     pub binding: String,
-    /// `PIECE_SWITCH_INTERVAL` as written (default `1d`).
+    /// `PIECE_SWITCH_INTERVAL` as OceanBase stores it (default `1d`): see [`stored_interval`].
     pub piece_switch_interval: String,
     /// `COMPRESSION` if given.
     pub compression: Option<String>,
+}
+
+/// An interval as OceanBase writes it back: the largest unit that fits, the
+/// count truncated (36h is `1d`). v4.2.2_CE_BP1
+/// `src/share/backup/ob_backup_struct.cpp` (`convert_timestamp_to_timestr`).
+pub fn stored_interval(us: u64) -> String {
+    const UNITS: [(u64, &str); 6] = [
+        (86_400_000_000, "d"),
+        (3_600_000_000, "h"),
+        (60_000_000, "m"),
+        (1_000_000, "s"),
+        (1_000, "ms"),
+        (1, "us"),
+    ];
+    let (size, unit) = UNITS
+        .into_iter()
+        .find(|(size, _)| us >= *size)
+        .unwrap_or((1, "us"));
+    format!("{}{unit}", us / size)
 }
 
 /// Parses a `LOG_ARCHIVE_DEST` value with the 4.2 errors:
@@ -132,7 +151,7 @@ pub fn parse_archive_dest(value: &str) -> Result<ArchiveDestValue, ObError> {
                         "invalid piece_switch_interval out of range [1d,7d] is",
                     )));
                 }
-                piece = val.to_string();
+                piece = stored_interval(us);
             }
             "compression" => {
                 let lower = val.to_ascii_lowercase();
@@ -157,6 +176,20 @@ pub fn parse_archive_dest(value: &str) -> Result<ArchiveDestValue, ObError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_are_stored_in_their_largest_whole_unit() {
+        let stored = |v: &str| {
+            parse_archive_dest(&format!("LOCATION=file:///a PIECE_SWITCH_INTERVAL={v}"))
+                .expect("valid")
+                .piece_switch_interval
+        };
+        assert_eq!(stored("36h"), "1d");
+        assert_eq!(stored("48h"), "2d");
+        assert_eq!(stored("1d"), "1d");
+        assert_eq!(stored("1440m"), "1d");
+        assert_eq!(stored_interval(90_000_000), "1m");
+    }
 
     #[test]
     fn stored_path_reorders_storage_info() {
