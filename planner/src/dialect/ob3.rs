@@ -1092,8 +1092,23 @@ pub fn steps(
     let backup_addresses =
         addrs(&|s| matches!(s, Setting::DataBackupFull | Setting::DataBackupIncremental));
     if !backup_addresses.is_empty() {
-        let doing_at_backup =
-            (live.archive_status == Some(RoundStatus::Doing) && !stop_needed) || start_archive;
+        // A round still BEGINNING reaches DOING by itself (v3.1.5_CE_HF2
+        // src/rootserver/ob_log_archive_scheduler.cpp): the backup waits for it.
+        let beginning = live.archive_status == Some(RoundStatus::Beginning) && !stop_needed;
+        if beginning && !start_archive {
+            notes
+                .push("cluster: the archive round is BEGINNING: the backup waits for DOING".into());
+            out.push(step(
+                StepAction::WaitArchiveDoing,
+                "wait_archive_doing",
+                wait(vec![RoundStatus::Doing], options.timeouts.archive_doing),
+                backup_addresses.clone(),
+                Vec::new(),
+            ));
+        }
+        let doing_at_backup = (live.archive_status == Some(RoundStatus::Doing) && !stop_needed)
+            || start_archive
+            || beginning;
         if !doing_at_backup {
             let at = want
                 .data_backup

@@ -634,7 +634,35 @@ fn backup_steps(
         // B2: the archive round DOING when the backup starts.
         let doing_now =
             have.round_status() == Some(&RoundStatus::Doing) && !has_step(StepAction::NoArchivelog);
-        if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
+        // A round on its way to DOING (PREPARE, BEGINNING: v4.2.2_CE_BP1
+        // src/share/backup/ob_tenant_archive_round.cpp) is waited for, not refused.
+        let starting = matches!(
+            have.round_status(),
+            Some(RoundStatus::Prepare | RoundStatus::Beginning)
+        ) && have.archivelog()
+            && !has_step(StepAction::NoArchivelog);
+        if !doing_now && starting && !has_step(StepAction::WaitArchiveDoing) {
+            let status = have.round_status().map_or("", RoundStatus::as_str);
+            notes.push(format!(
+                "tenant {name}: the archive round is {status}: the backup waits for DOING"
+            ));
+            steps.push(
+                Step::new(
+                    StepId::tenant(name, "wait_archive_doing"),
+                    StepAction::WaitArchiveDoing,
+                    StepKind::Wait(Wait {
+                        until: WaitUntil::ArchiveStatus {
+                            statuses: vec![RoundStatus::Doing],
+                        },
+                        query: sql::archive_status_query(sys, have.id),
+                        timeout_seconds: options.timeouts.archive_doing,
+                    }),
+                    Some(name),
+                    name,
+                )
+                .serving(addresses.clone()),
+            );
+        } else if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
             errors.push(ConfigError::Blocked {
                 message: format!(
                     "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
