@@ -758,12 +758,16 @@ impl Cluster {
             }
             Statement::BackupArchivelog { start } => {
                 let state = self.cluster_level()?;
+                // Both directions need backup_backup_dest (1235), and stopping
+                // writes PAUSED: v3.1.5_CE_HF2 src/rootserver/ob_root_service.cpp
+                // (handle_backup_archive_log) and
+                // src/rootserver/backup/ob_backup_archive_log_scheduler.cpp.
+                if state.value("backup_backup_dest").is_empty() {
+                    return Err(ObError::not_supported(Some(
+                        "handle backup archive log with empty backup dest is",
+                    )));
+                }
                 if *start {
-                    if state.value("backup_backup_dest").is_empty() {
-                        return Err(ObError::not_supported(Some(
-                            "handle backup archive log with empty backup dest is",
-                        )));
-                    }
                     if state.piece_jobs.iter().any(|j| j.status == "DOING") {
                         return Err(ObError::not_supported(Some(
                             "backup archive log if backup backuppiece job exist is",
@@ -771,7 +775,7 @@ impl Cluster {
                     }
                     state.backup_archivelog = Some("BEGINNING".into());
                 } else {
-                    state.backup_archivelog = Some("STOP".into());
+                    state.backup_archivelog = Some("PAUSED".into());
                 }
                 Ok(Reply::Ok(0))
             }
@@ -785,7 +789,7 @@ impl Cluster {
                 if state
                     .backup_archivelog
                     .as_deref()
-                    .is_some_and(|s| s != "STOP")
+                    .is_some_and(|s| !matches!(s, "STOP" | "PAUSED"))
                 {
                     return Err(ObError::not_supported(Some(
                         "backup backuppiece in auto mode is",
@@ -910,7 +914,7 @@ impl Cluster {
                 if state
                     .backup_archivelog
                     .as_deref()
-                    .is_some_and(|s| s != "STOP")
+                    .is_some_and(|s| !matches!(s, "STOP" | "PAUSED"))
                     || state.piece_jobs.iter().any(|j| j.status == "DOING")
                 {
                     return Err(ObError::backup_in_progress());

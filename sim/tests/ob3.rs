@@ -256,3 +256,56 @@ fn cluster_data_backup() {
         "no previous successful set: the incremental is recorded as full (B4)"
     );
 }
+
+/// Round-mode backup-backup: START and STOP BACKUP ARCHIVELOG both need
+/// `backup_backup_dest` (1235), and stopping leaves the status PAUSED, under
+/// which piece copies and a new `backup_backup_dest` are allowed again.
+#[test]
+fn stopping_round_mode_pauses_it() {
+    let s = fast("empty-3.2.json");
+    assert_codes(
+        &s,
+        &[
+            ("sys", "ALTER SYSTEM STOP BACKUP ARCHIVELOG", 1235, Any),
+            ("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG", 1235, Any),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/rm/backup'",
+                0,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///nfs/rm/bb'",
+                0,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG", 0, Any),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///nfs/rm/bb2'",
+                9036,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM STOP BACKUP ARCHIVELOG", 0, Any),
+        ],
+    );
+    let status = rows(
+        &s,
+        "sys",
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_BACKUP_ARCHIVELOG",
+    );
+    assert_eq!(
+        status.first().and_then(|r| r[0].clone()).as_deref(),
+        Some("PAUSED")
+    );
+    assert_codes(
+        &s,
+        &[(
+            "sys",
+            "ALTER SYSTEM SET backup_backup_dest = 'file:///nfs/rm/bb2'",
+            0,
+            Any,
+        )],
+    );
+}

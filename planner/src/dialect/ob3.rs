@@ -406,14 +406,13 @@ impl LiveCluster {
         )
     }
 
-    /// Whether round-mode backup-backup runs: its status is neither STOP nor
-    /// absent. (OceanBase 3.1 writes PAUSED when it is stopped, which this
-    /// does not yet read as off: v3.1.5_CE_HF2
-    /// `src/rootserver/backup/ob_backup_archive_log_scheduler.cpp`.)
+    /// Whether round-mode backup-backup runs: its status is present and
+    /// neither STOP nor PAUSED (STOP BACKUP ARCHIVELOG writes PAUSED:
+    /// v3.1.5_CE_HF2 `src/rootserver/backup/ob_backup_archive_log_scheduler.cpp`).
     pub fn round_mode_on(&self) -> bool {
         self.round_mode
             .as_ref()
-            .is_some_and(|s| *s != RoundStatus::Stop)
+            .is_some_and(|s| !matches!(s, RoundStatus::Stop | RoundStatus::Paused))
     }
 
     /// Frozen, available original pieces with fewer than `copies` copies.
