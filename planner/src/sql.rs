@@ -425,14 +425,38 @@ pub fn round_mode(start: bool) -> SqlText {
 }
 
 /// 3.x `ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP n TIMES BACKUP_BACKUP_DEST = '…'` (§1.3).
-pub fn copy_pieces(times: i64, dest: &crate::destination::Destination) -> SqlText {
-    let head = format!(
-        "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP {times} TIMES BACKUP_BACKUP_DEST = "
-    );
-    SqlText {
-        shown: format!("{head}{}", quote(&dest.redacted())),
-        text: Secret::new(format!("{head}{}", quote(dest.full().expose()))),
+pub fn copy_pieces(copy: PieceCopy<'_>) -> SqlText {
+    match copy {
+        PieceCopy::AllToConfigured => SqlText::plain("ALTER SYSTEM BACKUP BACKUPPIECE ALL".into()),
+        PieceCopy::NotBackedUp { times, dest } => {
+            let head = format!(
+                "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP {times} TIMES BACKUP_BACKUP_DEST = "
+            );
+            SqlText {
+                shown: format!("{head}{}", quote(&dest.redacted())),
+                text: Secret::new(format!("{head}{}", quote(dest.full().expose()))),
+            }
+        }
     }
+}
+
+/// How a 3.x piece copy names what to copy and where.
+#[derive(Debug, Clone, Copy)]
+pub enum PieceCopy<'a> {
+    /// `BACKUP BACKUPPIECE ALL`: every available piece not yet in the
+    /// configured `backup_backup_dest` (OceanBase 3.1: `NOT BACKED UP n TIMES`
+    /// there needs a destination other than the configured one, 1235 —
+    /// v3.1.5_CE_HF2 `src/sql/resolver/cmd/ob_alter_system_resolver.cpp`,
+    /// `ObBackupBackupPieceResolver`, `check_same_with_gconf`).
+    AllToConfigured,
+    /// `… ALL NOT BACKED UP n TIMES BACKUP_BACKUP_DEST = '…'` (the OceanBase
+    /// 3.2 documents give the destination with `NOT BACKED UP n TIMES`).
+    NotBackedUp {
+        /// Copies each piece must have.
+        times: i64,
+        /// The backup-backup destination.
+        dest: &'a crate::destination::Destination,
+    },
 }
 
 /// 3.x wait: the cluster's log archive status.

@@ -372,3 +372,28 @@ fn missing_destinations_point_at_what_needs_them() {
     assert_contains(&plan.stderr, "round mode here");
     assert_contains(&plan.stderr, "ob3-needs.hcl:3:");
 }
+
+/// OceanBase 3.1 copies pieces once, to the configured backup-backup
+/// destination: two copies are refused at the attribute, naming 3.2.
+#[test]
+fn two_piece_copies_need_3_2() {
+    let sim = obsim::Simulator::start_in_thread(
+        r#"{"version": "3.1.5", "parameters": {"backup_dest": "file:///nfs/b", "enable_log_archive": "True"},
+            "tenants": [{"id": 1001, "name": "t"}], "archive": {"round_id": 1, "status": "DOING"}}"#,
+    )
+    .expect("starts");
+    let config = temp_config(
+        "ob31-copies.hcl",
+        "cluster {\n  backup_backup {\n    destination = \"file:///nfs/bb\"\n    pieces { copies = 2 }\n  }\n}\n",
+    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert_contains(&plan.stderr, "obbackup::plan::not_on_build");
+    assert_contains(
+        &plan.stderr,
+        "backup_backup.pieces.copies = 2 needs OceanBase 3.2 or later, not 3.1.5.0",
+    );
+    assert_contains(&plan.stderr, "ob31-copies.hcl:4:");
+}

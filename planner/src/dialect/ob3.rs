@@ -17,10 +17,12 @@ use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
 use crate::dialect::BackupSequence;
+use crate::dialect::capability::Build;
 use crate::ignore::Ignores;
 use crate::live::LiveState;
 use crate::live::{InspectError, Row, parse_timestamp};
 use crate::plan::{Options, Planned};
+use crate::sql::PieceCopy;
 use crate::sql::{self, Read, Target};
 use crate::states::{BackupType, RoundStatus};
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
@@ -49,6 +51,18 @@ pub fn plan(
 ) -> Result<Planned, Vec<ConfigError>> {
     let mut errors = wrong_line(config);
     let desired = resolve(config, env, &mut errors);
+    let build = Build::parse(&live.server.ob_version).unwrap_or(Build([3, 2, 0, 0]));
+    if let Some(copies) = desired.bb_copies.as_ref().filter(|c| c.value > 1)
+        && build < Build([3, 2, 0, 0])
+    {
+        errors.push(ConfigError::NotOnBuild {
+            feature: format!("backup_backup.pieces.copies = {}", copies.value),
+            first: "3.2".into(),
+            build: build.to_string(),
+            span: span(&copies.span),
+            help: "OceanBase 3.1 copies pieces only to the configured backup_backup_dest, once (NOT BACKED UP n TIMES to it answers 1235): declare copies = 1".into(),
+        });
+    }
     let mut all = diff(&desired, cluster);
     let now = live.now();
     if now.is_none() && crate::freshness::declared(&desired.data_backup) {
@@ -73,7 +87,8 @@ pub fn plan(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let steps = steps(&desired, cluster, &changes, options, notes)?;
+
+    let steps = steps(&desired, cluster, build, &changes, options, notes)?;
     Ok(Planned {
         changes,
         steps,
@@ -777,6 +792,7 @@ fn sql_step(
 pub fn steps(
     want: &DesiredCluster,
     live: &LiveCluster,
+    build: Build,
     changes: &[Change],
     options: &Options,
     notes: &mut Vec<String>,
@@ -1063,7 +1079,14 @@ pub fn steps(
                 out.push(sql_step(
                     StepAction::CopyPieces,
                     "backup_backuppiece",
-                    sql::copy_pieces(copies.value, d),
+                    if build >= Build([3, 2, 0, 0]) {
+                        sql::copy_pieces(PieceCopy::NotBackedUp {
+                            times: copies.value,
+                            dest: d,
+                        })
+                    } else {
+                        sql::copy_pieces(PieceCopy::AllToConfigured)
+                    },
                     address.clone(),
                     Vec::new(),
                 ));
