@@ -5,8 +5,30 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-/// Prints a result (plan, report, JSON) on stdout.
+/// Text for a terminal: control characters other than newline and tab (an
+/// ANSI escape in a tenant name, a carriage return in a server message) are
+/// shown escaped, `\u{1b}`, so nothing the server sends can drive the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Prints a result (plan, report, JSON) on stdout, control characters escaped.
 pub fn result(text: &str) {
+    let text = printable(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     if !text.ends_with('\n') {
@@ -20,9 +42,9 @@ pub fn json(value: &serde_json::Value) {
     result(&serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
-/// A line of progress or a warning on stderr.
+/// A line of progress or a warning on stderr, control characters escaped.
 pub fn info(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(text));
 }
 
 /// Prints a diagnostic (error) on stderr with miette's renderer.

@@ -337,6 +337,21 @@ pub(crate) fn destination(
         return None;
     };
     let (marked, full, complete) = evaluate(template, tenant, env, errors);
+    // OceanBase splits LOG_ARCHIVE_DEST at spaces into further options
+    // (v4.2.2_CE_BP1 src/share/backup/ob_backup_config.cpp): a destination
+    // with whitespace or a control character, written or produced by
+    // ${tenant.name} or env(), could smuggle BINDING=… and never converge.
+    if let Some(bad) = full.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        errors.push(ConfigError::Destination {
+            attribute: attribute.into(),
+            reason: format!(
+                "it contains U+{:04X} (a space, line break or control character), written or produced by ${{tenant.name}} or env(); OceanBase would read what follows as more options",
+                u32::from(bad)
+            ),
+            span: span(&setting.span),
+        });
+        return None;
+    }
     // Check credentials on the marked text: a credential's value must be one env() value.
     let marked_dest = match Destination::parse(&marked) {
         Ok(d) => d,
@@ -540,5 +555,37 @@ mod tests {
             matches!(&errors[..], [ConfigError::SharedDestination { first, second, .. }] if first == "a" && second == "b")
         );
         assert!(validate(&config, &env(&[])).is_err());
+    }
+
+    #[test]
+    fn destinations_cannot_smuggle_options() {
+        let smuggling = [
+            // Written literally.
+            ("file:///nfs/t BINDING=MANDATORY", "U+0020", env(&[])),
+            // From env(), without showing its value.
+            (
+                "oss://b/t?host=h&access_id=${env(\"ID\")}&access_key=${env(\"KEY\")}",
+                "U+000A",
+                env(&[("ID", "id"), ("KEY", "secret\nBINDING=OPTIONAL")]),
+            ),
+            // From a tenant name.
+            ("file:///nfs/${tenant.name}", "U+001B", env(&[])),
+        ];
+        for (destination, named, variables) in smuggling {
+            let text = format!(
+                "tenant \"*\" {{\n  log_archive {{ destination = \"{}\" }}\n}}\n",
+                destination
+            );
+            let (config, errs) = decode(&text);
+            assert!(errs.is_empty(), "{destination}: {errs:?}");
+            let errors =
+                resolve(&config, &["t\u{1b}[31m".into()], &variables).expect_err(destination);
+            let shown = format!("{errors:?}");
+            assert!(
+                matches!(&errors[..], [ConfigError::Destination { reason, .. }] if reason.contains(named)),
+                "{destination}: {shown}"
+            );
+            assert!(!shown.contains("secret"), "{shown}");
+        }
     }
 }

@@ -54,9 +54,14 @@ fn tokenize(sql: &str) -> Result<Vec<Spanned>, ObError> {
                     let Some(&next) = bytes.get(i + 1) else {
                         return Err(ObError::parse(&sql[start..]));
                     };
+                    // MySQL's escapes in string literals (MySQL 5.7 reference,
+                    // "String Literals", table of special character escapes).
                     text.push(match next {
                         b'n' => b'\n',
                         b't' => b'\t',
+                        b'r' => b'\r',
+                        b'b' => 0x08,
+                        b'Z' => 0x1a,
                         b'0' => 0,
                         other => other,
                     });

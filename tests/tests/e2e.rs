@@ -553,3 +553,34 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
         "a new round"
     );
 }
+
+/// A tenant name carrying an ANSI escape reaches the terminal escaped, never
+/// raw: the plan names it `\u{1b}`.
+#[test]
+fn server_text_is_printed_with_control_characters_escaped() {
+    let sim = obsim::Simulator::start_in_thread(
+        r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "evil\u001b[31mred"}]}"#,
+    )
+    .expect("starts");
+    let config = temp_config(
+        "escape.hcl",
+        "tenant \"*\" {\n  data_backup { concurrency = 4 }\n}\n",
+    );
+    for format in ["human", "markdown", "json"] {
+        let out = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .format(format)
+            .run();
+        assert_eq!(out.code, 0, "{format}: {}", out.all());
+        assert!(
+            !out.all().contains('\u{1b}'),
+            "{format}: raw escape in {:?}",
+            out.all()
+        );
+        assert!(out.stdout.contains("evil"), "{format}: {}", out.stdout);
+    }
+    let out = Invocation::new(&["status"]).dsn(&sim.dsn("sys")).run();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains('\u{1b}'), "status: {:?}", out.all());
+    assert_contains(&out.stdout, "evil\\u{1b}[31mred");
+}
