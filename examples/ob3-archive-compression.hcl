@@ -1,6 +1,6 @@
 # sandbox: fixtures/live/empty-3.2.json
 #
-# OceanBase 3.x (seed 000): cluster-wide log archive to NFS, MANDATORY mode with
+# OceanBase 3.x: cluster-wide log archive to NFS, MANDATORY mode with
 # zstd compression, pieces switched daily, a minor freeze before the archive
 # starts. On 3.x everything lives in the cluster block: tenant blocks do not apply.
 #   obbackup plan ob3-archive-compression.hcl --dsn 'mysql://root%40sys:PASSWORD@HOST:2881'

@@ -1,6 +1,6 @@
 # sandbox: fixtures/live/documented-3.2.json
 #
-# OceanBase 3.x (seed 002, piece mode): keep one copy of every frozen archive
+# OceanBase 3.x, piece mode: keep one copy of every frozen archive
 # piece in a second destination; obbackup runs
 # BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES whenever a piece has fewer.
 

@@ -1,6 +1,6 @@
 # sandbox: fixtures/live/empty-3.2.json
 #
-# OceanBase 3.x (seed 002, round mode): copy the archive log continuously to a
+# OceanBase 3.x, round mode: copy the archive log continuously to a
 # second destination (START BACKUP ARCHIVELOG), checkpointing every 2 hours as
 # the 3.2 documents show. Round mode and piece mode exclude each other.
 

@@ -146,7 +146,7 @@ fn plan_cluster(
                 return Err(OneShotError::NotReady {
                     tenant: tenants.join(", "),
                     why: "OceanBase 3.x backs up the whole cluster".into(),
-                    help: "leave out --tenant (reference §1.5 B5)".into(),
+                    help: "leave out --tenant: OceanBase 3.x backs up the whole cluster".into(),
                 });
             }
             if *plus_archivelog {
@@ -166,17 +166,17 @@ fn plan_cluster(
                             .as_ref()
                             .map_or("never started", RoundStatus::as_str)
                     ),
-                    "start log archiving first (9040, reference §1.5 B1)",
+                    "start log archiving first (OceanBase answers 9040)",
                 ));
             }
             if let Some((key, kind)) = &cluster.running_backup {
                 return Err(not_ready(
                     format!("backup {key} ({kind}) is running"),
-                    "wait for it, or cancel it (9036, §1.5 B2)",
+                    "wait for it, or cancel it (OceanBase answers 9036)",
                 ));
             }
             if *incremental && !cluster.last_completed.contains_key(&BackupType::Full) {
-                notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup (§1.5 B4)".into());
+                notes.push("cluster: no successful backup set: OceanBase records this incremental as a full backup".into());
             }
             let verb = if *incremental {
                 "backup_incremental"
@@ -281,7 +281,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                 if t.status != "NORMAL" {
                     return Err(not_ready(
                         format!("its status is {}", t.status),
-                        "wait until the tenant is NORMAL (§2.5 B1)",
+                        "wait until the tenant is NORMAL (OceanBase answers 9040)",
                     ));
                 }
                 if t.round_status() != Some(&RoundStatus::Doing) {
@@ -290,13 +290,13 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                             "its log archive round is {}, not DOING",
                             t.round_status().map_or("absent", RoundStatus::as_str)
                         ),
-                        "start log archiving first: declare log_archive and run obbackup apply (§2.5 B2)",
+                        "start log archiving first: declare log_archive and run obbackup apply (OceanBase answers 9040)",
                     ));
                 }
                 let Some(dest) = &t.data_backup_dest else {
                     return Err(not_ready(
                         "it has no data backup destination".into(),
-                        "set data_backup.destination and apply first (§2.5 B3)",
+                        "set data_backup.destination and apply first (OceanBase answers 9040)",
                     ));
                 };
                 if let Some(job) = t.backup_jobs.first() {
@@ -305,11 +305,11 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                             "backup job {} ({} {}) is running",
                             job.job_id, job.backup_type, job.status
                         ),
-                        "wait for it, or cancel it with obbackup backup cancel (§2.5 B4)",
+                        "wait for it, or cancel it with obbackup backup cancel (OceanBase answers 9036)",
                     ));
                 }
                 if *incremental && !t.has_base_in(dest) {
-                    notes.push(format!("tenant {name}: no usable backup set in the current data destination: OceanBase runs this incremental as a full backup (§2.5 B7)"));
+                    notes.push(format!("tenant {name}: no usable backup set in the current data destination: OceanBase runs this incremental as a full backup"));
                 }
                 let target = if sys { vec![name.clone()] } else { Vec::new() };
                 let verb = if *incremental {

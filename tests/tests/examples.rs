@@ -43,6 +43,15 @@ fn every_example_validates_and_plans() {
             !plan.all().contains("example-key"),
             "credential leaked from {file}"
         );
+        // Users read the file and the plan: neither cites an internal document.
+        for word in ["§", "reference", "(seed"] {
+            assert!(!text.contains(word), "{file} cites {word:?}");
+            assert!(
+                !plan.all().contains(word),
+                "{file}: {word:?} in:\n{}",
+                plan.all()
+            );
+        }
     }
 }
 

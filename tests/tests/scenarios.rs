@@ -224,6 +224,15 @@ fn run_scenario(dir: &Path, runtime: &tokio::runtime::Runtime) {
             insta::assert_snapshot!("plan.human", render::human(&forward));
             insta::assert_json_snapshot!("plan.json", render::json(&forward));
         });
+        // What users read cites what they can read: no internal document.
+        for text in [render::human(&forward), render::markdown(&forward)] {
+            for word in ["§", "reference", "seed 0"] {
+                assert!(
+                    !text.contains(word),
+                    "{name}: {word:?} in user output:\n{text}"
+                );
+            }
+        }
         let edge_set = |p: &Plan| -> BTreeSet<String> {
             p.edges
                 .iter()

@@ -909,7 +909,7 @@ pub fn steps(
         let hazards = if want_archive {
             vec![Hazard {
                 kind: HazardKind::ArchiveGap,
-                message: "the cluster's log archive stops and a new round starts later: no point-in-time restore across the gap — take a full backup afterwards (seed 000)".into(),
+                message: "the cluster's log archive stops and a new round starts later: no point-in-time restore across the gap — take a full backup afterwards".into(),
             }]
         } else {
             Vec::new()
@@ -1151,7 +1151,7 @@ pub fn steps(
                 .any(|a| a.setting == Setting::DataBackupFull);
             let incremental = !full && live.last_completed.contains_key(&BackupType::Full);
             if !full && !incremental {
-                notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase would record it as full, reference §1.5 B4)".into());
+                notes.push("cluster: the incremental is planned as a full backup: there is no successful backup set (OceanBase records such an incremental as a full backup)".into());
             }
             out.extend(
                 BackupSequence {

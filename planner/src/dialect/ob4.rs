@@ -476,7 +476,7 @@ fn tenant_steps(
             vec![Hazard {
                 kind: HazardKind::BackupChainRestart,
                 message: format!(
-                    "tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (reference §2.5 B7)"
+                    "tenant {name} gets a new data destination: backups in the old one stay there, and the next backup is full (OceanBase starts a new chain in a new destination)"
                 ),
             }]
         } else {
@@ -682,7 +682,7 @@ fn backup_steps(
         let incremental = !full_needed && !dest_changes && have.has_base_in(&dest);
         if !full_needed && !incremental {
             notes.push(format!(
-                "tenant {name}: the incremental is planned as a full backup: no usable backup set in the current data destination (OceanBase would convert it, reference §2.5 B7)"
+                "tenant {name}: the incremental is planned as a full backup: no usable backup set in the current data destination (OceanBase runs an incremental without a base as a full backup)"
             ));
         }
         let target = if sys {
