@@ -29,7 +29,14 @@ pub fn advice(dialect: Dialect, e: &DbError) -> String {
     dialect.advice(e.number(), &e.to_string())
 }
 
-/// Performs the plan's steps in the order the walk gives them, on one session.
+/// Whether the session is gone or in an unknown state after `e` (the
+/// connection broke or a statement timed out): nothing more can run on it.
+fn lost(e: &DbError) -> bool {
+    e.number().is_none()
+}
+
+/// Performs the plan's steps in the order the walk gives them, on one session:
+/// a failed step skips its dependents, a lost connection stops the run.
 pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> ApplyReport {
     let dialect = Dialect::of_version(&plan.server_version);
     let mut walk = Walk::new(plan);
@@ -54,16 +61,24 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> ApplyR
                 });
                 output::info(&format!("→ {};", statement.shown));
                 match session.execute(&statement.text, timeout).await {
-                    Ok(_) => StepOutcome::Done,
-                    Err(e) => StepOutcome::Failed {
-                        help: advice(dialect, &e),
-                        cause: e.to_string(),
-                    },
+                    Ok(_) => (StepOutcome::Done, false),
+                    Err(e) => (
+                        StepOutcome::Failed {
+                            help: advice(dialect, &e),
+                            cause: e.to_string(),
+                        },
+                        lost(&e),
+                    ),
                 }
             }
             StepKind::Wait(wait) => poll(session, step, wait, dialect, options).await,
         };
-        walk.record(outcome, started.elapsed());
+        let (outcome, fatal) = outcome;
+        if fatal {
+            walk.record_fatal(outcome, started.elapsed());
+        } else {
+            walk.record(outcome, started.elapsed());
+        }
     }
     walk.finish()
 }
@@ -76,7 +91,7 @@ async fn poll(
     wait: &Wait,
     dialect: Dialect,
     options: Options,
-) -> StepOutcome {
+) -> (StepOutcome, bool) {
     let started = Instant::now();
     let limit = Duration::from_secs(wait.timeout_seconds);
     let label = render::wait_text(&wait.until, step.tenant.as_deref());
@@ -95,10 +110,13 @@ async fn poll(
                 } => live::backup_job_reached(&rows, *follow, *expect_password),
             },
             Err(e) => {
-                break StepOutcome::Failed {
-                    help: advice(dialect, &e),
-                    cause: e.to_string(),
-                };
+                break (
+                    StepOutcome::Failed {
+                        help: advice(dialect, &e),
+                        cause: e.to_string(),
+                    },
+                    lost(&e),
+                );
             }
         };
         let WaitObservation {
@@ -108,19 +126,25 @@ async fn poll(
         } = observation;
         display.observe(&observed, started.elapsed());
         if let Some(why) = failed {
-            break StepOutcome::Failed {
-                cause: why,
-                help: "see CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS for the job's RESULT and COMMENT; fix the cause and apply again".into(),
-            };
+            break (
+                StepOutcome::Failed {
+                    cause: why,
+                    help: "see CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS for the job's RESULT and COMMENT; fix the cause and apply again".into(),
+                },
+                false,
+            );
         }
         if done {
-            break StepOutcome::Done;
+            break (StepOutcome::Done, false);
         }
         if started.elapsed() >= limit {
-            break StepOutcome::Failed {
-                cause: format!("timed out after {}s; last observed: {observed}", limit.as_secs()),
-                help: "OceanBase is still working or stuck: check the views (CDB_OB_ARCHIVELOG, CDB_OB_BACKUP_JOBS), raise --wait-timeout, and run apply again".into(),
-            };
+            break (
+                StepOutcome::Failed {
+                    cause: format!("timed out after {}s; last observed: {observed}", limit.as_secs()),
+                    help: "OceanBase is still working or stuck: check the views (CDB_OB_ARCHIVELOG, CDB_OB_BACKUP_JOBS), raise --wait-timeout, and run apply again".into(),
+                },
+                false,
+            );
         }
         tokio::time::sleep(options.poll).await;
     };

@@ -3,10 +3,11 @@
 //! the walk decides what runs next and what is skipped, and builds the report.
 //! It reads no clock: the executor passes each step's duration in.
 //!
-//! Policy today: steps run in plan order; after a failure nothing more is
-//! launched. Each later step is reported skipped, naming the failed step, and
-//! marked `dependent` when it depends on it (directly or through other skipped
-//! steps) — as opposed to merely not launched because the run stopped.
+//! Policy: steps run in plan order. A failed step blocks the steps that
+//! depend on it, directly or through other blocked steps; they are reported
+//! skipped, naming the failed step, and every independent step still runs (as
+//! Terraform does). A fatal failure (a lost connection) stops the run: every
+//! later step is reported skipped as not launched.
 
 use crate::plan::Plan;
 use crate::render::wait_text;
@@ -87,10 +88,11 @@ pub struct Walk<'p> {
     plan: &'p Plan,
     position: HashMap<&'p StepId, usize>,
     records: Vec<Option<StepRecord>>,
-    /// Steps that depend, directly or transitively, on the failure.
-    tainted: Vec<bool>,
+    /// For each step that may not run: the failed step that blocks it.
+    blocked_by: Vec<Option<usize>>,
     cursor: usize,
-    failed: Option<usize>,
+    /// The failed step after which nothing more is launched (a lost connection).
+    stopped_at: Option<usize>,
     running: Option<usize>,
 }
 
@@ -107,15 +109,18 @@ impl<'p> Walk<'p> {
             plan,
             position,
             records: vec![None; plan.steps.len()],
-            tainted: vec![false; plan.steps.len()],
+            blocked_by: vec![None; plan.steps.len()],
             cursor: 0,
-            failed: None,
+            stopped_at: None,
             running: None,
         }
     }
 
-    /// The next step to perform, or `None` when the walk is over. Steps that
-    /// may not run are recorded as skipped on the way.
+    /// The next step to perform, or `None` when the walk is over. A step that
+    /// depends (directly or through skipped steps) on a failed one is
+    /// recorded as skipped on the way; independent steps, such as other
+    /// tenants' branches, still run. After [`Walk::record_fatal`] nothing more
+    /// runs.
     ///
     /// Panics if the previous step's outcome was not recorded (an executor bug).
     pub fn next_step(&mut self) -> Option<&'p Step> {
@@ -128,18 +133,22 @@ impl<'p> Walk<'p> {
             let i = self.cursor;
             self.cursor += 1;
             let step = &plan.steps[i];
-            if let Some(f) = self.failed {
-                let dependent = step.depends_on.iter().any(|d| {
-                    self.position
-                        .get(d)
-                        .is_some_and(|&j| j == f || self.tainted[j])
-                });
-                self.tainted[i] = dependent;
+            let root = step.depends_on.iter().find_map(|d| {
+                let j = *self.position.get(d)?;
+                self.blocked_by[j]
+            });
+            let skipped = match (root, self.stopped_at) {
+                (Some(root), _) => Some((root, true)),
+                (None, Some(stop)) => Some((stop, false)),
+                (None, None) => None,
+            };
+            if let Some((root, dependent)) = skipped {
+                self.blocked_by[i] = dependent.then_some(root);
                 self.records[i] = Some(StepRecord {
                     id: step.id.clone(),
                     text: step_text(step),
                     outcome: StepOutcome::Skipped {
-                        blocked_by: plan.steps[f].id.clone(),
+                        blocked_by: plan.steps[root].id.clone(),
                         dependent,
                     },
                     took: Duration::ZERO,
@@ -152,7 +161,8 @@ impl<'p> Walk<'p> {
         None
     }
 
-    /// Records the outcome of the step `next_step` returned.
+    /// Records the outcome of the step `next_step` returned. A failure blocks
+    /// the steps that depend on it.
     ///
     /// Panics if no step is running or `outcome` is `Skipped` (executor bugs).
     pub fn record(&mut self, outcome: StepOutcome, took: Duration) {
@@ -161,8 +171,8 @@ impl<'p> Walk<'p> {
             !matches!(outcome, StepOutcome::Skipped { .. }),
             "the walk decides what is skipped"
         );
-        if matches!(outcome, StepOutcome::Failed { .. }) && self.failed.is_none() {
-            self.failed = Some(i);
+        if matches!(outcome, StepOutcome::Failed { .. }) {
+            self.blocked_by[i] = Some(i);
         }
         let step = &self.plan.steps[i];
         self.records[i] = Some(StepRecord {
@@ -171,6 +181,15 @@ impl<'p> Walk<'p> {
             outcome,
             took,
         });
+    }
+
+    /// Records a failure after which nothing more can run (the connection
+    /// is lost, so the step may or may not have taken effect): every later
+    /// step is skipped, naming this one.
+    pub fn record_fatal(&mut self, outcome: StepOutcome, took: Duration) {
+        let i = self.running.expect("record follows next_step");
+        self.record(outcome, took);
+        self.stopped_at = Some(i);
     }
 
     /// The report: every step in plan order. Steps never reached (the walk
@@ -259,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_skips_its_dependents_and_stops_the_run() {
+    fn a_failure_skips_only_its_dependents() {
         let plan = plan();
         let order: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(
@@ -277,14 +296,6 @@ mod tests {
         };
         assert_eq!(outcome("tenant.a:1"), StepOutcome::Done);
         assert!(matches!(outcome("tenant.a:2"), StepOutcome::Failed { .. }));
-        // b1 does not depend on a2: not launched because the run stopped.
-        assert_eq!(
-            outcome("tenant.b:1"),
-            StepOutcome::Skipped {
-                blocked_by: StepId::tenant("a", "2"),
-                dependent: false
-            }
-        );
         // a3 depends on a2.
         assert_eq!(
             outcome("tenant.a:3"),
@@ -293,15 +304,48 @@ mod tests {
                 dependent: true
             }
         );
+        // b1 does not: it still runs.
+        assert_eq!(outcome("tenant.b:1"), StepOutcome::Done);
         let (id, cause, help) = report.failure().expect("a failure");
         assert_eq!((id.as_str(), cause, help), ("tenant.a:2", "boom", "retry"));
         assert_eq!(report.steps.len(), 4);
+        assert_eq!(report.done(), 2);
+    }
+
+    #[test]
+    fn a_fatal_failure_stops_the_run() {
+        let plan = plan();
+        let mut walk = Walk::new(&plan);
+        let first = walk.next_step().expect("a1");
+        assert_eq!(first.id, "tenant.a:1");
+        walk.record_fatal(
+            StepOutcome::Failed {
+                cause: "connection lost".into(),
+                help: "plan again".into(),
+            },
+            Duration::ZERO,
+        );
         assert!(
-            report
-                .steps
-                .iter()
-                .filter(|r| r.outcome != StepOutcome::Done)
-                .all(|r| r.took.is_zero() || r.id == "tenant.a:2")
+            walk.next_step().is_none(),
+            "nothing runs after a fatal failure"
+        );
+        let report = walk.finish();
+        let skipped: Vec<(&str, bool)> = report
+            .steps
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                StepOutcome::Skipped { dependent, .. } => Some((r.id.as_str(), *dependent)),
+                _ => None,
+            })
+            .collect();
+        // a2 depends on a1; a3 depends on a2; b1 was only not launched.
+        assert_eq!(
+            skipped,
+            [
+                ("tenant.a:2", true),
+                ("tenant.a:3", true),
+                ("tenant.b:1", false)
+            ]
         );
     }
 
