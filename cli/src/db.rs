@@ -100,9 +100,45 @@ pub fn tenant_of_login(user: &str) -> String {
     }
 }
 
+/// OceanBase's MySQL-protocol port, used when a DSN names none (MySQL's
+/// 3306 is never OceanBase's).
+pub const DEFAULT_PORT: u16 = 2881;
+
+const DSN_EXAMPLE: &str = "mysql://root%40sys:PASSWORD@10.0.0.1:2881";
+
+/// Reads a DSN: only `mysql://` is accepted, the port defaults to 2881, and
+/// what cannot be read is said with an example. Errors never contain the
+/// password.
+pub fn connect_options(dsn: &str) -> Result<MySqlConnectOptions, DbError> {
+    let Some((scheme, _)) = dsn.split_once("://") else {
+        return Err(DbError::Dsn(format!(
+            "the DSN has no scheme: write it as a URL, {DSN_EXAMPLE}"
+        )));
+    };
+    if !scheme.eq_ignore_ascii_case("mysql") {
+        return Err(DbError::Dsn(format!(
+            "the DSN scheme is {scheme}://; obbackup speaks the MySQL protocol: {DSN_EXAMPLE}"
+        )));
+    }
+    let unreadable = || {
+        DbError::Dsn(format!(
+            "the DSN cannot be read as a URL: percent-encode @ : / # ? in the user and password (%40 %3A %2F %23 %3F), e.g. {DSN_EXAMPLE}"
+        ))
+    };
+    let mut url = url::Url::parse(dsn).map_err(|_| unreadable())?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(unreadable());
+    }
+    if url.port().is_none() {
+        url.set_port(Some(DEFAULT_PORT))
+            .map_err(|()| unreadable())?;
+    }
+    MySqlConnectOptions::from_url(&url).map_err(|_| unreadable())
+}
+
 /// Where a DSN points, without its password (for messages).
 pub fn describe(dsn: &str) -> String {
-    match MySqlConnectOptions::from_str(dsn) {
+    match connect_options(dsn) {
         Ok(o) => format!("{}@{}:{}", o.get_username(), o.get_host(), o.get_port()),
         Err(_) => "(unparsable DSN)".into(),
     }
@@ -111,8 +147,7 @@ pub fn describe(dsn: &str) -> String {
 impl Session {
     /// Connects. `timeout` bounds the connect and every statement.
     pub async fn connect(dsn: &Secret, timeout: Duration) -> Result<Self, DbError> {
-        let options = MySqlConnectOptions::from_str(dsn.expose())
-            .map_err(|e| DbError::Dsn(redact_dsn_error(&e.to_string(), dsn)))?
+        let options = connect_options(dsn.expose())?
             .pipes_as_concat(false)
             .no_engine_substitution(false)
             .timezone(None)
@@ -206,6 +241,31 @@ fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn dsns_are_mysql_urls_with_oceanbase_defaults() {
+        let options = connect_options("mysql://root%40sys@127.0.0.1").expect("reads");
+        assert_eq!(options.get_port(), DEFAULT_PORT);
+        assert_eq!(options.get_username(), "root@sys");
+        let options = connect_options("mysql://root%40sys:pw@127.0.0.1:2883").expect("reads");
+        assert_eq!(options.get_port(), 2883);
+        for (dsn, says) in [
+            ("admin:pw@127.0.0.1:2881", "no scheme"),
+            ("postgres://u:pw@h:5432/db", "postgres://"),
+            ("mysql://root:se/cr#et@h:2881", "percent-encode"),
+            ("mysql://", "percent-encode"),
+        ] {
+            let error = connect_options(dsn).expect_err(dsn).to_string();
+            assert!(error.contains(says), "{dsn}: {error}");
+            assert!(error.contains("mysql://"), "{dsn}: {error}");
+            assert!(
+                !error.contains("se/cr#et"),
+                "{dsn}: the password leaked: {error}"
+            );
+        }
+    }
+
     #[test]
     fn login_names_carry_the_tenant() {
         assert_eq!(
