@@ -397,3 +397,29 @@ fn two_piece_copies_need_3_2() {
     );
     assert_contains(&plan.stderr, "ob31-copies.hcl:4:");
 }
+
+/// OceanBase 3.1 caps the backup-backup checkpoint interval at 1h (3.2 takes
+/// the documented 2h): 2h is refused at the attribute on 3.1, planned on 3.2.
+#[test]
+fn backup_backup_checkpoint_interval_follows_the_build() {
+    let config = temp_config(
+        "bb-interval.hcl",
+        "cluster {\n  backup_backup {\n    destination = \"file:///nfs/bb\"\n    log_archive_checkpoint_interval = \"2h\"\n  }\n}\n",
+    );
+    for (version, code) in [("3.1.5", 1), ("3.2.4.1", 0)] {
+        let sim = obsim::Simulator::start_in_thread(&format!(
+            r#"{{"version": "{version}", "parameters": {{"backup_dest": "file:///nfs/b"}}, "tenants": [{{"id": 1001, "name": "t"}}]}}"#
+        ))
+        .expect("starts");
+        let plan = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .run();
+        assert_eq!(plan.code, code, "{version}: {}", plan.all());
+        if code == 1 {
+            assert_contains(
+                &plan.stderr,
+                "backup_backup.log_archive_checkpoint_interval = 2h needs OceanBase 3.2 or later, not 3.1.5.0",
+            );
+        }
+    }
+}

@@ -63,6 +63,28 @@ pub fn plan(
             help: "OceanBase 3.1 copies pieces only to the configured backup_backup_dest, once (NOT BACKED UP n TIMES to it answers 1235): declare copies = 1".into(),
         });
     }
+    // 3.1 limits backup_backup_dest_option's checkpoint interval to [5s, 1h]
+    // (v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
+    // check_backup_dest_opt, 1235 outside); the 3.2 documents set 2h.
+    if let (Some(interval), Some(at)) = (
+        desired.bb_checkpoint,
+        config
+            .cluster
+            .get("backup_backup.log_archive_checkpoint_interval"),
+    ) && build < Build([3, 2, 0, 0])
+        && interval.0 > 3_600_000_000
+    {
+        errors.push(ConfigError::NotOnBuild {
+            feature: format!(
+                "backup_backup.log_archive_checkpoint_interval = {}",
+                interval.canonical()
+            ),
+            first: "3.2".into(),
+            build: build.to_string(),
+            span: span(&at.span),
+            help: "OceanBase 3.1 accepts 5s .. 1h here (1235 outside): declare 1h or less".into(),
+        });
+    }
     let mut all = diff(&desired, cluster);
     let now = live.now();
     if now.is_none() && crate::freshness::declared(&desired.data_backup) {
