@@ -254,13 +254,29 @@ pub struct TargetArgs {
     pub timeout: u64,
 }
 
+/// Reads a duration (`30m`, `90s`, `6h`) or a number of seconds, as seconds.
+fn seconds(text: &str) -> Result<u64, String> {
+    if let Ok(n) = text.trim().parse::<u64>() {
+        return Ok(n);
+    }
+    obbackup_planner::units::Duration::parse(text)
+        .map(|d| d.0 / 1_000_000)
+        .filter(|&s| s > 0)
+        .ok_or_else(|| format!("{text:?} is not a duration such as 30m, 90s or 6h"))
+}
+
 /// How long waits may last and how often they poll.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct WaitArgs {
-    /// Upper bound in seconds for every wait step (archive DOING/STOP, jobs gone);
-    /// default per wait: 1800 for DOING, 600 for the others.
-    #[arg(long, value_name = "SECONDS")]
+    /// Upper bound of the archive and job waits (archive round DOING or STOP,
+    /// canceled jobs gone, a new backup job appearing), as a duration (30m,
+    /// 90s) or seconds; default 30m for DOING, 10m for the others.
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub wait_timeout: Option<u64>,
+    /// Upper bound of following a backup job to its end (with --wait), as a
+    /// duration (6h, 90m) or seconds; default 6h.
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
+    pub backup_timeout: Option<u64>,
     /// Milliseconds between two polls of a wait.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub poll_interval_ms: u64,

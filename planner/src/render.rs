@@ -146,7 +146,10 @@ pub fn human(plan: &Plan) -> String {
     }
     for (n, step) in plan.steps.iter().enumerate() {
         let _ = match &step.kind {
-            StepKind::Sql(sql) => writeln!(out, "  {:>2}. {};", n + 1, sql.shown),
+            StepKind::Sql(sql) => match step.timeout_seconds {
+                Some(limit) => writeln!(out, "  {:>2}. {}; (up to {limit}s)", n + 1, sql.shown),
+                None => writeln!(out, "  {:>2}. {};", n + 1, sql.shown),
+            },
             StepKind::Wait(w) => writeln!(
                 out,
                 "  {:>2}. {} (up to {}s)",

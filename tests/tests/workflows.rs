@@ -487,3 +487,34 @@ fn ci_examples_call_commands_that_exist_with_those_flags() {
     }
     assert!(checked >= 6, "only {checked} obbackup calls found");
 }
+
+/// Archive waits and backup-job follows have separate limits, written as
+/// durations or seconds, and a saved plan records both.
+#[test]
+fn wait_and_backup_limits_are_separate_durations() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config("limits.hcl", EVERY_TENANT);
+    let planfile = root()
+        .join("target/test-configs/limits.plan")
+        .display()
+        .to_string();
+    let plan = Invocation::new(&["plan", &config, "--out", &planfile])
+        .dsn(&sim.dsn("sys"))
+        .args(&["--wait", "--wait-timeout", "2m", "--backup-timeout", "3h"])
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
+    let timeouts = &saved["options"]["timeouts"];
+    assert_eq!(timeouts["archive_doing"], 120);
+    assert_eq!(timeouts["archive_stop"], 120);
+    assert_eq!(timeouts["backup_jobs"], 120);
+    assert_eq!(timeouts["backup_run"], 10_800);
+    assert_contains(&plan.stdout, "(up to 120s)");
+    let bad = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .args(&["--backup-timeout", "soon"])
+        .run();
+    assert_ne!(bad.code, 0);
+    assert_contains(&bad.stderr, "is not a duration such as 30m");
+}

@@ -65,10 +65,11 @@ async fn apply_saved(
     }
     // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
     let saved = file.options();
-    if waits.wait || waits.wait_timeout.is_some() {
+    if waits.wait || waits.wait_timeout.is_some() || waits.backup_timeout.is_some() {
         output::info(&format!(
-            "note: --wait and --wait-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs, waits up to {}s for DOING and {}s for STOP)",
+            "note: --wait, --wait-timeout and --backup-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs up to {}s, waits up to {}s for DOING and {}s for STOP)",
             if saved.follow_backups { "" } else { "not " },
+            saved.timeouts.backup_run,
             saved.timeouts.archive_doing,
             saved.timeouts.archive_stop
         ));

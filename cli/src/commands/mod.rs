@@ -77,6 +77,7 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
 pub(crate) fn no_waits() -> WaitArgs {
     WaitArgs {
         wait_timeout: None,
+        backup_timeout: None,
         poll_interval_ms: 1000,
         wait: false,
     }
@@ -125,14 +126,13 @@ fn decode(name: String, text: String) -> Result<Loaded, CliError> {
 }
 
 fn timeouts(waits: &WaitArgs) -> Timeouts {
-    match waits.wait_timeout {
-        Some(s) => Timeouts {
-            archive_doing: s,
-            archive_stop: s,
-            backup_jobs: s,
-            backup_run: s,
-        },
-        None => Timeouts::default(),
+    let defaults = Timeouts::default();
+    let wait = |default: u64| waits.wait_timeout.unwrap_or(default);
+    Timeouts {
+        archive_doing: wait(defaults.archive_doing),
+        archive_stop: wait(defaults.archive_stop),
+        backup_jobs: wait(defaults.backup_jobs),
+        backup_run: waits.backup_timeout.unwrap_or(defaults.backup_run),
     }
 }
 
