@@ -8,9 +8,13 @@
 #    reused afterwards). If it cannot be installed the run fails: no test is skipped.
 # 2. Starts seekdb on a free loopback port with a fresh data directory under
 #    target/, and waits until it accepts connections.
-# 3. Runs the given command (`cargo test --workspace`) with OBBACKUP_SEEKDB_DSN
-#    pointing at it.
-# 4. Stops the seekdb it started (by its process id) and removes its data,
+# 3. Installs the pinned @oceanbase-odc/ob-parser-js (OceanBase's MySQL-mode
+#    grammar, as OceanBase Developer Center uses it) with the machine's npm into
+#    target/obparser (once), for the tests that parse every statement obbackup
+#    sends. If it cannot be installed the run fails.
+# 4. Runs the given command (`cargo test --workspace`) with OBBACKUP_SEEKDB_DSN
+#    pointing at seekdb and OBBACKUP_OBPARSER_DIR at the grammar.
+# 5. Stops the seekdb it started (by its process id) and removes its data,
 #    whether the tests passed or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +36,20 @@ if [ ! -f "$STAMP" ]; then
   fi
   touch "$STAMP"
 fi
+
+OBPARSER_PACKAGE="@oceanbase-odc/ob-parser-js@3.3.0"
+OBPARSER_DIR="target/obparser"
+OBPARSER_STAMP="$OBPARSER_DIR/.installed-3.3.0"
+if [ ! -f "$OBPARSER_STAMP" ]; then
+  echo "test.sh: installing $OBPARSER_PACKAGE into $OBPARSER_DIR" >&2
+  rm -rf "$OBPARSER_DIR" && mkdir -p "$OBPARSER_DIR"
+  if ! npm install --prefix "$OBPARSER_DIR" --no-audit --no-fund --silent "$OBPARSER_PACKAGE" >&2; then
+    echo "test.sh: error: cannot install $OBPARSER_PACKAGE; the grammar tests need it" >&2
+    exit 1
+  fi
+  touch "$OBPARSER_STAMP"
+fi
+export OBBACKUP_OBPARSER_DIR="$(pwd)/$OBPARSER_DIR"
 
 # Build everything before seekdb starts, so it does not sit idle through a cold build.
 cargo test --workspace --no-run

@@ -255,3 +255,46 @@ pub fn query_rows(sim: &obsim::Simulator, tenant: &str, sql: &str) -> Vec<Vec<Op
         other => panic!("{sql}: no rows: {other:?}"),
     }
 }
+
+/// The statements OceanBase's MySQL-mode grammar rejects among `statements`,
+/// each with the parser's message. The grammar is the npm package
+/// `@oceanbase-odc/ob-parser-js` that `scripts/test.sh` installs and names in
+/// `OBBACKUP_OBPARSER_DIR`; without it this panics (the test command sets it
+/// up: no test is skipped).
+pub fn grammar_rejections(statements: &[String]) -> Vec<(String, String)> {
+    use std::io::Write as _;
+    let dir = std::env::var("OBBACKUP_OBPARSER_DIR").unwrap_or_else(|_| {
+        panic!("OBBACKUP_OBPARSER_DIR is not set: run the tests with `bash scripts/test.sh cargo test --workspace`")
+    });
+    let script = root().join("tests/support/grammar.js");
+    let mut child = Command::new("node")
+        .arg(&script)
+        .arg(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let input = serde_json::to_string(statements).unwrap_or_default();
+    child
+        .stdin
+        .take()
+        .map(|mut stdin| stdin.write_all(input.as_bytes()))
+        .transpose()
+        .unwrap_or_else(|e| panic!("cannot write to the grammar: {e}"));
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("the grammar did not finish: {e}"));
+    assert!(output.status.success(), "the grammar script failed");
+    let rejected: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the grammar printed no JSON: {e}"));
+    rejected
+        .into_iter()
+        .map(|r| {
+            (
+                r["sql"].as_str().unwrap_or_default().to_string(),
+                r["error"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
