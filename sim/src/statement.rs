@@ -499,12 +499,16 @@ impl Parser<'_> {
             Some("BACKUP") => {
                 self.pos += 1;
                 let incremental = self.eat_word("INCREMENTAL");
+                // The tenant list is optional: `ALTER SYSTEM BACKUP [INCREMENTAL]
+                // opt_backup_tenant_list …` (v4.2.2_CE_BP1
+                // src/sql/parser/sql_parser_mysql_mode.y); without one it backs
+                // up every tenant, as DATABASE does.
                 let tenants = if self.eat_word("DATABASE") {
                     None
                 } else if self.peek_word() == Some("TENANT") {
                     self.tenant_list()?
                 } else {
-                    return Err(self.error_here());
+                    None
                 };
                 let plus_archivelog = if self.eat_word("PLUS") {
                     self.expect_word("ARCHIVELOG")?;
@@ -637,6 +641,13 @@ impl Parser<'_> {
                 return Err(self.error_here());
             }
             names.push(bare);
+            // `=` needs a value.
+            if matches!(
+                self.tokens.get(self.pos).map(|t| &t.token),
+                None | Some(Token::Punct(','))
+            ) {
+                return Err(self.error_here());
+            }
             self.skip_expression();
             if !self.eat_punct(',') {
                 break;

@@ -1,0 +1,193 @@
+//! OceanBase's MySQL-mode grammar (`@oceanbase-odc/ob-parser-js`) is the judge
+//! of syntax: a corpus of every statement shape the planner builds, with
+//! broken variants of each, goes to the grammar and to obsim, and obsim must
+//! answer 1064 exactly where the grammar rejects.
+
+use obbackup_planner::destination::Destination;
+use obbackup_planner::secret::Secret;
+use obbackup_planner::sql::{self, PieceCopy, Read, Target};
+use obbackup_planner::step::{SessionSetting, SessionVariable};
+use obbackup_tests::grammar_rejections;
+
+/// Every shape the 4.x dialect sends, for each target.
+fn tenant_level() -> Vec<String> {
+    let archive = Destination::parse("file:///nfs/t/archive").expect("destination");
+    let oss =
+        Destination::parse("oss://bucket/t/data?host=oss.example.com&access_id=ID&access_key=KEY")
+            .expect("destination");
+    let mut out = Vec::new();
+    for target in [Target::Tenant("t".into()), Target::AllUser, Target::Own] {
+        out.push(text(sql::set_parameter(
+            "ha_low_thread_score",
+            "10",
+            &target,
+        )));
+        out.push(text(sql::set_parameter(
+            "archive_lag_target",
+            "'2m'",
+            &target,
+        )));
+        out.push(text(sql::set_parameter(
+            "backup_data_file_size",
+            "'4G'",
+            &target,
+        )));
+        out.push(text(sql::set_log_archive_dest(
+            &archive,
+            "MANDATORY",
+            "2d",
+            &target,
+        )));
+        out.push(text(sql::set_log_archive_dest_state("DEFER", &target)));
+        out.push(text(sql::set_data_backup_dest(&oss, &target)));
+        out.push(text(sql::archivelog(true, &target)));
+        out.push(text(sql::archivelog(false, &target)));
+        out.push(text(sql::cancel_backup(&target)));
+    }
+    for incremental in [false, true] {
+        for plus in [false, true] {
+            out.push(text(sql::backup(incremental, &["t".into()], false, plus)));
+            out.push(text(sql::backup(
+                incremental,
+                &["a".into(), "b".into()],
+                false,
+                plus,
+            )));
+            out.push(text(sql::backup(incremental, &[], true, plus)));
+        }
+    }
+    out.push(text(sql::set_encryption(&Secret::new("pass'word"))));
+    out.push(text(sql::set_session(&SessionSetting {
+        name: SessionVariable::ObQueryTimeout,
+        value: 600_000_000,
+    })));
+    for sys in [true, false] {
+        for read in Read::TENANT_LEVEL {
+            out.push(read.sql(sys));
+        }
+        out.push(sql::archive_status_query(sys, 1002));
+        out.push(sql::backup_job_query(sys, 1002, 7));
+        out.push(sql::backup_jobs_query(sys, 1002));
+    }
+    out.push(sql::SERVER_QUERY.into());
+    out.push(sql::LOGIN_QUERY.into());
+    out
+}
+
+/// Every shape the 3.x dialect sends.
+fn cluster_level() -> Vec<String> {
+    let dest = Destination::parse("file:///nfs/ob3/backup_backup").expect("destination");
+    let mut out: Vec<String> = vec![
+        text(sql::set_parameter("backup_concurrency", "4", &Target::Own)),
+        text(sql::set_parameter(
+            "backup_log_archive_option",
+            "'mandatory compression= zstd_1.3.8'",
+            &Target::Own,
+        )),
+        text(sql::set_backup_dest("backup_dest", Some(&dest))),
+        text(sql::set_backup_dest("backup_backup_dest", None)),
+        text(sql::minor_freeze()),
+        text(sql::round_mode(true)),
+        text(sql::round_mode(false)),
+        text(sql::copy_pieces(PieceCopy::AllToConfigured)),
+        text(sql::copy_pieces(PieceCopy::NotBackedUp {
+            times: 1,
+            dest: &dest,
+        })),
+        sql::CLUSTER_ARCHIVE_STATUS_QUERY.into(),
+        sql::CLUSTER_RUNNING_BACKUP_QUERY.into(),
+        sql::CLUSTER_PIECE_JOBS_QUERY.into(),
+        sql::cluster_backup_query(3),
+    ];
+    for read in Read::CLUSTER_LEVEL {
+        out.push(read.sql(true));
+    }
+    out
+}
+
+/// The text a statement sends.
+fn text(statement: sql::SqlText) -> String {
+    statement.text.expose().to_string()
+}
+
+/// Broken variants of a statement: a misspelt first keyword, the last word
+/// dropped, a quote left open, a keyword doubled.
+fn broken(statement: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((first, rest)) = statement.split_once(' ') {
+        out.push(format!("{}X {rest}", first));
+        out.push(format!("{first} {first} {rest}"));
+    }
+    if let Some((head, _)) = statement.rsplit_once(' ') {
+        out.push(head.to_string());
+    }
+    if let Some(at) = statement.rfind('\'') {
+        let mut open = statement.to_string();
+        open.remove(at);
+        out.push(open);
+    }
+    out
+}
+
+fn verdicts(sim: &obsim::Simulator, login: &str, corpus: &[String]) -> Vec<(String, bool, bool)> {
+    let rejected: std::collections::BTreeSet<String> = grammar_rejections(corpus)
+        .into_iter()
+        .map(|(sql, _)| sql)
+        .collect();
+    corpus
+        .iter()
+        .map(|sql| {
+            let sim_rejects = matches!(sim.execute_as(login, sql), Err(e) if e.code == 1064);
+            (sql.clone(), rejected.contains(sql), sim_rejects)
+        })
+        .collect()
+}
+
+#[test]
+fn obsim_answers_1064_exactly_where_the_grammar_rejects() {
+    let ob4 = obsim::Simulator::start_in_thread(
+        r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "t"}, {"id": 1004, "name": "a"}, {"id": 1006, "name": "b"}]}"#,
+    )
+    .expect("starts");
+    let ob3 = obsim::Simulator::start_in_thread(
+        r#"{"version": "3.2.4.1", "tenants": [{"id": 1001, "name": "t"}]}"#,
+    )
+    .expect("starts");
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    let mut valid_rejected = Vec::new();
+    for (sim, statements) in [(&ob4, tenant_level()), (&ob3, cluster_level())] {
+        let corpus: Vec<String> = statements
+            .iter()
+            .flat_map(|s| std::iter::once(s.clone()).chain(broken(s)))
+            .collect();
+        for (sql, grammar_rejects, sim_rejects) in verdicts(sim, "sys", &corpus) {
+            checked += 1;
+            if statements.contains(&sql) && grammar_rejects {
+                valid_rejected.push(sql.clone());
+            }
+            if grammar_rejects != sim_rejects {
+                disagreements.push(format!(
+                    "grammar {} / obsim {}: {sql}",
+                    if grammar_rejects {
+                        "rejects"
+                    } else {
+                        "accepts"
+                    },
+                    if sim_rejects { "1064" } else { "not 1064" }
+                ));
+            }
+        }
+    }
+    assert!(checked >= 200, "only {checked} statements in the corpus");
+    assert!(
+        valid_rejected.is_empty(),
+        "the grammar rejects statements the planner builds:\n{valid_rejected:#?}"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {checked} statements disagree:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
