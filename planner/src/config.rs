@@ -174,6 +174,19 @@ enum Kind {
     },
 }
 
+/// How much of a value a diagnostic repeats: a value longer than this is
+/// shown by its start and its length, so a huge value cannot flood the output.
+pub const EXCERPT_CHARS: usize = 64;
+
+/// `"value"`, or `"first 64 characters…" (N bytes)` for a longer one.
+pub fn quoted_excerpt(value: &str) -> String {
+    if value.chars().count() <= EXCERPT_CHARS {
+        return format!("\"{value}\"");
+    }
+    let head: String = value.chars().take(EXCERPT_CHARS).collect();
+    format!("\"{head}…\" ({} bytes)", value.len())
+}
+
 /// `log_archive` attributes (reference §2.1.2, §2.2.1).
 const LOG_ARCHIVE: &[(&str, Kind)] = &[
     (
@@ -327,6 +340,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
         }
     };
     let mut config = Config::default();
+    let mut tenant_names = std::collections::HashSet::new();
     let mut seen_top: BTreeMap<String, ()> = BTreeMap::new();
     for structure in body.iter() {
         match structure {
@@ -386,7 +400,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             if date.is_none() {
                                 errors.push(ConfigError::InvalidValue {
                                     attribute: "until".into(),
-                                    value: format!("\"{text}\""),
+                                    value: quoted_excerpt(&text),
                                     valid: "a date written YYYY-MM-DD, e.g. \"2027-01-31\"".into(),
                                     span: span(&at),
                                 });
@@ -413,7 +427,7 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                         let Some((name, label_span)) = single_label(block, &mut errors) else {
                             continue;
                         };
-                        if config.tenants.iter().any(|t| t.name == name) {
+                        if !tenant_names.insert(name.clone()) {
                             errors.push(ConfigError::DuplicateBlock {
                                 name: format!("tenant \"{name}\""),
                                 span: span(&label_span),
@@ -692,7 +706,7 @@ fn decode_value(
             }
             Some(s) => {
                 errors.push(invalid(
-                    format!("\"{s}\""),
+                    quoted_excerpt(&s),
                     format!("one of: {}", choices.join(", ")),
                 ));
                 None
@@ -712,14 +726,14 @@ fn decode_value(
                 Some(d) if d >= lo && d <= hi => Some(Value::Duration(d)),
                 Some(_) => {
                     errors.push(invalid(
-                        format!("\"{s}\""),
+                        quoted_excerpt(&s),
                         format!("a duration from {min} to {max}"),
                     ));
                     None
                 }
                 None => {
                     errors.push(invalid(
-                        format!("\"{s}\""),
+                        quoted_excerpt(&s),
                         format!("a number with a unit (us, ms, s, m, h, d), from {min} to {max}"),
                     ));
                     None
@@ -738,7 +752,7 @@ fn decode_value(
                 }
                 Some(d) if d.0 % DAY != 0 && (min * DAY..=max * DAY).contains(&d.0) => {
                     errors.push(invalid(
-                        format!("\"{s}\""),
+                        quoted_excerpt(&s),
                         format!(
                             "whole days from {min}d to {max}d: OceanBase keeps this interval in whole days, so \"{s}\" would be stored as \"{}d\"",
                             d.0 / DAY
@@ -748,7 +762,7 @@ fn decode_value(
                 }
                 _ => {
                     errors.push(invalid(
-                        format!("\"{s}\""),
+                        quoted_excerpt(&s),
                         format!("whole days from {min}d to {max}d, such as \"1d\""),
                     ));
                     None
@@ -765,7 +779,7 @@ fn decode_value(
                 Some(v) if v >= lo && v <= hi => Some(Value::Size(v)),
                 _ => {
                     errors.push(invalid(
-                        format!("\"{s}\""),
+                        quoted_excerpt(&s),
                         format!("a size with a unit (K, M, G, T) from {min} to {max}"),
                     ));
                     None

@@ -111,8 +111,14 @@ pub fn resolve(
         tenants: BTreeMap::new(),
     };
     let wildcard = config.tenants.iter().find(|t| t.name == "*");
+    // Blocks by name: one lookup per tenant keeps resolution linear.
+    let named: std::collections::HashMap<&str, &TenantBlock> = config
+        .tenants
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
     for name in user_tenants {
-        let block = config.tenants.iter().find(|t| t.name == *name).or(wildcard);
+        let block = named.get(name.as_str()).copied().or(wildcard);
         let Some(block) = block else { continue };
         let tenant = resolve_tenant(config, block, name, env, &mut errors);
         state.tenants.insert(name.clone(), tenant);

@@ -57,3 +57,31 @@ fn shared_destinations() {
 fn syntax_error() {
     insta::assert_snapshot!(validate("syntax.hcl"));
 }
+
+/// Inputs at the edges: a configuration over the size limit is refused at
+/// once with its size; a huge value is not repeated whole in the message.
+#[test]
+fn oversized_files_and_values_are_refused_briefly() {
+    let big = "# padding\n".repeat(900_000);
+    let path = obbackup_tests::temp_config("oversized.hcl", &big);
+    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("9000000 bytes"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("at most 8388608 bytes"),
+        "{}",
+        out.stderr
+    );
+    let value = "x".repeat(100_000);
+    let path = obbackup_tests::temp_config(
+        "huge-value.hcl",
+        &format!("defaults {{\n  log_archive {{ mode = \"{value}\" }}\n}}\n"),
+    );
+    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("(100000 bytes)"),
+        "{}",
+        &out.stderr[..out.stderr.len().min(2000)]
+    );
+}

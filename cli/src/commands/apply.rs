@@ -25,9 +25,14 @@ pub async fn run(
     }
 }
 
+/// Whether `path` holds a plan file: JSON whose first key is
+/// `plan_file_version` (only the start of the file is read).
 fn is_plan_file(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .is_ok_and(|t| t.trim_start().starts_with('{') && t.contains("\"plan_file_version\""))
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    let head = String::from_utf8_lossy(&head);
+    read.is_ok() && head.trim_start().starts_with('{') && head.contains("\"plan_file_version\"")
 }
 
 /// The approval flags of apply.
@@ -43,7 +48,7 @@ async fn apply_saved(
     waits: &WaitArgs,
     gate: Gate,
 ) -> Result<u8, CliError> {
-    let (_, text) = read(path)?;
+    let (_, text) = read_plan_file(path)?;
     let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
     let today = file.today().ok_or_else(|| {
         CliError::PlanFile(format!(

@@ -108,12 +108,39 @@ pub struct Loaded {
     pub config: Config,
 }
 
+/// The largest configuration file read: 8 MiB holds tens of thousands of
+/// tenant blocks; a larger file is refused before it is read.
+pub const CONFIG_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The largest plan file read (it carries the live state of the cluster).
+pub const PLAN_FILE_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a configuration file, refusing one over [`CONFIG_LIMIT_BYTES`].
 fn read(path: &Path) -> Result<(String, String), CliError> {
+    read_limited(path, CONFIG_LIMIT_BYTES, "configuration")
+}
+
+/// Reads a plan file, refusing one over [`PLAN_FILE_LIMIT_BYTES`].
+fn read_plan_file(path: &Path) -> Result<(String, String), CliError> {
+    read_limited(path, PLAN_FILE_LIMIT_BYTES, "plan file")
+}
+
+fn read_limited(path: &Path, limit: u64, what: &str) -> Result<(String, String), CliError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::File {
+    let failed = |reason: String| CliError::File {
         path: name.clone(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| failed(e.to_string()))?
+        .len();
+    if size > limit {
+        return Err(failed(format!(
+            "the file is {size} bytes; a {what} may be at most {limit} bytes ({} MiB)",
+            limit / (1024 * 1024)
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
     Ok((name, text))
 }
 

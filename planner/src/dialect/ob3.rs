@@ -258,7 +258,7 @@ pub fn resolve(
         {
             errors.push(ConfigError::InvalidValue {
                 attribute: key.into(),
-                value: format!("\"{text}\""),
+                value: crate::config::quoted_excerpt(&text),
                 valid: "0 (no piece switching) or 1d .. 7d".into(),
                 span: span(&setting.span),
             });
