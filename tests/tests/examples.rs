@@ -113,3 +113,21 @@ fn validate_checks_a_file_against_a_build() {
         bad.stderr
     );
 }
+
+/// The README's supported-versions table is the capability table: it is
+/// checked here, and this test prints the table to paste when they differ.
+#[test]
+fn the_readme_table_of_builds_is_the_capability_table() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let (start, end) = ("<!-- capability-table -->\n", "<!-- /capability-table -->");
+    let table = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(table, _)| table)
+        .expect("the README has the capability-table markers");
+    let expected = obbackup_planner::dialect::capability::markdown_table();
+    assert_eq!(
+        table, expected,
+        "paste this between the markers:\n{expected}"
+    );
+}

@@ -140,6 +140,45 @@ impl Capability {
     }
 }
 
+/// Builds that mark a change in the table, oldest first: the rows of
+/// [`markdown_table`].
+pub const MARKER_BUILDS: [Build; 8] = [
+    Build([4, 1, 0, 0]),
+    Build([4, 1, 0, 2]),
+    Build([4, 2, 0, 0]),
+    Build([4, 2, 1, 0]),
+    Build([4, 2, 1, 2]),
+    Build([4, 2, 1, 3]),
+    Build([4, 2, 2, 0]),
+    Build([4, 3, 0, 1]),
+];
+
+/// The supported-versions table of the README: one row per marker build,
+/// one column per capability, `yes` or `no`.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| build |");
+    for fact in FACTS {
+        out.push_str(&format!(" {} |", fact.what));
+    }
+    out.push_str("\n|---|");
+    for _ in FACTS {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for build in MARKER_BUILDS {
+        out.push_str(&format!("| {build} |"));
+        for fact in FACTS {
+            out.push_str(if fact.capability.on(build) {
+                " yes |"
+            } else {
+                " no |"
+            });
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
