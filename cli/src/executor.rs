@@ -6,6 +6,7 @@
 
 use crate::db::{DbError, Session};
 use crate::output;
+use crate::signals::Interrupt;
 use obbackup_planner::dialect::Dialect;
 use obbackup_planner::live::{self, WaitObservation};
 use obbackup_planner::plan::Plan;
@@ -38,11 +39,27 @@ fn lost(e: &DbError) -> bool {
 /// Performs the plan's steps in the order the walk gives them, on one session:
 /// a failed step skips its dependents, a lost connection stops the run.
 pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> ApplyReport {
+    run_until(session, plan, options, &Interrupt::never()).await
+}
+
+/// [`run`], stopping when `interrupt` fires: no step starts afterwards, a
+/// running statement finishes, a running wait is abandoned (reported as
+/// interrupted), and the rest is reported as not run.
+pub async fn run_until(
+    session: &mut Session,
+    plan: &Plan,
+    options: Options,
+    interrupt: &Interrupt,
+) -> ApplyReport {
     let dialect = Dialect::of_version(&plan.server_version);
     let mut walk = Walk::new(plan);
     // Session variables already in force on this connection.
     let mut in_force: Vec<SessionSetting> = Vec::new();
-    while let Some(step) = walk.next_step() {
+    loop {
+        if interrupt.requested().is_some() && !walk.is_interrupted() {
+            walk.interrupt();
+        }
+        let Some(step) = walk.next_step() else { break };
         let started = Instant::now();
         let outcome = match &step.kind {
             StepKind::Sql(statement) => {
@@ -71,7 +88,7 @@ pub async fn run(session: &mut Session, plan: &Plan, options: Options) -> ApplyR
                     ),
                 }
             }
-            StepKind::Wait(wait) => poll(session, step, wait, dialect, options).await,
+            StepKind::Wait(wait) => poll(session, step, wait, dialect, options, interrupt).await,
         };
         let (outcome, fatal) = outcome;
         if fatal {
@@ -91,6 +108,7 @@ async fn poll(
     wait: &Wait,
     dialect: Dialect,
     options: Options,
+    interrupt: &Interrupt,
 ) -> (StepOutcome, bool) {
     let started = Instant::now();
     let limit = Duration::from_secs(wait.timeout_seconds);
@@ -146,7 +164,10 @@ async fn poll(
                 false,
             );
         }
-        tokio::time::sleep(options.poll).await;
+        tokio::select! {
+            _ = tokio::time::sleep(options.poll) => {}
+            _ = interrupt.wait() => break (StepOutcome::Interrupted, false),
+        }
     };
     display.finish();
     result

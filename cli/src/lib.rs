@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod many;
 pub mod output;
 pub mod sandbox;
+pub mod signals;
 
 use args::{Cli, Format};
 use clap::Parser;

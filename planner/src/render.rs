@@ -519,6 +519,16 @@ pub fn apply_report(report: &crate::walk::ApplyReport) -> String {
                     record.took.as_secs_f64()
                 );
             }
+            StepOutcome::Interrupted => {
+                let _ = writeln!(
+                    out,
+                    "  INTERRUPTED {:>2}. {text}\n              stopped waiting; what it waited for may still happen",
+                    n + 1
+                );
+            }
+            StepOutcome::NotRun => {
+                let _ = writeln!(out, "  not run {:>2}. {text}", n + 1);
+            }
             StepOutcome::Failed { cause, .. } => {
                 let _ = writeln!(out, "  FAILED  {:>2}. {text}\n              {cause}", n + 1);
             }

@@ -27,6 +27,11 @@ pub enum StepOutcome {
         /// What to do about it.
         help: String,
     },
+    /// A wait abandoned because the run was interrupted: what it waited
+    /// for may still happen.
+    Interrupted,
+    /// Not launched because the run was interrupted.
+    NotRun,
     /// Not run.
     Skipped {
         /// The failed step that stopped it.
@@ -93,6 +98,8 @@ pub struct Walk<'p> {
     cursor: usize,
     /// The failed step after which nothing more is launched (a lost connection).
     stopped_at: Option<usize>,
+    /// The run was interrupted (SIGINT, SIGTERM): nothing more is launched.
+    interrupted: bool,
     running: Option<usize>,
 }
 
@@ -112,6 +119,7 @@ impl<'p> Walk<'p> {
             blocked_by: vec![None; plan.steps.len()],
             cursor: 0,
             stopped_at: None,
+            interrupted: false,
             running: None,
         }
     }
@@ -133,6 +141,15 @@ impl<'p> Walk<'p> {
             let i = self.cursor;
             self.cursor += 1;
             let step = &plan.steps[i];
+            if self.interrupted {
+                self.records[i] = Some(StepRecord {
+                    id: step.id.clone(),
+                    text: step_text(step),
+                    outcome: StepOutcome::NotRun,
+                    took: Duration::ZERO,
+                });
+                continue;
+            }
             let root = step.depends_on.iter().find_map(|d| {
                 let j = *self.position.get(d)?;
                 self.blocked_by[j]
@@ -181,6 +198,17 @@ impl<'p> Walk<'p> {
             outcome,
             took,
         });
+    }
+
+    /// Stops launching steps: every step not yet handed out is reported as
+    /// not run. A step running now is still recorded by the executor.
+    pub fn interrupt(&mut self) {
+        self.interrupted = true;
+    }
+
+    /// Whether [`Walk::interrupt`] was called.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted
     }
 
     /// Records a failure after which nothing more can run (the connection
@@ -364,6 +392,27 @@ mod tests {
                 blocked_by: StepId::tenant("a", "1"),
                 dependent: true
             }
+        );
+    }
+
+    #[test]
+    fn an_interruption_lets_the_running_step_finish_and_runs_nothing_more() {
+        let plan = plan();
+        let mut walk = Walk::new(&plan);
+        assert!(walk.next_step().is_some());
+        walk.interrupt();
+        walk.record(StepOutcome::Done, Duration::ZERO);
+        assert!(walk.next_step().is_none());
+        let report = walk.finish();
+        let outcomes: Vec<&StepOutcome> = report.steps.iter().map(|r| &r.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                &StepOutcome::Done,
+                &StepOutcome::NotRun,
+                &StepOutcome::NotRun,
+                &StepOutcome::NotRun
+            ]
         );
     }
 

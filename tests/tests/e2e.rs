@@ -589,3 +589,54 @@ fn server_text_is_printed_with_control_characters_escaped() {
     assert!(!out.all().contains('\u{1b}'), "status: {:?}", out.all());
     assert_contains(&out.stdout, "evil\\u{1b}[31mred");
 }
+
+/// SIGINT and SIGTERM during an apply stop it cleanly: the running wait is
+/// abandoned and reported, later steps are reported as not run, and the exit
+/// code is 130 or 143.
+#[test]
+fn an_interrupted_apply_reports_what_ran_and_what_did_not() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let sim = start("empty-4.2.json");
+        // The rounds never reach DOING: the apply sits in its first wait.
+        sim.stall("BEGINNING");
+        let config = temp_config("interrupt.hcl", EVERY_TENANT);
+        let child = std::process::Command::new(obbackup_tests::binary())
+            .current_dir(obbackup_tests::root())
+            .args(["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"])
+            .args(["--poll-interval-ms", "20"])
+            .env_remove("OBBACKUP_DSN")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let pid = child.id().to_string();
+        // Wait until it is polling the archive, then signal it.
+        let started = std::time::Instant::now();
+        while !sent(&sim).iter().any(|s| s.contains("CDB_OB_ARCHIVELOG")) {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "the apply never started waiting"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("ends");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{signal}:\n{stdout}\n{stderr}"
+        );
+        assert_contains(&stdout, "INTERRUPTED");
+        assert_contains(&stdout, "not run");
+        assert_contains(&stdout, "  ok ");
+        assert_contains(&stderr, "Apply interrupted");
+    }
+}

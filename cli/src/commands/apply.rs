@@ -160,8 +160,16 @@ async fn execute(
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
         statement_timeout: Duration::from_secs(target.timeout),
     };
-    let report = executor::run(&mut session, &plan, options).await;
+    let interrupt = crate::signals::Interrupt::install();
+    let report = executor::run_until(&mut session, &plan, options, &interrupt).await;
     output::result(&render::apply_report(&report));
+    if let Some(code) = interrupt.requested() {
+        session.close().await;
+        output::info(
+            "Apply interrupted: the report above says what ran, what was in flight (it may or may not have taken effect) and what did not run; plan again to see what is left.",
+        );
+        return Ok(code);
+    }
     if let Some((step, cause, help)) = report.failure() {
         return Err(CliError::StepFailed {
             step: step.to_string(),
