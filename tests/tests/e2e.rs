@@ -612,9 +612,21 @@ fn an_interrupted_apply_reports_what_ran_and_what_did_not() {
             .spawn()
             .expect("runs");
         let pid = child.id().to_string();
-        // Wait until it is polling the archive, then signal it.
+        // Wait until the apply polls the archive after its ARCHIVELOG
+        // statements (it sits in its first wait), then signal it.
+        let polling = |sent: Vec<String>| {
+            sent.iter()
+                .position(|s| s.starts_with("ALTER SYSTEM ARCHIVELOG"))
+                .is_some_and(|first| {
+                    sent[first..]
+                        .iter()
+                        .filter(|s| s.contains("CDB_OB_ARCHIVELOG"))
+                        .count()
+                        >= 2
+                })
+        };
         let started = std::time::Instant::now();
-        while !sent(&sim).iter().any(|s| s.contains("CDB_OB_ARCHIVELOG")) {
+        while !polling(sent(&sim)) {
             assert!(
                 started.elapsed().as_secs() < 20,
                 "the apply never started waiting"
