@@ -82,7 +82,8 @@ pub async fn run_until(
                     Err(e) => (
                         StepOutcome::Failed {
                             help: advice(dialect, &e),
-                            cause: e.to_string(),
+                            // Servers quote the statement in errors: never its secrets.
+                            cause: statement.redact(&e.to_string()),
                         },
                         lost(&e),
                     ),

@@ -48,6 +48,55 @@ impl SqlText {
             shown: text,
         }
     }
+
+    /// The secret parts of the statement as sent: what stands in `text`
+    /// where `shown` has [`crate::secret::REDACTED`]. Empty for a plain statement.
+    pub fn secrets(&self) -> Vec<String> {
+        let text = self.text.expose();
+        let pieces: Vec<&str> = self.shown.split(crate::secret::REDACTED).collect();
+        let Some((first, rest)) = pieces.split_first() else {
+            return Vec::new();
+        };
+        let Some(mut remaining) = text.strip_prefix(first) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, piece) in rest.iter().enumerate() {
+            let end = if piece.is_empty() && k == rest.len() - 1 {
+                Some(remaining.len())
+            } else if piece.is_empty() {
+                continue;
+            } else {
+                remaining.find(piece)
+            };
+            let Some(end) = end else { break };
+            out.push(remaining[..end].to_string());
+            remaining = &remaining[end + piece.len()..];
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// `message` (a server's answer to this statement) with every secret
+    /// of the statement, and every start or end of one of two characters or
+    /// more (servers quote statements from the error position on), replaced
+    /// by [`crate::secret::REDACTED`].
+    pub fn redact(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        for secret in self.secrets() {
+            let chars: Vec<char> = secret.chars().collect();
+            for len in (2..=chars.len()).rev() {
+                let suffix: String = chars[chars.len() - len..].iter().collect();
+                let prefix: String = chars[..len].iter().collect();
+                for part in [suffix, prefix] {
+                    if out.contains(&part) {
+                        out = out.replace(&part, crate::secret::REDACTED);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Which tenant a statement acts on, and how that is written.
@@ -493,6 +542,27 @@ pub fn backup_jobs_query(sys_login: bool, tenant_id: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_are_found_and_masked_in_server_messages() {
+        let statement = set_encryption(&Secret::new("canary-pass'word"));
+        assert_eq!(statement.secrets(), ["canary-pass''word"]);
+        let message = statement.redact(
+            "1064 (42000): You have an error in your SQL syntax near 'ary-pass''word' ONLY' at line 1",
+        );
+        assert!(!message.contains("pass"), "{message}");
+        assert!(message.contains("(sensitive)"), "{message}");
+        let dest = crate::destination::Destination::parse(
+            "oss://b/t?host=h&access_id=CANARYID&access_key=CANARYKEY",
+        )
+        .expect("destination");
+        let statement = set_data_backup_dest(&dest, &Target::Tenant("t".into()));
+        assert_eq!(statement.secrets(), ["CANARYID", "CANARYKEY"]);
+        let message = statement
+            .redact("9026: cannot reach oss://b/t?host=h&access_id=CANARYID&access_key=CANARYKEY");
+        assert!(!message.contains("CANARY"), "{message}");
+        assert!(archivelog(true, &Target::Own).secrets().is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -464,3 +464,36 @@ fn followed_backups_work_on_builds_without_data_progress() {
         }
     }
 }
+
+/// A server error that quotes the statement (as MySQL-protocol servers do,
+/// from the error position on) does not carry the backup password to the
+/// output, whole or in part.
+#[test]
+fn server_errors_quoting_a_secret_are_masked() {
+    let password = "CANARY-backup-pw-77z";
+    let sim = start("history-4.2.json");
+    sim.fail_next(
+        "SET ENCRYPTION",
+        1064,
+        "You have an error in your SQL syntax; check the manual near 'ARY-backup-pw-77z' ONLY' at line 1",
+    );
+    let config = temp_config(
+        "encrypted-error.hcl",
+        "tenant \"never_backed_up\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_BACKUP_PW\") }\n  }\n}\n",
+    );
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .fast()
+        .envs(&[("OBB_BACKUP_PW", password)])
+        .run();
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert_contains(&apply.all(), "1064");
+    for fragment in ["backup-pw", "77z", password] {
+        assert!(
+            !apply.all().contains(fragment),
+            "{fragment:?} leaked:\n{}",
+            apply.all()
+        );
+    }
+}
