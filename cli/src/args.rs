@@ -137,11 +137,15 @@ pub enum Command {
         format: Format,
     },
     /// Print the step graph of a plan as Graphviz DOT, each edge labelled with
-    /// the ordering rule that made it.
+    /// the ordering rule that made it. Given a saved plan (plan --out), prints
+    /// its graph without a cluster.
     ///
-    /// Example: obbackup graph cluster.hcl --dsn "$OB_DSN" | dot -Tsvg > plan.svg
+    /// Examples:
+    ///   obbackup graph cluster.hcl --dsn "$OB_DSN" | dot -Tsvg > plan.svg
+    ///   obbackup graph reviewed.plan | dot -Tsvg > plan.svg
+    #[command(verbatim_doc_comment)]
     Graph {
-        /// The HCL file.
+        /// The HCL file, or a plan file written by plan --out.
         config: PathBuf,
         #[command(flatten)]
         /// Which cluster.
@@ -161,9 +165,13 @@ pub enum Command {
         #[command(flatten)]
         /// Which cluster.
         target: TargetArgs,
-        /// Output format (human or json).
+        /// Output format: human, json or markdown.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Exit 2 when a freshness policy of CONFIG is violated (0 otherwise,
+        /// 1 on error), for schedulers and alerts.
+        #[arg(long)]
+        detailed_exitcode: bool,
     },
     /// Start or cancel data backups now, outside the declared policy, with the
     /// same preconditions and waits as apply.

@@ -440,6 +440,65 @@ fn age(seconds: Option<i64>) -> String {
 }
 
 /// The status for people: one block per tenant.
+/// The status as Markdown for a pull request or an issue: one table row per
+/// tenant (or the 3.x cluster), then the freshness violations.
+pub fn status_markdown(status: &crate::status::Status) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### obbackup status\n\nOceanBase {} · logged in to tenant {} · server time {}\n",
+        cell(&status.server_version),
+        cell(&status.login_tenant),
+        cell(status.server_time.as_deref().unwrap_or("unknown"))
+    );
+    out.push_str(
+        "| tenant | log archive | checkpoint lag | last full | last backup | running jobs |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|\n");
+    for t in &status.tenants {
+        let jobs: Vec<String> = t
+            .running_jobs
+            .iter()
+            .map(|j| format!("{} {} {}", j.job_id, j.backup_type, j.status))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} ({}) | {} | {} | {} | {} |",
+            cell(&t.tenant),
+            cell(t.archive_status.as_deref().unwrap_or("never started")),
+            cell(&t.log_mode),
+            t.checkpoint_lag_seconds
+                .map_or("-".to_string(), crate::change::age_text),
+            age(t.last_full_age_seconds),
+            age(t.last_backup_age_seconds),
+            if jobs.is_empty() {
+                "-".to_string()
+            } else {
+                cell(&jobs.join(", "))
+            }
+        );
+    }
+    let violations: Vec<String> = status
+        .tenants
+        .iter()
+        .flat_map(|t| {
+            t.violations
+                .iter()
+                .map(move |v| format!("- `{}`: {}", cell(&t.tenant), cell(v)))
+        })
+        .collect();
+    if violations.is_empty() {
+        out.push_str("\nNo freshness violation.\n");
+    } else {
+        let _ = writeln!(out, "\n**{} freshness violation(s)**\n", violations.len());
+        for v in violations {
+            let _ = writeln!(out, "{v}");
+        }
+    }
+    out
+}
+
+/// The status for a terminal: one section per tenant (or the 3.x cluster).
 pub fn status_human(status: &crate::status::Status) -> String {
     let mut out = String::new();
     let _ = writeln!(

@@ -518,3 +518,46 @@ fn wait_and_backup_limits_are_separate_durations() {
     assert_ne!(bad.code, 0);
     assert_contains(&bad.stderr, "is not a duration such as 30m");
 }
+
+/// `status --format markdown` renders Markdown, `status --detailed-exitcode`
+/// exits 2 on a freshness violation, and `graph` draws a saved plan without a
+/// cluster.
+#[test]
+fn status_markdown_detailed_exitcode_and_graph_of_a_saved_plan() {
+    let sim = start("history-4.2.json");
+    let policy = temp_config(
+        "status-policy.hcl",
+        "tenant \"stale_full\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
+    let markdown = Invocation::new(&["status", &policy])
+        .dsn(&sim.dsn("sys"))
+        .format("markdown")
+        .run();
+    assert_eq!(markdown.code, 0, "{}", markdown.all());
+    assert_contains(&markdown.stdout, "### obbackup status");
+    assert_contains(&markdown.stdout, "| tenant | log archive |");
+    assert_contains(&markdown.stdout, "freshness violation(s)");
+    let detailed = Invocation::new(&["status", &policy, "--detailed-exitcode"])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(detailed.code, 2, "{}", detailed.all());
+    let no_policy = Invocation::new(&["status", "--detailed-exitcode"])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(no_policy.code, 0, "{}", no_policy.all());
+
+    let other = start("empty-4.2.json");
+    let config = temp_config("graph-saved.hcl", EVERY_TENANT);
+    let planfile = root()
+        .join("target/test-configs/graph-saved.plan")
+        .display()
+        .to_string();
+    let plan = Invocation::new(&["plan", &config, "--out", &planfile])
+        .dsn(&other.dsn("sys"))
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let graph = Invocation::new(&["graph", &planfile]).run();
+    assert_eq!(graph.code, 0, "{}", graph.all());
+    assert_contains(&graph.stdout, "digraph");
+    assert_contains(&graph.stdout, "archive_dest_before_archivelog");
+}

@@ -25,16 +25,6 @@ pub async fn run(
     }
 }
 
-/// Whether `path` holds a plan file: JSON whose first key is
-/// `plan_file_version` (only the start of the file is read).
-fn is_plan_file(path: &Path) -> bool {
-    use std::io::Read as _;
-    let mut head = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
-    let head = String::from_utf8_lossy(&head);
-    read.is_ok() && head.trim_start().starts_with('{') && head.contains("\"plan_file_version\"")
-}
-
 /// The approval flags of apply.
 #[derive(Debug, Clone, Copy)]
 struct Gate {

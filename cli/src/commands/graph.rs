@@ -8,6 +8,13 @@ pub async fn run(
     target: TargetArgs,
     day: DayArgs,
 ) -> Result<u8, CliError> {
+    if is_plan_file(&config) {
+        // A saved plan: its graph as reviewed, without a cluster.
+        let (_, text) = read_plan_file(&config)?;
+        let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
+        output::result(&dot(&file.plan));
+        return Ok(0);
+    }
     let waits = no_waits();
     let evaluated = evaluate(&config, &target, &waits, today(&day)?).await?;
     evaluated.session.close().await;

@@ -67,7 +67,8 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
             config,
             target,
             format,
-        } => status::run(config.as_deref(), &target, format).await,
+            detailed_exitcode,
+        } => status::run(config.as_deref(), &target, format, detailed_exitcode).await,
         Command::Backup { action } => backup::run(action).await,
         Command::Export { target } => export::run(target).await,
     }
@@ -114,6 +115,16 @@ pub const CONFIG_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The largest plan file read (it carries the live state of the cluster).
 pub const PLAN_FILE_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Whether `path` holds a plan file: JSON whose first key is
+/// `plan_file_version` (only the start of the file is read).
+pub(crate) fn is_plan_file(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    let head = String::from_utf8_lossy(&head);
+    read.is_ok() && head.trim_start().starts_with('{') && head.contains("\"plan_file_version\"")
+}
 
 /// Reads a configuration file, refusing one over [`CONFIG_LIMIT_BYTES`].
 fn read(path: &Path) -> Result<(String, String), CliError> {

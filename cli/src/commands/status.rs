@@ -7,6 +7,7 @@ pub async fn run(
     config: Option<&Path>,
     target: &TargetArgs,
     format: Format,
+    detailed_exitcode: bool,
 ) -> Result<u8, CliError> {
     let loaded = match config {
         Some(path) => {
@@ -32,7 +33,13 @@ pub async fn run(
     let report = obbackup_planner::status::status(&live, desired.as_ref());
     match format {
         Format::Json => output::json(&render::status_json(&report)),
-        _ => output::result(&render::status_human(&report)),
+        Format::Markdown => output::result(&render::status_markdown(&report)),
+        Format::Human => output::result(&render::status_human(&report)),
     }
-    Ok(0)
+    let violated = report.tenants.iter().any(|t| !t.violations.is_empty());
+    Ok(if detailed_exitcode && violated {
+        EXIT_CHANGES
+    } else {
+        0
+    })
 }
