@@ -41,6 +41,11 @@ pub enum Command {
         /// it (4.2.1.2 is 4.2.1 BP2).
         #[arg(long, value_name = "BUILD")]
         server_version: Option<String>,
+        /// Also require every variable env() reads to be set (by default an
+        /// unset one is checked as a reference only, so validation runs where
+        /// secrets are not available).
+        #[arg(long)]
+        require_env: bool,
     },
     /// Show the changes and the ordered SQL steps that would make the cluster
     /// match the file. Changes nothing.

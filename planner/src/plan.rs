@@ -206,6 +206,12 @@ pub fn plan(
     options: &Options,
 ) -> Result<Plan, PlanError> {
     let mut notes = Vec::new();
+    if config.tenants.is_empty() && config.cluster.is_empty() {
+        notes.push(
+            "the configuration declares no tenant block and no cluster settings: it manages nothing"
+                .into(),
+        );
+    }
     let mut ignores = Ignores::new(config, options.today);
     let planned = match &live.scopes {
         LiveScopes::Tenants { .. } => {

@@ -5,7 +5,8 @@ use obbackup_tests::{obbackup, root};
 
 fn validate(name: &str) -> String {
     let path = format!("fixtures/config/invalid/{name}");
-    let out = obbackup(&["validate", &path], &[]);
+    // --require-env: unset variables are errors too, as plan and apply report them.
+    let out = obbackup(&["validate", &path, "--require-env"], &[]);
     assert_eq!(out.code, 1, "{name} must be refused:\n{}", out.all());
     assert!(out.stdout.is_empty(), "diagnostics go to stderr");
     out.stderr
@@ -46,6 +47,53 @@ fn destinations_credentials_and_missing_destination() {
     assert!(text.contains("credential `password` is written literally"));
     assert!(text.contains("OBB_FIXTURE_UNSET_ID"));
     insta::assert_snapshot!(text);
+    // Without --require-env an unset variable is a reference checked, named
+    // in a note, not an error (forks' CI has no secrets).
+    let out = obbackup(
+        &["validate", "fixtures/config/invalid/destinations.hcl"],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        !out.stderr.contains("obbackup::config::env_unset"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("credential `password` is written literally")
+    );
+}
+
+/// A valid file whose secrets are not set here validates, naming what it
+/// could not check; with --require-env it does not.
+#[test]
+fn validate_checks_env_references_without_their_values() {
+    let path = obbackup_tests::temp_config(
+        "refs-only.hcl",
+        "tenant \"t\" {\n  log_archive { destination = \"oss://b/t?host=h&access_id=${env(\"OBB_UNSET_ID\")}&access_key=${env(\"OBB_UNSET_KEY\")}\" }\n}\n",
+    );
+    let out = obbackup(&["validate", &path], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("OBB_UNSET_ID, OBB_UNSET_KEY"),
+        "{}",
+        out.stderr
+    );
+    let strict = obbackup(&["validate", &path, "--require-env"], &[]);
+    assert_eq!(strict.code, 1, "{}", strict.all());
+    assert!(
+        strict.stderr.contains("OBB_UNSET_KEY` is not set"),
+        "{}",
+        strict.stderr
+    );
+    let empty = obbackup_tests::temp_config(
+        "manages-nothing.hcl",
+        "defaults {\n  log_archive { enabled = true }\n}\n",
+    );
+    let out = obbackup(&["validate", &empty], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("it manages nothing"), "{}", out.stderr);
 }
 
 #[test]

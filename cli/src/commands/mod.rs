@@ -33,7 +33,8 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
         Command::Validate {
             config,
             server_version,
-        } => validate::run(&config, server_version.as_deref()),
+            require_env,
+        } => validate::run(&config, server_version.as_deref(), require_env),
         Command::Plan {
             configs,
             target,

@@ -6,7 +6,10 @@ use obbackup_planner::dialect::capability::Build;
 /// Reports decode problems together with what evaluating the rest finds, so
 /// one run shows every problem; with `server_version`, also the settings that
 /// build cannot take.
-pub fn run(path: &Path, server_version: Option<&str>) -> Result<u8, CliError> {
+/// Unless `require_env`, variables that `env()` reads but the environment lacks
+/// are checked as references only (a fork's CI has no secrets): a placeholder
+/// stands for each, and the output lists them.
+pub fn run(path: &Path, server_version: Option<&str>, require_env: bool) -> Result<u8, CliError> {
     let build = match server_version {
         Some(text) => Some(Build::parse(text).ok_or_else(|| {
             CliError::Refused(format!(
@@ -17,7 +20,18 @@ pub fn run(path: &Path, server_version: Option<&str>) -> Result<u8, CliError> {
     };
     let (name, text) = read(path)?;
     let (config, mut errors) = config::decode(&text);
-    if let Err(more) = desired::validate(&config, &environment()) {
+    let mut env = environment();
+    let mut unset = Vec::new();
+    if !require_env {
+        for reference in planfile::env_references(&config) {
+            let name = reference.trim_start_matches("env:").to_string();
+            if !env.contains_key(&name) {
+                env.insert(name.clone(), format!("unset-{name}"));
+                unset.push(name);
+            }
+        }
+    }
+    if let Err(more) = desired::validate(&config, &env) {
         errors.extend(
             more.into_iter()
                 .filter(|e| !errors.contains(e))
@@ -35,5 +49,16 @@ pub fn run(path: &Path, server_version: Option<&str>) -> Result<u8, CliError> {
         "{name}: valid{against} ({} tenant block(s)).",
         config.tenants.len()
     ));
+    if !unset.is_empty() {
+        output::info(&format!(
+            "note: not set here, checked as references only (plan and apply need them; --require-env checks them now): {}",
+            unset.join(", ")
+        ));
+    }
+    if config.tenants.is_empty() && config.cluster.is_empty() {
+        output::info(
+            "note: the file declares no tenant block and no cluster settings: it manages nothing",
+        );
+    }
     Ok(0)
 }
