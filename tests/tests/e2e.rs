@@ -372,7 +372,7 @@ fn literal_credentials_and_unset_variables_are_refused_before_connecting() {
         "unset.hcl",
         "tenant \"t\" {\n  log_archive { destination = \"oss://b/p?host=h&access_id=${env(\"OBB_TEST_UNSET_ID\")}&access_key=${env(\"OBB_TEST_UNSET_KEY\")}\" }\n}\n",
     );
-    let out = Invocation::new(&["validate", &unset]).run();
+    let out = Invocation::new(&["validate", &unset, "--require-env"]).run();
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
