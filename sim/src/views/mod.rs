@@ -312,22 +312,25 @@ impl Engine {
         })
     }
 
-    /// Every column a view has on the newest build, as its rows carry them.
-    fn columns_of(cluster: &Cluster, session: &Session, name: &str) -> Vec<&'static str> {
-        if name == "GV$OB_PARAMETERS" || name == "V$OB_PARAMETERS" {
-            return ob4::PARAMETERS.iter().map(|(c, _)| *c).collect();
-        }
-        let sys = session.tenant_id == SYS_TENANT_ID;
+    /// The view `name` answers from (a `DBA_` name finds its `CDB_` twin).
+    fn view(cluster: &Cluster, name: &str) -> Option<&'static View> {
         let cdb = name.replacen("DBA_", "CDB_", 1);
         let list = if cluster.line.is_ob3() {
             ob3::VIEWS
         } else {
             ob4::VIEWS
         };
-        let Some(view) = list
-            .iter()
+        list.iter()
             .find(|v| v.name == name || (v.dba_twin && v.name == cdb))
-        else {
+    }
+
+    /// Every column a view has on the newest build, as its rows carry them.
+    fn columns_of(cluster: &Cluster, session: &Session, name: &str) -> Vec<&'static str> {
+        if name == "GV$OB_PARAMETERS" || name == "V$OB_PARAMETERS" {
+            return ob4::PARAMETERS.iter().map(|(c, _)| *c).collect();
+        }
+        let sys = session.tenant_id == SYS_TENANT_ID;
+        let Some(view) = Self::view(cluster, name) else {
             return Vec::new();
         };
         let skip = usize::from(!sys && view.dba_twin && view.name != name);
@@ -339,16 +342,7 @@ impl Engine {
         if name == "GV$OB_PARAMETERS" || name == "V$OB_PARAMETERS" {
             return ob4::parameter_rows(cluster, if sys { None } else { Some(session.tenant_id) });
         }
-        let cdb = name.replacen("DBA_", "CDB_", 1);
-        let list = if cluster.line.is_ob3() {
-            ob3::VIEWS
-        } else {
-            ob4::VIEWS
-        };
-        let Some(view) = list
-            .iter()
-            .find(|v| v.name == name || (v.dba_twin && v.name == cdb))
-        else {
+        let Some(view) = Self::view(cluster, name) else {
             return Vec::new();
         };
         let rows = (view.rows)(cluster, now);
