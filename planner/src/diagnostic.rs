@@ -347,52 +347,117 @@ fn mask_credential(text: &mut String, key: &str, range: std::ops::Range<usize>) 
     let Some(region) = text.get(range.clone()) else {
         return;
     };
+    // Keys in any case (`ACCESS_KEY=`); ASCII lower-casing keeps byte offsets.
+    let lower = region.to_ascii_lowercase();
     let needle = format!("{key}=");
     let mut masks = Vec::new();
     let mut from = 0;
-    while let Some(at) = region[from..].find(&needle) {
+    while let Some(at) = lower[from..].find(&needle) {
         let start = from + at + needle.len();
-        let len = region[start..]
-            .find(|c: char| matches!(c, '&' | '"') || c.is_whitespace())
-            .unwrap_or(region.len() - start);
-        if !region[start..].starts_with('$') {
+        let len = value_end(&region[start..]);
+        if !is_env_reference(&region[start..]) {
             masks.push((range.start + start, len));
         }
         from = start;
     }
+    apply_masks(text, masks);
+}
+
+/// Where a credential value in a URL ends: at `&`, white space, or a quote
+/// that is not escaped (`\"` belongs to the value).
+fn value_end(value: &str) -> usize {
+    // An interpolation (`${"literal"}`) is part of the value, quotes and all.
+    let skip = if value.starts_with("${") {
+        value.find('}').map_or(0, |end| end + 1)
+    } else {
+        0
+    };
+    let mut previous = '\0';
+    for (at, c) in value.char_indices().skip_while(|(at, _)| *at < skip) {
+        if c == '&' || c.is_whitespace() || (c == '"' && previous != '\\') {
+            return at;
+        }
+        previous = c;
+    }
+    value.len()
+}
+
+/// Whether a value is one `env()` interpolation, the only form that holds no
+/// secret (`${"literal"}` is a literal).
+fn is_env_reference(value: &str) -> bool {
+    value.starts_with("${env(")
+}
+
+fn apply_masks(text: &mut String, masks: Vec<(usize, usize)>) {
     for (start, len) in masks {
         if let Some(slice) = text.get(start..start + len) {
-            let stars = "*".repeat(slice.len());
+            // Same byte length, line breaks kept: spans and line numbers stay valid.
+            let stars: String = slice
+                .chars()
+                .map(|c| {
+                    if c == '\n' {
+                        "\n".to_string()
+                    } else {
+                        "*".repeat(c.len_utf8())
+                    }
+                })
+                .collect();
             text.replace_range(start..start + len, &stars);
         }
     }
 }
 
-/// Masks the literal of every `password = "…"` attribute (an `env()` call is kept).
 fn mask_password_attributes(text: &mut String) {
+    let lower = text.to_ascii_lowercase();
     let mut masks = Vec::new();
     let mut from = 0;
-    while let Some(at) = text[from..].find("password") {
+    while let Some(at) = lower[from..].find("password") {
         let after = from + at + "password".len();
         let rest = &text[after..];
         let trimmed = rest.trim_start();
-        if let Some(value) = trimmed
-            .strip_prefix('=')
-            .map(str::trim_start)
-            .and_then(|v| v.strip_prefix('"'))
-        {
-            let start = text.len() - value.len();
-            if !value.starts_with("${") {
-                let len = value.find('"').unwrap_or(value.len());
-                masks.push((start, len));
+        let Some(value) = trimmed.strip_prefix('=').map(str::trim_start) else {
+            from = after;
+            continue;
+        };
+        let start = text.len() - value.len();
+        if let Some(quoted) = value.strip_prefix('"') {
+            if !is_env_reference(quoted) {
+                masks.push((start + 1, value_end_quoted(quoted)));
+            }
+        } else if let Some(heredoc) = value.strip_prefix("<<") {
+            // `<<EOT` / `<<-EOT`: every line up to the terminator.
+            let marker: String = heredoc
+                .trim_start_matches('-')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if let (false, Some(body_at)) = (marker.is_empty(), value.find('\n')) {
+                let body = &value[body_at + 1..];
+                let mut len = 0;
+                for line in body.split_inclusive('\n') {
+                    if line.trim() == marker {
+                        break;
+                    }
+                    len += line.len();
+                }
+                masks.push((start + body_at + 1, len));
             }
         }
         from = after;
     }
-    for (start, len) in masks {
-        let stars = "*".repeat(len);
-        text.replace_range(start..start + len, &stars);
+    apply_masks(text, masks);
+}
+
+/// Where a quoted HCL string ends: at the first quote not escaped.
+fn value_end_quoted(value: &str) -> usize {
+    let mut previous = '\0';
+    for (at, c) in value.char_indices() {
+        if c == '"' && previous != '\\' {
+            return at;
+        }
+        previous = c;
     }
+    value.len()
 }
 
 /// Converts a byte range into a miette span.
@@ -415,6 +480,33 @@ pub fn suggest(given: &str, known: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn literal_secrets_are_masked_in_every_form() {
+        let text = concat!(
+            "d = \"oss://b?host=h&ACCESS_KEY=Upper1secret&access_id=${env(\"ID\")}\"\n",
+            "e = \"oss://b?access_key=esc\\\"aped2secret&host=h\"\n",
+            "f = \"oss://b?access_key=${\"lit3secret\"}&host=h\"\n",
+            "encryption { password = \"quo\\\"ted4secret\" }\n",
+            "encryption { password = <<EOT\nheredoc5secret\nEOT\n}\n",
+            "encryption { password = env(\"PW\") }\n",
+        );
+        let report = ConfigReport::new("x.hcl", text, Vec::new());
+        let shown = report.src.inner().clone();
+        for secret in [
+            "Upper1secret",
+            "aped2secret",
+            "lit3secret",
+            "ted4secret",
+            "heredoc5secret",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in:\n{shown}");
+        }
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown.lines().count(), text.lines().count());
+        assert!(shown.contains("${env(\"ID\")}"), "{shown}");
+        assert!(shown.contains("env(\"PW\")"), "{shown}");
+    }
+
     use super::*;
 
     #[test]
