@@ -236,6 +236,10 @@ pub struct CancelArgs {
     /// Tenant whose backups to cancel (repeatable); default: every user tenant, or the login tenant.
     #[arg(long = "tenant", value_name = "NAME")]
     pub tenants: Vec<String>,
+    /// Cancel without asking (needed where nobody can be asked, as apply
+    /// needs it for the same hazard).
+    #[arg(long)]
+    pub auto_approve: bool,
     #[command(flatten)]
     /// Which cluster.
     pub target: TargetArgs,

@@ -331,7 +331,15 @@ fn one_shot_backup_and_cancel() {
     assert_eq!(busy.code, 1);
     assert_contains(&busy.stderr, "is running");
     sim.clear_journal();
+    // Canceling is a hazard: nobody can be asked here, so without --auto-approve nothing runs.
+    let refused = Invocation::new(&["backup", "cancel", "--tenant", "stale_full"])
+        .dsn(&dsn)
+        .run();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert_contains(&refused.stderr, "nobody can be asked");
+    assert!(sent_alters(&sim).is_empty(), "nothing may be canceled unasked");
     let cancel = Invocation::new(&["backup", "cancel", "--tenant", "stale_full"])
+        .auto_approve()
         .wait()
         .dsn(&dsn)
         .fast()

@@ -5,6 +5,8 @@ use super::*;
 /// `obbackup backup full|incremental|cancel`: plans the request and runs it.
 pub async fn run(action: BackupAction) -> Result<u8, CliError> {
     use obbackup_planner::oneshot::{self, Request};
+    // Canceling running jobs is a hazard: it is confirmed, as apply confirms it.
+    let mut cancel_needs_approval = false;
     let (request, target, waits) = match action {
         BackupAction::Full(a) => (
             Request::Backup {
@@ -26,14 +28,17 @@ pub async fn run(action: BackupAction) -> Result<u8, CliError> {
             a.target,
             a.waits,
         ),
-        BackupAction::Cancel(a) => (
-            Request::Cancel {
-                tenants: a.tenants,
-                follow: a.waits.wait,
-            },
-            a.target,
-            a.waits,
-        ),
+        BackupAction::Cancel(a) => {
+            cancel_needs_approval = !a.auto_approve;
+            (
+                Request::Cancel {
+                    tenants: a.tenants,
+                    follow: a.waits.wait,
+                },
+                a.target,
+                a.waits,
+            )
+        }
     };
     let mut session = connect(&target, None).await?;
     let live = inspect::inspect(&mut session).await?;
@@ -42,6 +47,19 @@ pub async fn run(action: BackupAction) -> Result<u8, CliError> {
     if plan.steps.is_empty() {
         session.close().await;
         return Ok(0);
+    }
+    if cancel_needs_approval {
+        if !output::interactive() {
+            session.close().await;
+            return Err(CliError::Refused(
+                "backup cancel cancels the running backup job(s) above and nobody can be asked: pass --auto-approve to cancel them".into(),
+            ));
+        }
+        if !output::confirm("Cancel the running backup job(s) above?") {
+            session.close().await;
+            output::info("Nothing was canceled.");
+            return Ok(1);
+        }
     }
     let options = executor::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
