@@ -309,8 +309,12 @@ impl Cluster {
             tenant.status = seed.status.clone();
             tenant.log_mode = seed.log_mode.clone();
             for (name, value) in &seed.parameters {
-                let def = parameter::find_4x(name)
-                    .ok_or_else(|| format!("tenant {:?}: unknown parameter {name}", seed.name))?;
+                let def = parameter::find_on(&cluster.version_parts, name).ok_or_else(|| {
+                    format!(
+                        "tenant {:?}: unknown parameter {name} on {}",
+                        seed.name, cluster.version
+                    )
+                })?;
                 tenant
                     .parameters
                     .insert(def.name.to_string(), value.clone());
@@ -612,7 +616,8 @@ impl Cluster {
         // Validate every item before applying any (the statement is atomic).
         let mut updates = Vec::new();
         for item in items {
-            let def = parameter::find_4x(&item.name).ok_or_else(ObError::config_unknown)?;
+            let def = parameter::find_on(&self.version_parts, &item.name)
+                .ok_or_else(ObError::config_unknown)?;
             // all/all_user/all_meta arrived in 4.2.1 (reference §0.4): before, they are tenant names.
             if let (Some(TenantList::AllUser | TenantList::AllMeta | TenantList::All), false) =
                 (&item.tenant, self.at_least(&[4, 2, 1]))
@@ -623,7 +628,9 @@ impl Cluster {
                 return Err(ObError::invalid_config());
             }
             let targets = match (def.scope, &item.tenant) {
-                (Scope::Cluster, Some(_)) => return Err(ObError::invalid_config()),
+                // A cluster parameter with TENANT = fails verify_config as
+                // unknown for tenants: 5099 (v4.2.1_CE src/rootserver/ob_system_admin_util.cpp).
+                (Scope::Cluster, Some(_)) => return Err(ObError::config_unknown()),
                 (Scope::Cluster, None) => vec![],
                 (Scope::Tenant, None) => vec![session.tenant_id],
                 (Scope::Tenant, Some(list)) => self.resolve_tenants(session, Some(list))?,
@@ -849,7 +856,7 @@ impl Cluster {
             .collect();
         let mut rows = Vec::new();
         for server in &self.servers {
-            for def in parameter::PARAMETERS_4X
+            for def in parameter::parameters_on(&self.version_parts)
                 .iter()
                 .filter(|d| like.is_none_or(|p| like_match(p, d.name)))
             {

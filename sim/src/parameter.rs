@@ -164,10 +164,45 @@ pub const PARAMETERS_4X: &[Definition] = &[
     },
 ];
 
-/// Looks a 4.x parameter up by (case-insensitive) name.
+/// Looks a 4.x parameter up by (case-insensitive) name, as the newest build
+/// defines it.
 pub fn find_4x(name: &str) -> Option<&'static Definition> {
     PARAMETERS_4X
         .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// The parameters as build `version` (`ob_version()`'s parts) defines them,
+/// read from `src/share/parameter/ob_parameter_seed.ipp` at each tag:
+/// `archive_lag_target` is absent before v4.2.0_CE; `log_archive_concurrency`
+/// is `[1, 100]`, default 1, before v4.1.0_CE_BP3 (4.1.0.2);
+/// `backup_data_file_size` is a cluster parameter in v4.1.0_CE ..
+/// v4.2.1_CE_BP1 and a tenant one from v4.2.1_CE_BP2 (4.2.1.2) and v4.2.2_CE.
+pub fn parameters_on(version: &[u32]) -> Vec<Definition> {
+    let at = |parts: &[u32]| version >= parts;
+    let tenant_file_size = (version.starts_with(&[4, 2, 1]) && at(&[4, 2, 1, 2])) || at(&[4, 2, 2]);
+    PARAMETERS_4X
+        .iter()
+        .filter(|d| d.name != "archive_lag_target" || at(&[4, 2, 0]))
+        .map(|d| match d.name {
+            "log_archive_concurrency" if !at(&[4, 1, 0, 2]) => Definition {
+                kind: Kind::Int { min: 1, max: 100 },
+                default: "1",
+                ..*d
+            },
+            "backup_data_file_size" if !tenant_file_size => Definition {
+                scope: Scope::Cluster,
+                ..*d
+            },
+            _ => *d,
+        })
+        .collect()
+}
+
+/// [`find_4x`] on build `version`.
+pub fn find_on(version: &[u32], name: &str) -> Option<Definition> {
+    parameters_on(version)
+        .into_iter()
         .find(|d| d.name.eq_ignore_ascii_case(name))
 }
 

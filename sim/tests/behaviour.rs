@@ -577,3 +577,64 @@ fn task_view_columns_follow_the_build() {
         );
     }
 }
+
+/// Parameters as each build defines them: archive_lag_target from 4.2.0,
+/// log_archive_concurrency = 0 from 4.1.0.2, backup_data_file_size per
+/// tenant from 4.2.1.2 (a cluster parameter before: TENANT = answers 5099).
+#[test]
+fn parameters_follow_the_build() {
+    for (version, lag, zero, file_size_per_tenant) in [
+        ("4.1.0.0", false, false, false),
+        ("4.1.0.2", false, true, false),
+        ("4.2.0.0", true, true, false),
+        ("4.2.1.1", true, true, false),
+        ("4.2.1.2", true, true, true),
+        ("4.2.2.1", true, true, true),
+        ("4.3.1.0", true, true, true),
+    ] {
+        let fixture =
+            format!(r#"{{"version": "{version}", "tenants": [{{"id": 1002, "name": "t"}}]}}"#);
+        let s = Simulator::start_in_thread(&fixture).expect("starts");
+        let ok = |yes: bool, no: u16| if yes { 0 } else { no };
+        assert_codes(
+            &s,
+            &[
+                (
+                    "sys",
+                    "ALTER SYSTEM SET archive_lag_target = '2m' TENANT = 't'",
+                    ok(lag, 5099),
+                    Any,
+                ),
+                (
+                    "sys",
+                    "ALTER SYSTEM SET log_archive_concurrency = 0 TENANT = 't'",
+                    ok(zero, 4147),
+                    Any,
+                ),
+                (
+                    "sys",
+                    "ALTER SYSTEM SET log_archive_concurrency = 1 TENANT = 't'",
+                    0,
+                    Any,
+                ),
+                (
+                    "sys",
+                    "ALTER SYSTEM SET backup_data_file_size = '4G' TENANT = 't'",
+                    ok(file_size_per_tenant, 5099),
+                    Any,
+                ),
+            ],
+        );
+        if !file_size_per_tenant {
+            assert_codes(
+                &s,
+                &[(
+                    "sys",
+                    "ALTER SYSTEM SET backup_data_file_size = '2G'",
+                    0,
+                    Any,
+                )],
+            );
+        }
+    }
+}

@@ -523,7 +523,7 @@ pub(super) fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row>
             .values()
             .filter(|t| tenant.is_none_or(|id| id == t.id))
         {
-            for def in parameter::PARAMETERS_4X {
+            for def in &parameter::parameters_on(&cluster.version_parts) {
                 let value = cluster.parameter_value(def, t.id);
                 rows.push(vec![
                     text(&server.svr_ip),
