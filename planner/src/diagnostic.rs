@@ -305,6 +305,78 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The span the error points at (every variant has one).
+    pub fn span_mut(&mut self) -> &mut SourceSpan {
+        match self {
+            ConfigError::Syntax { span, .. }
+            | ConfigError::UnknownBlock { span, .. }
+            | ConfigError::UnknownAttribute { span, .. }
+            | ConfigError::DuplicateBlock { span, .. }
+            | ConfigError::Label { span, .. }
+            | ConfigError::WrongType { span, .. }
+            | ConfigError::InvalidValue { span, .. }
+            | ConfigError::Destination { span, .. }
+            | ConfigError::Expression { span, .. }
+            | ConfigError::EnvUnset { span, .. }
+            | ConfigError::LiteralCredential { span, .. }
+            | ConfigError::SharedDestination { span, .. }
+            | ConfigError::WildcardShared { span, .. }
+            | ConfigError::UnknownTenant { span, .. }
+            | ConfigError::VersionMismatch { span, .. }
+            | ConfigError::WrongLine { span, .. }
+            | ConfigError::OutOfReach { span, .. }
+            | ConfigError::Requires { span, .. }
+            | ConfigError::Exclusive { span, .. }
+            | ConfigError::Blocked { span, .. }
+            | ConfigError::NotOnBuild { span, .. } => span,
+        }
+    }
+}
+
+/// The longest line a report shows whole: a longer one is cut after this many
+/// characters and marked, so a huge value cannot flood the output.
+pub const SHOWN_LINE_CHARS: usize = 200;
+
+/// `text` with every line over [`SHOWN_LINE_CHARS`] cut and marked
+/// (`… (N more bytes)`), and the spans of `errors` moved to match (a span in a
+/// cut part points at the mark).
+fn shorten_long_lines(text: &str, errors: &mut [ConfigError]) -> String {
+    // (old start, new start, bytes kept) per line.
+    let mut lines: Vec<(usize, usize, usize)> = Vec::new();
+    let mut out = String::with_capacity(text.len().min(1 << 16));
+    let mut old = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let keep = body
+            .char_indices()
+            .nth(SHOWN_LINE_CHARS)
+            .map_or(body.len(), |(at, _)| at);
+        lines.push((old, out.len(), keep));
+        out.push_str(&body[..keep]);
+        if keep < body.len() {
+            out.push_str(&format!("… ({} more bytes)", body.len() - keep));
+        }
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+        old += line.len();
+    }
+    let map = |offset: usize| -> usize {
+        let at = lines.partition_point(|(start, _, _)| *start <= offset);
+        let Some(&(start, new_start, keep)) = at.checked_sub(1).and_then(|i| lines.get(i)) else {
+            return 0;
+        };
+        new_start + (offset - start).min(keep)
+    };
+    for error in errors {
+        let span = error.span_mut();
+        let (from, to) = (map(span.offset()), map(span.offset() + span.len()));
+        *span = SourceSpan::new(from.into(), to.saturating_sub(from));
+    }
+    out
+}
+
 /// Every problem found in one file, rendered together.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{count} problem(s) in {name}", count = errors.len())]
@@ -327,6 +399,13 @@ impl ConfigReport {
             mask_credential(&mut shown, key, 0..text.len());
         }
         mask_password_attributes(&mut shown);
+        let mut errors = errors;
+        if shown
+            .lines()
+            .any(|l| l.len() > SHOWN_LINE_CHARS && l.chars().count() > SHOWN_LINE_CHARS)
+        {
+            shown = shorten_long_lines(&shown, &mut errors);
+        }
         Self {
             name: name.to_string(),
             src: NamedSource::new(name, shown),
@@ -480,6 +559,28 @@ pub fn suggest(given: &str, known: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_lines_are_cut_and_spans_follow() {
+        let text = format!("a = \"{}\"\nbee = 1\n", "x".repeat(300));
+        let b = text.find("bee").expect("b");
+        let mut errors = vec![
+            ConfigError::Syntax {
+                message: "after".into(),
+                span: SourceSpan::new(b.into(), 3),
+            },
+            ConfigError::Syntax {
+                message: "inside".into(),
+                span: SourceSpan::new(250.into(), 10),
+            },
+        ];
+        let shown = shorten_long_lines(&text, &mut errors);
+        assert!(shown.contains("… (106 more bytes)"), "{shown}");
+        let after = errors[0].span_mut().offset();
+        assert_eq!(&shown[after..after + 3], "bee");
+        let inside = *errors[1].span_mut();
+        assert!(shown[inside.offset()..].starts_with('…'), "{shown}");
+    }
+
     #[test]
     fn literal_secrets_are_masked_in_every_form() {
         let text = concat!(

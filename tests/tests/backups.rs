@@ -337,7 +337,10 @@ fn one_shot_backup_and_cancel() {
         .run();
     assert_eq!(refused.code, 1, "{}", refused.all());
     assert_contains(&refused.stderr, "nobody can be asked");
-    assert!(sent_alters(&sim).is_empty(), "nothing may be canceled unasked");
+    assert!(
+        sent_alters(&sim).is_empty(),
+        "nothing may be canceled unasked"
+    );
     let cancel = Invocation::new(&["backup", "cancel", "--tenant", "stale_full"])
         .auto_approve()
         .wait()

@@ -132,4 +132,15 @@ fn oversized_files_and_values_are_refused_briefly() {
         "{}",
         &out.stderr[..out.stderr.len().min(2000)]
     );
+    // The source line is cut in the rendered snippet too.
+    assert!(
+        out.stderr.contains("more bytes)"),
+        "{}",
+        &out.stderr[..out.stderr.len().min(2000)]
+    );
+    assert!(
+        out.all().len() < 8_000,
+        "{} bytes of diagnostics for one value",
+        out.all().len()
+    );
 }
