@@ -8,6 +8,7 @@
 //! write; the tests decode every export again to prove it is valid.
 
 use crate::destination::Destination;
+use crate::dialect::capability::{Build, Capability};
 use crate::dialect::ob3::LiveCluster;
 use crate::live::{LiveScopes, LiveState, LiveTenant};
 use crate::units::{Duration, Size};
@@ -173,6 +174,8 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
         "\ncluster {{\n  version = {}\n}}",
         hcl_string(&major_minor.join("."))
     );
+    let build = Build::parse(&live.server.ob_version);
+    let takes = |capability: Capability| build.is_some_and(|b| capability.on(b));
     for (name, tenant) in live.tenants() {
         let _ = writeln!(out, "\ntenant {} {{", hcl_string(name));
         out.push_str("  log_archive {\n");
@@ -206,8 +209,9 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
         {
             let _ = writeln!(out, "    concurrency = {v}");
         }
-        if let (true, Some(d)) = (
+        if let (true, true, Some(d)) = (
             tenant.archive_dest.is_some(),
+            takes(Capability::ArchiveLagTarget),
             first_value(tenant, "archive_lag_target").and_then(|v| Duration::parse(v)),
         ) {
             let _ = writeln!(out, "    lag_target = {}", hcl_string(&d.canonical()));
@@ -225,9 +229,11 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
         {
             let _ = writeln!(out, "    concurrency = {v}");
         }
-        if let Some(size) =
-            first_value(tenant, "backup_data_file_size").and_then(|v| Size::parse(v))
-        {
+        // Only where the build takes it per tenant (before 4.2.1.2 it is a cluster parameter).
+        if let (true, Some(size)) = (
+            takes(Capability::TenantBackupDataFileSize),
+            first_value(tenant, "backup_data_file_size").and_then(|v| Size::parse(v)),
+        ) {
             let _ = writeln!(out, "    file_size = {}", hcl_string(&size.canonical()));
         }
         out.push_str("  }\n}\n");

@@ -652,3 +652,42 @@ fn an_interrupted_apply_reports_what_ran_and_what_did_not() {
         assert_contains(&stderr, "Apply interrupted");
     }
 }
+
+/// The same declarations on every fixture build: apply, then the plan is
+/// empty and drift finds nothing. 4.x builds take the settings every 4.1+
+/// build has; 4.2.1.2 and later also take every versioned one.
+#[test]
+fn apply_converges_on_every_fixture_build() {
+    let common = "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/${tenant.name}/archive\"\n    concurrency = 2\n  }\n  data_backup {\n    destination = \"file:///nfs/${tenant.name}/data\"\n    concurrency = 8\n  }\n}\n";
+    let versioned = "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/${tenant.name}/archive\"\n    concurrency = 0\n    lag_target  = \"2m\"\n  }\n  data_backup {\n    destination = \"file:///nfs/${tenant.name}/data\"\n    concurrency = 8\n    file_size   = \"2G\"\n  }\n}\n";
+    let cluster = "cluster {\n  backup_dest = \"file:///nfs/ob3/backup\"\n  log_archive { enabled = true }\n}\n";
+    for (fixture, config) in [
+        ("empty-4.1.0.0.json", common),
+        ("empty-4.2.1.1.json", common),
+        ("empty-4.2.1.2.json", versioned),
+        ("empty-4.2.json", versioned),
+        ("empty-4.3.1.0.json", versioned),
+        ("empty-3.1.5.json", cluster),
+        ("empty-3.2.json", cluster),
+    ] {
+        let sim = start(fixture);
+        let file = temp_config(&format!("builds-{fixture}.hcl"), config);
+        let dsn = sim.dsn("sys");
+        let apply = Invocation::new(&["apply", &file])
+            .dsn(&dsn)
+            .auto_approve()
+            .fast()
+            .run();
+        assert_eq!(apply.code, 0, "{fixture}:\n{}", apply.all());
+        let again = Invocation::new(&["plan", &file])
+            .dsn(&dsn)
+            .detailed_exitcode()
+            .run();
+        assert_eq!(again.code, 0, "{fixture}: not converged:\n{}", again.all());
+        assert_eq!(
+            Invocation::new(&["drift", &file]).dsn(&dsn).run().code,
+            0,
+            "{fixture}"
+        );
+    }
+}
