@@ -903,8 +903,12 @@ impl Tenant {
     }
 }
 
-/// The 4.1+ archive scheduler for dest 0 (reference §2.5 A): ARCHIVELOG mode with
-/// an ENABLE destination starts (or resumes) a round; NOARCHIVELOG stops it; DEFER suspends it.
+/// The 4.1+ archive scheduler for dest 0, one pass per tenant as in
+/// v4.2.2_CE_BP1 `src/rootserver/backup/ob_archive_scheduler_service.cpp`:
+/// NOARCHIVELOG stops a round that is not STOP; with ARCHIVELOG, a DEFER
+/// destination suspends a running round, and an ENABLE one starts a round
+/// when there is none or it is STOP, or resumes it when it is SUSPEND (a
+/// STOPPING or SUSPENDING round is left to finish first).
 fn schedule_archive(tenant: &mut Tenant, now: Instant) {
     let status = tenant.round.as_ref().map(|r| r.status.as_str());
     let running = matches!(status, Some("PREPARE" | "BEGINNING" | "DOING"));

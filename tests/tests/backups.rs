@@ -400,6 +400,48 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
     assert_contains(&out.stderr, "plus_archivelog = true");
 }
 
+/// A STOPPING or SUSPENDING round is waited for only when OceanBase will
+/// start it again by itself (archive mode on, destination ENABLE); otherwise
+/// the backup is refused, naming the round's status.
+#[test]
+fn a_stopping_or_suspending_round_that_will_not_restart_refuses_the_backup() {
+    let config = temp_config(
+        "round-stays-down.hcl",
+        "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
+    for (status, log_mode, state, planned) in [
+        ("STOPPING", "ARCHIVELOG", "ENABLE", true),
+        ("STOPPING", "ARCHIVELOG", "DEFER", false),
+        ("STOPPING", "NOARCHIVELOG", "ENABLE", false),
+        ("SUSPENDING", "ARCHIVELOG", "ENABLE", true),
+        ("SUSPENDING", "ARCHIVELOG", "DEFER", false),
+    ] {
+        let fixture = format!(
+            r#"{{"version": "4.2.2.1", "tenants": [{{"id": 1002, "name": "t", "log_mode": "{log_mode}",
+            "archive_dest": {{"path": "file:///nfs/t/a", "dest_id": 1002, "state": "{state}"}},
+            "archive_round": {{"round_id": 1, "status": "{status}"}},
+            "data_backup_dest": "file:///nfs/t/d"}}]}}"#
+        );
+        let sim = obsim::Simulator::start_in_thread(&fixture).expect("starts");
+        let out = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .run();
+        let case = format!("{status} {log_mode} {state}: {}", out.all());
+        if planned {
+            assert_eq!(out.code, 0, "{case}");
+            assert_contains(&out.stdout, "wait until the archive round of t is DOING");
+            assert_contains(
+                &out.stdout,
+                &format!("the archive round is {status}: the backup waits for DOING"),
+            );
+        } else {
+            assert_eq!(out.code, 1, "{case}");
+            assert_contains(&out.stderr, "obbackup::plan::blocked");
+            assert_contains(&out.stderr, &format!("but the round is {status}"));
+        }
+    }
+}
+
 #[test]
 fn backups_wait_for_the_archive_and_the_destination_planned_before_them() {
     let sim = start("empty-4.2.json");

@@ -634,17 +634,36 @@ fn backup_steps(
         // B2: the archive round DOING when the backup starts.
         let doing_now =
             have.round_status() == Some(&RoundStatus::Doing) && !has_step(StepAction::NoArchivelog);
-        // A round on its way to DOING (PREPARE, BEGINNING: v4.2.2_CE_BP1
-        // src/share/backup/ob_tenant_archive_round.cpp) is waited for, not refused.
-        let starting = matches!(
-            have.round_status(),
-            Some(RoundStatus::Prepare | RoundStatus::Beginning)
-        ) && have.archivelog()
+        // A round on its way to DOING is waited for, not refused: PREPARE and
+        // BEGINNING advance by themselves (v4.2.2_CE_BP1
+        // src/share/backup/ob_tenant_archive_round.cpp); a STOPPING or
+        // SUSPENDING round with archive mode on and an ENABLE destination is
+        // restarted by the archive scheduler once it reaches STOP or SUSPEND
+        // (v4.2.2_CE_BP1 src/rootserver/backup/ob_archive_scheduler_service.cpp,
+        // the dest-is-enable branch of the per-tenant pass).
+        let dest_enabled = have
+            .archive_dest
+            .as_ref()
+            .is_some_and(|d| d.state == "ENABLE");
+        let starting = match have.round_status() {
+            Some(RoundStatus::Prepare | RoundStatus::Beginning) => true,
+            Some(RoundStatus::Stopping | RoundStatus::Suspending) => dest_enabled,
+            _ => false,
+        } && have.archivelog()
             && !has_step(StepAction::NoArchivelog);
         if !doing_now && starting && !has_step(StepAction::WaitArchiveDoing) {
             let status = have.round_status().map_or("", RoundStatus::as_str);
+            let how = match have.round_status() {
+                Some(RoundStatus::Stopping) => {
+                    " (archive mode is on, so OceanBase starts a new round once this one stops)"
+                }
+                Some(RoundStatus::Suspending) => {
+                    " (the destination is ENABLE, so OceanBase resumes the round once it is suspended)"
+                }
+                _ => "",
+            };
             notes.push(format!(
-                "tenant {name}: the archive round is {status}: the backup waits for DOING"
+                "tenant {name}: the archive round is {status}: the backup waits for DOING{how}"
             ));
             steps.push(
                 Step::new(
