@@ -846,6 +846,15 @@ pub fn steps(
                     live.value("backup_dest_option").unwrap_or(""),
                 ))
         });
+    // ARCHIVELOG is refused (4007) unless the round is STOP (v3.1.5_CE_HF2
+    // src/rootserver/ob_log_archive_scheduler.cpp, the start handler): a
+    // STOPPING round that must start again is waited for first.
+    let stopping_then_start = want_archive && live.archive_status == Some(RoundStatus::Stopping);
+    if stopping_then_start {
+        notes.push(
+            "cluster: the archive round is STOPPING: ARCHIVELOG waits for it to stop (OceanBase refuses to start a round that is not STOP)".into(),
+        );
+    }
     // D1: backup_dest (and a piece-mode switch) only while archive and data backup are STOP.
     let stop_needed = ((dest_changes || piece_mode_switch)
         && live
@@ -853,7 +862,8 @@ pub fn steps(
             .as_ref()
             .is_some_and(|s| *s != RoundStatus::Stop))
         || has(Setting::LogArchiveRound)
-        || (has(Setting::LogArchiveEnabled) && !want_archive);
+        || (has(Setting::LogArchiveEnabled) && !want_archive)
+        || stopping_then_start;
     if let (true, Some((key, kind))) = (dest_changes, &live.running_backup) {
         let at = want
             .backup_dest
