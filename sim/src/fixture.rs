@@ -45,6 +45,73 @@ pub struct Fixture {
     /// 3.x: finished cluster data backups (`CDB_OB_BACKUP_SET_DETAILS`); `backup_type` is `D` or `I`.
     #[serde(default)]
     pub backup_history: Vec<HistoryEntry>,
+    /// One-shot faults, for trying a client against failures through
+    /// `obsim serve`: each fires on the first statement that matches it.
+    #[serde(default)]
+    pub faults: Vec<FaultSeed>,
+    /// Statuses that never advance (`BEGINNING`, `STOPPING`, …): a round or
+    /// job in one of them stays there, as a stuck server would.
+    #[serde(default)]
+    pub stalled: Vec<String>,
+}
+
+/// A one-shot fault: on the first statement whose text contains `statement`
+/// (case-insensitive), either close the connection without replying
+/// (`"action": "drop"`) or reply with error `code` and `message`
+/// (`"action": "error"`). Checked by [`FaultSeed::validate`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSeed {
+    /// Case-insensitive substring of the statement the fault fires on.
+    pub statement: String,
+    /// `drop` or `error`.
+    pub action: String,
+    /// The error number, for `error` (required there, refused with `drop`).
+    #[serde(default)]
+    pub code: Option<u16>,
+    /// The error message, for `error` (default: "injected fault").
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// What a [`FaultSeed`] does, once checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultSeedAction {
+    /// Close the connection without replying.
+    Drop,
+    /// Reply with this error number and message.
+    Error(u16, String),
+}
+
+impl FaultSeed {
+    /// The action, or a message naming what is wrong (an empty pattern, an
+    /// unknown action, a `code` missing for `error` or given for `drop`).
+    pub fn validate(&self) -> Result<FaultSeedAction, String> {
+        if self.statement.trim().is_empty() {
+            return Err("a fault needs a non-empty `statement` to match".into());
+        }
+        match (self.action.as_str(), self.code) {
+            ("drop", None) if self.message.is_none() => Ok(FaultSeedAction::Drop),
+            ("drop", _) => Err(format!(
+                "fault on {:?}: `drop` takes no `code` or `message`",
+                self.statement
+            )),
+            ("error", Some(code)) => Ok(FaultSeedAction::Error(
+                code,
+                self.message
+                    .clone()
+                    .unwrap_or_else(|| "injected fault".into()),
+            )),
+            ("error", None) => Err(format!(
+                "fault on {:?}: `error` needs a `code`",
+                self.statement
+            )),
+            (other, _) => Err(format!(
+                "fault on {:?}: unknown action {other:?} (expected \"drop\" or \"error\")",
+                self.statement
+            )),
+        }
+    }
 }
 
 /// A parameter value on one server (3.x fixtures).

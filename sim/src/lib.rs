@@ -59,7 +59,24 @@ impl Simulator {
     /// (`127.0.0.1:0` picks a free port) inside the current tokio runtime.
     pub async fn start(fixture_json: &str, listen: &str) -> Result<Self, StartError> {
         let fixture = fixture::Fixture::from_json(fixture_json)?;
-        let cluster = cluster::Cluster::from_fixture(&fixture).map_err(StartError::Fixture)?;
+        let mut cluster = cluster::Cluster::from_fixture(&fixture).map_err(StartError::Fixture)?;
+        cluster.stalled.extend(fixture.stalled.iter().cloned());
+        let faults = fixture
+            .faults
+            .iter()
+            .map(|f| {
+                let action = match f.validate().map_err(StartError::Fixture)? {
+                    fixture::FaultSeedAction::Drop => FaultAction::DropConnection,
+                    fixture::FaultSeedAction::Error(code, message) => {
+                        FaultAction::Fail { code, message }
+                    }
+                };
+                Ok(Fault {
+                    pattern: f.statement.clone(),
+                    action,
+                })
+            })
+            .collect::<Result<Vec<_>, StartError>>()?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -70,7 +87,9 @@ impl Simulator {
             addr: listen.to_string(),
             source,
         })?;
-        let shared = Arc::new(Mutex::new(Shared::new(cluster)));
+        let mut state = Shared::new(cluster);
+        state.faults = faults;
+        let shared = Arc::new(Mutex::new(state));
         tokio::spawn(server::serve(listener, Arc::clone(&shared)));
         Ok(Self { addr, shared })
     }
