@@ -56,15 +56,19 @@ pub struct Fixture {
 }
 
 /// A one-shot fault: on the first statement whose text contains `statement`
-/// (case-insensitive), either close the connection without replying
-/// (`"action": "drop"`) or reply with error `code` and `message`
+/// (case-insensitive) after `skip` others, either close the connection
+/// without replying (`"action": "drop"`, the statement does not run;
+/// `"drop_after"`, it runs first) or reply with error `code` and `message`
 /// (`"action": "error"`). Checked by [`FaultSeed::validate`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSeed {
     /// Case-insensitive substring of the statement the fault fires on.
     pub statement: String,
-    /// `drop` or `error`.
+    /// How many matching statements pass before it fires.
+    #[serde(default)]
+    pub skip: usize,
+    /// `drop`, `drop_after` or `error`.
     pub action: String,
     /// The error number, for `error` (required there, refused with `drop`).
     #[serde(default)]
@@ -79,6 +83,8 @@ pub struct FaultSeed {
 pub enum FaultSeedAction {
     /// Close the connection without replying.
     Drop,
+    /// Run the statement, then close the connection without replying.
+    DropAfter,
     /// Reply with this error number and message.
     Error(u16, String),
 }
@@ -92,8 +98,9 @@ impl FaultSeed {
         }
         match (self.action.as_str(), self.code) {
             ("drop", None) if self.message.is_none() => Ok(FaultSeedAction::Drop),
-            ("drop", _) => Err(format!(
-                "fault on {:?}: `drop` takes no `code` or `message`",
+            ("drop_after", None) if self.message.is_none() => Ok(FaultSeedAction::DropAfter),
+            (drop @ ("drop" | "drop_after"), _) => Err(format!(
+                "fault on {:?}: `{drop}` takes no `code` or `message`",
                 self.statement
             )),
             ("error", Some(code)) => Ok(FaultSeedAction::Error(
@@ -107,7 +114,7 @@ impl FaultSeed {
                 self.statement
             )),
             (other, _) => Err(format!(
-                "fault on {:?}: unknown action {other:?} (expected \"drop\" or \"error\")",
+                "fault on {:?}: unknown action {other:?} (expected \"drop\", \"drop_after\" or \"error\")",
                 self.statement
             )),
         }

@@ -67,12 +67,14 @@ impl Simulator {
             .map(|f| {
                 let action = match f.validate().map_err(StartError::Fixture)? {
                     fixture::FaultSeedAction::Drop => FaultAction::DropConnection,
+                    fixture::FaultSeedAction::DropAfter => FaultAction::DropAfter,
                     fixture::FaultSeedAction::Error(code, message) => {
                         FaultAction::Fail { code, message }
                     }
                 };
                 Ok(Fault {
                     pattern: f.statement.clone(),
+                    skip: f.skip,
                     action,
                 })
             })
@@ -150,6 +152,7 @@ impl Simulator {
     pub fn fail_next(&self, pattern: &str, code: u16, message: &str) {
         server::lock(&self.shared).faults.push(Fault {
             pattern: pattern.to_string(),
+            skip: 0,
             action: FaultAction::Fail {
                 code,
                 message: message.to_string(),
@@ -159,9 +162,21 @@ impl Simulator {
 
     /// Drops the connection instead of answering the next statement containing `pattern`.
     pub fn drop_next(&self, pattern: &str) {
+        self.drop_at(pattern, 0, false);
+    }
+
+    /// Drops the connection at the statement containing `pattern` that
+    /// follows `skip` other such statements (counted from now): before it
+    /// runs, or with `after` once it has run, never replying either way.
+    pub fn drop_at(&self, pattern: &str, skip: usize, after: bool) {
         server::lock(&self.shared).faults.push(Fault {
             pattern: pattern.to_string(),
-            action: FaultAction::DropConnection,
+            skip,
+            action: if after {
+                FaultAction::DropAfter
+            } else {
+                FaultAction::DropConnection
+            },
         });
     }
 

@@ -20,8 +20,10 @@ pub enum Outcome {
     Ok,
     /// Failed with this error number.
     Error(u16),
-    /// The connection was dropped by an injected fault.
+    /// The connection was dropped by an injected fault; the statement did not run.
     Dropped,
+    /// The statement ran, then the connection was dropped by an injected fault.
+    DroppedAfter,
 }
 
 /// One journal line: a statement as the server received it.
@@ -37,12 +39,14 @@ pub struct JournalEntry {
     pub outcome: Outcome,
 }
 
-/// A one-shot fault for the next statement whose text contains `pattern`
-/// (case-insensitive).
+/// A one-shot fault for a statement whose text contains `pattern`
+/// (case-insensitive): the first such statement after `skip` others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     /// Substring to match.
     pub pattern: String,
+    /// How many matching statements pass before the fault fires.
+    pub skip: usize,
     /// What to do.
     pub action: FaultAction,
 }
@@ -57,8 +61,11 @@ pub enum FaultAction {
         /// The message text.
         message: String,
     },
-    /// Close the connection without replying.
+    /// Close the connection without replying (the statement does not run).
     DropConnection,
+    /// Run the statement, then close the connection without replying (it
+    /// took effect, but the client cannot know).
+    DropAfter,
 }
 
 /// State shared by every connection.
@@ -262,12 +269,31 @@ fn run(
     let lower = sql.to_lowercase();
     // The journal never keeps a backup password (it may be printed by tests).
     let journaled = redact_encryption(sql);
-    let fault = s
-        .faults
-        .iter()
-        .position(|f| lower.contains(&f.pattern.to_lowercase()))
-        .map(|i| s.faults.remove(i));
+    let mut firing = None;
+    for (i, f) in s.faults.iter_mut().enumerate() {
+        if lower.contains(&f.pattern.to_lowercase()) {
+            if f.skip == 0 {
+                firing = Some(i);
+                break;
+            }
+            f.skip -= 1;
+        }
+    }
+    let fault = firing.map(|i| s.faults.remove(i));
     let result = match fault {
+        Some(Fault {
+            action: FaultAction::DropAfter,
+            ..
+        }) => {
+            let _ = execute(&mut s.cluster, engine, session, sql);
+            s.journal.push(JournalEntry {
+                connection: session.id,
+                tenant,
+                sql: journaled,
+                outcome: Outcome::DroppedAfter,
+            });
+            return None;
+        }
         Some(Fault {
             action: FaultAction::DropConnection,
             ..

@@ -37,6 +37,24 @@ pub fn fast_fixture_at(path: &Path) -> String {
     value.to_string()
 }
 
+/// Reads a scenario's fixture at `path`: the fast delays of
+/// [`fast_fixture_at`], except those the fixture's own `delays_ms` sets (a
+/// scenario that starts in a transitional status holds it long enough to be
+/// read the same way on a slow machine).
+pub fn scenario_fixture(path: &Path) -> String {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let own: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut value: serde_json::Value = serde_json::from_str(&fast_fixture_at(path)).expect("json");
+    if let Some(delays) = own.get("delays_ms").and_then(|d| d.as_object()) {
+        for (key, ms) in delays {
+            value["delays_ms"][key] = ms.clone();
+        }
+    }
+    value.to_string()
+}
+
 /// Starts a simulator from a fixture with fast delays.
 pub fn start(fixture: &str) -> obsim::Simulator {
     obsim::Simulator::start_in_thread(&fast_fixture(fixture))

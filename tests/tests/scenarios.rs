@@ -23,7 +23,7 @@ use obbackup_planner::plan::{self, Plan, Timeouts};
 use obbackup_planner::render;
 use obbackup_planner::rules::Rule;
 use obbackup_planner::secret::Secret;
-use obbackup_tests::{fast_fixture_at, root};
+use obbackup_tests::{root, scenario_fixture};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -200,7 +200,7 @@ fn run_scenario(dir: &Path, runtime: &tokio::runtime::Runtime) -> Vec<String> {
         .unwrap_or_default();
     let expectations = parse_expectations(&dir.join("expect.txt"));
     let follow = expectations.contains(&Expectation::Follow);
-    let sim = obsim::Simulator::start_in_thread(&fast_fixture_at(&dir.join("live.json")))
+    let sim = obsim::Simulator::start_in_thread(&scenario_fixture(&dir.join("live.json")))
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let dsn = Secret::new(sim.dsn("sys"));
     let config = config_at(&dir.join("config.hcl"));

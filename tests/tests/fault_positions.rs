@@ -1,0 +1,184 @@
+//! The connection dropped at every statement position of an apply, before
+//! the statement runs and after it has run, in four scenarios (4.x archive
+//! and destinations, 4.x encrypted backups, 3.x pieces, 3.x round mode).
+//! At every position the apply must name a failed step and send nothing
+//! after the drop, and a second apply, planned from what the cluster then
+//! holds, must converge to an empty plan.
+
+use obbackup::{db, executor, inspect};
+use obbackup_planner::config::{Config, decode};
+use obbackup_planner::graph::TieBreak;
+use obbackup_planner::live::LiveState;
+use obbackup_planner::plan::{self, Plan, Timeouts};
+use obbackup_planner::render;
+use obbackup_planner::secret::Secret;
+use obbackup_tests::{root, scenario_fixture};
+use obsim::server::Outcome;
+use std::path::Path;
+use std::time::Duration;
+
+const SCENARIOS: [&str; 4] = [
+    "ob4-archive-destination-change",
+    "ob4-first-backups-with-encryption",
+    "ob3-piece-copies",
+    "ob3-backup-dest-change-with-round-mode",
+];
+
+/// Control statements are the positions: their order is fixed by the plan,
+/// unlike the number of polls a wait sends.
+const CONTROL: &str = "ALTER ";
+
+const APPLY: executor::Options = executor::Options {
+    poll: Duration::from_millis(20),
+    statement_timeout: Duration::from_secs(10),
+};
+
+fn config_at(path: &Path) -> Config {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let (config, errors) = decode(&text);
+    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    config
+}
+
+fn plan_for(config: &Config, live: &LiveState) -> Plan {
+    try_plan(config, live).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The plan, or why the planner refused (as text, to collect per position).
+fn try_plan(config: &Config, live: &LiveState) -> Result<Plan, String> {
+    let options = plan::Options {
+        timeouts: Timeouts::default(),
+        today: time::Date::from_calendar_date(2026, time::Month::December, 1).expect("date"),
+        follow_backups: false,
+        tie_break: TieBreak::Forward,
+    };
+    let environment = [(
+        "OB_BACKUP_PASSWORD".to_string(),
+        "scenario-password".to_string(),
+    )]
+    .into();
+    plan::plan(config, live, &environment, &options).map_err(|e| format!("does not plan: {e:?}"))
+}
+
+async fn read(dsn: &Secret) -> (db::Session, LiveState) {
+    let mut session = db::Session::connect(dsn, Duration::from_secs(10))
+        .await
+        .expect("connects");
+    let live = inspect::inspect(&mut session).await.expect("reads");
+    (session, live)
+}
+
+/// A simulator in the scenario's starting state (its `setup.hcl` applied),
+/// with an empty journal.
+async fn fresh(dir: &Path) -> (obsim::Simulator, Secret) {
+    let sim = obsim::Simulator::start_in_thread(&scenario_fixture(&dir.join("live.json")))
+        .expect("starts");
+    let dsn = Secret::new(sim.dsn("sys"));
+    let setup = dir.join("setup.hcl");
+    if setup.exists() {
+        let (mut session, live) = read(&dsn).await;
+        let report = executor::run(&mut session, &plan_for(&config_at(&setup), &live), APPLY).await;
+        assert!(report.failure().is_none(), "setup failed");
+        session.close().await;
+    }
+    sim.clear_journal();
+    (sim, dsn)
+}
+
+fn control_statements(sim: &obsim::Simulator) -> usize {
+    sim.journal()
+        .iter()
+        .filter(|e| e.sql.to_uppercase().contains(CONTROL))
+        .count()
+}
+
+/// Applies the plan of `config` until it succeeds (at most twice), then
+/// requires an empty plan. Returns a description of what went wrong.
+async fn converges(config: &Config, dsn: &Secret) -> Result<(), String> {
+    let (mut session, live) = read(dsn).await;
+    let plan = try_plan(config, &live)?;
+    let report = executor::run(&mut session, &plan, APPLY).await;
+    session.close().await;
+    if let Some((id, cause, _)) = report.failure() {
+        return Err(format!(
+            "re-apply failed at {id}: {cause}\n{}",
+            render::human(&plan)
+        ));
+    }
+    let (session, live) = read(dsn).await;
+    session.close().await;
+    let again = try_plan(config, &live)?;
+    if again.changes.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not converged:\n{}", render::human(&again)))
+    }
+}
+
+#[test]
+fn a_drop_at_every_statement_position_is_reported_and_a_re_apply_converges() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut failures = Vec::new();
+    let mut positions = 0;
+    for name in SCENARIOS {
+        let dir = root().join("fixtures/scenarios").join(name);
+        let config = config_at(&dir.join("config.hcl"));
+        let count = runtime.block_on(async {
+            let (sim, dsn) = fresh(&dir).await;
+            let (mut session, live) = read(&dsn).await;
+            sim.clear_journal();
+            let report = executor::run(&mut session, &plan_for(&config, &live), APPLY).await;
+            assert!(report.failure().is_none(), "{name}: the clean apply failed");
+            control_statements(&sim)
+        });
+        assert!(count >= 2, "{name}: only {count} control statements");
+        for k in 0..count {
+            for after in [false, true] {
+                positions += 1;
+                let at = format!("{name} #{k} {}", if after { "after" } else { "before" });
+                let outcome = runtime.block_on(async {
+                    let (sim, dsn) = fresh(&dir).await;
+                    let (mut session, live) = read(&dsn).await;
+                    sim.clear_journal();
+                    sim.drop_at(CONTROL, k, after);
+                    let report =
+                        executor::run(&mut session, &plan_for(&config, &live), APPLY).await;
+                    let Some((failed, _, _)) = report.failure() else {
+                        return Err("the apply reported no failure".to_string());
+                    };
+                    let journal = sim.journal();
+                    let Some(dropped) = journal.iter().position(|e| {
+                        matches!(e.outcome, Outcome::Dropped | Outcome::DroppedAfter)
+                    }) else {
+                        return Err("the fault did not fire".to_string());
+                    };
+                    if dropped + 1 != journal.len() {
+                        return Err(format!(
+                            "statements were sent after the drop: {:?}",
+                            &journal[dropped + 1..]
+                        ));
+                    }
+                    let step = failed.to_string();
+                    converges(&config, &dsn)
+                        .await
+                        .map_err(|e| format!("(failed step {step}) {e}"))
+                });
+                if let Err(e) = outcome {
+                    failures.push(format!("{at}: {e}"));
+                }
+            }
+        }
+    }
+    eprintln!("fault positions tried: {positions}");
+    assert!(
+        failures.is_empty(),
+        "{} of {positions} positions went wrong:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
