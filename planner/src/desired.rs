@@ -253,8 +253,10 @@ fn located_duration(setting: Option<&Attribute>) -> Option<Located<Duration>> {
     })
 }
 
-/// The backup password: exactly one `env("NAME")`, never a literal.
-fn encryption(
+/// The backup password: exactly one `env("NAME")`, never a literal. `None`
+/// for a value that is not text, or with an [`ConfigError::EnvUnset`] or
+/// [`ConfigError::LiteralCredential`] pushed to `errors`. Both lines use it.
+pub(crate) fn encryption(
     setting: &Attribute,
     env: &Environment,
     errors: &mut Vec<ConfigError>,

@@ -5,17 +5,17 @@
 //! after the drop, and a second apply, planned from what the cluster then
 //! holds, must converge to an empty plan.
 
-use obbackup::{db, executor, inspect};
-use obbackup_planner::config::{Config, decode};
+use obbackup::executor;
+use obbackup_planner::config::Config;
 use obbackup_planner::graph::TieBreak;
 use obbackup_planner::live::LiveState;
-use obbackup_planner::plan::{self, Plan, Timeouts};
+use obbackup_planner::plan::{self, Plan};
 use obbackup_planner::render;
 use obbackup_planner::secret::Secret;
+use obbackup_tests::scenario::{APPLY, config_at, environment, options, read};
 use obbackup_tests::{root, scenario_fixture};
 use obsim::server::Outcome;
 use std::path::Path;
-use std::time::Duration;
 
 const SCENARIOS: [&str; 4] = [
     "ob4-archive-destination-change",
@@ -28,45 +28,19 @@ const SCENARIOS: [&str; 4] = [
 /// unlike the number of polls a wait sends.
 const CONTROL: &str = "ALTER ";
 
-const APPLY: executor::Options = executor::Options {
-    poll: Duration::from_millis(20),
-    statement_timeout: Duration::from_secs(10),
-};
-
-fn config_at(path: &Path) -> Config {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let (config, errors) = decode(&text);
-    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
-    config
-}
-
 fn plan_for(config: &Config, live: &LiveState) -> Plan {
     try_plan(config, live).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The plan, or why the planner refused (as text, to collect per position).
 fn try_plan(config: &Config, live: &LiveState) -> Result<Plan, String> {
-    let options = plan::Options {
-        timeouts: Timeouts::default(),
-        today: time::Date::from_calendar_date(2026, time::Month::December, 1).expect("date"),
-        follow_backups: false,
-        tie_break: TieBreak::Forward,
-    };
-    let environment = [(
-        "OB_BACKUP_PASSWORD".to_string(),
-        "scenario-password".to_string(),
-    )]
-    .into();
-    plan::plan(config, live, &environment, &options).map_err(|e| format!("does not plan: {e:?}"))
-}
-
-async fn read(dsn: &Secret) -> (db::Session, LiveState) {
-    let mut session = db::Session::connect(dsn, Duration::from_secs(10))
-        .await
-        .expect("connects");
-    let live = inspect::inspect(&mut session).await.expect("reads");
-    (session, live)
+    plan::plan(
+        config,
+        live,
+        &environment(),
+        &options(false, TieBreak::Forward),
+    )
+    .map_err(|e| format!("does not plan: {e:?}"))
 }
 
 /// A simulator in the scenario's starting state (its `setup.hcl` applied),

@@ -15,32 +15,18 @@
 //! A second test requires every rule of the planner to be asserted by an
 //! `edge` line somewhere, so a rule no scenario exercises fails the suite.
 
-use obbackup::{db, executor, inspect};
-use obbackup_planner::config::{Config, decode};
+use obbackup::{db, executor};
+use obbackup_planner::config::Config;
 use obbackup_planner::graph::TieBreak;
 use obbackup_planner::live::LiveState;
-use obbackup_planner::plan::{self, Plan, Timeouts};
+use obbackup_planner::plan::{self, Plan};
 use obbackup_planner::render;
 use obbackup_planner::rules::Rule;
 use obbackup_planner::secret::Secret;
+use obbackup_tests::scenario::{APPLY, config_at, environment, options, read};
 use obbackup_tests::{root, scenario_fixture};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// The date `ignore` blocks are evaluated on, fixed so snapshots are stable.
-fn today() -> time::Date {
-    time::Date::from_calendar_date(2026, time::Month::December, 1).expect("date")
-}
-
-/// The environment every scenario plans with: `env("OB_BACKUP_PASSWORD")`.
-fn environment() -> obbackup_planner::desired::Environment {
-    [(
-        "OB_BACKUP_PASSWORD".to_string(),
-        "scenario-password".to_string(),
-    )]
-    .into()
-}
 
 /// One line of `expect.txt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,40 +87,10 @@ fn scenario_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn config_at(path: &Path) -> Config {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let (config, errors) = decode(&text);
-    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
-    config
-}
-
-fn options(follow: bool, tie_break: TieBreak) -> plan::Options {
-    plan::Options {
-        timeouts: Timeouts::default(),
-        today: today(),
-        follow_backups: follow,
-        tie_break,
-    }
-}
-
-async fn read(dsn: &Secret) -> (db::Session, LiveState) {
-    let mut session = db::Session::connect(dsn, Duration::from_secs(10))
-        .await
-        .expect("connects");
-    let live = inspect::inspect(&mut session).await.expect("reads");
-    (session, live)
-}
-
 fn plan_of(config: &Config, live: &LiveState, options: &plan::Options, name: &str) -> Plan {
     plan::plan(config, live, &environment(), options)
         .unwrap_or_else(|e| panic!("{name}: does not plan: {e:?}"))
 }
-
-const APPLY: executor::Options = executor::Options {
-    poll: Duration::from_millis(20),
-    statement_timeout: Duration::from_secs(10),
-};
 
 async fn apply_plan(session: &mut db::Session, plan: &Plan, name: &str, what: &str) {
     let report = executor::run(session, plan, APPLY).await;

@@ -13,6 +13,13 @@ struct Served {
     addr: String,
 }
 
+impl Served {
+    /// `root@sys` with an empty password, as obsim accepts.
+    fn dsn(&self) -> String {
+        format!("mysql://root%40sys@{}", self.addr)
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -48,6 +55,15 @@ fn serve(name: &str, fixture: &serde_json::Value) -> Served {
     Served { child, addr }
 }
 
+/// `obbackup apply --auto-approve` with fast polls and waits.
+fn apply(config: &str, dsn: &str) -> obbackup_tests::Run {
+    Invocation::new(&["apply", config])
+        .dsn(dsn)
+        .auto_approve()
+        .fast()
+        .run()
+}
+
 fn with_faults(faults: serde_json::Value) -> serde_json::Value {
     let mut fixture: serde_json::Value =
         serde_json::from_str(&fast_fixture("empty-4.2.json")).expect("json");
@@ -78,24 +94,16 @@ fn a_dropped_connection_from_the_fixture_is_reported_and_a_second_apply_converge
             { "statement": "ALTER SYSTEM ARCHIVELOG TENANT = 'mysql_tenant'", "action": "drop" }
         ])),
     );
-    let dsn = format!("mysql://root%40sys@{}", served.addr);
+    let dsn = served.dsn();
     let config = temp_config("serve-drop.hcl", CONFIG);
-    let first = Invocation::new(&["apply", &config])
-        .dsn(&dsn)
-        .auto_approve()
-        .fast()
-        .run();
+    let first = apply(&config, &dsn);
     assert_eq!(first.code, 1, "{}", first.all());
     assert!(
         first.all().contains("tenant.mysql_tenant:archivelog"),
         "the failed step is named: {}",
         first.all()
     );
-    let second = Invocation::new(&["apply", &config])
-        .dsn(&dsn)
-        .auto_approve()
-        .fast()
-        .run();
+    let second = apply(&config, &dsn);
     assert_eq!(second.code, 0, "{}", second.all());
     let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
     assert_eq!(plan.code, 0, "{}", plan.all());
@@ -111,13 +119,9 @@ fn a_server_error_from_the_fixture_fails_only_its_own_tenant() {
               "code": 9026, "message": "injected: backup destination is not valid" }
         ])),
     );
-    let dsn = format!("mysql://root%40sys@{}", served.addr);
+    let dsn = served.dsn();
     let config = temp_config("serve-error.hcl", CONFIG);
-    let first = Invocation::new(&["apply", &config])
-        .dsn(&dsn)
-        .auto_approve()
-        .fast()
-        .run();
+    let first = apply(&config, &dsn);
     assert_eq!(first.code, 1, "{}", first.all());
     assert!(first.all().contains("9026"), "{}", first.all());
     // mysql_tenant's branch does not depend on app_tenant's and ran to the end.
@@ -147,7 +151,7 @@ fn a_stalled_status_from_the_fixture_times_the_wait_out() {
     let mut fixture = with_faults(serde_json::json!([]));
     fixture["stalled"] = serde_json::json!(["BEGINNING"]);
     let served = serve("serve-stalled.json", &fixture);
-    let dsn = format!("mysql://root%40sys@{}", served.addr);
+    let dsn = served.dsn();
     let config = temp_config("serve-stalled.hcl", CONFIG);
     let out = Invocation::new(&["apply", &config])
         .dsn(&dsn)

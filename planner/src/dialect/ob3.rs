@@ -307,37 +307,8 @@ pub fn resolve(
         }),
         _ => None,
     };
-    let encryption = get(c, "data_backup.encryption.password").and_then(|s| {
-        let Value::Text(t) = &s.value else {
-            return None;
-        };
-        match t.pieces.as_slice() {
-            [crate::config::Piece::Env { name, span: at }] => match env.get(name) {
-                Some(v) => Some(Located {
-                    value: crate::desired::Encryption {
-                        env: name.clone(),
-                        password: crate::secret::Secret::new(v.clone()),
-                    },
-                    span: s.span.clone(),
-                }),
-                None => {
-                    errors.push(ConfigError::EnvUnset {
-                        name: name.clone(),
-                        span: span(at),
-                    });
-                    None
-                }
-            },
-            _ => {
-                errors.push(ConfigError::LiteralCredential {
-                    key: "password".into(),
-                    upper: "PASSWORD".into(),
-                    span: span(&s.span),
-                });
-                None
-            }
-        }
-    });
+    let encryption = get(c, "data_backup.encryption.password")
+        .and_then(|s| crate::desired::encryption(s, env, errors));
     DesiredCluster {
         backup_dest: dest("backup_dest", errors),
         backup_dest_option: option_span.map(|s| Located {
@@ -696,31 +667,28 @@ pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
             .get("backup_log_archive_option")
             .map(|m| m.values().map(|v| parse_log_archive_option(v)).collect())
             .unwrap_or_else(|| vec![parse_log_archive_option(current)]);
-        if values.iter().any(|(m, _)| m != mode) {
-            let before = values
+        // The distinct values across servers, as the "before" of a change.
+        let before = |pick: fn(&(String, String)) -> &String| {
+            values
                 .iter()
-                .map(|(m, _)| m.clone())
+                .map(pick)
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
+                .cloned()
                 .collect::<Vec<_>>()
-                .join(" | ");
+                .join(" | ")
+        };
+        if values.iter().any(|(m, _)| m != mode) {
             out.push(cluster_change(
                 Setting::LogArchiveMode,
-                Some(before),
+                Some(before(|(m, _)| m)),
                 mode.clone(),
             ));
         }
         if values.iter().any(|(_, z)| z != compression) {
-            let before = values
-                .iter()
-                .map(|(_, z)| z.clone())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(" | ");
             out.push(cluster_change(
                 Setting::LogArchiveCompression,
-                Some(before),
+                Some(before(|(_, z)| z)),
                 compression.clone(),
             ));
         }
