@@ -420,3 +420,46 @@ impl Fixture {
         serde_json::from_str(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(json: &str) -> Result<FaultSeedAction, String> {
+        serde_json::from_str::<FaultSeed>(json)
+            .expect("parses")
+            .validate()
+    }
+
+    #[test]
+    fn fault_seeds_take_exactly_the_fields_their_action_uses() {
+        assert_eq!(
+            seed(r#"{"statement": "ARCHIVELOG", "action": "drop"}"#),
+            Ok(FaultSeedAction::Drop)
+        );
+        assert_eq!(
+            seed(r#"{"statement": "ARCHIVELOG", "action": "drop_after", "skip": 2}"#),
+            Ok(FaultSeedAction::DropAfter)
+        );
+        assert_eq!(
+            seed(r#"{"statement": "BACKUP", "action": "error", "code": 9040}"#),
+            Ok(FaultSeedAction::Error(9040, "injected fault".into()))
+        );
+        for (json, complaint) in [
+            (r#"{"statement": " ", "action": "drop"}"#, "non-empty"),
+            (
+                r#"{"statement": "X", "action": "drop", "code": 1}"#,
+                "takes no",
+            ),
+            (
+                r#"{"statement": "X", "action": "drop_after", "message": "m"}"#,
+                "takes no",
+            ),
+            (r#"{"statement": "X", "action": "error"}"#, "needs a `code`"),
+            (r#"{"statement": "X", "action": "stall"}"#, "unknown action"),
+        ] {
+            let err = seed(json).expect_err(json);
+            assert!(err.contains(complaint), "{json}: {err}");
+        }
+    }
+}

@@ -691,3 +691,50 @@ fn apply_converges_on_every_fixture_build() {
         );
     }
 }
+
+/// A drop after a statement has run leaves its effect; a drop before it does
+/// not. `skip` lets the first matching statement through in both cases.
+#[test]
+fn a_drop_after_a_statement_keeps_its_effect_and_a_drop_before_does_not() {
+    for after in [false, true] {
+        let sim = start("empty-4.2.json");
+        let config = temp_config("drop-after.hcl", EVERY_TENANT);
+        sim.drop_at("ARCHIVELOG TENANT", 1, after);
+        let apply = Invocation::new(&["apply", &config])
+            .dsn(&sim.dsn("sys"))
+            .auto_approve()
+            .fast()
+            .run();
+        assert_eq!(apply.code, 1, "{}", apply.all());
+        let archivelog: Vec<_> = sim
+            .journal()
+            .into_iter()
+            .filter(|e| e.sql.contains("ARCHIVELOG TENANT"))
+            .collect();
+        assert_eq!(archivelog.len(), 2, "{archivelog:?}");
+        assert_eq!(archivelog[0].outcome, obsim::server::Outcome::Ok);
+        let expected = if after {
+            obsim::server::Outcome::DroppedAfter
+        } else {
+            obsim::server::Outcome::Dropped
+        };
+        assert_eq!(archivelog[1].outcome, expected);
+        let tenant = archivelog[1]
+            .sql
+            .rsplit('\'')
+            .nth(1)
+            .expect("a quoted tenant name");
+        let mode = match sim
+            .execute_as(
+                "sys",
+                &format!("SELECT LOG_MODE FROM DBA_OB_TENANTS WHERE TENANT_NAME = '{tenant}'"),
+            )
+            .expect("query runs")
+        {
+            obsim::cluster::Reply::Rows { rows, .. } => rows[0][0].clone(),
+            other => panic!("no rows: {other:?}"),
+        };
+        let want = if after { "ARCHIVELOG" } else { "NOARCHIVELOG" };
+        assert_eq!(mode.as_deref(), Some(want), "{tenant}, after = {after}");
+    }
+}
