@@ -241,21 +241,26 @@ fn plan_cluster(
     Ok(steps)
 }
 
+/// A one-shot plan of `steps`: no changes, no options, the forward tie-break.
+fn assemble(live: &LiveState, steps: Vec<Step>, notes: Vec<String>) -> Result<Plan, OneShotError> {
+    Plan::assemble(
+        live,
+        Vec::new(),
+        steps,
+        TieBreak::Forward,
+        notes,
+        Vec::new(),
+    )
+    .map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
+}
+
 /// Builds the plan of a one-shot request.
 pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<Plan, OneShotError> {
     let sys = live.server.sys_login();
     if let crate::live::LiveScopes::Cluster { cluster } = &live.scopes {
         let mut notes = Vec::new();
         let steps = plan_cluster(live, cluster, request, timeouts, &mut notes)?;
-        return Plan::assemble(
-            live,
-            Vec::new(),
-            steps,
-            TieBreak::Forward,
-            notes,
-            Vec::new(),
-        )
-        .map_err(|e: PlanError| OneShotError::Internal(e.to_string()));
+        return assemble(live, steps, notes);
     }
     let mut steps = Vec::new();
     let mut notes = Vec::new();
@@ -383,13 +388,5 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
             }
         }
     }
-    Plan::assemble(
-        live,
-        Vec::new(),
-        steps,
-        TieBreak::Forward,
-        notes,
-        Vec::new(),
-    )
-    .map_err(|e: PlanError| OneShotError::Internal(e.to_string()))
+    assemble(live, steps, notes)
 }
