@@ -115,10 +115,33 @@ impl std::fmt::Display for WaitWords<'_> {
     }
 }
 
+/// An upper estimate of the length of [`human`]'s text, in bytes: the
+/// variable texts plus a generous allowance for the fixed words of each line.
+fn human_size(plan: &Plan) -> usize {
+    let steps: usize = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let body = match &s.kind {
+                StepKind::Sql(sql) => sql.shown.len(),
+                StepKind::Wait(_) => 96,
+            };
+            body + s.id.as_str().len() + 48 * (1 + s.depends_on.len())
+        })
+        .sum();
+    let changes: usize = plan
+        .changes
+        .iter()
+        .map(|c| c.after.len() + c.before.as_ref().map_or(0, String::len) + 128)
+        .sum();
+    steps + changes + 1024
+}
+
 /// The plan for a terminal or a log: summary, changes, steps in order, hazards, notes.
 pub fn human(plan: &Plan) -> String {
-    // Sized up front: growing a multi-megabyte string step by step costs more than writing it.
-    let mut out = String::with_capacity(160 * plan.steps.len() + 96 * plan.changes.len() + 256);
+    // Sized up front from the texts it will hold: growing a multi-megabyte
+    // string costs a copy of all of it, more than writing it.
+    let mut out = String::with_capacity(human_size(plan));
     let _ = writeln!(
         out,
         "OceanBase {} · logged in to tenant {}",
@@ -133,17 +156,38 @@ pub fn human(plan: &Plan) -> String {
     out.push_str("Changes:\n");
     change_lines(plan, &mut out);
     out.push_str("\nSteps, in order:\n");
-    let position: foldhash::HashMap<&StepId, usize> = plan
+    // Edges name steps by id; one map gives each id its position, and the
+    // rules each step waits for are gathered by position.
+    let by_address: foldhash::HashMap<usize, usize> = plan
         .steps
         .iter()
         .enumerate()
-        .map(|(n, s)| (&s.id, n + 1))
+        .map(|(n, s)| (s.id.shared_address(), n))
         .collect();
-    let mut after: foldhash::HashMap<&StepId, Vec<(usize, Rule)>> = foldhash::HashMap::default();
-    for e in &plan.edges {
-        let from = position.get(&e.from).copied().unwrap_or(0);
-        after.entry(&e.to).or_default().push((from, e.rule));
-    }
+    let mut by_text: Option<foldhash::HashMap<&StepId, usize>> = None;
+    let mut position = |id: &StepId| -> Option<usize> {
+        if let Some(&n) = by_address.get(&id.shared_address()) {
+            return Some(n);
+        }
+        by_text
+            .get_or_insert_with(|| {
+                plan.steps
+                    .iter()
+                    .enumerate()
+                    .map(|(n, s)| (&s.id, n))
+                    .collect()
+            })
+            .get(id)
+            .copied()
+    };
+    // (waiting step, step waited for, rule), by the waiting step's position.
+    let mut after: Vec<(usize, usize, Rule)> = plan
+        .edges
+        .iter()
+        .filter_map(|e| Some((position(&e.to)?, position(&e.from)?, e.rule)))
+        .collect();
+    after.sort_unstable_by_key(|&(to, from, _)| (to, from));
+    let mut next = 0;
     for (n, step) in plan.steps.iter().enumerate() {
         let _ = match &step.kind {
             StepKind::Sql(sql) => match step.timeout_seconds {
@@ -161,11 +205,12 @@ pub fn human(plan: &Plan) -> String {
                 w.timeout_seconds
             ),
         };
-        let after = after.remove(&step.id).unwrap_or_default();
         let _ = write!(out, "      id {}", step.id);
-        for (k, (from, rule)) in after.iter().enumerate() {
-            let lead = if k == 0 { " · after " } else { ", " };
-            let _ = write!(out, "{lead}{from} ({rule})");
+        let mut lead = " · after ";
+        while let Some(&(_, from, rule)) = after.get(next).filter(|e| e.0 == n) {
+            let _ = write!(out, "{lead}{} ({rule})", from + 1);
+            lead = ", ";
+            next += 1;
         }
         out.push('\n');
     }

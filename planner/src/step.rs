@@ -47,6 +47,13 @@ impl StepId {
         }
     }
 
+    /// The address of the shared text: equal for an id and its clones, so
+    /// a lookup by it needs no read of the text. Two equal ids made apart
+    /// (a plan read from a file) have different addresses.
+    pub fn shared_address(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<u8>() as usize
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0

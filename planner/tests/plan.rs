@@ -313,6 +313,30 @@ fn rendered_plans() {
     insta::assert_json_snapshot!("drift_json", render::drift_json(&plan), { ".live_fingerprint" => "[fingerprint]" });
 }
 
+/// A plan read back from text (as from a plan file) has ids made apart from
+/// its edges' ids: its rendering, with the positions each step waits for,
+/// is the same as the original's.
+#[test]
+fn a_plan_read_back_renders_the_same() {
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[(
+            "b",
+            1004,
+            "ARCHIVELOG",
+            "file:///data/nfs/backup/old-b/archive",
+            "DOING",
+        )],
+    );
+    let plan = plan_for(ARCHIVE_ALL, &live);
+    let text = render::human(&plan);
+    assert!(text.contains(" · after "), "{text}");
+    let read_back: obbackup_planner::plan::Plan =
+        serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
+    assert_eq!(render::human(&read_back), text);
+}
+
 const WITH_IGNORES: &str = r#"
 defaults {
   data_backup { concurrency = 10 }

@@ -1,10 +1,18 @@
 //! Benchmark: how planning scales with the number of tenants. For 3, 300,
 //! 1,000, 3,000 and 10,000 generated tenants (fixtures made here, not
-//! committed) it reads the live state from an in-process simulator once, then
+//! committed) it reads each live state from an in-process simulator once, then
 //! times `plan` and `render::human` separately, and prints the peak heap of
 //! planning plus rendering (measured by the `peak_alloc` allocator) and the
 //! statements the read sent. Prints figures; asserts nothing.
-//! Run: `cargo bench -p obbackup-tests` (`BENCH_TENANTS=1000,10000` for some sizes only).
+//!
+//! The sizes are measured in rounds, one run of every size per round, so a
+//! change in the machine's speed during the benchmark (common on a shared
+//! virtual machine, where the same run can differ by half between two
+//! processes) reaches every size alike and the ratios between sizes stay
+//! meaningful. Each figure is the minimum over the rounds, with the median;
+//! every timed run follows an untimed run of the same size.
+//! Run: `cargo bench -p obbackup-tests` (`BENCH_TENANTS=1000,10000` for some
+//! sizes only, `BENCH_RUNS=N` rounds, default 21).
 
 use obbackup::{db, inspect};
 use obbackup_planner::config::decode;
@@ -44,38 +52,6 @@ fn summary(mut times: Vec<Duration>) -> (f64, f64) {
     (ms(times[0]), ms(times[times.len() / 2]))
 }
 
-/// Without `BENCH_TENANTS`, each size runs in a fresh process (this program
-/// again), so no size inherits the heap the previous one left behind; the
-/// parent prints the rows and the ratios.
-fn main() {
-    if std::env::var_os("BENCH_TENANTS").is_none() {
-        return parent();
-    }
-    child();
-}
-
-fn parent() {
-    let exe = std::env::current_exe().expect("own path");
-    let mut minima: Vec<(usize, f64, f64)> = Vec::new();
-    println!("{HEADER}");
-    for tenants in [3usize, 300, 1_000, 3_000, 10_000] {
-        let output = std::process::Command::new(&exe)
-            .env("BENCH_TENANTS", tenants.to_string())
-            .output()
-            .expect("runs");
-        let text = String::from_utf8_lossy(&output.stdout);
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("MINIMA ") {
-                let v: Vec<f64> = rest.split(' ').filter_map(|x| x.parse().ok()).collect();
-                minima.push((tenants, v[0], v[1]));
-            } else if line != HEADER && !line.contains(" / ") || line.starts_with(' ') {
-                println!("{line}");
-            }
-        }
-    }
-    ratios(&minima);
-}
-
 const HEADER: &str = "tenants  steps  statements  read ms  plan ms (min / median)  human ms (min / median)  peak heap MB (plan + human)";
 
 /// Each size against the next smaller one measured: linear cost keeps the
@@ -103,7 +79,19 @@ fn ratios(minima: &[(usize, f64, f64)]) {
     }
 }
 
-fn child() {
+/// One size: its live state and what its runs measured.
+struct Size {
+    tenants: usize,
+    live: obbackup_planner::live::LiveState,
+    read: Duration,
+    statements: usize,
+    steps: usize,
+    plan_times: Vec<Duration>,
+    human_times: Vec<Duration>,
+    peak_mb: f32,
+}
+
+fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -117,56 +105,79 @@ fn child() {
         follow_backups: false,
         tie_break: Default::default(),
     };
-    println!("{HEADER}");
-    let mut minima: Vec<(usize, f64, f64)> = Vec::new();
-    // `BENCH_TENANTS=1000,10000` measures those sizes in this process.
-    let sizes: Vec<usize> = std::env::var("BENCH_TENANTS")
+    let sizes: Vec<usize> = match std::env::var("BENCH_TENANTS") {
+        Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Err(_) => vec![3, 300, 1_000, 3_000, 10_000],
+    };
+    let rounds: usize = std::env::var("BENCH_RUNS")
         .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_default();
-    for tenants in sizes {
-        let sim = obsim::Simulator::start_in_thread(&fixture(tenants)).expect("simulator");
-        let dsn = Secret::new(sim.dsn("sys"));
-        let started = Instant::now();
-        let live = runtime.block_on(async {
-            let mut session = db::Session::connect(&dsn, Duration::from_secs(60))
-                .await
-                .expect("connects");
-            let live = inspect::inspect(&mut session).await.expect("inspects");
-            session.close().await;
-            live
-        });
-        let read = started.elapsed();
-        let statements = sim.journal().len();
-        // The simulator's clock keeps working in the background: stop it before timing the planner.
-        drop(sim);
-        let runs = std::env::var("BENCH_RUNS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(if tenants >= 3_000 { 11 } else { 31 });
-        let (mut plan_times, mut human_times) = (Vec::new(), Vec::new());
-        let mut steps = 0;
-        let mut peak = 0.0f32;
-        for _ in 0..runs {
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(21);
+    let mut measured: Vec<Size> = sizes
+        .into_iter()
+        .map(|tenants| {
+            let sim = obsim::Simulator::start_in_thread(&fixture(tenants)).expect("simulator");
+            let dsn = Secret::new(sim.dsn("sys"));
+            let started = Instant::now();
+            let live = runtime.block_on(async {
+                let mut session = db::Session::connect(&dsn, Duration::from_secs(60))
+                    .await
+                    .expect("connects");
+                let live = inspect::inspect(&mut session).await.expect("inspects");
+                session.close().await;
+                live
+            });
+            let read = started.elapsed();
+            let statements = sim.journal().len();
+            // The simulator's clock keeps working in the background: stop it before timing the planner.
+            drop(sim);
+            Size {
+                tenants,
+                live,
+                read,
+                statements,
+                steps: 0,
+                plan_times: Vec::new(),
+                human_times: Vec::new(),
+                peak_mb: 0.0,
+            }
+        })
+        .collect();
+    for _ in 0..rounds {
+        for size in &mut measured {
+            // An untimed run first: the allocator tidies what the previous
+            // size freed during the next allocations, and that cost belongs
+            // to the previous size, not to this one.
+            drop(render::human(
+                &plan::plan(&config, &size.live, &Default::default(), &options).expect("plans"),
+            ));
             HEAP.reset_peak_usage();
             let base = HEAP.current_usage_as_mb();
             let started = Instant::now();
-            let plan = plan::plan(&config, &live, &Default::default(), &options).expect("plans");
-            plan_times.push(started.elapsed());
+            let plan =
+                plan::plan(&config, &size.live, &Default::default(), &options).expect("plans");
+            size.plan_times.push(started.elapsed());
             let started = Instant::now();
             let text = render::human(&plan);
-            human_times.push(started.elapsed());
-            steps = plan.steps.len();
-            peak = peak.max(HEAP.peak_usage_as_mb() - base);
+            size.human_times.push(started.elapsed());
+            size.steps = plan.steps.len();
+            size.peak_mb = size.peak_mb.max(HEAP.peak_usage_as_mb() - base);
             drop((plan, text));
         }
-        let (plan_min, plan_median) = summary(plan_times);
-        let (human_min, human_median) = summary(human_times);
-        minima.push((tenants, plan_min, human_min));
-        println!("MINIMA {plan_min} {human_min}");
+    }
+    println!("{HEADER}");
+    let mut minima: Vec<(usize, f64, f64)> = Vec::new();
+    for size in measured {
+        let (plan_min, plan_median) = summary(size.plan_times);
+        let (human_min, human_median) = summary(size.human_times);
+        minima.push((size.tenants, plan_min, human_min));
         println!(
-            "{tenants:>7}  {steps:>5}  {statements:>10}  {:>7.1}  {plan_min:>10.1} / {plan_median:<10.1}  {human_min:>11.1} / {human_median:<10.1}  {peak:>.1}",
-            read.as_secs_f64() * 1e3,
+            "{:>7}  {:>5}  {:>10}  {:>7.1}  {plan_min:>10.1} / {plan_median:<10.1}  {human_min:>11.1} / {human_median:<10.1}  {:>.1}",
+            size.tenants,
+            size.steps,
+            size.statements,
+            size.read.as_secs_f64() * 1e3,
+            size.peak_mb,
         );
     }
     ratios(&minima);
