@@ -294,7 +294,9 @@ pub struct WaitArgs {
     /// duration (6h, 90m) or seconds; default 6h.
     #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub backup_timeout: Option<u64>,
-    /// Milliseconds between two polls of a wait.
+    /// Longest pause between two polls of a wait, in milliseconds. Polls
+    /// start 50 ms apart and back off to it; the waits of many tenants for
+    /// the same state share one query per poll.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub poll_interval_ms: u64,
     /// Follow backup jobs to their end (exit 1 when one ends FAILED or CANCELED);

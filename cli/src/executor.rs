@@ -59,117 +59,213 @@ pub async fn run_until(
         if interrupt.requested().is_some() && !walk.is_interrupted() {
             walk.interrupt();
         }
-        let Some(step) = walk.next_step() else { break };
+        let steps = walk.next_steps();
+        let Some(&step) = steps.first() else { break };
+        let StepKind::Sql(statement) = &step.kind else {
+            poll(session, &mut walk, &steps, dialect, options, interrupt).await;
+            continue;
+        };
         let started = Instant::now();
-        let outcome = match &step.kind {
-            StepKind::Sql(statement) => {
-                for setting in &step.session {
-                    if !in_force.contains(setting) {
-                        // Best effort: a server that refuses it still runs the statement with its default.
-                        let _ = session
-                            .execute(&sql::set_session(setting).text, options.statement_timeout)
-                            .await;
-                        in_force.retain(|s| s.name != setting.name);
-                        in_force.push(setting.clone());
-                    }
-                }
-                let timeout = step.timeout_seconds.map_or(options.statement_timeout, |s| {
-                    options.statement_timeout.max(Duration::from_secs(s))
-                });
-                output::info(&format!("→ {};", statement.shown));
-                match session.execute(&statement.text, timeout).await {
-                    Ok(_) => (StepOutcome::Done, false),
-                    Err(e) => (
-                        StepOutcome::Failed {
-                            help: advice(dialect, &e),
-                            // Servers quote the statement in errors: never its secrets.
-                            cause: statement.redact(&e.to_string()),
-                        },
-                        lost(&e),
-                    ),
+        for setting in &step.session {
+            if !in_force.contains(setting) {
+                // Best effort: a server that refuses it still runs the statement with its default.
+                let _ = session
+                    .execute(&sql::set_session(setting).text, options.statement_timeout)
+                    .await;
+                in_force.retain(|s| s.name != setting.name);
+                in_force.push(setting.clone());
+            }
+        }
+        let timeout = step.timeout_seconds.map_or(options.statement_timeout, |s| {
+            options.statement_timeout.max(Duration::from_secs(s))
+        });
+        output::info(&format!("→ {};", statement.shown));
+        match session.execute(&statement.text, timeout).await {
+            Ok(_) => walk.record(StepOutcome::Done, started.elapsed()),
+            Err(e) => {
+                let outcome = StepOutcome::Failed {
+                    help: advice(dialect, &e),
+                    // Servers quote the statement in errors: never its secrets.
+                    cause: statement.redact(&e.to_string()),
+                };
+                if lost(&e) {
+                    walk.record_fatal(outcome, started.elapsed());
+                } else {
+                    walk.record(outcome, started.elapsed());
                 }
             }
-            StepKind::Wait(wait) => poll(session, step, wait, dialect, options, interrupt).await,
-        };
-        let (outcome, fatal) = outcome;
-        if fatal {
-            walk.record_fatal(outcome, started.elapsed());
-        } else {
-            walk.record(outcome, started.elapsed());
         }
     }
     walk.finish()
 }
 
-/// Polls a wait step's query until its condition holds, it fails, or its own
-/// limit passes, showing progress.
+/// The first pause between two polls of a wait. Each later pause is a
+/// quarter longer, up to the run's poll interval, and the pauses start again
+/// from this one whenever a poll observes something new: OceanBase's
+/// transitions come in sequences (PREPARE, BEGINNING, DOING) and one is
+/// often soon followed by the next. The time a wait overshoots its
+/// transition stays near a fifth of the time since the last change.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+
+/// Polls wait steps taken together (one, or several tenants' waits for the
+/// same condition: one query per poll for all of them, from
+/// [`sql::wait_query_many`]) until each one's condition holds, it fails, or
+/// its own limit passes, showing progress; records each step's outcome as it
+/// ends. The pause between polls starts at [`FIRST_PAUSE`] and grows by a
+/// quarter up to `options.poll`, starting again when the observation changes.
 async fn poll(
     session: &mut Session,
-    step: &Step,
-    wait: &Wait,
+    walk: &mut Walk<'_>,
+    steps: &[&Step],
     dialect: Dialect,
     options: Options,
     interrupt: &Interrupt,
-) -> (StepOutcome, bool) {
+) {
     let started = Instant::now();
-    let limit = Duration::from_secs(wait.timeout_seconds);
-    let label = render::wait_text(&wait.until, step.tenant.as_deref());
+    let mut pending: Vec<(&Step, &Wait)> = steps
+        .iter()
+        .filter_map(|&s| match &s.kind {
+            StepKind::Wait(w) => Some((s, w)),
+            StepKind::Sql(_) => None,
+        })
+        .collect();
+    let Some(&(first, lead)) = pending.first() else {
+        return;
+    };
+    let label = if pending.len() == 1 {
+        render::wait_text(&lead.until, first.tenant.as_deref())
+    } else {
+        let scope = format!("each of {} tenants", pending.len());
+        render::wait_text(&lead.until, Some(&scope))
+    };
     let mut display = output::Waiting::start(&label);
-    let result = loop {
-        let observation = match session.query(&wait.query).await {
-            Ok(rows) => match &wait.until {
-                WaitUntil::ArchiveStatus { statuses } => {
-                    live::archive_status_reached(&rows, statuses)
-                }
-                WaitUntil::NoBackupJobs | WaitUntil::NoPieceJobs => live::backup_jobs_gone(&rows),
-                WaitUntil::BackupJob {
-                    follow,
-                    expect_password,
-                    ..
-                } => live::backup_job_reached(&rows, *follow, *expect_password),
-            },
+    let mut pause = FIRST_PAUSE.min(options.poll);
+    let mut last_seen = String::new();
+    while !pending.is_empty() {
+        let waits: Vec<&Wait> = pending.iter().map(|&(_, w)| w).collect();
+        let query = match sql::wait_query_many(&waits) {
+            Some(query) if pending.len() > 1 => query,
+            _ => lead_query(&pending),
+        };
+        let rows = match session.query(&query).await {
+            Ok(rows) => rows,
             Err(e) => {
-                break (
-                    StepOutcome::Failed {
+                let fatal = lost(&e);
+                for (step, _) in pending.drain(..) {
+                    let outcome = StepOutcome::Failed {
                         help: advice(dialect, &e),
                         cause: e.to_string(),
-                    },
-                    lost(&e),
-                );
+                    };
+                    if fatal {
+                        walk.record_fatal_of(&step.id, outcome, started.elapsed());
+                    } else {
+                        walk.record_of(&step.id, outcome, started.elapsed());
+                    }
+                }
+                break;
             }
         };
-        let WaitObservation {
-            done,
-            observed,
-            failed,
-        } = observation;
-        display.observe(&observed, started.elapsed());
-        if let Some(why) = failed {
-            break (
-                StepOutcome::Failed {
+        let mut states: Vec<String> = Vec::new();
+        let mut done = 0;
+        pending.retain(|&(step, wait)| {
+            let WaitObservation {
+                done: reached,
+                observed,
+                failed,
+            } = observe(&live::rows_for(&rows, wait), &wait.until);
+            let took = started.elapsed();
+            let limit = Duration::from_secs(wait.timeout_seconds);
+            let outcome = if let Some(why) = failed {
+                Some(StepOutcome::Failed {
                     cause: why,
                     help: "see CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS for the job's RESULT and COMMENT; fix the cause and apply again".into(),
-                },
-                false,
-            );
-        }
-        if done {
-            break (StepOutcome::Done, false);
-        }
-        if started.elapsed() >= limit {
-            break (
-                StepOutcome::Failed {
+                })
+            } else if reached {
+                done += 1;
+                Some(StepOutcome::Done)
+            } else if took >= limit {
+                Some(StepOutcome::Failed {
                     cause: format!("timed out after {}s; last observed: {observed}", limit.as_secs()),
                     help: "OceanBase is still working or stuck: check the views (CDB_OB_ARCHIVELOG, CDB_OB_BACKUP_JOBS), raise --wait-timeout, and run apply again".into(),
-                },
-                false,
-            );
+                })
+            } else {
+                None
+            };
+            states.push(observed);
+            match outcome {
+                Some(outcome) => {
+                    walk.record_of(&step.id, outcome, took);
+                    false
+                }
+                None => true,
+            }
+        });
+        let seen = summary(states, done);
+        if seen != last_seen {
+            pause = FIRST_PAUSE.min(options.poll);
+        }
+        display.observe(&seen, started.elapsed());
+        last_seen = seen;
+        if pending.is_empty() {
+            break;
         }
         tokio::select! {
-            _ = tokio::time::sleep(options.poll) => {}
-            _ = interrupt.wait() => break (StepOutcome::Interrupted, false),
+            _ = tokio::time::sleep(pause) => {}
+            _ = interrupt.wait() => {
+                for (step, _) in pending.drain(..) {
+                    walk.record_of(&step.id, StepOutcome::Interrupted, started.elapsed());
+                }
+            }
         }
-    };
+        pause = (pause * 5 / 4).min(options.poll);
+    }
     display.finish();
-    result
+}
+
+/// The query of a wait polled alone: its own.
+fn lead_query(pending: &[(&Step, &Wait)]) -> String {
+    pending
+        .first()
+        .map(|(_, w)| w.query.clone())
+        .unwrap_or_default()
+}
+
+/// What one poll observed for one wait.
+fn observe(rows: &[live::Row], until: &WaitUntil) -> WaitObservation {
+    match until {
+        WaitUntil::ArchiveStatus { statuses } => live::archive_status_reached(rows, statuses),
+        WaitUntil::NoBackupJobs | WaitUntil::NoPieceJobs => live::backup_jobs_gone(rows),
+        WaitUntil::BackupJob {
+            follow,
+            expect_password,
+            ..
+        } => live::backup_job_reached(rows, *follow, *expect_password),
+    }
+}
+
+/// The observations of one poll in a line: a single wait's as it is, several
+/// as counts (`2 of 300 done; 298 BEGINNING, 2 DOING`), the three most
+/// frequent first.
+fn summary(states: Vec<String>, done: usize) -> String {
+    if states.len() == 1 {
+        return states.into_iter().next().unwrap_or_default();
+    }
+    let total = states.len();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for state in states {
+        match counts.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((state, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut parts: Vec<String> = counts
+        .iter()
+        .take(3)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    if counts.len() > 3 {
+        parts.push("…".into());
+    }
+    format!("{done} of {total} done; {}", parts.join(", "))
 }

@@ -252,6 +252,7 @@ mod tests {
                 until: WaitUntil::NoBackupJobs,
                 query: String::new(),
                 timeout_seconds: 1,
+                tenant_id: None,
             }),
             Some(tenant),
             tenant,

@@ -746,6 +746,31 @@ pub fn archive_status_reached(rows: &[Row], wanted: &[RoundStatus]) -> WaitObser
     }
 }
 
+/// The rows of a poll by [`crate::sql::wait_query_many`] that belong to
+/// `wait`: its tenant's, and for a backup-job wait only the jobs above its
+/// own `after_job_id`. Rows of a wait's own query (no `tenant_id` column
+/// asked for) are all its own.
+pub fn rows_for(rows: &[Row], wait: &crate::step::Wait) -> Vec<Row> {
+    let Some(tenant) = wait.tenant_id else {
+        return rows.to_vec();
+    };
+    let number = |r: &Row, k: &str| {
+        r.get(k)
+            .cloned()
+            .flatten()
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let after = match wait.until {
+        crate::step::WaitUntil::BackupJob { after_job_id, .. } => Some(after_job_id),
+        _ => None,
+    };
+    rows.iter()
+        .filter(|r| number(r, "tenant_id").is_none_or(|id| id == tenant))
+        .filter(|r| after.is_none_or(|a| number(r, "job_id").is_some_and(|id| id > a)))
+        .cloned()
+        .collect()
+}
+
 /// Checks a poll of [`crate::sql::backup_jobs_query`]: done when no job is left.
 pub fn backup_jobs_gone(rows: &[Row]) -> WaitObservation {
     let statuses: Vec<String> = rows

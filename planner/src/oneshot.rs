@@ -197,6 +197,7 @@ fn plan_cluster(
                     },
                     query: sql::cluster_backup_query(cluster.max_bs_key),
                     timeout_seconds: timeouts.backup_run,
+                    tenant_id: None,
                 };
                 steps.push(cluster_step(
                     StepAction::WaitBackupJob,
@@ -228,6 +229,7 @@ fn plan_cluster(
                         until: WaitUntil::NoBackupJobs,
                         query: sql::CLUSTER_RUNNING_BACKUP_QUERY.into(),
                         timeout_seconds: timeouts.backup_jobs,
+                        tenant_id: None,
                     };
                     steps.push(cluster_step(
                         StepAction::WaitBackupJobsGone,
@@ -337,6 +339,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                         },
                         query: sql::backup_job_query(sys, t.id, t.max_job_id),
                         timeout_seconds: timeouts.backup_run,
+                        tenant_id: sys.then_some(t.id),
                     };
                     steps.push(step(
                         &name,
@@ -374,6 +377,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                         until: WaitUntil::NoBackupJobs,
                         query: sql::backup_jobs_query(sys, t.id),
                         timeout_seconds: timeouts.backup_jobs,
+                        tenant_id: sys.then_some(t.id),
                     };
                     steps.push(step(
                         &name,

@@ -220,7 +220,12 @@ pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
                 && a.timeout_seconds == b.timeout_seconds
                 && match (&a.kind, &b.kind) {
                     (StepKind::Sql(x), StepKind::Sql(y)) => x.shown == y.shown,
-                    (StepKind::Wait(x), StepKind::Wait(y)) => x == y,
+                    // `tenant_id` is not saved; `query` names the tenant.
+                    (StepKind::Wait(x), StepKind::Wait(y)) => {
+                        x.until == y.until
+                            && x.query == y.query
+                            && x.timeout_seconds == y.timeout_seconds
+                    }
                     _ => false,
                 }
         })

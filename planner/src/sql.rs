@@ -7,6 +7,7 @@
 //! `ALTER SYSTEM` and `SHOW PARAMETERS` at PREPARE with 1064 (reference header).
 
 use crate::secret::Secret;
+use crate::step::{Wait, WaitUntil};
 use serde::Serialize;
 
 /// Quotes `value` as a MySQL string literal: wrapped in `'`, with `\`, `'`, NUL,
@@ -540,6 +541,56 @@ pub fn backup_jobs_query(sys_login: bool, tenant_id: u64) -> String {
     }
 }
 
+/// One query polling the waits of several tenants at once from sys (4.x):
+/// the rows each wait's own query reads ([`archive_status_query`],
+/// [`backup_jobs_query`], [`backup_job_query`]), for every tenant in
+/// `waits`, each with a `tenant_id` column. A backup-job poll reads the jobs
+/// above the smallest `after_job_id` of `waits`;
+/// [`crate::live::rows_for`] gives each wait its own rows back.
+///
+/// `None` when `waits` is empty or cannot be polled together
+/// ([`Wait::polls_with`]): each is then polled by its own query.
+pub fn wait_query_many(waits: &[&Wait]) -> Option<String> {
+    let first = waits.first()?;
+    if !waits.iter().all(|w| first.polls_with(w)) {
+        return None;
+    }
+    let ids = waits
+        .iter()
+        .filter_map(|w| w.tenant_id)
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(match &first.until {
+        WaitUntil::ArchiveStatus { .. } => format!(
+            "SELECT TENANT_ID AS tenant_id, STATUS AS status FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID IN ({ids})"
+        ),
+        WaitUntil::NoBackupJobs => format!(
+            "SELECT TENANT_ID AS tenant_id, JOB_ID AS job_id, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID IN ({ids})"
+        ),
+        WaitUntil::BackupJob { .. } => {
+            let after = waits
+                .iter()
+                .filter_map(|w| match w.until {
+                    WaitUntil::BackupJob { after_job_id, .. } => Some(after_job_id),
+                    _ => None,
+                })
+                .min()
+                .unwrap_or(0);
+            let columns = "j.TENANT_ID AS tenant_id, j.JOB_ID AS job_id, j.BACKUP_TYPE AS backup_type, j.STATUS AS status, j.ENCRYPTION_MODE AS encryption_mode, j.RESULT AS result, j.COMMENT AS comment";
+            let filter = format!(
+                "j.TENANT_ID IN ({ids}) AND j.JOB_ID > {after} AND j.JOB_LEVEL = 'USER_TENANT'"
+            );
+            format!(
+                "SELECT {columns}, (SELECT 100 * SUM(t.FINISH_MACRO_BLOCK_COUNT) / NULLIF(SUM(t.MACRO_BLOCK_COUNT), 0) FROM oceanbase.CDB_OB_BACKUP_TASKS t WHERE t.TENANT_ID = j.TENANT_ID AND t.JOB_ID = j.JOB_ID) AS progress \
+                 FROM oceanbase.CDB_OB_BACKUP_JOBS j WHERE {filter} \
+                 UNION ALL SELECT {columns}, NULL AS progress FROM oceanbase.CDB_OB_BACKUP_JOB_HISTORY j WHERE {filter}"
+            )
+        }
+        WaitUntil::NoPieceJobs => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -666,5 +717,74 @@ mod tests {
             sql.text.expose(),
             "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=oss://b/a?host=h&access_id=ID&access_key=KEY BINDING=MANDATORY PIECE_SWITCH_INTERVAL=1d' TENANT = 't'"
         );
+    }
+
+    fn wait(until: crate::step::WaitUntil, tenant_id: Option<u64>) -> crate::step::Wait {
+        crate::step::Wait {
+            until,
+            query: String::new(),
+            timeout_seconds: 1,
+            tenant_id,
+        }
+    }
+
+    #[test]
+    fn waits_poll_together_only_for_the_same_condition_by_tenant_id() {
+        use crate::states::RoundStatus;
+        use crate::step::WaitUntil;
+        let doing = || WaitUntil::ArchiveStatus {
+            statuses: vec![RoundStatus::Doing],
+        };
+        let (a, b) = (wait(doing(), Some(1002)), wait(doing(), Some(1004)));
+        let query = super::wait_query_many(&[&a, &b]).expect("together");
+        assert!(query.contains("TENANT_ID IN (1002, 1004)"), "{query}");
+        assert!(query.contains("TENANT_ID AS tenant_id"), "{query}");
+        let stop = wait(
+            WaitUntil::ArchiveStatus {
+                statuses: vec![RoundStatus::Stop],
+            },
+            Some(1004),
+        );
+        assert_eq!(super::wait_query_many(&[&a, &stop]), None);
+        assert_eq!(super::wait_query_many(&[&a, &wait(doing(), None)]), None);
+        assert_eq!(super::wait_query_many(&[]), None);
+    }
+
+    #[test]
+    fn a_shared_backup_job_poll_reads_from_the_smallest_job_id_and_each_wait_keeps_its_own() {
+        use crate::step::WaitUntil;
+        let job = |after| WaitUntil::BackupJob {
+            after_job_id: after,
+            follow: true,
+            expect_password: false,
+        };
+        let (a, b) = (wait(job(7), Some(1002)), wait(job(3), Some(1004)));
+        let query = super::wait_query_many(&[&a, &b]).expect("together");
+        assert!(query.contains("j.JOB_ID > 3"), "{query}");
+        let row = |tenant: &str, job: &str| {
+            crate::live::Row::from([
+                ("tenant_id".to_string(), Some(tenant.to_string())),
+                ("job_id".to_string(), Some(job.to_string())),
+            ])
+        };
+        let rows = vec![row("1002", "5"), row("1002", "8"), row("1004", "5")];
+        let job_ids = |w| -> Vec<String> {
+            crate::live::rows_for(&rows, w)
+                .iter()
+                .filter_map(|r| r.get("job_id").cloned().flatten())
+                .collect()
+        };
+        assert_eq!(job_ids(&a), ["8"]);
+        assert_eq!(job_ids(&b), ["5"]);
+        // A different follow mode does not share the poll.
+        let c = wait(
+            WaitUntil::BackupJob {
+                after_job_id: 3,
+                follow: false,
+                expect_password: true,
+            },
+            Some(1006),
+        );
+        assert_eq!(super::wait_query_many(&[&a, &c]), None);
     }
 }

@@ -178,6 +178,40 @@ pub struct Wait {
     pub query: String,
     /// Give up after this many seconds.
     pub timeout_seconds: u64,
+    /// The tenant `query` polls, by id, when it reads a `CDB_` view from sys
+    /// (4.x); `None` for the 3.x cluster and for a tenant logged into itself.
+    /// Waits of several tenants with the same condition are polled together
+    /// by one query over their ids ([`crate::sql::wait_query_many`]).
+    /// Not serialised (`query` already names the tenant): a wait read back
+    /// from text has `None` and is polled by its own query.
+    #[serde(skip)]
+    pub tenant_id: Option<u64>,
+}
+
+impl Wait {
+    /// Whether `self` and `other` can be polled by one query: both poll a
+    /// tenant by id from sys, for the same condition (a backup-job wait may
+    /// differ only in the job id it waits beyond).
+    pub fn polls_with(&self, other: &Wait) -> bool {
+        if self.tenant_id.is_none() || other.tenant_id.is_none() {
+            return false;
+        }
+        match (&self.until, &other.until) {
+            (
+                WaitUntil::BackupJob {
+                    follow: f1,
+                    expect_password: p1,
+                    ..
+                },
+                WaitUntil::BackupJob {
+                    follow: f2,
+                    expect_password: p2,
+                    ..
+                },
+            ) => f1 == f2 && p1 == p2,
+            (a, b) => a == b,
+        }
+    }
 }
 
 /// A step's body.

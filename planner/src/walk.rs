@@ -11,6 +11,8 @@
 
 use crate::plan::Plan;
 use crate::render::wait_text;
+#[cfg(doc)]
+use crate::step::Wait;
 use crate::step::{Step, StepId, StepKind};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -100,7 +102,8 @@ pub struct Walk<'p> {
     stopped_at: Option<usize>,
     /// The run was interrupted (SIGINT, SIGTERM): nothing more is launched.
     interrupted: bool,
-    running: Option<usize>,
+    /// Steps handed out and not yet recorded.
+    running: Vec<usize>,
 }
 
 impl<'p> Walk<'p> {
@@ -120,7 +123,7 @@ impl<'p> Walk<'p> {
             cursor: 0,
             stopped_at: None,
             interrupted: false,
-            running: None,
+            running: Vec::new(),
         }
     }
 
@@ -130,60 +133,128 @@ impl<'p> Walk<'p> {
     /// tenants' branches, still run. After [`Walk::record_fatal`] nothing more
     /// runs.
     ///
-    /// Panics if the previous step's outcome was not recorded (an executor bug).
+    /// Panics if a previous step's outcome was not recorded (an executor bug).
     pub fn next_step(&mut self) -> Option<&'p Step> {
         assert!(
-            self.running.is_none(),
+            self.running.is_empty(),
             "the outcome of the running step must be recorded first"
         );
         let plan: &'p Plan = self.plan;
         while self.cursor < plan.steps.len() {
             let i = self.cursor;
             self.cursor += 1;
-            let step = &plan.steps[i];
-            if self.interrupted {
-                self.records[i] = Some(StepRecord {
-                    id: step.id.clone(),
-                    text: step_text(step),
-                    outcome: StepOutcome::NotRun,
-                    took: Duration::ZERO,
-                });
-                continue;
+            if self.launchable(i) {
+                self.running.push(i);
+                return Some(&plan.steps[i]);
             }
-            let root = step.depends_on.iter().find_map(|d| {
-                let j = *self.position.get(d)?;
-                self.blocked_by[j]
-            });
-            let skipped = match (root, self.stopped_at) {
-                (Some(root), _) => Some((root, true)),
-                (None, Some(stop)) => Some((stop, false)),
-                (None, None) => None,
-            };
-            if let Some((root, dependent)) = skipped {
-                self.blocked_by[i] = dependent.then_some(root);
-                self.records[i] = Some(StepRecord {
-                    id: step.id.clone(),
-                    text: step_text(step),
-                    outcome: StepOutcome::Skipped {
-                        blocked_by: plan.steps[root].id.clone(),
-                        dependent,
-                    },
-                    took: Duration::ZERO,
-                });
-                continue;
-            }
-            self.running = Some(i);
-            return Some(step);
         }
         None
+    }
+
+    /// The next steps to perform together: [`Walk::next_step`]'s, and when
+    /// it is a wait that can share a poll ([`Wait::polls_with`]), the waits
+    /// that follow it directly in plan order, can share its poll and depend
+    /// on none of the steps taken. Waits change nothing, so polling them at
+    /// once is the same as one after the other, with one query per poll
+    /// instead of one per tenant. Each step taken is recorded with
+    /// [`Walk::record_of`]. Empty when the walk is over.
+    pub fn next_steps(&mut self) -> Vec<&'p Step> {
+        let plan: &'p Plan = self.plan;
+        let Some(first) = self.next_step() else {
+            return Vec::new();
+        };
+        let mut taken = vec![first];
+        let StepKind::Wait(lead) = &first.kind else {
+            return taken;
+        };
+        while let Some(candidate) = plan.steps.get(self.cursor) {
+            let joins = match &candidate.kind {
+                StepKind::Wait(w) => {
+                    lead.polls_with(w)
+                        && !candidate
+                            .depends_on
+                            .iter()
+                            .any(|d| taken.iter().any(|t| t.id == *d))
+                }
+                StepKind::Sql(_) => false,
+            };
+            if !joins {
+                break;
+            }
+            let i = self.cursor;
+            self.cursor += 1;
+            if self.launchable(i) {
+                self.running.push(i);
+                taken.push(candidate);
+            }
+        }
+        taken
+    }
+
+    /// Whether step `i` may run now; if not, records it as not run or skipped.
+    fn launchable(&mut self, i: usize) -> bool {
+        let plan: &'p Plan = self.plan;
+        let step = &plan.steps[i];
+        if self.interrupted {
+            self.records[i] = Some(StepRecord {
+                id: step.id.clone(),
+                text: step_text(step),
+                outcome: StepOutcome::NotRun,
+                took: Duration::ZERO,
+            });
+            return false;
+        }
+        let root = step.depends_on.iter().find_map(|d| {
+            let j = *self.position.get(d)?;
+            self.blocked_by[j]
+        });
+        let skipped = match (root, self.stopped_at) {
+            (Some(root), _) => Some((root, true)),
+            (None, Some(stop)) => Some((stop, false)),
+            (None, None) => None,
+        };
+        let Some((root, dependent)) = skipped else {
+            return true;
+        };
+        self.blocked_by[i] = dependent.then_some(root);
+        self.records[i] = Some(StepRecord {
+            id: step.id.clone(),
+            text: step_text(step),
+            outcome: StepOutcome::Skipped {
+                blocked_by: plan.steps[root].id.clone(),
+                dependent,
+            },
+            took: Duration::ZERO,
+        });
+        false
     }
 
     /// Records the outcome of the step `next_step` returned. A failure blocks
     /// the steps that depend on it.
     ///
-    /// Panics if no step is running or `outcome` is `Skipped` (executor bugs).
+    /// Panics if not exactly one step is running, or `outcome` is `Skipped`
+    /// (executor bugs).
     pub fn record(&mut self, outcome: StepOutcome, took: Duration) {
-        let i = self.running.take().expect("record follows next_step");
+        assert!(
+            self.running.len() == 1,
+            "record follows next_step; steps taken together are recorded with record_of"
+        );
+        let id = &self.plan.steps[self.running[0]].id;
+        self.record_of(id, outcome, took);
+    }
+
+    /// Records the outcome of the running step `id` (one of those
+    /// [`Walk::next_steps`] returned). A failure blocks the steps that depend
+    /// on it.
+    ///
+    /// Panics if `id` is not running or `outcome` is `Skipped` (executor bugs).
+    pub fn record_of(&mut self, id: &StepId, outcome: StepOutcome, took: Duration) {
+        let at = self
+            .running
+            .iter()
+            .position(|&i| self.plan.steps[i].id == *id)
+            .expect("record_of names a running step");
+        let i = self.running.remove(at);
         assert!(
             !matches!(outcome, StepOutcome::Skipped { .. }),
             "the walk decides what is skipped"
@@ -215,9 +286,17 @@ impl<'p> Walk<'p> {
     /// is lost, so the step may or may not have taken effect): every later
     /// step is skipped, naming this one.
     pub fn record_fatal(&mut self, outcome: StepOutcome, took: Duration) {
-        let i = self.running.expect("record follows next_step");
-        self.record(outcome, took);
-        self.stopped_at = Some(i);
+        assert!(self.running.len() == 1, "record_fatal follows next_step");
+        let id = &self.plan.steps[self.running[0]].id;
+        self.record_fatal_of(id, outcome, took);
+    }
+
+    /// [`Walk::record_fatal`] for the running step `id`; the first fatal
+    /// failure is the one later steps name.
+    pub fn record_fatal_of(&mut self, id: &StepId, outcome: StepOutcome, took: Duration) {
+        let i = self.position[id];
+        self.record_of(id, outcome, took);
+        self.stopped_at.get_or_insert(i);
     }
 
     /// The report: every step in plan order. Steps never reached (the walk
@@ -244,6 +323,7 @@ mod tests {
                 until: WaitUntil::NoBackupJobs,
                 query: String::new(),
                 timeout_seconds: 1,
+                tenant_id: None,
             }),
             Some(tenant),
             tenant,
@@ -423,5 +503,142 @@ mod tests {
         let mut walk = Walk::new(&plan);
         let _ = walk.next_step();
         let _ = walk.next_step();
+    }
+
+    /// A wait of `tenant` (id `id`) for DOING, polled from sys.
+    fn doing(tenant: &str, id: u64) -> Step {
+        Step::new(
+            StepId::tenant(tenant, "wait_archive_doing"),
+            StepAction::WaitArchiveDoing,
+            StepKind::Wait(Wait {
+                until: WaitUntil::ArchiveStatus {
+                    statuses: vec![crate::states::RoundStatus::Doing],
+                },
+                query: String::new(),
+                timeout_seconds: 1,
+                tenant_id: Some(id),
+            }),
+            Some(tenant),
+            tenant,
+        )
+    }
+
+    fn ordered(steps: Vec<Step>, edges: Vec<Edge>) -> Plan {
+        let (steps, edges) = graph::order(steps, edges, TieBreak::Forward).expect("orders");
+        Plan {
+            server_version: "4.2.2.1".into(),
+            login_tenant: "sys".into(),
+            live_fingerprint: String::new(),
+            changes: Vec::new(),
+            steps,
+            edges,
+            notes: Vec::new(),
+            accepted: Vec::new(),
+        }
+    }
+
+    fn ids(steps: &[&Step]) -> Vec<String> {
+        steps.iter().map(|s| s.id.to_string()).collect()
+    }
+
+    #[test]
+    fn consecutive_waits_for_the_same_condition_are_taken_together() {
+        let plan = ordered(
+            vec![doing("a", 1002), doing("b", 1004), doing("c", 1006)],
+            vec![],
+        );
+        let mut walk = Walk::new(&plan);
+        let taken = walk.next_steps();
+        assert_eq!(
+            ids(&taken),
+            [
+                "tenant.a:wait_archive_doing",
+                "tenant.b:wait_archive_doing",
+                "tenant.c:wait_archive_doing"
+            ]
+        );
+        // Recorded in any order; one failure blocks nothing else here.
+        walk.record_of(&taken[1].id, StepOutcome::Done, Duration::ZERO);
+        walk.record_of(
+            &taken[0].id,
+            StepOutcome::Failed {
+                cause: "timed out".into(),
+                help: String::new(),
+            },
+            Duration::ZERO,
+        );
+        walk.record_of(&taken[2].id, StepOutcome::Done, Duration::ZERO);
+        assert!(walk.next_steps().is_empty());
+        assert_eq!(walk.finish().done(), 2);
+    }
+
+    #[test]
+    fn a_wait_that_depends_on_a_taken_one_or_polls_otherwise_is_not_taken_with_it() {
+        // b's wait depends on a's; c's wait polls by its own query (no tenant id).
+        let mut own = doing("c", 1006);
+        if let StepKind::Wait(w) = &mut own.kind {
+            w.tenant_id = None;
+        }
+        let plan = ordered(
+            vec![doing("a", 1002), doing("b", 1004), own],
+            vec![Edge {
+                from: StepId::tenant("a", "wait_archive_doing"),
+                to: StepId::tenant("b", "wait_archive_doing"),
+                rule: Rule::ArchiveDoingBeforeBackup,
+            }],
+        );
+        let mut walk = Walk::new(&plan);
+        let mut batches = Vec::new();
+        loop {
+            let taken = walk.next_steps();
+            if taken.is_empty() {
+                break;
+            }
+            batches.push(ids(&taken));
+            for step in taken {
+                walk.record_of(&step.id, StepOutcome::Done, Duration::ZERO);
+            }
+        }
+        assert_eq!(batches.len(), 3, "{batches:?}");
+        assert!(batches.iter().all(|b| b.len() == 1), "{batches:?}");
+    }
+
+    #[test]
+    fn steps_blocked_by_a_failure_are_skipped_while_a_batch_is_gathered() {
+        // a1 fails; a's wait depends on it and is skipped; b's and c's waits
+        // are taken together across it.
+        let mut a1 = step("a", "1");
+        a1.action = StepAction::Archivelog;
+        let mut steps = vec![a1];
+        steps.extend([doing("a", 1002), doing("b", 1004), doing("c", 1006)]);
+        let plan = ordered(
+            steps,
+            vec![Edge {
+                from: StepId::tenant("a", "1"),
+                to: StepId::tenant("a", "wait_archive_doing"),
+                rule: Rule::ArchivelogBeforeWaitDoing,
+            }],
+        );
+        let mut walk = Walk::new(&plan);
+        let first = walk.next_steps();
+        assert_eq!(ids(&first), ["tenant.a:1"]);
+        walk.record(
+            StepOutcome::Failed {
+                cause: "boom".into(),
+                help: String::new(),
+            },
+            Duration::ZERO,
+        );
+        let taken = walk.next_steps();
+        assert_eq!(
+            ids(&taken),
+            ["tenant.b:wait_archive_doing", "tenant.c:wait_archive_doing"]
+        );
+        for step in taken {
+            walk.record_of(&step.id, StepOutcome::Done, Duration::ZERO);
+        }
+        let report = walk.finish();
+        assert!(report.steps.iter().any(|r| r.id == "tenant.a:wait_archive_doing"
+            && matches!(&r.outcome, StepOutcome::Skipped { blocked_by, dependent: true } if *blocked_by == "tenant.a:1")));
     }
 }

@@ -333,7 +333,7 @@ fn a_plan_read_back_renders_the_same() {
     let text = render::human(&plan);
     assert!(text.contains(" · after "), "{text}");
     let read_back: obbackup_planner::plan::Plan =
-        serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
+        serde_json::from_str(&serde_json::to_string(&plan).expect("serialises")).expect("reads");
     assert_eq!(render::human(&read_back), text);
 }
 

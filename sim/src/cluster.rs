@@ -157,8 +157,11 @@ pub struct Cluster {
     pub servers: Vec<crate::fixture::Server>,
     /// Transition delays.
     pub delays: Delays,
-    /// Tenants by id.
+    /// Tenants by id. Tenants are added only through `add_tenant`, which
+    /// keeps the name index.
     pub tenants: BTreeMap<u64, Tenant>,
+    /// Tenant ids by lower-case name (names are case-insensitive).
+    names: std::collections::HashMap<String, u64>,
     accounts: Vec<Account>,
     /// Active backup jobs.
     pub jobs: Vec<Job>,
@@ -241,6 +244,7 @@ impl Cluster {
             servers: fixture.servers.clone(),
             delays: fixture.delays_ms.clone(),
             tenants: BTreeMap::new(),
+            names: std::collections::HashMap::new(),
             accounts: Vec::new(),
             jobs: Vec::new(),
             job_history: Vec::new(),
@@ -260,10 +264,7 @@ impl Cluster {
             )?));
         }
         let is_ob3 = cluster.line.is_ob3();
-        cluster.tenants.insert(
-            SYS_TENANT_ID,
-            Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys),
-        );
+        cluster.add_tenant(Tenant::new(SYS_TENANT_ID, "sys", TenantType::Sys));
         let mut seeds: Vec<crate::fixture::Tenant> = fixture.tenants.clone();
         if let Some(g) = &fixture.generated_tenants {
             for n in 0..u64::from(g.count) {
@@ -289,20 +290,17 @@ impl Cluster {
                     seed.name, seed.id
                 ));
             }
-            if cluster
-                .tenants
-                .values()
-                .any(|t| t.name.eq_ignore_ascii_case(&seed.name))
-            {
+            if cluster.tenant_by_name(&seed.name).is_some() {
                 return Err(format!("tenant {:?} is listed twice", seed.name));
             }
             // 4.x pairs every user tenant with a meta tenant (id − 1); 3.x has none.
             if !is_ob3 {
                 let meta_id = seed.id - 1;
-                cluster.tenants.insert(
+                cluster.add_tenant(Tenant::new(
                     meta_id,
-                    Tenant::new(meta_id, &format!("META${}", seed.id), TenantType::Meta),
-                );
+                    &format!("META${}", seed.id),
+                    TenantType::Meta,
+                ));
             }
             let mut tenant = Tenant::new(seed.id, &seed.name, TenantType::User);
             tenant.compatibility_mode = seed.compatibility_mode.clone();
@@ -356,7 +354,7 @@ impl Cluster {
                 tenant.data_backup_dest = Some(uri.stored());
             }
             let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
-            cluster.tenants.insert(seed.id, tenant);
+            cluster.add_tenant(tenant);
             cluster.seed_backups(
                 seed.id,
                 &data_path,
@@ -406,9 +404,16 @@ impl Cluster {
 
     /// Case-insensitive tenant lookup.
     pub fn tenant_by_name(&self, name: &str) -> Option<&Tenant> {
-        self.tenants
-            .values()
-            .find(|t| t.name.eq_ignore_ascii_case(name))
+        self.names
+            .get(&name.to_ascii_lowercase())
+            .and_then(|id| self.tenants.get(id))
+    }
+
+    /// Adds `tenant` under its id and its name.
+    fn add_tenant(&mut self, tenant: Tenant) {
+        self.names
+            .insert(tenant.name.to_ascii_lowercase(), tenant.id);
+        self.tenants.insert(tenant.id, tenant);
     }
 
     /// Authenticates `user@tenant` (no `@tenant` means sys). The password check is
@@ -448,8 +453,7 @@ impl Cluster {
             .filter(|t| t.kind == TenantType::User)
         {
             for _ in 0..8 {
-                let before = tenant.round.as_ref().map(|r| r.status.clone());
-                schedule_archive(tenant, now);
+                let mut changed = schedule_archive(tenant, now);
                 if let Some(round) = tenant.round.as_mut() {
                     let (next, delay) = match round.status.as_str() {
                         "PREPARE" => ("BEGINNING", delays.archive_prepare),
@@ -462,9 +466,10 @@ impl Cluster {
                     if !next.is_empty() && !stalled.contains(&round.status) && now >= due {
                         round.status = next.to_string();
                         round.since = due;
+                        changed = true;
                     }
                 }
-                if tenant.round.as_ref().map(|r| r.status.clone()) == before {
+                if !changed {
                     break;
                 }
             }
@@ -909,12 +914,12 @@ impl Tenant {
 /// destination suspends a running round, and an ENABLE one starts a round
 /// when there is none or it is STOP, or resumes it when it is SUSPEND (a
 /// STOPPING or SUSPENDING round is left to finish first).
-fn schedule_archive(tenant: &mut Tenant, now: Instant) {
+fn schedule_archive(tenant: &mut Tenant, now: Instant) -> bool {
     let status = tenant.round.as_ref().map(|r| r.status.as_str());
     let running = matches!(status, Some("PREPARE" | "BEGINNING" | "DOING"));
     if tenant.log_mode == "ARCHIVELOG" {
         let Some(dest) = &tenant.archive_dest else {
-            return;
+            return false;
         };
         if dest.state == "ENABLE" {
             match status {
@@ -929,18 +934,23 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) {
                         path: dest.path.clone(),
                         piece_switch_interval: dest.piece_switch_interval.clone(),
                     });
+                    true
                 }
                 Some("SUSPEND") => {
                     if let Some(r) = tenant.round.as_mut() {
                         r.status = "PREPARE".into();
                         r.since = now;
                     }
+                    true
                 }
-                _ => {}
+                _ => false,
             }
         } else if let (true, Some(r)) = (dest.state == "DEFER" && running, tenant.round.as_mut()) {
             r.status = "SUSPENDING".into();
             r.since = now;
+            true
+        } else {
+            false
         }
     } else if let (true, Some(r)) = (
         matches!(status, Some(s) if s != "STOP" && s != "STOPPING"),
@@ -948,6 +958,9 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) {
     ) {
         r.status = "STOPPING".into();
         r.since = now;
+        true
+    } else {
+        false
     }
 }
 

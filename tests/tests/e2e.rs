@@ -599,7 +599,14 @@ fn an_interrupted_apply_reports_what_ran_and_what_did_not() {
         let sim = start("empty-4.2.json");
         // The rounds never reach DOING: the apply sits in its first wait.
         sim.stall("BEGINNING");
-        let config = temp_config("interrupt.hcl", EVERY_TENANT);
+        // A full backup is due, so backup steps follow the waits and are not run.
+        let config = temp_config(
+            "interrupt.hcl",
+            &EVERY_TENANT.replace(
+                "data_backup { destination = \"file:///nfs/${tenant.name}/data\" }",
+                "data_backup {\n    destination = \"file:///nfs/${tenant.name}/data\"\n    full { max_age = \"7d\" }\n  }",
+            ),
+        );
         let child = std::process::Command::new(obbackup_tests::binary())
             .current_dir(obbackup_tests::root())
             .args(["apply", &config, "--dsn", &sim.dsn("sys"), "--auto-approve"])
@@ -737,4 +744,79 @@ fn a_drop_after_a_statement_keeps_its_effect_and_a_drop_before_does_not() {
         let want = if after { "ARCHIVELOG" } else { "NOARCHIVELOG" };
         assert_eq!(mode.as_deref(), Some(want), "{tenant}, after = {after}");
     }
+}
+
+/// Waits of many tenants share their polls: moving 40 tenants' archives
+/// (NOARCHIVELOG, wait for STOP, SET LOG_ARCHIVE_DEST, ARCHIVELOG, wait for
+/// DOING) sends 3 statements per tenant, and every poll of a wait reads all
+/// the waiting tenants at once, never one tenant.
+#[test]
+fn waits_of_many_tenants_share_one_poll_per_round() {
+    let tenants: Vec<serde_json::Value> = (0..40)
+        .map(|n| {
+            let id = 1002 + 2 * n;
+            serde_json::json!({
+                "id": id,
+                "name": format!("t{n}"),
+                "log_mode": "ARCHIVELOG",
+                "archive_dest": {
+                    "path": format!("file:///nfs/old/t{n}/archive"),
+                    "binding": "OPTIONAL", "piece_switch_interval": "1d",
+                    "state": "ENABLE", "dest_id": id
+                },
+                "archive_round": { "round_id": 1, "status": "DOING" }
+            })
+        })
+        .collect();
+    let fixture = temp_config(
+        "forty.json",
+        &serde_json::json!({ "version": "4.2.2.1", "tenants": tenants }).to_string(),
+    );
+    let sim = start(&fixture);
+    let config = temp_config(
+        "forty.hcl",
+        "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/new/${tenant.name}/archive\"\n  }\n}\n",
+    );
+    let before = sent(&sim).len();
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .allow_hazards()
+        .fast()
+        .run();
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let statements = sent(&sim)[before..].to_vec();
+    let alters = statements
+        .iter()
+        .filter(|s| s.starts_with("ALTER SYSTEM"))
+        .count();
+    assert_eq!(alters, 3 * 40, "{statements:#?}");
+    // The polls of the waits (the reads of the plan have no tenant filter).
+    let polls: Vec<&String> = statements
+        .iter()
+        .filter(|s| s.contains("FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND"))
+        .collect();
+    assert!(
+        polls.iter().all(|p| p.contains("TENANT_ID IN (")),
+        "{polls:#?}"
+    );
+    // The first poll of each wait (for STOP, for DOING) reads all 40.
+    assert!(
+        polls
+            .iter()
+            .filter(|p| p
+                .split_once("IN (")
+                .is_some_and(|(_, ids)| ids.split(", ").count() == 40))
+            .count()
+            >= 2,
+        "{polls:#?}"
+    );
+    assert!(polls.len() < 40, "{} polls: {polls:#?}", polls.len());
+    // The reads before and after (plan, convergence check) are a constant;
+    // everything else is the 3 statements per tenant and the shared polls.
+    assert!(
+        statements.len() <= 3 * 40 + 60,
+        "{} statements: {statements:#?}",
+        statements.len()
+    );
 }

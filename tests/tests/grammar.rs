@@ -6,7 +6,8 @@
 use obbackup_planner::destination::Destination;
 use obbackup_planner::secret::Secret;
 use obbackup_planner::sql::{self, PieceCopy, Read, Target};
-use obbackup_planner::step::{SessionSetting, SessionVariable};
+use obbackup_planner::states::RoundStatus;
+use obbackup_planner::step::{SessionSetting, SessionVariable, Wait, WaitUntil};
 use obbackup_tests::grammar_rejections;
 
 /// Every shape the 4.x dialect sends, for each target.
@@ -68,6 +69,29 @@ fn tenant_level() -> Vec<String> {
         out.push(sql::archive_status_query(sys, 1002));
         out.push(sql::backup_job_query(sys, 1002, 7));
         out.push(sql::backup_jobs_query(sys, 1002));
+    }
+    for until in [
+        WaitUntil::ArchiveStatus {
+            statuses: vec![RoundStatus::Doing],
+        },
+        WaitUntil::NoBackupJobs,
+        WaitUntil::BackupJob {
+            after_job_id: 7,
+            follow: true,
+            expect_password: true,
+        },
+    ] {
+        let waits: Vec<Wait> = [1002, 1004]
+            .into_iter()
+            .map(|id| Wait {
+                until: until.clone(),
+                query: String::new(),
+                timeout_seconds: 1,
+                tenant_id: Some(id),
+            })
+            .collect();
+        let waits: Vec<&Wait> = waits.iter().collect();
+        out.push(sql::wait_query_many(&waits).expect("polled together"));
     }
     out.push(sql::SERVER_QUERY.into());
     out.push(sql::LOGIN_QUERY.into());

@@ -37,6 +37,8 @@ pub(crate) struct BackupSequence<'a> {
     pub encryption: Option<&'a Encryption>,
     /// The query a wait polls, and the newest job id before the backup.
     pub jobs: (String, u64),
+    /// The tenant the query polls by id (4.x from sys), see [`Wait::tenant_id`].
+    pub tenant_id: Option<u64>,
 }
 
 impl BackupSequence<'_> {
@@ -88,6 +90,7 @@ impl BackupSequence<'_> {
                     } else {
                         options.timeouts.backup_jobs
                     },
+                    tenant_id: self.tenant_id,
                 }),
             ));
         }

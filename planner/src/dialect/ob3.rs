@@ -850,6 +850,7 @@ pub fn steps(
             until: WaitUntil::ArchiveStatus { statuses },
             query: sql::CLUSTER_ARCHIVE_STATUS_QUERY.into(),
             timeout_seconds: timeout,
+            tenant_id: None,
         })
     };
     for (setting, parameter, verb) in [
@@ -1097,6 +1098,7 @@ pub fn steps(
                         until: WaitUntil::NoPieceJobs,
                         query: sql::CLUSTER_PIECE_JOBS_QUERY.into(),
                         timeout_seconds: options.timeouts.backup_run,
+                        tenant_id: None,
                     }),
                     address,
                     Vec::new(),
@@ -1161,6 +1163,7 @@ pub fn steps(
                     statement: sql::backup(incremental, &[], true, false),
                     encryption: want.data_backup.encryption.as_ref().map(|e| &e.value),
                     jobs: (sql::cluster_backup_query(live.max_bs_key), live.max_bs_key),
+                    tenant_id: None,
                 }
                 .steps(options),
             );

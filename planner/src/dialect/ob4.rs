@@ -327,6 +327,7 @@ fn tenant_steps(
             until: WaitUntil::ArchiveStatus { statuses },
             query: sql::archive_status_query(sys, have.id),
             timeout_seconds: timeout,
+            tenant_id: sys.then_some(have.id),
         })
     };
     let stop_needed =
@@ -467,6 +468,7 @@ fn tenant_steps(
                     until: WaitUntil::NoBackupJobs,
                     query: sql::backup_jobs_query(sys, have.id),
                     timeout_seconds: timeouts.backup_jobs,
+                    tenant_id: sys.then_some(have.id),
                 }),
                 data_addresses.clone(),
                 Vec::new(),
@@ -675,6 +677,7 @@ fn backup_steps(
                         },
                         query: sql::archive_status_query(sys, have.id),
                         timeout_seconds: options.timeouts.archive_doing,
+                        tenant_id: sys.then_some(have.id),
                     }),
                     Some(name),
                     name,
@@ -721,6 +724,7 @@ fn backup_steps(
                     sql::backup_job_query(sys, have.id, have.max_job_id),
                     have.max_job_id,
                 ),
+                tenant_id: sys.then_some(have.id),
             }
             .steps(options),
         );
