@@ -58,8 +58,10 @@ pub struct Fixture {
 /// A one-shot fault: on the first statement whose text contains `statement`
 /// (case-insensitive) after `skip` others, either close the connection
 /// without replying (`"action": "drop"`, the statement does not run;
-/// `"drop_after"`, it runs first) or reply with error `code` and `message`
-/// (`"action": "error"`). Checked by [`FaultSeed::validate`].
+/// `"drop_after"`, it runs first), reply with error `code` and `message`
+/// (`"action": "error"`), or hold the statement `ms` milliseconds before
+/// running and answering it, as a slow server would (`"action": "stall"`).
+/// Checked by [`FaultSeed::validate`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSeed {
@@ -68,7 +70,7 @@ pub struct FaultSeed {
     /// How many matching statements pass before it fires.
     #[serde(default)]
     pub skip: usize,
-    /// `drop`, `drop_after` or `error`.
+    /// `drop`, `drop_after`, `error` or `stall`.
     pub action: String,
     /// The error number, for `error` (required there, refused with `drop`).
     #[serde(default)]
@@ -76,6 +78,10 @@ pub struct FaultSeed {
     /// The error message, for `error` (default: "injected fault").
     #[serde(default)]
     pub message: Option<String>,
+    /// How long to hold the statement, in milliseconds, for `stall`
+    /// (required there, refused elsewhere).
+    #[serde(default)]
+    pub ms: Option<u64>,
 }
 
 /// What a [`FaultSeed`] does, once checked.
@@ -87,14 +93,38 @@ pub enum FaultSeedAction {
     DropAfter,
     /// Reply with this error number and message.
     Error(u16, String),
+    /// Hold the statement this many milliseconds, then run and answer it.
+    Stall(u64),
 }
 
 impl FaultSeed {
     /// The action, or a message naming what is wrong (an empty pattern, an
-    /// unknown action, a `code` missing for `error` or given for `drop`).
+    /// unknown action, a `code` missing for `error` or given for `drop`, `ms`
+    /// missing for `stall` or given for another action).
     pub fn validate(&self) -> Result<FaultSeedAction, String> {
         if self.statement.trim().is_empty() {
             return Err("a fault needs a non-empty `statement` to match".into());
+        }
+        match (self.action.as_str(), self.ms) {
+            ("stall", Some(ms)) if self.code.is_none() && self.message.is_none() => {
+                return Ok(FaultSeedAction::Stall(ms));
+            }
+            ("stall", Some(_)) => {
+                return Err(format!(
+                    "fault on {:?}: `stall` takes no `code` or `message`",
+                    self.statement
+                ));
+            }
+            ("stall", None) => {
+                return Err(format!("fault on {:?}: `stall` needs `ms`", self.statement));
+            }
+            (other, Some(_)) => {
+                return Err(format!(
+                    "fault on {:?}: `{other}` takes no `ms`",
+                    self.statement
+                ));
+            }
+            _ => {}
         }
         match (self.action.as_str(), self.code) {
             ("drop", None) if self.message.is_none() => Ok(FaultSeedAction::Drop),
@@ -114,7 +144,7 @@ impl FaultSeed {
                 self.statement
             )),
             (other, _) => Err(format!(
-                "fault on {:?}: unknown action {other:?} (expected \"drop\", \"drop_after\" or \"error\")",
+                "fault on {:?}: unknown action {other:?} (expected \"drop\", \"drop_after\", \"error\" or \"stall\")",
                 self.statement
             )),
         }
@@ -445,6 +475,10 @@ mod tests {
             seed(r#"{"statement": "BACKUP", "action": "error", "code": 9040}"#),
             Ok(FaultSeedAction::Error(9040, "injected fault".into()))
         );
+        assert_eq!(
+            seed(r#"{"statement": "LOG_ARCHIVE_DEST", "action": "stall", "ms": 250}"#),
+            Ok(FaultSeedAction::Stall(250))
+        );
         for (json, complaint) in [
             (r#"{"statement": " ", "action": "drop"}"#, "non-empty"),
             (
@@ -456,7 +490,16 @@ mod tests {
                 "takes no",
             ),
             (r#"{"statement": "X", "action": "error"}"#, "needs a `code`"),
-            (r#"{"statement": "X", "action": "stall"}"#, "unknown action"),
+            (r#"{"statement": "X", "action": "stall"}"#, "needs `ms`"),
+            (
+                r#"{"statement": "X", "action": "stall", "ms": 5, "code": 1}"#,
+                "takes no `code`",
+            ),
+            (
+                r#"{"statement": "X", "action": "error", "code": 1, "ms": 5}"#,
+                "takes no `ms`",
+            ),
+            (r#"{"statement": "X", "action": "hang"}"#, "unknown action"),
         ] {
             let err = seed(json).expect_err(json);
             assert!(err.contains(complaint), "{json}: {err}");

@@ -71,6 +71,7 @@ impl Simulator {
                     fixture::FaultSeedAction::Error(code, message) => {
                         FaultAction::Fail { code, message }
                     }
+                    fixture::FaultSeedAction::Stall(ms) => FaultAction::Stall(ms),
                 };
                 Ok(Fault {
                     pattern: f.statement.clone(),
@@ -177,6 +178,17 @@ impl Simulator {
             } else {
                 FaultAction::DropConnection
             },
+        });
+    }
+
+    /// Holds the next statement containing `pattern` for `ms` milliseconds
+    /// before running and answering it (a slow server; other connections
+    /// are not held up).
+    pub fn stall_reply(&self, pattern: &str, ms: u64) {
+        server::lock(&self.shared).faults.push(Fault {
+            pattern: pattern.to_string(),
+            skip: 0,
+            action: FaultAction::Stall(ms),
         });
     }
 

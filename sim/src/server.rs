@@ -66,6 +66,9 @@ pub enum FaultAction {
     /// Run the statement, then close the connection without replying (it
     /// took effect, but the client cannot know).
     DropAfter,
+    /// Hold the statement this many milliseconds (without holding up other
+    /// connections), then run and answer it: a slow server.
+    Stall(u64),
 }
 
 /// State shared by every connection.
@@ -212,6 +215,14 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
             COM_PING | COM_INIT_DB => vec![protocol::ok(0)],
             COM_QUERY => {
                 let sql = String::from_utf8_lossy(body).into_owned();
+                let stall = take_fault(&mut lock(&shared).faults, &sql, true);
+                if let Some(Fault {
+                    action: FaultAction::Stall(ms),
+                    ..
+                }) = stall
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
                 match run(&shared, &mut engine, &mut session, &sql) {
                     None => return Ok(()),
                     Some(Ok(Reply::Ok(n))) => vec![protocol::ok(n)],
@@ -266,21 +277,9 @@ fn run(
         .get(&session.tenant_id)
         .map(|t| t.name.clone())
         .unwrap_or_default();
-    let lower = sql.to_lowercase();
     // The journal never keeps a backup password (it may be printed by tests).
     let journaled = redact_encryption(sql);
-    let mut firing = None;
-    for (i, f) in s.faults.iter_mut().enumerate() {
-        if lower.contains(&f.pattern.to_lowercase()) {
-            if f.skip == 0 {
-                firing = Some(i);
-                break;
-            }
-            f.skip -= 1;
-        }
-    }
-    let fault = firing.map(|i| s.faults.remove(i));
-    let result = match fault {
+    let result = match take_fault(&mut s.faults, sql, false) {
         Some(Fault {
             action: FaultAction::DropAfter,
             ..
@@ -310,7 +309,11 @@ fn run(
             action: FaultAction::Fail { code, message },
             ..
         }) => Err(ObError::injected(code, &message)),
-        None => execute(&mut s.cluster, engine, session, sql),
+        Some(Fault {
+            action: FaultAction::Stall(_),
+            ..
+        })
+        | None => execute(&mut s.cluster, engine, session, sql),
     };
     let outcome = match &result {
         Ok(_) => Outcome::Ok,
@@ -323,6 +326,28 @@ fn run(
         outcome,
     });
     Some(result)
+}
+
+/// Takes the fault that fires on `sql`: among the stalls (`stalls`) or among
+/// the other faults, the first whose pattern `sql` contains
+/// (case-insensitive) and whose `skip` is spent; the matching ones it passes
+/// count one statement off their `skip`.
+fn take_fault(faults: &mut Vec<Fault>, sql: &str, stalls: bool) -> Option<Fault> {
+    let lower = sql.to_lowercase();
+    let mut firing = None;
+    for (i, f) in faults.iter_mut().enumerate() {
+        if matches!(f.action, FaultAction::Stall(_)) != stalls {
+            continue;
+        }
+        if lower.contains(&f.pattern.to_lowercase()) {
+            if f.skip == 0 {
+                firing = Some(i);
+                break;
+            }
+            f.skip -= 1;
+        }
+    }
+    firing.map(|i| faults.remove(i))
 }
 
 /// `SET ENCRYPTION ON IDENTIFIED BY '…'` with the password replaced, for the journal.
