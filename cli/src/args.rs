@@ -20,6 +20,17 @@ pub struct Cli {
     #[command(subcommand)]
     /// The command to run.
     pub command: Command,
+    /// Log to standard error, with timestamps: -v each statement sent (as
+    /// shown, secrets redacted) with its duration and rows, and each step's
+    /// outcome; -vv also every read and poll and what a wait observed; -vvv
+    /// also the MySQL driver. OBBACKUP_LOG (e.g. obbackup=debug) sets the
+    /// filter instead.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Append the log to this file instead of standard error (at -v detail
+    /// unless -vv or OBBACKUP_LOG asks for more).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log_file: Option<PathBuf>,
 }
 
 /// The commands.
@@ -105,6 +116,10 @@ pub enum Command {
         /// Run steps that carry hazards (archive gap, canceled backup) without asking.
         #[arg(long)]
         allow_hazards: bool,
+        /// The report's format: human, or json for pipelines (every step
+        /// with its outcome, duration and error, and how the apply ended).
+        #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
         #[command(flatten)]
         /// Wait settings.
         waits: WaitArgs,
@@ -322,6 +337,16 @@ pub enum Format {
     Json,
     /// A block to post as a pull-request comment.
     Markdown,
+}
+
+/// Output formats of apply's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// For people: the plan, then one line per step.
+    Human,
+    /// One JSON object on standard output (docs/json-format.md, "kind":
+    /// "apply"); the plan and progress go to standard error.
+    Json,
 }
 
 /// The default sandbox fixture.

@@ -7,6 +7,7 @@
 
 use obbackup_planner::live::Row;
 use obbackup_planner::secret::Secret;
+use obbackup_planner::sql::SqlText;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row as _};
 use std::str::FromStr;
@@ -165,6 +166,7 @@ impl Session {
                 target,
                 reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn),
             })?;
+        tracing::info!(target: "obbackup::db", "connected to {}", describe(dsn.expose()));
         Ok(Self {
             conn,
             timeout,
@@ -173,16 +175,30 @@ impl Session {
         })
     }
 
-    /// Runs a query and returns its rows, columns keyed by lower-case name.
+    /// Runs a query (reads carry no secrets) and returns its rows, columns
+    /// keyed by lower-case name. Logged at debug level with its duration
+    /// and row count.
     pub async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DbError> {
         self.statements_sent += 1;
+        let started = std::time::Instant::now();
         let rows = tokio::time::timeout(
             self.timeout,
             sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_all(&mut self.conn),
         )
         .await
-        .map_err(|_| DbError::Io(format!("no answer within {}s", self.timeout.as_secs())))?
-        .map_err(from_sqlx)?;
+        .map_err(|_| DbError::Io(format!("no answer within {}s", self.timeout.as_secs())))
+        .and_then(|r| r.map_err(from_sqlx));
+        let ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+        let rows = match rows {
+            Ok(rows) => {
+                tracing::debug!(target: "obbackup::db", rows = rows.len(), ms, "read: {sql}");
+                rows
+            }
+            Err(e) => {
+                tracing::warn!(target: "obbackup::db", ms, error = %e, "read failed: {sql}");
+                return Err(e);
+            }
+        };
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut map = Row::new();
@@ -198,12 +214,15 @@ impl Session {
         Ok(out)
     }
 
-    /// Runs a statement given as a secret (its text may carry credentials).
-    pub async fn execute(&mut self, sql: &Secret, timeout: Duration) -> Result<u64, DbError> {
+    /// Runs a statement: sends its text (which may carry credentials) and
+    /// logs, at info level, only its shown form with the duration and the
+    /// rows affected, or the error with the statement's secrets redacted.
+    pub async fn execute(&mut self, sql: &SqlText, timeout: Duration) -> Result<u64, DbError> {
         self.statements_sent += 1;
+        let started = std::time::Instant::now();
         let result = tokio::time::timeout(
             timeout,
-            sqlx::raw_sql(AssertSqlSafe(sql.expose().to_string())).execute(&mut self.conn),
+            sqlx::raw_sql(AssertSqlSafe(sql.text.expose().to_string())).execute(&mut self.conn),
         )
         .await
         .map_err(|_| {
@@ -211,9 +230,20 @@ impl Session {
                 "no answer within {}s; the statement may still complete on the server",
                 timeout.as_secs()
             ))
-        })?
-        .map_err(from_sqlx)?;
-        Ok(result.rows_affected())
+        })
+        .and_then(|r| r.map_err(from_sqlx));
+        let ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+        match result {
+            Ok(done) => {
+                let rows = done.rows_affected();
+                tracing::info!(target: "obbackup::db", rows, ms, "sent: {}", sql.shown);
+                Ok(rows)
+            }
+            Err(e) => {
+                tracing::warn!(target: "obbackup::db", ms, error = %sql.redact(&e.to_string()), "failed: {}", sql.shown);
+                Err(e)
+            }
+        }
     }
 
     /// Closes the connection politely.

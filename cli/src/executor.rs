@@ -70,7 +70,7 @@ pub async fn run_until(
             if !in_force.contains(setting) {
                 // Best effort: a server that refuses it still runs the statement with its default.
                 let _ = session
-                    .execute(&sql::set_session(setting).text, options.statement_timeout)
+                    .execute(&sql::set_session(setting), options.statement_timeout)
                     .await;
                 in_force.retain(|s| s.name != setting.name);
                 in_force.push(setting.clone());
@@ -80,14 +80,18 @@ pub async fn run_until(
             options.statement_timeout.max(Duration::from_secs(s))
         });
         output::info(&format!("→ {};", statement.shown));
-        match session.execute(&statement.text, timeout).await {
-            Ok(_) => walk.record(StepOutcome::Done, started.elapsed()),
+        match session.execute(statement, timeout).await {
+            Ok(_) => {
+                tracing::info!(step = %step.id, ms = millis(started), "step done");
+                walk.record(StepOutcome::Done, started.elapsed());
+            }
             Err(e) => {
                 let outcome = StepOutcome::Failed {
                     help: advice(dialect, &e),
                     // Servers quote the statement in errors: never its secrets.
                     cause: statement.redact(&e.to_string()),
                 };
+                tracing::warn!(step = %step.id, ms = millis(started), lost = lost(&e), "step failed");
                 if lost(&e) {
                     walk.record_fatal(outcome, started.elapsed());
                 } else {
@@ -97,6 +101,11 @@ pub async fn run_until(
         }
     }
     walk.finish()
+}
+
+/// Milliseconds since `started`, for the log.
+fn millis(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }
 
 /// The first pause between two polls of a wait. Each later pause is a
@@ -191,9 +200,14 @@ async fn poll(
             } else {
                 None
             };
+            tracing::debug!(step = %step.id, observed = %observed, "wait observed");
             states.push(observed);
             match outcome {
                 Some(outcome) => {
+                    match &outcome {
+                        StepOutcome::Done => tracing::info!(step = %step.id, ms = (took.as_secs_f64() * 1e4).round() / 10.0, "wait done"),
+                        _ => tracing::warn!(step = %step.id, ms = (took.as_secs_f64() * 1e4).round() / 10.0, "wait failed"),
+                    }
                     walk.record_of(&step.id, outcome, took);
                     false
                 }
@@ -201,6 +215,7 @@ async fn poll(
             }
         });
         let seen = summary(states, done);
+        tracing::debug!(waiting = pending.len(), observed = %seen, next_poll_ms = pause.as_millis() as u64, "poll");
         if seen != last_seen {
             pause = FIRST_PAUSE.min(options.poll);
         }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod executor;
 pub mod inspect;
+pub mod log;
 pub mod many;
 pub mod output;
 pub mod sandbox;
@@ -30,6 +31,10 @@ pub const EXIT_CHANGES: u8 = 2;
 pub fn run() -> ExitCode {
     output::init();
     let cli = Cli::parse();
+    if let Err(e) = log::init(cli.verbose, cli.log_file.as_deref()) {
+        output::diagnostic(miette::Report::new(e));
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

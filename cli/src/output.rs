@@ -52,10 +52,14 @@ pub fn diagnostic(report: miette::Report) {
     let _ = writeln!(std::io::stderr().lock(), "{report:?}");
 }
 
+/// Whether standard error takes colour: a terminal, and NO_COLOR unset or empty.
+pub fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Configures miette: colour only on a terminal and without NO_COLOR.
 pub fn init() {
-    let color = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = colour();
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()

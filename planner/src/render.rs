@@ -601,6 +601,92 @@ pub fn status_json(status: &crate::status::Status) -> Value {
     })
 }
 
+/// How an apply ended, for [`apply_json`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyResult {
+    /// Every step ran and the cluster matches the configuration.
+    Complete,
+    /// The plan was empty: nothing ran.
+    NoChanges,
+    /// A step failed (the others ran or were skipped as the report says).
+    Failed,
+    /// SIGINT or SIGTERM stopped the run.
+    Interrupted,
+    /// Every step ran, but planning again still finds changes.
+    NotConverged,
+    /// Nobody approved the plan at the prompt: nothing ran.
+    Cancelled,
+}
+
+impl ApplyResult {
+    /// The JSON name: `complete`, `no_changes`, `failed`, `interrupted`,
+    /// `not_converged`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplyResult::Complete => "complete",
+            ApplyResult::NoChanges => "no_changes",
+            ApplyResult::Failed => "failed",
+            ApplyResult::Interrupted => "interrupted",
+            ApplyResult::NotConverged => "not_converged",
+            ApplyResult::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The apply report as the JSON of `docs/json-format.md` ("kind": "apply"):
+/// the server, how the apply ended, every step of `plan` in plan order with
+/// its outcome (`done`, `failed`, `interrupted`, `not_run`, `skipped`), its
+/// duration in seconds, its error (`cause`, `help`) when it failed and the
+/// step that blocked it when skipped, and the addresses still to change
+/// (`remaining`, from the plan made after the steps ran).
+pub fn apply_json(
+    plan: &Plan,
+    report: &crate::walk::ApplyReport,
+    result: ApplyResult,
+    remaining: &[String],
+) -> Value {
+    use crate::walk::StepOutcome;
+    let steps: Vec<Value> = report
+        .steps
+        .iter()
+        .map(|r| {
+            let (outcome, error, blocked_by) = match &r.outcome {
+                StepOutcome::Done => ("done", Value::Null, Value::Null),
+                StepOutcome::Failed { cause, help } => (
+                    "failed",
+                    json!({ "cause": cause, "help": help }),
+                    Value::Null,
+                ),
+                StepOutcome::Interrupted => ("interrupted", Value::Null, Value::Null),
+                StepOutcome::NotRun => ("not_run", Value::Null, Value::Null),
+                StepOutcome::Skipped { blocked_by, .. } => {
+                    ("skipped", Value::Null, json!(blocked_by.as_str()))
+                }
+            };
+            json!({
+                "id": r.id.as_str(),
+                "text": r.text,
+                "outcome": outcome,
+                "seconds": (r.took.as_secs_f64() * 1000.0).round() / 1000.0,
+                "error": error,
+                "blocked_by": blocked_by,
+            })
+        })
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "kind": "apply",
+        "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
+        "result": result.as_str(),
+        "summary": {
+            "steps": plan.steps.len(),
+            "done": report.done(),
+        },
+        "steps": steps,
+        "remaining": remaining,
+    })
+}
+
 /// The apply report for a terminal: how many steps ran, then one line per
 /// step (`ok`, `FAILED` with its cause, `skipped` with the step that blocked it).
 pub fn apply_report(report: &crate::walk::ApplyReport) -> String {

@@ -43,7 +43,8 @@ pub struct SqlText {
 }
 
 impl SqlText {
-    fn plain(text: String) -> Self {
+    /// A statement with nothing secret in it: shown as sent.
+    pub fn plain(text: String) -> Self {
         Self {
             text: Secret::new(text.clone()),
             shown: text,

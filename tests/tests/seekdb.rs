@@ -89,7 +89,10 @@ fn server_errors_get_obbackups_own_words() {
         ];
         for (sql, number, words) in cases {
             let e = session
-                .execute(&Secret::new(sql), Duration::from_secs(30))
+                .execute(
+                    &obbackup_planner::sql::SqlText::plain(sql.into()),
+                    Duration::from_secs(30),
+                )
                 .await
                 .expect_err(sql);
             assert_eq!(e.number(), Some(number), "{sql}: {e}");

@@ -2,34 +2,57 @@
 //! through the executor, and plans again to prove convergence.
 
 use super::*;
+use obbackup_planner::render::ApplyResult;
+use obbackup_planner::walk::ApplyReport;
 
-/// Runs `obbackup apply`.
+/// Runs `obbackup apply`, its report in `format`.
 pub async fn run(
     config: std::path::PathBuf,
     target: TargetArgs,
-    auto_approve: bool,
-    allow_hazards: bool,
+    gate: Gate,
+    format: ApplyFormat,
     waits: WaitArgs,
     day: DayArgs,
 ) -> Result<u8, CliError> {
-    let gate = Gate {
-        auto_approve,
-        allow_hazards,
-    };
     if is_plan_file(&config) {
-        apply_saved(&config, &target, &waits, gate).await
+        apply_saved(&config, &target, &waits, gate, format).await
     } else {
         let day = today(&day)?;
         let evaluated = evaluate(&config, &target, &waits, day).await?;
-        execute(evaluated, &waits, &target, gate, day).await
+        execute(evaluated, &waits, &target, gate, format, day).await
     }
 }
 
 /// The approval flags of apply.
 #[derive(Debug, Clone, Copy)]
-struct Gate {
-    auto_approve: bool,
-    allow_hazards: bool,
+pub struct Gate {
+    /// Run without asking (`--auto-approve`).
+    pub auto_approve: bool,
+    /// Run steps with hazards without asking (`--allow-hazards`).
+    pub allow_hazards: bool,
+}
+
+/// Where apply's texts go: with `--format json` standard output carries
+/// only the JSON report, and the plan and the closing words go to standard
+/// error.
+fn say(format: ApplyFormat, text: &str) {
+    match format {
+        ApplyFormat::Human => output::result(text),
+        ApplyFormat::Json => output::info(text),
+    }
+}
+
+/// Prints the JSON report when asked for.
+fn report_json(
+    format: ApplyFormat,
+    plan: &Plan,
+    report: &ApplyReport,
+    result: ApplyResult,
+    remaining: &[String],
+) {
+    if format == ApplyFormat::Json {
+        output::json(&render::apply_json(plan, report, result, remaining));
+    }
 }
 
 async fn apply_saved(
@@ -37,6 +60,7 @@ async fn apply_saved(
     target: &TargetArgs,
     waits: &WaitArgs,
     gate: Gate,
+    format: ApplyFormat,
 ) -> Result<u8, CliError> {
     let (_, text) = read_plan_file(path)?;
     let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
@@ -86,6 +110,7 @@ async fn apply_saved(
         waits,
         target,
         gate,
+        format,
         today,
     )
     .await
@@ -96,6 +121,7 @@ async fn execute(
     waits: &WaitArgs,
     target: &TargetArgs,
     gate: Gate,
+    format: ApplyFormat,
     today: time::Date,
 ) -> Result<u8, CliError> {
     let Evaluated {
@@ -104,9 +130,11 @@ async fn execute(
         loaded,
         ..
     } = evaluated;
-    output::result(&render::human(&plan));
+    say(format, &render::human(&plan));
+    let nothing_ran = ApplyReport::default();
     if plan.is_empty() {
         session.close().await;
+        report_json(format, &plan, &nothing_ran, ApplyResult::NoChanges, &[]);
         return Ok(0);
     }
     let hazards = plan.hazards();
@@ -134,6 +162,7 @@ async fn execute(
         };
         if !output::confirm(&question) {
             output::info("Apply cancelled: nothing was run.");
+            report_json(format, &plan, &nothing_ran, ApplyResult::Cancelled, &[]);
             return Ok(1);
         }
     } else if !hazards.is_empty()
@@ -144,6 +173,7 @@ async fn execute(
         ))
     {
         output::info("Apply cancelled: nothing was run.");
+        report_json(format, &plan, &nothing_ran, ApplyResult::Cancelled, &[]);
         return Ok(1);
     }
     let options = executor::Options {
@@ -152,15 +182,17 @@ async fn execute(
     };
     let interrupt = crate::signals::Interrupt::install();
     let report = executor::run_until(&mut session, &plan, options, &interrupt).await;
-    output::result(&render::apply_report(&report));
+    say(format, &render::apply_report(&report));
     if let Some(code) = interrupt.requested() {
         session.close().await;
+        report_json(format, &plan, &report, ApplyResult::Interrupted, &[]);
         output::info(
-            "Apply interrupted: the report above says what ran, what was in flight (it may or may not have taken effect) and what did not run; plan again to see what is left.",
+            "Apply interrupted: the report says what ran, what was in flight (it may or may not have taken effect) and what did not run; plan again to see what is left.",
         );
         return Ok(code);
     }
     if let Some((step, cause, help)) = report.failure() {
+        report_json(format, &plan, &report, ApplyResult::Failed, &[]);
         return Err(CliError::StepFailed {
             step: step.to_string(),
             cause: cause.to_string(),
@@ -172,9 +204,25 @@ async fn execute(
     let again = make_plan(&loaded, &live, waits, today)?;
     session.close().await;
     if !again.changes.is_empty() {
-        output::result(&render::drift_human(&again));
+        say(format, &render::drift_human(&again));
+        let remaining: Vec<String> = again
+            .changes
+            .iter()
+            .map(|c| c.address.to_string())
+            .collect();
+        report_json(
+            format,
+            &plan,
+            &report,
+            ApplyResult::NotConverged,
+            &remaining,
+        );
         return Err(CliError::NotConverged(again.changes.len()));
     }
-    output::result("Apply complete: the cluster matches the configuration.");
+    say(
+        format,
+        "Apply complete: the cluster matches the configuration.",
+    );
+    report_json(format, &plan, &report, ApplyResult::Complete, &[]);
     Ok(0)
 }

@@ -12,7 +12,9 @@ pub mod show;
 pub mod status;
 pub mod validate;
 
-pub(crate) use crate::args::{BackupAction, Command, DayArgs, Format, TargetArgs, WaitArgs};
+pub(crate) use crate::args::{
+    ApplyFormat, BackupAction, Command, DayArgs, Format, TargetArgs, WaitArgs,
+};
 pub(crate) use crate::error::CliError;
 pub(crate) use crate::executor;
 pub(crate) use crate::{EXIT_CHANGES, Report, db, inspect, many, output, sandbox};
@@ -54,10 +56,24 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
             config,
             target,
             auto_approve,
+            format,
             allow_hazards,
             waits,
             day,
-        } => apply::run(config, target, auto_approve, allow_hazards, waits, day).await,
+        } => {
+            apply::run(
+                config,
+                target,
+                apply::Gate {
+                    auto_approve,
+                    allow_hazards,
+                },
+                format,
+                waits,
+                day,
+            )
+            .await
+        }
         Command::Show { planfile, format } => show::run(planfile, format),
         Command::Graph {
             config,
