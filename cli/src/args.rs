@@ -120,6 +120,14 @@ pub enum Command {
         /// with its outcome, duration and error, and how the apply ended).
         #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
         format: ApplyFormat,
+        /// How long to wait for another apply on the same cluster to finish,
+        /// as a duration (30s, 10m) or seconds; default 0: stop at once,
+        /// naming its connection. Applies exclude each other through
+        /// OceanBase's GET_LOCK (4.3.1 and later, per login tenant); on
+        /// other builds apply re-reads the cluster before its first
+        /// statement and stops if the statements changed.
+        #[arg(long, value_name = "DURATION", value_parser = seconds, default_value = "0")]
+        lock_timeout: u64,
         #[command(flatten)]
         /// Wait settings.
         waits: WaitArgs,

@@ -91,6 +91,33 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(obbackup::apply::refused))]
     Refused(String),
+    /// Another apply holds the cluster's apply lock.
+    #[error(
+        "another obbackup apply is running on this cluster: connection {holder} holds the apply lock (waited {waited}s)"
+    )]
+    #[diagnostic(
+        code(obbackup::apply::locked),
+        help(
+            "nothing was run; wait for it to finish and apply again, or pass --lock-timeout 10m to wait for it (the lock ends with its session; if that apply was killed, OceanBase frees the lock within seconds)"
+        )
+    )]
+    Locked {
+        /// The holder's connection id (`IS_USED_LOCK`), or `unknown`.
+        holder: String,
+        /// How long this apply waited, in seconds.
+        waited: u64,
+    },
+    /// The cluster changed between the plan and its first statement.
+    #[error(
+        "the cluster changed since this plan was made: planning again gives other statements ({0})"
+    )]
+    #[diagnostic(
+        code(obbackup::apply::changed),
+        help(
+            "nothing was run; another apply or a change by hand may be under way: run plan or apply again to see what is left"
+        )
+    )]
+    Changed(String),
     /// A step failed.
     #[error("apply failed at step {step}: {cause}")]
     #[diagnostic(code(obbackup::apply::failed), help("{help}"))]

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod executor;
 pub mod inspect;
+pub mod lock;
 pub mod log;
 pub mod many;
 pub mod output;

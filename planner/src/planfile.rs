@@ -209,6 +209,40 @@ fn json_differences(path: &str, before: &Value, after: &Value, out: &mut Vec<Str
     }
 }
 
+/// How the statements of `fresh` differ from those of `planned` (the SQL
+/// steps in order, by id and text as shown; waits are left out, as a state
+/// OceanBase reached on its own since only shortens them), or `None` when
+/// they are the same. The text names the counts and the first step that
+/// differs.
+pub fn statement_difference(planned: &Plan, fresh: &Plan) -> Option<String> {
+    let statements = |plan: &Plan| -> Vec<(String, String)> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Sql(sql) => Some((s.id.to_string(), sql.shown.clone())),
+                StepKind::Wait(_) => None,
+            })
+            .collect()
+    };
+    let (before, now) = (statements(planned), statements(fresh));
+    if before == now {
+        return None;
+    }
+    let first = before
+        .iter()
+        .zip(&now)
+        .find(|(a, b)| a != b)
+        .map(|(a, _)| a.0.clone())
+        .or_else(|| before.get(now.len()).map(|a| a.0.clone()))
+        .or_else(|| now.get(before.len()).map(|b| b.0.clone()))
+        .unwrap_or_default();
+    Some(format!(
+        "{} statement(s) planned, {} now; the first that differs: {first}",
+        before.len(),
+        now.len()
+    ))
+}
+
 /// Whether two plans have the same steps in the same order (ids, statements as
 /// shown, waits, session settings and limits), which is what apply of a saved
 /// plan must run.

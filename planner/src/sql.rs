@@ -542,6 +542,29 @@ pub fn backup_jobs_query(sys_login: bool, tenant_id: u64) -> String {
     }
 }
 
+/// The name of the lock `apply` holds while it plans and runs
+/// ([`get_lock`]), in the login tenant: user-level locks are per tenant.
+pub const APPLY_LOCK: &str = "obbackup.apply";
+
+/// `SELECT GET_LOCK('<name>', 0) AS got`: takes the user-level lock without
+/// waiting (the caller retries): `got` is 1 when taken, 0 when another
+/// session holds it (v4.3.1_CE_BETA `src/sql/engine/expr/ob_expr_lock_func.cpp`:
+/// a wait would be cut short by the statement's `ob_query_timeout`).
+pub fn get_lock(name: &str) -> String {
+    format!("SELECT GET_LOCK({}, 0) AS got", quote(name))
+}
+
+/// `SELECT IS_USED_LOCK('<name>') AS holder`: the connection id of the
+/// session holding the lock, or NULL.
+pub fn is_used_lock(name: &str) -> String {
+    format!("SELECT IS_USED_LOCK({}) AS holder", quote(name))
+}
+
+/// `SELECT RELEASE_LOCK('<name>') AS released`.
+pub fn release_lock(name: &str) -> String {
+    format!("SELECT RELEASE_LOCK({}) AS released", quote(name))
+}
+
 /// One query polling the waits of several tenants at once from sys (4.x):
 /// the rows each wait's own query reads ([`archive_status_query`],
 /// [`backup_jobs_query`], [`backup_job_query`]), for every tenant in

@@ -144,6 +144,76 @@ pub enum Reply {
     },
 }
 
+/// MySQL-mode user-level locks, as OceanBase has them from v4.3.1_CE_BETA
+/// (`src/sql/engine/expr/ob_expr_lock_func.cpp`,
+/// `src/storage/tablelock/ob_lock_func_executor.cpp`): a named lock per
+/// tenant, held by one session, re-entrant (a count), and released when the
+/// session ends. OceanBase releases a dead session's locks from a background
+/// task every 10 s (`ObOBJLockGarbageCollector`,
+/// `src/storage/tablelock/ob_table_lock_service.cpp`); the simulator releases
+/// them at once.
+#[derive(Debug, Clone, Default)]
+pub struct UserLocks(std::sync::Arc<std::sync::Mutex<HeldLocks>>);
+
+/// (tenant id, lock name) → (holder's connection id, times taken).
+type HeldLocks = BTreeMap<(u64, String), (u32, u32)>;
+
+impl UserLocks {
+    fn held(&self) -> std::sync::MutexGuard<'_, HeldLocks> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `GET_LOCK(name, timeout)` for `connection` of `tenant`: 1 when taken
+    /// (or taken again by its holder), 0 when another session holds it (the
+    /// simulator does not wait out the timeout).
+    pub fn get(&self, tenant: u64, name: &str, connection: u32) -> i64 {
+        let mut held = self.held();
+        match held.get_mut(&(tenant, name.to_string())) {
+            Some((holder, count)) if *holder == connection => {
+                *count += 1;
+                1
+            }
+            Some(_) => 0,
+            None => {
+                held.insert((tenant, name.to_string()), (connection, 1));
+                1
+            }
+        }
+    }
+
+    /// `RELEASE_LOCK(name)`: 1 when released by its holder, 0 when another
+    /// session holds it, `None` (NULL) when nobody does.
+    pub fn release(&self, tenant: u64, name: &str, connection: u32) -> Option<i64> {
+        let mut held = self.held();
+        let key = (tenant, name.to_string());
+        match held.get_mut(&key) {
+            Some((holder, count)) if *holder == connection => {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(&key);
+                }
+                Some(1)
+            }
+            Some(_) => Some(0),
+            None => None,
+        }
+    }
+
+    /// `IS_USED_LOCK(name)`: the holder's connection id, or `None` (NULL).
+    pub fn holder(&self, tenant: u64, name: &str) -> Option<u32> {
+        self.held()
+            .get(&(tenant, name.to_string()))
+            .map(|(c, _)| *c)
+    }
+
+    /// Releases every lock `connection` holds (its session ended).
+    pub fn release_all(&self, connection: u32) {
+        self.held().retain(|_, (holder, _)| *holder != connection);
+    }
+}
+
 /// The whole simulated cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -176,6 +246,8 @@ pub struct Cluster {
     next_dest_id: u64,
     /// Statuses that do not advance (fault injection: a stalled transition).
     pub stalled: BTreeSet<String>,
+    /// User-level locks (`GET_LOCK`), shared with every session's engine.
+    pub user_locks: UserLocks,
     /// When the cluster was created (SCN base).
     pub epoch: Instant,
     /// The server line played, with the state only that line has.
@@ -244,6 +316,7 @@ impl Cluster {
             servers: fixture.servers.clone(),
             delays: fixture.delays_ms.clone(),
             tenants: BTreeMap::new(),
+            user_locks: UserLocks::default(),
             names: std::collections::HashMap::new(),
             accounts: Vec::new(),
             jobs: Vec::new(),
@@ -983,6 +1056,32 @@ pub fn like_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_locks_are_per_tenant_reentrant_and_end_with_their_session() {
+        let locks = UserLocks::default();
+        assert_eq!(locks.get(1, "obbackup.apply", 7), 1);
+        assert_eq!(locks.get(1, "obbackup.apply", 7), 1, "re-entrant");
+        assert_eq!(locks.get(1, "obbackup.apply", 8), 0, "held by 7");
+        assert_eq!(locks.holder(1, "obbackup.apply"), Some(7));
+        // Another tenant has its own lock of that name.
+        assert_eq!(locks.get(1002, "obbackup.apply", 8), 1);
+        assert_eq!(
+            locks.release(1, "obbackup.apply", 8),
+            Some(0),
+            "not the holder"
+        );
+        assert_eq!(locks.release(1, "obbackup.apply", 7), Some(1));
+        assert_eq!(locks.holder(1, "obbackup.apply"), Some(7), "taken twice");
+        locks.release_all(7);
+        assert_eq!(locks.holder(1, "obbackup.apply"), None);
+        assert_eq!(
+            locks.release(1, "obbackup.apply", 7),
+            None,
+            "nobody holds it"
+        );
+        assert_eq!(locks.holder(1002, "obbackup.apply"), Some(8));
+    }
 
     #[test]
     fn like() {

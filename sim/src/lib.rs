@@ -185,9 +185,15 @@ impl Simulator {
     /// before running and answering it (a slow server; other connections
     /// are not held up).
     pub fn stall_reply(&self, pattern: &str, ms: u64) {
+        self.stall_reply_at(pattern, 0, ms);
+    }
+
+    /// [`Simulator::stall_reply`] for the statement containing `pattern`
+    /// that follows `skip` other such statements (counted from now).
+    pub fn stall_reply_at(&self, pattern: &str, skip: usize, ms: u64) {
         server::lock(&self.shared).faults.push(Fault {
             pattern: pattern.to_string(),
-            skip: 0,
+            skip,
             action: FaultAction::Stall(ms),
         });
     }

@@ -189,6 +189,11 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
         let s = lock(&shared);
         Engine::new(&s.cluster, &session)
     };
+    // The session's user-level locks end with it, however the loop below ends.
+    let _locks = ReleaseOnClose {
+        locks: lock(&shared).cluster.user_locks.clone(),
+        connection: connection_id,
+    };
     let mut engine = match engine {
         Ok(e) => e,
         Err(why) => {
@@ -326,6 +331,18 @@ fn run(
         outcome,
     });
     Some(result)
+}
+
+/// Releases a connection's user-level locks when it closes.
+struct ReleaseOnClose {
+    locks: crate::cluster::UserLocks,
+    connection: u32,
+}
+
+impl Drop for ReleaseOnClose {
+    fn drop(&mut self) {
+        self.locks.release_all(self.connection);
+    }
 }
 
 /// Takes the fault that fires on `sql`: among the stalls (`stalls`) or among

@@ -93,6 +93,9 @@ fn tenant_level() -> Vec<String> {
         let waits: Vec<&Wait> = waits.iter().collect();
         out.push(sql::wait_query_many(&waits).expect("polled together"));
     }
+    out.push(sql::get_lock(sql::APPLY_LOCK));
+    out.push(sql::is_used_lock(sql::APPLY_LOCK));
+    out.push(sql::release_lock(sql::APPLY_LOCK));
     out.push(sql::SERVER_QUERY.into());
     out.push(sql::LOGIN_QUERY.into());
     out

@@ -1,11 +1,16 @@
-//! `obbackup apply`: plans (or reads a saved plan), shows it, asks, runs it
-//! through the executor, and plans again to prove convergence.
+//! `obbackup apply`: takes the apply lock where the build has one, plans (or
+//! reads a saved plan), shows it, asks, checks the cluster is still as
+//! planned, runs it through the executor, and plans again to prove
+//! convergence.
 
 use super::*;
+use crate::lock::{self, Lock};
 use obbackup_planner::render::ApplyResult;
 use obbackup_planner::walk::ApplyReport;
 
-/// Runs `obbackup apply`, its report in `format`.
+/// Runs `obbackup apply`, its report in `format`, waiting up to
+/// `lock_timeout` for another apply's lock.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     config: std::path::PathBuf,
     target: TargetArgs,
@@ -13,13 +18,57 @@ pub async fn run(
     format: ApplyFormat,
     waits: WaitArgs,
     day: DayArgs,
+    lock_timeout: Duration,
 ) -> Result<u8, CliError> {
     if is_plan_file(&config) {
-        apply_saved(&config, &target, &waits, gate, format).await
-    } else {
-        let day = today(&day)?;
-        let evaluated = evaluate(&config, &target, &waits, day).await?;
-        execute(evaluated, &waits, &target, gate, format, day).await
+        return apply_saved(&config, &target, &waits, gate, format, lock_timeout).await;
+    }
+    let today = today(&day)?;
+    let (name, text) = read(&config)?;
+    let loaded = decode(name, text)?;
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(&target, dsn_env.as_deref()).await?;
+    // The lock first: the plan shown is made, approved and run under it.
+    let held = lock::acquire(&mut session, lock_timeout).await?;
+    let how = Replan {
+        timeouts: timeouts(&waits),
+        follow_backups: waits.wait,
+        today,
+    };
+    let result = async {
+        let live = inspect::inspect(&mut session).await?;
+        let plan = how.plan(&loaded, &live)?;
+        execute(
+            &mut session,
+            &plan,
+            &loaded,
+            how,
+            &held,
+            &waits,
+            &target,
+            gate,
+            format,
+        )
+        .await
+    }
+    .await;
+    lock::release(&mut session, &held).await;
+    session.close().await;
+    result
+}
+
+/// How apply plans again (to check the cluster before running, and to prove
+/// convergence after): the options the plan was made with.
+#[derive(Debug, Clone, Copy)]
+struct Replan {
+    timeouts: Timeouts,
+    follow_backups: bool,
+    today: time::Date,
+}
+
+impl Replan {
+    fn plan(&self, loaded: &Loaded, live: &LiveState) -> Result<Plan, CliError> {
+        plan_with(loaded, live, self.timeouts, self.follow_backups, self.today)
     }
 }
 
@@ -61,6 +110,7 @@ async fn apply_saved(
     waits: &WaitArgs,
     gate: Gate,
     format: ApplyFormat,
+    lock_timeout: Duration,
 ) -> Result<u8, CliError> {
     let (_, text) = read_plan_file(path)?;
     let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
@@ -73,68 +123,65 @@ async fn apply_saved(
     let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
     let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
     let mut session = connect(target, dsn_env.as_deref()).await?;
-    let live = inspect::inspect(&mut session).await?;
-    let differences = file.stale_differences(&live);
-    if !differences.is_empty() {
-        session.close().await;
-        return Err(CliError::StalePlan {
-            count: differences.len(),
-            differences: differences.join("\n"),
-        });
-    }
+    let held = lock::acquire(&mut session, lock_timeout).await?;
     // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
     let saved = file.options();
-    if waits.wait || waits.wait_timeout.is_some() || waits.backup_timeout.is_some() {
-        output::info(&format!(
-            "note: --wait, --wait-timeout and --backup-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs up to {}s, waits up to {}s for DOING and {}s for STOP)",
-            if saved.follow_backups { "" } else { "not " },
-            saved.timeouts.backup_run,
-            saved.timeouts.archive_doing,
-            saved.timeouts.archive_stop
-        ));
-    }
-    let plan = plan_with(&loaded, &live, saved.timeouts, saved.follow_backups, today)?;
-    if !planfile::same_steps(&file.plan, &plan) {
-        session.close().await;
-        return Err(CliError::Refused(
-            "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
-        ));
-    }
-    execute(
-        Evaluated {
-            plan,
-            session,
-            loaded,
-            live,
-        },
-        waits,
-        target,
-        gate,
-        format,
+    let how = Replan {
+        timeouts: saved.timeouts,
+        follow_backups: saved.follow_backups,
         today,
-    )
-    .await
+    };
+    let result = async {
+        let live = inspect::inspect(&mut session).await?;
+        let differences = file.stale_differences(&live);
+        if !differences.is_empty() {
+            return Err(CliError::StalePlan {
+                count: differences.len(),
+                differences: differences.join("\n"),
+            });
+        }
+        if waits.wait || waits.wait_timeout.is_some() || waits.backup_timeout.is_some() {
+            output::info(&format!(
+                "note: --wait, --wait-timeout and --backup-timeout take effect at `plan --out`; this saved plan runs as it was reviewed ({}following backup jobs up to {}s, waits up to {}s for DOING and {}s for STOP)",
+                if saved.follow_backups { "" } else { "not " },
+                saved.timeouts.backup_run,
+                saved.timeouts.archive_doing,
+                saved.timeouts.archive_stop
+            ));
+        }
+        let plan = how.plan(&loaded, &live)?;
+        if !planfile::same_steps(&file.plan, &plan) {
+            return Err(CliError::Refused(
+                "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
+            ));
+        }
+        execute(&mut session, &plan, &loaded, how, &held, waits, target, gate, format).await
+    }
+    .await;
+    lock::release(&mut session, &held).await;
+    session.close().await;
+    result
 }
 
+/// Shows `plan`, asks, checks the cluster still gives the same statements,
+/// runs the plan and proves convergence. The caller holds (or could not
+/// take) the lock, and closes the session.
+#[allow(clippy::too_many_arguments)]
 async fn execute(
-    evaluated: Evaluated,
+    session: &mut db::Session,
+    plan: &Plan,
+    loaded: &Loaded,
+    how: Replan,
+    held: &Lock,
     waits: &WaitArgs,
     target: &TargetArgs,
     gate: Gate,
     format: ApplyFormat,
-    today: time::Date,
 ) -> Result<u8, CliError> {
-    let Evaluated {
-        plan,
-        mut session,
-        loaded,
-        ..
-    } = evaluated;
-    say(format, &render::human(&plan));
+    say(format, &render::human(plan));
     let nothing_ran = ApplyReport::default();
     if plan.is_empty() {
-        session.close().await;
-        report_json(format, &plan, &nothing_ran, ApplyResult::NoChanges, &[]);
+        report_json(format, plan, &nothing_ran, ApplyResult::NoChanges, &[]);
         return Ok(0);
     }
     let hazards = plan.hazards();
@@ -162,7 +209,7 @@ async fn execute(
         };
         if !output::confirm(&question) {
             output::info("Apply cancelled: nothing was run.");
-            report_json(format, &plan, &nothing_ran, ApplyResult::Cancelled, &[]);
+            report_json(format, plan, &nothing_ran, ApplyResult::Cancelled, &[]);
             return Ok(1);
         }
     } else if !hazards.is_empty()
@@ -173,26 +220,34 @@ async fn execute(
         ))
     {
         output::info("Apply cancelled: nothing was run.");
-        report_json(format, &plan, &nothing_ran, ApplyResult::Cancelled, &[]);
+        report_json(format, plan, &nothing_ran, ApplyResult::Cancelled, &[]);
         return Ok(1);
+    }
+    // The cluster must still give the statements shown: a change by hand
+    // during the question, or another apply where the build has no lock.
+    let live = inspect::inspect(session).await?;
+    if let Some(difference) = planfile::statement_difference(plan, &how.plan(loaded, &live)?) {
+        if let Lock::Unavailable(why) = held {
+            tracing::info!("no apply lock: {why}");
+        }
+        return Err(CliError::Changed(difference));
     }
     let options = executor::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
         statement_timeout: Duration::from_secs(target.timeout),
     };
     let interrupt = crate::signals::Interrupt::install();
-    let report = executor::run_until(&mut session, &plan, options, &interrupt).await;
+    let report = executor::run_until(session, plan, options, &interrupt).await;
     say(format, &render::apply_report(&report));
     if let Some(code) = interrupt.requested() {
-        session.close().await;
-        report_json(format, &plan, &report, ApplyResult::Interrupted, &[]);
+        report_json(format, plan, &report, ApplyResult::Interrupted, &[]);
         output::info(
             "Apply interrupted: the report says what ran, what was in flight (it may or may not have taken effect) and what did not run; plan again to see what is left.",
         );
         return Ok(code);
     }
     if let Some((step, cause, help)) = report.failure() {
-        report_json(format, &plan, &report, ApplyResult::Failed, &[]);
+        report_json(format, plan, &report, ApplyResult::Failed, &[]);
         return Err(CliError::StepFailed {
             step: step.to_string(),
             cause: cause.to_string(),
@@ -200,9 +255,8 @@ async fn execute(
         });
     }
     // Read and plan again: anything left means the apply did not converge.
-    let live = inspect::inspect(&mut session).await?;
-    let again = make_plan(&loaded, &live, waits, today)?;
-    session.close().await;
+    let live = inspect::inspect(session).await?;
+    let again = how.plan(loaded, &live)?;
     if !again.changes.is_empty() {
         say(format, &render::drift_human(&again));
         let remaining: Vec<String> = again
@@ -210,19 +264,13 @@ async fn execute(
             .iter()
             .map(|c| c.address.to_string())
             .collect();
-        report_json(
-            format,
-            &plan,
-            &report,
-            ApplyResult::NotConverged,
-            &remaining,
-        );
+        report_json(format, plan, &report, ApplyResult::NotConverged, &remaining);
         return Err(CliError::NotConverged(again.changes.len()));
     }
     say(
         format,
         "Apply complete: the cluster matches the configuration.",
     );
-    report_json(format, &plan, &report, ApplyResult::Complete, &[]);
+    report_json(format, plan, &report, ApplyResult::Complete, &[]);
     Ok(0)
 }

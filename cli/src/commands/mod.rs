@@ -57,6 +57,7 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
             target,
             auto_approve,
             format,
+            lock_timeout,
             allow_hazards,
             waits,
             day,
@@ -71,6 +72,7 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
                 format,
                 waits,
                 day,
+                Duration::from_secs(lock_timeout),
             )
             .await
         }

@@ -61,6 +61,9 @@ pub enum Capability {
     /// `CDB_OB_BACKUP_TASKS.DATA_PROGRESS` (the planner reads the macro block
     /// counts instead, which every build has; listed for the table).
     CdbBackupTaskDataProgress,
+    /// The MySQL-mode user-level lock functions (`GET_LOCK`, `RELEASE_LOCK`,
+    /// `IS_USED_LOCK`), which apply uses to run one at a time.
+    UserLevelLocks,
 }
 
 /// One fact of the table.
@@ -114,6 +117,12 @@ pub const FACTS: &[Fact] = &[
         first: &[Build([4, 2, 1, 3]), Build([4, 2, 2, 0])],
         source: "absent in v4.1.0_CE..v4.2.1_CE_BP2, present from v4.2.1_CE_BP3, in v4.2.2_CE and v4.3.0_CE_BETA: src/share/inner_table/ob_inner_table_schema_def.py",
     },
+    Fact {
+        capability: Capability::UserLevelLocks,
+        what: "one apply at a time (GET_LOCK)",
+        first: &[Build([4, 3, 1, 0])],
+        source: "absent in every 3.x and 4.x tag through v4.3.0_CE_BETA (NULL slots in src/sql/engine/expr/ob_expr_eval_functions.cpp), from v4.3.1_CE_BETA: src/sql/engine/expr/ob_expr_lock_func.cpp (per tenant; 1235 below data version 4.3.1.0; 0 on a conflict), src/storage/tablelock/ob_lock_func_executor.cpp",
+    },
 ];
 
 impl Capability {
@@ -142,7 +151,7 @@ impl Capability {
 
 /// Builds that mark a change in the table, oldest first: the rows of
 /// [`markdown_table`].
-pub const MARKER_BUILDS: [Build; 8] = [
+pub const MARKER_BUILDS: [Build; 9] = [
     Build([4, 1, 0, 0]),
     Build([4, 1, 0, 2]),
     Build([4, 2, 0, 0]),
@@ -151,6 +160,7 @@ pub const MARKER_BUILDS: [Build; 8] = [
     Build([4, 2, 1, 3]),
     Build([4, 2, 2, 0]),
     Build([4, 3, 0, 1]),
+    Build([4, 3, 1, 0]),
 ];
 
 /// The supported-versions table of the README: one row per marker build,
@@ -222,6 +232,11 @@ mod tests {
         assert!(on(TenantAllUser, "4.2.1.0"));
         assert!(!on(TenantAllUser, "3.2.4.1"));
         assert!(!on(PlusArchivelog, "3.1.5"));
+        // GET_LOCK from 4.3.1.0 only.
+        assert!(!on(UserLevelLocks, "4.2.2.1"));
+        assert!(!on(UserLevelLocks, "4.3.0.1"));
+        assert!(on(UserLevelLocks, "4.3.1.0"));
+        assert!(!on(UserLevelLocks, "3.2.4.1"));
     }
 
     #[test]
@@ -233,6 +248,7 @@ mod tests {
             Capability::PlusArchivelog,
             Capability::TenantAllUser,
             Capability::CdbBackupTaskDataProgress,
+            Capability::UserLevelLocks,
         ];
         for c in all {
             assert_eq!(

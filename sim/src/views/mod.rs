@@ -156,6 +156,51 @@ impl Engine {
             })
             .map_err(|e| e.to_string())?;
         }
+        // GET_LOCK and its companions exist from 4.3.1.0 (v4.3.1_CE_BETA
+        // src/sql/engine/expr/ob_expr_operator_factory.cpp; absent in
+        // v4.3.0_CE_BETA): before, the name is unknown (1305).
+        if !cluster.line.is_ob3() && cluster.version_parts.as_slice() >= [4, 3, 1, 0].as_slice() {
+            let (tenant, connection) = (session.tenant_id, session.id);
+            let locks = cluster.user_locks.clone();
+            conn.create_scalar_function("get_lock", 2, FunctionFlags::SQLITE_UTF8, move |ctx| {
+                let name: String = ctx.get(0)?;
+                Ok(locks.get(tenant, &name, connection))
+            })
+            .map_err(|e| e.to_string())?;
+            let locks = cluster.user_locks.clone();
+            conn.create_scalar_function(
+                "release_lock",
+                1,
+                FunctionFlags::SQLITE_UTF8,
+                move |ctx| {
+                    let name: String = ctx.get(0)?;
+                    Ok(locks.release(tenant, &name, connection))
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let locks = cluster.user_locks.clone();
+            conn.create_scalar_function(
+                "is_used_lock",
+                1,
+                FunctionFlags::SQLITE_UTF8,
+                move |ctx| {
+                    let name: String = ctx.get(0)?;
+                    Ok(locks.holder(tenant, &name).map(i64::from))
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let locks = cluster.user_locks.clone();
+            conn.create_scalar_function(
+                "is_free_lock",
+                1,
+                FunctionFlags::SQLITE_UTF8,
+                move |ctx| {
+                    let name: String = ctx.get(0)?;
+                    Ok(i64::from(locks.holder(tenant, &name).is_none()))
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        }
         let mut tables = Vec::new();
         let sys = session.tenant_id == SYS_TENANT_ID;
         if cluster.line.is_ob3() {
