@@ -154,6 +154,9 @@ impl Session {
             .timezone(None)
             .set_names(false)
             .disable_statement_logging();
+        if let Some(password) = options_password(dsn.expose()) {
+            crate::redact::register(&password);
+        }
         let target = describe(dsn.expose());
         let login_tenant = tenant_of_login(options.get_username());
         let conn = tokio::time::timeout(timeout, options.connect())
@@ -214,11 +217,15 @@ impl Session {
         Ok(out)
     }
 
-    /// Runs a statement: sends its text (which may carry credentials) and
+    /// Runs a statement: registers its secret parts with [`crate::redact`],
+    /// sends its text (which may carry credentials) and
     /// logs, at info level, only its shown form with the duration and the
     /// rows affected, or the error with the statement's secrets redacted.
     pub async fn execute(&mut self, sql: &SqlText, timeout: Duration) -> Result<u64, DbError> {
         self.statements_sent += 1;
+        for secret in sql.secrets() {
+            crate::redact::register(&secret);
+        }
         let started = std::time::Instant::now();
         let result = tokio::time::timeout(
             timeout,
@@ -250,6 +257,18 @@ impl Session {
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }
+}
+
+/// The DSN's password, percent-decoded, if it has one.
+fn options_password(dsn: &str) -> Option<String> {
+    let url = url::Url::parse(dsn).ok()?;
+    let password = url.password()?;
+    crate::redact::register(password);
+    Some(
+        percent_encoding::percent_decode_str(password)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// Removes the DSN's password from an error text, should a driver echo it.

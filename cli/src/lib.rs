@@ -16,6 +16,7 @@ pub mod lock;
 pub mod log;
 pub mod many;
 pub mod output;
+pub mod redact;
 pub mod sandbox;
 pub mod signals;
 

@@ -7,8 +7,10 @@
 //! driver's own events. `OBBACKUP_LOG` takes a filter in `tracing`'s
 //! `EnvFilter` syntax (`obbackup=debug`, `obbackup::db=info`) and overrides
 //! `-v`. `--log-file PATH` appends the log to PATH instead (at `-v` detail
-//! when neither `-v` nor `OBBACKUP_LOG` says more).
+//! when neither `-v` nor `OBBACKUP_LOG` says more). Every line passes
+//! through [`crate::redact`].
 
+use crate::redact::CleanWriter;
 use std::path::Path;
 use tracing_subscriber::EnvFilter;
 
@@ -85,12 +87,12 @@ pub fn init(verbose: u8, file: Option<&Path>) -> Result<(), LogError> {
                 })?;
             builder
                 .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(handle))
+                .with_writer(std::sync::Mutex::new(CleanWriter(handle)))
                 .try_init()
         }
         None => builder
             .with_ansi(crate::output::colour())
-            .with_writer(std::io::stderr)
+            .with_writer(|| CleanWriter(std::io::stderr()))
             .try_init(),
     };
     // Already installed (a test running commands in-process): keep that one.

@@ -26,9 +26,11 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Prints a result (plan, report, JSON) on stdout, control characters escaped.
+/// Prints a result (plan, report, JSON) on stdout, control characters
+/// escaped and secrets cleaned ([`crate::redact`]).
 pub fn result(text: &str) {
-    let text = printable(text);
+    let text = crate::redact::clean(text);
+    let text = printable(&text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     if !text.ends_with('\n') {
@@ -42,14 +44,17 @@ pub fn json(value: &serde_json::Value) {
     result(&serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
-/// A line of progress or a warning on stderr, control characters escaped.
+/// A line of progress or a warning on stderr, control characters escaped
+/// and secrets cleaned.
 pub fn info(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", printable(text));
+    let text = crate::redact::clean(text);
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(&text));
 }
 
-/// Prints a diagnostic (error) on stderr with miette's renderer.
+/// Prints a diagnostic (error) on stderr with miette's renderer, secrets cleaned.
 pub fn diagnostic(report: miette::Report) {
-    let _ = writeln!(std::io::stderr().lock(), "{report:?}");
+    let text = format!("{report:?}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", crate::redact::clean(&text));
 }
 
 /// Whether standard error takes colour: a terminal, and NO_COLOR unset or empty.
@@ -122,6 +127,7 @@ impl Waiting {
 
     /// Shows the latest observed state.
     pub fn observe(&mut self, observed: &str, elapsed: Duration) {
+        let observed = &*crate::redact::clean(observed);
         if observed != self.last {
             self.bar.set_message(format!("{}: {observed}", self.label));
             if !self.drawn {

@@ -527,14 +527,28 @@ fn mask_password_attributes(text: &mut String) {
     apply_masks(text, masks);
 }
 
-/// Where a quoted HCL string ends: at the first quote not escaped.
+/// Where a quoted HCL string ends: at the first quote that is neither
+/// escaped (`\"`, after any `\\` pairs) nor inside an interpolation
+/// (`"${"lit"}"` ends after the `}`).
 fn value_end_quoted(value: &str) -> usize {
-    let mut previous = '\0';
-    for (at, c) in value.char_indices() {
-        if c == '"' && previous != '\\' {
-            return at;
+    let mut depth = 0usize; // open `${` / `{` of interpolations
+    let mut inner = false; // inside a quoted string within an interpolation
+    let mut chars = value.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' if depth == 0 => return at,
+            '"' => inner = !inner,
+            '$' if !inner && chars.peek().is_some_and(|&(_, n)| n == '{') => {
+                chars.next();
+                depth += 1;
+            }
+            '{' if depth > 0 && !inner => depth += 1,
+            '}' if depth > 0 && !inner => depth -= 1,
+            _ => {}
         }
-        previous = c;
     }
     value.len()
 }
@@ -630,6 +644,15 @@ mod tests {
         assert_eq!(
             text,
             "encryption { password = \"*******\" }\nencryption { password = env(\"PW\") }\nx { password = \"${env(\"P\")}\" }"
+        );
+        // An interpolated literal, an escaped quote, an escaped backslash.
+        let mut text =
+            r#"a { password = "${"lit77"}" } b { password = "es\"c55" } c { password = "bs\\" }"#
+                .to_string();
+        mask_password_attributes(&mut text);
+        assert_eq!(
+            text,
+            r#"a { password = "**********" } b { password = "*******" } c { password = "****" }"#
         );
     }
 }

@@ -179,6 +179,15 @@ fn decode(name: String, text: String) -> Result<Loaded, CliError> {
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
     }
+    // What env() reads is secret (credentials, passwords): never printed.
+    for reference in planfile::env_references(&config) {
+        if let Some(value) = reference
+            .strip_prefix("env:")
+            .and_then(|name| std::env::var(name).ok())
+        {
+            crate::redact::register(&value);
+        }
+    }
     Ok(Loaded { name, text, config })
 }
 

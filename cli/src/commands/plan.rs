@@ -48,7 +48,9 @@ pub async fn run(
         );
         let text =
             serde_json::to_string_pretty(&file).map_err(|e| CliError::Internal(e.to_string()))?;
-        std::fs::write(&out, text).map_err(|e| CliError::File {
+        // Through the redactor like every output: a plan file is read by people too.
+        let text = crate::redact::clean(&text);
+        std::fs::write(&out, text.as_bytes()).map_err(|e| CliError::File {
             path: out.display().to_string(),
             reason: e.to_string(),
         })?;

@@ -1,0 +1,114 @@
+//! Canary secrets in every credential position — the DSN's password, an OSS
+//! access id and key in both destinations, the backup encryption password —
+//! and a server error forced on every statement that carries one, its
+//! message quoting the secrets as a server quoting the statement would.
+//! Every output of plan, apply (human and JSON), the log (stderr and file)
+//! and a saved plan file is searched: no canary appears anywhere.
+
+use obbackup_tests::{Invocation, root, temp_config};
+
+// No canary shares two characters at its start or end with another: the
+// masking of a statement's own secrets in its server errors also hides
+// their beginnings and ends, and must not be what hides the others.
+const DSN_PASSWORD: &str = "Zebra-Yak-9";
+const ACCESS_ID: &str = "Aq1Bw2Cx3";
+const ACCESS_KEY: &str = "Mn4Op5Qr6";
+const PASSWORD: &str = "St7Uv8Wx9";
+const CANARIES: [&str; 4] = [DSN_PASSWORD, ACCESS_ID, ACCESS_KEY, PASSWORD];
+
+const CONFIG: &str = r#"
+tenant "*" {
+  log_archive {
+    enabled     = true
+    destination = "oss://bucket/${tenant.name}/archive?host=oss.example.com&access_id=${env("OBB_ID")}&access_key=${env("OBB_KEY")}"
+  }
+  data_backup {
+    destination = "oss://bucket/${tenant.name}/data?host=oss.example.com&access_id=${env("OBB_ID")}&access_key=${env("OBB_KEY")}"
+    full { max_age = "7d" }
+    encryption { password = env("OBB_PW") }
+  }
+}
+"#;
+
+fn simulator() -> obsim::Simulator {
+    let fixture = serde_json::json!({
+        "version": "4.2.2.1",
+        "delays_ms": { "archive_prepare": 20, "archive_beginning": 60, "archive_stopping": 60,
+                       "archive_suspending": 20, "backup_canceling": 60, "backup_init": 20,
+                       "backup_running": 150 },
+        "users": [{ "tenant": "sys", "user": "root", "password": DSN_PASSWORD }],
+        "tenants": [{ "id": 1002, "name": "app" }, { "id": 1004, "name": "crm" }]
+    });
+    obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts")
+}
+
+#[test]
+fn no_canary_reaches_any_output_even_through_server_errors() {
+    let env = [
+        ("OBB_ID", ACCESS_ID),
+        ("OBB_KEY", ACCESS_KEY),
+        ("OBB_PW", PASSWORD),
+    ];
+    let config = temp_config("canaries.hcl", CONFIG);
+    let echo = format!(
+        "You have an error in your SQL syntax; check the manual near 'access_id={ACCESS_ID}&access_key={ACCESS_KEY}' IDENTIFIED BY '{PASSWORD}' (login {DSN_PASSWORD})"
+    );
+    let mut outputs = Vec::new();
+    for statement in [
+        "SET LOG_ARCHIVE_DEST",
+        "SET DATA_BACKUP_DEST",
+        "SET ENCRYPTION",
+    ] {
+        let sim = simulator();
+        let addr = sim.addr();
+        let dsn = format!("mysql://root%40sys:{DSN_PASSWORD}@{addr}");
+        let planfile = root().join("target/test-configs/canaries.plan");
+        let plan = Invocation::new(&["plan", &config, "--out", &planfile.display().to_string()])
+            .dsn(&dsn)
+            .envs(&env)
+            .arg("-vv")
+            .run();
+        assert_eq!(plan.code, 0, "{}", plan.all());
+        outputs.push((format!("plan ({statement})"), plan.all()));
+        outputs.push((
+            "plan file".into(),
+            std::fs::read_to_string(&planfile).expect("plan file"),
+        ));
+
+        sim.fail_next(statement, 1064, &echo);
+        let log = root().join("target/test-configs/canaries.log");
+        let _ = std::fs::remove_file(&log);
+        for format in ["human", "json"] {
+            let apply = Invocation::new(&["apply", &config, "--format", format])
+                .dsn(&dsn)
+                .envs(&env)
+                .auto_approve()
+                .allow_hazards()
+                .fast()
+                .args(&["-vv", "--log-file", &log.display().to_string()])
+                .run();
+            outputs.push((format!("apply {format} ({statement})"), apply.all()));
+        }
+        outputs.push((
+            format!("log file ({statement})"),
+            std::fs::read_to_string(&log).expect("log file"),
+        ));
+        // The forced error was met (the first apply failed on it).
+        assert!(
+            outputs
+                .iter()
+                .any(|(what, text)| what.starts_with("apply human") && text.contains("1064")),
+            "the injected error was not met for {statement}"
+        );
+    }
+    let leaks: Vec<String> = outputs
+        .iter()
+        .flat_map(|(what, text)| {
+            CANARIES
+                .iter()
+                .filter(|c| text.contains(*c))
+                .map(move |c| format!("{c} in {what}"))
+        })
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:#?}");
+}
