@@ -74,8 +74,9 @@ fn ctrl_c_during_a_wait_abandons_it_and_reports() {
 #[test]
 fn ctrl_c_during_a_statement_lets_it_finish_then_launches_nothing() {
     let sim = start("empty-4.2.json");
-    // The first destination statement takes 1.5 s to answer.
-    sim.stall_reply("LOG_ARCHIVE_DEST", 1_500);
+    // The first destination statement takes 4 s to answer (time enough for
+    // the keystroke to arrive on a busy machine).
+    sim.stall_reply("LOG_ARCHIVE_DEST", 4_000);
     let (code, screen, _) = apply_in_terminal(
         &sim.dsn("sys"),
         &[("→ ALTER SYSTEM SET LOG_ARCHIVE_DEST", CTRL_C)],
