@@ -292,6 +292,13 @@ pub struct TargetArgs {
     /// Seconds to wait for the connection and for each statement.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+    /// Send statements that carry secrets (storage credentials, the backup
+    /// encryption password) even when the DSN does not require TLS
+    /// (ssl-mode=required, verify_ca or verify_identity) and the server is
+    /// not on this machine. Without it such a plan is refused before
+    /// anything runs.
+    #[arg(long)]
+    pub allow_plaintext_secrets: bool,
 }
 
 /// Reads a duration (`30m`, `90s`, `6h`) or a number of seconds, as seconds.

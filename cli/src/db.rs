@@ -23,6 +23,20 @@ pub enum DbError {
         help("mysql://USER%40TENANT:PASSWORD@HOST:PORT, e.g. mysql://root%40sys@127.0.0.1:2881")
     )]
     Dsn(String),
+    /// The DSN requires TLS and it could not be set up.
+    #[error("cannot connect to {target} with TLS: {reason}")]
+    #[diagnostic(
+        code(obbackup::db::tls),
+        help(
+            "the DSN's ssl-mode requires TLS: enable TLS on the OceanBase server or obproxy, give its CA with ssl-ca=/path/to/ca.pem (verify_ca, verify_identity), or, on a trusted network, use ssl-mode=preferred with --allow-plaintext-secrets"
+        )
+    )]
+    Tls {
+        /// Where the DSN points (no password).
+        target: String,
+        /// Why.
+        reason: String,
+    },
     /// The server could not be reached or refused the login.
     #[error("cannot connect to {target}: {reason}")]
     #[diagnostic(
@@ -90,6 +104,48 @@ pub struct Session {
     /// The tenant of the login name (`user@tenant[#cluster]`), `sys` without one:
     /// an observer logs a bare `user` into sys.
     pub login_tenant: String,
+    /// Why secrets may travel on this connection, or why not.
+    pub wire: Wire,
+}
+
+/// Whether what is sent on a connection is protected on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// The DSN requires TLS (`ssl-mode=required`, `verify_ca`,
+    /// `verify_identity`): the connection fails rather than go in clear.
+    Tls,
+    /// The server is on this machine (a loopback address, `localhost`, a
+    /// Unix socket): nothing crosses a network.
+    Loopback,
+    /// Neither: with `ssl-mode` `preferred` (the default) the client takes
+    /// TLS when the server offers it but goes on in clear when it does not,
+    /// or when someone between strips the offer.
+    MaybePlain {
+        /// `host:port`, for the message.
+        target: String,
+    },
+}
+
+impl Wire {
+    /// What `options` promise about the wire.
+    pub fn of(options: &MySqlConnectOptions) -> Wire {
+        use sqlx::mysql::MySqlSslMode;
+        let host = options.get_host().trim_matches(|c| c == '[' || c == ']');
+        let loopback = options.get_socket().is_some()
+            || host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match options.get_ssl_mode() {
+            MySqlSslMode::Required | MySqlSslMode::VerifyCa | MySqlSslMode::VerifyIdentity => {
+                Wire::Tls
+            }
+            _ if loopback => Wire::Loopback,
+            _ => Wire::MaybePlain {
+                target: format!("{}:{}", options.get_host(), options.get_port()),
+            },
+        }
+    }
 }
 
 /// The tenant part of an OceanBase login name: `root@mysql_tenant#prod` →
@@ -157,6 +213,7 @@ impl Session {
         if let Some(password) = options_password(dsn.expose()) {
             crate::redact::register(&password);
         }
+        let wire = Wire::of(&options);
         let target = describe(dsn.expose());
         let login_tenant = tenant_of_login(options.get_username());
         let conn = tokio::time::timeout(timeout, options.connect())
@@ -165,9 +222,13 @@ impl Session {
                 target: target.clone(),
                 reason: format!("no answer within {}s", timeout.as_secs()),
             })?
-            .map_err(|e| DbError::Connect {
-                target,
-                reason: redact_dsn_error(&from_sqlx(e).to_string(), dsn),
+            .map_err(|e| {
+                let reason = redact_dsn_error(&from_sqlx(e).to_string(), dsn);
+                if wire == Wire::Tls && reason.contains("TLS") {
+                    DbError::Tls { target, reason }
+                } else {
+                    DbError::Connect { target, reason }
+                }
             })?;
         tracing::info!(target: "obbackup::db", "connected to {}", describe(dsn.expose()));
         Ok(Self {
@@ -175,6 +236,7 @@ impl Session {
             timeout,
             statements_sent: 0,
             login_tenant,
+            wire,
         })
     }
 
@@ -291,6 +353,31 @@ fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wire_is_protected_by_required_tls_or_loopback_only() {
+        let wire = |dsn: &str| Wire::of(&connect_options(dsn).expect("reads"));
+        assert_eq!(wire("mysql://root%40sys@127.0.0.1:2881"), Wire::Loopback);
+        assert_eq!(wire("mysql://root%40sys@localhost"), Wire::Loopback);
+        assert_eq!(wire("mysql://root%40sys@[::1]:2881"), Wire::Loopback);
+        assert_eq!(
+            wire("mysql://root%40sys@10.0.0.1:2881"),
+            Wire::MaybePlain {
+                target: "10.0.0.1:2881".into()
+            }
+        );
+        assert!(matches!(
+            wire("mysql://root%40sys@10.0.0.1?ssl-mode=preferred"),
+            Wire::MaybePlain { .. }
+        ));
+        for mode in ["required", "verify_ca", "verify_identity"] {
+            assert_eq!(
+                wire(&format!("mysql://root%40sys@10.0.0.1?ssl-mode={mode}")),
+                Wire::Tls,
+                "{mode}"
+            );
+        }
+    }
 
     #[test]
     fn dsns_are_mysql_urls_with_oceanbase_defaults() {

@@ -107,6 +107,22 @@ pub enum CliError {
         /// How long this apply waited, in seconds.
         waited: u64,
     },
+    /// The plan sends secrets and the connection may be in clear.
+    #[error(
+        "{steps} step(s) send secrets (storage credentials, the backup encryption password), and the connection to {target} is not required to use TLS: with ssl-mode preferred (the default) it goes on in clear when TLS is not offered"
+    )]
+    #[diagnostic(
+        code(obbackup::apply::plaintext),
+        help(
+            "nothing was run; add ?ssl-mode=required to the DSN (better: ?ssl-mode=verify_identity&ssl-ca=/path/to/ca.pem), after enabling TLS on the OceanBase server or obproxy; or pass --allow-plaintext-secrets to send them anyway"
+        )
+    )]
+    Plaintext {
+        /// `host:port`.
+        target: String,
+        /// How many steps carry secrets.
+        steps: usize,
+    },
     /// The cluster changed between the plan and its first statement.
     #[error(
         "the cluster changed since this plan was made: planning again gives other statements ({0})"

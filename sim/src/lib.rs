@@ -100,8 +100,15 @@ impl Simulator {
     /// Starts a simulator on its own thread and runtime (for synchronous tests).
     /// The thread lives as long as the process.
     pub fn start_in_thread(fixture_json: &str) -> Result<Self, StartError> {
+        Self::start_in_thread_on(fixture_json, "127.0.0.1:0")
+    }
+
+    /// [`Simulator::start_in_thread`] listening on `listen` (`0.0.0.0:0`
+    /// for every interface).
+    pub fn start_in_thread_on(fixture_json: &str, listen: &str) -> Result<Self, StartError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let json = fixture_json.to_string();
+        let listen = listen.to_string();
         std::thread::spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -117,7 +124,7 @@ impl Simulator {
                 }
             };
             runtime.block_on(async move {
-                let started = Simulator::start(&json, "127.0.0.1:0").await;
+                let started = Simulator::start(&json, &listen).await;
                 let ok = started.is_ok();
                 let _ = tx.send(started);
                 if ok {

@@ -184,6 +184,7 @@ async fn execute(
         report_json(format, plan, &nothing_ran, ApplyResult::NoChanges, &[]);
         return Ok(0);
     }
+    guard_secrets(session, plan, target)?;
     let hazards = plan.hazards();
     let interactive = output::interactive();
     if !hazards.is_empty() && !gate.allow_hazards && !interactive {

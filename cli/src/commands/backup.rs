@@ -61,6 +61,10 @@ pub async fn run(action: BackupAction) -> Result<u8, CliError> {
             return Ok(1);
         }
     }
+    if let Err(e) = guard_secrets(&session, &plan, &target) {
+        session.close().await;
+        return Err(e);
+    }
     let options = executor::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
         statement_timeout: Duration::from_secs(target.timeout),

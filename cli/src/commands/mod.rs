@@ -216,6 +216,27 @@ async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Sessi
     Ok(db::Session::connect(&dsn, Duration::from_secs(target.timeout)).await?)
 }
 
+/// Refuses, before anything runs, a plan whose statements carry secrets on
+/// a connection that may be in clear ([`db::Wire::MaybePlain`]), unless
+/// `--allow-plaintext-secrets`.
+fn guard_secrets(session: &db::Session, plan: &Plan, target: &TargetArgs) -> Result<(), CliError> {
+    let db::Wire::MaybePlain { target: address } = &session.wire else {
+        return Ok(());
+    };
+    let steps = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.kind, planner::StepKind::Sql(sql) if !sql.secrets().is_empty()))
+        .count();
+    if steps == 0 || target.allow_plaintext_secrets {
+        return Ok(());
+    }
+    Err(CliError::Plaintext {
+        target: address.clone(),
+        steps,
+    })
+}
+
 fn make_plan(
     loaded: &Loaded,
     live: &LiveState,
