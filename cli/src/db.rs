@@ -224,7 +224,7 @@ impl Session {
             })?
             .map_err(|e| {
                 let reason = redact_dsn_error(&from_sqlx(e).to_string(), dsn);
-                if wire == Wire::Tls && reason.contains("TLS") {
+                if wire == Wire::Tls && (reason.contains("TLS") || reason.contains("certificate")) {
                     DbError::Tls { target, reason }
                 } else {
                     DbError::Connect { target, reason }

@@ -44,6 +44,9 @@ pub enum StartError {
     /// The fixture is consistent JSON but describes an impossible cluster.
     #[error("fixture is not valid: {0}")]
     Fixture(String),
+    /// The TLS certificate or key cannot be used.
+    #[error("cannot serve TLS: {0}")]
+    Tls(String),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -54,10 +57,52 @@ pub enum StartError {
     },
 }
 
+/// A certificate chain and its private key, in PEM, for serving TLS.
+#[derive(Debug, Clone)]
+pub struct TlsIdentity {
+    /// The certificate chain, leaf first.
+    pub cert_pem: String,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: String,
+}
+
+impl TlsIdentity {
+    /// A rustls server configuration (ring provider, TLS 1.2 and 1.3).
+    fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, StartError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |e: &dyn std::fmt::Display| StartError::Tls(e.to_string());
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(&e))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| bad(&e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(&e))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| bad(&e))?;
+        Ok(Arc::new(config))
+    }
+}
+
 impl Simulator {
     /// Builds the cluster from fixture JSON and starts serving on `listen`
     /// (`127.0.0.1:0` picks a free port) inside the current tokio runtime.
     pub async fn start(fixture_json: &str, listen: &str) -> Result<Self, StartError> {
+        Self::start_with_tls(fixture_json, listen, None).await
+    }
+
+    /// [`Simulator::start`], offering TLS with `tls` (the handshake
+    /// announces `CLIENT_SSL`; a client that asks switches to TLS before
+    /// logging in, as with OceanBase's `ssl` settings).
+    pub async fn start_with_tls(
+        fixture_json: &str,
+        listen: &str,
+        tls: Option<TlsIdentity>,
+    ) -> Result<Self, StartError> {
+        let tls = tls.map(|t| t.server_config()).transpose()?;
         let fixture = fixture::Fixture::from_json(fixture_json)?;
         let mut cluster = cluster::Cluster::from_fixture(&fixture).map_err(StartError::Fixture)?;
         cluster.stalled.extend(fixture.stalled.iter().cloned());
@@ -93,7 +138,7 @@ impl Simulator {
         let mut state = Shared::new(cluster);
         state.faults = faults;
         let shared = Arc::new(Mutex::new(state));
-        tokio::spawn(server::serve(listener, Arc::clone(&shared)));
+        tokio::spawn(server::serve(listener, Arc::clone(&shared), tls));
         Ok(Self { addr, shared })
     }
 
@@ -106,6 +151,15 @@ impl Simulator {
     /// [`Simulator::start_in_thread`] listening on `listen` (`0.0.0.0:0`
     /// for every interface).
     pub fn start_in_thread_on(fixture_json: &str, listen: &str) -> Result<Self, StartError> {
+        Self::start_in_thread_with_tls(fixture_json, listen, None)
+    }
+
+    /// [`Simulator::start_in_thread_on`], offering TLS with `tls`.
+    pub fn start_in_thread_with_tls(
+        fixture_json: &str,
+        listen: &str,
+        tls: Option<TlsIdentity>,
+    ) -> Result<Self, StartError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let json = fixture_json.to_string();
         let listen = listen.to_string();
@@ -124,7 +178,7 @@ impl Simulator {
                 }
             };
             runtime.block_on(async move {
-                let started = Simulator::start(&json, &listen).await;
+                let started = Simulator::start_with_tls(&json, &listen, tls).await;
                 let ok = started.is_ok();
                 let _ = tx.send(started);
                 if ok {

@@ -25,6 +25,9 @@ pub mod capability {
     pub const CONNECT_WITH_DB: u32 = 0x0000_0008;
     /// `CLIENT_PROTOCOL_41`.
     pub const PROTOCOL_41: u32 = 0x0000_0200;
+    /// `CLIENT_SSL`: the server offers TLS; in a client's SSLRequest, the
+    /// client switches to TLS before its HandshakeResponse.
+    pub const SSL: u32 = 0x0000_0800;
     /// `CLIENT_TRANSACTIONS`.
     pub const TRANSACTIONS: u32 = 0x0000_2000;
     /// `CLIENT_SECURE_CONNECTION`.
@@ -41,8 +44,9 @@ pub mod capability {
     pub const DEPRECATE_EOF: u32 = 0x0100_0000;
 }
 
-/// The capabilities the simulator offers. No `CLIENT_SSL`: clients in
-/// `ssl-mode=preferred` fall back to plaintext, `required` fails clearly.
+/// The capabilities the simulator offers, `CLIENT_SSL` added when it serves
+/// TLS ([`handshake`]). Without it, clients in `ssl-mode=preferred` go on in
+/// plaintext and `required` fails.
 pub const SERVER_CAPABILITIES: u32 = capability::LONG_PASSWORD
     | capability::FOUND_ROWS
     | capability::LONG_FLAG
@@ -78,6 +82,11 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> PacketStream<S> {
             stream,
             sequence: 0,
         }
+    }
+
+    /// The stream, to wrap in TLS after an SSLRequest (the sequence id goes on).
+    pub fn into_inner(self) -> S {
+        self.stream
     }
 
     /// Reads one whole packet (joining 16 MiB continuation packets).
@@ -167,17 +176,18 @@ pub fn put_lenenc_str(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 /// Builds the HandshakeV10 greeting for `server_version` with a 20-byte `salt`.
-pub fn handshake(server_version: &str, connection_id: u32, salt: &[u8; 20]) -> Vec<u8> {
+pub fn handshake(server_version: &str, connection_id: u32, salt: &[u8; 20], tls: bool) -> Vec<u8> {
+    let capabilities = SERVER_CAPABILITIES | if tls { capability::SSL } else { 0 };
     let mut out = vec![10u8];
     out.extend_from_slice(server_version.as_bytes());
     out.push(0);
     out.extend_from_slice(&connection_id.to_le_bytes());
     out.extend_from_slice(&salt[..8]);
     out.push(0);
-    out.extend_from_slice(&(SERVER_CAPABILITIES as u16).to_le_bytes());
+    out.extend_from_slice(&(capabilities as u16).to_le_bytes());
     out.push(CHARSET_UTF8MB4);
     out.extend_from_slice(&STATUS_AUTOCOMMIT.to_le_bytes());
-    out.extend_from_slice(&((SERVER_CAPABILITIES >> 16) as u16).to_le_bytes());
+    out.extend_from_slice(&((capabilities >> 16) as u16).to_le_bytes());
     out.push(21);
     out.extend_from_slice(&[0u8; 10]);
     out.extend_from_slice(&salt[8..]);
@@ -200,6 +210,16 @@ pub struct HandshakeResponse {
     pub database: Option<String>,
     /// Authentication plugin the client used.
     pub plugin: Option<String>,
+}
+
+/// Whether `packet` is an SSLRequest: the 32 bytes of a HandshakeResponse41
+/// up to its filler, with `CLIENT_SSL`, sent before the TLS handshake.
+pub fn is_ssl_request(packet: &[u8]) -> bool {
+    packet.len() == 32
+        && packet
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .is_some_and(|b: [u8; 4]| u32::from_le_bytes(b) & capability::SSL != 0)
 }
 
 /// Parses a HandshakeResponse41. Errors name the field that was cut short.

@@ -103,16 +103,20 @@ pub fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Accepts connections forever.
-pub async fn serve(listener: TcpListener, shared: Arc<Mutex<Shared>>) {
+/// The TLS the simulator serves, when it serves TLS.
+pub type Tls = Option<Arc<rustls::ServerConfig>>;
+
+/// Accepts connections forever; with `tls`, offers TLS to each.
+pub async fn serve(listener: TcpListener, shared: Arc<Mutex<Shared>>, tls: Tls) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let shared = Arc::clone(&shared);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let _ = handle(stream, shared).await;
+            let _ = handle(stream, shared, tls).await;
         });
     }
 }
@@ -123,7 +127,9 @@ const COM_QUERY: u8 = 0x03;
 const COM_PING: u8 = 0x0E;
 const COM_STMT_PREPARE: u8 = 0x16;
 
-async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Result<()> {
+/// A connection: the greeting, then, when the client asks for TLS with an
+/// SSLRequest, the TLS handshake and the rest of the session over it.
+async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>, tls: Tls) -> std::io::Result<()> {
     let mut io = PacketStream::new(stream);
     let salt: [u8; 20] = {
         let mut rng = rand::rng();
@@ -135,7 +141,7 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
         s.next_connection += 1;
         (
             id,
-            protocol::handshake(&s.cluster.version_string(), id, &salt),
+            protocol::handshake(&s.cluster.version_string(), id, &salt, tls.is_some()),
         )
     };
     io.write(&greeting).await?;
@@ -143,6 +149,32 @@ async fn handle(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Resul
     let Some(packet) = io.read().await? else {
         return Ok(());
     };
+    match tls {
+        Some(config) if protocol::is_ssl_request(&packet) => {
+            let sequence = io.sequence;
+            let stream = tokio_rustls::TlsAcceptor::from(config)
+                .accept(io.into_inner())
+                .await?;
+            let mut io = PacketStream::new(stream);
+            io.sequence = sequence;
+            let Some(packet) = io.read().await? else {
+                return Ok(());
+            };
+            session(io, packet, shared, salt, connection_id).await
+        }
+        _ => session(io, packet, shared, salt, connection_id).await,
+    }
+}
+
+/// The session after the greeting: `packet` is the client's
+/// HandshakeResponse; then authentication and the command loop.
+async fn session<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut io: PacketStream<S>,
+    packet: Vec<u8>,
+    shared: Arc<Mutex<Shared>>,
+    salt: [u8; 20],
+    connection_id: u32,
+) -> std::io::Result<()> {
     let response = match protocol::parse_handshake_response(&packet) {
         Ok(r) => r,
         Err(why) => {

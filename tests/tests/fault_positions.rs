@@ -134,7 +134,10 @@ fn a_drop_at_every_statement_position_is_reported_and_a_re_apply_converges() {
             positions(&sim)
         });
         assert!(
-            all.iter().filter(|p| p.pattern.starts_with("ALTER")).count() >= 2
+            all.iter()
+                .filter(|p| p.pattern.starts_with("ALTER"))
+                .count()
+                >= 2
                 && all.iter().any(|p| p.pattern.starts_with("SELECT")),
             "{name}: too few positions: {all:#?}"
         );

@@ -119,3 +119,72 @@ fn a_dsn_that_requires_tls_does_not_fall_back_to_clear() {
     // Nothing but the handshake reached the server: no statement.
     assert!(obbackup_tests::sent(&sim).is_empty());
 }
+
+/// A self-signed certificate for this machine's address: (cert PEM, key PEM).
+fn self_signed(ip: std::net::IpAddr) -> (String, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), ip.to_string()])
+            .expect("certificate");
+    (certified.cert.pem(), certified.key_pair.serialize_pem())
+}
+
+#[test]
+fn with_tls_required_secrets_travel_and_a_wrong_ca_is_refused() {
+    let ip = own_address();
+    let (cert_pem, key_pem) = self_signed(ip);
+    let fixture = obbackup_tests::fast_fixture("empty-4.2.json");
+    let sim = obsim::Simulator::start_in_thread_with_tls(
+        &fixture,
+        "0.0.0.0:0",
+        Some(obsim::TlsIdentity {
+            cert_pem: cert_pem.clone(),
+            key_pem,
+        }),
+    )
+    .expect("starts");
+    let base = format!("mysql://root%40sys@{ip}:{}", sim.addr().port());
+    let env = [("OBB_PW", "Wire-pw-4413")];
+    let config = temp_config("wire-tls.hcl", ENCRYPTED);
+
+    // preferred takes TLS here, but promises nothing: still refused.
+    let preferred = Invocation::new(&["apply", &config])
+        .dsn(&base)
+        .envs(&env)
+        .auto_approve()
+        .fast()
+        .run();
+    assert_eq!(preferred.code, 1, "{}", preferred.all());
+    assert!(
+        preferred.stderr.contains("not required to use TLS"),
+        "{}",
+        preferred.stderr
+    );
+
+    // A wrong CA: the certificate is not trusted, nothing is sent.
+    let (other_ca, _) = self_signed(ip);
+    let other = temp_config("wire-other-ca.pem", &other_ca);
+    let wrong = Invocation::new(&["plan", &config])
+        .dsn(&format!("{base}?ssl-mode=verify_ca&ssl-ca={other}"))
+        .envs(&env)
+        .run();
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    assert!(wrong.stderr.contains("with TLS"), "{}", wrong.stderr);
+    assert!(sent_alters(&sim).is_empty());
+
+    // The right CA, and plain required: the secrets travel, the apply converges.
+    let ca = temp_config("wire-ca.pem", &cert_pem);
+    let verified = Invocation::new(&["plan", &config])
+        .dsn(&format!("{base}?ssl-mode=verify_ca&ssl-ca={ca}"))
+        .envs(&env)
+        .run();
+    assert_eq!(verified.code, 0, "{}", verified.all());
+    let applied = Invocation::new(&["apply", &config])
+        .dsn(&format!("{base}?ssl-mode=required"))
+        .envs(&env)
+        .auto_approve()
+        .wait()
+        .fast()
+        .run();
+    assert_eq!(applied.code, 0, "{}", applied.all());
+    assert!(sent_alters(&sim).iter().any(|s| s.contains("ARCHIVELOG")));
+}
