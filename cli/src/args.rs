@@ -96,6 +96,13 @@ pub enum Command {
     /// Plan, show the plan, ask, then run the steps on one connection, waiting
     /// for asynchronous states; finally plan again to prove convergence.
     ///
+    /// One apply runs at a time: on OceanBase 4.3.1 and later apply holds a
+    /// GET_LOCK lock while it plans and runs (see --lock-timeout); on every
+    /// build it reads the cluster again just before its first statement and
+    /// stops, sending nothing, if the statements changed. Statements carrying
+    /// secrets need a DSN that requires TLS (?ssl-mode=required) unless the
+    /// server is on this machine (see --allow-plaintext-secrets).
+    ///
     /// Given a saved plan (from plan --out), apply reads the cluster again,
     /// refuses a stale plan (the cluster changed since), and otherwise runs
     /// exactly the saved steps.
