@@ -31,6 +31,11 @@ pub fn quote(value: &str) -> String {
     out
 }
 
+/// The shortest start or end of a secret [`SqlText::redact`] masks: shorter
+/// ones say next to nothing of the secret, and masking them would hide
+/// words of the message (every `AL` of `ALTER` for a secret that starts so).
+pub const FRAGMENT: usize = 4;
+
 /// A statement in two forms: the text to show (secrets redacted) and the text to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SqlText {
@@ -80,14 +85,15 @@ impl SqlText {
     }
 
     /// `message` (a server's answer to this statement) with every secret
-    /// of the statement, and every start or end of one of two characters or
-    /// more (servers quote statements from the error position on), replaced
-    /// by [`crate::secret::REDACTED`].
+    /// of the statement, and every start or end of one of
+    /// [`FRAGMENT`] characters or more (servers quote statements from the
+    /// error position on, or cut them short), replaced by
+    /// [`crate::secret::REDACTED`].
     pub fn redact(&self, message: &str) -> String {
         let mut out = message.to_string();
         for secret in self.secrets() {
             let chars: Vec<char> = secret.chars().collect();
-            for len in (2..=chars.len()).rev() {
+            for len in (FRAGMENT.min(chars.len())..=chars.len()).rev() {
                 let suffix: String = chars[chars.len() - len..].iter().collect();
                 let prefix: String = chars[..len].iter().collect();
                 for part in [suffix, prefix] {
@@ -636,6 +642,14 @@ mod tests {
             .redact("9026: cannot reach oss://b/t?host=h&access_id=CANARYID&access_key=CANARYKEY");
         assert!(!message.contains("CANARY"), "{message}");
         assert!(archivelog(true, &Target::Own).secrets().is_empty());
+        // Fragments of at least four characters are masked; the words of the
+        // message that share a shorter start or end with the secret stay.
+        let statement = set_encryption(&Secret::new("ALbatross99"));
+        let message = statement.redact("1064: ALTER near 'tross99' ONLY' and 'ALba'");
+        assert_eq!(
+            message,
+            "1064: ALTER near '(sensitive)' ONLY' and '(sensitive)'"
+        );
     }
 
     use super::*;

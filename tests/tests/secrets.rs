@@ -7,7 +7,7 @@
 
 use obbackup_tests::{Invocation, root, temp_config};
 
-// No canary shares two characters at its start or end with another: the
+// No canary shares four characters at its start or end with another: the
 // masking of a statement's own secrets in its server errors also hides
 // their beginnings and ends, and must not be what hides the others.
 const DSN_PASSWORD: &str = "Zebra-Yak-9";
