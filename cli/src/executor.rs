@@ -149,7 +149,11 @@ async fn poll(
     };
     let mut display = output::Waiting::start(&label);
     let mut pause = FIRST_PAUSE.min(options.poll);
-    let mut last_seen = String::new();
+    let total = pending.len();
+    let mut done = 0;
+    // The states seen at the last poll, without progress figures: the
+    // pauses start again when this set changes.
+    let mut last_states = std::collections::BTreeSet::new();
     while !pending.is_empty() {
         let waits: Vec<&Wait> = pending.iter().map(|&(_, w)| w).collect();
         let query = match sql::wait_query_many(&waits) {
@@ -175,7 +179,6 @@ async fn poll(
             }
         };
         let mut states: Vec<String> = Vec::new();
-        let mut done = 0;
         pending.retain(|&(step, wait)| {
             let WaitObservation {
                 done: reached,
@@ -214,13 +217,17 @@ async fn poll(
                 None => true,
             }
         });
-        let seen = summary(states, done);
-        tracing::debug!(waiting = pending.len(), observed = %seen, next_poll_ms = pause.as_millis() as u64, "poll");
-        if seen != last_seen {
+        let now: std::collections::BTreeSet<String> = states
+            .iter()
+            .map(|s| without_progress(s).to_string())
+            .collect();
+        if now != last_states {
             pause = FIRST_PAUSE.min(options.poll);
         }
+        last_states = now;
+        let seen = summary(states, done, total);
+        tracing::debug!(waiting = pending.len(), observed = %seen, next_poll_ms = pause.as_millis() as u64, "poll");
         display.observe(&seen, started.elapsed());
-        last_seen = seen;
         if pending.is_empty() {
             break;
         }
@@ -258,14 +265,23 @@ fn observe(rows: &[live::Row], until: &WaitUntil) -> WaitObservation {
     }
 }
 
-/// The observations of one poll in a line: a single wait's as it is, several
-/// as counts (`2 of 300 done; 298 BEGINNING, 2 DOING`), the three most
-/// frequent first.
-fn summary(states: Vec<String>, done: usize) -> String {
-    if states.len() == 1 {
+/// `observed` without a trailing progress figure (`job 7 (FULL) DOING 37.2%`
+/// → `job 7 (FULL) DOING`): progress alone is not a change of state.
+fn without_progress(observed: &str) -> &str {
+    match observed.rsplit_once(' ') {
+        Some((head, last)) if last.ends_with('%') => head,
+        _ => observed,
+    }
+}
+
+/// The observations of one poll in a line: a single wait's as it is; for
+/// `total` waits taken together, `done` of them done so far and the states
+/// of this poll as counts (`2 of 300 done; 298 BEGINNING, 2 DOING`), the
+/// three most frequent first.
+fn summary(states: Vec<String>, done: usize, total: usize) -> String {
+    if total == 1 {
         return states.into_iter().next().unwrap_or_default();
     }
-    let total = states.len();
     let mut counts: Vec<(String, usize)> = Vec::new();
     for state in states {
         match counts.iter_mut().find(|(s, _)| *s == state) {
@@ -283,4 +299,31 @@ fn summary(states: Vec<String>, done: usize) -> String {
         parts.push("…".into());
     }
     format!("{done} of {total} done; {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_not_a_change_of_state() {
+        assert_eq!(
+            without_progress("job 7 (FULL) DOING 37.2%"),
+            "job 7 (FULL) DOING"
+        );
+        assert_eq!(without_progress("BEGINNING"), "BEGINNING");
+        assert_eq!(
+            without_progress("2 job(s): DOING, INIT"),
+            "2 job(s): DOING, INIT"
+        );
+    }
+
+    #[test]
+    fn a_batch_summary_counts_done_waits_across_polls() {
+        let states = ["DOING", "BEGINNING", "BEGINNING"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(summary(states, 5, 8), "5 of 8 done; 2 BEGINNING, 1 DOING");
+        assert_eq!(summary(vec!["DOING".into()], 1, 1), "DOING");
+    }
 }

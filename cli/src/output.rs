@@ -72,6 +72,9 @@ pub fn init() {
                 .unicode(color)
                 .terminal_links(false)
                 .width(100)
+                // Not wrapped: wrapping cuts words, at hyphens too, and a
+                // secret cut across two lines escapes the redactor.
+                .wrap_lines(false)
                 .build(),
         )
     }));

@@ -1,21 +1,22 @@
 //! One redactor for everything obbackup writes. It knows every secret value
 //! of the run — the DSN's password, the values of the variables the
-//! configuration reads with `env()` (credentials, encryption passwords), and
-//! the secret parts of every statement sent — and every text written to
+//! configuration reads with `env()` for credentials and passwords, and the
+//! secret parts of every statement sent — and every text written to
 //! standard output, standard error, the log and files passes through
 //! [`clean`] (the functions of [`crate::output`], the log writer, plan
 //! files), server messages included. What it replaces reads `(sensitive)`.
 //!
 //! Values shorter than [`MIN_LEN`] characters are not registered: replacing
-//! every `ab` of a report would hide more than it protects; such a value is
-//! still masked where obbackup builds the text itself.
+//! every `plan` of a report (a JSON key, say) would hide and break more than
+//! it protects; such a value is still masked where obbackup builds the text
+//! itself (statements as shown, destinations, DSNs in messages).
 
 use obbackup_planner::secret::REDACTED;
 use std::borrow::Cow;
 use std::sync::RwLock;
 
 /// The shortest value registered, in characters.
-pub const MIN_LEN: usize = 4;
+pub const MIN_LEN: usize = 6;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
@@ -77,11 +78,11 @@ mod tests {
     #[test]
     fn registered_values_are_cleaned_whole_and_url_encoded() {
         register("s3cr&t-pass");
-        register("ab");
-        let text = "mysql://root%40sys:s3cr%26t-pass@h:2881 and s3cr&t-pass, ab";
+        register("abcde");
+        let text = "mysql://root%40sys:s3cr%26t-pass@h:2881 and s3cr&t-pass, abcde";
         assert_eq!(
             clean(text),
-            "mysql://root%40sys:(sensitive)@h:2881 and (sensitive), ab"
+            "mysql://root%40sys:(sensitive)@h:2881 and (sensitive), abcde"
         );
         assert!(matches!(clean("nothing here"), Cow::Borrowed(_)));
     }

@@ -105,6 +105,43 @@ pub fn env_references(config: &Config) -> Vec<String> {
     names.into_iter().collect()
 }
 
+/// The variables `config` reads with `env()` for a secret: a credential
+/// attribute of a destination (`access_key=${env("…")}`, any case) or a
+/// password (`encryption { password = env("…") }`). Sorted, without
+/// repeats.
+pub fn secret_env_names(config: &Config) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let tenant_blocks = std::iter::once(&config.defaults)
+        .chain(config.tenants.iter().map(|t| &t.settings))
+        .flat_map(|s| s.log_archive.iter().chain(s.data_backup.iter()));
+    for (key, setting) in tenant_blocks.chain(config.cluster.iter()) {
+        let ConfigValue::Text(t) = &setting.value else {
+            continue;
+        };
+        let password = key.ends_with("password");
+        let mut before = "";
+        for piece in &t.pieces {
+            match piece {
+                Piece::Literal(text) => before = text,
+                Piece::Env { name, .. } => {
+                    let attribute = before
+                        .rsplit(['?', '&'])
+                        .next()
+                        .and_then(|a| a.strip_suffix('='))
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    if password || crate::destination::Destination::is_credential(&attribute) {
+                        names.insert(name.clone());
+                    }
+                    before = "";
+                }
+                Piece::TenantName => before = "",
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
 impl PlanFile {
     /// Builds the file for a plan computed from `config` (`name`, `text`) against `live` on `today`.
     pub fn new(
@@ -268,6 +305,22 @@ pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_env_names_are_credentials_and_passwords_only() {
+        let text = r#"
+tenant "t" {
+  log_archive { destination = "oss://b/${env("BUCKET_DIR")}/t?host=h&ACCESS_ID=${env("T_ID")}&access_key=${env("T_KEY")}" }
+  data_backup {
+    destination = "file:///nfs/${env("ROOT")}/data"
+    encryption { password = env("T_PASSWORD") }
+  }
+}
+"#;
+        let (config, errors) = crate::config::decode(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(secret_env_names(&config), ["T_ID", "T_KEY", "T_PASSWORD"]);
+    }
 
     #[test]
     fn env_references_cover_both_lines() {

@@ -193,7 +193,10 @@ impl Wait {
     /// tenant by id from sys, for the same condition (a backup-job wait may
     /// differ only in the job id it waits beyond).
     pub fn polls_with(&self, other: &Wait) -> bool {
-        if self.tenant_id.is_none() || other.tenant_id.is_none() {
+        if self.tenant_id.is_none()
+            || other.tenant_id.is_none()
+            || matches!(self.until, WaitUntil::NoPieceJobs)
+        {
             return false;
         }
         match (&self.until, &other.until) {

@@ -51,6 +51,11 @@ def main() -> int:
                 os.write(fd, keys)
                 seen = at + len(text)
                 steps.pop(0)
+    if time.time() >= deadline:
+        # Past the deadline: the test fails with what the screen showed, and
+        # no process is left behind.
+        os.kill(pid, 9)
+        output += b"\n[pty_run: killed at the deadline]\n"
     _, status = os.waitpid(pid, 0)
     sys.stdout.write(output.decode(errors="replace"))
     return os.waitstatus_to_exitcode(status)

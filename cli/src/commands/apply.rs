@@ -29,7 +29,13 @@ pub async fn run(
     let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
     let mut session = connect(&target, dsn_env.as_deref()).await?;
     // The lock first: the plan shown is made, approved and run under it.
-    let held = lock::acquire(&mut session, lock_timeout).await?;
+    let held = match lock::acquire(&mut session, lock_timeout).await {
+        Ok(held) => held,
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     let how = Replan {
         timeouts: timeouts(&waits),
         follow_backups: waits.wait,
@@ -123,7 +129,13 @@ async fn apply_saved(
     let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
     let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
     let mut session = connect(target, dsn_env.as_deref()).await?;
-    let held = lock::acquire(&mut session, lock_timeout).await?;
+    let held = match lock::acquire(&mut session, lock_timeout).await {
+        Ok(held) => held,
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
     let saved = file.options();
     let how = Replan {

@@ -179,12 +179,9 @@ fn decode(name: String, text: String) -> Result<Loaded, CliError> {
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
     }
-    // What env() reads is secret (credentials, passwords): never printed.
-    for reference in planfile::env_references(&config) {
-        if let Some(value) = reference
-            .strip_prefix("env:")
-            .and_then(|name| std::env::var(name).ok())
-        {
+    // What env() reads for credentials and passwords is never printed.
+    for name in planfile::secret_env_names(&config) {
+        if let Ok(value) = std::env::var(&name) {
             crate::redact::register(&value);
         }
     }
