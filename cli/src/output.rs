@@ -106,8 +106,11 @@ pub struct Waiting {
 }
 
 impl Waiting {
-    /// Starts a wait display.
+    /// Starts a wait display. The label (it may name tenants) is shown with
+    /// control characters escaped and secrets cleaned.
     pub fn start(label: &str) -> Self {
+        let label = printable(&crate::redact::clean(label)).into_owned();
+        let label = label.as_str();
         let drawn = std::io::stderr().is_terminal();
         let bar = if drawn {
             ProgressBar::new_spinner()
@@ -130,7 +133,8 @@ impl Waiting {
 
     /// Shows the latest observed state.
     pub fn observe(&mut self, observed: &str, elapsed: Duration) {
-        let observed = &*crate::redact::clean(observed);
+        let cleaned = crate::redact::clean(observed);
+        let observed = &*printable(&cleaned);
         if observed != self.last {
             self.bar.set_message(format!("{}: {observed}", self.label));
             if !self.drawn {
