@@ -423,3 +423,38 @@ fn backup_backup_checkpoint_interval_follows_the_build() {
         }
     }
 }
+
+/// 3.x copies the backup password into a statement of its own without
+/// escaping it (v3.1.5_CE_HF2 `ob_alter_system_executor.cpp`): a password with
+/// `'` or `\` is a plan error there, pointing at the attribute and never
+/// showing the password; 4.x takes it.
+#[test]
+fn a_backup_password_with_a_quote_or_backslash_is_refused_on_3x_only() {
+    let config = |name: &str, block: &str| temp_config(name, block);
+    let ob3 = config(
+        "ob3-quote-pw.hcl",
+        "cluster {\n  backup_dest = \"file:///nfs/ob3/backup\"\n  data_backup {\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_QUOTE_PW\") }\n  }\n}\n",
+    );
+    for password in ["it's-a-secret", "back\\slash-secret"] {
+        let sim = start("empty-3.1.5.json");
+        let plan = Invocation::new(&["plan", &ob3])
+            .dsn(&sim.dsn("sys"))
+            .env("OBB_QUOTE_PW", password)
+            .run();
+        assert_eq!(plan.code, 1, "{}", plan.all());
+        assert_contains(&plan.stderr, "may not contain");
+        assert_contains(&plan.stderr, "data_backup.encryption.password");
+        assert!(!plan.all().contains(password), "{}", plan.all());
+        assert!(sent_alters(&sim).is_empty());
+    }
+    let ob4 = config(
+        "ob4-quote-pw.hcl",
+        "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/${tenant.name}/archive\"\n  }\n  data_backup {\n    destination = \"file:///nfs/${tenant.name}/data\"\n    full { max_age = \"7d\" }\n    encryption { password = env(\"OBB_QUOTE_PW\") }\n  }\n}\n",
+    );
+    let sim = start("empty-4.2.json");
+    let plan = Invocation::new(&["plan", &ob4])
+        .dsn(&sim.dsn("sys"))
+        .env("OBB_QUOTE_PW", "it's-a-secret")
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+}

@@ -308,7 +308,25 @@ pub fn resolve(
         _ => None,
     };
     let encryption = get(c, "data_backup.encryption.password")
-        .and_then(|s| crate::desired::encryption(s, env, errors));
+        .and_then(|s| crate::desired::encryption(s, env, errors))
+        .filter(|e| {
+            // 3.x copies the password into `set @__ob_backup_encryption_passwd__
+            // = '%.*s'` of its own, unquoted: a ' breaks that statement and a \
+            // changes the password (v3.1.5_CE_HF2
+            // src/sql/engine/cmd/ob_alter_system_executor.cpp,
+            // ObBackupSetEncryptionExecutor::execute; 4.x sets the variable
+            // directly).
+            let unsafe_char = e.value.password.expose().contains(['\'', '\\']);
+            if unsafe_char {
+                errors.push(ConfigError::InvalidValue {
+                    attribute: "data_backup.encryption.password".into(),
+                    value: format!("env(\"{}\")", e.value.env),
+                    valid: "on OceanBase 3.x the backup password may not contain ' or \\: the server copies it into a statement of its own without escaping them; choose a password without them".into(),
+                    span: span(&e.span),
+                });
+            }
+            !unsafe_char
+        });
     DesiredCluster {
         backup_dest: dest("backup_dest", errors),
         backup_dest_option: option_span.map(|s| Located {
