@@ -114,10 +114,25 @@ pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run obbackup: {e}"));
-    Run {
+    let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    speaks_to_users(&run.all());
+    run
+}
+
+/// Panics when `output` cites a document users do not have (a section sign,
+/// `reference §`, `(seed …)`): every run of the binary in the suite, error
+/// paths included, is checked.
+#[track_caller]
+pub fn speaks_to_users(output: &str) {
+    for word in ["§", "(seed "] {
+        assert!(
+            !output.contains(word),
+            "user output cites an internal document ({word:?}):\n{output}"
+        );
     }
 }
 
