@@ -4,6 +4,17 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the release, the commit and target it was built from, and
+/// the OceanBase lines it plans.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("OBBACKUP_COMMIT"),
+    ", ",
+    env!("OBBACKUP_TARGET"),
+    "; OceanBase 3.1 and 3.2 cluster-level, 4.1 and later tenant-level)"
+);
+
 /// Declarative backup configuration for OceanBase: plan, apply and drift.
 ///
 /// Declare the log archive and data backup settings of your tenants in HCL;
@@ -15,7 +26,7 @@ use std::path::PathBuf;
 /// Exit codes: 0 success / no changes / in sync; 1 error; 2 changes present
 /// (plan --detailed-exitcode) or drift found (drift).
 #[derive(Debug, Parser)]
-#[command(name = "obbackup", version, propagate_version = true)]
+#[command(name = "obbackup", version = VERSION, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     /// The command to run.
@@ -230,6 +241,29 @@ pub enum Command {
         /// Which cluster.
         target: TargetArgs,
     },
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   obbackup completions bash > /etc/bash_completion.d/obbackup
+    ///   obbackup completions zsh > "${fpath[1]}/_obbackup"
+    ///   obbackup completions fish > ~/.config/fish/completions/obbackup.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a
+    /// directory.
+    ///
+    /// Examples:
+    ///   obbackup man | man -l -
+    ///   obbackup man --dir /usr/local/share/man/man1
+    #[command(verbatim_doc_comment)]
+    Man {
+        /// Write obbackup.1 and obbackup-COMMAND.1 here instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// One-shot backup operations.
@@ -284,16 +318,12 @@ pub struct TargetArgs {
     /// MySQL URL of the cluster. The login tenant is part of the user name:
     /// root@sys is written root%40sys. Also read from OBBACKUP_DSN; without
     /// either, the file's cluster { dsn_env = "…" } names the variable to read.
-    #[arg(
-        long,
-        env = "OBBACKUP_DSN",
-        hide_env_values = true,
-        conflicts_with = "sandbox"
-    )]
+    #[arg(long, env = "OBBACKUP_DSN", hide_env_values = true)]
     pub dsn: Option<String>,
     /// Start the embedded simulator instead of connecting to a cluster: with no
     /// value, an empty OceanBase 4.2 cluster with three user tenants; or a
-    /// fixture file (see fixtures/README.md). Changes are lost at exit.
+    /// fixture file (see fixtures/README.md). Changes are lost at exit. It
+    /// wins over --dsn and OBBACKUP_DSN.
     #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "FIXTURE")]
     pub sandbox: Option<String>,
     /// Seconds to wait for the connection and for each statement.

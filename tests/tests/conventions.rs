@@ -1,0 +1,56 @@
+//! Command-line conventions: shell completions, manual pages, a `--version`
+//! that says what was built, and `--sandbox` winning over `OBBACKUP_DSN`.
+
+use obbackup_tests::{Invocation, root};
+
+#[test]
+fn completions_for_every_shell_name_the_commands() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = Invocation::new(&["completions", shell]).run();
+        assert_eq!(out.code, 0, "{shell}: {}", out.all());
+        for word in ["obbackup", "apply", "drift", "lock-timeout"] {
+            assert!(out.stdout.contains(word), "{shell}: no {word:?}");
+        }
+    }
+    let bad = Invocation::new(&["completions", "tcsh"]).run();
+    assert_eq!(bad.code, 2, "{}", bad.all());
+}
+
+#[test]
+fn manual_pages_on_stdout_or_one_per_command() {
+    let page = Invocation::new(&["man"]).run();
+    assert_eq!(page.code, 0, "{}", page.all());
+    assert!(page.stdout.contains(".TH obbackup 1"), "{}", page.stdout);
+    assert!(page.stdout.contains("apply"), "{}", page.stdout);
+    let dir = root().join("target/test-configs/man");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Invocation::new(&["man", "--dir", &dir.display().to_string()]).run();
+    assert_eq!(out.code, 0, "{}", out.all());
+    let apply = std::fs::read_to_string(dir.join("obbackup-apply.1")).expect("apply page");
+    assert!(apply.contains("lock\\-timeout"), "{apply}");
+    assert!(dir.join("obbackup.1").exists());
+}
+
+#[test]
+fn the_version_names_the_commit_the_target_and_the_lines() {
+    let out = Invocation::new(&["--version"]).run();
+    assert_eq!(out.code, 0, "{}", out.all());
+    for word in [
+        "obbackup 0.",
+        "commit ",
+        "linux",
+        "OceanBase 3.1",
+        "4.1 and later",
+    ] {
+        assert!(out.stdout.contains(word), "{word:?} in {}", out.stdout);
+    }
+}
+
+#[test]
+fn the_sandbox_wins_over_an_exported_dsn() {
+    let out = Invocation::new(&["plan", "examples/basic-4.2.hcl", "--sandbox"])
+        .env("OBBACKUP_DSN", "mysql://root%40sys@192.0.2.1:2881")
+        .run();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.starts_with("OceanBase "), "{}", out.stdout);
+}
