@@ -79,6 +79,15 @@ impl Report {
         }
     }
 
+    /// Renders one plan as Markdown of at most `budget` characters (one
+    /// cluster of a fleet's comment).
+    pub fn markdown_within(self, plan: &Plan, budget: usize) -> String {
+        match self {
+            Report::Plan => render::markdown_within(plan, budget),
+            Report::Drift => render::drift_markdown_within(plan, budget),
+        }
+    }
+
     /// Whether the plan counts as "changes" (exit 2) for this report.
     pub fn has_changes(self, plan: &Plan) -> bool {
         match self {

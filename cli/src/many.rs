@@ -7,6 +7,7 @@ use crate::args::{Format, TargetArgs, WaitArgs};
 use crate::error::CliError;
 use crate::{EXIT_CHANGES, Report, output};
 use obbackup_planner::plan::FORMAT_VERSION;
+use obbackup_planner::render;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -167,13 +168,20 @@ fn combined(outcomes: &[Outcome], report: Report, format: Format) -> String {
                     summary.join(", ")
                 ));
             }
-            for o in outcomes {
+            for (k, o) in outcomes.iter().enumerate() {
                 if format == Format::Markdown {
                     out.push_str(&format!("\n---\n\n#### `{}`\n\n", o.file));
                 } else {
                     out.push_str(&format!("\n=== {} ===\n", o.file));
                 }
                 match &o.result {
+                    // A comment holds COMMENT_LIMIT characters: each cluster gets an
+                    // equal share of what is left, so a small one leaves more to the next.
+                    Ok(plan) if format == Format::Markdown => {
+                        let left = render::COMMENT_LIMIT
+                            .saturating_sub(out.chars().count() + 256 * (outcomes.len() - k));
+                        out.push_str(&report.markdown_within(plan, left / (outcomes.len() - k)));
+                    }
                     Ok(plan) => out.push_str(&report.render(plan, format)),
                     Err(e) if format == Format::Markdown => out.push_str(&format!(
                         "**error**: {}\n",

@@ -286,7 +286,10 @@ fn markdown_header(kind: &str, plan: &Plan, out: &mut String) {
     );
 }
 
-fn markdown_changes(changes: &[crate::change::Change], out: &mut String) {
+fn markdown_changes<'c>(
+    changes: impl IntoIterator<Item = &'c crate::change::Change>,
+    out: &mut String,
+) {
     out.push_str("| | address | before | after |\n|---|---|---|---|\n");
     for c in changes {
         let before = c
@@ -303,12 +306,14 @@ fn markdown_changes(changes: &[crate::change::Change], out: &mut String) {
     }
 }
 
-fn markdown_tail(plan: &Plan, out: &mut String) {
+/// The accepted drift and the notes, while they fit in `budget`.
+fn markdown_tail(plan: &Plan, out: &mut String, budget: usize) {
+    let mut tail = String::new();
     if !plan.accepted.is_empty() {
-        out.push_str("\n#### Accepted drift\n\n| address | live | declared | reason | until |\n|---|---|---|---|---|\n");
+        tail.push_str("\n#### Accepted drift\n\n| address | live | declared | reason | until |\n|---|---|---|---|---|\n");
         for a in &plan.accepted {
             let _ = writeln!(
-                out,
+                tail,
                 "| `{}` | `{}` | `{}` | {} | {} |",
                 cell(&a.change.address.to_string()),
                 cell(a.change.before.as_deref().unwrap_or("(not set)")),
@@ -319,30 +324,58 @@ fn markdown_tail(plan: &Plan, out: &mut String) {
         }
     }
     if !plan.notes.is_empty() {
-        out.push_str("\n#### Notes\n\n");
+        tail.push_str("\n#### Notes\n\n");
         for n in &plan.notes {
-            let _ = writeln!(out, "- {}", cell(n));
+            let _ = writeln!(tail, "- {}", cell(n));
         }
+    }
+    if out.chars().count() + tail.chars().count() <= budget {
+        out.push_str(&tail);
+    } else if !tail.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n> {} note(s) and {} accepted drift(s) left out for length; `obbackup show PLANFILE` lists them.",
+            plan.notes.len(),
+            plan.accepted.len()
+        );
     }
 }
 
-/// The plan as a Markdown block for a pull-request comment: summary, hazards
-/// first, a table of changes, the SQL in a collapsible section.
+/// The most characters a pull-request comment holds (GitHub refuses longer
+/// comments); [`markdown`] and [`drift_markdown`] stay within it.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// What the Markdown leaves for a fleet's own header and separators.
+const COMMENT_MARGIN: usize = 1_536;
+
+/// The plan as a Markdown block for a pull-request comment, within
+/// [`COMMENT_LIMIT`]: see [`markdown_within`].
 pub fn markdown(plan: &Plan) -> String {
+    markdown_within(plan, COMMENT_LIMIT - COMMENT_MARGIN)
+}
+
+/// The plan as Markdown of at most `budget` characters: the summary (counts,
+/// hazards, how many tenants change), then one collapsed `<details>` per
+/// tenant (or the 3.x cluster, or the statements covering every tenant) with
+/// its changes and SQL steps, then the notes. Sections that do not fit are
+/// left out, with a note saying how many and where the whole plan is.
+pub fn markdown_within(plan: &Plan, budget: usize) -> String {
     let mut out = String::new();
     markdown_header("plan", plan, &mut out);
     if plan.is_empty() {
         out.push_str("**No changes.** The cluster matches the configuration.\n");
-        markdown_tail(plan, &mut out);
+        markdown_tail(plan, &mut out, budget);
         return out;
     }
     let (create, update) = plan.counts();
     let hazards = plan.hazards();
+    let sections = scope_sections(plan, true);
     let _ = writeln!(
         out,
-        "**{create} to create, {update} to update · {} step(s) · {} hazard(s)**\n",
+        "**{create} to create, {update} to update · {} step(s) · {} hazard(s) · {} section(s) with changes or steps**\n",
         plan.steps.len(),
-        hazards.len()
+        hazards.len(),
+        sections.len()
     );
     if !hazards.is_empty() {
         out.push_str("#### ⚠️ Hazards\n\n");
@@ -351,51 +384,141 @@ pub fn markdown(plan: &Plan) -> String {
         }
         out.push('\n');
     }
-    out.push_str("#### Changes\n\n");
-    markdown_changes(&plan.changes, &mut out);
-    let _ = writeln!(
-        out,
-        "\n<details><summary>SQL steps, in order ({})</summary>\n\n```sql",
-        plan.steps.len()
-    );
-    for (n, step) in plan.steps.iter().enumerate() {
-        match &step.kind {
-            StepKind::Sql(sql) => {
-                let _ = writeln!(out, "-- {}. {}\n{};", n + 1, step.id, sql.shown);
-            }
-            StepKind::Wait(w) => {
-                let _ = writeln!(
-                    out,
-                    "-- {}. {}: {} (up to {}s)",
-                    n + 1,
-                    step.id,
-                    wait_text(&w.until, step.tenant.as_deref()),
-                    w.timeout_seconds
-                );
-            }
-        }
-    }
-    out.push_str("```\n\n</details>\n");
-    markdown_tail(plan, &mut out);
+    push_sections(&mut out, sections, budget);
+    markdown_tail(plan, &mut out, budget);
     out
 }
 
-/// A drift report as a Markdown block.
+/// A drift report as Markdown within [`COMMENT_LIMIT`]: see [`drift_markdown_within`].
 pub fn drift_markdown(plan: &Plan) -> String {
+    drift_markdown_within(plan, COMMENT_LIMIT - COMMENT_MARGIN)
+}
+
+/// A drift report as Markdown of at most `budget` characters: the count,
+/// then one collapsed section per drifted tenant (or cluster), as many as fit.
+pub fn drift_markdown_within(plan: &Plan, budget: usize) -> String {
     let mut out = String::new();
     markdown_header("drift", plan, &mut out);
     if plan.changes.is_empty() {
         out.push_str("**No drift.** The cluster matches the configuration.\n");
     } else {
+        let sections = scope_sections(plan, false);
         let _ = writeln!(
             out,
-            "**{} address(es) drifted** (live → declared)\n",
-            plan.changes.len()
+            "**{} address(es) drifted in {} section(s)** (live → declared)\n",
+            plan.changes.len(),
+            sections.len()
         );
-        markdown_changes(&plan.changes, &mut out);
+        push_sections(&mut out, sections, budget);
     }
-    markdown_tail(plan, &mut out);
+    markdown_tail(plan, &mut out, budget);
     out
+}
+
+/// One collapsed section per scope, in the order scopes first appear in the
+/// changes, then in the steps: the scope's changes as a table and (with
+/// `steps`) its SQL steps in plan order.
+fn scope_sections(plan: &Plan, steps: bool) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let mut order: Vec<String> = Vec::new();
+    let mut changes: BTreeMap<String, Vec<&crate::change::Change>> = BTreeMap::new();
+    let mut scoped_steps: BTreeMap<String, Vec<(usize, &crate::step::Step)>> = BTreeMap::new();
+    for c in &plan.changes {
+        let scope = c.scope_name().to_string();
+        if !changes.contains_key(&scope) && !scoped_steps.contains_key(&scope) {
+            order.push(scope.clone());
+        }
+        changes.entry(scope).or_default().push(c);
+    }
+    if steps {
+        for (n, step) in plan.steps.iter().enumerate() {
+            let scope = step
+                .tenant
+                .clone()
+                .unwrap_or_else(|| "every tenant (one statement)".into());
+            let scope = if step.id.as_str().starts_with("cluster:") {
+                "cluster".to_string()
+            } else {
+                scope
+            };
+            if !changes.contains_key(&scope) && !scoped_steps.contains_key(&scope) {
+                // A statement for every tenant comes first: it touches them all.
+                if step.tenant.is_none() && !step.id.as_str().starts_with("cluster:") {
+                    order.insert(0, scope.clone());
+                } else {
+                    order.push(scope.clone());
+                }
+            }
+            scoped_steps.entry(scope).or_default().push((n, step));
+        }
+    }
+    order
+        .into_iter()
+        .map(|scope| {
+            let its_changes = changes.remove(&scope).unwrap_or_default();
+            let its_steps = scoped_steps.remove(&scope).unwrap_or_default();
+            let mut out = format!(
+                "<details><summary><code>{}</code> — {} change(s){}</summary>\n\n",
+                cell(&scope),
+                its_changes.len(),
+                if steps {
+                    format!(", {} step(s)", its_steps.len())
+                } else {
+                    String::new()
+                }
+            );
+            if !its_changes.is_empty() {
+                markdown_changes(its_changes, &mut out);
+            }
+            if !its_steps.is_empty() {
+                out.push_str("\n```sql\n");
+                for (n, step) in its_steps {
+                    match &step.kind {
+                        StepKind::Sql(sql) => {
+                            let _ = writeln!(out, "-- {}. {}\n{};", n + 1, step.id, sql.shown);
+                        }
+                        StepKind::Wait(w) => {
+                            let _ = writeln!(
+                                out,
+                                "-- {}. {}: {} (up to {}s)",
+                                n + 1,
+                                step.id,
+                                wait_text(&w.until, step.tenant.as_deref()),
+                                w.timeout_seconds
+                            );
+                        }
+                    }
+                }
+                out.push_str("```\n");
+            }
+            out.push_str("\n</details>\n");
+            out
+        })
+        .collect()
+}
+
+/// The note that replaces the sections that did not fit.
+fn left_out(count: usize) -> String {
+    format!(
+        "\n> **{count} section(s) left out** to keep this comment within {COMMENT_LIMIT} characters; the whole plan is in the saved plan (`obbackup show PLANFILE`) or the JSON output.\n"
+    )
+}
+
+/// Appends as many of `sections` as fit in `budget` (counting what `out`
+/// holds), then a note naming how many were left out.
+fn push_sections(out: &mut String, sections: Vec<String>, budget: usize) {
+    let total = sections.len();
+    let reserve = left_out(total).chars().count() + 512;
+    let mut used = out.chars().count();
+    for (k, section) in sections.into_iter().enumerate() {
+        let size = section.chars().count();
+        if used + size + reserve > budget {
+            out.push_str(&left_out(total - k));
+            return;
+        }
+        used += size;
+        out.push_str(&section);
+    }
 }
 
 fn changes_json(plan: &Plan) -> Vec<Value> {
