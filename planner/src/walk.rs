@@ -343,22 +343,7 @@ mod tests {
             to: StepId::tenant("a", to),
             rule: Rule::ArchiveDoingBeforeBackup,
         };
-        let (steps, edges) = graph::order(
-            steps,
-            vec![edge("1", "2"), edge("2", "3")],
-            TieBreak::Forward,
-        )
-        .expect("orders");
-        Plan {
-            server_version: "4.2.2.1".into(),
-            login_tenant: "sys".into(),
-            live_fingerprint: String::new(),
-            changes: Vec::new(),
-            steps,
-            edges,
-            notes: Vec::new(),
-            accepted: Vec::new(),
-        }
+        ordered(steps, vec![edge("1", "2"), edge("2", "3")])
     }
 
     fn run(plan: &Plan, fail: &str) -> ApplyReport {
