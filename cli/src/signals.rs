@@ -23,13 +23,16 @@ impl Interrupt {
     }
 
     /// Listens for SIGINT and SIGTERM (Ctrl-C elsewhere) on the running tokio
-    /// runtime. A second signal ends the process at once with its code.
+    /// runtime. The handlers are in place when this returns (a signal that
+    /// arrives a moment later is never the default one that kills the
+    /// process). A second signal ends the process at once with its code.
     pub fn install() -> Self {
         let interrupt = Self::default();
         let listener = interrupt.clone();
+        let mut signals = Signals::register();
         tokio::spawn(async move {
             loop {
-                let code = next_signal().await;
+                let code = signals.next().await;
                 if listener.code.load(Ordering::SeqCst) != 0 {
                     std::process::exit(i32::from(code));
                 }
@@ -68,23 +71,49 @@ impl Interrupt {
     }
 }
 
+/// The signal handlers of [`Interrupt::install`], registered at once.
 #[cfg(unix)]
-async fn next_signal() -> u8 {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => 130,
-        _ = terminate.recv() => 143,
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+#[cfg(unix)]
+impl Signals {
+    /// Registers SIGINT and SIGTERM now (`None` when the runtime cannot:
+    /// signals then keep their default action).
+    fn register() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(interrupt), Ok(terminate)) => Self(Some((interrupt, terminate))),
+            _ => Self(None),
+        }
+    }
+
+    /// The exit code of the next signal: 130 for SIGINT, 143 for SIGTERM.
+    async fn next(&mut self) -> u8 {
+        let Some((interrupt, terminate)) = self.0.as_mut() else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => 130,
+            _ = terminate.recv() => 143,
+        }
     }
 }
 
+/// Ctrl-C where there are no Unix signals.
 #[cfg(not(unix))]
-async fn next_signal() -> u8 {
-    let _ = tokio::signal::ctrl_c().await;
-    130
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn register() -> Self {
+        Self
+    }
+
+    async fn next(&mut self) -> u8 {
+        let _ = tokio::signal::ctrl_c().await;
+        130
+    }
 }
