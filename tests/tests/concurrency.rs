@@ -69,8 +69,9 @@ fn connections(sim: &obsim::Simulator) -> Vec<u32> {
 #[test]
 fn with_get_lock_a_second_apply_stops_naming_the_first_or_waits_for_it() {
     let sim = start("empty-4.3.1.0.json");
-    // The first apply's first destination statement takes 3 s.
-    sim.stall_reply("SET LOG_ARCHIVE_DEST", 3_000);
+    // The first apply's first destination statement takes 5 s: the second
+    // and third start while it holds the lock.
+    sim.stall_reply("SET LOG_ARCHIVE_DEST", 5_000);
     let config = temp_config("lock-431.hcl", ARCHIVE);
     let dsn = sim.dsn("sys");
     let first = apply_in_background(&config, &dsn);
@@ -126,8 +127,9 @@ fn with_get_lock_a_second_apply_stops_naming_the_first_or_waits_for_it() {
 fn without_get_lock_a_second_apply_finds_the_cluster_changed_and_sends_nothing() {
     let sim = start("empty-4.2.json");
     // The first apply's third server query (lock check, plan read, the
-    // check before its first statement) takes 4 s: the second runs meanwhile.
-    sim.stall_reply_at("SELECT ob_version()", 2, 4_000);
+    // check before its first statement) takes 8 s: the second runs meanwhile
+    // (time enough on a loaded machine).
+    sim.stall_reply_at("SELECT ob_version()", 2, 8_000);
     let config = temp_config("nolock-422.hcl", ARCHIVE);
     let dsn = sim.dsn("sys");
     let first = apply_in_background(&config, &dsn);
