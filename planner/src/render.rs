@@ -379,8 +379,19 @@ pub fn markdown_within(plan: &Plan, budget: usize) -> String {
     );
     if !hazards.is_empty() {
         out.push_str("#### ⚠️ Hazards\n\n");
-        for (id, h) in &hazards {
-            let _ = writeln!(out, "- `{}` **{}**: {}", cell(id), h.kind, cell(&h.message));
+        // Hazards come before everything, but take at most half the room.
+        let room = budget / 2;
+        for (k, (id, h)) in hazards.iter().enumerate() {
+            let line = format!("- `{}` **{}**: {}\n", cell(id), h.kind, cell(&h.message));
+            if out.chars().count() + line.chars().count() > room {
+                let _ = writeln!(
+                    out,
+                    "- … and {} more hazard(s), listed in the saved plan (`obbackup show PLANFILE`) and the JSON output",
+                    hazards.len() - k
+                );
+                break;
+            }
+            out.push_str(&line);
         }
         out.push('\n');
     }

@@ -96,3 +96,38 @@ fn a_fleet_comment_fits_and_names_every_cluster() {
         assert!(out.stdout.contains("section(s) left out"), "{command}");
     }
 }
+
+#[test]
+fn thousands_of_hazards_still_fit() {
+    // 3,000 tenants archiving into old destinations: moving each is a hazard.
+    let tenants: Vec<serde_json::Value> = (0..3_000)
+        .map(|n| {
+            let id = 1002 + 2 * n;
+            serde_json::json!({
+                "id": id, "name": format!("tenant_{n}"), "log_mode": "ARCHIVELOG",
+                "archive_dest": { "path": format!("file:///nfs/old/tenant_{n}/archive"), "dest_id": id },
+                "archive_round": { "round_id": 1, "status": "DOING" }
+            })
+        })
+        .collect();
+    let sim = obsim::Simulator::start_in_thread(
+        &serde_json::json!({ "version": "4.2.2.1", "tenants": tenants }).to_string(),
+    )
+    .expect("starts");
+    let out = Invocation::new(&[
+        "plan",
+        &temp_config("hazards.hcl", CONFIG),
+        "--format",
+        "markdown",
+    ])
+    .dsn(&sim.dsn("sys"))
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let length = out.stdout.chars().count();
+    assert!(length <= LIMIT, "{length} characters");
+    assert!(
+        out.stdout.contains("more hazard(s)"),
+        "no note of the hazards left out"
+    );
+    assert!(out.stdout.contains("section(s) left out"));
+}
