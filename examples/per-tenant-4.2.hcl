@@ -3,7 +3,7 @@
 # Two tenants with their own destinations: mysql_tenant on NFS, oracle_tenant on
 # OSS in MANDATORY mode. Credentials come from the environment only:
 #   export OB_OSS_ACCESS_ID=... OB_OSS_ACCESS_KEY=...
-#   obbackup plan per-tenant-4.2.hcl --sandbox fixtures/live/documented-4.2.json
+#   obbackup plan per-tenant-4.2.hcl --sandbox --fixture fixtures/live/documented-4.2.json
 
 cluster {
   version = "4.2"

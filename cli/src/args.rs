@@ -320,12 +320,16 @@ pub struct TargetArgs {
     /// either, the file's cluster { dsn_env = "…" } names the variable to read.
     #[arg(long, env = "OBBACKUP_DSN", hide_env_values = true)]
     pub dsn: Option<String>,
-    /// Start the embedded simulator instead of connecting to a cluster: with no
-    /// value, an empty OceanBase 4.2 cluster with three user tenants; or a
-    /// fixture file (see fixtures/README.md). Changes are lost at exit. It
-    /// wins over --dsn and OBBACKUP_DSN.
-    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "FIXTURE")]
-    pub sandbox: Option<String>,
+    /// Start the embedded simulator instead of connecting to a cluster: an
+    /// empty OceanBase 4.2 cluster with three user tenants, or the cluster
+    /// --fixture describes. Changes are lost at exit. It wins over --dsn and
+    /// OBBACKUP_DSN.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// The simulated cluster for --sandbox (implied): a fixture file (see
+    /// fixtures/README.md).
+    #[arg(long, value_name = "FILE")]
+    pub fixture: Option<String>,
     /// Seconds to wait for the connection and for each statement.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,

@@ -54,3 +54,29 @@ fn the_sandbox_wins_over_an_exported_dsn() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.starts_with("OceanBase "), "{}", out.stdout);
 }
+
+/// `--sandbox` takes no value, so a file after it is the configuration;
+/// `--fixture FILE` chooses the simulated cluster and implies `--sandbox`.
+#[test]
+fn the_sandbox_is_a_flag_and_the_fixture_its_own_option() {
+    let before = Invocation::new(&["plan", "--sandbox", "examples/basic-4.2.hcl"]).run();
+    assert_eq!(before.code, 0, "{}", before.all());
+    assert!(
+        before.stdout.contains("OceanBase 4.2.2.1"),
+        "{}",
+        before.stdout
+    );
+    let fixture = Invocation::new(&[
+        "plan",
+        "examples/ob3-archive-compression.hcl",
+        "--fixture",
+        "fixtures/live/empty-3.2.json",
+    ])
+    .run();
+    assert_eq!(fixture.code, 0, "{}", fixture.all());
+    assert!(
+        fixture.stdout.contains("OceanBase 3.2"),
+        "{}",
+        fixture.stdout
+    );
+}

@@ -34,7 +34,7 @@ fn every_example_validates_and_plans() {
             .unwrap_or("");
         let mut args = vec!["plan", file.as_str(), "--sandbox"];
         if !fixture.is_empty() {
-            args.push(fixture);
+            args.extend(["--fixture", fixture]);
         }
         let plan = obbackup(&args, ENV);
         assert_eq!(plan.code, 0, "{file} against {fixture:?}:\n{}", plan.all());

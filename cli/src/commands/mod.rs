@@ -208,7 +208,9 @@ fn timeouts(waits: &WaitArgs) -> Timeouts {
 /// Opens a session: `--sandbox`, else `--dsn`/`OBBACKUP_DSN`, else the variable
 /// the file names in `cluster { dsn_env }`.
 async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Session, CliError> {
-    let dsn = match (&target.sandbox, &target.dsn, dsn_env) {
+    let sandbox = (target.sandbox || target.fixture.is_some())
+        .then(|| target.fixture.as_deref().unwrap_or(""));
+    let dsn = match (sandbox, &target.dsn, dsn_env) {
         (Some(fixture), _, _) => sandbox::start(fixture).await?,
         (None, Some(dsn), _) => Secret::new(dsn.clone()),
         (None, None, Some(var)) => {
