@@ -10,7 +10,6 @@ use obbackup_planner::secret::Secret;
 use obbackup_planner::sql::SqlText;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row as _};
-use std::str::FromStr;
 use std::time::Duration;
 
 /// A failure talking to the server.
@@ -210,8 +209,9 @@ impl Session {
             .timezone(None)
             .set_names(false)
             .disable_statement_logging();
-        if let Some(password) = options_password(dsn.expose()) {
-            crate::redact::register(&password);
+        if let Some((written, decoded)) = dsn_password(dsn.expose()) {
+            crate::redact::register(&written);
+            crate::redact::register(&decoded);
         }
         let wire = Wire::of(&options);
         let target = describe(dsn.expose());
@@ -321,38 +321,42 @@ impl Session {
     }
 }
 
-/// The DSN's password, percent-decoded, if it has one.
-fn options_password(dsn: &str) -> Option<String> {
+/// The DSN's password as written (percent-encoded) and decoded, if it has
+/// a non-empty one.
+fn dsn_password(dsn: &str) -> Option<(String, String)> {
     let url = url::Url::parse(dsn).ok()?;
-    let password = url.password()?;
-    crate::redact::register(password);
-    Some(
-        percent_encoding::percent_decode_str(password)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
+    let written = url.password().filter(|p| !p.is_empty())?;
+    let decoded = percent_encoding::percent_decode_str(written)
+        .decode_utf8_lossy()
+        .into_owned();
+    Some((written.to_string(), decoded))
 }
 
-/// Removes the DSN's password from an error text, should a driver echo it.
+/// Removes the DSN's password (as written and decoded, however short) from
+/// an error text, should a driver echo it.
 fn redact_dsn_error(message: &str, dsn: &Secret) -> String {
-    let password = MySqlConnectOptions::from_str(dsn.expose())
-        .ok()
-        .and_then(|_| {
-            dsn.expose()
-                .split_once("://")
-                .and_then(|(_, rest)| rest.split_once('@'))
-                .and_then(|(cred, _)| cred.split_once(':'))
-                .map(|(_, p)| p.to_string())
-        });
-    match password {
-        Some(p) if !p.is_empty() => message.replace(&p, "(sensitive)"),
-        _ => message.to_string(),
+    match dsn_password(dsn.expose()) {
+        Some((written, decoded)) => message
+            .replace(&written, obbackup_planner::secret::REDACTED)
+            .replace(&decoded, obbackup_planner::secret::REDACTED),
+        None => message.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connect_error_never_shows_the_password_as_written_or_decoded() {
+        let dsn = Secret::new("mysql://root%40sys:p%40ss@10.0.0.1:2881".to_string());
+        assert_eq!(
+            redact_dsn_error("denied for p%40ss (p@ss)", &dsn),
+            "denied for (sensitive) ((sensitive))"
+        );
+        let bare = Secret::new("mysql://root%40sys@10.0.0.1:2881".to_string());
+        assert_eq!(redact_dsn_error("denied", &bare), "denied");
+    }
 
     #[test]
     fn the_wire_is_protected_by_required_tls_or_loopback_only() {

@@ -3,7 +3,7 @@
 //! itself is `obbackup_planner`, which this crate feeds and renders.
 //!
 //! Commands, one file each under [`commands`]: `validate`, `plan`, `apply`,
-//! `drift`, `show`, `graph`, `status`, `backup`, `export`. Exit codes: 0 success / no changes / in sync, 1 error,
+//! `drift`, `show`, `graph`, `status`, `backup`, `export`, `completions`, `man`. Exit codes: 0 success / no changes / in sync, 1 error,
 //! 2 changes present (`plan --detailed-exitcode`) or drift found (`drift`).
 
 pub mod args;

@@ -786,6 +786,9 @@ mod tests {
         assert_eq!(super::wait_query_many(&[&a, &stop]), None);
         assert_eq!(super::wait_query_many(&[&a, &wait(doing(), None)]), None);
         assert_eq!(super::wait_query_many(&[]), None);
+        // 3.x piece jobs are the cluster's: never polled per tenant.
+        let pieces = wait(WaitUntil::NoPieceJobs, Some(1002));
+        assert!(!pieces.polls_with(&wait(WaitUntil::NoPieceJobs, Some(1004))));
     }
 
     #[test]

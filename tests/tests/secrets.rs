@@ -131,3 +131,34 @@ fn no_canary_reaches_any_output_even_through_server_errors() {
         .collect();
     assert!(leaks.is_empty(), "{leaks:#?}");
 }
+
+/// Only credentials and passwords are secrets: a variable that names a
+/// directory is shown as it is, and a saved plan holding its value (and the
+/// word inside its own keys, `follow_backups`) stays readable and applicable.
+#[test]
+fn values_env_reads_for_paths_are_not_secrets() {
+    let sim = obbackup_tests::start("empty-4.2.json");
+    let config = temp_config(
+        "env-path.hcl",
+        "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/${env(\"OBB_ROOT\")}/${tenant.name}/archive\"\n  }\n}\n",
+    );
+    let env = [("OBB_ROOT", "backups")];
+    let planfile = root().join("target/test-configs/env-path.plan");
+    let plan = Invocation::new(&["plan", &config, "--out", &planfile.display().to_string()])
+        .dsn(&sim.dsn("sys"))
+        .envs(&env)
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("file:///nfs/backups/"),
+        "{}",
+        plan.stdout
+    );
+    let apply = Invocation::new(&["apply", &planfile.display().to_string()])
+        .dsn(&sim.dsn("sys"))
+        .envs(&env)
+        .auto_approve()
+        .fast()
+        .run();
+    assert_eq!(apply.code, 0, "{}", apply.all());
+}

@@ -26,16 +26,8 @@ pub async fn run(
     let today = today(&day)?;
     let (name, text) = read(&config)?;
     let loaded = decode(name, text)?;
-    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
-    let mut session = connect(&target, dsn_env.as_deref()).await?;
     // The lock first: the plan shown is made, approved and run under it.
-    let held = match lock::acquire(&mut session, lock_timeout).await {
-        Ok(held) => held,
-        Err(e) => {
-            session.close().await;
-            return Err(e);
-        }
-    };
+    let (mut session, held) = connect_locked(&loaded, &target, lock_timeout).await?;
     let how = Replan {
         timeouts: timeouts(&waits),
         follow_backups: waits.wait,
@@ -61,6 +53,25 @@ pub async fn run(
     lock::release(&mut session, &held).await;
     session.close().await;
     result
+}
+
+/// Connects for `loaded` and takes the apply lock, waiting up to
+/// `lock_timeout` ([`lock::acquire`]). Errors: those of connecting and of
+/// the lock; the session is closed when the lock is refused.
+async fn connect_locked(
+    loaded: &Loaded,
+    target: &TargetArgs,
+    lock_timeout: Duration,
+) -> Result<(db::Session, Lock), CliError> {
+    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
+    let mut session = connect(target, dsn_env.as_deref()).await?;
+    match lock::acquire(&mut session, lock_timeout).await {
+        Ok(held) => Ok((session, held)),
+        Err(e) => {
+            session.close().await;
+            Err(e)
+        }
+    }
 }
 
 /// How apply plans again (to check the cluster before running, and to prove
@@ -127,15 +138,7 @@ async fn apply_saved(
         ))
     })?;
     let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
-    let dsn_env = loaded.config.dsn_env.as_ref().map(|(v, _)| v.clone());
-    let mut session = connect(target, dsn_env.as_deref()).await?;
-    let held = match lock::acquire(&mut session, lock_timeout).await {
-        Ok(held) => held,
-        Err(e) => {
-            session.close().await;
-            return Err(e);
-        }
-    };
+    let (mut session, held) = connect_locked(&loaded, target, lock_timeout).await?;
     // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
     let saved = file.options();
     let how = Replan {

@@ -4,9 +4,11 @@
 
 pub mod apply;
 pub mod backup;
+pub mod completions;
 pub mod drift;
 pub mod export;
 pub mod graph;
+pub mod man;
 pub mod plan;
 pub mod show;
 pub mod status;
@@ -90,12 +92,8 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
         } => status::run(config.as_deref(), &target, format, detailed_exitcode).await,
         Command::Backup { action } => backup::run(action).await,
         Command::Export { target } => export::run(target).await,
-        Command::Completions { shell } => {
-            let mut command = <crate::args::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "obbackup", &mut std::io::stdout());
-            Ok(0)
-        }
-        Command::Man { dir } => man(dir.as_deref()),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man { dir } => man::run(dir.as_deref()),
     }
 }
 
@@ -219,40 +217,6 @@ async fn connect(target: &TargetArgs, dsn_env: Option<&str>) -> Result<db::Sessi
         (None, None, None) => return Err(CliError::NoTarget),
     };
     Ok(db::Session::connect(&dsn, Duration::from_secs(target.timeout)).await?)
-}
-
-/// `obbackup man`: the manual page on stdout, or one page per command
-/// written into `dir` (`obbackup.1`, `obbackup-plan.1`, …).
-fn man(dir: Option<&Path>) -> Result<u8, CliError> {
-    let command = <crate::args::Cli as clap::CommandFactory>::command();
-    let Some(dir) = dir else {
-        let mut page = Vec::new();
-        clap_mangen::Man::new(command)
-            .render(&mut page)
-            .map_err(|e| CliError::Internal(e.to_string()))?;
-        output::result(&String::from_utf8_lossy(&page));
-        return Ok(0);
-    };
-    let file_error = |path: &Path, e: std::io::Error| CliError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    let mut pages = vec![("obbackup".to_string(), command.clone())];
-    for sub in command.get_subcommands() {
-        pages.push((format!("obbackup-{}", sub.get_name()), sub.clone()));
-    }
-    for (name, page) in pages {
-        let path = dir.join(format!("{name}.1"));
-        let mut text = Vec::new();
-        clap_mangen::Man::new(page)
-            .title(name.to_uppercase())
-            .render(&mut text)
-            .map_err(|e| CliError::Internal(e.to_string()))?;
-        std::fs::write(&path, text).map_err(|e| file_error(&path, e))?;
-    }
-    output::info(&format!("Wrote the manual pages to {}.", dir.display()));
-    Ok(0)
 }
 
 /// Refuses, before anything runs, a plan whose statements carry secrets on
