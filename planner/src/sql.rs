@@ -560,13 +560,17 @@ pub fn get_lock(name: &str) -> String {
     format!("SELECT GET_LOCK({}, 0) AS got", quote(name))
 }
 
-/// `SELECT IS_USED_LOCK('<name>') AS holder`: the connection id of the
-/// session holding the lock, or NULL.
+/// `SELECT IS_USED_LOCK('<name>') AS holder`: the client session id (the
+/// connection id on a direct connection) of the session holding the lock,
+/// or NULL (v4.3.1_CE_BETA `src/sql/engine/expr/ob_expr_lock_func.cpp`,
+/// `ObExprIsUsedLock::is_used_lock`).
 pub fn is_used_lock(name: &str) -> String {
     format!("SELECT IS_USED_LOCK({}) AS holder", quote(name))
 }
 
-/// `SELECT RELEASE_LOCK('<name>') AS released`.
+/// `SELECT RELEASE_LOCK('<name>') AS released`: 1 when released, 0 when
+/// another session holds it, NULL when nobody does (v4.3.1_CE_BETA
+/// `src/sql/engine/expr/ob_expr_lock_func.cpp`, `ObExprReleaseLock::release_lock`).
 pub fn release_lock(name: &str) -> String {
     format!("SELECT RELEASE_LOCK({}) AS released", quote(name))
 }
