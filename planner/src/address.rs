@@ -42,6 +42,8 @@ impl Scope {
 pub enum Setting {
     /// `data_backup.concurrency` (4.x `ha_low_thread_score`).
     DataBackupConcurrency,
+    /// `data_backup.delete_policy.recovery_window` (4.x delete policy `default`).
+    DataBackupRecoveryWindow,
     /// `data_backup.destination` (4.x `DATA_BACKUP_DEST`).
     DataBackupDestination,
     /// `data_backup.file_size` (4.x `backup_data_file_size`).
@@ -87,8 +89,9 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting.
-    pub const ALL: [Setting; 21] = [
+    pub const ALL: [Setting; 22] = [
         Setting::DataBackupConcurrency,
+        Setting::DataBackupRecoveryWindow,
         Setting::DataBackupDestination,
         Setting::DataBackupFileSize,
         Setting::DataBackupFull,
@@ -115,6 +118,7 @@ impl Setting {
     pub fn path(self) -> &'static str {
         match self {
             Setting::DataBackupConcurrency => "data_backup.concurrency",
+            Setting::DataBackupRecoveryWindow => "data_backup.delete_policy.recovery_window",
             Setting::DataBackupDestination => "data_backup.destination",
             Setting::DataBackupFileSize => "data_backup.file_size",
             Setting::DataBackupFull => "data_backup.full",

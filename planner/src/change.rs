@@ -250,6 +250,17 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
             );
         }
     }
+    if let Some(window) = &db.recovery_window {
+        let live_window = live.delete_policy.as_deref();
+        // Compared as durations: OceanBase keeps the text as typed (`168h` is `7d`).
+        if live_window.and_then(Duration::parse) != Some(window.value) {
+            push(
+                Setting::DataBackupRecoveryWindow,
+                live_window.map(str::to_string),
+                window.value.canonical(),
+            );
+        }
+    }
     out.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }

@@ -297,6 +297,20 @@ const FRESHNESS: &[(&str, Kind)] = &[(
     },
 )];
 
+/// `data_backup { delete_policy { recovery_window = "7d" } }`: OceanBase 4.x's
+/// delete policy. OceanBase itself takes any duration its time parser reads,
+/// `0` included, which never cleans anything (v4.2.2_CE_BP1
+/// `src/rootserver/backup/ob_backup_clean_scheduler.cpp`,
+/// `ObBackupAutoObsoleteDeleteTrigger::start_auto_delete_obsolete_data_`
+/// refuses a window ≤ 0); obbackup takes 1 day to 366 days.
+const DELETE_POLICY: &[(&str, Kind)] = &[(
+    "recovery_window",
+    Kind::Duration {
+        min: "1d",
+        max: "366d",
+    },
+)];
+
 /// `data_backup { encryption { password = env("…") } }` (reference §2.3 SET ENCRYPTION).
 const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
 
@@ -308,6 +322,7 @@ fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, 
             ("full", FRESHNESS),
             ("incremental", FRESHNESS),
             ("encryption", ENCRYPTION),
+            ("delete_policy", DELETE_POLICY),
         ],
         "cluster" => &[
             ("backup_dest_option", BACKUP_DEST_OPTION),

@@ -63,6 +63,9 @@ pub struct DataBackup {
     pub plus_archivelog: Option<Located<bool>>,
     /// `encryption { password = env("…") }`: backup sets are encrypted with this password.
     pub encryption: Option<Located<Encryption>>,
+    /// `delete_policy { recovery_window }`: the window of the 4.x delete
+    /// policy `default` (backups older than it become obsolete).
+    pub recovery_window: Option<Located<Duration>>,
 }
 
 /// A backup password read from the environment.
@@ -239,6 +242,7 @@ fn resolve_tenant(
             encryption: db
                 .get("encryption.password")
                 .and_then(|s| encryption(s, env, errors)),
+            recovery_window: located_duration(db.get("delete_policy.recovery_window")),
         },
         declared_at: block.span.clone(),
     }

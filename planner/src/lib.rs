@@ -22,6 +22,7 @@ pub mod oneshot;
 pub mod plan;
 pub mod planfile;
 pub mod render;
+pub mod retention;
 pub mod rules;
 pub mod secret;
 pub mod sql;

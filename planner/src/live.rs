@@ -333,6 +333,70 @@ pub struct UsableSets {
     pub last_end: Option<String>,
 }
 
+/// A cleanup job (`CDB_OB_BACKUP_DELETE_JOBS` / `…_JOB_HISTORY`). Statuses:
+/// INIT, DOING, COMPLETED, FAILED, CANCELING, CANCELED (v4.2.2_CE_BP1
+/// `src/share/backup/ob_backup_clean_struct.cpp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteJob {
+    /// `JOB_ID`.
+    pub job_id: u64,
+    /// `STATUS`.
+    pub status: String,
+    /// `START_TIMESTAMP`.
+    pub start_time: Option<String>,
+    /// `END_TIMESTAMP` (none while it runs).
+    pub end_time: Option<String>,
+    /// `RESULT`: OceanBase's error code, 0 on success.
+    pub result: i64,
+    /// `COMMENT`: the error's text on failure.
+    pub comment: Option<String>,
+}
+
+impl DeleteJob {
+    /// Whether the job has ended (it is then in the history view).
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "COMPLETED" | "FAILED" | "CANCELED")
+    }
+}
+
+/// One backup set that is not deleted (`CDB_OB_BACKUP_SET_FILES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSetFile {
+    /// `BACKUP_SET_ID`.
+    pub id: u64,
+    /// `BACKUP_TYPE`.
+    pub backup_type: BackupType,
+    /// `STATUS`: `INIT`, `DOING`, `SUCCESS`, `FAILED`.
+    pub status: String,
+    /// `FILE_STATUS`: `AVAILABLE`, `INCOMPLETE`, `DELETING`, …
+    pub file_status: String,
+    /// `END_TIMESTAMP` as shown; none while the set is written.
+    pub end_time: Option<String>,
+    /// `START_REPLAY_SCN`: where restoring from this set starts replaying the archive.
+    pub start_replay_scn: u64,
+    /// `PATH`: the destination the set is in.
+    pub path: String,
+}
+
+/// One archive piece that is not deleted (`CDB_OB_ARCHIVELOG_PIECE_FILES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePiece {
+    /// `ROUND_ID`.
+    pub round_id: u64,
+    /// `PIECE_ID`.
+    pub piece_id: u64,
+    /// `STATUS`: `ACTIVE`, `FREEZING`, `FROZEN`, `INACTIVE`.
+    pub status: String,
+    /// `FILE_STATUS`.
+    pub file_status: String,
+    /// `CHECKPOINT_SCN`: the log is archived up to here.
+    pub checkpoint_scn: u64,
+    /// `CHECKPOINT_SCN_DISPLAY`, for people.
+    pub checkpoint_time: Option<String>,
+    /// `PATH`: the archive destination the piece is in.
+    pub path: String,
+}
+
 /// One user tenant as the cluster reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveTenant {
@@ -359,6 +423,21 @@ pub struct LiveTenant {
     pub max_job_id: u64,
     /// Usable backup sets.
     pub usable_sets: Vec<UsableSets>,
+    /// The recovery window of the delete policy `default`, as typed when it
+    /// was added (OceanBase stores the text: v4.2.2_CE_BP1
+    /// `src/share/backup/ob_backup_clean_operator.cpp`, `fill_dml_with_delete_policy_`).
+    pub delete_policy: Option<String>,
+    /// Running cleanup jobs.
+    pub delete_jobs: Vec<DeleteJob>,
+    /// The newest finished cleanup job (not fingerprinted: it changes hourly).
+    #[serde(skip)]
+    pub last_delete_job: Option<DeleteJob>,
+    /// Every backup set not deleted, by id (not fingerprinted).
+    #[serde(skip)]
+    pub backup_sets: Vec<BackupSetFile>,
+    /// Every archive piece not deleted (not fingerprinted).
+    #[serde(skip)]
+    pub archive_pieces: Vec<ArchivePiece>,
 }
 
 impl LiveTenant {
@@ -520,6 +599,11 @@ pub fn from_rows(
                 last_completed: BTreeMap::new(),
                 max_job_id: 0,
                 usable_sets: Vec::new(),
+                delete_policy: None,
+                delete_jobs: Vec::new(),
+                last_delete_job: None,
+                backup_sets: Vec::new(),
+                archive_pieces: Vec::new(),
             },
         );
     }
@@ -622,16 +706,76 @@ pub fn from_rows(
             }
         }
     }
-    for row in of(Read::BackupSets) {
+    for row in of(Read::BackupSetList) {
         let read = "CDB_OB_BACKUP_SET_FILES";
-        let set = UsableSets {
+        let set = BackupSetFile {
+            id: number(row, read, "backup_set_id")?,
             backup_type: BackupType::parse(required(row, read, "backup_type")?),
+            status: required(row, read, "status")?.to_ascii_uppercase(),
+            file_status: required(row, read, "file_status")?.to_ascii_uppercase(),
+            end_time: get(row, read, "end_time")?
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            start_replay_scn: number(row, read, "start_replay_scn").unwrap_or(0),
             path: get(row, read, "path")?.unwrap_or_default().to_string(),
-            last_end: row.get("last_end").cloned().flatten(),
         };
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
-            t.usable_sets.push(set);
+            t.backup_sets.push(set);
         }
+    }
+    for row in of(Read::ArchivePieces) {
+        let read = "CDB_OB_ARCHIVELOG_PIECE_FILES";
+        let piece = ArchivePiece {
+            round_id: number(row, read, "round_id")?,
+            piece_id: number(row, read, "piece_id")?,
+            status: required(row, read, "status")?.to_ascii_uppercase(),
+            file_status: required(row, read, "file_status")?.to_ascii_uppercase(),
+            checkpoint_scn: number(row, read, "checkpoint_scn").unwrap_or(0),
+            checkpoint_time: get(row, read, "checkpoint_time")?.map(str::to_string),
+            path: get(row, read, "path")?.unwrap_or_default().to_string(),
+        };
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
+            t.archive_pieces.push(piece);
+        }
+    }
+    for row in of(Read::DeletePolicy) {
+        let read = "CDB_OB_BACKUP_DELETE_POLICY";
+        if required(row, read, "policy_name")? != crate::sql::DELETE_POLICY_NAME {
+            continue;
+        }
+        let window = get(row, read, "recovery_window")?
+            .unwrap_or_default()
+            .to_string();
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
+            t.delete_policy = Some(window);
+        }
+    }
+    for row in of(Read::DeleteJobs) {
+        let read = "CDB_OB_BACKUP_DELETE_JOBS";
+        let job = DeleteJob {
+            job_id: number(row, read, "job_id")?,
+            status: required(row, read, "status")?.to_ascii_uppercase(),
+            start_time: get(row, read, "start_time")?.map(str::to_string),
+            end_time: get(row, read, "end_time")?
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            result: get(row, read, "result")?
+                .and_then(|r| r.trim().parse().ok())
+                .unwrap_or(0),
+            comment: get(row, read, "comment")?
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+        };
+        if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
+            if job.finished() {
+                t.last_delete_job = Some(job);
+            } else {
+                t.delete_jobs.push(job);
+            }
+        }
+    }
+    for t in tenants.values_mut() {
+        t.usable_sets = usable_sets(&t.backup_sets);
     }
     for row in of(Read::BackupTasks) {
         let read = "CDB_OB_BACKUP_TASKS";
@@ -651,6 +795,29 @@ pub fn from_rows(
         server,
         scopes: LiveScopes::Tenants { tenants },
     })
+}
+
+/// The usable sets (SUCCESS and AVAILABLE) grouped by type and path, with the
+/// newest end of each group, in type then path order.
+fn usable_sets(sets: &[BackupSetFile]) -> Vec<UsableSets> {
+    let mut groups: BTreeMap<(BackupType, &str), Option<&str>> = BTreeMap::new();
+    for set in sets
+        .iter()
+        .filter(|s| s.status == "SUCCESS" && s.file_status == "AVAILABLE")
+    {
+        let newest = groups
+            .entry((set.backup_type.clone(), &set.path))
+            .or_default();
+        *newest = (*newest).max(set.end_time.as_deref());
+    }
+    groups
+        .into_iter()
+        .map(|((backup_type, path), last_end)| UsableSets {
+            backup_type,
+            path: path.to_string(),
+            last_end: last_end.map(str::to_string),
+        })
+        .collect()
 }
 
 /// What a wait observed on one poll.

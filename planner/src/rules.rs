@@ -75,6 +75,8 @@ pub enum Rule {
     PieceCopyBeforeWait,
     /// See [`archive_dest_before_lag_target`].
     ArchiveDestBeforeLagTarget,
+    /// See [`drop_delete_policy_before_add`].
+    DropDeletePolicyBeforeAdd,
 }
 
 /// The steps of a plan indexed by scope, for the rule functions: for each
@@ -136,7 +138,7 @@ impl<'a> StepIndex<'a> {
 impl Rule {
     /// Every rule, in the order they are applied. The order decides only which
     /// rule labels an edge two rules would both add (the first one).
-    pub const ALL: [Rule; 26] = [
+    pub const ALL: [Rule; 27] = [
         Rule::NoarchivelogBeforeWaitStop,
         Rule::ArchiveStoppedBeforeArchiveDest,
         Rule::ArchiveStoppedBeforeArchivelog,
@@ -163,6 +165,7 @@ impl Rule {
         Rule::ArchiveDoingBeforeRoundMode,
         Rule::PieceCopyBeforeWait,
         Rule::ArchiveDestBeforeLagTarget,
+        Rule::DropDeletePolicyBeforeAdd,
     ];
 
     /// The rule's name as it labels edges (`archive_dest_before_archivelog`).
@@ -198,6 +201,7 @@ impl Rule {
             Rule::ArchiveDoingBeforeRoundMode => "archive_doing_before_round_mode",
             Rule::PieceCopyBeforeWait => "piece_copy_before_wait",
             Rule::ArchiveDestBeforeLagTarget => "archive_dest_before_lag_target",
+            Rule::DropDeletePolicyBeforeAdd => "drop_delete_policy_before_add",
         }
     }
 
@@ -234,6 +238,7 @@ impl Rule {
             Rule::ArchiveDoingBeforeRoundMode => archive_doing_before_round_mode,
             Rule::PieceCopyBeforeWait => piece_copy_before_wait,
             Rule::ArchiveDestBeforeLagTarget => archive_dest_before_lag_target,
+            Rule::DropDeletePolicyBeforeAdd => drop_delete_policy_before_add,
         };
         rule(index)
     }
@@ -606,6 +611,19 @@ pub fn archive_dest_before_lag_target(index: &StepIndex<'_>) -> Vec<(usize, usiz
     index.same_scope(
         is(StepAction::SetArchiveDest),
         is(StepAction::SetParameter(Parameter::ArchiveLagTarget)),
+    )
+}
+
+/// A tenant has at most one delete policy, named `default`, and adding one
+/// that exists is refused (a plain INSERT into `__all_backup_delete_policy`,
+/// whose primary key is tenant and name: v4.2.2_CE_BP1
+/// `src/share/backup/ob_backup_clean_operator.cpp`,
+/// `ObDeletePolicyOperator::insert_delete_policy`). A new window is therefore
+/// the drop of the old policy, then the add.
+pub fn drop_delete_policy_before_add(index: &StepIndex<'_>) -> Vec<(usize, usize)> {
+    index.same_scope(
+        is(StepAction::DropDeletePolicy),
+        is(StepAction::AddDeletePolicy),
     )
 }
 

@@ -201,6 +201,35 @@ pub fn cancel_backup(target: &Target) -> SqlText {
     SqlText::plain(format!("ALTER SYSTEM CANCEL BACKUP{}", target.clause()))
 }
 
+/// The only delete policy name OceanBase 4.x accepts: any other is refused
+/// with 1235 `The policy name is not 'default', it is not supported`
+/// (case-sensitive `STRCMP`; v4.0.0_CE..v4.3.1_CE_BETA
+/// `src/sql/resolver/cmd/ob_alter_system_resolver.cpp`, `ObDeletePolicyResolver::resolve`).
+pub const DELETE_POLICY_NAME: &str = "default";
+
+/// `ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '<window>' [TENANT = …]`
+/// (grammar from v4.0.0_CE on, `src/sql/parser/sql_parser_mysql_mode.y`, rule
+/// `ADD DELETE BACKUP policy_name opt_recovery_window …`). `window` is a
+/// duration OceanBase's `ObConfigTimeParser` reads (`7d`, `36h`).
+pub fn add_delete_policy(window: &str, target: &Target) -> SqlText {
+    SqlText::plain(format!(
+        "ALTER SYSTEM ADD DELETE BACKUP POLICY {} RECOVERY_WINDOW {}{}",
+        quote(DELETE_POLICY_NAME),
+        quote(window),
+        target.clause()
+    ))
+}
+
+/// `ALTER SYSTEM DROP DELETE BACKUP POLICY 'default' [TENANT = …]`. OceanBase
+/// has no statement that changes a policy: a new window is a drop, then an add.
+pub fn drop_delete_policy(target: &Target) -> SqlText {
+    SqlText::plain(format!(
+        "ALTER SYSTEM DROP DELETE BACKUP POLICY {}{}",
+        quote(DELETE_POLICY_NAME),
+        target.clause()
+    ))
+}
+
 /// `SET <variable> = <value>`: a session variable a step needs
 /// ([`crate::step::Step::session`]), e.g. `SET ob_query_timeout = 600000000`
 /// before a statement that checks a destination's storage.
@@ -251,10 +280,20 @@ pub enum Read {
     BackupJobs,
     /// Finished jobs, newest end and highest id per tenant, type and status (`CDB_OB_BACKUP_JOB_HISTORY`).
     BackupHistory,
-    /// Usable backup sets (SUCCESS/AVAILABLE) per tenant, type and path (`CDB_OB_BACKUP_SET_FILES`).
-    BackupSets,
     /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
     BackupTasks,
+    /// Delete policies: tenant, name and recovery window as typed
+    /// (`CDB_OB_BACKUP_DELETE_POLICY`, every 4.x build).
+    DeletePolicy,
+    /// Cleanup jobs: running ones, and each tenant's newest finished one
+    /// (`CDB_OB_BACKUP_DELETE_JOBS`, `…_JOB_HISTORY`).
+    DeleteJobs,
+    /// Every backup set not yet deleted, one row per set: the usable ones
+    /// (SUCCESS/AVAILABLE) are bases for incrementals, and all of them are what
+    /// a recovery window can make obsolete (`CDB_OB_BACKUP_SET_FILES`).
+    BackupSetList,
+    /// Archive pieces not yet deleted (`CDB_OB_ARCHIVELOG_PIECE_FILES`).
+    ArchivePieces,
     /// 3.x: backup parameters, one row per server (`SHOW PARAMETERS LIKE '%backup%'`).
     ClusterParameters,
     /// 3.x: the cluster's log archive row (`CDB_OB_BACKUP_ARCHIVELOG`, tenant 1).
@@ -275,7 +314,7 @@ pub enum Read {
 
 impl Read {
     /// Every read, in the order they are sent.
-    pub const TENANT_LEVEL: [Read; 9] = [
+    pub const TENANT_LEVEL: [Read; 12] = [
         Read::Tenants,
         Read::ArchiveDest,
         Read::ArchiveLog,
@@ -283,8 +322,11 @@ impl Read {
         Read::Parameters,
         Read::BackupJobs,
         Read::BackupHistory,
-        Read::BackupSets,
         Read::BackupTasks,
+        Read::DeletePolicy,
+        Read::DeleteJobs,
+        Read::BackupSetList,
+        Read::ArchivePieces,
     ];
 
     /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
@@ -342,12 +384,6 @@ impl Read {
                  GROUP BY {group_tenant}BACKUP_TYPE, STATUS",
                 group_tenant = if sys_login { "TENANT_ID, " } else { "" }
             ),
-            Read::BackupSets => format!(
-                "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, PATH AS path, MAX(END_TIMESTAMP) AS last_end \
-                 FROM oceanbase.{prefix}_OB_BACKUP_SET_FILES WHERE STATUS = 'SUCCESS' AND FILE_STATUS = 'AVAILABLE' \
-                 GROUP BY {group_tenant}BACKUP_TYPE, PATH",
-                group_tenant = if sys_login { "TENANT_ID, " } else { "" }
-            ),
             Read::ClusterParameters => "SHOW PARAMETERS LIKE '%backup%'".to_string(),
             Read::ClusterArchiveLog => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MAX_NEXT_TIME AS checkpoint \
                  FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1"
@@ -366,6 +402,41 @@ impl Read {
             Read::ClusterSetDetails => "SELECT BACKUP_TYPE AS backup_type, STATUS AS status, MAX(COMPLETION_TIME) AS last_end, MAX(BS_KEY) AS max_bs_key \
                  FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 GROUP BY BACKUP_TYPE, STATUS"
                 .to_string(),
+            Read::DeletePolicy => format!(
+                "SELECT {tenant_col} AS tenant_id, POLICY_NAME AS policy_name, RECOVERY_WINDOW AS recovery_window \
+                 FROM oceanbase.{prefix}_OB_BACKUP_DELETE_POLICY"
+            ),
+            // Running jobs, and the newest finished job of each tenant (an old
+            // failure that a later job made good is not news).
+            Read::DeleteJobs => {
+                let columns = format!(
+                    "{tenant_col} AS tenant_id, JOB_ID AS job_id, STATUS AS status, START_TIMESTAMP AS start_time, \
+                     END_TIMESTAMP AS end_time, RESULT AS result, COMMENT AS comment"
+                );
+                let newest = if sys_login {
+                    format!(
+                        "(TENANT_ID, JOB_ID) IN (SELECT TENANT_ID, MAX(JOB_ID) FROM oceanbase.{prefix}_OB_BACKUP_DELETE_JOB_HISTORY GROUP BY TENANT_ID)"
+                    )
+                } else {
+                    format!("JOB_ID = (SELECT MAX(JOB_ID) FROM oceanbase.{prefix}_OB_BACKUP_DELETE_JOB_HISTORY)")
+                };
+                format!(
+                    "SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_DELETE_JOBS \
+                     UNION ALL SELECT {columns} FROM oceanbase.{prefix}_OB_BACKUP_DELETE_JOB_HISTORY WHERE {newest}"
+                )
+            }
+            Read::BackupSetList => format!(
+                "SELECT {tenant_col} AS tenant_id, BACKUP_SET_ID AS backup_set_id, BACKUP_TYPE AS backup_type, \
+                 STATUS AS status, FILE_STATUS AS file_status, END_TIMESTAMP AS end_time, \
+                 START_REPLAY_SCN AS start_replay_scn, PATH AS path \
+                 FROM oceanbase.{prefix}_OB_BACKUP_SET_FILES WHERE FILE_STATUS <> 'DELETED'"
+            ),
+            Read::ArchivePieces => format!(
+                "SELECT {tenant_col} AS tenant_id, ROUND_ID AS round_id, PIECE_ID AS piece_id, STATUS AS status, \
+                 FILE_STATUS AS file_status, CHECKPOINT_SCN AS checkpoint_scn, \
+                 CHECKPOINT_SCN_DISPLAY AS checkpoint_time, PATH AS path \
+                 FROM oceanbase.{prefix}_OB_ARCHIVELOG_PIECE_FILES WHERE FILE_STATUS <> 'DELETED'"
+            ),
             Read::BackupTasks => format!(
                 "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, MACRO_BLOCK_COUNT AS total, FINISH_MACRO_BLOCK_COUNT AS done \
                  FROM oceanbase.{prefix}_OB_BACKUP_TASKS"

@@ -108,6 +108,10 @@ pub enum StepAction {
     WaitBackupJobsGone,
     /// `ALTER SYSTEM SET DATA_BACKUP_DEST`.
     SetDataBackupDest,
+    /// `ALTER SYSTEM DROP DELETE BACKUP POLICY 'default'` before a new window.
+    DropDeletePolicy,
+    /// `ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW …`.
+    AddDeletePolicy,
     /// `ALTER SYSTEM NOARCHIVELOG`.
     NoArchivelog,
     /// Wait for the archive round to reach STOP.
@@ -228,7 +232,8 @@ pub enum StepKind {
 }
 
 /// The kinds of risk a step can carry. Serialised in snake case
-/// (`archive_gap`, `backup_canceled`, `backup_chain_restart`), as the JSON
+/// (`archive_gap`, `backup_canceled`, `backup_chain_restart`,
+/// `backups_deleted`, `cleanup_running`), as the JSON
 /// contract documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -240,6 +245,11 @@ pub enum HazardKind {
     BackupCanceled,
     /// A new data destination: the backup chain starts again with a full backup.
     BackupChainRestart,
+    /// A new recovery window makes backup sets or archive pieces obsolete:
+    /// OceanBase's hourly cleanup deletes them.
+    BackupsDeleted,
+    /// A cleanup job is running while the delete policy changes.
+    CleanupRunning,
 }
 
 impl HazardKind {
@@ -249,6 +259,8 @@ impl HazardKind {
             Self::ArchiveGap => "archive_gap",
             Self::BackupCanceled => "backup_canceled",
             Self::BackupChainRestart => "backup_chain_restart",
+            Self::BackupsDeleted => "backups_deleted",
+            Self::CleanupRunning => "cleanup_running",
         }
     }
 }

@@ -239,6 +239,14 @@ pub struct Cluster {
     pub job_history: Vec<Job>,
     /// Backup sets (CDB_OB_BACKUP_SET_FILES).
     pub backup_sets: Vec<BackupSet>,
+    /// Delete policy `default` per tenant id: the recovery window as typed.
+    pub delete_policies: BTreeMap<u64, String>,
+    /// Running cleanup jobs (CDB_OB_BACKUP_DELETE_JOBS).
+    pub delete_jobs: Vec<crate::retention::DeleteJob>,
+    /// Finished cleanup jobs (CDB_OB_BACKUP_DELETE_JOB_HISTORY).
+    pub delete_job_history: Vec<crate::retention::DeleteJob>,
+    /// Seeded archive pieces (CDB_OB_ARCHIVELOG_PIECE_FILES; see `pieces_at`).
+    pub archive_pieces: Vec<crate::retention::Piece>,
     /// Injected failures: the next backup job of the tenant ends FAILED with (result, comment).
     pub pending_failures: Vec<(u64, i64, String)>,
     /// Directories that hold a `format` file: root → (tenant id, `archive`/`data`).
@@ -322,6 +330,10 @@ impl Cluster {
             jobs: Vec::new(),
             job_history: Vec::new(),
             backup_sets: Vec::new(),
+            delete_policies: BTreeMap::new(),
+            delete_jobs: Vec::new(),
+            delete_job_history: Vec::new(),
+            archive_pieces: Vec::new(),
             pending_failures: Vec::new(),
             storage: BTreeMap::new(),
             next_dest_id: 1001,
@@ -353,6 +365,9 @@ impl Cluster {
                     parameters: BTreeMap::new(),
                     backup_jobs: Vec::new(),
                     backup_history: Vec::new(),
+                    delete_policy: None,
+                    delete_jobs: Vec::new(),
+                    archive_pieces: Vec::new(),
                 });
             }
         }
@@ -427,7 +442,18 @@ impl Cluster {
                 tenant.data_backup_dest = Some(uri.stored());
             }
             let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
+            let archive_path = tenant.archive_dest.as_ref().map(|d| d.path.clone());
             cluster.add_tenant(tenant);
+            cluster
+                .seed_retention(
+                    seed.id,
+                    seed.delete_policy.as_deref(),
+                    &seed.delete_jobs,
+                    &seed.archive_pieces,
+                    archive_path.as_deref(),
+                    now,
+                )
+                .map_err(|e| format!("tenant {:?}: {e}", seed.name))?;
             cluster.seed_backups(
                 seed.id,
                 &data_path,
@@ -606,6 +632,23 @@ impl Cluster {
             Statement::CancelBackup { tenants } => {
                 self.require_alter_system(session)?;
                 self.cancel_backup(session, tenants.as_ref())
+            }
+            Statement::DeletePolicy {
+                add,
+                name,
+                recovery_window,
+                redundancy,
+                tenants,
+            } => {
+                self.require_alter_system(session)?;
+                self.delete_policy(
+                    session,
+                    *add,
+                    name,
+                    recovery_window.as_deref(),
+                    *redundancy,
+                    tenants.as_ref(),
+                )
             }
         }
     }

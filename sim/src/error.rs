@@ -104,6 +104,22 @@ impl ObError {
         Self::new(1193, "HY000", format!("Unknown system variable '{name}'"))
     }
 
+    /// `OB_ERR_UNEXPECTED` → 4016 (HY000) "Internal error" (no MySQL errno:
+    /// OceanBase sends its own code; v4.2.2_CE_BP1 `src/share/ob_errno.def`).
+    pub fn unexpected() -> Self {
+        Self::new(4016, "HY000", "Internal error")
+    }
+
+    /// `OB_ERR_PRIMARY_KEY_DUPLICATE` → MySQL 1062 `ER_DUP_ENTRY` (23000)
+    /// (v4.2.2_CE_BP1 `src/share/ob_errno.def`).
+    pub fn duplicate_entry(entry: &str, key: &str) -> Self {
+        Self::new(
+            1062,
+            "23000",
+            format!("Duplicate entry '{entry}' for key '{key}'"),
+        )
+    }
+
     /// `OB_INVALID_CONFIG` → 4147 (HY000) "Invalid config".
     pub fn invalid_config() -> Self {
         Self::new(4147, "HY000", "Invalid config")

@@ -319,6 +319,65 @@ pub struct Tenant {
     /// COMPLETED, a SUCCESS/AVAILABLE backup set in the current data destination.
     #[serde(default)]
     pub backup_history: Vec<HistoryEntry>,
+    /// The recovery window of the delete policy `default`, as typed (`7d`).
+    #[serde(default)]
+    pub delete_policy: Option<String>,
+    /// Cleanup jobs: running (`INIT`, `DOING`, `CANCELING`) or finished.
+    #[serde(default)]
+    pub delete_jobs: Vec<DeleteJobSeed>,
+    /// Archive pieces (`CDB_OB_ARCHIVELOG_PIECE_FILES`); a DOING round without
+    /// a piece of its own also shows one ACTIVE piece.
+    #[serde(default)]
+    pub archive_pieces: Vec<PieceSeed4>,
+}
+
+/// A cleanup job of the fixture's past (or running).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteJobSeed {
+    /// `STATUS`: `DOING` (running) or `COMPLETED`, `FAILED`, `CANCELED`.
+    pub status: String,
+    /// How long before the simulator started it started (default `1h`).
+    #[serde(default = "default_hour")]
+    pub started_ago: String,
+    /// How long before the simulator started it ended (finished jobs; default `50m`).
+    #[serde(default = "default_ended")]
+    pub ended_ago: String,
+    /// `RESULT`: OceanBase's error code (negative), 0 on success.
+    #[serde(default)]
+    pub result: i64,
+    /// `COMMENT`: the error's text.
+    #[serde(default)]
+    pub comment: String,
+}
+
+fn default_hour() -> String {
+    "1h".into()
+}
+fn default_ended() -> String {
+    "50m".into()
+}
+
+/// A 4.x archive piece.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PieceSeed4 {
+    /// `ROUND_ID`.
+    pub round_id: u64,
+    /// `PIECE_ID`.
+    pub piece_id: u64,
+    /// `STATUS`: ACTIVE, FREEZING, FROZEN, INACTIVE.
+    pub status: String,
+    /// `FILE_STATUS` (default AVAILABLE).
+    #[serde(default = "default_file_status")]
+    pub file_status: String,
+    /// How long before the simulator started the piece starts.
+    pub started_ago: String,
+    /// How long before the simulator started its log is archived to.
+    pub checkpoint_ago: String,
+    /// `PATH` (default: the tenant's archive destination).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// A finished backup of the fixture's past.

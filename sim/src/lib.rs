@@ -20,6 +20,7 @@ pub mod fixture;
 pub mod ob3;
 pub mod parameter;
 pub mod protocol;
+pub mod retention;
 pub mod server;
 pub mod statement;
 pub mod views;

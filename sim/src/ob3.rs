@@ -606,6 +606,7 @@ impl Cluster {
                 | Statement::SetSession(_)
                 | Statement::Select(_)
                 | Statement::ShowParameters { .. }
+                | Statement::DeletePolicy { .. }
         );
         if needs_sys && !sys {
             if let Statement::SetEncryption { .. } = statement {
@@ -620,6 +621,13 @@ impl Cluster {
         let now = Instant::now();
         match statement {
             Statement::Empty | Statement::SetSession(_) | Statement::Select(_) => Ok(Reply::Ok(0)),
+            // 3.x has no delete policies: its grammar lacks the statement, so
+            // it fails to parse (v3.1.5_CE_HF2 `src/sql/parser/sql_parser_mysql_mode.y`).
+            Statement::DeletePolicy { add, .. } => Err(ObError::parse(if *add {
+                "ADD DELETE BACKUP POLICY"
+            } else {
+                "DROP DELETE BACKUP POLICY"
+            })),
             Statement::ShowParameters { like, tenant } => {
                 if tenant.is_some() {
                     return Err(ObError::parse("TENANT"));

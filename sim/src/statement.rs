@@ -241,6 +241,23 @@ pub enum Statement {
         /// `TO 'uri'` was given (refused).
         to: bool,
     },
+    /// `ALTER SYSTEM ADD DELETE BACKUP POLICY [=] 'name' [RECOVERY_WINDOW [=] '…']
+    /// [REDUNDANCY [=] n] [BACKUP_COPIES [=] n] [TENANT [=] …]` and `ALTER SYSTEM
+    /// DROP DELETE BACKUP POLICY [=] 'name' [TENANT [=] …]` (4.x; options in
+    /// this order only: v4.2.2_CE_BP1 `src/sql/parser/sql_parser_mysql_mode.y`,
+    /// rules `policy_name`, `opt_recovery_window`, `opt_redundancy`, `opt_backup_copies`).
+    DeletePolicy {
+        /// ADD (true) or DROP (false).
+        add: bool,
+        /// The policy name as written.
+        name: String,
+        /// `RECOVERY_WINDOW`, if given.
+        recovery_window: Option<String>,
+        /// `REDUNDANCY`, if given.
+        redundancy: Option<i64>,
+        /// The TENANT clause, if any.
+        tenants: Option<TenantList>,
+    },
     /// An empty statement (`;` alone): MySQL answers OK.
     Empty,
 }
@@ -394,6 +411,30 @@ impl Parser<'_> {
         Ok(Some(TenantList::Names(names)))
     }
 
+    /// A string literal (`STRING_VALUE`), or 1064 here.
+    fn string(&mut self) -> Result<String, ObError> {
+        match self.tokens.get(self.pos).map(|t| &t.token) {
+            Some(Token::Str(s)) => {
+                let s = s.clone();
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => Err(self.error_here()),
+        }
+    }
+
+    /// An integer literal (`INTNUM`), or 1064 here.
+    fn integer(&mut self) -> Result<i64, ObError> {
+        match self.tokens.get(self.pos).map(|t| &t.token) {
+            Some(Token::Number(n)) => {
+                let value = n.parse().map_err(|_| self.error_here())?;
+                self.pos += 1;
+                Ok(value)
+            }
+            _ => Err(self.error_here()),
+        }
+    }
+
     fn description(&mut self) -> Result<(), ObError> {
         if self.eat_word("DESCRIPTION") {
             self.eat_punct('=');
@@ -438,6 +479,38 @@ impl Parser<'_> {
                 self.pos += 1;
                 self.expect_word("FREEZE")?;
                 Ok(Statement::MinorFreeze)
+            }
+            Some(word @ ("ADD" | "DROP")) => {
+                let add = word == "ADD";
+                self.pos += 1;
+                self.expect_word("DELETE")?;
+                self.expect_word("BACKUP")?;
+                self.expect_word("POLICY")?;
+                self.eat_punct('=');
+                let name = self.string()?;
+                let (mut recovery_window, mut redundancy) = (None, None);
+                if add {
+                    if self.eat_word("RECOVERY_WINDOW") {
+                        self.eat_punct('=');
+                        recovery_window = Some(self.string()?);
+                    }
+                    if self.eat_word("REDUNDANCY") {
+                        self.eat_punct('=');
+                        redundancy = Some(self.integer()?);
+                    }
+                    if self.eat_word("BACKUP_COPIES") {
+                        self.eat_punct('=');
+                        self.integer()?;
+                    }
+                }
+                let tenants = self.tenant_list()?;
+                Ok(Statement::DeletePolicy {
+                    add,
+                    name,
+                    recovery_window,
+                    redundancy,
+                    tenants,
+                })
             }
             Some(word @ ("START" | "STOP")) => {
                 let start = word == "START";

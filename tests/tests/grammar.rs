@@ -44,6 +44,8 @@ fn tenant_level() -> Vec<String> {
         out.push(text(sql::archivelog(true, &target)));
         out.push(text(sql::archivelog(false, &target)));
         out.push(text(sql::cancel_backup(&target)));
+        out.push(text(sql::add_delete_policy("7d", &target)));
+        out.push(text(sql::drop_delete_policy(&target)));
     }
     for incremental in [false, true] {
         for plus in [false, true] {

@@ -119,9 +119,35 @@ pub fn plan(
 }
 
 /// Blocks of the 4.x line found while planning for 3.x: tenant blocks and
-/// tenant defaults (3.x archives and backs up every tenant together).
+/// tenant defaults (3.x archives and backs up every tenant together). A 4.x
+/// delete policy gets its own error: 3.x has no delete policies (no such rule
+/// in v3.1.5_CE_HF2 `src/sql/parser/sql_parser_mysql_mode.y`); its retention
+/// is the cluster's `backup_dest_option` (`recovery_window`,
+/// `auto_delete_obsolete_backup`: `ObBackupDestOpt`,
+/// `src/share/backup/ob_backup_struct.cpp`), which cleans the whole cluster
+/// by a rule of its own (`src/rootserver/ob_backup_data_clean.cpp`), so a
+/// per-tenant window cannot map onto it.
 fn wrong_line(config: &Config) -> Vec<ConfigError> {
     let mut errors = Vec::new();
+    let policies = config
+        .tenants
+        .iter()
+        .map(|t| &t.settings)
+        .chain(std::iter::once(&config.defaults))
+        .filter_map(|s| s.data_backup.get("delete_policy.recovery_window"))
+        .chain(
+            config
+                .cluster
+                .get("data_backup.delete_policy.recovery_window"),
+        );
+    for window in policies {
+        errors.push(ConfigError::WrongLine {
+            message: "delete_policy: OceanBase 3.x has no delete policies; retention is cluster-wide there".into(),
+            span: span(&window.span),
+            label: "4.x only".into(),
+            help: "declare cluster { backup_dest_option { recovery_window = \"7d\" auto_delete_obsolete_backup = true } }: 3.x cleans obsolete backups of the whole cluster".into(),
+        });
+    }
     for block in &config.tenants {
         errors.push(ConfigError::WrongLine {
             message: format!("tenant \"{}\": on OceanBase 3.x backup is cluster-wide and tenant blocks do not apply", block.name),
@@ -134,7 +160,13 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
     if let Some(s) = defaults
         .log_archive
         .values()
-        .chain(defaults.data_backup.values())
+        .chain(
+            defaults
+                .data_backup
+                .iter()
+                .filter(|(key, _)| !key.starts_with("delete_policy."))
+                .map(|(_, s)| s),
+        )
         .next()
     {
         errors.push(ConfigError::WrongLine {

@@ -492,7 +492,106 @@ fn tenant_steps(
             hazards,
         );
     }
+    delete_policy_steps(&mut b, want, have, changes, live, &tgt);
     b.steps
+}
+
+/// A new recovery window: the drop of the policy `default` if there is one,
+/// then its add (OceanBase has no statement that changes a policy: v4.2.2_CE_BP1
+/// `src/rootserver/backup/ob_backup_service.cpp`, `handle_delete_policy`
+/// answers CHANGE_POLICY with 4007). The add carries what the window makes
+/// obsolete ([`crate::retention`]); the first step, a running cleanup job.
+fn delete_policy_steps(
+    b: &mut StepBuilder<'_>,
+    want: &DesiredTenant,
+    have: &LiveTenant,
+    changes: &[Change],
+    live: &LiveState,
+    tgt: &Target,
+) {
+    let name = b.tenant;
+    let addresses: Vec<Address> = changes
+        .iter()
+        .filter(|c| c.setting() == Setting::DataBackupRecoveryWindow)
+        .map(|c| c.address.clone())
+        .collect();
+    let (false, Some(window)) = (addresses.is_empty(), &want.data_backup.recovery_window) else {
+        return;
+    };
+    let window_text = window.value.canonical();
+    let mut running = if have.delete_jobs.is_empty() {
+        Vec::new()
+    } else {
+        let jobs: Vec<String> = have
+            .delete_jobs
+            .iter()
+            .map(|j| format!("job {}, {}", j.job_id, j.status))
+            .collect();
+        vec![Hazard {
+            kind: HazardKind::CleanupRunning,
+            message: format!(
+                "a cleanup job of tenant {name} is running ({}): it goes on with the expiry time it started with",
+                jobs.join(", ")
+            ),
+        }]
+    };
+    if have.delete_policy.is_some() {
+        b.add(
+            StepAction::DropDeletePolicy,
+            "drop_delete_policy",
+            StepKind::Sql(sql::drop_delete_policy(tgt)),
+            addresses.clone(),
+            std::mem::take(&mut running),
+        );
+    }
+    let mut hazards = running;
+    let data_dest = want
+        .data_backup
+        .destination
+        .as_ref()
+        .map(|d| &d.value)
+        .or(have.data_backup_dest.as_ref());
+    if let Some(now) = live.now() {
+        let seconds = i64::try_from(window.value.0 / 1_000_000).unwrap_or(i64::MAX);
+        let obsolete = crate::retention::obsolete(have, data_dest, seconds, now);
+        if !obsolete.sets.is_empty() || !obsolete.pieces.is_empty() {
+            hazards.push(Hazard {
+                kind: HazardKind::BackupsDeleted,
+                message: format!(
+                    "with a recovery window of {window_text}, OceanBase's hourly cleanup deletes from tenant {name}: {}",
+                    crate::retention::describe(&obsolete, 10)
+                ),
+            });
+        }
+        if !obsolete.blocking.is_empty() {
+            let pieces: Vec<String> = obsolete
+                .blocking
+                .iter()
+                .map(|p| format!("{}-{} ({})", p.round_id, p.piece_id, p.status))
+                .collect();
+            hazards.push(blocking_pieces(name, &pieces));
+        }
+    }
+    b.add(
+        StepAction::AddDeletePolicy,
+        "add_delete_policy",
+        StepKind::Sql(sql::add_delete_policy(&window_text, tgt)),
+        addresses,
+        hazards,
+    );
+}
+
+/// Pieces the cleanup must delete but cannot (still being written): its job
+/// fails with -9069 until they are frozen (v4.2.2_CE_BP1
+/// `src/rootserver/backup/ob_backup_clean_scheduler.cpp`, `can_backup_pieces_be_deleted`).
+fn blocking_pieces(name: &str, pieces: &[String]) -> Hazard {
+    Hazard {
+        kind: HazardKind::BackupsDeleted,
+        message: format!(
+            "the cleanup of tenant {name} would also have to delete archive pieces still being written ({}): its jobs fail (OceanBase error -9069) until they are frozen",
+            pieces.join(", ")
+        ),
+    }
 }
 
 /// One step per changed parameter and tenant, or one `TENANT = all_user` step

@@ -191,7 +191,87 @@ pub(super) const PARAMETERS: &[(&str, T)] = &[
     ("ISDEFAULT", T::S),
 ];
 
+/// `CDB_OB_BACKUP_DELETE_POLICY` (v4.2.2_CE_BP1, table id 21249).
+pub(super) const DELETE_POLICY: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("POLICY_NAME", T::S),
+    ("RECOVERY_WINDOW", T::S),
+];
+
+/// `CDB_OB_BACKUP_DELETE_JOBS` and `…_JOB_HISTORY` (v4.2.2_CE_BP1, table ids
+/// 21245 and 21246; `END_TIMESTAMP` is NULL while a job runs).
+pub(super) const DELETE_JOBS: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("JOB_ID", T::I),
+    ("INCARNATION", T::I),
+    ("INITIATOR_TENANT_ID", T::I),
+    ("INITIATOR_JOB_ID", T::I),
+    ("EXECUTOR_TENANT_ID", T::S),
+    ("TYPE", T::S),
+    ("PARAMETER", T::S),
+    ("JOB_LEVEL", T::S),
+    ("START_TIMESTAMP", T::S),
+    ("END_TIMESTAMP", T::S),
+    ("STATUS", T::S),
+    ("TASK_COUNT", T::I),
+    ("SUCCESS_TASK_COUNT", T::I),
+    ("RESULT", T::I),
+    ("COMMENT", T::S),
+];
+
+/// `CDB_OB_ARCHIVELOG_PIECE_FILES` (v4.2.2_CE_BP1, table id 21136).
+pub(super) const PIECE_FILES: &[(&str, T)] = &[
+    ("TENANT_ID", T::I),
+    ("DEST_ID", T::I),
+    ("ROUND_ID", T::I),
+    ("PIECE_ID", T::I),
+    ("INCARNATION", T::I),
+    ("DEST_NO", T::I),
+    ("STATUS", T::S),
+    ("START_SCN", T::I),
+    ("START_SCN_DISPLAY", T::S),
+    ("CHECKPOINT_SCN", T::I),
+    ("CHECKPOINT_SCN_DISPLAY", T::S),
+    ("MAX_SCN", T::I),
+    ("END_SCN", T::I),
+    ("END_SCN_DISPLAY", T::S),
+    ("COMPATIBLE", T::I),
+    ("UNIT_SIZE", T::I),
+    ("COMPRESSION", T::S),
+    ("INPUT_BYTES", T::I),
+    ("INPUT_BYTES_DISPLAY", T::S),
+    ("OUTPUT_BYTES", T::I),
+    ("OUTPUT_BYTES_DISPLAY", T::S),
+    ("COMPRESSION_RATIO", T::S),
+    ("FILE_STATUS", T::S),
+    ("PATH", T::S),
+];
+
 pub(super) const VIEWS: &[View] = &[
+    View {
+        name: "CDB_OB_BACKUP_DELETE_POLICY",
+        columns: DELETE_POLICY,
+        rows: delete_policy_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_DELETE_JOBS",
+        columns: DELETE_JOBS,
+        rows: delete_job_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_BACKUP_DELETE_JOB_HISTORY",
+        columns: DELETE_JOBS,
+        rows: delete_job_history_rows,
+        dba_twin: true,
+    },
+    View {
+        name: "CDB_OB_ARCHIVELOG_PIECE_FILES",
+        columns: PIECE_FILES,
+        rows: piece_file_rows,
+        dba_twin: true,
+    },
     View {
         name: "CDB_OB_ARCHIVE_DEST",
         columns: ARCHIVE_DEST,
@@ -509,6 +589,94 @@ pub(super) fn set_file_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
                 int(b.end_ns),
                 int(1),
                 int(1),
+            ]
+        })
+        .collect()
+}
+
+pub(super) fn delete_policy_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster
+        .delete_policies
+        .iter()
+        .map(|(tenant, window)| vec![int(*tenant), text("default"), text(window)])
+        .collect()
+}
+
+fn delete_job_row(j: &crate::retention::DeleteJob) -> Row {
+    vec![
+        int(j.tenant_id),
+        int(j.job_id),
+        int(1),
+        int(j.tenant_id),
+        int(j.job_id),
+        text(j.tenant_id.to_string()),
+        text("DELETE OBSOLETE BACKUP"),
+        text(display_time(j.expiry_ns)),
+        text("USER_TENANT"),
+        text(display_time(j.start_ns)),
+        j.end_ns.map_or(Value::Null, |e| text(display_time(e))),
+        text(&j.status),
+        int(1),
+        int(u64::from(j.status == "COMPLETED")),
+        Value::Integer(j.result),
+        text(&j.comment),
+    ]
+}
+
+pub(super) fn delete_job_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster.delete_jobs.iter().map(delete_job_row).collect()
+}
+
+pub(super) fn delete_job_history_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    cluster
+        .delete_job_history
+        .iter()
+        .map(delete_job_row)
+        .collect()
+}
+
+pub(super) fn piece_file_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
+    let shown = |scn: u64| {
+        if scn == 0 {
+            Value::Null
+        } else {
+            text(display_time(scn))
+        }
+    };
+    cluster
+        .pieces_at(now)
+        .iter()
+        .map(|p| {
+            let end = if p.status == "ACTIVE" {
+                0
+            } else {
+                p.checkpoint_scn
+            };
+            vec![
+                int(p.tenant_id),
+                int(p.dest_id),
+                int(p.round_id),
+                int(p.piece_id),
+                int(1),
+                int(0),
+                text(&p.status),
+                int(p.start_scn),
+                shown(p.start_scn),
+                int(p.checkpoint_scn),
+                shown(p.checkpoint_scn),
+                int(p.checkpoint_scn),
+                int(end),
+                shown(end),
+                int(1),
+                int(1),
+                text("NONE"),
+                int(0),
+                text("0.00MB"),
+                int(0),
+                text("0.00MB"),
+                text("0"),
+                text(&p.file_status),
+                text(&p.path),
             ]
         })
         .collect()
