@@ -201,8 +201,9 @@ pub enum Command {
         day: DayArgs,
     },
     /// Show the backups of every tenant now: archive status and checkpoint lag,
-    /// age of the last full and last backup, running jobs with progress, and —
-    /// given a configuration — freshness violations.
+    /// age of the last full and last backup, running jobs with progress, the
+    /// delete policy and its cleanup jobs, and problems: a failed last cleanup
+    /// and — given a configuration — freshness violations.
     ///
     /// Example: obbackup status cluster.hcl --dsn "$OB_DSN" --format json
     Status {

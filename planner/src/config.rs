@@ -311,6 +311,18 @@ const DELETE_POLICY: &[(&str, Kind)] = &[(
     },
 )];
 
+/// Whether obbackup takes `window` as a delete policy's recovery window (the
+/// range of [`DELETE_POLICY`]), e.g. for exporting a live policy.
+pub fn recovery_window_accepted(window: Duration) -> bool {
+    DELETE_POLICY.iter().any(|(_, kind)| match kind {
+        Kind::Duration { min, max } => {
+            Duration::parse(min).is_some_and(|lo| window >= lo)
+                && Duration::parse(max).is_some_and(|hi| window <= hi)
+        }
+        _ => false,
+    })
+}
+
 /// `data_backup { encryption { password = env("…") } }` (reference §2.3 SET ENCRYPTION).
 const ENCRYPTION: &[(&str, Kind)] = &[("password", Kind::Text)];
 

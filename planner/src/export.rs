@@ -236,6 +236,24 @@ pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
         ) {
             let _ = writeln!(out, "    file_size = {}", hcl_string(&size.canonical()));
         }
+        if let Some(window) = &tenant.delete_policy {
+            match Duration::parse(window).filter(|d| crate::config::recovery_window_accepted(*d)) {
+                Some(d) => {
+                    let _ = writeln!(
+                        out,
+                        "    delete_policy {{\n      recovery_window = {}\n    }}",
+                        hcl_string(&d.canonical())
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "    # delete policy with recovery window {}: not exported (obbackup manages 1d to 366d)",
+                        hcl_string(window)
+                    );
+                }
+            }
+        }
         out.push_str("  }\n}\n");
     }
     (out, env)

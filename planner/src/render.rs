@@ -620,7 +620,7 @@ fn age(seconds: Option<i64>) -> String {
 
 /// The status for people: one block per tenant.
 /// The status as Markdown for a pull request or an issue: one table row per
-/// tenant (or the 3.x cluster), then the freshness violations.
+/// tenant (or the 3.x cluster), then the problems (failed cleanups, freshness violations).
 pub fn status_markdown(status: &crate::status::Status) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -667,9 +667,9 @@ pub fn status_markdown(status: &crate::status::Status) -> String {
         })
         .collect();
     if violations.is_empty() {
-        out.push_str("\nNo freshness violation.\n");
+        out.push_str("\nNo problem.\n");
     } else {
-        let _ = writeln!(out, "\n**{} freshness violation(s)**\n", violations.len());
+        let _ = writeln!(out, "\n**{} problem(s)**\n", violations.len());
         for v in violations {
             let _ = writeln!(out, "{v}");
         }
@@ -712,6 +712,17 @@ pub fn status_human(status: &crate::status::Status) -> String {
                 j.job_id, j.backup_type, j.status
             );
         }
+        if let Some(window) = &t.delete_policy {
+            let _ = writeln!(out, "  delete policy recovery window {window}");
+        }
+        for j in &t.cleanup_jobs {
+            let end = j
+                .end_time
+                .as_deref()
+                .map(|e| format!(", ended {}", e.split('.').next().unwrap_or(e)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  cleanup       job {} {}{end}", j.job_id, j.status);
+        }
         for v in &t.violations {
             let _ = writeln!(out, "  ! {v}");
         }
@@ -719,7 +730,7 @@ pub fn status_human(status: &crate::status::Status) -> String {
     let violations: usize = status.tenants.iter().map(|t| t.violations.len()).sum();
     let _ = writeln!(
         out,
-        "\n{} tenant(s), {violations} freshness violation(s).",
+        "\n{} tenant(s), {violations} problem(s).",
         status.tenants.len()
     );
     out

@@ -1,7 +1,8 @@
 //! `obbackup status`: what the cluster's backups look like now, per tenant:
 //! archive mode and round, checkpoint lag, age of the newest full and of the
-//! newest backup of any type, running jobs with progress, and — with a
-//! configuration — freshness violations. Ages use the server clock (`NOW(6)`).
+//! newest backup of any type, running jobs with progress, the 4.x delete
+//! policy and its cleanup jobs, and problems: a failed last cleanup and —
+//! with a configuration — freshness violations. Ages use the server clock (`NOW(6)`).
 
 use crate::address::Scope;
 use crate::change::Change;
@@ -24,6 +25,33 @@ pub struct RunningJob {
     pub progress_percent: Option<f64>,
 }
 
+/// A cleanup job of the delete policy (4.x): a running one, or the newest finished.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleanupJob {
+    /// `JOB_ID`.
+    pub job_id: u64,
+    /// `STATUS`: INIT, DOING, COMPLETED, FAILED, CANCELING, CANCELED.
+    pub status: String,
+    /// `END_TIMESTAMP`, null while it runs.
+    pub end_time: Option<String>,
+    /// `RESULT`: OceanBase's error code, 0 on success.
+    pub result: i64,
+    /// `COMMENT`: the error's text, null on success.
+    pub comment: Option<String>,
+}
+
+impl CleanupJob {
+    fn of(job: &crate::live::DeleteJob) -> Self {
+        Self {
+            job_id: job.job_id,
+            status: job.status.clone(),
+            end_time: job.end_time.clone(),
+            result: job.result,
+            comment: job.comment.clone(),
+        }
+    }
+}
+
 /// One tenant's backup status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TenantStatus {
@@ -41,7 +69,13 @@ pub struct TenantStatus {
     pub last_backup_age_seconds: Option<i64>,
     /// Running jobs.
     pub running_jobs: Vec<RunningJob>,
-    /// Freshness violations (`last full 9d 2h ago, max_age 7d`).
+    /// The recovery window of the delete policy `default` as the server has
+    /// it (4.x), null without one.
+    pub delete_policy: Option<String>,
+    /// Running cleanup jobs, then the newest finished one (4.x).
+    pub cleanup_jobs: Vec<CleanupJob>,
+    /// Problems: a failed last cleanup job, and freshness violations
+    /// (`data_backup.full: last full 9d 2h ago, max_age 7d`).
     pub violations: Vec<String>,
 }
 
@@ -82,6 +116,25 @@ fn violations(
         .collect()
 }
 
+/// A failed cleanup job as a status line:
+/// `data_backup.delete_policy: cleanup job 12 FAILED at … (-9069 …)`.
+fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
+    let at = job
+        .end_time
+        .as_deref()
+        .map(|t| format!(" at {}", t.split('.').next().unwrap_or(t)))
+        .unwrap_or_default();
+    let why = job
+        .comment
+        .as_deref()
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default();
+    format!(
+        "data_backup.delete_policy: the last cleanup job ({}) FAILED{at} with error {}{why}",
+        job.job_id, job.result
+    )
+}
+
 /// Builds the status; `desired` adds freshness violations.
 pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
     let now = live.now();
@@ -93,7 +146,16 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 Some(Desired::Tenants(d)) => d.tenants.get(name).map(|d| &d.data_backup),
                 _ => None,
             };
-            let violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
+            let mut violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
+            let cleanup_jobs: Vec<CleanupJob> = t
+                .delete_jobs
+                .iter()
+                .chain(&t.last_delete_job)
+                .map(CleanupJob::of)
+                .collect();
+            if let Some(failed) = t.last_delete_job.as_ref().filter(|j| j.status == "FAILED") {
+                violations.insert(0, cleanup_failure(failed));
+            }
             TenantStatus {
                 tenant: name.clone(),
                 log_mode: t.log_mode.clone(),
@@ -120,6 +182,8 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                         ),
                     })
                     .collect(),
+                delete_policy: t.delete_policy.clone(),
+                cleanup_jobs,
                 violations,
             }
         })
@@ -155,6 +219,8 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                     progress_percent: None,
                 })
                 .collect(),
+            delete_policy: None,
+            cleanup_jobs: Vec::new(),
             violations,
         });
     }

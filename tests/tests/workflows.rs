@@ -536,7 +536,8 @@ fn status_markdown_detailed_exitcode_and_graph_of_a_saved_plan() {
     assert_eq!(markdown.code, 0, "{}", markdown.all());
     assert_contains(&markdown.stdout, "### obbackup status");
     assert_contains(&markdown.stdout, "| tenant | log archive |");
-    assert_contains(&markdown.stdout, "freshness violation(s)");
+    assert_contains(&markdown.stdout, "1 problem(s)");
+    assert_contains(&markdown.stdout, "data_backup.full");
     let detailed = Invocation::new(&["status", &policy, "--detailed-exitcode"])
         .dsn(&sim.dsn("sys"))
         .run();
