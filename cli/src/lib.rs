@@ -92,7 +92,7 @@ impl Report {
     pub fn has_changes(self, plan: &Plan) -> bool {
         match self {
             Report::Plan => !plan.is_empty(),
-            Report::Drift => !plan.changes.is_empty(),
+            Report::Drift => !plan.changes.is_empty() || !plan.breaches.is_empty(),
         }
     }
 }

@@ -60,6 +60,8 @@ pub enum Setting {
     LogArchiveEnabled,
     /// `log_archive.lag_target` (4.x `archive_lag_target`).
     LogArchiveLagTarget,
+    /// `log_archive.max_lag`: the archive checkpoint is further behind than declared (a policy).
+    LogArchiveMaxLag,
     /// `log_archive.mode` (4.x `LOG_ARCHIVE_DEST` BINDING; 3.x
     /// `backup_log_archive_option`).
     LogArchiveMode,
@@ -89,7 +91,7 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting.
-    pub const ALL: [Setting; 22] = [
+    pub const ALL: [Setting; 23] = [
         Setting::DataBackupConcurrency,
         Setting::DataBackupRecoveryWindow,
         Setting::DataBackupDestination,
@@ -100,6 +102,7 @@ impl Setting {
         Setting::LogArchiveDestination,
         Setting::LogArchiveEnabled,
         Setting::LogArchiveLagTarget,
+        Setting::LogArchiveMaxLag,
         Setting::LogArchiveMode,
         Setting::LogArchivePieceSwitchInterval,
         Setting::LogArchiveRound,
@@ -127,6 +130,7 @@ impl Setting {
             Setting::LogArchiveDestination => "log_archive.destination",
             Setting::LogArchiveEnabled => "log_archive.enabled",
             Setting::LogArchiveLagTarget => "log_archive.lag_target",
+            Setting::LogArchiveMaxLag => "log_archive.max_lag",
             Setting::LogArchiveMode => "log_archive.mode",
             Setting::LogArchivePieceSwitchInterval => "log_archive.piece_switch_interval",
             Setting::LogArchiveRound => "log_archive.round",

@@ -206,6 +206,15 @@ const LOG_ARCHIVE: &[(&str, Kind)] = &[
             max: "7200s",
         },
     ),
+    // A policy, not a setting: the archive checkpoint may be at most this far
+    // behind the server's clock (checked by drift and status).
+    (
+        "max_lag",
+        Kind::Duration {
+            min: "10s",
+            max: "30d",
+        },
+    ),
 ];
 
 /// `data_backup` attributes (reference §2.1.2, §2.1.3).

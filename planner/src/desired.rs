@@ -44,6 +44,9 @@ pub struct LogArchive {
     pub concurrency: Option<i64>,
     /// `archive_lag_target`.
     pub lag_target: Option<Duration>,
+    /// `max_lag`: how far the archive checkpoint may be behind the server's
+    /// clock (a policy drift and status check; no statement).
+    pub max_lag: Option<Located<Duration>>,
 }
 
 /// Desired `data_backup` settings of one tenant.
@@ -221,6 +224,7 @@ fn resolve_tenant(
                 .map(|c| c.to_ascii_uppercase()),
             concurrency: la.get("concurrency").and_then(|s| as_int(&s.value)),
             lag_target: la.get("lag_target").and_then(|s| as_duration(&s.value)),
+            max_lag: located_duration(la.get("max_lag")),
         },
         data_backup: DataBackup {
             destination: db

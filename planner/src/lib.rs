@@ -16,6 +16,7 @@ pub mod dialect;
 pub mod export;
 pub mod freshness;
 pub mod graph;
+pub mod health;
 pub mod ignore;
 pub mod live;
 pub mod oneshot;

@@ -42,6 +42,11 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Changes matched by an active `ignore` block: reported, not planned.
     pub accepted: Vec<Accepted>,
+    /// Declared policies the cluster breaches and no statement can fix
+    /// (`log_archive.max_lag`): drift, never steps. `before` is what was
+    /// observed, `after` the limit.
+    #[serde(default)]
+    pub breaches: Vec<Change>,
 }
 
 /// A change accepted by an `ignore` block.
@@ -102,6 +107,7 @@ impl Plan {
             edges,
             notes,
             accepted,
+            breaches: Vec::new(),
         })
     }
 
@@ -189,6 +195,8 @@ pub struct Planned {
     pub steps: Vec<Step>,
     /// Changes accepted by ignore blocks.
     pub accepted: Vec<Accepted>,
+    /// Policy breaches no step fixes ([`Plan::breaches`]).
+    pub breaches: Vec<Change>,
 }
 
 /// Plans `config` against `live`: one pipeline for both lines. The shared
@@ -241,9 +249,13 @@ pub fn plan(
         mut changes,
         steps,
         accepted,
+        mut breaches,
     } = planned.map_err(PlanError::Config)?;
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    Plan::assemble(live, changes, steps, options.tie_break, notes, accepted)
+    breaches.sort_by(|a, b| a.address.cmp(&b.address));
+    let mut plan = Plan::assemble(live, changes, steps, options.tie_break, notes, accepted)?;
+    plan.breaches = breaches;
+    Ok(plan)
 }
 
 /// `cluster { version = "4.2" }` against the server's `ob_version()`: every

@@ -149,7 +149,11 @@ pub fn human(plan: &Plan) -> String {
     );
     out.push('\n');
     if plan.is_empty() {
-        out.push_str("No changes. The cluster matches the configuration.\n");
+        out.push_str(if plan.breaches.is_empty() {
+            "No changes. The cluster matches the configuration.\n"
+        } else {
+            "No changes to make, but declared policy limits are breached (below).\n"
+        });
         notes(plan, &mut out);
         return out;
     }
@@ -233,6 +237,18 @@ pub fn human(plan: &Plan) -> String {
 }
 
 fn notes(plan: &Plan, out: &mut String) {
+    if !plan.breaches.is_empty() {
+        out.push_str("\nPolicy breaches (drift that no statement fixes; observed → limit):\n");
+        for b in &plan.breaches {
+            let _ = writeln!(
+                out,
+                "  ! {}: {} → {}",
+                b.address,
+                b.before.as_deref().unwrap_or("nothing"),
+                b.after
+            );
+        }
+    }
     if !plan.accepted.is_empty() {
         out.push_str("\nAccepted drift (ignore blocks; not planned):\n");
         for a in &plan.accepted {
@@ -257,6 +273,13 @@ fn notes(plan: &Plan, out: &mut String) {
 
 fn until_text(until: Option<time::Date>) -> String {
     until.map_or_else(|| "no end date".to_string(), |d| format!("until {d}"))
+}
+
+fn breaches_json(plan: &Plan) -> Vec<Value> {
+    plan.breaches
+        .iter()
+        .map(|b| json!({ "address": b.address, "tenant": b.scope_name(), "observed": b.before, "limit": b.after }))
+        .collect()
 }
 
 fn accepted_json(plan: &Plan) -> Vec<Value> {
@@ -309,6 +332,18 @@ fn markdown_changes<'c>(
 /// The accepted drift and the notes, while they fit in `budget`.
 fn markdown_tail(plan: &Plan, out: &mut String, budget: usize) {
     let mut tail = String::new();
+    if !plan.breaches.is_empty() {
+        tail.push_str("\n#### Policy breaches\n\nDrift that no statement fixes.\n\n| address | observed | limit |\n|---|---|---|\n");
+        for b in &plan.breaches {
+            let _ = writeln!(
+                tail,
+                "| `{}` | {} | {} |",
+                cell(&b.address.to_string()),
+                cell(b.before.as_deref().unwrap_or("nothing")),
+                cell(&b.after)
+            );
+        }
+    }
     if !plan.accepted.is_empty() {
         tail.push_str("\n#### Accepted drift\n\n| address | live | declared | reason | until |\n|---|---|---|---|---|\n");
         for a in &plan.accepted {
@@ -334,7 +369,8 @@ fn markdown_tail(plan: &Plan, out: &mut String, budget: usize) {
     } else if !tail.is_empty() {
         let _ = writeln!(
             out,
-            "\n> {} note(s) and {} accepted drift(s) left out for length; `obbackup show PLANFILE` lists them.",
+            "\n> {} policy breach(es), {} note(s) and {} accepted drift(s) left out for length; `obbackup show PLANFILE` lists them.",
+            plan.breaches.len(),
             plan.notes.len(),
             plan.accepted.len()
         );
@@ -410,8 +446,14 @@ pub fn drift_markdown(plan: &Plan) -> String {
 pub fn drift_markdown_within(plan: &Plan, budget: usize) -> String {
     let mut out = String::new();
     markdown_header("drift", plan, &mut out);
-    if plan.changes.is_empty() {
+    if plan.changes.is_empty() && plan.breaches.is_empty() {
         out.push_str("**No drift.** The cluster matches the configuration.\n");
+    } else if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "**{} declared policy limit(s) breached**",
+            plan.breaches.len()
+        );
     } else {
         let sections = scope_sections(plan, false);
         let _ = writeln!(
@@ -566,6 +608,7 @@ pub fn json(plan: &Plan) -> Value {
             })
         }).collect::<Vec<_>>(),
         "edges": plan.edges,
+        "breaches": breaches_json(plan),
         "accepted": accepted_json(plan),
         "notes": plan.notes,
     })
@@ -580,8 +623,14 @@ pub fn drift_human(plan: &Plan) -> String {
         plan.server_version, plan.login_tenant
     );
     out.push('\n');
-    if plan.changes.is_empty() {
+    if plan.changes.is_empty() && plan.breaches.is_empty() {
         out.push_str("No drift. The cluster matches the configuration.\n");
+    } else if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Drift: {} declared policy limit(s) breached (below).",
+            plan.breaches.len()
+        );
     } else {
         let _ = writeln!(
             out,
@@ -604,8 +653,9 @@ pub fn drift_json(plan: &Plan) -> Value {
         "kind": "drift",
         "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
         "live_fingerprint": plan.live_fingerprint,
-        "drift": !plan.changes.is_empty(),
+        "drift": !plan.changes.is_empty() || !plan.breaches.is_empty(),
         "changes": changes_json(plan),
+        "breaches": breaches_json(plan),
         "accepted": accepted_json(plan),
         "notes": plan.notes,
     })

@@ -283,7 +283,10 @@ pub enum Read {
     /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
     BackupTasks,
     /// Delete policies: tenant, name and recovery window as typed
-    /// (`CDB_OB_BACKUP_DELETE_POLICY`, every 4.x build).
+    /// (`CDB_OB_BACKUP_DELETE_POLICY`). This view, the cleanup job views, the
+    /// piece files and the set-file columns read here exist with these
+    /// columns in every tag from v4.0.0_CE to v4.3.1_CE_BETA
+    /// (`src/share/inner_table/ob_inner_table_schema_def.py`).
     DeletePolicy,
     /// Cleanup jobs: running ones, and each tenant's newest finished one
     /// (`CDB_OB_BACKUP_DELETE_JOBS`, `…_JOB_HISTORY`).

@@ -142,11 +142,25 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
         .tenants()
         .iter()
         .map(|(name, t)| {
-            let policy = match desired {
-                Some(Desired::Tenants(d)) => d.tenants.get(name).map(|d| &d.data_backup),
+            let declared = match desired {
+                Some(Desired::Tenants(d)) => d.tenants.get(name),
                 _ => None,
             };
+            let policy = declared.map(|d| &d.data_backup);
             let mut violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
+            if let (Some(d), Some(now)) = (declared, now) {
+                let scope = Scope::Tenant(name.clone());
+                violations.extend(
+                    crate::health::archive_lag(&scope, &d.log_archive, t, now).map(|b| {
+                        format!(
+                            "{}: {}, {}",
+                            b.setting().path(),
+                            b.before.unwrap_or_default(),
+                            b.after
+                        )
+                    }),
+                );
+            }
             let cleanup_jobs: Vec<CleanupJob> = t
                 .delete_jobs
                 .iter()

@@ -519,6 +519,7 @@ mod tests {
             edges,
             notes: Vec::new(),
             accepted: Vec::new(),
+            breaches: Vec::new(),
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Round {
     pub path: String,
     /// `PIECE_SWITCH_INTERVAL`.
     pub piece_switch_interval: String,
+    /// How far the checkpoint stays behind (ns): a slow or stuck archive (fixture `lag`).
+    pub lag_ns: u64,
 }
 
 /// One tenant.
@@ -433,6 +435,14 @@ impl Cluster {
                     path: dest.map_or_else(String::new, |d| d.path.clone()),
                     piece_switch_interval: dest
                         .map_or_else(|| "1d".to_string(), |d| d.piece_switch_interval.clone()),
+                    lag_ns: match &r.lag {
+                        Some(lag) => {
+                            crate::parameter::parse_time_us(lag).ok_or_else(|| {
+                                format!("tenant {:?}: lag {lag:?} is not a duration", seed.name)
+                            })? * 1000
+                        }
+                        None => 0,
+                    },
                 });
             }
             if let Some(p) = &seed.data_backup_dest {
@@ -1049,6 +1059,7 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) -> bool {
                         started: now,
                         path: dest.path.clone(),
                         piece_switch_interval: dest.piece_switch_interval.clone(),
+                        lag_ns: 0,
                     });
                     true
                 }

@@ -459,6 +459,9 @@ pub struct ArchiveRound {
     pub round_id: u64,
     /// `STATUS`, e.g. `DOING`, `STOP`, `INTERRUPTED`.
     pub status: String,
+    /// 4.x: how far the checkpoint stays behind the clock, e.g. `20m` (default: none).
+    #[serde(default)]
+    pub lag: Option<String>,
 }
 
 /// An active backup job (reference §2.4 CDB_OB_BACKUP_JOBS).

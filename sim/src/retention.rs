@@ -247,7 +247,7 @@ impl Cluster {
                     status: "ACTIVE".into(),
                     file_status: "AVAILABLE".into(),
                     start_scn: self.sim_ns(round.started),
-                    checkpoint_scn: self.sim_ns(now),
+                    checkpoint_scn: self.sim_ns(now).saturating_sub(round.lag_ns),
                     path: round.path.clone(),
                 });
             }

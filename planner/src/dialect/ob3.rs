@@ -115,6 +115,7 @@ pub fn plan(
         changes,
         steps,
         accepted,
+        breaches: Vec::new(),
     })
 }
 

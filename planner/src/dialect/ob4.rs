@@ -72,6 +72,7 @@ pub fn plan(
         changes: Vec::with_capacity(4 * desired.tenants.len()),
         steps: Vec::with_capacity(4 * desired.tenants.len()),
         accepted: Vec::new(),
+        breaches: Vec::new(),
     };
     for (name, want) in &desired.tenants {
         let Some(have) = tenants.get(name) else {
@@ -87,6 +88,10 @@ pub fn plan(
         let mut all = change::diff(name, want, have);
         if let Some(now) = now {
             let scope = Scope::Tenant(name.clone());
+            let breaches = crate::health::archive_lag(&scope, &want.log_archive, have, now);
+            let (kept, accepted) = ignores.split(breaches.into_iter().collect(), notes);
+            planned.accepted.extend(accepted);
+            planned.breaches.extend(kept);
             let stale = crate::freshness::violations(&scope, &want.data_backup, have.newest(), now);
             match have.backup_jobs.first() {
                 Some(job) if !stale.is_empty() => notes.push(format!(

@@ -398,7 +398,8 @@ pub(super) fn archivelog_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
             scn_at(cluster, now)
         } else {
             start
-        };
+        }
+        .saturating_sub(r.lag_ns);
         let shown = |scn: u64| {
             if scn == 0 {
                 Value::Null
