@@ -65,34 +65,13 @@ mod tests {
     const NOW: i64 = 1_718_884_800;
 
     fn tenant(status: &str, checkpoint: Option<&str>) -> LiveTenant {
-        let mut t = blank();
+        let mut t = crate::live::blank_tenant();
         t.archive_round = Some(ArchiveRound {
             round_id: 3,
             status: RoundStatus::parse(status),
             checkpoint: checkpoint.map(str::to_string),
         });
         t
-    }
-
-    fn blank() -> LiveTenant {
-        LiveTenant {
-            id: 1002,
-            status: "NORMAL".into(),
-            log_mode: "ARCHIVELOG".into(),
-            archive_dest: None,
-            archive_round: None,
-            data_backup_dest: None,
-            parameters: Default::default(),
-            backup_jobs: Vec::new(),
-            last_completed: Default::default(),
-            max_job_id: 0,
-            usable_sets: Vec::new(),
-            delete_policy: None,
-            delete_jobs: Vec::new(),
-            last_delete_job: None,
-            backup_sets: Vec::new(),
-            archive_pieces: Vec::new(),
-        }
     }
 
     fn policy(max_lag: &str) -> LogArchive {

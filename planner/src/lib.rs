@@ -24,6 +24,7 @@ pub mod plan;
 pub mod planfile;
 pub mod render;
 pub mod retention;
+pub mod recovery;
 pub mod rules;
 pub mod secret;
 pub mod sql;

@@ -374,6 +374,16 @@ pub struct BackupSetFile {
     pub end_time: Option<String>,
     /// `START_REPLAY_SCN`: where restoring from this set starts replaying the archive.
     pub start_replay_scn: u64,
+    /// `MIN_RESTORE_SCN`: the earliest point the set restores to.
+    pub min_restore_scn: u64,
+    /// `MIN_RESTORE_SCN_DISPLAY`: the same on the server's clock.
+    pub min_restore_time: Option<String>,
+    /// `PREV_FULL_BACKUP_SET_ID` (0 for a full set).
+    pub prev_full: u64,
+    /// `PREV_INC_BACKUP_SET_ID` (the full set's id after a full, 0 for a full set).
+    pub prev_inc: u64,
+    /// `PLUS_ARCHIVELOG` is `ON`: the set carries the log it needs.
+    pub plus_archivelog: bool,
     /// `PATH`: the destination the set is in.
     pub path: String,
 }
@@ -381,6 +391,8 @@ pub struct BackupSetFile {
 /// One archive piece that is not deleted (`CDB_OB_ARCHIVELOG_PIECE_FILES`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivePiece {
+    /// `DEST_ID`: the archive destination (pieces of different ones never join).
+    pub dest_id: u64,
     /// `ROUND_ID`.
     pub round_id: u64,
     /// `PIECE_ID`.
@@ -389,6 +401,11 @@ pub struct ArchivePiece {
     pub status: String,
     /// `FILE_STATUS`.
     pub file_status: String,
+    /// `START_SCN`: where the piece's log starts.
+    pub start_scn: u64,
+    /// `END_SCN`: where it ends (the next piece of the round starts there);
+    /// 0 when the server does not know yet.
+    pub end_scn: u64,
     /// `CHECKPOINT_SCN`: the log is archived up to here.
     pub checkpoint_scn: u64,
     /// `CHECKPOINT_SCN_DISPLAY`, for people.
@@ -717,6 +734,12 @@ pub fn from_rows(
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
             start_replay_scn: number(row, read, "start_replay_scn").unwrap_or(0),
+            min_restore_scn: number(row, read, "min_restore_scn").unwrap_or(0),
+            min_restore_time: get(row, read, "min_restore_time")?.map(str::to_string),
+            prev_full: number(row, read, "prev_full").unwrap_or(0),
+            prev_inc: number(row, read, "prev_inc").unwrap_or(0),
+            plus_archivelog: get(row, read, "plus_archivelog")?
+                .is_some_and(|v| v.eq_ignore_ascii_case("ON")),
             path: get(row, read, "path")?.unwrap_or_default().to_string(),
         };
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
@@ -726,10 +749,13 @@ pub fn from_rows(
     for row in of(Read::ArchivePieces) {
         let read = "CDB_OB_ARCHIVELOG_PIECE_FILES";
         let piece = ArchivePiece {
+            dest_id: number(row, read, "dest_id").unwrap_or(0),
             round_id: number(row, read, "round_id")?,
             piece_id: number(row, read, "piece_id")?,
             status: required(row, read, "status")?.to_ascii_uppercase(),
             file_status: required(row, read, "file_status")?.to_ascii_uppercase(),
+            start_scn: number(row, read, "start_scn").unwrap_or(0),
+            end_scn: number(row, read, "end_scn").unwrap_or(0),
             checkpoint_scn: number(row, read, "checkpoint_scn").unwrap_or(0),
             checkpoint_time: get(row, read, "checkpoint_time")?.map(str::to_string),
             path: get(row, read, "path")?.unwrap_or_default().to_string(),
@@ -795,6 +821,29 @@ pub fn from_rows(
         server,
         scopes: LiveScopes::Tenants { tenants },
     })
+}
+
+/// A NORMAL, archiving tenant 1002 with nothing else, for tests to fill in.
+#[cfg(test)]
+pub(crate) fn blank_tenant() -> LiveTenant {
+    LiveTenant {
+        id: 1002,
+        status: "NORMAL".into(),
+        log_mode: "ARCHIVELOG".into(),
+        archive_dest: None,
+        archive_round: None,
+        data_backup_dest: None,
+        parameters: BTreeMap::new(),
+        backup_jobs: Vec::new(),
+        last_completed: BTreeMap::new(),
+        max_job_id: 0,
+        usable_sets: Vec::new(),
+        delete_policy: None,
+        delete_jobs: Vec::new(),
+        last_delete_job: None,
+        backup_sets: Vec::new(),
+        archive_pieces: Vec::new(),
+    }
 }
 
 /// The usable sets (SUCCESS and AVAILABLE) grouped by type and path, with the

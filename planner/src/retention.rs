@@ -203,16 +203,24 @@ mod tests {
             file_status: "AVAILABLE".into(),
             end_time: Some(at(NOW - days_ago * DAY)),
             start_replay_scn: id * 100,
+            min_restore_scn: id * 100 + 50,
+            min_restore_time: None,
+            prev_full: 0,
+            prev_inc: 0,
+            plus_archivelog: false,
             path: DATA.into(),
         }
     }
 
     fn piece(id: u64, checkpoint_scn: u64, status: &str) -> ArchivePiece {
         ArchivePiece {
+            dest_id: 1001,
             round_id: 1,
             piece_id: id,
             status: status.into(),
             file_status: "AVAILABLE".into(),
+            start_scn: 0,
+            end_scn: checkpoint_scn,
             checkpoint_scn,
             checkpoint_time: None,
             path: ARCHIVE.into(),
@@ -220,29 +228,17 @@ mod tests {
     }
 
     fn tenant(sets: Vec<BackupSetFile>, pieces: Vec<ArchivePiece>) -> LiveTenant {
-        LiveTenant {
-            id: 1002,
-            status: "NORMAL".into(),
-            log_mode: "ARCHIVELOG".into(),
-            archive_dest: Some(ArchiveDest {
-                location: Destination::from_server(ARCHIVE),
-                binding: "OPTIONAL".into(),
-                piece_switch_interval: "1d".into(),
-                state: "ENABLE".into(),
-            }),
-            archive_round: None,
-            data_backup_dest: Some(Destination::from_server(DATA)),
-            parameters: Default::default(),
-            backup_jobs: Vec::new(),
-            last_completed: Default::default(),
-            max_job_id: 0,
-            usable_sets: Vec::new(),
-            delete_policy: None,
-            delete_jobs: Vec::new(),
-            last_delete_job: None,
-            backup_sets: sets,
-            archive_pieces: pieces,
-        }
+        let mut t = crate::live::blank_tenant();
+        t.archive_dest = Some(ArchiveDest {
+            location: Destination::from_server(ARCHIVE),
+            binding: "OPTIONAL".into(),
+            piece_switch_interval: "1d".into(),
+            state: "ENABLE".into(),
+        });
+        t.data_backup_dest = Some(Destination::from_server(DATA));
+        t.backup_sets = sets;
+        t.archive_pieces = pieces;
+        t
     }
 
     fn ids(o: &Obsolete<'_>) -> (Vec<u64>, Vec<u64>, Vec<u64>) {

@@ -431,12 +431,15 @@ impl Read {
             Read::BackupSetList => format!(
                 "SELECT {tenant_col} AS tenant_id, BACKUP_SET_ID AS backup_set_id, BACKUP_TYPE AS backup_type, \
                  STATUS AS status, FILE_STATUS AS file_status, END_TIMESTAMP AS end_time, \
-                 START_REPLAY_SCN AS start_replay_scn, PATH AS path \
+                 START_REPLAY_SCN AS start_replay_scn, MIN_RESTORE_SCN AS min_restore_scn, \
+                 MIN_RESTORE_SCN_DISPLAY AS min_restore_time, PREV_FULL_BACKUP_SET_ID AS prev_full, \
+                 PREV_INC_BACKUP_SET_ID AS prev_inc, PLUS_ARCHIVELOG AS plus_archivelog, PATH AS path \
                  FROM oceanbase.{prefix}_OB_BACKUP_SET_FILES WHERE FILE_STATUS <> 'DELETED'"
             ),
             Read::ArchivePieces => format!(
-                "SELECT {tenant_col} AS tenant_id, ROUND_ID AS round_id, PIECE_ID AS piece_id, STATUS AS status, \
-                 FILE_STATUS AS file_status, CHECKPOINT_SCN AS checkpoint_scn, \
+                "SELECT {tenant_col} AS tenant_id, DEST_ID AS dest_id, ROUND_ID AS round_id, PIECE_ID AS piece_id, \
+                 STATUS AS status, FILE_STATUS AS file_status, START_SCN AS start_scn, END_SCN AS end_scn, \
+                 CHECKPOINT_SCN AS checkpoint_scn, \
                  CHECKPOINT_SCN_DISPLAY AS checkpoint_time, PATH AS path \
                  FROM oceanbase.{prefix}_OB_ARCHIVELOG_PIECE_FILES WHERE FILE_STATUS <> 'DELETED'"
             ),

@@ -1,0 +1,431 @@
+//! The recoverable windows of a 4.x tenant: the points in time T it can be
+//! restored to, computed from `CDB_OB_BACKUP_SET_FILES` and
+//! `CDB_OB_ARCHIVELOG_PIECE_FILES` by the rules OceanBase's restore applies
+//! (the same from v4.1.0_CE to v4.3.1_CE_BETA; cited from v4.2.2_CE_BP1):
+//!
+//! - **Backup sets for T** (`src/storage/backup/ob_backup_data_store.cpp`,
+//!   `ObBackupDataStore::do_get_backup_set_array_`): the sets in id order,
+//!   stopping at the first whose `MIN_RESTORE_SCN` is above T; sets that are
+//!   not SUCCESS and AVAILABLE are skipped; a full set starts a new chain; an
+//!   incremental joins only when its `PREV_FULL_BACKUP_SET_ID` and
+//!   `PREV_INC_BACKUP_SET_ID` are both in the chain. Replay starts at the
+//!   chain's last set's `START_REPLAY_SCN`. There is no fallback to an older
+//!   chain.
+//! - **Log for T** (`src/share/backup/ob_archive_store.cpp`,
+//!   `ObArchiveStore::get_piece_paths_in_range`): T must be above the replay
+//!   start; AVAILABLE pieces of one destination must run without a gap (each
+//!   `START_SCN` equal to the previous `END_SCN`) from a piece that starts at
+//!   or before the replay start, and the last one's `CHECKPOINT_SCN` must be
+//!   at or above T. A new round never joins the previous one.
+//! - **PLUS ARCHIVELOG** (from v4.2.0_CE, `src/rootserver/restore/ob_restore_util.cpp`,
+//!   `check_restore_using_complement_log_`, `get_restore_log_array_for_complement_log_`):
+//!   restored without an archive, a set taken with PLUS ARCHIVELOG reaches
+//!   exactly its own `MIN_RESTORE_SCN` from the log it carries.
+//!
+//! OceanBase's documentation (`oceanbase-doc`, restore parameters, "timestamp
+//! 与 scn 选取约束") describes the result: T between a set's `MIN_RESTORE_SCN`
+//! and the archive's checkpoint, in segments where the archive was interrupted.
+//! SCNs are nanoseconds since the Unix epoch (`src/share/scn.cpp`, `SCN::convert_to_ts`).
+
+use crate::change::age_text;
+use crate::live::{ArchivePiece, BackupSetFile, LiveTenant, parse_timestamp};
+use crate::states::BackupType;
+
+/// One stretch of restorable time, in SCNs (inclusive), with what makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// The earliest restorable SCN.
+    pub start_scn: u64,
+    /// The latest restorable SCN.
+    pub end_scn: u64,
+    /// The backup sets restores in the window use, by id.
+    pub backup_sets: Vec<u64>,
+    /// The archive pieces they replay, as `round-piece`.
+    pub pieces: Vec<String>,
+}
+
+fn usable(set: &BackupSetFile) -> bool {
+    set.status == "SUCCESS" && set.file_status == "AVAILABLE"
+}
+
+/// The chain a restore to `t` uses (`sets` in id order), empty when none.
+fn chain_for(sets: &[&BackupSetFile], t: u64) -> Vec<u64> {
+    let mut chain: Vec<u64> = Vec::new();
+    for set in sets {
+        if set.min_restore_scn > t {
+            break;
+        }
+        if !usable(set) {
+            continue;
+        }
+        if set.backup_type == BackupType::Full {
+            chain = vec![set.id];
+        } else if chain.contains(&set.prev_full) && chain.contains(&set.prev_inc) {
+            chain.push(set.id);
+        }
+    }
+    chain
+}
+
+/// How far the archive of one destination reaches without a gap from
+/// `replay_start`: the last piece's checkpoint and the pieces, or `None`.
+fn log_reach<'a>(pieces: &[&'a ArchivePiece], replay_start: u64) -> Option<(u64, Vec<&'a ArchivePiece>)> {
+    let mut run: Vec<&ArchivePiece> = Vec::new();
+    for piece in pieces {
+        let end = if piece.end_scn == 0 {
+            u64::MAX
+        } else {
+            piece.end_scn
+        };
+        if piece.file_status != "AVAILABLE" || end <= replay_start {
+            continue;
+        }
+        match run.last() {
+            None if piece.start_scn <= replay_start => run.push(piece),
+            None => return None,
+            Some(prev) if prev.end_scn == piece.start_scn => run.push(piece),
+            Some(_) => break,
+        }
+    }
+    let last = run.last()?;
+    Some((last.checkpoint_scn, run))
+}
+
+/// The recoverable windows of `tenant`, oldest first, merged where they
+/// touch. `complement_log`: the build restores PLUS ARCHIVELOG sets without
+/// an archive (4.2.0 and later).
+pub fn windows(tenant: &LiveTenant, complement_log: bool) -> Vec<Window> {
+    let mut sets: Vec<&BackupSetFile> = tenant
+        .backup_sets
+        .iter()
+        .filter(|s| s.file_status != "DELETED")
+        .collect();
+    sets.sort_by_key(|s| s.id);
+    let by_id = |id: u64| sets.iter().find(|s| s.id == id).copied();
+    // The chain changes only where some set's MIN_RESTORE_SCN is passed.
+    let mut marks: Vec<u64> = sets
+        .iter()
+        .map(|s| s.min_restore_scn)
+        .filter(|m| *m > 0)
+        .collect();
+    marks.sort_unstable();
+    marks.dedup();
+    let mut dests: Vec<u64> = tenant.archive_pieces.iter().map(|p| p.dest_id).collect();
+    dests.sort_unstable();
+    dests.dedup();
+    let pieces_of = |dest: u64| -> Vec<&ArchivePiece> {
+        let mut list: Vec<&ArchivePiece> = tenant
+            .archive_pieces
+            .iter()
+            .filter(|p| p.dest_id == dest)
+            .collect();
+        list.sort_by_key(|p| (p.round_id, p.piece_id));
+        list
+    };
+    let mut out: Vec<Window> = Vec::new();
+    for (k, &from) in marks.iter().enumerate() {
+        let until = marks.get(k + 1).map_or(u64::MAX, |next| next - 1);
+        let chain = chain_for(&sets, from);
+        let Some(last) = chain.last().and_then(|id| by_id(*id)) else {
+            continue;
+        };
+        let replay_start = last.start_replay_scn;
+        for &dest in &dests {
+            let Some((reach, run)) = log_reach(&pieces_of(dest), replay_start) else {
+                continue;
+            };
+            let start = from.max(replay_start + 1);
+            let end = reach.min(until);
+            if start <= end {
+                out.push(Window {
+                    start_scn: start,
+                    end_scn: end,
+                    backup_sets: chain.clone(),
+                    pieces: run
+                        .iter()
+                        .map(|p| format!("{}-{}", p.round_id, p.piece_id))
+                        .collect(),
+                });
+            }
+        }
+        if complement_log && last.plus_archivelog && last.min_restore_scn == from {
+            out.push(Window {
+                start_scn: from,
+                end_scn: from,
+                backup_sets: chain.clone(),
+                pieces: Vec::new(),
+            });
+        }
+    }
+    merge(out)
+}
+
+fn merge(mut windows: Vec<Window>) -> Vec<Window> {
+    windows.sort_by_key(|w| (w.start_scn, w.end_scn));
+    let mut out: Vec<Window> = Vec::new();
+    for w in windows {
+        match out.last_mut() {
+            Some(prev) if w.start_scn <= prev.end_scn.saturating_add(1) => {
+                prev.end_scn = prev.end_scn.max(w.end_scn);
+                for id in w.backup_sets {
+                    if !prev.backup_sets.contains(&id) {
+                        prev.backup_sets.push(id);
+                    }
+                }
+                for p in w.pieces {
+                    if !prev.pieces.contains(&p) {
+                        prev.pieces.push(p);
+                    }
+                }
+            }
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
+/// The server's clock offset from UTC in seconds, read from a row that shows
+/// an SCN both raw and through `SCN_TO_TIMESTAMP` (which renders it in the
+/// session's time zone, as `NOW(6)` is); rounded to the minute. `None`
+/// without such a row.
+pub fn clock_offset(tenant: &LiveTenant) -> Option<i64> {
+    let pieces = tenant
+        .archive_pieces
+        .iter()
+        .filter(|p| p.checkpoint_scn > 0)
+        .filter_map(|p| Some((p.checkpoint_scn, p.checkpoint_time.as_deref()?)));
+    let sets = tenant
+        .backup_sets
+        .iter()
+        .filter(|s| s.min_restore_scn > 0)
+        .filter_map(|s| Some((s.min_restore_scn, s.min_restore_time.as_deref()?)));
+    let (scn, shown) = pieces.chain(sets).next()?;
+    let utc = i64::try_from(scn / 1_000_000_000).ok()?;
+    let offset = parse_timestamp(shown)? - utc;
+    Some((offset + 30).div_euclid(60) * 60)
+}
+
+/// An SCN as RFC 3339 on a clock `offset` seconds from UTC
+/// (`2024-06-20T20:00:00.123456+08:00`).
+pub fn rfc3339(scn: u64, offset: i64) -> String {
+    let nanos = i128::from(scn) + i128::from(offset) * 1_000_000_000;
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        return scn.to_string();
+    };
+    let sign = if offset < 0 { '-' } else { '+' };
+    let off = offset.abs();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}{sign}{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond(),
+        off / 3600,
+        off % 3600 / 60
+    )
+}
+
+/// An SCN in seconds since the epoch on a clock `offset` seconds from UTC
+/// (comparable with [`crate::live::LiveState::now`]).
+pub fn seconds(scn: u64, offset: i64) -> i64 {
+    i64::try_from(scn / 1_000_000_000).unwrap_or(i64::MAX) + offset
+}
+
+/// The recovery point objective now: seconds from the end of the newest
+/// window to `now` (server clock), `None` without a window.
+pub fn rpo_seconds(windows: &[Window], offset: i64, now: i64) -> Option<i64> {
+    windows
+        .iter()
+        .map(|w| w.end_scn)
+        .max()
+        .map(|end| (now - seconds(end, offset)).max(0))
+}
+
+/// A window in words: `2024-06-10 12:00:00 → 2024-06-20 12:00:00 (10d 0h; sets 5, 6; pieces 1-3, 1-4)`.
+pub fn describe(w: &Window, offset: i64) -> String {
+    let shown = |scn: u64| {
+        let text = rfc3339(scn, offset);
+        text.get(..19).unwrap_or(&text).replace('T', " ")
+    };
+    let sets: Vec<String> = w.backup_sets.iter().map(u64::to_string).collect();
+    let pieces = if w.pieces.is_empty() {
+        "its own log (PLUS ARCHIVELOG)".to_string()
+    } else {
+        format!("pieces {}", w.pieces.join(", "))
+    };
+    format!(
+        "{} → {} ({}; sets {}; {pieces})",
+        shown(w.start_scn),
+        shown(w.end_scn),
+        age_text(seconds(w.end_scn, 0) - seconds(w.start_scn, 0)),
+        sets.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+    const H: u64 = 3_600 * S;
+    /// 2024-06-20 12:00:00 UTC in ns.
+    const BASE: u64 = 1_718_884_800 * S;
+
+    fn set(id: u64, kind: BackupType, replay_h: u64, restore_h: u64) -> BackupSetFile {
+        BackupSetFile {
+            id,
+            backup_type: kind,
+            status: "SUCCESS".into(),
+            file_status: "AVAILABLE".into(),
+            end_time: None,
+            start_replay_scn: BASE + replay_h * H,
+            min_restore_scn: BASE + restore_h * H,
+            min_restore_time: None,
+            prev_full: 0,
+            prev_inc: 0,
+            plus_archivelog: false,
+            path: "file:///nfs/t/data".into(),
+        }
+    }
+
+    fn inc(id: u64, prev_full: u64, prev_inc: u64, replay_h: u64, restore_h: u64) -> BackupSetFile {
+        BackupSetFile {
+            prev_full,
+            prev_inc,
+            ..set(id, BackupType::Incremental, replay_h, restore_h)
+        }
+    }
+
+    /// Piece `id` of `round` from hour `start` to hour `end`, archived to hour `checkpoint`.
+    fn piece(round: u64, id: u64, start: u64, end: u64, checkpoint: u64) -> ArchivePiece {
+        ArchivePiece {
+            dest_id: 1001,
+            round_id: round,
+            piece_id: id,
+            status: "FROZEN".into(),
+            file_status: "AVAILABLE".into(),
+            start_scn: BASE + start * H,
+            end_scn: BASE + end * H,
+            checkpoint_scn: BASE + checkpoint * H,
+            checkpoint_time: None,
+            path: "file:///nfs/t/archive".into(),
+        }
+    }
+
+    fn tenant(sets: Vec<BackupSetFile>, pieces: Vec<ArchivePiece>) -> LiveTenant {
+        let mut t = crate::live::blank_tenant();
+        t.backup_sets = sets;
+        t.archive_pieces = pieces;
+        t
+    }
+
+    /// The windows as (start, end) hours after BASE.
+    fn hours(t: &LiveTenant, complement: bool) -> Vec<(u64, u64)> {
+        windows(t, complement)
+            .iter()
+            .map(|w| ((w.start_scn - BASE) / H, (w.end_scn - BASE) / H))
+            .collect()
+    }
+
+    #[test]
+    fn a_full_set_and_contiguous_pieces_make_one_window_up_to_the_checkpoint() {
+        let t = tenant(
+            vec![set(1, BackupType::Full, 1, 2)],
+            vec![piece(1, 1, 0, 10, 10), piece(1, 2, 10, 20, 15)],
+        );
+        assert_eq!(hours(&t, false), [(2, 15)]);
+        let w = &windows(&t, false)[0];
+        assert_eq!(w.backup_sets, [1]);
+        assert_eq!(w.pieces, ["1-1", "1-2"]);
+    }
+
+    #[test]
+    fn a_new_round_does_not_join_the_previous_one_so_windows_split() {
+        // Round 1 covers hours 0-10; round 2 starts at hour 12 (a gap).
+        // Full 1 (restores from 2) is covered by round 1 only; full 2 (replay
+        // from 13, restores from 14) by round 2.
+        let t = tenant(
+            vec![
+                set(1, BackupType::Full, 1, 2),
+                set(2, BackupType::Full, 13, 14),
+            ],
+            vec![piece(1, 1, 0, 10, 10), piece(2, 2, 12, 30, 20)],
+        );
+        assert_eq!(hours(&t, false), [(2, 10), (14, 20)]);
+        // Without round 2, T at or after 14 uses full 2, whose replay start
+        // (hour 13) no piece covers: the window of full 1 ends at round 1's end.
+        let t = tenant(
+            vec![
+                set(1, BackupType::Full, 1, 2),
+                set(2, BackupType::Full, 13, 14),
+            ],
+            vec![piece(1, 1, 0, 10, 10)],
+        );
+        assert_eq!(hours(&t, false), [(2, 10)]);
+    }
+
+    #[test]
+    fn incrementals_join_their_chain_and_failed_or_deleted_pieces_break_it() {
+        let sets = vec![
+            set(1, BackupType::Full, 1, 2),
+            inc(2, 1, 1, 5, 6),
+            inc(3, 1, 2, 8, 9),
+        ];
+        let pieces = vec![
+            piece(1, 1, 0, 4, 4),
+            piece(1, 2, 4, 8, 8),
+            piece(1, 3, 8, 12, 11),
+        ];
+        let t = tenant(sets.clone(), pieces.clone());
+        let w = windows(&t, false);
+        assert_eq!(hours(&t, false), [(2, 11)]);
+        assert_eq!(w[0].backup_sets, [1, 2, 3]);
+        // Piece 1-2 deleted: full 1 reaches hour 4 only; inc 2 (replay from 5)
+        // starts after the hole; inc 3 (replay from 8) starts on piece 1-3.
+        let mut holed = pieces.clone();
+        holed[1].file_status = "DELETED".into();
+        let t = tenant(sets.clone(), holed);
+        assert_eq!(hours(&t, false), [(2, 4), (9, 11)]);
+        // An incremental whose predecessor failed does not join: T ≥ 9 keeps
+        // the chain 1, 2 (replay from 5) and the log reaches 11.
+        let mut failed = sets;
+        failed[2].prev_inc = 9;
+        let t = tenant(failed, pieces);
+        let w = windows(&t, false);
+        assert_eq!(w[0].backup_sets, [1, 2]);
+    }
+
+    #[test]
+    fn a_plus_archivelog_set_restores_to_its_own_point_from_4_2() {
+        let mut s = set(1, BackupType::Full, 1, 2);
+        s.plus_archivelog = true;
+        let t = tenant(vec![s], Vec::new());
+        assert_eq!(hours(&t, true), [(2, 2)]);
+        assert_eq!(hours(&t, false), []);
+        assert!(windows(&tenant(Vec::new(), Vec::new()), true).is_empty());
+    }
+
+    #[test]
+    fn times_are_shown_on_the_servers_clock_and_rpo_is_measured_from_the_newest_end() {
+        let mut p = piece(1, 1, 0, 10, 10);
+        // Shown on a +08:00 clock.
+        p.checkpoint_time = Some("2024-06-21 06:00:00.000000".into());
+        let t = tenant(vec![set(1, BackupType::Full, 1, 2)], vec![p]);
+        let offset = clock_offset(&t).expect("offset");
+        assert_eq!(offset, 8 * 3600);
+        let w = windows(&t, false);
+        assert_eq!(rfc3339(w[0].end_scn, offset), "2024-06-21T06:00:00.000000+08:00");
+        assert_eq!(rfc3339(w[0].start_scn, 0), "2024-06-20T14:00:00.000000+00:00");
+        // Now is 06:30 on the server's clock: 30 minutes after the window's end.
+        let now = parse_timestamp("2024-06-21 06:30:00").expect("time");
+        assert_eq!(rpo_seconds(&w, offset, now), Some(1800));
+        assert_eq!(rpo_seconds(&[], offset, now), None);
+        assert_eq!(
+            describe(&w[0], offset),
+            "2024-06-20 22:00:00 → 2024-06-21 06:00:00 (8h 0m; sets 1; pieces 1-1)"
+        );
+    }
+}
