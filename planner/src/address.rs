@@ -46,6 +46,10 @@ pub enum Setting {
     DataBackupRecoveryWindow,
     /// `data_backup.destination` (4.x `DATA_BACKUP_DEST`).
     DataBackupDestination,
+    /// `data_backup.recoverability.max_rpo`: the newest restorable point is too old (a policy).
+    DataBackupMaxRpo,
+    /// `data_backup.recoverability.min_window`: the newest recovery window is too short (a policy).
+    DataBackupMinWindow,
     /// `data_backup.file_size` (4.x `backup_data_file_size`).
     DataBackupFileSize,
     /// `data_backup.full`: freshness of the newest completed full backup.
@@ -91,10 +95,12 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting.
-    pub const ALL: [Setting; 23] = [
+    pub const ALL: [Setting; 25] = [
         Setting::DataBackupConcurrency,
         Setting::DataBackupRecoveryWindow,
         Setting::DataBackupDestination,
+        Setting::DataBackupMaxRpo,
+        Setting::DataBackupMinWindow,
         Setting::DataBackupFileSize,
         Setting::DataBackupFull,
         Setting::DataBackupIncremental,
@@ -123,6 +129,8 @@ impl Setting {
             Setting::DataBackupConcurrency => "data_backup.concurrency",
             Setting::DataBackupRecoveryWindow => "data_backup.delete_policy.recovery_window",
             Setting::DataBackupDestination => "data_backup.destination",
+            Setting::DataBackupMaxRpo => "data_backup.recoverability.max_rpo",
+            Setting::DataBackupMinWindow => "data_backup.recoverability.min_window",
             Setting::DataBackupFileSize => "data_backup.file_size",
             Setting::DataBackupFull => "data_backup.full",
             Setting::DataBackupIncremental => "data_backup.incremental",

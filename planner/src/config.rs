@@ -320,6 +320,25 @@ const DELETE_POLICY: &[(&str, Kind)] = &[(
     },
 )];
 
+/// `data_backup { recoverability { max_rpo = "15m" min_window = "7d" } }`: a
+/// policy checked by drift and status (no statement).
+const RECOVERABILITY: &[(&str, Kind)] = &[
+    (
+        "max_rpo",
+        Kind::Duration {
+            min: "1m",
+            max: "366d",
+        },
+    ),
+    (
+        "min_window",
+        Kind::Duration {
+            min: "1h",
+            max: "366d",
+        },
+    ),
+];
+
 /// Whether obbackup takes `window` as a delete policy's recovery window (the
 /// range of [`DELETE_POLICY`]), e.g. for exporting a live policy.
 pub fn recovery_window_accepted(window: Duration) -> bool {
@@ -344,6 +363,7 @@ fn sub_blocks(block: &str) -> &'static [(&'static str, &'static [(&'static str, 
             ("incremental", FRESHNESS),
             ("encryption", ENCRYPTION),
             ("delete_policy", DELETE_POLICY),
+            ("recoverability", RECOVERABILITY),
         ],
         "cluster" => &[
             ("backup_dest_option", BACKUP_DEST_OPTION),

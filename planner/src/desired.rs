@@ -69,6 +69,12 @@ pub struct DataBackup {
     /// `delete_policy { recovery_window }`: the window of the 4.x delete
     /// policy `default` (backups older than it become obsolete).
     pub recovery_window: Option<Located<Duration>>,
+    /// `recoverability { max_rpo }`: the newest restorable point may be at
+    /// most this far behind the server's clock (a policy).
+    pub max_rpo: Option<Located<Duration>>,
+    /// `recoverability { min_window }`: the newest recovery window must span
+    /// at least this long (a policy).
+    pub min_window: Option<Located<Duration>>,
 }
 
 /// A backup password read from the environment.
@@ -247,6 +253,8 @@ fn resolve_tenant(
                 .get("encryption.password")
                 .and_then(|s| encryption(s, env, errors)),
             recovery_window: located_duration(db.get("delete_policy.recovery_window")),
+            max_rpo: located_duration(db.get("recoverability.max_rpo")),
+            min_window: located_duration(db.get("recoverability.min_window")),
         },
         declared_at: block.span.clone(),
     }

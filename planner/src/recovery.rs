@@ -69,7 +69,10 @@ fn chain_for(sets: &[&BackupSetFile], t: u64) -> Vec<u64> {
 
 /// How far the archive of one destination reaches without a gap from
 /// `replay_start`: the last piece's checkpoint and the pieces, or `None`.
-fn log_reach<'a>(pieces: &[&'a ArchivePiece], replay_start: u64) -> Option<(u64, Vec<&'a ArchivePiece>)> {
+fn log_reach<'a>(
+    pieces: &[&'a ArchivePiece],
+    replay_start: u64,
+) -> Option<(u64, Vec<&'a ArchivePiece>)> {
     let mut run: Vec<&ArchivePiece> = Vec::new();
     for piece in pieces {
         let end = if piece.end_scn == 0 {
@@ -265,6 +268,103 @@ pub fn describe(w: &Window, offset: i64) -> String {
     )
 }
 
+/// A tenant's recoverability now: its windows, the clock they are shown on,
+/// and the RPO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recoverability {
+    /// The recoverable windows, oldest first.
+    pub windows: Vec<Window>,
+    /// The server clock's offset from UTC, seconds ([`clock_offset`]; 0 when unknown).
+    pub offset: i64,
+    /// Seconds from the newest window's end to the server's clock; `None`
+    /// without a window or without a server clock.
+    pub rpo_seconds: Option<i64>,
+}
+
+/// Assesses `tenant` on a build that does (`complement_log`) or does not
+/// restore PLUS ARCHIVELOG sets alone, at server time `now` (seconds).
+pub fn assess(tenant: &LiveTenant, complement_log: bool, now: Option<i64>) -> Recoverability {
+    let windows = windows(tenant, complement_log);
+    let offset = clock_offset(tenant).unwrap_or(0);
+    let rpo_seconds = now.and_then(|n| rpo_seconds(&windows, offset, n));
+    Recoverability {
+        windows,
+        offset,
+        rpo_seconds,
+    }
+}
+
+/// The breaches of `recoverability { max_rpo min_window }` in `scope`:
+/// changes of `data_backup.recoverability.max_rpo` / `.min_window` whose
+/// `before` is what was measured and `after` the limit.
+pub fn breaches(
+    scope: &crate::address::Scope,
+    policy: &crate::desired::DataBackup,
+    r: &Recoverability,
+) -> Vec<crate::change::Change> {
+    use crate::address::{Address, Setting};
+    let mut out = Vec::new();
+    let newest = r.windows.iter().max_by_key(|w| w.end_scn);
+    let limit_of = |d: &crate::desired::Located<crate::units::Duration>| {
+        i64::try_from(d.value.0 / 1_000_000).unwrap_or(i64::MAX)
+    };
+    let mut push = |setting, before: String, after: String| {
+        out.push(crate::change::Change::new(
+            Address {
+                scope: scope.clone(),
+                setting,
+            },
+            Some(before),
+            after,
+        ));
+    };
+    if let Some(max_rpo) = &policy.max_rpo {
+        let after = format!("max_rpo {}", max_rpo.value.canonical());
+        match (r.rpo_seconds, newest) {
+            (Some(rpo), Some(w)) if rpo > limit_of(max_rpo) => push(
+                Setting::DataBackupMaxRpo,
+                format!(
+                    "RPO {} (restorable up to {})",
+                    age_text(rpo),
+                    rfc3339(w.end_scn, r.offset)
+                ),
+                after,
+            ),
+            (_, None) => push(
+                Setting::DataBackupMaxRpo,
+                "no restorable point".into(),
+                after,
+            ),
+            _ => {}
+        }
+    }
+    if let Some(min_window) = &policy.min_window {
+        let after = format!("min_window {}", min_window.value.canonical());
+        match newest {
+            Some(w) => {
+                let span = seconds(w.end_scn, 0) - seconds(w.start_scn, 0);
+                if span < limit_of(min_window) {
+                    push(
+                        Setting::DataBackupMinWindow,
+                        format!(
+                            "newest window {} long (from {})",
+                            age_text(span),
+                            rfc3339(w.start_scn, r.offset)
+                        ),
+                        after,
+                    );
+                }
+            }
+            None => push(
+                Setting::DataBackupMinWindow,
+                "no recovery window".into(),
+                after,
+            ),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,8 +517,14 @@ mod tests {
         let offset = clock_offset(&t).expect("offset");
         assert_eq!(offset, 8 * 3600);
         let w = windows(&t, false);
-        assert_eq!(rfc3339(w[0].end_scn, offset), "2024-06-21T06:00:00.000000+08:00");
-        assert_eq!(rfc3339(w[0].start_scn, 0), "2024-06-20T14:00:00.000000+00:00");
+        assert_eq!(
+            rfc3339(w[0].end_scn, offset),
+            "2024-06-21T06:00:00.000000+08:00"
+        );
+        assert_eq!(
+            rfc3339(w[0].start_scn, 0),
+            "2024-06-20T14:00:00.000000+00:00"
+        );
         // Now is 06:30 on the server's clock: 30 minutes after the window's end.
         let now = parse_timestamp("2024-06-21 06:30:00").expect("time");
         assert_eq!(rpo_seconds(&w, offset, now), Some(1800));

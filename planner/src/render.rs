@@ -762,6 +762,28 @@ pub fn status_human(status: &crate::status::Status) -> String {
                 j.job_id, j.backup_type, j.status
             );
         }
+        for w in &t.recovery_windows {
+            let shown = |text: &str| text.get(..19).unwrap_or(text).replace('T', " ");
+            let _ = writeln!(
+                out,
+                "  restorable    {} → {} (sets {}{})",
+                shown(&w.start),
+                shown(&w.end),
+                w.backup_sets
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if w.pieces.is_empty() {
+                    ", their own log".to_string()
+                } else {
+                    format!("; pieces {}", w.pieces.join(", "))
+                }
+            );
+        }
+        if let Some(rpo) = t.rpo_seconds {
+            let _ = writeln!(out, "  RPO           {}", crate::change::age_text(rpo));
+        }
         if let Some(window) = &t.delete_policy {
             let _ = writeln!(out, "  delete policy recovery window {window}");
         }

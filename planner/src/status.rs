@@ -52,6 +52,19 @@ impl CleanupJob {
     }
 }
 
+/// One recoverable window, on the server's clock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowStatus {
+    /// The earliest restorable time, RFC 3339.
+    pub start: String,
+    /// The latest restorable time, RFC 3339.
+    pub end: String,
+    /// The backup sets restores in the window use, by id.
+    pub backup_sets: Vec<u64>,
+    /// The archive pieces they replay, `round-piece`.
+    pub pieces: Vec<String>,
+}
+
 /// One tenant's backup status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TenantStatus {
@@ -74,6 +87,11 @@ pub struct TenantStatus {
     pub delete_policy: Option<String>,
     /// Running cleanup jobs, then the newest finished one (4.x).
     pub cleanup_jobs: Vec<CleanupJob>,
+    /// The point-in-time restore windows (4.x), oldest first; gaps separate them.
+    pub recovery_windows: Vec<WindowStatus>,
+    /// Seconds from the newest window's end to the server's clock, null
+    /// without a window.
+    pub rpo_seconds: Option<i64>,
     /// Problems: a failed last cleanup job, and freshness violations
     /// (`data_backup.full: last full 9d 2h ago, max_age 7d`).
     pub violations: Vec<String>,
@@ -138,6 +156,8 @@ fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
 /// Builds the status; `desired` adds freshness violations.
 pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
     let now = live.now();
+    let complement_log = crate::dialect::capability::Build::parse(&live.server.ob_version)
+        .is_some_and(|b| crate::dialect::capability::Capability::ComplementLogRestore.on(b));
     let tenants: Vec<TenantStatus> = live
         .tenants()
         .iter()
@@ -148,6 +168,22 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             };
             let policy = declared.map(|d| &d.data_backup);
             let mut violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
+            let recoverability = crate::recovery::assess(t, complement_log, now);
+            if let Some(d) = declared {
+                let scope = Scope::Tenant(name.clone());
+                violations.extend(
+                    crate::recovery::breaches(&scope, &d.data_backup, &recoverability)
+                        .into_iter()
+                        .map(|b| {
+                            format!(
+                                "{}: {}, {}",
+                                b.setting().path(),
+                                b.before.unwrap_or_default(),
+                                b.after
+                            )
+                        }),
+                );
+            }
             if let (Some(d), Some(now)) = (declared, now) {
                 let scope = Scope::Tenant(name.clone());
                 violations.extend(
@@ -198,6 +234,17 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                     .collect(),
                 delete_policy: t.delete_policy.clone(),
                 cleanup_jobs,
+                recovery_windows: recoverability
+                    .windows
+                    .iter()
+                    .map(|w| WindowStatus {
+                        start: crate::recovery::rfc3339(w.start_scn, recoverability.offset),
+                        end: crate::recovery::rfc3339(w.end_scn, recoverability.offset),
+                        backup_sets: w.backup_sets.clone(),
+                        pieces: w.pieces.clone(),
+                    })
+                    .collect(),
+                rpo_seconds: recoverability.rpo_seconds,
                 violations,
             }
         })
@@ -235,6 +282,8 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 .collect(),
             delete_policy: None,
             cleanup_jobs: Vec::new(),
+            recovery_windows: Vec::new(),
+            rpo_seconds: None,
             violations,
         });
     }

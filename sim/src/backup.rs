@@ -146,7 +146,7 @@ impl Cluster {
                 backup_set_id: set_id,
                 initiator_tenant_id: tenant_id,
                 initiator_job_id: 0,
-                plus_archivelog: false,
+                plus_archivelog: entry.plus_archivelog,
                 backup_type: entry.backup_type.clone(),
                 job_level: "USER_TENANT",
                 encryption_mode: entry.encryption_mode.clone(),
@@ -165,6 +165,9 @@ impl Cluster {
                 runs_until_canceled: false,
             };
             self.record_set(&job, end_ns);
+            if let (Some(status), Some(set)) = (&entry.file_status, self.backup_sets.last_mut()) {
+                set.file_status = status.clone();
+            }
             self.job_history.push(job);
         }
         for j in jobs {
@@ -192,41 +195,34 @@ impl Cluster {
         Ok(())
     }
 
-    /// Adds the backup set a finished job produced.
+    /// Adds the backup set a finished job produced. An incremental links to
+    /// the newest SUCCESS/AVAILABLE set in the same destination: after a full
+    /// set F it gets (F, F), after an incremental I (I's full, I); a full set
+    /// gets (0, 0) (v4.2.2_CE_BP1 `src/share/backup/ob_backup_data_table_operator.cpp`,
+    /// `ObBackupSetFileOperator::get_prev_backup_set_id`).
     fn record_set(&mut self, job: &Job, end_ns: u64) {
         let success = job.status == "COMPLETED";
-        let prev_full = self
+        let newest = self
             .backup_sets
             .iter()
             .filter(|s| {
-                s.tenant_id == job.tenant_id && s.backup_type == "FULL" && s.status == "SUCCESS"
+                s.tenant_id == job.tenant_id
+                    && s.status == "SUCCESS"
+                    && s.file_status == "AVAILABLE"
+                    && s.path == job.path
             })
-            .map(|s| s.backup_set_id)
-            .max()
-            .unwrap_or(0);
-        let prev_inc = self
-            .backup_sets
-            .iter()
-            .filter(|s| {
-                s.tenant_id == job.tenant_id && s.status == "SUCCESS" && s.backup_set_id > prev_full
-            })
-            .map(|s| s.backup_set_id)
-            .max()
-            .unwrap_or(0);
+            .max_by_key(|s| s.backup_set_id);
+        let (prev_full, prev_inc) = match (job.backup_type.as_str(), newest) {
+            ("INC", Some(s)) if s.backup_type == "FULL" => (s.backup_set_id, s.backup_set_id),
+            ("INC", Some(s)) => (s.prev_full, s.backup_set_id),
+            _ => (0, 0),
+        };
         self.backup_sets.push(BackupSet {
             tenant_id: job.tenant_id,
             backup_set_id: job.backup_set_id,
             backup_type: job.backup_type.clone(),
-            prev_full: if job.backup_type == "INC" {
-                prev_full
-            } else {
-                0
-            },
-            prev_inc: if job.backup_type == "INC" {
-                prev_inc
-            } else {
-                0
-            },
+            prev_full,
+            prev_inc,
             start_ns: job.start_ns,
             end_ns,
             status: if success { "SUCCESS" } else { "FAILED" }.into(),

@@ -400,6 +400,13 @@ pub struct HistoryEntry {
     /// The destination it was written to (default: the tenant's data destination).
     #[serde(default)]
     pub path: Option<String>,
+    /// Taken with PLUS ARCHIVELOG (4.2+).
+    #[serde(default)]
+    pub plus_archivelog: bool,
+    /// The set's `FILE_STATUS` when not the default (`AVAILABLE` for a
+    /// completed backup, `INCOMPLETE` otherwise), e.g. `DELETED`.
+    #[serde(default)]
+    pub file_status: Option<String>,
 }
 
 fn default_took() -> String {

@@ -61,6 +61,9 @@ pub enum Capability {
     /// `CDB_OB_BACKUP_TASKS.DATA_PROGRESS` (the planner reads the macro block
     /// counts instead, which every build has; listed for the table).
     CdbBackupTaskDataProgress,
+    /// A backup set taken with PLUS ARCHIVELOG restores to its own
+    /// `MIN_RESTORE_SCN` without an archive (the complement log).
+    ComplementLogRestore,
     /// The MySQL-mode user-level lock functions (`GET_LOCK`, `RELEASE_LOCK`,
     /// `IS_USED_LOCK`), which apply uses to run one at a time.
     UserLevelLocks,
@@ -116,6 +119,12 @@ pub const FACTS: &[Fact] = &[
         what: "CDB_OB_BACKUP_TASKS.DATA_PROGRESS",
         first: &[Build([4, 2, 1, 3]), Build([4, 2, 2, 0])],
         source: "absent in v4.1.0_CE..v4.2.1_CE_BP2, present from v4.2.1_CE_BP3, in v4.2.2_CE and v4.3.0_CE_BETA: src/share/inner_table/ob_inner_table_schema_def.py",
+    },
+    Fact {
+        capability: Capability::ComplementLogRestore,
+        what: "restoring a PLUS ARCHIVELOG backup set without an archive",
+        first: &[Build([4, 2, 0, 0])],
+        source: "absent in v4.0.0_CE and v4.1.0_CE (restore always reads the archive), from v4.2.0_CE: src/rootserver/restore/ob_restore_util.cpp (check_restore_using_complement_log_, get_restore_log_array_for_complement_log_)",
     },
     Fact {
         capability: Capability::UserLevelLocks,
@@ -237,6 +246,9 @@ mod tests {
         assert!(!on(UserLevelLocks, "4.3.0.1"));
         assert!(on(UserLevelLocks, "4.3.1.0"));
         assert!(!on(UserLevelLocks, "3.2.4.1"));
+        // Restoring from a PLUS ARCHIVELOG set alone from 4.2.0.
+        assert!(!on(ComplementLogRestore, "4.1.0.2"));
+        assert!(on(ComplementLogRestore, "4.2.0.0"));
     }
 
     #[test]
@@ -248,6 +260,7 @@ mod tests {
             Capability::PlusArchivelog,
             Capability::TenantAllUser,
             Capability::CdbBackupTaskDataProgress,
+            Capability::ComplementLogRestore,
             Capability::UserLevelLocks,
         ];
         for c in all {

@@ -60,6 +60,8 @@ pub fn plan(
         return Err(errors);
     }
     let now = live.now();
+    let complement_log = Build::parse(&live.server.ob_version)
+        .is_some_and(|b| Capability::ComplementLogRestore.on(b));
     if now.is_none()
         && desired
             .tenants
@@ -88,8 +90,15 @@ pub fn plan(
         let mut all = change::diff(name, want, have);
         if let Some(now) = now {
             let scope = Scope::Tenant(name.clone());
-            let breaches = crate::health::archive_lag(&scope, &want.log_archive, have, now);
-            let (kept, accepted) = ignores.split(breaches.into_iter().collect(), notes);
+            let mut breaches: Vec<Change> =
+                crate::health::archive_lag(&scope, &want.log_archive, have, now)
+                    .into_iter()
+                    .collect();
+            if want.data_backup.max_rpo.is_some() || want.data_backup.min_window.is_some() {
+                let r = crate::recovery::assess(have, complement_log, Some(now));
+                breaches.extend(crate::recovery::breaches(&scope, &want.data_backup, &r));
+            }
+            let (kept, accepted) = ignores.split(breaches, notes);
             planned.accepted.extend(accepted);
             planned.breaches.extend(kept);
             let stale = crate::freshness::violations(&scope, &want.data_backup, have.newest(), now);
