@@ -12,8 +12,12 @@
 #    grammar, as OceanBase Developer Center uses it) with the machine's npm into
 #    target/obparser (once), for the tests that parse every statement obbackup
 #    sends. If it cannot be installed the run fails.
+#    The same virtual environment gets the pinned prometheus_client (whose
+#    OpenMetrics parser checks `status --format openmetrics`) and PyYAML (which
+#    reads the Kubernetes examples in examples/monitoring).
 # 4. Runs the given command (`cargo test --workspace`) with OBBACKUP_SEEKDB_DSN
-#    pointing at seekdb and OBBACKUP_OBPARSER_DIR at the grammar.
+#    pointing at seekdb, OBBACKUP_OBPARSER_DIR at the grammar and
+#    OBBACKUP_PYTHON at the virtual environment's Python.
 # 5. Stops the seekdb it started (by its process id) and removes its data,
 #    whether the tests passed or not.
 set -euo pipefail
@@ -36,6 +40,19 @@ if [ ! -f "$STAMP" ]; then
   fi
   touch "$STAMP"
 fi
+
+CHECKERS="prometheus_client==0.21.1 PyYAML==6.0.2"
+CHECKERS_STAMP="$VENV/.installed-checkers-${CHECKERS// /-}"
+if [ ! -f "$CHECKERS_STAMP" ]; then
+  echo "test.sh: installing $CHECKERS into $VENV" >&2
+  # shellcheck disable=SC2086
+  if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check $CHECKERS; then
+    echo "test.sh: error: cannot install $CHECKERS; the metrics and example tests need them" >&2
+    exit 1
+  fi
+  touch "$CHECKERS_STAMP"
+fi
+export OBBACKUP_PYTHON="$(pwd)/$VENV/bin/python"
 
 OBPARSER_PACKAGE="@oceanbase-odc/ob-parser-js@3.3.0"
 OBPARSER_DIR="target/obparser"

@@ -202,19 +202,30 @@ pub enum Command {
     },
     /// Show the backups of every tenant now: archive status and checkpoint lag,
     /// age of the last full and last backup, running jobs with progress, the
-    /// delete policy and its cleanup jobs, and problems: a failed last cleanup
-    /// and — given a configuration — freshness violations.
+    /// point-in-time restore windows and the RPO, the delete policy and its
+    /// cleanup jobs, and problems: a failed last cleanup and — given a
+    /// configuration — freshness violations and policy breaches.
     ///
-    /// Example: obbackup status cluster.hcl --dsn "$OB_DSN" --format json
+    /// `--format openmetrics` prints metrics for node_exporter's textfile
+    /// collector (on a failed read, only obbackup_scrape_success 0, and exit 1).
+    ///
+    /// Examples:
+    ///   obbackup status cluster.hcl --dsn "$OB_DSN" --format json
+    ///   obbackup status cluster.hcl --format openmetrics --cluster-label prod > prod.prom
+    #[command(verbatim_doc_comment)]
     Status {
-        /// The HCL file whose freshness policies to check (optional).
+        /// The HCL file whose policies to check (optional).
         config: Option<PathBuf>,
         #[command(flatten)]
         /// Which cluster.
         target: TargetArgs,
-        /// Output format: human, json or markdown.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+        format: StatusFormat,
+        /// The `cluster` label of the metrics (default: the configuration's
+        /// file name without extension, or `default`).
+        #[arg(long, value_name = "NAME")]
+        cluster_label: Option<String>,
         /// Exit 2 when a freshness policy of CONFIG is violated (0 otherwise,
         /// 1 on error), for schedulers and alerts.
         #[arg(long)]
@@ -394,6 +405,19 @@ pub enum Format {
     Json,
     /// A block to post as a pull-request comment.
     Markdown,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// For people.
+    Human,
+    /// The versioned JSON contract (docs/json-format.md).
+    Json,
+    /// A block to post as a pull-request comment.
+    Markdown,
+    /// OpenMetrics text for node_exporter's textfile collector.
+    Openmetrics,
 }
 
 /// Output formats of apply's report.

@@ -19,6 +19,7 @@ pub mod graph;
 pub mod health;
 pub mod ignore;
 pub mod live;
+pub mod metrics;
 pub mod oneshot;
 pub mod plan;
 pub mod planfile;

@@ -63,6 +63,12 @@ pub struct WindowStatus {
     pub backup_sets: Vec<u64>,
     /// The archive pieces they replay, `round-piece`.
     pub pieces: Vec<String>,
+    /// The start in seconds since the Unix epoch (for metrics).
+    #[serde(skip)]
+    pub start_epoch: i64,
+    /// The end in seconds since the Unix epoch (for metrics).
+    #[serde(skip)]
+    pub end_epoch: i64,
 }
 
 /// One tenant's backup status.
@@ -108,6 +114,9 @@ pub struct Status {
     pub server_time: Option<String>,
     /// Tenants by name.
     pub tenants: Vec<TenantStatus>,
+    /// The server's clock in seconds since the Unix epoch (UTC), when known:
+    /// `NOW(6)` less the clock's offset read from the views (for metrics).
+    pub now_epoch: Option<i64>,
 }
 
 /// Freshness violations of a scope as status lines
@@ -242,6 +251,8 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                         end: crate::recovery::rfc3339(w.end_scn, recoverability.offset),
                         backup_sets: w.backup_sets.clone(),
                         pieces: w.pieces.clone(),
+                        start_epoch: crate::recovery::seconds(w.start_scn, 0),
+                        end_epoch: crate::recovery::seconds(w.end_scn, 0),
                     })
                     .collect(),
                 rpo_seconds: recoverability.rpo_seconds,
@@ -287,10 +298,16 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             violations,
         });
     }
+    let offset = live
+        .tenants()
+        .values()
+        .find_map(crate::recovery::clock_offset)
+        .unwrap_or(0);
     Status {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),
         server_time: live.server.server_time.clone(),
         tenants,
+        now_epoch: now.map(|n| n - offset),
     }
 }

@@ -88,8 +88,18 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
             config,
             target,
             format,
+            cluster_label,
             detailed_exitcode,
-        } => status::run(config.as_deref(), &target, format, detailed_exitcode).await,
+        } => {
+            status::run(
+                config.as_deref(),
+                &target,
+                format,
+                cluster_label.as_deref(),
+                detailed_exitcode,
+            )
+            .await
+        }
         Command::Backup { action } => backup::run(action).await,
         Command::Export { target } => export::run(target).await,
         Command::Completions { shell } => completions::run(shell),

@@ -1,14 +1,64 @@
-//! `obbackup status`: archive, backups and freshness per tenant (or the cluster).
+//! `obbackup status`: archive, backups, recoverability, retention and
+//! problems per tenant (or the cluster), for people, JSON, Markdown or
+//! OpenMetrics.
 
 use super::*;
+use crate::args::StatusFormat;
 
 /// Runs `obbackup status`.
 pub async fn run(
     config: Option<&Path>,
     target: &TargetArgs,
-    format: Format,
+    format: StatusFormat,
+    cluster_label: Option<&str>,
     detailed_exitcode: bool,
 ) -> Result<u8, CliError> {
+    let label = cluster_label.map_or_else(
+        || {
+            config.and_then(|p| p.file_stem()).map_or_else(
+                || "default".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        },
+        str::to_string,
+    );
+    let result = report(config, target, format == StatusFormat::Openmetrics).await;
+    let (report, drift) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            if format == StatusFormat::Openmetrics {
+                output::result(&obbackup_planner::metrics::scrape_failed(&label));
+            }
+            return Err(e);
+        }
+    };
+    match format {
+        StatusFormat::Json => output::json(&render::status_json(&report)),
+        StatusFormat::Markdown => output::result(&render::status_markdown(&report)),
+        StatusFormat::Human => output::result(&render::status_human(&report)),
+        StatusFormat::Openmetrics => {
+            let context = obbackup_planner::metrics::Context {
+                cluster: &label,
+                drift_addresses: drift,
+            };
+            output::result(&obbackup_planner::metrics::openmetrics(&report, &context));
+        }
+    }
+    let violated = report.tenants.iter().any(|t| !t.violations.is_empty());
+    Ok(if detailed_exitcode && violated {
+        EXIT_CHANGES
+    } else {
+        0
+    })
+}
+
+/// Reads the cluster and builds the status; with `count_drift` and a
+/// configuration, also plans to count the drifted addresses.
+async fn report(
+    config: Option<&Path>,
+    target: &TargetArgs,
+    count_drift: bool,
+) -> Result<(obbackup_planner::status::Status, Option<usize>), CliError> {
     let loaded = match config {
         Some(path) => {
             let (name, text) = read(path)?;
@@ -30,16 +80,16 @@ pub async fn run(
         }
         None => None,
     };
-    let report = obbackup_planner::status::status(&live, desired.as_ref());
-    match format {
-        Format::Json => output::json(&render::status_json(&report)),
-        Format::Markdown => output::result(&render::status_markdown(&report)),
-        Format::Human => output::result(&render::status_human(&report)),
-    }
-    let violated = report.tenants.iter().any(|t| !t.violations.is_empty());
-    Ok(if detailed_exitcode && violated {
-        EXIT_CHANGES
-    } else {
-        0
-    })
+    let drift = match (&loaded, count_drift) {
+        (Some(l), true) => {
+            let today = time::OffsetDateTime::now_utc().date();
+            let plan = plan_with(l, &live, Timeouts::default(), false, today)?;
+            Some(plan.changes.len() + plan.breaches.len())
+        }
+        _ => None,
+    };
+    Ok((
+        obbackup_planner::status::status(&live, desired.as_ref()),
+        drift,
+    ))
 }
