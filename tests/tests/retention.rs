@@ -134,6 +134,34 @@ ignore {{
 }
 
 #[test]
+fn defaults_and_the_wildcard_tenant_declare_the_policy_for_every_tenant() {
+    let sim = start("retention-4.2.json");
+    let config = temp_config(
+        "retention-defaults.hcl",
+        "defaults {\n  data_backup {\n    delete_policy {\n      recovery_window = \"7d\"\n    }\n  }\n}\ntenant \"*\" {}\n",
+    );
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&sim.dsn("sys"))
+        .format("json")
+        .run();
+    let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
+    let addresses: Vec<&str> = value["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    // t2 has 7d already.
+    assert_eq!(
+        addresses,
+        [
+            "tenant.t1.data_backup.delete_policy.recovery_window",
+            "tenant.t3.data_backup.delete_policy.recovery_window"
+        ]
+    );
+}
+
+#[test]
 fn export_writes_the_policy_and_planning_the_export_changes_nothing() {
     let sim = start("retention-4.2.json");
     let dsn = sim.dsn("sys");
@@ -248,7 +276,10 @@ fn oceanbase_3_refuses_a_delete_policy_and_points_at_backup_dest_option() {
             .dsn(&sim.dsn("sys"))
             .run();
         assert_eq!(plan.code, 1, "{name}: {}", plan.all());
-        assert_contains(&plan.stderr, "OceanBase 3.x has no delete policies");
+        assert_contains(
+            &plan.stderr,
+            "OceanBase 3.x has no delete policies (they arrived in 4.0.0)",
+        );
         assert_contains(
             &plan.stderr,
             "backup_dest_option { recovery_window = \"7d\" auto_delete_obsolete_backup = true }",

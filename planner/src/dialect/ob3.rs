@@ -143,7 +143,7 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
         );
     for window in policies {
         errors.push(ConfigError::WrongLine {
-            message: "delete_policy: OceanBase 3.x has no delete policies; retention is cluster-wide there".into(),
+            message: "delete_policy: OceanBase 3.x has no delete policies (they arrived in 4.0.0); retention is cluster-wide there".into(),
             span: span(&window.span),
             label: "4.x only".into(),
             help: "declare cluster { backup_dest_option { recovery_window = \"7d\" auto_delete_obsolete_backup = true } }: 3.x cleans obsolete backups of the whole cluster".into(),
