@@ -145,10 +145,10 @@ fn the_metrics_parse_as_openmetrics_and_agree_with_the_json_status() {
         value_of(&families, "obbackup_rpo_seconds", &[("tenant", "never")]),
         None
     );
-    // max_rpo 1d: failed_and_deleted, never and plus_only breach it.
+    // max_rpo 1d: failed_and_deleted, interrupted, never and plus_only breach it.
     assert_eq!(
         value_of(&families, "obbackup_drift_addresses", &[]),
-        Some(3.0)
+        Some(4.0)
     );
 }
 

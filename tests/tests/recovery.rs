@@ -95,6 +95,20 @@ fn status_shows_windows_with_gaps_and_the_rpo() {
     let rpo = plus["rpo_seconds"].as_i64().expect("an RPO");
     assert!((259_200..259_320).contains(&rpo), "three days: {rpo}");
 
+    // A round INTERRUPTED two days ago: the window ends at its checkpoint.
+    let interrupted = tenant(&value, "interrupted");
+    let w = windows(interrupted);
+    assert_eq!(
+        w,
+        [(
+            "2024-06-11T12:00:00".to_string(),
+            "2024-06-18T12:00:00".to_string(),
+            vec![1]
+        )]
+    );
+    let rpo = interrupted["rpo_seconds"].as_i64().expect("an RPO");
+    assert!((172_800..172_920).contains(&rpo), "two days: {rpo}");
+
     let never = tenant(&value, "never");
     assert_eq!(never["recovery_windows"], serde_json::json!([]));
     assert_eq!(never["rpo_seconds"], Value::Null);
@@ -140,6 +154,7 @@ fn recoverability_breaches_are_drift_naming_the_measure_and_the_limit() {
         [
             "tenant.failed_and_deleted.data_backup.recoverability.max_rpo",
             "tenant.failed_and_deleted.data_backup.recoverability.min_window",
+            "tenant.interrupted.data_backup.recoverability.max_rpo",
             "tenant.never.data_backup.recoverability.max_rpo",
             "tenant.never.data_backup.recoverability.min_window",
             "tenant.plus_only.data_backup.recoverability.max_rpo",
@@ -149,17 +164,18 @@ fn recoverability_breaches_are_drift_naming_the_measure_and_the_limit() {
     assert_eq!(breaches[0].1, "no restorable point");
     assert_eq!(breaches[0].2, "max_rpo 1d");
     assert!(
-        breaches[4]
+        breaches[5]
             .1
             .starts_with("RPO 3d 0h (restorable up to 2024-06-17T12:00:00"),
         "{:?}",
-        breaches[4]
+        breaches[5]
     );
     assert_eq!(
-        breaches[5].1,
+        breaches[6].1,
         "newest window 0s long (from 2024-06-17T12:00:00.000000+00:00)"
     );
-    assert_eq!(breaches[5].2, "min_window 7d");
+    assert_eq!(breaches[6].2, "min_window 7d");
+    // interrupted: its 7-day window meets min_window 7d exactly: no breach.
 
     let status = Invocation::new(&["status", &config])
         .dsn(&dsn)
