@@ -275,6 +275,14 @@ const CLUSTER_LOG_ARCHIVE: &[(&str, Kind)] = &[
         Kind::Choice(&["disable", "enable", "lz4_1.0", "zstd_1.3.8"]),
     ),
     ("minor_freeze_before_start", Kind::Bool),
+    // A policy: the archive checkpoint may be at most this far behind.
+    (
+        "max_lag",
+        Kind::Duration {
+            min: "10s",
+            max: "30d",
+        },
+    ),
 ];
 
 /// `cluster { backup_backup { … } }` (3.x backup-backup, §1.3).

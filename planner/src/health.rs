@@ -29,12 +29,34 @@ pub fn archive_lag(
     tenant: &LiveTenant,
     now: i64,
 ) -> Option<Change> {
-    let limit = policy.max_lag.as_ref()?;
     let round = tenant.archive_round.as_ref()?;
-    if matches!(round.status, RoundStatus::Stop | RoundStatus::Suspend) {
+    round_lag(
+        scope,
+        policy.max_lag.as_ref()?,
+        round.round_id,
+        &round.status,
+        round.checkpoint.as_deref(),
+        now,
+    )
+}
+
+/// The breach of `limit` by a round (`round_id`, `status`, `checkpoint` as
+/// the server shows it) at server time `now`, for either line: on 3.x the
+/// cluster's round of `CDB_OB_BACKUP_ARCHIVELOG`, whose `MAX_NEXT_TIME` is the
+/// checkpoint (v3.1.5_CE_HF2 `src/share/backup/ob_log_archive_backup_info_mgr.cpp`,
+/// `parse_log_archive_status_`), STOP its chosen state.
+pub fn round_lag(
+    scope: &Scope,
+    limit: &crate::desired::Located<crate::units::Duration>,
+    round_id: u64,
+    status: &RoundStatus,
+    checkpoint: Option<&str>,
+    now: i64,
+) -> Option<Change> {
+    if matches!(status, RoundStatus::Stop | RoundStatus::Suspend) {
         return None;
     }
-    let checkpoint = round.checkpoint.as_deref().and_then(parse_timestamp)?;
+    let checkpoint = checkpoint.and_then(parse_timestamp)?;
     let lag = now - checkpoint;
     let limit_seconds = i64::try_from(limit.value.0 / 1_000_000).unwrap_or(i64::MAX);
     (lag > limit_seconds).then(|| {
@@ -44,9 +66,7 @@ pub fn archive_lag(
                 setting: Setting::LogArchiveMaxLag,
             },
             Some(format!(
-                "round {} {}, checkpoint {} behind",
-                round.round_id,
-                round.status,
+                "round {round_id} {status}, checkpoint {} behind",
                 age_text(lag)
             )),
             format!("max_lag {}", limit.value.canonical()),

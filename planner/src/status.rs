@@ -267,7 +267,30 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             Some(Desired::Cluster(d)) => Some(&d.data_backup),
             _ => None,
         };
-        let violations = violations(Scope::Cluster, policy, newest, now);
+        let mut violations = violations(Scope::Cluster, policy, newest, now);
+        if let (Some(Desired::Cluster(d)), Some(now), Some(status)) =
+            (desired, now, &cluster.archive_status)
+            && let Some(limit) = &d.max_lag
+        {
+            violations.extend(
+                crate::health::round_lag(
+                    &Scope::Cluster,
+                    limit,
+                    cluster.round,
+                    status,
+                    cluster.checkpoint.as_deref(),
+                    now,
+                )
+                .map(|b| {
+                    format!(
+                        "{}: {}, {}",
+                        b.setting().path(),
+                        b.before.unwrap_or_default(),
+                        b.after
+                    )
+                }),
+            );
+        }
         tenants.push(TenantStatus {
             tenant: crate::dialect::ob3::CLUSTER.into(),
             log_mode: if cluster.archiving() {
@@ -277,7 +300,9 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             }
             .into(),
             archive_status: cluster.archive_status.as_ref().map(ToString::to_string),
-            checkpoint_lag_seconds: None,
+            checkpoint_lag_seconds: now
+                .zip(cluster.checkpoint.as_deref().and_then(parse_timestamp))
+                .map(|(n, c)| n - c),
             last_full_age_seconds: now.zip(newest.full).map(|(n, e)| n - e),
             last_backup_age_seconds: now.zip(newest.any).map(|(n, e)| n - e),
             running_jobs: cluster

@@ -466,7 +466,8 @@ pub struct ArchiveRound {
     pub round_id: u64,
     /// `STATUS`, e.g. `DOING`, `STOP`, `INTERRUPTED`.
     pub status: String,
-    /// 4.x: how far the checkpoint stays behind the clock, e.g. `20m` (default: none).
+    /// How far the checkpoint (4.x `CHECKPOINT_SCN`, 3.x `MAX_NEXT_TIME`)
+    /// stays behind the clock, e.g. `20m` (default: none).
     #[serde(default)]
     pub lag: Option<String>,
 }

@@ -237,6 +237,9 @@ pub struct ClusterLevel {
     pub archive_since: Instant,
     /// `LOG_ARCHIVE_ROUND`.
     pub round: u64,
+    /// How far `MAX_NEXT_TIME` stays behind the clock (ns): a slow or stuck
+    /// archive (fixture `archive.lag`).
+    pub archive_lag_ns: u64,
     /// Destinations that hold archive data (re-setting one is 9026, §1.5 D1).
     pub archived_dirs: BTreeSet<String>,
     /// Pieces.
@@ -318,12 +321,17 @@ impl ClusterLevel {
                 since: cluster_epoch,
             });
         }
+        let archive_lag_ns = match fixture.archive.as_ref().and_then(|a| a.lag.as_ref()) {
+            Some(lag) => parse_time_us(lag).ok_or_else(|| format!("archive lag {lag:?}"))? * 1000,
+            None => 0,
+        };
         Ok(ClusterLevel {
             parameters,
             server_overrides,
             archive_status,
             archive_since: cluster_epoch,
             round,
+            archive_lag_ns,
             archived_dirs,
             pieces,
             backup_archivelog: None,

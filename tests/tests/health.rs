@@ -116,3 +116,43 @@ fn status_lists_breaches_as_problems_and_ignore_accepts_them() {
     assert_eq!(drift.code, 0, "{}", drift.all());
     assert_contains(&drift.stdout, "archive media is being replaced");
 }
+
+#[test]
+fn on_oceanbase_3_the_clusters_round_is_checked_the_same_way() {
+    let fixture = r#"{ "version": "3.2.4.1",
+      "parameters": { "backup_dest": "file:///data/nfs/backup" },
+      "archive": { "round_id": 1, "status": "DOING", "lag": "45m" } }"#;
+    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let config = temp_config(
+        "health-ob3.hcl",
+        "cluster {\n  log_archive {\n    max_lag = \"10m\"\n  }\n}\n",
+    );
+    let drift = Invocation::new(&["drift", &config])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    assert_contains(
+        &drift.stdout,
+        "cluster.log_archive.max_lag: round 1 DOING, checkpoint 45m behind → max_lag 10m",
+    );
+    let status = Invocation::new(&["status", &config])
+        .dsn(&sim.dsn("sys"))
+        .format("json")
+        .detailed_exitcode()
+        .run();
+    assert_eq!(status.code, 2, "{}", status.all());
+    let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    validate("status.schema.json", &value);
+    let lag = value["tenants"][0]["checkpoint_lag_seconds"]
+        .as_i64()
+        .expect("a lag");
+    assert!((2_700..2_760).contains(&lag), "{lag}");
+    let relaxed = temp_config(
+        "health-ob3-relaxed.hcl",
+        "cluster {\n  log_archive {\n    max_lag = \"1h\"\n  }\n}\n",
+    );
+    let fine = Invocation::new(&["drift", &relaxed])
+        .dsn(&sim.dsn("sys"))
+        .run();
+    assert_eq!(fine.code, 0, "{}", fine.all());
+}

@@ -105,7 +105,22 @@ pub fn plan(
         }
         all.sort_by(|a, b| a.address.cmp(&b.address));
     }
-    let (changes, accepted) = ignores.split(all, notes);
+    let (changes, mut accepted) = ignores.split(all, notes);
+    let breaches = match (now, &desired.max_lag, &cluster.archive_status) {
+        (Some(now), Some(limit), Some(status)) => crate::health::round_lag(
+            &Scope::Cluster,
+            limit,
+            cluster.round,
+            status,
+            cluster.checkpoint.as_deref(),
+            now,
+        )
+        .into_iter()
+        .collect(),
+        _ => Vec::new(),
+    };
+    let (breaches, breaches_accepted) = ignores.split(breaches, notes);
+    accepted.extend(breaches_accepted);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -115,7 +130,7 @@ pub fn plan(
         changes,
         steps,
         accepted,
-        breaches: Vec::new(),
+        breaches,
     })
 }
 
@@ -213,6 +228,8 @@ pub struct DesiredCluster {
     pub bb_copies: Option<Located<i64>>,
     /// Data backup policy (`data_backup { full, incremental, encryption }`).
     pub data_backup: crate::desired::DataBackup,
+    /// `log_archive.max_lag`: how far the archive checkpoint may be behind (a policy).
+    pub max_lag: Option<Located<Duration>>,
 }
 
 impl DesiredCluster {
@@ -383,6 +400,7 @@ pub fn resolve(
         bb_archivelog,
         bb_archivelog_at: get(c, "backup_backup.archivelog").map_or(0..0, |s| s.span.clone()),
         bb_copies: copies,
+        max_lag: duration("log_archive.max_lag"),
         data_backup: crate::desired::DataBackup {
             full_max_age: duration("data_backup.full.max_age"),
             incremental_max_age: duration("data_backup.incremental.max_age"),
@@ -416,6 +434,9 @@ pub struct LiveCluster {
     pub archive_status: Option<RoundStatus>,
     /// `LOG_ARCHIVE_ROUND`.
     pub round: u64,
+    /// `MAX_NEXT_TIME`: the archive checkpoint (not fingerprinted: it moves).
+    #[serde(skip)]
+    pub checkpoint: Option<String>,
     /// Pieces and copies.
     pub pieces: Vec<LivePiece>,
     /// Round-mode status (`CDB_OB_BACKUP_BACKUP_ARCHIVELOG`).
@@ -523,6 +544,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
     if let Some(row) = of(Read::ClusterArchiveLog).first() {
         live.archive_status = text(row, "status").map(|s| RoundStatus::parse(&s));
         live.round = number(row, "CDB_OB_BACKUP_ARCHIVELOG", "round_id")?;
+        live.checkpoint = text(row, "checkpoint").filter(|c| !c.is_empty());
     }
     for row in of(Read::ClusterPieces) {
         let read = "CDB_OB_BACKUP_PIECE_FILES";

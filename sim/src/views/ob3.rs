@@ -160,7 +160,8 @@ pub(super) fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
         cluster.sim_ns(now)
     } else {
         start
-    };
+    }
+    .saturating_sub(state.archive_lag_ns);
     let piece = state
         .pieces
         .iter()
