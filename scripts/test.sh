@@ -13,8 +13,9 @@
 #    target/obparser (once), for the tests that parse every statement obbackup
 #    sends. If it cannot be installed the run fails.
 #    The same virtual environment gets the pinned prometheus_client (whose
-#    OpenMetrics parser checks `status --format openmetrics`) and PyYAML (which
-#    reads the Kubernetes examples in examples/monitoring).
+#    OpenMetrics parser checks `status --format openmetrics`), PyYAML (which
+#    reads the Kubernetes examples in examples/monitoring) and check-jsonschema
+#    (whose vendored GitHub Actions and GitLab CI schemas check examples/ci).
 # 4. Runs the given command (`cargo test --workspace`) with OBBACKUP_SEEKDB_DSN
 #    pointing at seekdb, OBBACKUP_OBPARSER_DIR at the grammar and
 #    OBBACKUP_PYTHON at the virtual environment's Python.
@@ -41,7 +42,7 @@ if [ ! -f "$STAMP" ]; then
   touch "$STAMP"
 fi
 
-CHECKERS="prometheus_client==0.21.1 PyYAML==6.0.2"
+CHECKERS="prometheus_client==0.21.1 PyYAML==6.0.2 check-jsonschema==0.29.4"
 CHECKERS_STAMP="$VENV/.installed-checkers-${CHECKERS// /-}"
 if [ ! -f "$CHECKERS_STAMP" ]; then
   echo "test.sh: installing $CHECKERS into $VENV" >&2
