@@ -98,6 +98,9 @@ pub enum Command {
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
         #[command(flatten)]
+        /// Which share of the files this run takes.
+        shard: ShardArgs,
+        #[command(flatten)]
         /// Wait settings.
         waits: WaitArgs,
         #[command(flatten)]
@@ -168,6 +171,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        /// Which share of the files this run takes.
+        shard: ShardArgs,
         #[command(flatten)]
         /// The date ignores are evaluated on.
         day: DayArgs,
@@ -252,6 +258,12 @@ pub enum Command {
         #[command(flatten)]
         /// Which cluster.
         target: TargetArgs,
+    },
+    /// Work with JSON reports of plan and drift.
+    Report {
+        /// What to do.
+        #[command(subcommand)]
+        action: ReportAction,
     },
     /// Print a shell completion script.
     ///
@@ -388,6 +400,19 @@ pub struct WaitArgs {
     pub wait: bool,
 }
 
+/// Spreading a fleet over several runs (a CI matrix, GitLab `parallel:`, a
+/// Kubernetes Indexed Job).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ShardArgs {
+    /// Take share I of N of the configuration files (1-based; file k of the
+    /// sorted list goes to share k mod N + 1). Without it, GitLab's
+    /// CI_NODE_INDEX/CI_NODE_TOTAL, or Kubernetes' JOB_COMPLETION_INDEX
+    /// (0-based) with OBBACKUP_SHARD_TOTAL, choose the share when several
+    /// files are given. Merge the JSON reports with `obbackup report merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
 /// The date ignore blocks are evaluated on.
 #[derive(Debug, Args, Clone)]
 pub struct DayArgs {
@@ -405,6 +430,25 @@ pub enum Format {
     Json,
     /// A block to post as a pull-request comment.
     Markdown,
+}
+
+/// `obbackup report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Combine the JSON reports of a fleet spread over several runs (plan or
+    /// drift with --shard) into one, with the exit code one run over every
+    /// file would have had: 1 if any cluster failed, else 2 if any has
+    /// changes or drift, else 0.
+    ///
+    /// Example: obbackup report merge shard-*.json --format markdown
+    Merge {
+        /// The JSON reports (plan_report or drift_report, or single plan or drift reports).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 /// Output formats of `status`.

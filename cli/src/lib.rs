@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod lock;
 pub mod log;
 pub mod many;
+pub mod merge;
 pub mod output;
 pub mod redact;
 pub mod sandbox;

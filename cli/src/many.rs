@@ -43,6 +43,67 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(out)
 }
 
+/// A share of a fleet: run `index` (1-based) of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This run's share, 1 to `total`.
+    pub index: usize,
+    /// How many shares there are.
+    pub total: usize,
+}
+
+/// The shard this run takes: `--shard I/N`, else GitLab's `CI_NODE_INDEX` and
+/// `CI_NODE_TOTAL` (1-based), else Kubernetes' `JOB_COMPLETION_INDEX`
+/// (0-based) with `OBBACKUP_SHARD_TOTAL`; `None` when none is set. `env`
+/// reads a variable. Errors name the value that is not a share.
+pub fn shard(
+    flag: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>, CliError> {
+    let refuse = |what: String| CliError::Refused(what);
+    let number = |text: &str, what: &str| -> Result<usize, CliError> {
+        text.trim()
+            .parse()
+            .map_err(|_| refuse(format!("{what} {text:?} is not a whole number")))
+    };
+    let (index, total, source) = if let Some(flag) = flag {
+        let (i, n) = flag
+            .split_once('/')
+            .ok_or_else(|| refuse(format!("--shard {flag:?} is not I/N (e.g. 2/3)")))?;
+        (number(i, "--shard")?, number(n, "--shard")?, "--shard")
+    } else if let (Some(i), Some(n)) = (env("CI_NODE_INDEX"), env("CI_NODE_TOTAL")) {
+        (
+            number(&i, "CI_NODE_INDEX")?,
+            number(&n, "CI_NODE_TOTAL")?,
+            "CI_NODE_INDEX/CI_NODE_TOTAL",
+        )
+    } else if let (Some(i), Some(n)) = (env("JOB_COMPLETION_INDEX"), env("OBBACKUP_SHARD_TOTAL")) {
+        (
+            number(&i, "JOB_COMPLETION_INDEX")? + 1,
+            number(&n, "OBBACKUP_SHARD_TOTAL")?,
+            "JOB_COMPLETION_INDEX/OBBACKUP_SHARD_TOTAL",
+        )
+    } else {
+        return Ok(None);
+    };
+    if total == 0 || index == 0 || index > total {
+        return Err(refuse(format!(
+            "{source}: share {index} of {total} does not exist (shares are 1 to N, N ≥ 1)"
+        )));
+    }
+    Ok(Some(Shard { index, total }))
+}
+
+/// The files of `shard`: file k of `files` (0-based) goes to share k mod N + 1.
+pub fn share_of(files: Vec<PathBuf>, shard: Shard) -> Vec<PathBuf> {
+    files
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % shard.total + 1 == shard.index)
+        .map(|(_, f)| f)
+        .collect()
+}
+
 /// The outcome for one cluster.
 struct Outcome {
     file: String,
@@ -192,5 +253,61 @@ fn combined(outcomes: &[Outcome], report: Report, format: Format) -> String {
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_shard_comes_from_the_flag_then_gitlab_then_kubernetes() {
+        let none = env(&[]);
+        assert_eq!(shard(None, &none).expect("ok"), None);
+        assert_eq!(
+            shard(Some("2/3"), &none).expect("ok"),
+            Some(Shard { index: 2, total: 3 })
+        );
+        let gitlab = env(&[("CI_NODE_INDEX", "3"), ("CI_NODE_TOTAL", "4")]);
+        assert_eq!(
+            shard(None, &gitlab).expect("ok"),
+            Some(Shard { index: 3, total: 4 })
+        );
+        assert_eq!(
+            shard(Some("1/2"), &gitlab).expect("ok"),
+            Some(Shard { index: 1, total: 2 }),
+            "the flag wins"
+        );
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "0"), ("OBBACKUP_SHARD_TOTAL", "3")]);
+        assert_eq!(
+            shard(None, &k8s).expect("ok"),
+            Some(Shard { index: 1, total: 3 })
+        );
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3"] {
+            assert!(shard(Some(bad), &none).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_file_goes_to_exactly_one_share() {
+        let files: Vec<PathBuf> = (0..12)
+            .map(|k| PathBuf::from(format!("c{k:02}.hcl")))
+            .collect();
+        let mut seen: Vec<PathBuf> = Vec::new();
+        for index in 1..=3 {
+            let share = share_of(files.clone(), Shard { index, total: 3 });
+            assert_eq!(share.len(), 4);
+            seen.extend(share);
+        }
+        seen.sort();
+        assert_eq!(seen, files);
     }
 }

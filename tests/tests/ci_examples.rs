@@ -54,8 +54,10 @@ fn the_ci_files_validate_against_the_official_schemas() {
     assert!(!out.status.success(), "a broken workflow must fail");
 }
 
-/// Every `obbackup <command> …` in `text`, as (command, flags).
-fn invocations(text: &str) -> Vec<(String, BTreeSet<String>)> {
+/// Every `obbackup <command> [<subcommand>] …` in `text`, as (command
+/// words, flags). The word after a command is its subcommand when the
+/// command has subcommands (`report merge`, `backup full`).
+fn invocations(text: &str) -> Vec<(Vec<String>, BTreeSet<String>)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim_start_matches(['-', ' ']);
@@ -69,12 +71,19 @@ fn invocations(text: &str) -> Vec<(String, BTreeSet<String>)> {
                 continue;
             }
             let rest = &line[at + "obbackup ".len()..];
-            let mut words = rest.split_whitespace();
+            let mut words = rest.split_whitespace().peekable();
             let Some(command) = words.next() else {
                 continue;
             };
             if command.starts_with('-') || command.contains(['"', ':', '$']) {
                 continue;
+            }
+            let mut path = vec![command.to_string()];
+            let help = obbackup(&[command, "--help"], &[]);
+            if help.stdout.contains("\nCommands:")
+                && let Some(sub) = words.next_if(|w| !w.starts_with('-'))
+            {
+                path.push(sub.to_string());
             }
             let flags = words
                 .take_while(|w| !matches!(*w, ";" | "|" | "||" | "&&" | ">" | ">>"))
@@ -87,7 +96,7 @@ fn invocations(text: &str) -> Vec<(String, BTreeSet<String>)> {
                         .to_string()
                 })
                 .collect();
-            out.push((command.to_string(), flags));
+            out.push((path, flags));
         }
     }
     out
@@ -100,8 +109,11 @@ fn every_obbackup_command_and_flag_the_ci_files_use_exists() {
         let text = std::fs::read_to_string(root().join("examples/ci").join(file)).expect("example");
         let calls = invocations(&text);
         assert!(calls.len() >= 4, "{file}: {calls:?}");
-        for (command, flags) in calls {
-            let help = obbackup(&[&command, "--help"], &[]);
+        for (path, flags) in calls {
+            let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+            args.push("--help");
+            let help = obbackup(&args, &[]);
+            let command = path.join(" ");
             assert_eq!(help.code, 0, "{file}: obbackup {command}: {}", help.all());
             for flag in flags {
                 assert!(
@@ -116,7 +128,9 @@ fn every_obbackup_command_and_flag_the_ci_files_use_exists() {
     assert!(seen >= 6, "flags checked: {seen}");
     // The reader finds what it should, and a made-up flag is caught.
     let calls = invocations("run: obbackup apply \"p\" --auto-approve --allow-everything");
-    assert_eq!(calls[0].0, "apply");
+    assert_eq!(calls[0].0, ["apply"]);
+    let calls = invocations("run: obbackup report merge a.json --format json");
+    assert_eq!(calls[0].0, ["report", "merge"]);
     let help = obbackup(&["apply", "--help"], &[]);
     assert!(!help.stdout.contains("--allow-everything "));
 }

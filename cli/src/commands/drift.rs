@@ -7,11 +7,17 @@ pub async fn run(
     configs: Vec<std::path::PathBuf>,
     target: TargetArgs,
     format: Format,
+    shard: ShardArgs,
     day: DayArgs,
 ) -> Result<u8, CliError> {
     let files = many::expand(&configs)?;
     let waits = no_waits();
-    if files.len() > 1 {
+    let share = sharded(&files, &shard)?;
+    if files.len() > 1 || share.is_some() {
+        let files = match share {
+            Some(s) => many::share_of(files, s),
+            None => files,
+        };
         return Ok(many::run(files, Report::Drift, format, &target, waits, today(&day)?).await);
     }
     let evaluated = evaluate(&files[0], &target, &waits, today(&day)?).await?;

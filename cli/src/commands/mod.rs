@@ -10,12 +10,13 @@ pub mod export;
 pub mod graph;
 pub mod man;
 pub mod plan;
+pub mod report;
 pub mod show;
 pub mod status;
 pub mod validate;
 
 pub(crate) use crate::args::{
-    ApplyFormat, BackupAction, Command, DayArgs, Format, TargetArgs, WaitArgs,
+    ApplyFormat, BackupAction, Command, DayArgs, Format, ShardArgs, TargetArgs, WaitArgs,
 };
 pub(crate) use crate::error::CliError;
 pub(crate) use crate::executor;
@@ -45,15 +46,29 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
             format,
             detailed_exitcode,
             out,
+            shard,
             waits,
             day,
-        } => plan::run(configs, target, format, detailed_exitcode, out, waits, day).await,
+        } => {
+            plan::run(
+                configs,
+                target,
+                format,
+                detailed_exitcode,
+                out,
+                shard,
+                waits,
+                day,
+            )
+            .await
+        }
         Command::Drift {
             configs,
             target,
             format,
+            shard,
             day,
-        } => drift::run(configs, target, format, day).await,
+        } => drift::run(configs, target, format, shard, day).await,
         Command::Apply {
             config,
             target,
@@ -102,6 +117,9 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
         }
         Command::Backup { action } => backup::run(action).await,
         Command::Export { target } => export::run(target).await,
+        Command::Report {
+            action: crate::args::ReportAction::Merge { reports, format },
+        } => report::merge(&reports, format),
         Command::Completions { shell } => completions::run(shell),
         Command::Man { dir } => man::run(dir.as_deref()),
     }
@@ -125,6 +143,18 @@ fn today(day: &DayArgs) -> Result<time::Date, CliError> {
         }),
         None => Ok(time::OffsetDateTime::now_utc().date()),
     }
+}
+
+/// The shard of a fleet run: `--shard`, or the CI's variables when several
+/// files are given (a single file with no `--shard` is never sharded).
+fn sharded(
+    files: &[std::path::PathBuf],
+    args: &ShardArgs,
+) -> Result<Option<many::Shard>, CliError> {
+    if args.shard.is_none() && files.len() < 2 {
+        return Ok(None);
+    }
+    many::shard(args.shard.as_deref(), |name| std::env::var(name).ok())
 }
 
 /// The process environment, for `env()` in configurations.

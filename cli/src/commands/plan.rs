@@ -12,11 +12,17 @@ pub async fn run(
     format: Format,
     detailed_exitcode: bool,
     out: Option<std::path::PathBuf>,
+    shard: ShardArgs,
     waits: WaitArgs,
     day: DayArgs,
 ) -> Result<u8, CliError> {
     let files = many::expand(&configs)?;
-    if files.len() > 1 {
+    let share = sharded(&files, &shard)?;
+    if files.len() > 1 || share.is_some() {
+        let files = match share {
+            Some(s) => many::share_of(files, s),
+            None => files,
+        };
         if out.is_some() {
             return Err(CliError::Refused(
                 "--out saves the plan of one configuration: name one file".into(),
