@@ -32,8 +32,8 @@ pub const EXIT_CHANGES: u8 = 2;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
-    output::init();
     let cli = Cli::parse();
+    output::init(cli.color);
     if let Err(e) = log::init(cli.verbose, cli.log_file.as_deref()) {
         output::diagnostic(miette::Report::new(e));
         return ExitCode::FAILURE;

@@ -161,7 +161,7 @@ pub async fn run(
     } else {
         0
     };
-    output::result(&combined(&outcomes, report, format));
+    output::report(&combined(&outcomes, report, format), format);
     code
 }
 

@@ -1,5 +1,6 @@
 //! Command-line conventions: shell completions, manual pages, a `--version`
-//! that says what was built, and `--sandbox` winning over `OBBACKUP_DSN`.
+//! that says what was built, `--sandbox` winning over `OBBACKUP_DSN`, and
+//! colour by `--color`, `NO_COLOR` and `CLICOLOR_FORCE`.
 
 use obbackup_tests::{Invocation, root};
 
@@ -79,4 +80,49 @@ fn the_sandbox_is_a_flag_and_the_fixture_its_own_option() {
         "{}",
         fixture.stdout
     );
+}
+
+#[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force() {
+    let sim = obbackup_tests::start("retention-4.2.json");
+    let config = obbackup_tests::temp_config(
+        "colour.hcl",
+        "tenant \"t3\" {\n  data_backup {\n    delete_policy {\n      recovery_window = \"9d\"\n    }\n  }\n}\n",
+    );
+    let dsn = sim.dsn("sys");
+    let plan = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["plan", config.as_str(), "--dsn", dsn.as_str()];
+        args.extend_from_slice(extra);
+        obbackup_tests::obbackup(&args, env)
+    };
+    let plain = plan(&[], &[]);
+    assert!(!plain.stdout.contains('\u{1b}'), "a pipe gets no colour");
+    let always = plan(&["--color", "always"], &[]);
+    assert!(
+        always
+            .stdout
+            .contains("\u{1b}[32m  + tenant.t3.data_backup.delete_policy.recovery_window"),
+        "{:?}",
+        always.stdout
+    );
+    let stripped = always
+        .stdout
+        .replace("\u{1b}[32m", "")
+        .replace("\u{1b}[1m", "")
+        .replace("\u{1b}[0m", "");
+    assert_eq!(stripped, plain.stdout, "colour changes nothing else");
+    let forced = plan(&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]);
+    assert!(
+        forced.stdout.contains('\u{1b}'),
+        "CLICOLOR_FORCE colours a pipe"
+    );
+    let no_color_wins = plan(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]);
+    assert!(!no_color_wins.stdout.contains('\u{1b}'));
+    let never = plan(
+        &["--color", "never"],
+        &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")],
+    );
+    assert!(!never.stdout.contains('\u{1b}'));
+    let json = plan(&["--color", "always", "--format", "json"], &[]);
+    assert!(!json.stdout.contains('\u{1b}'), "JSON is never coloured");
 }

@@ -43,7 +43,7 @@ pub async fn run(action: BackupAction) -> Result<u8, CliError> {
     let mut session = connect(&target, None).await?;
     let live = inspect::inspect(&mut session).await?;
     let plan = oneshot::plan(&live, &request, timeouts(&waits)).map_err(CliError::OneShot)?;
-    output::result(&render::human(&plan));
+    output::human(&render::human(&plan));
     if plan.steps.is_empty() {
         session.close().await;
         return Ok(0);

@@ -22,7 +22,7 @@ pub async fn run(
     }
     let evaluated = evaluate(&files[0], &target, &waits, today(&day)?).await?;
     evaluated.session.close().await;
-    output::result(&Report::Drift.render(&evaluated.plan, format));
+    output::report(&Report::Drift.render(&evaluated.plan, format), format);
     Ok(if Report::Drift.has_changes(&evaluated.plan) {
         EXIT_CHANGES
     } else {

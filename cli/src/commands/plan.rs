@@ -66,7 +66,7 @@ pub async fn run(
             out.display()
         ));
     }
-    output::result(&Report::Plan.render(plan, format));
+    output::report(&Report::Plan.render(plan, format), format);
     Ok(if detailed_exitcode && !plan.is_empty() {
         EXIT_CHANGES
     } else {

@@ -19,7 +19,7 @@ pub fn merge(reports: &[std::path::PathBuf], format: Format) -> Result<u8, CliEr
     match format {
         Format::Json => output::json(&merged.json()),
         Format::Markdown => output::result(&merged.markdown()),
-        Format::Human => output::result(&merged.human()),
+        Format::Human => output::human(&merged.human()),
     }
     Ok(merged.exit_code())
 }

@@ -35,7 +35,7 @@ pub async fn run(
     match format {
         StatusFormat::Json => output::json(&render::status_json(&report)),
         StatusFormat::Markdown => output::result(&render::status_markdown(&report)),
-        StatusFormat::Human => output::result(&render::status_human(&report)),
+        StatusFormat::Human => output::human(&render::status_human(&report)),
         StatusFormat::Openmetrics => {
             let context = obbackup_planner::metrics::Context {
                 cluster: &label,
