@@ -48,21 +48,90 @@ fn long_diff(before: &str, after: &str, indent: &str) -> String {
     out
 }
 
+/// A value of `setting` as people read it: numbers and booleans as they
+/// are, descriptions (freshness, policy breaches, piece copies) as they are,
+/// every other value quoted.
+fn value_text(setting: crate::address::Setting, value: &str) -> String {
+    use crate::address::Setting as S;
+    let bare = match setting {
+        S::DataBackupConcurrency | S::LogArchiveConcurrency | S::BackupConcurrency => {
+            value.parse::<i64>().is_ok()
+        }
+        S::LogArchiveEnabled | S::BackupBackupArchivelog => matches!(value, "true" | "false"),
+        S::DataBackupFull
+        | S::DataBackupIncremental
+        | S::BackupBackupPieces
+        | S::LogArchiveMaxLag
+        | S::DataBackupMaxRpo
+        | S::DataBackupMinWindow => true,
+        _ => false,
+    };
+    if bare {
+        value.to_string()
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
+/// The changes grouped under one header per tenant (or the 3.x cluster), in
+/// address order: `~ address: before → after`, long values on two lines with
+/// the changed part marked.
 fn change_lines(plan: &Plan, out: &mut String) {
+    let mut scope: Option<&crate::address::Scope> = None;
     for c in &plan.changes {
-        let _ = writeln!(out, "  {} {}", c.action.symbol(), c.address);
+        if scope != Some(&c.address.scope) {
+            scope = Some(&c.address.scope);
+            let _ = match &c.address.scope {
+                crate::address::Scope::Tenant(name) => writeln!(out, "  tenant {name}"),
+                crate::address::Scope::Cluster => writeln!(out, "  cluster"),
+            };
+        }
+        // The whole address, as an `ignore` block names it.
+        let (symbol, path) = (c.action.symbol(), &c.address);
         match &c.before {
             Some(b) if b.len() > LONG_VALUE || c.after.len() > LONG_VALUE => {
-                out.push_str(&long_diff(b, &c.after, "      "))
+                let _ = writeln!(out, "    {symbol} {path}");
+                out.push_str(&long_diff(b, &c.after, "        "));
             }
             Some(b) => {
-                let _ = writeln!(out, "      \"{b}\" → \"{}\"", c.after);
+                let _ = writeln!(
+                    out,
+                    "    {symbol} {path}: {} → {}",
+                    value_text(c.setting(), b),
+                    value_text(c.setting(), &c.after)
+                );
             }
             None => {
-                let _ = writeln!(out, "      (not set) → \"{}\"", c.after);
+                let before = if c.setting().is_freshness() {
+                    "no backup"
+                } else {
+                    "(not set)"
+                };
+                let _ = writeln!(
+                    out,
+                    "    {symbol} {path}: {before} → {}",
+                    value_text(c.setting(), &c.after)
+                );
             }
         }
     }
+}
+
+/// What a person counts in a plan: settings to create and to update, and
+/// backups due (one per backup step, whatever freshness limits it meets).
+fn human_counts(plan: &Plan) -> (usize, usize, usize) {
+    let settings = plan.changes.iter().filter(|c| !c.setting().is_freshness());
+    let create = settings
+        .clone()
+        .filter(|c| c.action == crate::change::Action::Create)
+        .count();
+    let update = settings.count() - create;
+    let backups = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == crate::step::StepAction::Backup)
+        .count();
+    (create, update, backups)
 }
 
 /// Describes a wait in words.
@@ -226,10 +295,15 @@ pub fn human(plan: &Plan) -> String {
         }
     }
     notes(plan, &mut out);
-    let (create, update) = plan.counts();
+    let (create, update, backups) = human_counts(plan);
+    let due = match backups {
+        0 => String::new(),
+        1 => ", 1 backup due".to_string(),
+        n => format!(", {n} backups due"),
+    };
     let _ = writeln!(
         out,
-        "\nPlan: {create} to create, {update} to update; {} step(s), {} hazard(s).",
+        "\nPlan: {create} to create, {update} to update{due}; {} step(s), {} hazard(s).",
         plan.steps.len(),
         hazards.len()
     );
@@ -403,12 +477,12 @@ pub fn markdown_within(plan: &Plan, budget: usize) -> String {
         markdown_tail(plan, &mut out, budget);
         return out;
     }
-    let (create, update) = plan.counts();
+    let (create, update, backups) = human_counts(plan);
     let hazards = plan.hazards();
     let sections = scope_sections(plan, true);
     let _ = writeln!(
         out,
-        "**{create} to create, {update} to update · {} step(s) · {} hazard(s) · {} section(s) with changes or steps**\n",
+        "**{create} to create, {update} to update · {backups} backup(s) due · {} step(s) · {} hazard(s) · {} section(s) with changes or steps**\n",
         plan.steps.len(),
         hazards.len(),
         sections.len()

@@ -124,7 +124,7 @@ fn drift_names_freshness_violations_and_status_shows_them() {
     assert!(
         drift
             .stdout
-            .contains("\"last full 9d 0h ago\" → \"max_age 7d\""),
+            .contains("data_backup.full: last full 9d 0h ago → max_age 7d"),
         "{}",
         drift.stdout
     );

@@ -101,7 +101,7 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     assert!(
         always
             .stdout
-            .contains("\u{1b}[32m  + tenant.t3.data_backup.delete_policy.recovery_window"),
+            .contains("\u{1b}[32m    + tenant.t3.data_backup.delete_policy.recovery_window"),
         "{:?}",
         always.stdout
     );

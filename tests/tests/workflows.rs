@@ -457,49 +457,6 @@ fn plan_json_matches_its_schema() {
 }
 
 #[test]
-fn ci_examples_call_commands_that_exist_with_those_flags() {
-    let dir = root().join("examples/ci");
-    let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).expect("examples/ci") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("readable");
-        for line in text
-            .lines()
-            .filter(|l| l.contains("obbackup ") && !l.trim_start().starts_with('#'))
-        {
-            let call = &line[line.find("obbackup ").unwrap_or(0) + "obbackup ".len()..];
-            let mut words = call.split_whitespace();
-            let Some(command) = words.next() else {
-                continue;
-            };
-            let help = Invocation::new(&[command, "--help"]).run();
-            assert_eq!(
-                help.code,
-                0,
-                "{}: `obbackup {command}` does not exist",
-                path.display()
-            );
-            for flag in words.filter(|w| w.starts_with("--")) {
-                let flag = flag
-                    .split('=')
-                    .next()
-                    .unwrap_or(flag)
-                    .trim_end_matches([';', '"', ')']);
-                assert!(
-                    help.stdout.contains(flag),
-                    "{}: `obbackup {command}` has no {flag}",
-                    path.display()
-                );
-            }
-            checked += 1;
-        }
-    }
-    assert!(checked >= 6, "only {checked} obbackup calls found");
-}
-
-/// Archive waits and backup-job follows have separate limits, written as
-/// durations or seconds, and a saved plan records both.
-#[test]
 fn wait_and_backup_limits_are_separate_durations() {
     let sim = start("empty-4.2.json");
     let config = temp_config("limits.hcl", EVERY_TENANT);
