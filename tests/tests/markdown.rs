@@ -1,7 +1,8 @@
 //! Pull-request comments stay within what GitHub takes (65,536 characters):
 //! the summary and hazards first, one collapsed section per tenant, and
 //! sections left out with a note when they do not fit — for plan and drift,
-//! at 3, 300 and 3,000 tenants, for one cluster and for a fleet.
+//! at 3, 300 and 3,000 tenants, for one cluster and for a fleet; and the
+//! terminal plan grouped by tenant at 3 and 300 tenants.
 
 use obbackup_tests::{Invocation, root, temp_config};
 
@@ -130,4 +131,66 @@ fn thousands_of_hazards_still_fit() {
         "no note of the hazards left out"
     );
     assert!(out.stdout.contains("section(s) left out"));
+}
+
+/// The terminal plan at 3 and 300 tenants: one header per tenant with its
+/// changes under it, typed values, and a summary a person would count.
+#[test]
+fn the_terminal_plan_groups_changes_under_one_header_per_tenant() {
+    let config = temp_config("terminal.hcl", CONFIG);
+    for tenants in [3, 300] {
+        let sim = simulator(tenants);
+        let out = Invocation::new(&["plan", &config])
+            .dsn(&sim.dsn("sys"))
+            .run();
+        assert_eq!(out.code, 0, "{}", out.all());
+        let changes = out
+            .stdout
+            .split("Changes:\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("a Changes section");
+        let headers: Vec<&str> = changes
+            .lines()
+            .filter(|l| l.starts_with("  tenant "))
+            .collect();
+        assert_eq!(headers.len(), tenants, "one header per tenant");
+        let mut current = "";
+        let mut lines = 0;
+        for line in changes.lines() {
+            if let Some(name) = line.strip_prefix("  tenant ") {
+                current = name;
+                continue;
+            }
+            lines += 1;
+            assert!(
+                line.starts_with(&format!("    ~ tenant.{current}."))
+                    || line.starts_with(&format!("    + tenant.{current}.")),
+                "a change under another tenant's header: {line:?} under {current:?}"
+            );
+        }
+        // Four changes each: archive mode, two destinations, concurrency.
+        assert_eq!(lines, 4 * tenants);
+        assert!(
+            changes.contains(&"log_archive.enabled: false → true".to_string()),
+            "booleans are bare"
+        );
+        assert!(
+            changes.contains("data_backup.concurrency: 0 → 8"),
+            "numbers are bare"
+        );
+        assert!(
+            changes.contains(": (not set) → \"file:///nfs/tenant_1/archive\""),
+            "destinations are quoted"
+        );
+        assert!(
+            out.stdout.contains(&format!(
+                "Plan: {} to create, {} to update;",
+                2 * tenants,
+                2 * tenants
+            )),
+            "{}",
+            out.stdout.lines().last().unwrap_or_default()
+        );
+    }
 }
