@@ -247,8 +247,9 @@ pub enum Command {
         /// file name without extension, or `default`).
         #[arg(long, value_name = "NAME")]
         cluster_label: Option<String>,
-        /// Exit 2 when a freshness policy of CONFIG is violated (0 otherwise,
-        /// 1 on error), for schedulers and alerts.
+        /// Exit 2 on a problem: a failed last cleanup, or with CONFIG a
+        /// freshness violation or a policy breach (0 otherwise, 1 on error),
+        /// for schedulers and alerts.
         #[arg(long)]
         detailed_exitcode: bool,
     },

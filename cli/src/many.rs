@@ -79,7 +79,7 @@ pub fn shard(
         )
     } else if let (Some(i), Some(n)) = (env("JOB_COMPLETION_INDEX"), env("OBBACKUP_SHARD_TOTAL")) {
         (
-            number(&i, "JOB_COMPLETION_INDEX")? + 1,
+            number(&i, "JOB_COMPLETION_INDEX")?.saturating_add(1),
             number(&n, "OBBACKUP_SHARD_TOTAL")?,
             "JOB_COMPLETION_INDEX/OBBACKUP_SHARD_TOTAL",
         )

@@ -74,8 +74,14 @@ pub fn paint(text: &str) -> String {
         let style = match mark {
             Some('+') if body.starts_with("  ") => Some(green),
             Some('~') if body.starts_with("  ") => Some(yellow),
-            Some('-' | '!')
+            Some('!')
                 if body.starts_with("  ") && body.trim_start().chars().nth(1) == Some(' ') =>
+            {
+                Some(red)
+            }
+            // A removed value (`- before` under a change), not a note's bullet.
+            Some('-')
+                if body.starts_with("    ") && body.trim_start().chars().nth(1) == Some(' ') =>
             {
                 Some(red)
             }
@@ -306,7 +312,7 @@ mod tests {
 
     #[test]
     fn marks_and_headers_are_painted_and_nothing_else_changes() {
-        let text = "Changes:\n  + tenant.t.a\n      (not set) → \"x\"\n  ~ tenant.t.b\n  ! hazard\n  - gone\n   1. ALTER SYSTEM ARCHIVELOG;\n";
+        let text = "Changes:\n  + tenant.t.a\n      (not set) → \"x\"\n  ~ tenant.t.b\n  ! hazard\n        - gone\n   1. ALTER SYSTEM ARCHIVELOG;\nNotes:\n  - a note\n";
         let painted = paint(text);
         assert!(
             painted.contains("\u{1b}[32m  + tenant.t.a\u{1b}[0m\n"),
@@ -314,7 +320,11 @@ mod tests {
         );
         assert!(painted.contains("\u{1b}[33m  ~ tenant.t.b"), "{painted:?}");
         assert!(painted.contains("\u{1b}[31m  ! hazard"), "{painted:?}");
-        assert!(painted.contains("\u{1b}[31m  - gone"), "{painted:?}");
+        assert!(painted.contains("\u{1b}[31m        - gone"), "{painted:?}");
+        assert!(
+            painted.contains("\n  - a note\n"),
+            "a note stays plain: {painted:?}"
+        );
         assert!(painted.contains("\u{1b}[1mChanges:"), "{painted:?}");
         assert!(
             painted.contains("\n   1. ALTER SYSTEM ARCHIVELOG;\n"),

@@ -794,7 +794,14 @@ pub fn from_rows(
         };
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             if job.finished() {
-                t.last_delete_job = Some(job);
+                // The newest finished job: a job just finished may still be
+                // in the jobs view while an older one heads the history.
+                if t.last_delete_job
+                    .as_ref()
+                    .is_none_or(|j| j.job_id < job.job_id)
+                {
+                    t.last_delete_job = Some(job);
+                }
             } else {
                 t.delete_jobs.push(job);
             }

@@ -186,10 +186,10 @@ pub fn openmetrics(status: &Status, context: &Context<'_>) -> String {
     f.header(
         name,
         None,
-        "1 when the newest finished cleanup job of the delete policy FAILED, 0 otherwise.",
+        "1 when the newest finished cleanup job of the delete policy FAILED, 0 otherwise (tenants with a policy).",
     );
     for t in &tenants {
-        if t.delete_policy.is_some() || !t.cleanup_jobs.is_empty() {
+        if t.delete_policy.is_some() {
             let failed = t.cleanup_jobs.last().is_some_and(|j| j.status == "FAILED");
             f.sample(name, &[("tenant", &t.tenant)], f64::from(u8::from(failed)));
         }

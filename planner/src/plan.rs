@@ -43,8 +43,9 @@ pub struct Plan {
     /// Changes matched by an active `ignore` block: reported, not planned.
     pub accepted: Vec<Accepted>,
     /// Declared policies the cluster breaches and no statement can fix
-    /// (`log_archive.max_lag`): drift, never steps. `before` is what was
-    /// observed, `after` the limit.
+    /// (`log_archive.max_lag`, `data_backup.recoverability.max_rpo` and
+    /// `.min_window`): drift, never steps. `before` is what was observed,
+    /// `after` the limit.
     #[serde(default)]
     pub breaches: Vec<Change>,
 }

@@ -405,19 +405,29 @@ fn markdown_changes<'c>(
 
 /// The accepted drift and the notes, while they fit in `budget`.
 fn markdown_tail(plan: &Plan, out: &mut String, budget: usize) {
-    let mut tail = String::new();
+    // The breaches come first, row by row while they fit: they are why drift
+    // exits 2, and long notes must not push them out.
     if !plan.breaches.is_empty() {
-        tail.push_str("\n#### Policy breaches\n\nDrift that no statement fixes.\n\n| address | observed | limit |\n|---|---|---|\n");
-        for b in &plan.breaches {
-            let _ = writeln!(
-                tail,
-                "| `{}` | {} | {} |",
+        out.push_str("\n#### Policy breaches\n\nDrift that no statement fixes.\n\n| address | observed | limit |\n|---|---|---|\n");
+        for (k, b) in plan.breaches.iter().enumerate() {
+            let row = format!(
+                "| `{}` | {} | {} |\n",
                 cell(&b.address.to_string()),
                 cell(b.before.as_deref().unwrap_or("nothing")),
                 cell(&b.after)
             );
+            if out.chars().count() + row.chars().count() + 512 > budget {
+                let _ = writeln!(
+                    out,
+                    "\n> {} more breach(es) left out for length; the JSON output lists them.",
+                    plan.breaches.len() - k
+                );
+                break;
+            }
+            out.push_str(&row);
         }
     }
+    let mut tail = String::new();
     if !plan.accepted.is_empty() {
         tail.push_str("\n#### Accepted drift\n\n| address | live | declared | reason | until |\n|---|---|---|---|---|\n");
         for a in &plan.accepted {
@@ -443,8 +453,7 @@ fn markdown_tail(plan: &Plan, out: &mut String, budget: usize) {
     } else if !tail.is_empty() {
         let _ = writeln!(
             out,
-            "\n> {} policy breach(es), {} note(s) and {} accepted drift(s) left out for length; `obbackup show PLANFILE` lists them.",
-            plan.breaches.len(),
+            "\n> {} note(s) and {} accepted drift(s) left out for length; `obbackup show PLANFILE` lists them.",
             plan.notes.len(),
             plan.accepted.len()
         );
@@ -473,7 +482,11 @@ pub fn markdown_within(plan: &Plan, budget: usize) -> String {
     let mut out = String::new();
     markdown_header("plan", plan, &mut out);
     if plan.is_empty() {
-        out.push_str("**No changes.** The cluster matches the configuration.\n");
+        out.push_str(if plan.breaches.is_empty() {
+            "**No changes.** The cluster matches the configuration.\n"
+        } else {
+            "**No changes to make**, but declared policy limits are breached (below).\n"
+        });
         markdown_tail(plan, &mut out, budget);
         return out;
     }

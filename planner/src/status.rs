@@ -115,7 +115,9 @@ pub struct Status {
     /// Tenants by name.
     pub tenants: Vec<TenantStatus>,
     /// The server's clock in seconds since the Unix epoch (UTC), when known:
-    /// `NOW(6)` less the clock's offset read from the views (for metrics).
+    /// `NOW(6)` less the clock's offset read from the views (for metrics);
+    /// `None` when no view shows the offset (3.x, or nothing archived or
+    /// backed up yet on 4.x).
     pub now_epoch: Option<i64>,
 }
 
@@ -212,7 +214,12 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 .chain(&t.last_delete_job)
                 .map(CleanupJob::of)
                 .collect();
-            if let Some(failed) = t.last_delete_job.as_ref().filter(|j| j.status == "FAILED") {
+            // Only while a policy is set: without one no cleanup runs again
+            // to clear an old failure.
+            if let (Some(failed), Some(_)) = (
+                t.last_delete_job.as_ref().filter(|j| j.status == "FAILED"),
+                &t.delete_policy,
+            ) {
                 violations.insert(0, cleanup_failure(failed));
             }
             TenantStatus {
@@ -323,16 +330,18 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             violations,
         });
     }
+    // Unix time needs the server clock's offset from UTC, which only an SCN
+    // shown both raw and through SCN_TO_TIMESTAMP gives (4.x); without one
+    // (3.x, or a 4.x cluster with no piece or set yet) it stays unknown.
     let offset = live
         .tenants()
         .values()
-        .find_map(crate::recovery::clock_offset)
-        .unwrap_or(0);
+        .find_map(crate::recovery::clock_offset);
     Status {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),
         server_time: live.server.server_time.clone(),
         tenants,
-        now_epoch: now.map(|n| n - offset),
+        now_epoch: now.zip(offset).map(|(n, o)| n - o),
     }
 }

@@ -99,13 +99,19 @@ impl Run {
 }
 
 /// Runs `obbackup` with `args` (paths relative to the workspace root), no
-/// inherited DSN, no colour, extra environment `env`, and no standard input.
+/// inherited DSN or CI shard variables, no colour, extra environment `env`,
+/// and no standard input.
 pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(binary());
     command
         .current_dir(root())
         .args(args)
         .env_remove("OBBACKUP_DSN")
+        // A CI's node variables would shard fleet runs (see --shard).
+        .env_remove("CI_NODE_INDEX")
+        .env_remove("CI_NODE_TOTAL")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("OBBACKUP_SHARD_TOTAL")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null());
     for (k, v) in env {

@@ -282,7 +282,7 @@ fn oceanbase_3_refuses_a_delete_policy_and_points_at_backup_dest_option() {
         );
         assert_contains(
             &plan.stderr,
-            "backup_dest_option { recovery_window = \"7d\" auto_delete_obsolete_backup = true }",
+            "declare backup_dest_option with recovery_window (the window) and auto_delete_obsolete_backup = true",
         );
     }
     assert!(sent_alters(&sim).is_empty());

@@ -161,7 +161,7 @@ fn wrong_line(config: &Config) -> Vec<ConfigError> {
             message: "delete_policy: OceanBase 3.x has no delete policies (they arrived in 4.0.0); retention is cluster-wide there".into(),
             span: span(&window.span),
             label: "4.x only".into(),
-            help: "declare cluster { backup_dest_option { recovery_window = \"7d\" auto_delete_obsolete_backup = true } }: 3.x cleans obsolete backups of the whole cluster".into(),
+            help: "3.x cleans obsolete backups of the whole cluster: in the cluster block, declare backup_dest_option with recovery_window (the window) and auto_delete_obsolete_backup = true".into(),
         });
     }
     for block in &config.tenants {
