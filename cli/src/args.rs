@@ -275,6 +275,23 @@ pub enum Command {
         /// Which cluster.
         target: TargetArgs,
     },
+    /// Rewrite configuration files in the canonical layout: two spaces per
+    /// level, the `=` of consecutive attributes aligned, at most one blank
+    /// line, comments kept. `export` writes this layout too.
+    ///
+    /// Examples:
+    ///   obbackup fmt clusters/
+    ///   obbackup fmt --check clusters/prod.hcl
+    #[command(verbatim_doc_comment)]
+    Fmt {
+        /// HCL files, or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not formatted and exit 2
+        /// if there is one (0 when all are, 1 on error).
+        #[arg(long)]
+        check: bool,
+    },
     /// Work with JSON reports of plan and drift.
     Report {
         /// What to do.

@@ -137,8 +137,16 @@ fn cluster_block(live: &LiveCluster, version: &str, env: &mut Vec<String>) -> St
     out
 }
 
-/// Writes the HCL and returns it with the environment variables it reads.
+/// Writes the HCL, in the layout `obbackup fmt` gives ([`crate::format`]),
+/// and returns it with the environment variables it reads.
 pub fn hcl(live: &LiveState) -> (String, Vec<String>) {
+    let (text, env) = unformatted(live);
+    // The export is valid HCL by construction; were the layout pass to refuse
+    // it, the text as written is still the export.
+    (crate::format::format(&text).unwrap_or(text), env)
+}
+
+fn unformatted(live: &LiveState) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut env = Vec::new();
     if let LiveScopes::Cluster { cluster } = &live.scopes {

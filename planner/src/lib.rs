@@ -14,6 +14,7 @@ pub mod destination;
 pub mod diagnostic;
 pub mod dialect;
 pub mod export;
+pub mod format;
 pub mod freshness;
 pub mod graph;
 pub mod health;

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod completions;
 pub mod drift;
 pub mod export;
+pub mod fmt;
 pub mod graph;
 pub mod man;
 pub mod plan;
@@ -117,6 +118,7 @@ pub async fn dispatch(command: Command) -> Result<u8, CliError> {
         }
         Command::Backup { action } => backup::run(action).await,
         Command::Export { target } => export::run(target).await,
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Report {
             action: crate::args::ReportAction::Merge { reports, format },
         } => report::merge(&reports, format),
