@@ -1,0 +1,114 @@
+//! Installing and shipping obbackup, as far as this machine allows: the
+//! binary without the `sandbox` feature links neither the simulator nor
+//! SQLite; the planner crate packages for crates.io (`cargo publish
+//! --dry-run`); the release workflow validates against GitHub's schema and
+//! builds musl binaries with checksums; the Dockerfile builds that binary.
+//! (No container engine runs here, and no musl target is installed: those
+//! two are read, not run.)
+
+use obbackup_tests::root;
+use std::process::Command;
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+#[test]
+fn without_the_sandbox_feature_neither_the_simulator_nor_sqlite_is_linked() {
+    let tree = |args: &[&str]| -> String {
+        let out = cargo()
+            .args(["tree", "-p", "obbackup", "-e", "normal", "--prefix", "none"])
+            .args(args)
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let with = tree(&[]);
+    assert!(
+        with.contains("obsim v") && with.contains("rusqlite v"),
+        "{with}"
+    );
+    let without = tree(&["--no-default-features"]);
+    assert!(!without.contains("obsim v"), "{without}");
+    assert!(!without.contains("rusqlite v"), "{without}");
+    assert!(without.contains("obbackup-planner v"), "{without}");
+}
+
+#[test]
+fn the_planner_crate_packages_for_crates_io() {
+    // Its own target directory: the outer `cargo test` holds the main one.
+    let out = cargo()
+        .args([
+            "publish",
+            "--dry-run",
+            "--allow-dirty",
+            "-p",
+            "obbackup-planner",
+        ])
+        .env("CARGO_TARGET_DIR", root().join("target/publish-check"))
+        .output()
+        .expect("cargo publish runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("aborting upload due to dry run"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_release_workflow_and_the_dockerfile_build_static_binaries_without_the_sandbox() {
+    let workflow = root().join(".github/workflows/release.yml");
+    let python = std::env::var("OBBACKUP_PYTHON").expect(
+        "OBBACKUP_PYTHON names the Python with check-jsonschema (run the tests through scripts/test.sh)",
+    );
+    let out = Command::new(python)
+        .args([
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+        ])
+        .arg(&workflow)
+        .output()
+        .expect("check-jsonschema runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read_to_string(&workflow).expect("workflow");
+    for needle in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "cargo build --release --locked --no-default-features -p obbackup",
+        "sha256sum",
+        "tags: [\"v*\"]",
+    ] {
+        assert!(text.contains(needle), "release.yml lacks {needle:?}");
+    }
+    let docker = std::fs::read_to_string(root().join("Dockerfile")).expect("Dockerfile");
+    let stages: Vec<&str> = docker.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(stages.len(), 2, "a build stage and a small runtime stage");
+    assert!(docker.contains("cargo build --release --locked --no-default-features -p obbackup"));
+    assert!(
+        docker.contains("COPY --from=build /src/target/release/obbackup /usr/local/bin/obbackup")
+    );
+    assert!(docker.contains("USER 65532"), "not root");
+    // Every crate the workspace publishes has a version on its path dependencies.
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    for name in ["obbackup-planner", "obsim", "obbackup"] {
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = ")))
+            .expect("a workspace dependency");
+        assert!(line.contains("version = "), "{line}");
+    }
+}
