@@ -1,6 +1,7 @@
 //! Installing and shipping obbackup, as far as this machine allows: the
-//! binary without the `sandbox` feature links neither the simulator nor
-//! SQLite; the planner crate packages for crates.io (`cargo publish
+//! README's two `cargo install` commands (from the repository with `--git`,
+//! and `--path cli`) install a working binary; the binary without the
+//! `sandbox` feature links neither the simulator nor SQLite; the planner crate packages for crates.io (`cargo publish
 //! --dry-run`); the release workflow validates against GitHub's schema and
 //! builds musl binaries with checksums; the Dockerfile builds that binary.
 //! (No container engine runs here, and no musl target is installed: those
@@ -41,6 +42,65 @@ fn without_the_sandbox_feature_neither_the_simulator_nor_sqlite_is_linked() {
     assert!(without.contains("obbackup-planner v"), "{without}");
 }
 
+/// The target directory the nested cargo commands share: the outer `cargo
+/// test` holds the main one.
+fn side_target() -> std::path::PathBuf {
+    root().join("target/publish-check")
+}
+
+#[test]
+fn both_install_commands_of_the_readme_install_a_working_binary() {
+    let repository = format!("file://{}", root().display());
+    for (how, source) in [
+        ("path", vec!["--path", "cli"]),
+        ("git", vec!["--git", repository.as_str(), "obbackup"]),
+    ] {
+        // --debug and without the sandbox: the install itself is what is
+        // tested, and this keeps it to about a minute on two cores.
+        let dest = root().join(format!("target/install-check-{how}"));
+        let _ = std::fs::remove_dir_all(&dest);
+        let out = cargo()
+            .args(["install", "--locked", "--debug", "--no-default-features"])
+            .args(&source)
+            .arg("--root")
+            .arg(&dest)
+            .arg("--target-dir")
+            .arg(side_target())
+            // git itself fetches: it also clones from a shallow clone (CI's).
+            .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
+            .output()
+            .expect("cargo install runs");
+        assert!(
+            out.status.success(),
+            "{how}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let binary = dest.join("bin/obbackup");
+        let version = Command::new(&binary)
+            .arg("--version")
+            .output()
+            .expect("runs");
+        assert!(
+            String::from_utf8_lossy(&version.stdout).starts_with("obbackup 0.1.0 (commit "),
+            "{how}: {}",
+            String::from_utf8_lossy(&version.stdout)
+        );
+        let sandbox = Command::new(&binary)
+            .args(["plan", "examples/basic-4.2.hcl", "--sandbox"])
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        assert_eq!(sandbox.status.code(), Some(1), "{how}");
+        assert!(
+            String::from_utf8_lossy(&sandbox.stderr).contains("built without the sandbox"),
+            "{how}: {}",
+            String::from_utf8_lossy(&sandbox.stderr)
+        );
+        let _ = std::fs::remove_dir_all(&dest);
+    }
+}
+
 #[test]
 fn the_planner_crate_packages_for_crates_io() {
     // Its own target directory: the outer `cargo test` holds the main one.
@@ -52,7 +112,7 @@ fn the_planner_crate_packages_for_crates_io() {
             "-p",
             "obbackup-planner",
         ])
-        .env("CARGO_TARGET_DIR", root().join("target/publish-check"))
+        .env("CARGO_TARGET_DIR", side_target())
         .output()
         .expect("cargo publish runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
