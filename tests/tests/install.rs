@@ -48,9 +48,63 @@ fn side_target() -> std::path::PathBuf {
     root().join("target/publish-check")
 }
 
+/// A repository holding exactly the committed tree of this one, with full
+/// history of its own: `cargo install --git` cannot fetch from a shallow
+/// clone, which CI may use.
+fn snapshot_repository() -> std::path::PathBuf {
+    let repo = root().join("target/install-check-repo");
+    let _ = std::fs::remove_dir_all(&repo);
+    std::fs::create_dir_all(&repo).expect("folder");
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", "HEAD"])
+        .current_dir(root())
+        .output()
+        .expect("git archive runs");
+    assert!(
+        archive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&archive.stderr)
+    );
+    let tar = root().join("target/install-check-repo.tar");
+    std::fs::write(&tar, &archive.stdout).expect("written");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let untar = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .current_dir(&repo)
+        .status()
+        .expect("tar runs");
+    assert!(untar.success());
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&[
+        "-c",
+        "user.name=obbackup tests",
+        "-c",
+        "user.email=tests@obbackup.invalid",
+        "commit",
+        "-q",
+        "-m",
+        "snapshot",
+    ]);
+    let _ = std::fs::remove_file(&tar);
+    repo
+}
+
 #[test]
 fn both_install_commands_of_the_readme_install_a_working_binary() {
-    let repository = format!("file://{}", root().display());
+    let repository = format!("file://{}", snapshot_repository().display());
     for (how, source) in [
         ("path", vec!["--path", "cli"]),
         ("git", vec!["--git", repository.as_str(), "obbackup"]),
@@ -66,8 +120,6 @@ fn both_install_commands_of_the_readme_install_a_working_binary() {
             .arg(&dest)
             .arg("--target-dir")
             .arg(side_target())
-            // git itself fetches: it also clones from a shallow clone (CI's).
-            .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
             .output()
             .expect("cargo install runs");
         assert!(
