@@ -1,8 +1,9 @@
 //! Installing and shipping obbackup, as far as this machine allows: the
 //! README's two `cargo install` commands (from the repository with `--git`,
 //! and `--path cli`) install a working binary; the binary without the
-//! `sandbox` feature links neither the simulator nor SQLite; the planner crate packages for crates.io (`cargo publish
-//! --dry-run`); the release workflow validates against GitHub's schema and
+//! `sandbox` feature links neither the simulator nor SQLite; the planner and
+//! simulator crates package for crates.io (`cargo publish --dry-run`); the
+//! release workflow validates against GitHub's schema and
 //! builds musl binaries with checksums; the Dockerfile builds that binary.
 //! (No container engine runs here, and no musl target is installed: those
 //! two are read, not run.)
@@ -153,26 +154,23 @@ fn both_install_commands_of_the_readme_install_a_working_binary() {
     }
 }
 
+/// The crates that depend on no unpublished crate package for crates.io;
+/// `obbackup` needs them published first (its dry run resolves them there).
 #[test]
-fn the_planner_crate_packages_for_crates_io() {
-    // Its own target directory: the outer `cargo test` holds the main one.
-    let out = cargo()
-        .args([
-            "publish",
-            "--dry-run",
-            "--allow-dirty",
-            "-p",
-            "obbackup-planner",
-        ])
-        .env("CARGO_TARGET_DIR", side_target())
-        .output()
-        .expect("cargo publish runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("aborting upload due to dry run"),
-        "{stderr}"
-    );
+fn the_planner_and_simulator_crates_package_for_crates_io() {
+    for krate in ["obbackup-planner", "obsim"] {
+        let out = cargo()
+            .args(["publish", "--dry-run", "--allow-dirty", "-p", krate])
+            .env("CARGO_TARGET_DIR", side_target())
+            .output()
+            .expect("cargo publish runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{krate}: {stderr}");
+        assert!(
+            stderr.contains("aborting upload due to dry run"),
+            "{krate}: {stderr}"
+        );
+    }
 }
 
 #[test]
