@@ -45,7 +45,7 @@ pub fn violations(scope: &Scope, policy: &DataBackup, newest: Newest, now: i64) 
     ];
     for (setting, max_age, ended, word) in checks {
         let Some(max_age) = max_age else { continue };
-        let limit = i64::try_from(max_age.value.0 / 1_000_000).unwrap_or(i64::MAX);
+        let limit = max_age.value.as_secs();
         let age = ended.map(|end| now - end);
         if age.is_some_and(|a| a <= limit) {
             continue;

@@ -58,7 +58,7 @@ pub fn round_lag(
     }
     let checkpoint = checkpoint.and_then(parse_timestamp)?;
     let lag = now - checkpoint;
-    let limit_seconds = i64::try_from(limit.value.0 / 1_000_000).unwrap_or(i64::MAX);
+    let limit_seconds = limit.value.as_secs();
     (lag > limit_seconds).then(|| {
         Change::new(
             Address {

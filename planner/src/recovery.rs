@@ -305,9 +305,7 @@ pub fn breaches(
     use crate::address::{Address, Setting};
     let mut out = Vec::new();
     let newest = r.windows.iter().max_by_key(|w| w.end_scn);
-    let limit_of = |d: &crate::desired::Located<crate::units::Duration>| {
-        i64::try_from(d.value.0 / 1_000_000).unwrap_or(i64::MAX)
-    };
+    let limit_of = |d: &crate::desired::Located<crate::units::Duration>| d.value.as_secs();
     let mut push = |setting, before: String, after: String| {
         out.push(crate::change::Change::new(
             Address {

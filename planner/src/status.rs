@@ -134,15 +134,21 @@ fn violations(
     };
     freshness::violations(&scope, policy, newest, now)
         .into_iter()
-        .map(|c: Change| {
-            format!(
-                "{}: {}, {}",
-                c.setting().path(),
-                c.before.unwrap_or_else(|| "no backup".into()),
-                c.after
-            )
+        .map(|mut c: Change| {
+            c.before = c.before.or_else(|| Some("no backup".into()));
+            problem_line(c)
         })
         .collect()
+}
+
+/// A violation or breach as a status line: `path: observed, limit`.
+fn problem_line(c: Change) -> String {
+    format!(
+        "{}: {}, {}",
+        c.setting().path(),
+        c.before.unwrap_or_default(),
+        c.after
+    )
 }
 
 /// A failed cleanup job as a status line:
@@ -185,27 +191,13 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 violations.extend(
                     crate::recovery::breaches(&scope, &d.data_backup, &recoverability)
                         .into_iter()
-                        .map(|b| {
-                            format!(
-                                "{}: {}, {}",
-                                b.setting().path(),
-                                b.before.unwrap_or_default(),
-                                b.after
-                            )
-                        }),
+                        .map(problem_line),
                 );
             }
             if let (Some(d), Some(now)) = (declared, now) {
                 let scope = Scope::Tenant(name.clone());
                 violations.extend(
-                    crate::health::archive_lag(&scope, &d.log_archive, t, now).map(|b| {
-                        format!(
-                            "{}: {}, {}",
-                            b.setting().path(),
-                            b.before.unwrap_or_default(),
-                            b.after
-                        )
-                    }),
+                    crate::health::archive_lag(&scope, &d.log_archive, t, now).map(problem_line),
                 );
             }
             let cleanup_jobs: Vec<CleanupJob> = t
@@ -288,14 +280,7 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                     cluster.checkpoint.as_deref(),
                     now,
                 )
-                .map(|b| {
-                    format!(
-                        "{}: {}, {}",
-                        b.setting().path(),
-                        b.before.unwrap_or_default(),
-                        b.after
-                    )
-                }),
+                .map(problem_line),
             );
         }
         tenants.push(TenantStatus {

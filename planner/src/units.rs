@@ -29,6 +29,12 @@ impl Duration {
         n.checked_mul(factor).map(Self)
     }
 
+    /// Whole seconds, saturating at `i64::MAX` (durations compare with server
+    /// times in seconds).
+    pub fn as_secs(self) -> i64 {
+        i64::try_from(self.0 / 1_000_000).unwrap_or(i64::MAX)
+    }
+
     /// Canonical text: the largest unit that divides the value exactly (`24h` → `1d`).
     pub fn canonical(self) -> String {
         if self.0 == 0 {

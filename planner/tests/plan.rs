@@ -410,3 +410,36 @@ fn accepted_drift_holds_until_its_date_then_is_planned_again() {
             .any(|n| n.contains("expired on 2027-01-31"))
     );
 }
+
+/// Without `NOW(6)` (this live state has no server time) nothing can be
+/// measured against the clock: the policies are not checked, with a note,
+/// and a new recovery window is a hazard since its deletions cannot be listed.
+#[test]
+fn without_the_servers_clock_policies_are_noted_and_deletions_are_a_hazard() {
+    let live = live_state(
+        "4.2.2.1",
+        ("sys", 1),
+        &[("t", 1002, "ARCHIVELOG", "file:///nfs/t/archive", "DOING")],
+    );
+    assert_eq!(live.now(), None);
+    let plan = plan_for(
+        "tenant \"t\" {\n  log_archive {\n    max_lag = \"5m\"\n  }\n  data_backup {\n    delete_policy {\n      recovery_window = \"7d\"\n    }\n  }\n}\n",
+        &live,
+    );
+    assert!(plan.breaches.is_empty());
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("archive lag and recoverability were not checked")),
+        "{:?}",
+        plan.notes
+    );
+    let hazards = plan.hazards();
+    assert!(
+        hazards
+            .iter()
+            .any(|(id, h)| *id == "tenant.t:add_delete_policy"
+                && h.message.contains("could not be listed")),
+        "{hazards:?}"
+    );
+}

@@ -70,6 +70,18 @@ pub fn plan(
     {
         notes.push("the server did not report NOW(): backup freshness was not checked".into());
     }
+    if now.is_none()
+        && desired.tenants.values().any(|d| {
+            d.log_archive.max_lag.is_some()
+                || d.data_backup.max_rpo.is_some()
+                || d.data_backup.min_window.is_some()
+        })
+    {
+        notes.push(
+            "the server did not report NOW(): archive lag and recoverability were not checked"
+                .into(),
+        );
+    }
     let mut planned = Planned {
         changes: Vec::with_capacity(4 * desired.tenants.len()),
         steps: Vec::with_capacity(4 * desired.tenants.len()),
@@ -565,25 +577,35 @@ fn delete_policy_steps(
         .as_ref()
         .map(|d| &d.value)
         .or(have.data_backup_dest.as_ref());
-    if let Some(now) = live.now() {
-        let seconds = i64::try_from(window.value.0 / 1_000_000).unwrap_or(i64::MAX);
-        let obsolete = crate::retention::obsolete(have, data_dest, seconds, now);
-        if !obsolete.sets.is_empty() || !obsolete.pieces.is_empty() {
-            hazards.push(Hazard {
-                kind: HazardKind::BackupsDeleted,
-                message: format!(
-                    "with a recovery window of {window_text}, OceanBase's hourly cleanup deletes from tenant {name}: {}",
-                    crate::retention::describe(&obsolete, 10)
-                ),
-            });
-        }
-        if !obsolete.blocking.is_empty() {
-            let pieces: Vec<String> = obsolete
-                .blocking
-                .iter()
-                .map(|p| format!("{}-{} ({})", p.round_id, p.piece_id, p.status))
-                .collect();
-            hazards.push(blocking_pieces(name, &pieces));
+    match live.now() {
+        // Without the server's clock the deletions cannot be listed: say so,
+        // as a hazard, rather than let the change look harmless.
+        None => hazards.push(Hazard {
+            kind: HazardKind::BackupsDeleted,
+            message: format!(
+                "the server did not report NOW(): what a recovery window of {window_text} deletes from tenant {name} could not be listed"
+            ),
+        }),
+        Some(now) => {
+            let obsolete =
+                crate::retention::obsolete(have, data_dest, window.value.as_secs(), now);
+            if !obsolete.sets.is_empty() || !obsolete.pieces.is_empty() {
+                hazards.push(Hazard {
+                    kind: HazardKind::BackupsDeleted,
+                    message: format!(
+                        "with a recovery window of {window_text}, OceanBase's hourly cleanup deletes from tenant {name}: {}",
+                        crate::retention::describe(&obsolete, 10)
+                    ),
+                });
+            }
+            if !obsolete.blocking.is_empty() {
+                let pieces: Vec<String> = obsolete
+                    .blocking
+                    .iter()
+                    .map(|p| format!("{}-{} ({})", p.round_id, p.piece_id, p.status))
+                    .collect();
+                hazards.push(blocking_pieces(name, &pieces));
+            }
         }
     }
     b.add(
