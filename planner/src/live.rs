@@ -458,6 +458,29 @@ pub struct LiveTenant {
 }
 
 impl LiveTenant {
+    /// A tenant with `id`, `status` and `log_mode` (`ARCHIVELOG` or
+    /// `NOARCHIVELOG`) and nothing read yet.
+    pub fn new(id: u64, status: &str, log_mode: &str) -> Self {
+        Self {
+            id,
+            status: status.to_string(),
+            log_mode: log_mode.to_string(),
+            archive_dest: None,
+            archive_round: None,
+            data_backup_dest: None,
+            parameters: BTreeMap::new(),
+            backup_jobs: Vec::new(),
+            last_completed: BTreeMap::new(),
+            max_job_id: 0,
+            usable_sets: Vec::new(),
+            delete_policy: None,
+            delete_jobs: Vec::new(),
+            last_delete_job: None,
+            backup_sets: Vec::new(),
+            archive_pieces: Vec::new(),
+        }
+    }
+
     /// When the newest completed full backup, and the newest of any type, ended.
     pub fn newest(&self) -> crate::freshness::Newest {
         crate::freshness::Newest {
@@ -602,26 +625,13 @@ pub fn from_rows(
         names.insert(id, name.clone());
         tenants.insert(
             name,
-            LiveTenant {
+            LiveTenant::new(
                 id,
-                status: required(row, read, "status")?.to_string(),
-                log_mode: get(row, read, "log_mode")?
+                required(row, read, "status")?,
+                &get(row, read, "log_mode")?
                     .unwrap_or("NOARCHIVELOG")
                     .to_ascii_uppercase(),
-                archive_dest: None,
-                archive_round: None,
-                data_backup_dest: None,
-                parameters: BTreeMap::new(),
-                backup_jobs: Vec::new(),
-                last_completed: BTreeMap::new(),
-                max_job_id: 0,
-                usable_sets: Vec::new(),
-                delete_policy: None,
-                delete_jobs: Vec::new(),
-                last_delete_job: None,
-                backup_sets: Vec::new(),
-                archive_pieces: Vec::new(),
-            },
+            ),
         );
     }
     // From sys, rows name their tenant by id; from a user tenant every row is the login tenant's.
@@ -833,24 +843,7 @@ pub fn from_rows(
 /// A NORMAL, archiving tenant 1002 with nothing else, for tests to fill in.
 #[cfg(test)]
 pub(crate) fn blank_tenant() -> LiveTenant {
-    LiveTenant {
-        id: 1002,
-        status: "NORMAL".into(),
-        log_mode: "ARCHIVELOG".into(),
-        archive_dest: None,
-        archive_round: None,
-        data_backup_dest: None,
-        parameters: BTreeMap::new(),
-        backup_jobs: Vec::new(),
-        last_completed: BTreeMap::new(),
-        max_job_id: 0,
-        usable_sets: Vec::new(),
-        delete_policy: None,
-        delete_jobs: Vec::new(),
-        last_delete_job: None,
-        backup_sets: Vec::new(),
-        archive_pieces: Vec::new(),
-    }
+    LiveTenant::new(1002, "NORMAL", "ARCHIVELOG")
 }
 
 /// The usable sets (SUCCESS and AVAILABLE) grouped by type and path, with the

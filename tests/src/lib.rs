@@ -339,3 +339,21 @@ pub fn grammar_rejections(statements: &[String]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Panics, listing every error, unless `value` matches the JSON Schema
+/// `docs/schema/<schema>` (the contract of `--format json`).
+#[track_caller]
+pub fn assert_schema(schema: &str, value: &serde_json::Value) {
+    let path = root().join("docs/schema").join(schema);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let schema_value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{schema}: {e}"));
+    let validator = jsonschema::validator_for(&schema_value)
+        .unwrap_or_else(|e| panic!("{schema} is not a schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{schema}: {errors:?}");
+}

@@ -3,7 +3,7 @@
 //! and status (reference §2.3, §2.5 B, E).
 
 use obbackup_tests::{
-    Invocation, assert_contains, query_rows, root, sent, sent_alters, start, temp_config,
+    Invocation, assert_contains, query_rows, sent, sent_alters, start, temp_config,
 };
 
 const POLICY: &str = r#"
@@ -133,17 +133,8 @@ fn drift_names_freshness_violations_and_status_shows_them() {
         .format("json")
         .run();
     assert_eq!(status.code, 0, "{}", status.all());
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema"),
-    )
-    .expect("JSON");
     let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    obbackup_tests::assert_schema("status.schema.json", &value);
     let fresh = value["tenants"]
         .as_array()
         .expect("tenants")

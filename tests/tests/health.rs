@@ -2,23 +2,10 @@
 //! are drift (exit 2) in every output, problems in `status`, never steps, and
 //! `ignore` accepts them. Fixture: `fixtures/live/lagging-4.2.json`.
 
-use obbackup_tests::{Invocation, assert_contains, root, sent_alters, start, temp_config};
+use obbackup_tests::{Invocation, assert_contains, sent_alters, start, temp_config};
 
 const MAX_LAG: &str =
     "defaults {\n  log_archive {\n    max_lag = \"5m\"\n  }\n}\ntenant \"*\" {}\n";
-
-fn validate(schema: &str, value: &serde_json::Value) {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/schema").join(schema)).expect("schema"),
-    )
-    .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{schema}: {errors:?}");
-}
 
 #[test]
 fn a_lagging_or_stuck_round_is_drift_but_never_a_step() {
@@ -49,7 +36,7 @@ fn a_lagging_or_stuck_round_is_drift_but_never_a_step() {
         .run();
     assert_eq!(json.code, 2, "{}", json.all());
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
-    validate("drift.schema.json", &value);
+    obbackup_tests::assert_schema("drift.schema.json", &value);
     assert_eq!(value["drift"], true);
     assert_eq!(value["changes"], serde_json::json!([]));
     let tenants: Vec<&str> = value["breaches"]
@@ -73,7 +60,7 @@ fn a_lagging_or_stuck_round_is_drift_but_never_a_step() {
         .run();
     assert_eq!(plan.code, 0, "nothing to apply: {}", plan.all());
     let value: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
-    validate("plan.schema.json", &value);
+    obbackup_tests::assert_schema("plan.schema.json", &value);
     assert_eq!(value["steps"], serde_json::json!([]));
     assert_eq!(value["breaches"].as_array().map(Vec::len), Some(2));
 
@@ -142,7 +129,7 @@ fn on_oceanbase_3_the_clusters_round_is_checked_the_same_way() {
         .run();
     assert_eq!(status.code, 2, "{}", status.all());
     let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
-    validate("status.schema.json", &value);
+    obbackup_tests::assert_schema("status.schema.json", &value);
     let lag = value["tenants"][0]["checkpoint_lag_seconds"]
         .as_i64()
         .expect("a lag");

@@ -3,7 +3,7 @@
 //! Fixture: `fixtures/live/recovery-4.2.json` (two archive rounds with a gap,
 //! deleted and failed full sets, a PLUS ARCHIVELOG set alone, no backup).
 
-use obbackup_tests::{Invocation, assert_contains, root, start, temp_config};
+use obbackup_tests::{Invocation, assert_contains, start, temp_config};
 use serde_json::Value;
 
 fn tenant<'a>(status: &'a Value, name: &str) -> &'a Value {
@@ -43,16 +43,7 @@ fn status_shows_windows_with_gaps_and_the_rpo() {
         .run();
     assert_eq!(status.code, 0, "{}", status.all());
     let value: Value = serde_json::from_str(&status.stdout).expect("JSON");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema"),
-    )
-    .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    obbackup_tests::assert_schema("status.schema.json", &value);
 
     // Round 1 (pieces 1-1, 1-2) ends 20 days ago; round 2 starts 15 days ago.
     // Full 1 (35 days ago) restores until round 1 ends; full 2 (10 days ago)

@@ -3,7 +3,7 @@
 //! against `obsim` seeded with `fixtures/live/retention-4.2.json`.
 
 use obbackup_tests::{
-    Invocation, assert_contains, obbackup, query_rows, root, sent_alters, start, temp_config,
+    Invocation, assert_contains, obbackup, query_rows, sent_alters, start, temp_config,
 };
 
 const WINDOWS: &str = r#"
@@ -205,16 +205,7 @@ fn status_shows_the_policy_and_a_failed_cleanup_as_a_problem() {
         .run();
     assert_eq!(status.code, 2, "{}", status.all());
     let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/schema/status.schema.json")).expect("schema"),
-    )
-    .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    obbackup_tests::assert_schema("status.schema.json", &value);
     let tenant = |name: &str| {
         value["tenants"]
             .as_array()
