@@ -4,7 +4,7 @@
 //! policy and its cleanup jobs, and problems: a failed last cleanup and —
 //! with a configuration — freshness violations. Ages use the server clock (`NOW(6)`).
 
-use crate::address::Scope;
+use crate::address::{Address, Scope};
 use crate::change::Change;
 use crate::desired::DataBackup;
 use crate::dialect::Desired;
@@ -121,14 +121,13 @@ pub struct Status {
     pub now_epoch: Option<i64>,
 }
 
-/// Freshness violations of a scope as status lines
-/// (`data_backup.full: last full 9d 2h ago, max_age 7d`).
+/// Freshness violations of a scope (`before` is `no backup` when there is none).
 fn violations(
     scope: Scope,
     policy: Option<&DataBackup>,
     newest: Newest,
     now: Option<i64>,
-) -> Vec<String> {
+) -> Vec<Change> {
     let (Some(policy), Some(now)) = (policy, now) else {
         return Vec::new();
     };
@@ -136,8 +135,17 @@ fn violations(
         .into_iter()
         .map(|mut c: Change| {
             c.before = c.before.or_else(|| Some("no backup".into()));
-            problem_line(c)
+            c
         })
+        .collect()
+}
+
+/// The problems `accepted` does not accept, as status lines.
+fn problem_lines(problems: Vec<Change>, accepted: &dyn Fn(&Address) -> bool) -> Vec<String> {
+    problems
+        .into_iter()
+        .filter(|c| !accepted(&c.address))
+        .map(problem_line)
         .collect()
 }
 
@@ -170,8 +178,14 @@ fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
     )
 }
 
-/// Builds the status; `desired` adds freshness violations.
-pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
+/// Builds the status; `desired` adds freshness violations and policy
+/// breaches, less those whose address `accepted` accepts (the configuration's
+/// active `ignore` blocks, as drift applies them).
+pub fn status(
+    live: &LiveState,
+    desired: Option<&Desired>,
+    accepted: &dyn Fn(&Address) -> bool,
+) -> Status {
     let now = live.now();
     let complement_log = crate::dialect::capability::Build::parse(&live.server.ob_version)
         .is_some_and(|b| crate::dialect::capability::Capability::ComplementLogRestore.on(b));
@@ -184,22 +198,21 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
                 _ => None,
             };
             let policy = declared.map(|d| &d.data_backup);
-            let mut violations = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
+            let mut problems = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
             let recoverability = crate::recovery::assess(t, complement_log, now);
             if let Some(d) = declared {
                 let scope = Scope::Tenant(name.clone());
-                violations.extend(
-                    crate::recovery::breaches(&scope, &d.data_backup, &recoverability)
-                        .into_iter()
-                        .map(problem_line),
-                );
+                problems.extend(crate::recovery::breaches(
+                    &scope,
+                    &d.data_backup,
+                    &recoverability,
+                ));
             }
             if let (Some(d), Some(now)) = (declared, now) {
                 let scope = Scope::Tenant(name.clone());
-                violations.extend(
-                    crate::health::archive_lag(&scope, &d.log_archive, t, now).map(problem_line),
-                );
+                problems.extend(crate::health::archive_lag(&scope, &d.log_archive, t, now));
             }
+            let mut violations = problem_lines(problems, accepted);
             let cleanup_jobs: Vec<CleanupJob> = t
                 .delete_jobs
                 .iter()
@@ -266,23 +279,21 @@ pub fn status(live: &LiveState, desired: Option<&Desired>) -> Status {
             Some(Desired::Cluster(d)) => Some(&d.data_backup),
             _ => None,
         };
-        let mut violations = violations(Scope::Cluster, policy, newest, now);
+        let mut problems = violations(Scope::Cluster, policy, newest, now);
         if let (Some(Desired::Cluster(d)), Some(now), Some(status)) =
             (desired, now, &cluster.archive_status)
             && let Some(limit) = &d.max_lag
         {
-            violations.extend(
-                crate::health::round_lag(
-                    &Scope::Cluster,
-                    limit,
-                    cluster.round,
-                    status,
-                    cluster.checkpoint.as_deref(),
-                    now,
-                )
-                .map(problem_line),
-            );
+            problems.extend(crate::health::round_lag(
+                &Scope::Cluster,
+                limit,
+                cluster.round,
+                status,
+                cluster.checkpoint.as_deref(),
+                now,
+            ));
         }
+        let violations = problem_lines(problems, accepted);
         tenants.push(TenantStatus {
             tenant: crate::dialect::ob3::CLUSTER.into(),
             log_mode: if cluster.archiving() {

@@ -102,6 +102,12 @@ fn status_lists_breaches_as_problems_and_ignore_accepts_them() {
     let drift = Invocation::new(&["drift", &ignored]).dsn(&dsn).run();
     assert_eq!(drift.code, 0, "{}", drift.all());
     assert_contains(&drift.stdout, "archive media is being replaced");
+    let status = Invocation::new(&["status", &ignored])
+        .dsn(&dsn)
+        .detailed_exitcode()
+        .run();
+    assert_eq!(status.code, 0, "status accepts it too: {}", status.all());
+    assert_contains(&status.stdout, "0 problem(s)");
 }
 
 #[test]

@@ -97,8 +97,24 @@ async fn report(
         }
         _ => None,
     };
+    // The configuration's active ignore blocks accept problems as drift does.
+    let today = time::OffsetDateTime::now_utc().date();
+    let ignores: Vec<&obbackup_planner::config::Ignore> = loaded
+        .as_ref()
+        .map(|l| {
+            l.config
+                .ignores
+                .iter()
+                .filter(|i| i.active(today))
+                .collect()
+        })
+        .unwrap_or_default();
+    let accepted = |address: &obbackup_planner::address::Address| {
+        let text = address.to_string();
+        ignores.iter().any(|i| i.matches(&text))
+    };
     Ok((
-        obbackup_planner::status::status(&live, desired.as_ref()),
+        obbackup_planner::status::status(&live, desired.as_ref(), &accepted),
         drift,
     ))
 }
