@@ -676,7 +676,7 @@ pub fn json(plan: &Plan) -> Value {
         "kind": "plan",
         "server": { "version": plan.server_version, "login_tenant": plan.login_tenant },
         "live_fingerprint": plan.live_fingerprint,
-        "summary": { "create": create, "update": update, "steps": plan.steps.len(), "hazards": plan.hazards().len() },
+        "summary": { "create": create, "update": update, "backups_due": human_counts(plan).2, "steps": plan.steps.len(), "hazards": plan.hazards().len() },
         "changes": changes_json(plan),
         "steps": plan.steps.iter().map(|s| {
             let (kind, sql, wait) = match &s.kind {
