@@ -189,8 +189,8 @@ fn merge(mut windows: Vec<Window>) -> Vec<Window> {
 
 /// The server's clock offset from UTC in seconds, read from a row that shows
 /// an SCN both raw and through `SCN_TO_TIMESTAMP` (which renders it in the
-/// session's time zone, as `NOW(6)` is); rounded to the minute. `None`
-/// without such a row.
+/// session's time zone, as `NOW(6)` is), the newest one; rounded to the
+/// minute. `None` without such a row.
 pub fn clock_offset(tenant: &LiveTenant) -> Option<i64> {
     let pieces = tenant
         .archive_pieces
@@ -202,7 +202,9 @@ pub fn clock_offset(tenant: &LiveTenant) -> Option<i64> {
         .iter()
         .filter(|s| s.min_restore_scn > 0)
         .filter_map(|s| Some((s.min_restore_scn, s.min_restore_time.as_deref()?)));
-    let (scn, shown) = pieces.chain(sets).next()?;
+    // The newest such SCN: where the zone has daylight saving time, it is
+    // the offset in force now.
+    let (scn, shown) = pieces.chain(sets).max_by_key(|(scn, _)| *scn)?;
     let utc = i64::try_from(scn / 1_000_000_000).ok()?;
     let offset = parse_timestamp(shown)? - utc;
     Some((offset + 30).div_euclid(60) * 60)
@@ -523,6 +525,14 @@ mod tests {
             rfc3339(w[0].start_scn, 0),
             "2024-06-20T14:00:00.000000+00:00"
         );
+        // The newest row decides: an older one shown at +09:00 (say, before
+        // a daylight saving change) does not.
+        let mut old = piece(1, 0, 0, 0, 0);
+        old.checkpoint_scn = BASE - 24 * H;
+        old.checkpoint_time = Some("2024-06-19 21:00:00.000000".into());
+        let mut with_old = t.clone();
+        with_old.archive_pieces.insert(0, old);
+        assert_eq!(clock_offset(&with_old), Some(8 * 3600));
         // Now is 06:30 on the server's clock: 30 minutes after the window's end.
         let now = parse_timestamp("2024-06-21 06:30:00").expect("time");
         assert_eq!(rpo_seconds(&w, offset, now), Some(1800));
