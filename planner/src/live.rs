@@ -265,6 +265,11 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     )
 }
 
+/// A server time (`2024-06-20 12:00:00.123456`) to the second, for people.
+pub fn to_second(text: &str) -> &str {
+    text.split('.').next().unwrap_or(text)
+}
+
 /// A `LOG_ARCHIVE_DEST` as the server stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArchiveDest {
@@ -1001,5 +1006,62 @@ pub fn backup_jobs_gone(rows: &[Row]) -> WaitObservation {
             format!("{} job(s): {}", rows.len(), statuses.join(", "))
         },
         failed: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(pairs: &[(&str, &str)]) -> Row {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn the_newest_finished_cleanup_job_wins_whichever_view_lists_it() {
+        let server = server_from_rows(
+            &[row(&[("ob_version", "4.2.2.1"), ("version", "5.7.25")])],
+            Some(&[row(&[("tenant_name", "sys"), ("tenant_id", "1")])]),
+            "sys",
+        )
+        .expect("server");
+        let job = |id: &str, status: &str| -> Row {
+            let mut r = row(&[
+                ("tenant_id", "1002"),
+                ("job_id", id),
+                ("status", status),
+                ("result", "0"),
+            ]);
+            for column in ["start_time", "end_time", "comment"] {
+                r.insert(column.to_string(), None);
+            }
+            r
+        };
+        let mut reads = BTreeMap::new();
+        reads.insert(
+            Read::Tenants,
+            vec![row(&[
+                ("tenant_id", "1002"),
+                ("tenant_name", "t"),
+                ("status", "NORMAL"),
+                ("log_mode", "ARCHIVELOG"),
+            ])],
+        );
+        // Job 5 has just COMPLETED and is still in the jobs view, listed
+        // first; job 3 FAILED and heads the history.
+        reads.insert(
+            Read::DeleteJobs,
+            vec![job("5", "COMPLETED"), job("7", "DOING"), job("3", "FAILED")],
+        );
+        let live = from_rows(server, &reads).expect("rows decode");
+        let t = &live.tenants()["t"];
+        assert_eq!(t.last_delete_job.as_ref().map(|j| j.job_id), Some(5));
+        assert_eq!(
+            t.delete_jobs.iter().map(|j| j.job_id).collect::<Vec<_>>(),
+            [7]
+        );
     }
 }

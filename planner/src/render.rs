@@ -878,7 +878,7 @@ pub fn status_human(status: &crate::status::Status) -> String {
             let end = j
                 .end_time
                 .as_deref()
-                .map(|e| format!(", ended {}", e.split('.').next().unwrap_or(e)))
+                .map(|e| format!(", ended {}", crate::live::to_second(e)))
                 .unwrap_or_default();
             let _ = writeln!(out, "  cleanup       job {} {}{end}", j.job_id, j.status);
         }

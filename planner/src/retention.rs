@@ -28,7 +28,7 @@
 //!   or FROZEN, or the job fails with -9069 (`can_backup_pieces_be_deleted`).
 
 use crate::destination::Destination;
-use crate::live::{ArchivePiece, BackupSetFile, LiveTenant, parse_timestamp};
+use crate::live::{ArchivePiece, BackupSetFile, LiveTenant, parse_timestamp, to_second};
 use crate::states::BackupType;
 
 /// What the cleanup would delete, and whether it could.
@@ -123,50 +123,39 @@ pub fn obsolete<'a>(
 pub fn describe(obsolete: &Obsolete<'_>, limit: usize) -> String {
     let mut parts = Vec::new();
     if !obsolete.sets.is_empty() {
-        let mut items: Vec<String> = obsolete
-            .sets
-            .iter()
-            .take(limit)
-            .map(|s| {
-                let end = s.end_time.as_deref().map_or("no end".into(), |e| {
-                    format!("ended {}", e.split('.').next().unwrap_or(e))
-                });
-                let state = if s.status == "SUCCESS" {
-                    String::new()
-                } else {
-                    format!(", {}", s.status)
-                };
-                format!("{} ({}{state}, {end})", s.id, s.backup_type)
-            })
-            .collect();
-        if obsolete.sets.len() > limit {
-            items.push(format!("and {} more", obsolete.sets.len() - limit));
-        }
-        parts.push(format!("backup sets {}", items.join(", ")));
+        let sets = listed(&obsolete.sets, limit, |s| {
+            let end = s
+                .end_time
+                .as_deref()
+                .map_or("no end".into(), |e| format!("ended {}", to_second(e)));
+            let state = if s.status == "SUCCESS" {
+                String::new()
+            } else {
+                format!(", {}", s.status)
+            };
+            format!("{} ({}{state}, {end})", s.id, s.backup_type)
+        });
+        parts.push(format!("backup sets {sets}"));
     }
-    let pieces = |list: &[&ArchivePiece]| -> String {
-        let mut items: Vec<String> = list
-            .iter()
-            .take(limit)
-            .map(|p| {
-                let at = p.checkpoint_time.as_deref().map_or(String::new(), |t| {
-                    format!(" (archived to {})", t.split('.').next().unwrap_or(t))
-                });
-                format!("{}-{}{at}", p.round_id, p.piece_id)
-            })
-            .collect();
-        if list.len() > limit {
-            items.push(format!("and {} more", list.len() - limit));
-        }
-        items.join(", ")
-    };
     if !obsolete.pieces.is_empty() {
-        parts.push(format!(
-            "archive pieces (round-piece) {}",
-            pieces(&obsolete.pieces)
-        ));
+        let pieces = listed(&obsolete.pieces, limit, |p| {
+            let at = p.checkpoint_time.as_deref().map_or(String::new(), |t| {
+                format!(" (archived to {})", to_second(t))
+            });
+            format!("{}-{}{at}", p.round_id, p.piece_id)
+        });
+        parts.push(format!("archive pieces (round-piece) {pieces}"));
     }
     parts.join("; ")
+}
+
+/// The first `limit` items shown, then `and N more`, comma-separated.
+fn listed<T>(items: &[T], limit: usize, show: impl Fn(&T) -> String) -> String {
+    let mut out: Vec<String> = items.iter().take(limit).map(show).collect();
+    if items.len() > limit {
+        out.push(format!("and {} more", items.len() - limit));
+    }
+    out.join(", ")
 }
 
 #[cfg(test)]

@@ -165,7 +165,7 @@ fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
     let at = job
         .end_time
         .as_deref()
-        .map(|t| format!(" at {}", t.split('.').next().unwrap_or(t)))
+        .map(|t| format!(" at {}", crate::live::to_second(t)))
         .unwrap_or_default();
     let why = job
         .comment

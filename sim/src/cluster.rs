@@ -452,7 +452,10 @@ impl Cluster {
                 tenant.data_backup_dest = Some(uri.stored());
             }
             let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
-            let archive_path = tenant.archive_dest.as_ref().map(|d| d.path.clone());
+            let archive = tenant
+                .archive_dest
+                .as_ref()
+                .map(|d| (d.path.clone(), d.dest_id));
             cluster.add_tenant(tenant);
             cluster
                 .seed_retention(
@@ -460,7 +463,7 @@ impl Cluster {
                     seed.delete_policy.as_deref(),
                     &seed.delete_jobs,
                     &seed.archive_pieces,
-                    archive_path.as_deref(),
+                    archive.as_ref().map(|(path, id)| (path.as_str(), *id)),
                     now,
                 )
                 .map_err(|e| format!("tenant {:?}: {e}", seed.name))?;

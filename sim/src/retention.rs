@@ -63,14 +63,16 @@ fn ago(now_ns: u64, text: &str, what: &str) -> Result<u64, String> {
 
 impl Cluster {
     /// Seeds a tenant's delete policy, cleanup jobs and archive pieces from
-    /// the fixture. Errors name the entry that is not valid.
+    /// the fixture; `archive` is the tenant's archive destination (path,
+    /// dest id), which pieces belong to unless they name a path. Errors name
+    /// the entry that is not valid.
     pub(crate) fn seed_retention(
         &mut self,
         tenant_id: u64,
         policy: Option<&str>,
         jobs: &[DeleteJobSeed],
         pieces: &[PieceSeed4],
-        archive_path: Option<&str>,
+        archive: Option<(&str, u64)>,
         now: Instant,
     ) -> Result<(), String> {
         let now_ns = self.sim_ns(now);
@@ -106,11 +108,11 @@ impl Cluster {
             let path = seed
                 .path
                 .clone()
-                .or_else(|| archive_path.map(str::to_string))
+                .or_else(|| archive.map(|(p, _)| p.to_string()))
                 .ok_or("a piece needs a path or the tenant's archive_dest")?;
             self.archive_pieces.push(Piece {
                 tenant_id,
-                dest_id: 1001,
+                dest_id: archive.map_or(0, |(_, id)| id),
                 round_id: seed.round_id,
                 piece_id: seed.piece_id,
                 status: seed.status.clone(),

@@ -231,3 +231,42 @@ print(json.dumps(list(yaml.safe_load_all(sys.stdin.read()))))
         assert!(alerts.contains(needed), "{needed} in {alerts:?}");
     }
 }
+
+/// Unix times need the server clock's offset from UTC, which only 4.x views
+/// show (an SCN raw and as a time): on 3.x the ages are known but no
+/// timestamp is guessed.
+#[test]
+fn without_the_clocks_offset_no_timestamp_is_guessed() {
+    let fixture = r#"{ "version": "3.2.4.1",
+      "parameters": { "backup_dest": "file:///data/nfs/backup" },
+      "archive": { "round_id": 1, "status": "DOING" },
+      "backup_history": [ { "backup_type": "D", "ended_ago": "1d" } ] }"#;
+    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let dsn = sim.dsn("sys");
+    let json = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
+    let status: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert!(
+        status["tenants"][0]["last_full_age_seconds"].is_i64(),
+        "the age is known: {status}"
+    );
+    let metrics = Invocation::new(&["status"])
+        .dsn(&dsn)
+        .format("openmetrics")
+        .run();
+    assert_eq!(metrics.code, 0, "{}", metrics.all());
+    let families = python(PARSE, &metrics.stdout);
+    assert_eq!(
+        families["obbackup_backup_last_success_timestamp_seconds"]["samples"],
+        serde_json::json!([]),
+        "no timestamp without the offset"
+    );
+    assert!(
+        value_of(
+            &families,
+            "obbackup_archive_checkpoint_lag_seconds",
+            &[("tenant", "cluster")]
+        )
+        .is_some(),
+        "durations need no offset"
+    );
+}

@@ -217,6 +217,10 @@ fn status_shows_the_policy_and_a_failed_cleanup_as_a_problem() {
     };
     assert_eq!(tenant("t1")["delete_policy"], "14d");
     assert_eq!(tenant("t3")["delete_policy"], serde_json::Value::Null);
+    // t3's last cleanup FAILED, but it has no policy any more: no cleanup will
+    // run again, so the old failure is no problem.
+    assert_eq!(tenant("t3")["cleanup_jobs"][0]["status"], "FAILED");
+    assert_eq!(tenant("t3")["violations"], serde_json::json!([]));
     let t2 = tenant("t2");
     assert_eq!(t2["cleanup_jobs"][0]["status"], "FAILED");
     assert_eq!(t2["cleanup_jobs"][0]["result"], -9069);

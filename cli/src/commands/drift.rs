@@ -12,12 +12,7 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     let files = many::expand(&configs)?;
     let waits = no_waits();
-    let share = sharded(&files, &shard)?;
-    if files.len() > 1 || share.is_some() {
-        let files = match share {
-            Some(s) => many::share_of(files, s),
-            None => files,
-        };
+    if let Some(files) = fleet(files.clone(), &shard)? {
         return Ok(many::run(files, Report::Drift, format, &target, waits, today(&day)?).await);
     }
     let evaluated = evaluate(&files[0], &target, &waits, today(&day)?).await?;

@@ -147,16 +147,22 @@ fn today(day: &DayArgs) -> Result<time::Date, CliError> {
     }
 }
 
-/// The shard of a fleet run: `--shard`, or the CI's variables when several
-/// files are given (a single file with no `--shard` is never sharded).
-fn sharded(
-    files: &[std::path::PathBuf],
+/// The files of a fleet run, or `None` for a run over one file: with
+/// several files, or with a shard (`--shard`, or the CI's variables when
+/// several files are given), the share of them this run takes.
+fn fleet(
+    files: Vec<std::path::PathBuf>,
     args: &ShardArgs,
-) -> Result<Option<many::Shard>, CliError> {
+) -> Result<Option<Vec<std::path::PathBuf>>, CliError> {
     if args.shard.is_none() && files.len() < 2 {
         return Ok(None);
     }
-    many::shard(args.shard.as_deref(), |name| std::env::var(name).ok())
+    Ok(
+        match many::shard(args.shard.as_deref(), |name| std::env::var(name).ok())? {
+            Some(share) => Some(many::share_of(files, share)),
+            None => Some(files),
+        },
+    )
 }
 
 /// The process environment, for `env()` in configurations.

@@ -17,12 +17,7 @@ pub async fn run(
     day: DayArgs,
 ) -> Result<u8, CliError> {
     let files = many::expand(&configs)?;
-    let share = sharded(&files, &shard)?;
-    if files.len() > 1 || share.is_some() {
-        let files = match share {
-            Some(s) => many::share_of(files, s),
-            None => files,
-        };
+    if let Some(files) = fleet(files.clone(), &shard)? {
         if out.is_some() {
             return Err(CliError::Refused(
                 "--out saves the plan of one configuration: name one file".into(),

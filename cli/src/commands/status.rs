@@ -80,11 +80,11 @@ async fn report(
         }
         None => None,
     };
+    let today = time::OffsetDateTime::now_utc().date();
     let drift = match (&loaded, count_drift) {
         (Some(l), true) => {
             // The cluster was read: a configuration that does not plan leaves
             // the drift count out, it does not fail the scrape.
-            let today = time::OffsetDateTime::now_utc().date();
             match plan_with(l, &live, Timeouts::default(), false, today) {
                 Ok(plan) => Some(plan.changes.len() + plan.breaches.len()),
                 Err(e) => {
@@ -98,7 +98,6 @@ async fn report(
         _ => None,
     };
     // The configuration's active ignore blocks accept problems as drift does.
-    let today = time::OffsetDateTime::now_utc().date();
     let ignores: Vec<&obbackup_planner::config::Ignore> = loaded
         .as_ref()
         .map(|l| {
