@@ -50,27 +50,42 @@ fn long_diff(before: &str, after: &str, indent: &str) -> String {
 
 /// A value of `setting` as people read it: numbers and booleans as they
 /// are, descriptions (freshness, policy breaches, piece copies) as they are,
-/// every other value quoted.
-fn value_text(setting: crate::address::Setting, value: &str) -> String {
-    use crate::address::Setting as S;
-    let bare = match setting {
-        S::DataBackupConcurrency | S::LogArchiveConcurrency | S::BackupConcurrency => {
-            value.parse::<i64>().is_ok()
+/// every other value quoted. Written straight into the output (no text of
+/// its own is allocated per change).
+struct ValueText<'a> {
+    setting: crate::address::Setting,
+    value: &'a str,
+}
+
+impl std::fmt::Display for ValueText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::address::Setting as S;
+        let value = self.value;
+        let bare = match self.setting {
+            S::DataBackupConcurrency | S::LogArchiveConcurrency | S::BackupConcurrency => {
+                value.parse::<i64>().is_ok()
+            }
+            S::LogArchiveEnabled | S::BackupBackupArchivelog => {
+                matches!(value, "true" | "false")
+            }
+            S::DataBackupFull
+            | S::DataBackupIncremental
+            | S::BackupBackupPieces
+            | S::LogArchiveMaxLag
+            | S::DataBackupMaxRpo
+            | S::DataBackupMinWindow => true,
+            _ => false,
+        };
+        if bare {
+            f.write_str(value)
+        } else {
+            write!(f, "\"{value}\"")
         }
-        S::LogArchiveEnabled | S::BackupBackupArchivelog => matches!(value, "true" | "false"),
-        S::DataBackupFull
-        | S::DataBackupIncremental
-        | S::BackupBackupPieces
-        | S::LogArchiveMaxLag
-        | S::DataBackupMaxRpo
-        | S::DataBackupMinWindow => true,
-        _ => false,
-    };
-    if bare {
-        value.to_string()
-    } else {
-        format!("\"{value}\"")
     }
+}
+
+fn value_text(setting: crate::address::Setting, value: &str) -> ValueText<'_> {
+    ValueText { setting, value }
 }
 
 /// The changes grouped under one header per tenant (or the 3.x cluster), in
