@@ -37,9 +37,18 @@ pub enum DestinationError {
         /// The missing attribute.
         key: &'static str,
     },
-    /// `key` without `=value`.
-    #[error("`{0}` is not key=value")]
-    BadAttribute(String),
+    /// A parameter without `=value`. The text itself is never shown: it can
+    /// be the tail of a credential that contains `&`.
+    #[error("parameter {position} after `?` is not key=value{}", match previous {
+        Some(key) => format!(" (it follows `{key}=`: a value cannot contain `&`)"),
+        None => String::new(),
+    })]
+    BadAttribute {
+        /// 1-based position among the parameters.
+        position: usize,
+        /// The key of the parameter before it, if any.
+        previous: Option<String>,
+    },
 }
 
 /// A destination, with its credentials kept apart.
@@ -61,10 +70,18 @@ impl Destination {
         let (scheme, rest) = root.split_once("://").ok_or(DestinationError::NoScheme)?;
         let scheme = scheme.to_ascii_lowercase();
         let mut attributes = Vec::new();
-        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        for (n, pair) in query
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .enumerate()
+        {
             let (k, v) = pair
                 .split_once('=')
-                .ok_or_else(|| DestinationError::BadAttribute(pair.to_string()))?;
+                .ok_or_else(|| DestinationError::BadAttribute {
+                    position: n + 1,
+                    previous: attributes.last().map(|(k, _): &(String, Secret)| k.clone()),
+                })?;
             attributes.push((k.to_string(), Secret::new(v)));
         }
         let required: &[&'static str] = match scheme.as_str() {
@@ -219,6 +236,26 @@ mod tests {
         assert_eq!(
             a.full().expose(),
             "oss://b/ob?host=h&access_id=A&access_key=K&delete_mode=tagging"
+        );
+    }
+
+    #[test]
+    fn a_parameter_without_a_value_is_named_by_position_never_by_its_text() {
+        // An access key containing `&` splits into a parameter without `=`:
+        // its tail must not be shown.
+        let err = Destination::parse("oss://b/p?host=h&access_id=A&access_key=keyhead1&tailpart9")
+            .expect_err("malformed");
+        let text = err.to_string();
+        assert!(!text.contains("tailpart9"), "{text}");
+        assert_eq!(
+            text,
+            "parameter 4 after `?` is not key=value (it follows `access_key=`: a value cannot contain `&`)"
+        );
+        assert_eq!(
+            Destination::parse("oss://b/p?oops")
+                .expect_err("malformed")
+                .to_string(),
+            "parameter 1 after `?` is not key=value"
         );
     }
 

@@ -120,6 +120,10 @@ pub struct Server {
     /// (not fingerprinted: it moves).
     #[serde(skip)]
     pub server_time: Option<String>,
+    /// `UNIX_TIMESTAMP()` at the same instant: seconds since the Unix epoch
+    /// (not fingerprinted: it moves).
+    #[serde(skip)]
+    pub server_epoch: Option<i64>,
 }
 
 impl Server {
@@ -242,6 +246,11 @@ pub fn server_from_rows(
         login_tenant,
         login_tenant_id,
         server_time: row.get("server_time").cloned().flatten(),
+        server_epoch: row
+            .get("server_epoch")
+            .cloned()
+            .flatten()
+            .and_then(|e| e.trim().parse().ok()),
     })
 }
 
@@ -544,7 +553,7 @@ pub enum LiveScopes {
     /// OceanBase 3.x: the cluster-level state.
     Cluster {
         /// Parameters, archive, pieces, backup-backup and backups of the cluster.
-        cluster: crate::dialect::ob3::LiveCluster,
+        cluster: Box<crate::dialect::ob3::LiveCluster>,
     },
 }
 
@@ -563,6 +572,14 @@ impl LiveState {
     /// The server time `NOW(6)` in seconds since the Unix epoch, when read.
     pub fn now(&self) -> Option<i64> {
         self.server.server_time.as_deref().and_then(parse_timestamp)
+    }
+
+    /// The server clock's offset from UTC in seconds (`NOW(6)` less
+    /// `UNIX_TIMESTAMP()`, rounded to the minute): what turns the server's
+    /// times into RFC 3339 and Unix time. `None` when either was not read.
+    pub fn utc_offset(&self) -> Option<i64> {
+        let offset = self.now()? - self.server.server_epoch?;
+        Some((offset + 30).div_euclid(60) * 60)
     }
 
     /// A SHA-256 over the canonical JSON of the state (secrets redacted): equal
@@ -616,7 +633,9 @@ pub fn from_rows(
         let cluster = crate::dialect::ob3::from_rows(rows)?;
         return Ok(LiveState {
             server,
-            scopes: LiveScopes::Cluster { cluster },
+            scopes: LiveScopes::Cluster {
+                cluster: Box::new(cluster),
+            },
         });
     }
     let empty = Vec::new();
@@ -1018,6 +1037,30 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), Some(v.to_string())))
             .collect()
+    }
+
+    #[test]
+    fn the_clock_offset_is_now_less_unix_time_to_the_minute() {
+        let state = |time: Option<&str>, epoch: Option<&str>| {
+            let mut r = row(&[("ob_version", "3.2.4.1"), ("version", "5.7.25")]);
+            r.insert("server_time".into(), time.map(str::to_string));
+            r.insert("server_epoch".into(), epoch.map(str::to_string));
+            LiveState {
+                server: server_from_rows(&[r], None, "sys").expect("server"),
+                scopes: LiveScopes::Cluster {
+                    cluster: Default::default(),
+                },
+            }
+        };
+        // 2024-06-20 20:00:00.4 shown on a +08:00 clock, UNIX_TIMESTAMP() one
+        // second later (the two need not fall in the same second).
+        let east = state(Some("2024-06-20 20:00:00.400000"), Some("1718884801"));
+        assert_eq!(east.utc_offset(), Some(8 * 3600));
+        assert_eq!(east.server.server_epoch, Some(1_718_884_801));
+        let west = state(Some("2024-06-20 06:30:00.000000"), Some("1718884800"));
+        assert_eq!(west.utc_offset(), Some(-(5 * 3600 + 30 * 60)));
+        assert_eq!(state(Some("2024-06-20 12:00:00"), None).utc_offset(), None);
+        assert_eq!(state(None, Some("1718884800")).utc_offset(), None);
     }
 
     #[test]

@@ -232,6 +232,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_unix_time_is_guessed_without_the_servers_clock() {
+        let tenant = TenantStatus {
+            tenant: "t".into(),
+            log_mode: "ARCHIVELOG".into(),
+            archive_status: Some("DOING".into()),
+            checkpoint_lag_seconds: Some(5),
+            last_full_age_seconds: Some(600),
+            last_backup_age_seconds: Some(600),
+            running_jobs: Vec::new(),
+            delete_policy: None,
+            cleanup_jobs: Vec::new(),
+            recovery_windows: Vec::new(),
+            rpo_seconds: None,
+            violations: Vec::new(),
+        };
+        let status = |now_epoch| Status {
+            server_version: "4.2.2.1".into(),
+            login_tenant: "sys".into(),
+            server_time: None,
+            tenants: vec![tenant.clone()],
+            now_epoch,
+        };
+        let context = Context {
+            cluster: "c",
+            drift_addresses: None,
+        };
+        let family = "obbackup_backup_last_success_timestamp_seconds{";
+        let known = openmetrics(&status(Some(1_000_000)), &context);
+        assert!(
+            known.contains(&format!(
+                "{family}cluster=\"c\",tenant=\"t\",type=\"full\"}} 999400"
+            )),
+            "{known}"
+        );
+        let unknown = openmetrics(&status(None), &context);
+        assert!(!unknown.contains(family), "{unknown}");
+        assert!(unknown.contains("obbackup_archive_checkpoint_lag_seconds{"));
+    }
+
+    #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
         let text = scrape_failed("prod \"east\"");

@@ -40,7 +40,8 @@ pub struct Window {
     pub end_scn: u64,
     /// The backup sets restores in the window use, by id.
     pub backup_sets: Vec<u64>,
-    /// The archive pieces they replay, as `round-piece`.
+    /// The archive pieces they replay, as `round-piece` (`round N` for a
+    /// 3.x round without pieces); empty when no log is needed.
     pub pieces: Vec<String>,
 }
 
@@ -163,6 +164,119 @@ pub fn windows(tenant: &LiveTenant, complement_log: bool) -> Vec<Window> {
     merge(out)
 }
 
+/// A server time (`2024-06-20 12:00:00.123456`, the server's zone) as
+/// nanoseconds since the Unix epoch, on a clock `offset` seconds from UTC.
+fn server_nanos(text: &str, offset: i64) -> Option<u64> {
+    let seconds = parse_timestamp(text)? - offset;
+    let micros: u64 = match text.trim().split_once('.') {
+        Some((_, fraction)) => format!("{fraction:0<6}").get(..6)?.parse().ok()?,
+        None => 0,
+    };
+    Some(u64::try_from(seconds).ok()? * 1_000_000_000 + micros * 1_000)
+}
+
+/// The recoverable windows of a 3.x cluster, oldest first, merged where they
+/// touch, by the rules of a 3.x restore (v3.1.5_CE_HF2; 3.2 documents the
+/// same `UNTIL` semantics):
+///
+/// - **The backup set for T** (`src/share/backup/ob_extern_backup_info_mgr.cpp`,
+///   `ObExternBackupInfos::find_backup_info`): the newest successful set
+///   whose snapshot is at or before T, with the successful sets before it
+///   back to the nearest full one. A set marked deleted (`DELETING`) is still
+///   found, and its data is going: T is then not restorable.
+/// - **T at the snapshot itself** needs no log
+///   (`src/share/backup/ob_backup_info_mgr.cpp`,
+///   `ObRestoreBackupInfoUtil::check_is_snapshot_restore`, every 3.x build).
+/// - **Otherwise the log** (`ObRestoreBackupInfoUtil::get_restore_backup_info`
+///   and `src/share/backup/ob_log_archive_backup_info_mgr.cpp`,
+///   `ObExternLogArchiveBackupInfo::get_log_archive_status`): the round whose
+///   first and last archived times (`MIN_FIRST_TIME`, `MAX_NEXT_TIME`) hold T
+///   must have begun by the set's snapshot, else `OB_ISOLATED_BACKUP_SET`.
+///
+/// A set's snapshot is its `START_TIME` (`src/rootserver/ob_root_backup.cpp`
+/// writes the backup snapshot there). Times are the server's, `offset`
+/// seconds from UTC; the windows are in nanoseconds since the Unix epoch like
+/// 4.x SCNs. Pieces are the round's original pieces, or `round N` when the
+/// round has none (archiving without pieces).
+pub fn windows_ob3(cluster: &crate::dialect::ob3::LiveCluster, offset: i64) -> Vec<Window> {
+    let sets: Vec<(&crate::dialect::ob3::ClusterBackupSet, u64)> = cluster
+        .backup_sets
+        .iter()
+        .filter(|s| s.status != "FAILED")
+        .filter_map(|s| Some((s, server_nanos(&s.snapshot, offset)?)))
+        .collect();
+    let rounds: Vec<(u64, u64, u64)> = cluster
+        .rounds
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.round_id,
+                server_nanos(r.start.as_deref()?, offset)?,
+                server_nanos(r.checkpoint.as_deref()?, offset)?,
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, &(set, snapshot)) in sets.iter().enumerate() {
+        // Back to the nearest full set; a set being deleted breaks the chain.
+        let mut chain = Vec::new();
+        let mut whole = false;
+        for &(s, _) in sets[..=k].iter().rev() {
+            if s.status != "COMPLETED" {
+                break;
+            }
+            chain.push(s.bs_key);
+            if s.backup_type == BackupType::Full {
+                whole = true;
+                break;
+            }
+        }
+        if !whole {
+            continue;
+        }
+        chain.reverse();
+        debug_assert_eq!(chain.last(), Some(&set.bs_key));
+        // From the next set's snapshot on, a restore takes that set.
+        let until = sets
+            .get(k + 1)
+            .map_or(u64::MAX, |&(_, next)| next.saturating_sub(1));
+        if until < snapshot {
+            continue;
+        }
+        out.push(Window {
+            start_scn: snapshot,
+            end_scn: snapshot,
+            backup_sets: chain.clone(),
+            pieces: Vec::new(),
+        });
+        let Some(&(round, _, checkpoint)) = rounds
+            .iter()
+            .find(|&&(_, start, checkpoint)| start <= snapshot && snapshot <= checkpoint)
+        else {
+            continue;
+        };
+        let end = checkpoint.min(until);
+        if end > snapshot {
+            let mut pieces: Vec<String> = cluster
+                .pieces
+                .iter()
+                .filter(|p| p.round_id == round && p.copy_id == 0)
+                .map(|p| format!("{}-{}", p.round_id, p.piece_id))
+                .collect();
+            if pieces.is_empty() {
+                pieces.push(format!("round {round}"));
+            }
+            out.push(Window {
+                start_scn: snapshot,
+                end_scn: end,
+                backup_sets: chain,
+                pieces,
+            });
+        }
+    }
+    merge(out)
+}
+
 fn merge(mut windows: Vec<Window>) -> Vec<Window> {
     windows.sort_by_key(|w| (w.start_scn, w.end_scn));
     let mut out: Vec<Window> = Vec::new();
@@ -185,29 +299,6 @@ fn merge(mut windows: Vec<Window>) -> Vec<Window> {
         }
     }
     out
-}
-
-/// The server's clock offset from UTC in seconds, read from a row that shows
-/// an SCN both raw and through `SCN_TO_TIMESTAMP` (which renders it in the
-/// session's time zone, as `NOW(6)` is), the newest one; rounded to the
-/// minute. `None` without such a row.
-pub fn clock_offset(tenant: &LiveTenant) -> Option<i64> {
-    let pieces = tenant
-        .archive_pieces
-        .iter()
-        .filter(|p| p.checkpoint_scn > 0)
-        .filter_map(|p| Some((p.checkpoint_scn, p.checkpoint_time.as_deref()?)));
-    let sets = tenant
-        .backup_sets
-        .iter()
-        .filter(|s| s.min_restore_scn > 0)
-        .filter_map(|s| Some((s.min_restore_scn, s.min_restore_time.as_deref()?)));
-    // The newest such SCN: where the zone has daylight saving time, it is
-    // the offset in force now.
-    let (scn, shown) = pieces.chain(sets).max_by_key(|(scn, _)| *scn)?;
-    let utc = i64::try_from(scn / 1_000_000_000).ok()?;
-    let offset = parse_timestamp(shown)? - utc;
-    Some((offset + 30).div_euclid(60) * 60)
 }
 
 /// An SCN as RFC 3339 on a clock `offset` seconds from UTC
@@ -256,38 +347,43 @@ pub fn describe(w: &Window, offset: i64) -> String {
         text.get(..19).unwrap_or(&text).replace('T', " ")
     };
     let sets: Vec<String> = w.backup_sets.iter().map(u64::to_string).collect();
-    let pieces = if w.pieces.is_empty() {
-        "its own log (PLUS ARCHIVELOG)".to_string()
-    } else {
-        format!("pieces {}", w.pieces.join(", "))
-    };
     format!(
-        "{} → {} ({}; sets {}; {pieces})",
+        "{} → {} ({}; sets {}{})",
         shown(w.start_scn),
         shown(w.end_scn),
         age_text(seconds(w.end_scn, 0) - seconds(w.start_scn, 0)),
-        sets.join(", ")
+        sets.join(", "),
+        log_words(&w.pieces)
     )
 }
 
-/// A tenant's recoverability now: its windows, the clock they are shown on,
+/// The log a window replays, after its sets: `; pieces 1-1, 1-2`, `; round 3`
+/// (a 3.x round without pieces), or `, no archive needed` (a set's own point).
+pub fn log_words(pieces: &[String]) -> String {
+    match pieces {
+        [] => ", no archive needed".to_string(),
+        [round] if round.starts_with("round ") => format!("; {round}"),
+        _ => format!("; pieces {}", pieces.join(", ")),
+    }
+}
+
+/// A scope's recoverability now: its windows, the clock they are shown on,
 /// and the RPO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recoverability {
     /// The recoverable windows, oldest first.
     pub windows: Vec<Window>,
-    /// The server clock's offset from UTC, seconds ([`clock_offset`]; 0 when unknown).
+    /// The server clock's offset from UTC, seconds
+    /// ([`crate::live::LiveState::utc_offset`]; 0 when unknown).
     pub offset: i64,
     /// Seconds from the newest window's end to the server's clock; `None`
     /// without a window or without a server clock.
     pub rpo_seconds: Option<i64>,
 }
 
-/// Assesses `tenant` on a build that does (`complement_log`) or does not
-/// restore PLUS ARCHIVELOG sets alone, at server time `now` (seconds).
-pub fn assess(tenant: &LiveTenant, complement_log: bool, now: Option<i64>) -> Recoverability {
-    let windows = windows(tenant, complement_log);
-    let offset = clock_offset(tenant).unwrap_or(0);
+/// Assesses `windows` at server time `now` (seconds, the server's zone) on a
+/// clock `offset` seconds from UTC.
+pub fn assess(windows: Vec<Window>, offset: i64, now: Option<i64>) -> Recoverability {
     let rpo_seconds = now.and_then(|n| rpo_seconds(&windows, offset, n));
     Recoverability {
         windows,
@@ -510,12 +606,12 @@ mod tests {
 
     #[test]
     fn times_are_shown_on_the_servers_clock_and_rpo_is_measured_from_the_newest_end() {
-        let mut p = piece(1, 1, 0, 10, 10);
-        // Shown on a +08:00 clock.
-        p.checkpoint_time = Some("2024-06-21 06:00:00.000000".into());
-        let t = tenant(vec![set(1, BackupType::Full, 1, 2)], vec![p]);
-        let offset = clock_offset(&t).expect("offset");
-        assert_eq!(offset, 8 * 3600);
+        let t = tenant(
+            vec![set(1, BackupType::Full, 1, 2)],
+            vec![piece(1, 1, 0, 10, 10)],
+        );
+        // A server on a +08:00 clock.
+        let offset = 8 * 3600;
         let w = windows(&t, false);
         assert_eq!(
             rfc3339(w[0].end_scn, offset),
@@ -525,21 +621,151 @@ mod tests {
             rfc3339(w[0].start_scn, 0),
             "2024-06-20T14:00:00.000000+00:00"
         );
-        // The newest row decides: an older one shown at +09:00 (say, before
-        // a daylight saving change) does not.
-        let mut old = piece(1, 0, 0, 0, 0);
-        old.checkpoint_scn = BASE - 24 * H;
-        old.checkpoint_time = Some("2024-06-19 21:00:00.000000".into());
-        let mut with_old = t.clone();
-        with_old.archive_pieces.insert(0, old);
-        assert_eq!(clock_offset(&with_old), Some(8 * 3600));
         // Now is 06:30 on the server's clock: 30 minutes after the window's end.
         let now = parse_timestamp("2024-06-21 06:30:00").expect("time");
         assert_eq!(rpo_seconds(&w, offset, now), Some(1800));
         assert_eq!(rpo_seconds(&[], offset, now), None);
+        assert_eq!(assess(w.clone(), offset, Some(now)).rpo_seconds, Some(1800));
+        assert_eq!(assess(w.clone(), offset, None).rpo_seconds, None);
         assert_eq!(
             describe(&w[0], offset),
             "2024-06-20 22:00:00 → 2024-06-21 06:00:00 (8h 0m; sets 1; pieces 1-1)"
         );
+    }
+
+    use crate::dialect::ob3::{ClusterBackupSet, ClusterRound, LiveCluster, LivePiece};
+
+    /// Server time `h` hours after 2024-06-20 12:00:00 (the server's zone).
+    fn at(h: u64) -> String {
+        let t = time::OffsetDateTime::from_unix_timestamp(1_718_884_800 + 3_600 * h as i64)
+            .expect("time");
+        format!(
+            "{:04}-{:02}-{:02} {:02}:00:00.000000",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour()
+        )
+    }
+
+    fn set3(bs_key: u64, kind: BackupType, snapshot_h: u64, status: &str) -> ClusterBackupSet {
+        ClusterBackupSet {
+            bs_key,
+            backup_type: kind,
+            snapshot: at(snapshot_h),
+            status: status.into(),
+        }
+    }
+
+    fn round3(round_id: u64, start_h: u64, checkpoint_h: u64) -> ClusterRound {
+        ClusterRound {
+            round_id,
+            status: "STOP".into(),
+            start: Some(at(start_h)),
+            checkpoint: Some(at(checkpoint_h)),
+        }
+    }
+
+    fn cluster3(sets: Vec<ClusterBackupSet>, rounds: Vec<ClusterRound>) -> LiveCluster {
+        LiveCluster {
+            backup_sets: sets,
+            rounds,
+            ..Default::default()
+        }
+    }
+
+    /// The 3.x windows as (start, end) hours after BASE, on a UTC clock.
+    fn hours3(c: &LiveCluster) -> Vec<(u64, u64)> {
+        windows_ob3(c, 0)
+            .iter()
+            .map(|w| ((w.start_scn - BASE) / H, (w.end_scn - BASE) / H))
+            .collect()
+    }
+
+    #[test]
+    fn on_3x_a_set_restores_from_its_snapshot_to_the_checkpoint_of_the_round_holding_it() {
+        let c = cluster3(
+            vec![set3(1, BackupType::Full, 2, "COMPLETED")],
+            vec![round3(1, 0, 10)],
+        );
+        assert_eq!(hours3(&c), [(2, 10)]);
+        assert_eq!(windows_ob3(&c, 0)[0].backup_sets, [1]);
+        assert_eq!(windows_ob3(&c, 0)[0].pieces, ["round 1"]);
+        // The round's original pieces name the log when it has pieces.
+        let mut with_pieces = c.clone();
+        for (piece_id, copy_id) in [(1, 0), (2, 0), (2, 1)] {
+            with_pieces.pieces.push(LivePiece {
+                round_id: 1,
+                piece_id,
+                copy_id,
+                status: "FROZEN".into(),
+                file_status: "AVAILABLE".into(),
+            });
+        }
+        assert_eq!(windows_ob3(&with_pieces, 0)[0].pieces, ["1-1", "1-2"]);
+        // A round that began after the snapshot isolates the set: only the
+        // snapshot itself restores (no log needed there).
+        let c = cluster3(
+            vec![set3(1, BackupType::Full, 2, "COMPLETED")],
+            vec![round3(1, 3, 10)],
+        );
+        assert_eq!(hours3(&c), [(2, 2)]);
+        let w = &windows_ob3(&c, 0)[0];
+        assert!(w.pieces.is_empty());
+        assert!(describe(w, 0).ends_with("sets 1, no archive needed)"));
+        // No backup at all: nothing restores, whatever is archived.
+        assert!(hours3(&cluster3(Vec::new(), vec![round3(1, 0, 10)])).is_empty());
+    }
+
+    #[test]
+    fn on_3x_the_newest_set_before_t_decides_so_rounds_and_sets_split_windows() {
+        // Round 1 (hours 0-5) and round 2 (8-20) with a gap; sets at 1, 9, 12.
+        let sets = vec![
+            set3(1, BackupType::Full, 1, "COMPLETED"),
+            set3(2, BackupType::Full, 9, "COMPLETED"),
+            set3(3, BackupType::Incremental, 12, "COMPLETED"),
+        ];
+        let rounds = vec![round3(1, 0, 5), round3(2, 8, 20)];
+        let c = cluster3(sets.clone(), rounds.clone());
+        assert_eq!(hours3(&c), [(1, 5), (9, 20)]);
+        let w = windows_ob3(&c, 0);
+        assert_eq!(w[1].backup_sets, [2, 3]);
+        // A failed set is passed over: set 2 failed, so T in 9-11 still uses
+        // set 1, whose round ended at 5; set 3 then joins set 1's chain
+        // (hours 12-20, round 2 began before its snapshot).
+        let mut failed = sets.clone();
+        failed[1].status = "FAILED".into();
+        let c = cluster3(failed, rounds.clone());
+        assert_eq!(hours3(&c), [(1, 5), (12, 20)]);
+        assert_eq!(windows_ob3(&c, 0)[1].backup_sets, [1, 3]);
+        // A set being deleted is still the one a restore takes: its own range
+        // is lost, and so is every incremental built on it.
+        let mut deleting = sets;
+        deleting[1].status = "DELETING".into();
+        let c = cluster3(deleting, rounds);
+        assert_eq!(hours3(&c), [(1, 5)]);
+    }
+
+    #[test]
+    fn on_3x_server_times_are_read_on_the_servers_clock() {
+        // Shown on a +08:00 clock: the set's snapshot 10:00 there is 02:00 UTC.
+        let c = cluster3(
+            vec![set3(1, BackupType::Full, 2, "COMPLETED")],
+            vec![round3(1, 0, 10)],
+        );
+        let w = windows_ob3(&c, 8 * 3600);
+        assert_eq!(
+            rfc3339(w[0].start_scn, 8 * 3600),
+            "2024-06-20T14:00:00.000000+08:00"
+        );
+        assert_eq!(
+            rfc3339(w[0].start_scn, 0),
+            "2024-06-20T06:00:00.000000+00:00"
+        );
+        assert_eq!(
+            server_nanos("2024-06-20 12:00:00.25", 0),
+            Some(BASE + S / 4)
+        );
+        assert_eq!(server_nanos("not a time", 0), None);
     }
 }

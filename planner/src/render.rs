@@ -876,11 +876,7 @@ pub fn status_human(status: &crate::status::Status) -> String {
                     .map(u64::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                if w.pieces.is_empty() {
-                    ", their own log".to_string()
-                } else {
-                    format!("; pieces {}", w.pieces.join(", "))
-                }
+                crate::recovery::log_words(&w.pieces)
             );
         }
         if let Some(rpo) = t.rpo_seconds {

@@ -241,9 +241,13 @@ pub fn set_session(setting: &crate::step::SessionSetting) -> SqlText {
 }
 
 /// The first read: server line and clock. `ob_version()` exists on 3.x and 4.x
-/// (reference §0.3); `NOW(6)` is the clock backup ages are measured with.
-pub const SERVER_QUERY: &str =
-    "SELECT ob_version() AS ob_version, version() AS version, NOW(6) AS server_time";
+/// (reference §0.3); `NOW(6)` is the clock backup ages are measured with, in
+/// the session's time zone, and `UNIX_TIMESTAMP()` the same instant in
+/// seconds since the Unix epoch (`ObExprUnixTimestamp`, in every tag from
+/// v3.1.0_CE_BP1 to v4.3.1_CE_BETA, `src/sql/engine/expr/ob_expr_operator_factory.cpp`):
+/// their difference is the clock's offset from UTC.
+pub const SERVER_QUERY: &str = "SELECT ob_version() AS ob_version, version() AS version, NOW(6) AS server_time, \
+     UNIX_TIMESTAMP() AS server_epoch";
 
 /// The login tenant, where the server offers `effective_tenant()` (OceanBase's
 /// `ObExprEffectiveTenant`). seekdb 1.4 (a 4.3.5 derivative) answers 1305
@@ -311,8 +315,15 @@ pub enum Read {
     ClusterTenants,
     /// 3.x: the running cluster data backup (`CDB_OB_BACKUP_PROGRESS`).
     ClusterProgress,
-    /// 3.x: finished cluster backups per type (`CDB_OB_BACKUP_SET_DETAILS`).
+    /// 3.x: finished cluster backup sets, one row each: type, snapshot
+    /// (`START_TIME`: OceanBase writes the backup snapshot there, v3.1.5_CE_HF2
+    /// `src/rootserver/ob_root_backup.cpp`), end and status
+    /// (`CDB_OB_BACKUP_SET_DETAILS`, in every 3.1 tag).
     ClusterSetDetails,
+    /// 3.x: archive rounds, stopped ones included, with the first and last
+    /// time each covers (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`: the round
+    /// history and the current round, in every 3.1 tag).
+    ClusterRounds,
 }
 
 impl Read {
@@ -333,7 +344,7 @@ impl Read {
     ];
 
     /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
-    pub const CLUSTER_LEVEL: [Read; 8] = [
+    pub const CLUSTER_LEVEL: [Read; 9] = [
         Read::ClusterParameters,
         Read::ClusterArchiveLog,
         Read::ClusterPieces,
@@ -342,6 +353,7 @@ impl Read {
         Read::ClusterTenants,
         Read::ClusterProgress,
         Read::ClusterSetDetails,
+        Read::ClusterRounds,
     ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
@@ -402,8 +414,11 @@ impl Read {
             Read::ClusterProgress => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, STATUS AS status \
                  FROM oceanbase.CDB_OB_BACKUP_PROGRESS WHERE TENANT_ID = 1"
                 .to_string(),
-            Read::ClusterSetDetails => "SELECT BACKUP_TYPE AS backup_type, STATUS AS status, MAX(COMPLETION_TIME) AS last_end, MAX(BS_KEY) AS max_bs_key \
-                 FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1 GROUP BY BACKUP_TYPE, STATUS"
+            Read::ClusterSetDetails => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, START_TIME AS snapshot, \
+                 COMPLETION_TIME AS end_time, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::ClusterRounds => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MIN_FIRST_TIME AS start_time, \
+                 MAX_NEXT_TIME AS checkpoint FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG_SUMMARY WHERE TENANT_ID = 1"
                 .to_string(),
             Read::DeletePolicy => format!(
                 "SELECT {tenant_col} AS tenant_id, POLICY_NAME AS policy_name, RECOVERY_WINDOW AS recovery_window \

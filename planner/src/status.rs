@@ -61,7 +61,8 @@ pub struct WindowStatus {
     pub end: String,
     /// The backup sets restores in the window use, by id.
     pub backup_sets: Vec<u64>,
-    /// The archive pieces they replay, `round-piece`.
+    /// The archive pieces they replay, `round-piece` (`round N` for a 3.x
+    /// round without pieces); empty for a set's own point.
     pub pieces: Vec<String>,
     /// The start in seconds since the Unix epoch (for metrics).
     #[serde(skip)]
@@ -93,7 +94,7 @@ pub struct TenantStatus {
     pub delete_policy: Option<String>,
     /// Running cleanup jobs, then the newest finished one (4.x).
     pub cleanup_jobs: Vec<CleanupJob>,
-    /// The point-in-time restore windows (4.x), oldest first; gaps separate them.
+    /// The point-in-time restore windows, oldest first; gaps separate them.
     pub recovery_windows: Vec<WindowStatus>,
     /// Seconds from the newest window's end to the server's clock, null
     /// without a window.
@@ -114,10 +115,8 @@ pub struct Status {
     pub server_time: Option<String>,
     /// Tenants by name.
     pub tenants: Vec<TenantStatus>,
-    /// The server's clock in seconds since the Unix epoch (UTC), when known:
-    /// `NOW(6)` less the clock's offset read from the views (for metrics);
-    /// `None` when no view shows the offset (3.x, or nothing archived or
-    /// backed up yet on 4.x).
+    /// The server's clock in seconds since the Unix epoch (`UNIX_TIMESTAMP()`,
+    /// for metrics), when read.
     pub now_epoch: Option<i64>,
 }
 
@@ -187,6 +186,7 @@ pub fn status(
     accepted: &dyn Fn(&Address) -> bool,
 ) -> Status {
     let now = live.now();
+    let offset = live.utc_offset().unwrap_or(0);
     let complement_log = crate::dialect::capability::Build::parse(&live.server.ob_version)
         .is_some_and(|b| crate::dialect::capability::Capability::ComplementLogRestore.on(b));
     let tenants: Vec<TenantStatus> = live
@@ -199,7 +199,8 @@ pub fn status(
             };
             let policy = declared.map(|d| &d.data_backup);
             let mut problems = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
-            let recoverability = crate::recovery::assess(t, complement_log, now);
+            let recoverability =
+                crate::recovery::assess(crate::recovery::windows(t, complement_log), offset, now);
             if let Some(d) = declared {
                 let scope = Scope::Tenant(name.clone());
                 problems.extend(crate::recovery::breaches(
@@ -255,18 +256,7 @@ pub fn status(
                     .collect(),
                 delete_policy: t.delete_policy.clone(),
                 cleanup_jobs,
-                recovery_windows: recoverability
-                    .windows
-                    .iter()
-                    .map(|w| WindowStatus {
-                        start: crate::recovery::rfc3339(w.start_scn, recoverability.offset),
-                        end: crate::recovery::rfc3339(w.end_scn, recoverability.offset),
-                        backup_sets: w.backup_sets.clone(),
-                        pieces: w.pieces.clone(),
-                        start_epoch: crate::recovery::seconds(w.start_scn, 0),
-                        end_epoch: crate::recovery::seconds(w.end_scn, 0),
-                    })
-                    .collect(),
+                recovery_windows: window_statuses(&recoverability),
                 rpo_seconds: recoverability.rpo_seconds,
                 violations,
             }
@@ -291,6 +281,15 @@ pub fn status(
                 status,
                 cluster.checkpoint.as_deref(),
                 now,
+            ));
+        }
+        let recoverability =
+            crate::recovery::assess(crate::recovery::windows_ob3(cluster, offset), offset, now);
+        if let Some(Desired::Cluster(d)) = desired {
+            problems.extend(crate::recovery::breaches(
+                &Scope::Cluster,
+                &d.data_backup,
+                &recoverability,
             ));
         }
         let violations = problem_lines(problems, accepted);
@@ -321,23 +320,31 @@ pub fn status(
                 .collect(),
             delete_policy: None,
             cleanup_jobs: Vec::new(),
-            recovery_windows: Vec::new(),
-            rpo_seconds: None,
+            recovery_windows: window_statuses(&recoverability),
+            rpo_seconds: recoverability.rpo_seconds,
             violations,
         });
     }
-    // Unix time needs the server clock's offset from UTC, which only an SCN
-    // shown both raw and through SCN_TO_TIMESTAMP gives (4.x); without one
-    // (3.x, or a 4.x cluster with no piece or set yet) it stays unknown.
-    let offset = live
-        .tenants()
-        .values()
-        .find_map(crate::recovery::clock_offset);
     Status {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),
         server_time: live.server.server_time.clone(),
         tenants,
-        now_epoch: now.zip(offset).map(|(n, o)| n - o),
+        now_epoch: live.server.server_epoch,
     }
+}
+
+/// The windows of `r` on the server's clock, for people and for metrics.
+fn window_statuses(r: &crate::recovery::Recoverability) -> Vec<WindowStatus> {
+    r.windows
+        .iter()
+        .map(|w| WindowStatus {
+            start: crate::recovery::rfc3339(w.start_scn, r.offset),
+            end: crate::recovery::rfc3339(w.end_scn, r.offset),
+            backup_sets: w.backup_sets.clone(),
+            pieces: w.pieces.clone(),
+            start_epoch: crate::recovery::seconds(w.start_scn, 0),
+            end_epoch: crate::recovery::seconds(w.end_scn, 0),
+        })
+        .collect()
 }

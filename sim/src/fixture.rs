@@ -42,9 +42,15 @@ pub struct Fixture {
     /// 3.x: backup pieces (`CDB_OB_BACKUP_PIECE_FILES`).
     #[serde(default)]
     pub pieces: Vec<PieceSeed>,
-    /// 3.x: finished cluster data backups (`CDB_OB_BACKUP_SET_DETAILS`); `backup_type` is `D` or `I`.
+    /// 3.x: finished cluster data backups (`CDB_OB_BACKUP_SET_DETAILS`);
+    /// `backup_type` is `D` or `I`, `status` `COMPLETED`, `FAILED` or
+    /// `DELETING` (a set marked for deletion).
     #[serde(default)]
     pub backup_history: Vec<HistoryEntry>,
+    /// 3.x: archive rounds that ended before the current one
+    /// (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY` shows them as `STOP`).
+    #[serde(default)]
+    pub archive_history: Vec<PastRoundSeed>,
     /// One-shot faults, for trying a client against failures through
     /// `obsim serve`: each fires on the first statement that matches it.
     #[serde(default)]
@@ -470,6 +476,22 @@ pub struct ArchiveRound {
     /// stays behind the clock, e.g. `20m` (default: none).
     #[serde(default)]
     pub lag: Option<String>,
+    /// 3.x: how long before the simulator started the round began
+    /// (`MIN_FIRST_TIME`), e.g. `30d` (default: when it starts).
+    #[serde(default)]
+    pub started_ago: Option<String>,
+}
+
+/// A 3.x archive round that has stopped.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PastRoundSeed {
+    /// `LOG_ARCHIVE_ROUND`.
+    pub round_id: u64,
+    /// How long before the simulator started the round began (`MIN_FIRST_TIME`).
+    pub started_ago: String,
+    /// How long before the simulator started its last log was archived (`MAX_NEXT_TIME`).
+    pub stopped_ago: String,
 }
 
 /// An active backup job (reference §2.4 CDB_OB_BACKUP_JOBS).

@@ -224,6 +224,17 @@ pub struct DataBackup {
     pub since: Instant,
 }
 
+/// A 3.x archive round that has stopped (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastRound {
+    /// `LOG_ARCHIVE_ROUND`.
+    pub round_id: u64,
+    /// `MIN_FIRST_TIME`, simulated ns.
+    pub start_ns: u64,
+    /// `MAX_NEXT_TIME`, simulated ns.
+    pub checkpoint_ns: u64,
+}
+
 /// The 3.x state of the cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterLevel {
@@ -237,6 +248,11 @@ pub struct ClusterLevel {
     pub archive_since: Instant,
     /// `LOG_ARCHIVE_ROUND`.
     pub round: u64,
+    /// When the current round began archiving (`MIN_FIRST_TIME`), simulated
+    /// ns; 0 before it reaches DOING.
+    pub round_start_ns: u64,
+    /// Rounds that stopped, oldest first.
+    pub past_rounds: Vec<PastRound>,
     /// How far `MAX_NEXT_TIME` stays behind the clock (ns): a slow or stuck
     /// archive (fixture `archive.lag`).
     pub archive_lag_ns: u64,
@@ -325,12 +341,37 @@ impl ClusterLevel {
             Some(lag) => parse_time_us(lag).ok_or_else(|| format!("archive lag {lag:?}"))? * 1000,
             None => 0,
         };
+        let ago_ns = |what: &str, text: &str| -> Result<u64, String> {
+            let us = parse_time_us(text).ok_or_else(|| format!("{what} {text:?}"))?;
+            Ok(now_ns.saturating_sub(us * 1000))
+        };
+        let round_start_ns = match fixture
+            .archive
+            .as_ref()
+            .and_then(|a| a.started_ago.as_ref())
+        {
+            Some(ago) => ago_ns("archive started_ago", ago)?,
+            None => now_ns,
+        };
+        let past_rounds = fixture
+            .archive_history
+            .iter()
+            .map(|r| {
+                Ok(PastRound {
+                    round_id: r.round_id,
+                    start_ns: ago_ns("archive_history started_ago", &r.started_ago)?,
+                    checkpoint_ns: ago_ns("archive_history stopped_ago", &r.stopped_ago)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(ClusterLevel {
             parameters,
             server_overrides,
             archive_status,
             archive_since: cluster_epoch,
             round,
+            round_start_ns,
+            past_rounds,
             archive_lag_ns,
             archived_dirs,
             pieces,
@@ -523,6 +564,22 @@ impl Cluster {
         };
         let due = state.archive_since + Duration::from_millis(delay);
         if !next.is_empty() && !stalled.contains(&state.archive_status) && now >= due {
+            let ns_at = |at: Instant| {
+                now_ns.saturating_sub(
+                    u64::try_from(now.saturating_duration_since(at).as_nanos()).unwrap_or(0),
+                )
+            };
+            if next == "DOING" {
+                state.round_start_ns = ns_at(due);
+            } else {
+                // STOPPING → STOP: the round joins the history with the last
+                // log it archived (when NOARCHIVELOG was given).
+                state.past_rounds.push(PastRound {
+                    round_id: state.round,
+                    start_ns: state.round_start_ns,
+                    checkpoint_ns: ns_at(state.archive_since).saturating_sub(state.archive_lag_ns),
+                });
+            }
             state.archive_status = next.to_string();
             state.archive_since = due;
             if next == "STOP" {
@@ -671,6 +728,7 @@ impl Cluster {
                     state.archive_status = "BEGINNING".into();
                     state.archive_since = now;
                     state.round += 1;
+                    state.round_start_ns = 0;
                     state
                         .parameters
                         .insert("enable_log_archive".into(), "True".into());

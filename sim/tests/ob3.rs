@@ -152,6 +152,59 @@ fn archive_needs_a_destination_and_runs_beginning_to_doing() {
 }
 
 #[test]
+fn the_archive_summary_keeps_stopped_rounds_with_the_times_they_cover() {
+    let s = fast("empty-3.2.json");
+    let summary = "SELECT LOG_ARCHIVE_ROUND, STATUS, MIN_FIRST_TIME, MAX_NEXT_TIME \
+         FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG_SUMMARY WHERE TENANT_ID = 1 ORDER BY LOG_ARCHIVE_ROUND";
+    assert!(rows(&s, "sys", summary).is_empty(), "no round yet");
+    let status = "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1";
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_dest = 'file:///nfs/b'",
+                0,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM ARCHIVELOG", 0, Any),
+        ],
+    );
+    wait_for(&s, status, "DOING");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM NOARCHIVELOG")), 0);
+    wait_for(&s, status, "STOP");
+    assert_eq!(code(s.execute_as("sys", "ALTER SYSTEM ARCHIVELOG")), 0);
+    wait_for(&s, status, "DOING");
+    let rounds = rows(&s, "sys", summary);
+    assert_eq!(rounds.len(), 2, "{rounds:?}");
+    let (first, current) = (&rounds[0], &rounds[1]);
+    assert_eq!(
+        (first[0].as_deref(), first[1].as_deref()),
+        (Some("1"), Some("STOP"))
+    );
+    assert_eq!(
+        (current[0].as_deref(), current[1].as_deref()),
+        (Some("2"), Some("DOING"))
+    );
+    // Round 1 covers from its start to when archiving stopped; round 2 began
+    // after that (times in one text layout compare as times).
+    let time = |r: &Vec<Option<String>>, k: usize| r[k].clone().expect("a time");
+    assert!(time(first, 2) < time(first, 3), "{first:?}");
+    assert!(time(first, 3) <= time(current, 2), "{rounds:?}");
+    assert_eq!(
+        rows(
+            &s,
+            "sys",
+            "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG_SUMMARY"
+        )[0][0]
+            .as_deref(),
+        Some("6"),
+        "two rounds for sys and two tenants"
+    );
+}
+
+#[test]
 fn backup_backup_of_pieces_and_round_mode() {
     let s = fast("documented-3.2.json");
     assert_codes(

@@ -429,6 +429,27 @@ fn a_stopping_or_suspending_round_that_will_not_restart_refuses_the_backup() {
             assert_eq!(out.code, 1, "{case}");
             assert_contains(&out.stderr, "obbackup::plan::blocked");
             assert_contains(&out.stderr, &format!("but the round is {status}"));
+            // The help names what brings the round back, not a block that
+            // may already be declared.
+            if state == "DEFER" {
+                assert_contains(&out.stderr, "its destination is DEFER");
+                assert_contains(&out.stderr, "state = \"enable\"");
+            } else {
+                assert_contains(&out.stderr, "enabled = true");
+            }
+        }
+        // Declaring the state ENABLE resumes archiving: the backup waits for it.
+        if state == "DEFER" {
+            let resumed = temp_config(
+                "round-resumes.hcl",
+                "tenant \"t\" {\n  log_archive { state = \"enable\" }\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+            );
+            let out = Invocation::new(&["plan", &resumed])
+                .dsn(&sim.dsn("sys"))
+                .run();
+            assert_eq!(out.code, 0, "{case}: {}", out.all());
+            assert_contains(&out.stdout, "SET LOG_ARCHIVE_DEST_STATE = ");
+            assert_contains(&out.stdout, "wait until the archive round of t is DOING");
         }
     }
 }

@@ -143,6 +143,25 @@ tenant "*" {
         .run();
     assert!(!quiet.stderr.lines().any(timestamped), "{}", quiet.stderr);
 
+    // -v: statements sent and steps done (INFO), no reads or polls (DEBUG).
+    let apply_v = Invocation::new(&["apply", &config, "-v"])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast()
+        .envs(&env)
+        .run();
+    assert_eq!(apply_v.code, 0, "{}", apply_v.all());
+    let info: Vec<&str> = apply_v.stderr.lines().filter(|l| timestamped(l)).collect();
+    assert!(
+        info.iter()
+            .any(|l| l.contains("INFO") && l.contains("sent: ALTER SYSTEM")),
+        "{info:#?}"
+    );
+    assert!(!info.iter().any(|l| l.contains("DEBUG")), "{info:#?}");
+    assert!(!apply_v.all().contains(key) && !apply_v.all().contains(password));
+
+    let sim = start("empty-4.2.json");
+    let dsn = sim.dsn("sys");
     let apply = Invocation::new(&["apply", &config, "-vv"])
         .dsn(&dsn)
         .auto_approve()

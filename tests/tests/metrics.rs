@@ -232,11 +232,10 @@ print(json.dumps(list(yaml.safe_load_all(sys.stdin.read()))))
     }
 }
 
-/// Unix times need the server clock's offset from UTC, which only 4.x views
-/// show (an SCN raw and as a time): on 3.x the ages are known but no
-/// timestamp is guessed.
+/// 3.x shows no SCN, but the server's own clock gives the offset
+/// (`UNIX_TIMESTAMP()` beside `NOW(6)`): timestamps are Unix time there too.
 #[test]
-fn without_the_clocks_offset_no_timestamp_is_guessed() {
+fn on_3x_timestamps_come_from_the_servers_own_clock() {
     let fixture = r#"{ "version": "3.2.4.1",
       "parameters": { "backup_dest": "file:///data/nfs/backup" },
       "archive": { "round_id": 1, "status": "DOING" },
@@ -245,21 +244,26 @@ fn without_the_clocks_offset_no_timestamp_is_guessed() {
     let dsn = sim.dsn("sys");
     let json = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
     let status: Value = serde_json::from_str(&json.stdout).expect("JSON");
-    assert!(
-        status["tenants"][0]["last_full_age_seconds"].is_i64(),
-        "the age is known: {status}"
-    );
+    let age = status["tenants"][0]["last_full_age_seconds"]
+        .as_i64()
+        .expect("the age is known");
     let metrics = Invocation::new(&["status"])
         .dsn(&dsn)
         .format("openmetrics")
         .run();
     assert_eq!(metrics.code, 0, "{}", metrics.all());
     let families = python(PARSE, &metrics.stdout);
-    assert_eq!(
-        families["obbackup_backup_last_success_timestamp_seconds"]["samples"],
-        serde_json::json!([]),
-        "no timestamp without the offset"
-    );
+    let ended = value_of(
+        &families,
+        "obbackup_backup_last_success_timestamp_seconds",
+        &[("tenant", "cluster"), ("type", "full")],
+    )
+    .expect("a timestamp");
+    // The simulated clock starts at 2024-06-20 12:00:00 UTC; the backup
+    // ended a day before (the two reads are moments apart).
+    let expected = 1_718_884_800.0 - 86_400.0;
+    assert!((ended - expected).abs() < 60.0, "{ended} vs {expected}");
+    assert!((86_400..86_460).contains(&age), "{age}");
     assert!(
         value_of(
             &families,
@@ -267,6 +271,6 @@ fn without_the_clocks_offset_no_timestamp_is_guessed() {
             &[("tenant", "cluster")]
         )
         .is_some(),
-        "durations need no offset"
+        "durations are shown as ever"
     );
 }

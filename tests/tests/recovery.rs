@@ -1,7 +1,9 @@
 //! Recoverability, end to end: `status` shows each tenant's restore windows
 //! and RPO, and `recoverability { max_rpo min_window }` breaches are drift.
 //! Fixture: `fixtures/live/recovery-4.2.json` (two archive rounds with a gap,
-//! deleted and failed full sets, a PLUS ARCHIVELOG set alone, no backup).
+//! deleted and failed full sets, a PLUS ARCHIVELOG set alone, no backup) and,
+//! for 3.x, `fixtures/live/recovery-3.2.json` (a round history with a gap,
+//! full and incremental sets, a failed one).
 
 use obbackup_tests::{Invocation, assert_contains, start, temp_config};
 use serde_json::Value;
@@ -109,7 +111,7 @@ fn status_shows_windows_with_gaps_and_the_rpo() {
         &human.stdout,
         "restorable    2024-05-16 12:00:00 → 2024-05-31 12:00:00 (sets 1; pieces 1-1, 1-2)",
     );
-    assert_contains(&human.stdout, "(sets 1, their own log)");
+    assert_contains(&human.stdout, "(sets 1, no archive needed)");
 }
 
 #[test]
@@ -176,5 +178,70 @@ fn recoverability_breaches_are_drift_naming_the_measure_and_the_limit() {
     assert_contains(
         &status.stdout,
         "! data_backup.recoverability.max_rpo: no restorable point, max_rpo 1d",
+    );
+}
+
+#[test]
+fn on_3x_status_shows_the_clusters_windows_and_breaches_are_drift() {
+    // Round 1 ran 40 to 20 days ago, round 2 from 15 days ago; fulls 35 and
+    // 10 days ago, an incremental 3 days ago, a failed full 2 days ago (each
+    // took 10 minutes: a set's snapshot is its start).
+    let sim = start("recovery-3.2.json");
+    let dsn = sim.dsn("sys");
+    let status = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
+    assert_eq!(status.code, 0, "{}", status.all());
+    let value: Value = serde_json::from_str(&status.stdout).expect("JSON");
+    obbackup_tests::assert_schema("status.schema.json", &value);
+    let cluster = tenant(&value, "cluster");
+    let w = windows(cluster);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(
+        (&w[0].0[..], &w[0].1[..], &w[0].2[..]),
+        ("2024-05-16T11:50:00", "2024-05-31T12:00:00", &[1][..])
+    );
+    assert_eq!(
+        (&w[1].0[..], &w[1].2[..]),
+        ("2024-06-10T11:50:00", &[2, 3][..])
+    );
+    assert!(w[1].1.starts_with("2024-06-20T12:00"), "{w:?}");
+    assert_eq!(
+        cluster["recovery_windows"][1]["pieces"],
+        serde_json::json!(["2-3"])
+    );
+    let rpo = cluster["rpo_seconds"].as_i64().expect("an RPO");
+    assert!((0..120).contains(&rpo), "{rpo}");
+
+    let config = temp_config(
+        "recovery-3.hcl",
+        "cluster {\n  version = \"3.2\"\n  data_backup {\n    recoverability {\n      max_rpo    = \"1h\"\n      min_window = \"30d\"\n    }\n  }\n}\n",
+    );
+    let drift = Invocation::new(&["drift", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    let value: Value = serde_json::from_str(&drift.stdout).expect("JSON");
+    let breaches = value["breaches"].as_array().expect("breaches");
+    assert_eq!(breaches.len(), 1, "{breaches:?}");
+    assert_eq!(
+        breaches[0]["address"],
+        "cluster.data_backup.recoverability.min_window"
+    );
+    assert_eq!(breaches[0]["limit"], "min_window 30d");
+    assert_contains(
+        breaches[0]["observed"].as_str().unwrap_or_default(),
+        "newest window 10d 0h long (from 2024-06-10T11:50:00",
+    );
+
+    // The only backup of this cluster failed: nothing restores.
+    let sim = start("documented-3.2.json");
+    let status = Invocation::new(&["status", &config])
+        .dsn(&sim.dsn("sys"))
+        .detailed_exitcode()
+        .run();
+    assert_eq!(status.code, 2, "{}", status.all());
+    assert_contains(
+        &status.stdout,
+        "! data_backup.recoverability.max_rpo: no restorable point, max_rpo 1h",
     );
 }

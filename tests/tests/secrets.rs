@@ -88,7 +88,17 @@ fn no_canary_reaches_any_output_even_through_server_errors() {
             std::fs::read_to_string(&planfile).expect("plan file"),
         ));
 
-        sim.fail_next(statement, 1064, &echo);
+        // Every statement of the kind fails (one per tenant: the other
+        // tenant's branch still runs after the first failure).
+        let sent = plan.stdout.matches(statement).count();
+        assert!(
+            sent >= 2,
+            "{statement} is planned per tenant: {}",
+            plan.stdout
+        );
+        for _ in 0..sent {
+            sim.fail_next(statement, 1064, &echo);
+        }
         let log = root().join("target/test-configs/canaries.log");
         let _ = std::fs::remove_file(&log);
         for format in ["human", "json"] {
@@ -100,19 +110,21 @@ fn no_canary_reaches_any_output_even_through_server_errors() {
                 .fast()
                 .args(&["-vv", "--log-file", &log.display().to_string()])
                 .run();
+            if format == "human" {
+                // This apply met every forced error.
+                assert_eq!(apply.code, 1, "{}", apply.all());
+                assert!(
+                    apply.all().matches("1064").count() >= sent,
+                    "the injected errors were not all met for {statement}: {}",
+                    apply.all()
+                );
+            }
             outputs.push((format!("apply {format} ({statement})"), apply.all()));
         }
         outputs.push((
             format!("log file ({statement})"),
             std::fs::read_to_string(&log).expect("log file"),
         ));
-        // The forced error was met (the first apply failed on it).
-        assert!(
-            outputs
-                .iter()
-                .any(|(what, text)| what.starts_with("apply human") && text.contains("1064")),
-            "the injected error was not met for {statement}"
-        );
     }
     // Also with line breaks and the diagnostics' gutters taken out: a secret
     // cut across two lines has leaked too.
@@ -130,6 +142,39 @@ fn no_canary_reaches_any_output_even_through_server_errors() {
         })
         .collect();
     assert!(leaks.is_empty(), "{leaks:#?}");
+}
+
+/// A credential containing `&` splits its destination's parameters: the
+/// error names the parameter by position, never by the text after the `&`.
+#[test]
+fn a_credential_with_an_ampersand_is_refused_without_showing_any_of_it() {
+    let sim = obbackup_tests::start("empty-4.2.json");
+    let config = temp_config("ampersand.hcl", CONFIG);
+    let env = [
+        ("OBB_ID", ACCESS_ID),
+        ("OBB_KEY", "keyhead1&tailpart9"),
+        ("OBB_PW", PASSWORD),
+    ];
+    for command in ["plan", "validate"] {
+        let mut run = Invocation::new(&[command, &config]).envs(&env);
+        if command == "plan" {
+            run = run.dsn(&sim.dsn("sys"));
+        }
+        let out = run.run();
+        assert_eq!(out.code, 1, "{command}: {}", out.all());
+        assert!(
+            out.all().contains("is not key=value"),
+            "{command}: {}",
+            out.all()
+        );
+        for part in ["keyhead1", "tailpart9"] {
+            assert!(
+                !out.all().contains(part),
+                "{part} shown by {command}: {}",
+                out.all()
+            );
+        }
+    }
 }
 
 /// Only credentials and passwords are secrets: a variable that names a

@@ -535,3 +535,34 @@ fn status_markdown_detailed_exitcode_and_graph_of_a_saved_plan() {
     assert_contains(&graph.stdout, "digraph");
     assert_contains(&graph.stdout, "archive_dest_before_archivelog");
 }
+
+/// `--timeout` bounds a statement without a limit of its own: a reply that
+/// does not come fails that step after the limit, names the limit, and the
+/// run stops there (the session may still be busy with it).
+#[test]
+fn a_statement_past_the_timeout_fails_its_step() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config(
+        "statement-timeout.hcl",
+        "tenant \"app_tenant\" {\n  log_archive { concurrency = 4 }\n}\n",
+    );
+    sim.stall_reply("SET log_archive_concurrency", 20_000);
+    let started = std::time::Instant::now();
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .auto_approve()
+        .args(&["--timeout", "2"])
+        .run();
+    let took = started.elapsed();
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "the 20 s reply was not cut off: {took:?}"
+    );
+    assert_contains(
+        &apply.all(),
+        "FAILED   1. ALTER SYSTEM SET log_archive_concurrency",
+    );
+    assert_contains(&apply.all(), "no answer within 2s");
+    assert_contains(&apply.all(), "may still complete on the server");
+}

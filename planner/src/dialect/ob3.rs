@@ -106,7 +106,7 @@ pub fn plan(
         all.sort_by(|a, b| a.address.cmp(&b.address));
     }
     let (changes, mut accepted) = ignores.split(all, notes);
-    let breaches = match (now, &desired.max_lag, &cluster.archive_status) {
+    let mut breaches: Vec<Change> = match (now, &desired.max_lag, &cluster.archive_status) {
         (Some(now), Some(limit), Some(status)) => crate::health::round_lag(
             &Scope::Cluster,
             limit,
@@ -119,6 +119,21 @@ pub fn plan(
         .collect(),
         _ => Vec::new(),
     };
+    if let Some(now) = now
+        && (desired.data_backup.max_rpo.is_some() || desired.data_backup.min_window.is_some())
+    {
+        let offset = live.utc_offset().unwrap_or(0);
+        let r = crate::recovery::assess(
+            crate::recovery::windows_ob3(cluster, offset),
+            offset,
+            Some(now),
+        );
+        breaches.extend(crate::recovery::breaches(
+            &Scope::Cluster,
+            &desired.data_backup,
+            &r,
+        ));
+    }
     let (breaches, breaches_accepted) = ignores.split(breaches, notes);
     accepted.extend(breaches_accepted);
     if !errors.is_empty() {
@@ -405,6 +420,8 @@ pub fn resolve(
             full_max_age: duration("data_backup.full.max_age"),
             incremental_max_age: duration("data_backup.incremental.max_age"),
             encryption,
+            max_rpo: duration("data_backup.recoverability.max_rpo"),
+            min_window: duration("data_backup.recoverability.min_window"),
             ..Default::default()
         },
     }
@@ -451,6 +468,40 @@ pub struct LiveCluster {
     pub last_completed: BTreeMap<BackupType, String>,
     /// Highest `BS_KEY` seen.
     pub max_bs_key: u64,
+    /// Finished backup sets, in `BS_KEY` order (not fingerprinted: the
+    /// newest end is, through `last_completed`).
+    #[serde(skip)]
+    pub backup_sets: Vec<ClusterBackupSet>,
+    /// Archive rounds, stopped and current (not fingerprinted: they move).
+    #[serde(skip)]
+    pub rounds: Vec<ClusterRound>,
+}
+
+/// A finished 3.x cluster backup set (`CDB_OB_BACKUP_SET_DETAILS`, tenant 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterBackupSet {
+    /// `BS_KEY`.
+    pub bs_key: u64,
+    /// `BACKUP_TYPE`: `D` full, `I` incremental.
+    pub backup_type: BackupType,
+    /// `START_TIME`: the backup snapshot, the time a restore to this set
+    /// alone reaches (server time, microseconds).
+    pub snapshot: String,
+    /// `STATUS`: `COMPLETED`, `FAILED` (result ≠ 0) or `DELETING` (marked deleted).
+    pub status: String,
+}
+
+/// A 3.x archive round (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`, tenant 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRound {
+    /// `LOG_ARCHIVE_ROUND`.
+    pub round_id: u64,
+    /// `STATUS` (`STOP` for every ended round).
+    pub status: String,
+    /// `MIN_FIRST_TIME`: the first log it holds (server time), `None` before DOING.
+    pub start: Option<String>,
+    /// `MAX_NEXT_TIME`: the last log it holds (server time).
+    pub checkpoint: Option<String>,
 }
 
 impl LiveCluster {
@@ -577,16 +628,40 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
             )
         });
     for row in of(Read::ClusterSetDetails) {
-        let kind = BackupType::parse(&text(row, "backup_type").unwrap_or_default());
-        live.max_bs_key = live
-            .max_bs_key
-            .max(number(row, "CDB_OB_BACKUP_SET_DETAILS", "max_bs_key").unwrap_or(0));
-        if let (Some("COMPLETED"), Some(end)) =
-            (text(row, "status").as_deref(), text(row, "last_end"))
-        {
-            live.last_completed.insert(kind, end);
+        let read = "CDB_OB_BACKUP_SET_DETAILS";
+        let set = ClusterBackupSet {
+            bs_key: number(row, read, "bs_key")?,
+            backup_type: BackupType::parse(&text(row, "backup_type").unwrap_or_default()),
+            snapshot: text(row, "snapshot").unwrap_or_default(),
+            status: text(row, "status").unwrap_or_default(),
+        };
+        live.max_bs_key = live.max_bs_key.max(set.bs_key);
+        if let (true, Some(end)) = (
+            set.status == "COMPLETED",
+            text(row, "end_time").filter(|e| !e.is_empty()),
+        ) {
+            // One text layout (`YYYY-MM-DD HH:MM:SS.ffffff`): the greatest is the newest.
+            let newest = live
+                .last_completed
+                .entry(set.backup_type.clone())
+                .or_default();
+            if end > *newest {
+                *newest = end;
+            }
         }
+        live.backup_sets.push(set);
     }
+    live.backup_sets.sort_by_key(|s| s.bs_key);
+    for row in of(Read::ClusterRounds) {
+        let shown = |key| text(row, key).filter(|t| !t.is_empty());
+        live.rounds.push(ClusterRound {
+            round_id: number(row, "CDB_OB_BACKUP_ARCHIVELOG_SUMMARY", "round_id")?,
+            status: text(row, "status").unwrap_or_default(),
+            start: shown("start_time"),
+            checkpoint: shown("checkpoint"),
+        });
+    }
+    live.rounds.sort_by_key(|r| r.round_id);
     if let Some((key, _)) = &live.running_backup {
         live.max_bs_key = live.max_bs_key.max(*key);
     }

@@ -107,7 +107,11 @@ pub fn plan(
                     .into_iter()
                     .collect();
             if want.data_backup.max_rpo.is_some() || want.data_backup.min_window.is_some() {
-                let r = crate::recovery::assess(have, complement_log, Some(now));
+                let r = crate::recovery::assess(
+                    crate::recovery::windows(have, complement_log),
+                    live.utc_offset().unwrap_or(0),
+                    Some(now),
+                );
                 breaches.extend(crate::recovery::breaches(&scope, &want.data_backup, &r));
             }
             let (kept, accepted) = ignores.split(breaches, notes);
@@ -820,14 +824,29 @@ fn backup_steps(
                 .serving(addresses.clone()),
             );
         } else if !doing_now && !has_step(StepAction::WaitArchiveDoing) {
+            let status = have.round_status().map_or("absent", RoundStatus::as_str);
+            // Archive mode on but a DEFER destination: the scheduler suspends
+            // the round rather than resuming it (v4.2.2_CE_BP1
+            // src/rootserver/backup/ob_archive_scheduler_service.cpp), so only
+            // the destination's state can bring it back.
+            let (why, help) = if have.archivelog() && !dest_enabled {
+                (
+                    " and its destination is DEFER, so OceanBase keeps it suspended",
+                    "declare log_archive { state = \"enable\" } for this tenant to resume archiving first (OceanBase refuses the backup with 9040 `log archive status is not doing`)",
+                )
+            } else {
+                (
+                    " and the plan does not start it",
+                    "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses the backup with 9040 `log archive status is not doing`)",
+                )
+            };
             errors.push(ConfigError::Blocked {
                 message: format!(
-                    "tenant {name} needs its log archive DOING before a backup, but the round is {} and the plan does not start it",
-                    have.round_status().map_or("absent", RoundStatus::as_str)
+                    "tenant {name} needs its log archive DOING before a backup, but the round is {status}{why}"
                 ),
                 span: span(&policy_span),
                 label: "backup policy here".into(),
-                help: "declare log_archive { enabled = true, destination = … } for this tenant (OceanBase refuses the backup with 9040 `log archive status is not doing`)".into(),
+                help: help.into(),
             });
             continue;
         }

@@ -156,6 +156,13 @@ impl Engine {
             })
             .map_err(|e| e.to_string())?;
         }
+        // UNIX_TIMESTAMP(): the same clock in seconds since the Unix epoch;
+        // the simulated server shows its times in UTC, so NOW() less this is 0.
+        conn.create_scalar_function("unix_timestamp", 0, FunctionFlags::SQLITE_UTF8, move |_| {
+            let ns = SCN_BASE_NS + u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(0);
+            Ok(int(ns / 1_000_000_000))
+        })
+        .map_err(|e| e.to_string())?;
         // GET_LOCK and its companions exist from 4.3.1.0 (v4.3.1_CE_BETA
         // src/sql/engine/expr/ob_expr_operator_factory.cpp; absent in
         // v4.3.0_CE_BETA): before, the name is unknown (1305).

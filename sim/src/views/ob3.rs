@@ -155,13 +155,7 @@ pub(super) fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
     if state.round == 0 {
         return Vec::new();
     }
-    let start = cluster.sim_ns(state.archive_since);
-    let next = if state.archive_status == "DOING" {
-        cluster.sim_ns(now)
-    } else {
-        start
-    }
-    .saturating_sub(state.archive_lag_ns);
+    let next = current_checkpoint_ns(cluster, state, now);
     let piece = state
         .pieces
         .iter()
@@ -179,7 +173,7 @@ pub(super) fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
                 text(&state.archive_status),
                 int(piece.min(1)),
                 int(piece),
-                v3_time(start),
+                v3_time(state.round_start_ns),
                 v3_time(next),
                 int(0),
                 int(0),
@@ -189,6 +183,61 @@ pub(super) fn archivelog3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
             ]
         })
         .collect()
+}
+
+/// The current round's `MAX_NEXT_TIME`: the clock (less the lag) while
+/// DOING, else when it last changed status.
+fn current_checkpoint_ns(cluster: &Cluster, state: &crate::ob3::ClusterLevel, now: Instant) -> u64 {
+    if state.archive_status == "DOING" {
+        cluster.sim_ns(now)
+    } else {
+        cluster.sim_ns(state.archive_since)
+    }
+    .saturating_sub(state.archive_lag_ns)
+}
+
+/// `CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`: the stopped rounds as `STOP`, then
+/// the current round unless it is STOP (v3.1.5_CE_HF2
+/// `src/share/inner_table/ob_inner_table_schema_def.py`: the round history
+/// `UNION` the current status where `status != 'STOP'`), for every tenant.
+pub(super) fn archivelog_summary3_rows(cluster: &Cluster, now: Instant) -> Vec<Row> {
+    let Some(state) = cluster.line.cluster_level() else {
+        return Vec::new();
+    };
+    let mut rounds: Vec<(u64, &str, u64, u64)> = state
+        .past_rounds
+        .iter()
+        .map(|r| (r.round_id, "STOP", r.start_ns, r.checkpoint_ns))
+        .collect();
+    if state.round > 0 && state.archive_status != "STOP" {
+        rounds.push((
+            state.round,
+            &state.archive_status,
+            state.round_start_ns,
+            current_checkpoint_ns(cluster, state, now),
+        ));
+    }
+    let mut rows = Vec::new();
+    for id in tenant_ids(cluster) {
+        for &(round, status, start, checkpoint) in &rounds {
+            rows.push(vec![
+                int(1),
+                int(round),
+                int(id),
+                text(status),
+                int(0),
+                int(0),
+                v3_time(start),
+                v3_time(checkpoint),
+                int(0),
+                int(0),
+                Value::Null,
+                text("0.00MB"),
+                text("0.00MB"),
+            ]);
+        }
+    }
+    rows
 }
 
 pub(super) fn backup_archivelog3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
@@ -319,7 +368,7 @@ pub(super) fn set_details3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
     for b in state
         .data_backups
         .iter()
-        .filter(|b| b.status == "COMPLETED" || b.status == "FAILED")
+        .filter(|b| matches!(b.status.as_str(), "COMPLETED" | "FAILED" | "DELETING"))
     {
         let end = b.end_ns.unwrap_or(b.start_ns);
         for id in tenant_ids(cluster) {
@@ -412,6 +461,12 @@ pub(super) const VIEWS: &[View] = &[
         name: "CDB_OB_BACKUP_ARCHIVELOG",
         columns: ARCHIVELOG3,
         rows: archivelog3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "CDB_OB_BACKUP_ARCHIVELOG_SUMMARY",
+        columns: ARCHIVELOG3,
+        rows: archivelog_summary3_rows,
         dba_twin: false,
     },
     View {
