@@ -169,9 +169,9 @@ fn plan_cluster(
                     "start log archiving first (OceanBase answers 9040)",
                 ));
             }
-            if let Some((key, kind)) = &cluster.running_backup {
+            if let Some(busy) = cluster.backup_in_progress() {
                 return Err(not_ready(
-                    format!("backup {key} ({kind}) is running"),
+                    busy,
                     "wait for it, or cancel it (OceanBase answers 9036)",
                 ));
             }
@@ -214,7 +214,16 @@ fn plan_cluster(
                     help: "leave out --tenant".into(),
                 });
             }
-            if cluster.running_backup.is_none() {
+            // v3.1.5_CE_HF2 src/rootserver/ob_backup_cancel_scheduler.cpp:
+            // STOP answers 9049, PREPARE and CLEANUP 9041.
+            if let Some(phase @ ("PREPARE" | "CLEANUP")) = cluster.backup_status.as_deref() {
+                return Err(OneShotError::NotReady {
+                    tenant: crate::dialect::ob3::CLUSTER.into(),
+                    why: format!("the cluster backup is in {phase}"),
+                    help: "OceanBase cannot cancel a backup in PREPARE or CLEANUP (9041): wait for it to end or to start its set".into(),
+                });
+            }
+            if cluster.backup_in_progress().is_none() {
                 notes.push(
                     "nothing to cancel: no backup is running (OceanBase would answer 9049)".into(),
                 );

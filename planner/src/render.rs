@@ -284,13 +284,14 @@ pub fn human(plan: &Plan) -> String {
             },
             StepKind::Wait(w) => writeln!(
                 out,
-                "  {:>2}. {} (up to {}s)",
+                "  {:>2}. {} (up to {}s, {})",
                 n + 1,
                 WaitWords {
                     until: &w.until,
                     tenant: step.tenant.as_deref()
                 },
-                w.timeout_seconds
+                w.timeout_seconds,
+                w.until.limit_flag()
             ),
         };
         let _ = write!(out, "      id {}", step.id);
@@ -635,11 +636,12 @@ fn scope_sections(plan: &Plan, steps: bool) -> Vec<String> {
                         StepKind::Wait(w) => {
                             let _ = writeln!(
                                 out,
-                                "-- {}. {}: {} (up to {}s)",
+                                "-- {}. {}: {} (up to {}s, {})",
                                 n + 1,
                                 step.id,
                                 wait_text(&w.until, step.tenant.as_deref()),
-                                w.timeout_seconds
+                                w.timeout_seconds,
+                                w.until.limit_flag()
                             );
                         }
                     }

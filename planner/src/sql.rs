@@ -320,6 +320,11 @@ pub enum Read {
     /// `src/rootserver/ob_root_backup.cpp`), end and status
     /// (`CDB_OB_BACKUP_SET_DETAILS`, in every 3.1 tag).
     ClusterSetDetails,
+    /// 3.x: the cluster's `backup_status` (`__all_tenant_backup_info`, tenant
+    /// 1): anything but `STOP` means a backup is in progress, PREPARE,
+    /// SCHEDULE, DOING, CANCEL or CLEANUP (v3.1.5_CE_HF2
+    /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`).
+    ClusterBackupStatus,
     /// 3.x: archive rounds, stopped ones included, with the first and last
     /// time each covers (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`: the round
     /// history and the current round, in every 3.1 tag).
@@ -344,7 +349,7 @@ impl Read {
     ];
 
     /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
-    pub const CLUSTER_LEVEL: [Read; 9] = [
+    pub const CLUSTER_LEVEL: [Read; 10] = [
         Read::ClusterParameters,
         Read::ClusterArchiveLog,
         Read::ClusterPieces,
@@ -354,6 +359,7 @@ impl Read {
         Read::ClusterProgress,
         Read::ClusterSetDetails,
         Read::ClusterRounds,
+        Read::ClusterBackupStatus,
     ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
@@ -416,6 +422,9 @@ impl Read {
                 .to_string(),
             Read::ClusterSetDetails => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, START_TIME AS snapshot, \
                  COMPLETION_TIME AS end_time, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::ClusterBackupStatus => "SELECT value AS backup_status FROM oceanbase.__all_tenant_backup_info \
+                 WHERE tenant_id = 1 AND name = 'backup_status'"
                 .to_string(),
             Read::ClusterRounds => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MIN_FIRST_TIME AS start_time, \
                  MAX_NEXT_TIME AS checkpoint FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG_SUMMARY WHERE TENANT_ID = 1"

@@ -307,17 +307,7 @@ pub fn status(
                 .map(|(n, c)| n - c),
             last_full_age_seconds: now.zip(newest.full).map(|(n, e)| n - e),
             last_backup_age_seconds: now.zip(newest.any).map(|(n, e)| n - e),
-            running_jobs: cluster
-                .running_backup
-                .iter()
-                .map(|(key, kind)| RunningJob {
-                    job_id: *key,
-                    backup_type: kind.to_string(),
-                    // CDB_OB_BACKUP_PROGRESS rows read as running (3.x).
-                    status: "RUNNING".into(),
-                    progress_percent: None,
-                })
-                .collect(),
+            running_jobs: running_ob3(cluster),
             delete_policy: None,
             cleanup_jobs: Vec::new(),
             recovery_windows: window_statuses(&recoverability),
@@ -331,6 +321,28 @@ pub fn status(
         server_time: live.server.server_time.clone(),
         tenants,
         now_epoch: live.server.server_epoch,
+    }
+}
+
+/// The 3.x cluster's backup in progress: the running set
+/// (`CDB_OB_BACKUP_PROGRESS`), or — before a set runs or while it is cleaned
+/// up — the phase alone (`backup_status`), with job id 0 and no type.
+fn running_ob3(cluster: &crate::dialect::ob3::LiveCluster) -> Vec<RunningJob> {
+    let phase = cluster.backup_status.clone().filter(|s| s != "STOP");
+    match (&cluster.running_backup, phase) {
+        (Some((key, kind)), phase) => vec![RunningJob {
+            job_id: *key,
+            backup_type: kind.to_string(),
+            status: phase.unwrap_or_else(|| "DOING".into()),
+            progress_percent: None,
+        }],
+        (None, Some(phase)) => vec![RunningJob {
+            job_id: 0,
+            backup_type: String::new(),
+            status: phase,
+            progress_percent: None,
+        }],
+        (None, None) => Vec::new(),
     }
 }
 

@@ -172,6 +172,20 @@ pub enum WaitUntil {
     },
 }
 
+impl WaitUntil {
+    /// The command-line flag that sets this wait's limit: `--backup-timeout`
+    /// for following a backup job or a 3.x piece job to its end, else
+    /// `--wait-timeout`.
+    pub fn limit_flag(&self) -> &'static str {
+        match self {
+            WaitUntil::BackupJob { follow: true, .. } | WaitUntil::NoPieceJobs => {
+                "--backup-timeout"
+            }
+            _ => "--wait-timeout",
+        }
+    }
+}
+
 /// A wait: the query to poll and the condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wait {

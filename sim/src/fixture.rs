@@ -47,6 +47,11 @@ pub struct Fixture {
     /// `DELETING` (a set marked for deletion).
     #[serde(default)]
     pub backup_history: Vec<HistoryEntry>,
+    /// 3.x: the cluster's `backup_status` (`__all_tenant_backup_info`) when a
+    /// backup is between sets: `PREPARE`, `SCHEDULE`, `CANCEL` or `CLEANUP`,
+    /// held as given (default: `DOING` while a backup runs, else `STOP`).
+    #[serde(default)]
+    pub backup_status: Option<String>,
     /// 3.x: archive rounds that ended before the current one
     /// (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY` shows them as `STOP`).
     #[serde(default)]

@@ -266,6 +266,9 @@ pub struct ClusterLevel {
     pub piece_jobs: Vec<PieceJob>,
     /// Cluster data backups.
     pub data_backups: Vec<DataBackup>,
+    /// `backup_status` held between sets (fixture `backup_status`): PREPARE,
+    /// SCHEDULE, CANCEL or CLEANUP.
+    pub held_backup_status: Option<String>,
 }
 
 impl ClusterLevel {
@@ -378,6 +381,10 @@ impl ClusterLevel {
             backup_archivelog: None,
             piece_jobs: Vec::new(),
             data_backups,
+            held_backup_status: fixture
+                .backup_status
+                .clone()
+                .filter(|s| !s.eq_ignore_ascii_case("STOP")),
         })
     }
 
@@ -398,8 +405,20 @@ impl ClusterLevel {
         .is_some_and(|v| parse_time_us(&v).is_some_and(|us| us > 0))
     }
 
+    /// A backup is in progress: a set RUNNING, or `backup_status` anything
+    /// but STOP (OceanBase's own test, v3.1.5_CE_HF2
+    /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`).
     fn data_backup_running(&self) -> bool {
-        self.data_backups.iter().any(|b| b.status == "RUNNING")
+        self.data_backups.iter().any(|b| b.status == "RUNNING") || self.held_backup_status.is_some()
+    }
+
+    /// `backup_status` of `__all_tenant_backup_info` for the cluster.
+    pub fn backup_status(&self) -> &str {
+        if self.data_backups.iter().any(|b| b.status == "RUNNING") {
+            "DOING"
+        } else {
+            self.held_backup_status.as_deref().unwrap_or("STOP")
+        }
     }
 }
 
@@ -816,18 +835,33 @@ impl Cluster {
                     return Err(ObError::parse("TENANT"));
                 }
                 let state = self.cluster_level()?;
-                let Some(b) = state
+                // v3.1.5_CE_HF2 src/rootserver/ob_backup_cancel_scheduler.cpp:
+                // STOP answers 9049, PREPARE and CLEANUP 9041.
+                match state.backup_status() {
+                    "STOP" => {
+                        return Err(ObError::injected_with_state(
+                            9049,
+                            "HY000",
+                            "backup status is stopped, can not cancel",
+                        ));
+                    }
+                    "PREPARE" | "CLEANUP" => {
+                        return Err(ObError::injected_with_state(
+                            9041,
+                            "HY000",
+                            "cancel backup do not allow",
+                        ));
+                    }
+                    _ => {}
+                }
+                state.held_backup_status = None;
+                if let Some(b) = state
                     .data_backups
                     .iter_mut()
                     .find(|b| b.status == "RUNNING")
-                else {
-                    return Err(ObError::injected_with_state(
-                        9049,
-                        "HY000",
-                        "backup status is stopped, can not cancel",
-                    ));
-                };
-                b.status = "CANCELED".into();
+                {
+                    b.status = "CANCELED".into();
+                }
                 Ok(Reply::Ok(0))
             }
             Statement::BackupArchivelog { start } => {

@@ -362,3 +362,32 @@ fn stopping_round_mode_pauses_it() {
         )],
     );
 }
+
+#[test]
+fn a_backup_between_sets_blocks_another_and_refuses_cancel() {
+    for (phase, cancel) in [("PREPARE", 9041), ("CLEANUP", 9041), ("SCHEDULE", 0)] {
+        let fixture = format!(
+            r#"{{ "version": "3.2.4.1",
+              "parameters": {{ "backup_dest": "file:///nfs/b" }},
+              "archive": {{ "round_id": 1, "status": "DOING" }},
+              "backup_status": "{phase}" }}"#
+        );
+        let s = Simulator::start_in_thread(&fixture).expect("starts");
+        assert_eq!(
+            rows(
+                &s,
+                "sys",
+                "SELECT value FROM oceanbase.__all_tenant_backup_info WHERE tenant_id = 1 AND name = 'backup_status'"
+            )[0][0]
+                .as_deref(),
+            Some(phase)
+        );
+        assert_codes(
+            &s,
+            &[
+                ("sys", "ALTER SYSTEM BACKUP DATABASE", 9036, Any),
+                ("sys", "ALTER SYSTEM CANCEL BACKUP", cancel, Any),
+            ],
+        );
+    }
+}

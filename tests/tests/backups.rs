@@ -391,16 +391,18 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
     assert_contains(&out.stderr, "plus_archivelog = true");
 }
 
-/// A STOPPING or SUSPENDING round is waited for only when OceanBase will
-/// start it again by itself (archive mode on, destination ENABLE); otherwise
-/// the backup is refused, naming the round's status.
+/// A PREPARE round is waited for; a STOPPING or SUSPENDING round only when
+/// OceanBase will start it again by itself (archive mode on, destination
+/// ENABLE); otherwise the backup is refused, naming the round's status and
+/// what would bring it back. (The simulator holds each status 10 s.)
 #[test]
-fn a_stopping_or_suspending_round_that_will_not_restart_refuses_the_backup() {
+fn a_round_on_its_way_to_doing_is_waited_for_and_one_that_stays_down_refuses_the_backup() {
     let config = temp_config(
         "round-stays-down.hcl",
         "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
     );
     for (status, log_mode, state, planned) in [
+        ("PREPARE", "ARCHIVELOG", "ENABLE", true),
         ("STOPPING", "ARCHIVELOG", "ENABLE", true),
         ("STOPPING", "ARCHIVELOG", "DEFER", false),
         ("STOPPING", "NOARCHIVELOG", "ENABLE", false),
@@ -408,7 +410,9 @@ fn a_stopping_or_suspending_round_that_will_not_restart_refuses_the_backup() {
         ("SUSPENDING", "ARCHIVELOG", "DEFER", false),
     ] {
         let fixture = format!(
-            r#"{{"version": "4.2.2.1", "tenants": [{{"id": 1002, "name": "t", "log_mode": "{log_mode}",
+            r#"{{"version": "4.2.2.1",
+            "delays_ms": {{"archive_prepare": 10000, "archive_stopping": 10000, "archive_suspending": 10000}},
+            "tenants": [{{"id": 1002, "name": "t", "log_mode": "{log_mode}",
             "archive_dest": {{"path": "file:///nfs/t/a", "dest_id": 1002, "state": "{state}"}},
             "archive_round": {{"round_id": 1, "status": "{status}"}},
             "data_backup_dest": "file:///nfs/t/d"}}]}}"#

@@ -458,3 +458,50 @@ fn a_backup_password_with_a_quote_or_backslash_is_refused_on_3x_only() {
         .run();
     assert_eq!(plan.code, 0, "{}", plan.all());
 }
+
+/// F12: OceanBase 3.x counts a backup as in progress whenever the cluster's
+/// `backup_status` is not STOP, before its set runs (PREPARE) and while it is
+/// cleaned up (CLEANUP) too, and cannot cancel it in those two phases (9041).
+#[test]
+fn a_backup_between_sets_is_in_progress_and_cannot_be_canceled() {
+    for phase in ["PREPARE", "CLEANUP"] {
+        let fixture = format!(
+            r#"{{ "version": "3.2.4.1",
+              "parameters": {{ "backup_dest": "file:///data/nfs/backup" }},
+              "archive": {{ "round_id": 1, "status": "DOING" }},
+              "backup_history": [ {{ "backup_type": "D", "ended_ago": "9d" }} ],
+              "backup_status": "{phase}" }}"#
+        );
+        let sim = obsim::Simulator::start_in_thread(&fixture).expect("starts");
+        let dsn = sim.dsn("sys");
+        let config = temp_config(
+            "ob3-between-sets.hcl",
+            "cluster {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+        );
+        // The full backup is due, but none is planned while one is in progress
+        // (OceanBase would answer 9036).
+        let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
+        assert_eq!(plan.code, 0, "{phase}: {}", plan.all());
+        assert_contains(
+            &plan.stdout,
+            &format!("a cluster backup is in {phase}: no other backup is planned"),
+        );
+        assert!(!plan.stdout.contains("BACKUP DATABASE"), "{}", plan.stdout);
+        let status = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
+        let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+        assert_eq!(
+            value["tenants"][0]["running_jobs"][0]["status"], phase,
+            "{value}"
+        );
+        let one_shot = Invocation::new(&["backup", "full"]).dsn(&dsn).run();
+        assert_eq!(one_shot.code, 1, "{}", one_shot.all());
+        assert_contains(&one_shot.stderr, &format!("a cluster backup is in {phase}"));
+        let cancel = Invocation::new(&["backup", "cancel"])
+            .dsn(&dsn)
+            .auto_approve()
+            .run();
+        assert_eq!(cancel.code, 1, "{}", cancel.all());
+        assert_contains(&cancel.stderr, "9041");
+        assert!(sent_alters(&sim).is_empty(), "{:?}", sent_alters(&sim));
+    }
+}

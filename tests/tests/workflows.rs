@@ -483,7 +483,8 @@ fn wait_and_backup_limits_are_separate_durations() {
     assert_eq!(timeouts["archive_stop"], 120);
     assert_eq!(timeouts["backup_jobs"], 120);
     assert_eq!(timeouts["backup_run"], 10_800);
-    assert_contains(&plan.stdout, "(up to 120s)");
+    assert_contains(&plan.stdout, "(up to 120s, --wait-timeout)");
+    assert_contains(&plan.stdout, "(up to 10800s, --backup-timeout)");
     let bad = Invocation::new(&["plan", &config])
         .dsn(&sim.dsn("sys"))
         .args(&["--backup-timeout", "soon"])

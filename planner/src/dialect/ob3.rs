@@ -97,9 +97,9 @@ pub fn plan(
             cluster.newest(),
             now,
         );
-        match &cluster.running_backup {
-            Some((key, kind)) if !stale.is_empty() => notes.push(format!(
-                "cluster backup {key} ({kind}) is running: no other backup is planned; freshness is checked again when it ends"
+        match cluster.backup_in_progress() {
+            Some(busy) if !stale.is_empty() => notes.push(format!(
+                "{busy}: no other backup is planned; freshness is checked again when it ends"
             )),
             _ => all.extend(stale),
         }
@@ -464,6 +464,9 @@ pub struct LiveCluster {
     pub tenants: Vec<String>,
     /// The running cluster data backup: (bs_key, type).
     pub running_backup: Option<(u64, BackupType)>,
+    /// `backup_status`: `STOP`, or the phase of the backup in progress
+    /// (PREPARE, SCHEDULE, DOING, CANCEL, CLEANUP); `None` when unread.
+    pub backup_status: Option<String>,
     /// End of the newest COMPLETED backup per type (`D`, `I`).
     pub last_completed: BTreeMap<BackupType, String>,
     /// Highest `BS_KEY` seen.
@@ -505,6 +508,22 @@ pub struct ClusterRound {
 }
 
 impl LiveCluster {
+    /// The backup in progress, in words (`backup 5 (full) is running`, `a
+    /// backup is in CLEANUP`), or `None`. OceanBase counts every
+    /// `backup_status` but STOP as a backup in progress and refuses another
+    /// backup, a `backup_dest` change and more with 9036 (v3.1.5_CE_HF2
+    /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`):
+    /// before a set is running and while it is cleaned up too.
+    pub fn backup_in_progress(&self) -> Option<String> {
+        match (&self.running_backup, self.backup_status.as_deref()) {
+            (Some((key, kind)), _) => Some(format!("cluster backup {key} ({kind}) is running")),
+            (None, Some(status)) if status != "STOP" => {
+                Some(format!("a cluster backup is in {status}"))
+            }
+            _ => None,
+        }
+    }
+
     /// When the newest successful full backup (`D`), and the newest of any
     /// type (`D`, `I`), ended.
     pub fn newest(&self) -> crate::freshness::Newest {
@@ -662,6 +681,9 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
         });
     }
     live.rounds.sort_by_key(|r| r.round_id);
+    live.backup_status = of(Read::ClusterBackupStatus)
+        .first()
+        .and_then(|r| text(r, "backup_status"));
     if let Some((key, _)) = &live.running_backup {
         live.max_bs_key = live.max_bs_key.max(*key);
     }
@@ -980,17 +1002,21 @@ pub fn steps(
         || has(Setting::LogArchiveRound)
         || (has(Setting::LogArchiveEnabled) && !want_archive)
         || stopping_then_start;
-    if let (true, Some((key, kind))) = (dest_changes, &live.running_backup) {
+    if let (true, Some(busy)) = (dest_changes, live.backup_in_progress()) {
         let at = want
             .backup_dest
             .as_ref()
             .map(|d| d.span.clone())
             .unwrap_or(0..0);
         errors.push(ConfigError::Blocked {
-            message: format!("cluster backup {key} ({kind}) is running: backup_dest cannot change until it ends (OceanBase answers 9036)"),
+            message: format!(
+                "{busy}: backup_dest cannot change until it ends (OceanBase answers 9036)"
+            ),
             span: span(&at),
             label: "changes backup_dest".into(),
-            help: "wait for the backup, or cancel it with `obbackup backup cancel`, then plan again".into(),
+            help:
+                "wait for the backup, or cancel it with `obbackup backup cancel`, then plan again"
+                    .into(),
         });
     }
     let wait = |statuses: Vec<RoundStatus>, timeout: u64| {

@@ -444,15 +444,10 @@ pub(super) fn tenant_backup_info3_rows(cluster: &Cluster, _: Instant) -> Vec<Row
     let Some(state) = cluster.line.cluster_level() else {
         return Vec::new();
     };
-    let status = if state.data_backups.iter().any(|b| b.status == "RUNNING") {
-        "DOING"
-    } else {
-        "STOP"
-    };
     vec![vec![
         int(SYS_TENANT_ID),
         text("backup_status"),
-        text(status),
+        text(state.backup_status()),
     ]]
 }
 
