@@ -111,6 +111,26 @@ pub struct Ignore {
     pub span: Range<usize>,
 }
 
+/// Whether an ignore's `address` can match an address plan prints:
+/// `tenant.<name>.<setting path>` or `cluster.<setting path>`, each part
+/// possibly `*`.
+fn address_pattern_known(pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('.').collect();
+    let path_fits = |path: &[&str]| {
+        crate::address::Setting::ALL.iter().any(|s| {
+            let have: Vec<&str> = s.path().split('.').collect();
+            have.len() == path.len() && path.iter().zip(&have).all(|(p, h)| *p == "*" || p == h)
+        })
+    };
+    match parts.as_slice() {
+        ["tenant" | "*", name, path @ ..] if !name.is_empty() && !path.is_empty() => {
+            path_fits(path)
+        }
+        ["cluster" | "*", path @ ..] if !path.is_empty() => path_fits(path),
+        _ => false,
+    }
+}
+
 impl Ignore {
     /// Whether `address` matches the pattern (`*` = one segment).
     pub fn matches(&self, address: &str) -> bool {
@@ -392,6 +412,18 @@ fn names(schema: &'static [(&'static str, Kind)]) -> Vec<&'static str> {
 /// partial when there are problems).
 pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
     let mut errors = Vec::new();
+    // HCL ends lines with LF or CRLF; a lone CR (classic Mac OS) would be
+    // reported as a token error somewhere down the line.
+    let bytes = text.as_bytes();
+    if let Some(at) =
+        (0..bytes.len()).find(|&k| bytes[k] == b'\r' && bytes.get(k + 1) != Some(&b'\n'))
+    {
+        errors.push(ConfigError::Syntax {
+            message: "a carriage return without a line feed: save the file with LF (or CRLF) line endings".into(),
+            span: span(&(at..at + 1)),
+        });
+        return (Config::default(), errors);
+    }
     let body = match hcl::edit::parser::parse_body(text) {
         Ok(b) => b,
         Err(e) => {
@@ -444,6 +476,25 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                                 _ => None,
                             };
                             config.version = plain("version");
+                            // A build prefix of a line obbackup plans: 3 or 4,
+                            // then up to three more numbers.
+                            if let Some((version, at)) = &config.version {
+                                let parts: Vec<&str> = version.split('.').collect();
+                                let numeric = parts.len() <= 4
+                                    && parts.iter().all(|p| {
+                                        !p.is_empty()
+                                            && p.len() <= 4
+                                            && p.bytes().all(|b| b.is_ascii_digit())
+                                    });
+                                if !numeric || !matches!(parts[0], "3" | "4") {
+                                    errors.push(ConfigError::InvalidValue {
+                                        attribute: "version".into(),
+                                        value: quoted_excerpt(version),
+                                        valid: "an OceanBase 3.x or 4.x build or its prefix, as ob_version() prints it: \"3.2\", \"4.2.1\", \"4.2.1.2\"".into(),
+                                        span: span(at),
+                                    });
+                                }
+                            }
                             config.dsn_env = plain("dsn_env");
                             config.cluster = settings;
                             config.cluster_span = ident_span.clone();
@@ -472,6 +523,14 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             date
                         });
                         match (values.remove("address"), values.remove("reason")) {
+                            (Some((address, at)), Some(_)) if !address_pattern_known(&address) => {
+                                errors.push(ConfigError::InvalidValue {
+                                    attribute: "address".into(),
+                                    value: quoted_excerpt(&address),
+                                    valid: "an address as plan prints it, `*` standing for one part: tenant.<name>.<setting> or cluster.<setting>, e.g. \"tenant.*.log_archive.mode\"".into(),
+                                    span: span(&at),
+                                });
+                            }
                             (Some((address, _)), Some((reason, _))) => {
                                 config.ignores.push(Ignore {
                                     address,
@@ -491,6 +550,25 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                         let Some((name, label_span)) = single_label(block, &mut errors) else {
                             continue;
                         };
+                        // No OceanBase tenant has a longer name or control
+                        // characters in it (OB_MAX_TENANT_NAME_LENGTH = 64 in
+                        // v3.1.5_CE_HF2 and v4.2.2_CE_BP1
+                        // deps/oblib/src/lib/ob_define.h); `*` is every tenant.
+                        if name.len() > 64 || name.chars().any(char::is_control) {
+                            errors.push(ConfigError::Label {
+                                message: format!(
+                                    "`tenant` names a tenant OceanBase cannot have: {}",
+                                    if name.len() > 64 {
+                                        format!("{} bytes, at most 64", name.len())
+                                    } else {
+                                        "control characters".to_string()
+                                    }
+                                ),
+                                span: span(&label_span),
+                                label: "this tenant name".into(),
+                            });
+                            continue;
+                        }
                         if !tenant_names.insert(name.clone()) {
                             errors.push(ConfigError::DuplicateBlock {
                                 name: format!("tenant \"{name}\""),
@@ -661,12 +739,19 @@ fn decode_settings(
     errors: &mut Vec<ConfigError>,
 ) -> Attributes {
     let mut out = Attributes::new();
+    let mut seen_blocks = std::collections::HashSet::new();
     for structure in body.iter() {
         match structure {
             Structure::Block(b) => {
                 let subs = sub_blocks(block);
                 let ident = b.ident.as_str();
                 match subs.iter().find(|(n, _)| *n == ident) {
+                    Some(_) if !seen_blocks.insert(ident.to_string()) => {
+                        errors.push(ConfigError::DuplicateBlock {
+                            name: format!("{block}.{ident}"),
+                            span: span(&b.ident.span().unwrap_or(0..0)),
+                        });
+                    }
                     Some((name, sub_schema)) => {
                         let inner = decode_settings(&b.body, name, sub_schema, errors);
                         for (key, setting) in inner {

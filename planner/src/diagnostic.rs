@@ -377,12 +377,19 @@ fn shorten_long_lines(text: &str, errors: &mut [ConfigError]) -> String {
     out
 }
 
-/// Every problem found in one file, rendered together.
+/// At most this many problems are rendered: each shows its part of the file,
+/// and thousands of them (a generated file gone wrong) would take seconds to
+/// draw and bury the first, which usually explains the rest.
+pub const SHOWN_PROBLEMS: usize = 50;
+
+/// Every problem found in one file, rendered together (the first
+/// [`SHOWN_PROBLEMS`] of them).
 #[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{count} problem(s) in {name}", count = errors.len())]
+#[error("{total} problem(s) in {name}{}", if *total > errors.len() { format!("; the first {} are shown", errors.len()) } else { String::new() })]
 #[diagnostic(code(obbackup::config))]
 pub struct ConfigReport {
     name: String,
+    total: usize,
     #[source_code]
     src: NamedSource<String>,
     #[related]
@@ -399,7 +406,9 @@ impl ConfigReport {
             mask_credential(&mut shown, key, 0..text.len());
         }
         mask_password_attributes(&mut shown);
+        let total = errors.len();
         let mut errors = errors;
+        errors.truncate(SHOWN_PROBLEMS);
         if shown
             .lines()
             .any(|l| l.len() > SHOWN_LINE_CHARS && l.chars().count() > SHOWN_LINE_CHARS)
@@ -408,12 +417,13 @@ impl ConfigReport {
         }
         Self {
             name: name.to_string(),
+            total,
             src: NamedSource::new(name, shown),
             errors,
         }
     }
 
-    /// The problems, in the order found.
+    /// The problems shown, in the order found.
     pub fn errors(&self) -> &[ConfigError] {
         &self.errors
     }

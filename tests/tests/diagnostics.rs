@@ -144,3 +144,113 @@ fn oversized_files_and_values_are_refused_briefly() {
         out.all().len()
     );
 }
+
+/// The hostile corpus, `fixtures/config/hostile/`: syntax errors, wrong types,
+/// unknown blocks, out-of-range values, duplicates, bad destinations and
+/// tenant names, the other line's settings, deep nesting, huge values and
+/// files, binary and other encodings, a BOM and CR line endings. Every file
+/// is refused — quickly, without a panic, with a location (a source snippet,
+/// or line and column for a file that is not UTF-8), briefly, and without
+/// repeating a secret written in it.
+#[test]
+fn every_hostile_configuration_is_refused_with_a_location() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = root().join("fixtures/config/hostile");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 120, "{} files", files.len());
+    let check = |path: &std::path::Path| -> Result<(), String> {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut child = Command::new(obbackup_tests::binary())
+            .current_dir(&dir)
+            .args(["validate", &name])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{name}: cannot run: {e}"))?;
+        let started = Instant::now();
+        // A generous limit on a loaded machine; each file takes milliseconds.
+        while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                return Err(format!("{name}: still running after 20 s"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code().unwrap_or(-1);
+        let text = std::fs::read(path).map_err(|e| e.to_string())?;
+        let why = if code != 1 {
+            Some(format!("exit {code}, not 1"))
+        } else if stderr.contains("panicked") || !out.stdout.is_empty() {
+            Some("a panic, or output on stdout".into())
+        } else if std::str::from_utf8(&text).is_ok() && !stderr.contains(&format!(",-[{name}:")) {
+            Some("no source location".into())
+        } else if std::str::from_utf8(&text).is_err() && !stderr.contains(", column ") {
+            Some("no line and column for text that is not UTF-8".into())
+        } else if stderr.len() > 64 * 1024 {
+            Some(format!("{} bytes of diagnostics", stderr.len()))
+        } else if ["hunter2", "it's a secret"]
+            .iter()
+            .any(|s| stderr.contains(s))
+        {
+            Some("a secret written in the file is shown".into())
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(format!(
+                "{name}: {why}:\n{}",
+                &stderr[..stderr.len().min(1500)]
+            )),
+            None => Ok(()),
+        }
+    };
+    // Four at a time: the files are independent.
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let chunk = files.len().div_ceil(4);
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|p| check(p).err())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// What some editors write is still a configuration: a UTF-8 byte order mark
+/// and CRLF line endings are accepted (a lone CR, or a second BOM, is not:
+/// see the hostile corpus).
+#[test]
+fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
+    let body = "tenant \"app\" {\r\n  log_archive { enabled = true }\r\n}\r\n";
+    let path = obbackup_tests::temp_config("bom-crlf.hcl", &format!("\u{feff}{body}"));
+    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("valid (1 tenant block(s))"), "{}", out.all());
+    // fmt rewrites it without the mark.
+    let out = obbackup_tests::obbackup(&["fmt", &path], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let rewritten = std::fs::read_to_string(&path).expect("file");
+    assert!(!rewritten.starts_with('\u{feff}'), "{rewritten:?}");
+}

@@ -13,12 +13,16 @@ pub fn run(paths: &[std::path::PathBuf], check: bool) -> Result<u8, CliError> {
     let mut failed = 0;
     for file in &files {
         let name = file.display().to_string();
-        let outcome = std::fs::read_to_string(file)
+        // Read as every command reads a configuration (size limit, UTF-8, no
+        // byte order mark); compared with the file as it is on disk.
+        let outcome = read(file)
             .map_err(|e| e.to_string())
-            .and_then(|text| {
-                obbackup_planner::format::format(&text)
-                    .map(|formatted| (text, formatted))
-                    .map_err(|e| e.to_string())
+            .and_then(|(_, text)| {
+                obbackup_planner::format::format(&text).map_err(|e| e.to_string())
+            })
+            .map(|formatted| {
+                let on_disk = std::fs::read_to_string(file).unwrap_or_default();
+                (on_disk, formatted)
             });
         match outcome {
             Ok((text, formatted)) if text == formatted => {}

@@ -222,7 +222,22 @@ fn read_limited(path: &Path, limit: u64, what: &str) -> Result<(String, String),
             limit / (1024 * 1024)
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        failed(format!(
+            "not UTF-8 text: byte 0x{:02x} at line {line}, column {column} (offset {at}); save the {what} as UTF-8",
+            e.as_bytes()[at]
+        ))
+    })?;
+    // A byte order mark, as some editors write: not part of the text.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     Ok((name, text))
 }
 

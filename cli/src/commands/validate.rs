@@ -4,8 +4,9 @@ use super::*;
 use obbackup_planner::dialect::capability::Build;
 
 /// Reports decode problems together with what evaluating the rest finds, so
-/// one run shows every problem; with `server_version`, also the settings that
-/// build cannot take.
+/// one run shows every problem; with `server_version`, or the line the file
+/// declares in `cluster { version }`, also the settings of the other line, and
+/// with a build the settings it cannot take.
 /// Unless `require_env`, variables that `env()` reads but the environment lacks
 /// are checked as references only (a fork's CI has no secrets): a placeholder
 /// stands for each, and the output lists them.
@@ -38,9 +39,41 @@ pub fn run(path: &Path, server_version: Option<&str>, require_env: bool) -> Resu
                 .collect::<Vec<_>>(),
         );
     }
-    if let Some(build) = build.filter(|b| b.0[0] >= 4) {
-        errors.extend(obbackup_planner::dialect::ob4::check_build(&config, build));
-    }
+    // The line: the build given, else the version the file declares.
+    let declared = config.version.as_ref().and_then(|(text, _)| {
+        let mut parts = [0u32; 4];
+        for (k, p) in text.split('.').take(4).enumerate() {
+            parts[k] = p.parse().ok()?;
+        }
+        // "3" alone names the line: check as 3.2, which takes the most.
+        if parts[0] == 3 && parts[1] == 0 {
+            parts[1] = 2;
+        }
+        Some(Build(parts))
+    });
+    let more = match build.or(declared) {
+        Some(b) if b.0[0] == 3 => {
+            let mut found = obbackup_planner::dialect::ob3::wrong_line(&config);
+            found.extend(obbackup_planner::dialect::ob3::check_build(
+                &config, &env, b,
+            ));
+            found
+        }
+        Some(b) if b.0[0] >= 4 => {
+            let mut found = obbackup_planner::dialect::ob4::wrong_line(&config);
+            // A declared prefix such as "4.2" is not a build: only a given one is checked.
+            if let Some(given) = build {
+                found.extend(obbackup_planner::dialect::ob4::check_build(&config, given));
+            }
+            found
+        }
+        _ => Vec::new(),
+    };
+    errors.extend(
+        more.into_iter()
+            .filter(|e| !errors.contains(e))
+            .collect::<Vec<_>>(),
+    );
     if !errors.is_empty() {
         return Err(ConfigReport::new(&name, &text, errors).into());
     }

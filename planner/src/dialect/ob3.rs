@@ -52,39 +52,7 @@ pub fn plan(
     let mut errors = wrong_line(config);
     let desired = resolve(config, env, &mut errors);
     let build = Build::parse(&live.server.ob_version).unwrap_or(Build([3, 2, 0, 0]));
-    if let Some(copies) = desired.bb_copies.as_ref().filter(|c| c.value > 1)
-        && build < Build([3, 2, 0, 0])
-    {
-        errors.push(ConfigError::NotOnBuild {
-            feature: format!("backup_backup.pieces.copies = {}", copies.value),
-            first: "3.2".into(),
-            build: build.to_string(),
-            span: span(&copies.span),
-            help: "OceanBase 3.1 copies pieces only to the configured backup_backup_dest, once (NOT BACKED UP n TIMES to it answers 1235): declare copies = 1".into(),
-        });
-    }
-    // 3.1 limits backup_backup_dest_option's checkpoint interval to [5s, 1h]
-    // (v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
-    // check_backup_dest_opt, 1235 outside); the 3.2 documents set 2h.
-    if let (Some(interval), Some(at)) = (
-        desired.bb_checkpoint,
-        config
-            .cluster
-            .get("backup_backup.log_archive_checkpoint_interval"),
-    ) && build < Build([3, 2, 0, 0])
-        && interval.0 > 3_600_000_000
-    {
-        errors.push(ConfigError::NotOnBuild {
-            feature: format!(
-                "backup_backup.log_archive_checkpoint_interval = {}",
-                interval.canonical()
-            ),
-            first: "3.2".into(),
-            build: build.to_string(),
-            span: span(&at.span),
-            help: "OceanBase 3.1 accepts 5s .. 1h here (1235 outside): declare 1h or less".into(),
-        });
-    }
+    errors.extend(build_errors(config, &desired, build));
     let mut all = diff(&desired, cluster);
     let now = live.now();
     if now.is_none() && crate::freshness::declared(&desired.data_backup) {
@@ -149,6 +117,54 @@ pub fn plan(
     })
 }
 
+/// The settings 3.x build `build` cannot take, with the configuration
+/// resolved by [`resolve`] (its own problems are reported there), for
+/// `validate` without a cluster.
+pub fn check_build(config: &Config, env: &Environment, build: Build) -> Vec<ConfigError> {
+    let mut reported_elsewhere = Vec::new();
+    let desired = resolve(config, env, &mut reported_elsewhere);
+    build_errors(config, &desired, build)
+}
+
+/// What a 3.1 build refuses and 3.2 takes.
+fn build_errors(config: &Config, desired: &DesiredCluster, build: Build) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    if let Some(copies) = desired.bb_copies.as_ref().filter(|c| c.value > 1)
+        && build < Build([3, 2, 0, 0])
+    {
+        errors.push(ConfigError::NotOnBuild {
+            feature: format!("backup_backup.pieces.copies = {}", copies.value),
+            first: "3.2".into(),
+            build: build.to_string(),
+            span: span(&copies.span),
+            help: "OceanBase 3.1 copies pieces only to the configured backup_backup_dest, once (NOT BACKED UP n TIMES to it answers 1235): declare copies = 1".into(),
+        });
+    }
+    // 3.1 limits backup_backup_dest_option's checkpoint interval to [5s, 1h]
+    // (v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
+    // check_backup_dest_opt, 1235 outside); the 3.2 documents set 2h.
+    if let (Some(interval), Some(at)) = (
+        desired.bb_checkpoint,
+        config
+            .cluster
+            .get("backup_backup.log_archive_checkpoint_interval"),
+    ) && build < Build([3, 2, 0, 0])
+        && interval.0 > 3_600_000_000
+    {
+        errors.push(ConfigError::NotOnBuild {
+            feature: format!(
+                "backup_backup.log_archive_checkpoint_interval = {}",
+                interval.canonical()
+            ),
+            first: "3.2".into(),
+            build: build.to_string(),
+            span: span(&at.span),
+            help: "OceanBase 3.1 accepts 5s .. 1h here (1235 outside): declare 1h or less".into(),
+        });
+    }
+    errors
+}
+
 /// Blocks of the 4.x line found while planning for 3.x: tenant blocks and
 /// tenant defaults (3.x archives and backs up every tenant together). A 4.x
 /// delete policy gets its own error: 3.x has no delete policies (no such rule
@@ -158,7 +174,7 @@ pub fn plan(
 /// `src/share/backup/ob_backup_struct.cpp`), which cleans the whole cluster
 /// by a rule of its own (`src/rootserver/ob_backup_data_clean.cpp`), so a
 /// per-tenant window cannot map onto it.
-fn wrong_line(config: &Config) -> Vec<ConfigError> {
+pub fn wrong_line(config: &Config) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     let policies = config
         .tenants

@@ -151,7 +151,7 @@ pub fn plan(
 /// Settings of the other server line, found while planning for 4.x: the 3.x
 /// cluster-level settings (backup-backup was removed in 4.x, reference §2.1.1)
 /// and archive compression.
-fn wrong_line(config: &Config) -> Vec<ConfigError> {
+pub fn wrong_line(config: &Config) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     for (key, setting) in &config.cluster {
