@@ -20,7 +20,7 @@ pub enum CliError {
     /// The configuration has problems.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Config(#[from] ConfigReport),
+    Config(Box<ConfigReport>),
     /// Talking to the server failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -158,4 +158,10 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(obbackup::internal))]
     Internal(String),
+}
+
+impl From<ConfigReport> for CliError {
+    fn from(report: ConfigReport) -> Self {
+        CliError::Config(Box::new(report))
+    }
 }
