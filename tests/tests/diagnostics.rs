@@ -247,7 +247,11 @@ fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
     let path = obbackup_tests::temp_config("bom-crlf.hcl", &format!("\u{feff}{body}"));
     let out = obbackup_tests::obbackup(&["validate", &path], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("valid (1 tenant block(s))"), "{}", out.all());
+    assert!(
+        out.stdout.contains("valid (1 tenant block(s))"),
+        "{}",
+        out.all()
+    );
     // fmt rewrites it without the mark.
     let out = obbackup_tests::obbackup(&["fmt", &path], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
