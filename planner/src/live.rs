@@ -116,6 +116,10 @@ pub struct Server {
     pub login_tenant: String,
     /// `effective_tenant_id()`, when the server has it.
     pub login_tenant_id: Option<u64>,
+    /// 4.x: the lowest build of the cluster's servers (`min_observer_version`,
+    /// lowest across servers), when read: during a rolling upgrade it is below
+    /// `ob_version()`, and OceanBase refuses what the older build lacks.
+    pub min_observer_version: Option<Vec<u32>>,
     /// `NOW(6)` on the server, the clock backup ages are measured with
     /// (not fingerprinted: it moves).
     #[serde(skip)]
@@ -245,6 +249,7 @@ pub fn server_from_rows(
         version,
         login_tenant,
         login_tenant_id,
+        min_observer_version: None,
         server_time: row.get("server_time").cloned().flatten(),
         server_epoch: row
             .get("server_epoch")
@@ -718,9 +723,23 @@ pub fn from_rows(
             t.data_backup_dest = (!value.is_empty()).then(|| Destination::from_server(&value));
         }
     }
+    let mut min_observer_version: Option<Vec<u32>> = None;
     for row in of(Read::Parameters) {
         let read = "GV$OB_PARAMETERS";
         let (server, name, value) = parameter_row(row, read)?;
+        if name == crate::sql::MIN_OBSERVER_VERSION {
+            let parts: Vec<u32> = value
+                .split('.')
+                .map_while(|p| p.trim().parse().ok())
+                .collect();
+            if !parts.is_empty() {
+                min_observer_version = Some(match min_observer_version.take() {
+                    Some(lowest) if lowest <= parts => lowest,
+                    _ => parts,
+                });
+            }
+            continue;
+        }
         if row.get("tenant_id").is_some_and(Option::is_none) {
             continue; // cluster-scope row
         }
@@ -858,6 +877,8 @@ pub fn from_rows(
             job.progress = Some(progress);
         }
     }
+    let mut server = server;
+    server.min_observer_version = min_observer_version;
     Ok(LiveState {
         server,
         scopes: LiveScopes::Tenants { tenants },

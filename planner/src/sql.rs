@@ -259,6 +259,14 @@ pub const LOGIN_QUERY: &str =
 /// The fallback when `ob_version()` does not exist (not OceanBase).
 pub const VERSION_FALLBACK_QUERY: &str = "SELECT version() AS version";
 
+/// The cluster parameter holding the lowest build of the cluster's servers
+/// (`GET_MIN_CLUSTER_VERSION()`; below a build's own version during a rolling
+/// upgrade). A string, cluster scope, one row per server with a NULL
+/// `TENANT_ID` in `GV$OB_PARAMETERS` (v4.2.2_CE_BP1
+/// `src/share/parameter/ob_parameter_seed.ipp`,
+/// `src/observer/virtual_table/ob_all_virtual_tenant_parameter_stat.cpp`).
+pub const MIN_OBSERVER_VERSION: &str = "min_observer_version";
+
 /// Parameters obbackup reads and manages on 4.x (reference §2.1.2).
 pub const MANAGED_PARAMETERS_4X: &[&str] = &[
     "archive_lag_target",
@@ -387,7 +395,11 @@ impl Read {
                 "SELECT {tenant_col} AS tenant_id, VALUE AS value FROM oceanbase.{prefix}_OB_BACKUP_PARAMETER WHERE NAME = 'data_backup_dest'"
             ),
             Read::Parameters => {
-                let names: Vec<String> = MANAGED_PARAMETERS_4X.iter().map(|n| quote(n)).collect();
+                let names: Vec<String> = MANAGED_PARAMETERS_4X
+                    .iter()
+                    .chain(&[MIN_OBSERVER_VERSION])
+                    .map(|n| quote(n))
+                    .collect();
                 format!(
                     "SELECT TENANT_ID AS tenant_id, SVR_IP AS svr_ip, SVR_PORT AS svr_port, NAME AS name, VALUE AS value \
                      FROM oceanbase.GV$OB_PARAMETERS WHERE NAME IN ({})",

@@ -223,6 +223,10 @@ pub struct Cluster {
     pub version: String,
     /// Parsed version parts.
     pub version_parts: Vec<u32>,
+    /// 4.x `min_observer_version` (fixture; default the version).
+    pub min_observer_version: String,
+    /// 4.x cluster-scope parameters set away from their defaults.
+    pub cluster_parameters: BTreeMap<String, String>,
     /// `CE` or `EE`.
     pub edition: String,
     /// Observers.
@@ -319,9 +323,20 @@ impl Cluster {
             ));
         }
         let now = Instant::now();
+        let min_observer_version = fixture
+            .min_observer_version
+            .clone()
+            .unwrap_or_else(|| fixture.version.clone());
+        if !parameter::Kind::Version.accepts(&min_observer_version) {
+            return Err(format!(
+                "min_observer_version {min_observer_version:?} is not dotted numbers"
+            ));
+        }
         let mut cluster = Cluster {
             version: fixture.version.clone(),
             version_parts,
+            min_observer_version,
+            cluster_parameters: BTreeMap::new(),
             edition: fixture.edition.clone(),
             servers: fixture.servers.clone(),
             delays: fixture.delays_ms.clone(),
@@ -752,11 +767,18 @@ impl Cluster {
         for item in items {
             let def = parameter::find_on(&self.version_parts, &item.name)
                 .ok_or_else(ObError::config_unknown)?;
-            // all/all_user/all_meta arrived in 4.2.1 (reference §0.4): before, they are tenant names.
-            if let (Some(TenantList::AllUser | TenantList::AllMeta | TenantList::All), false) =
-                (&item.tenant, self.at_least(&[4, 2, 1]))
-            {
-                return Err(ObError::invalid_tenant_name());
+            // all_user/all_meta arrived in 4.2.1: before, they are looked up as
+            // tenant names (5160); from 4.2.1 they need every server at 4.2.1.0
+            // or later, else 4007, shown as 1235 (v4.2.1_CE
+            // src/rootserver/ob_system_admin_util.cpp, verify_config, against
+            // GET_MIN_CLUSTER_VERSION()). `all` is taken by every 4.x build.
+            if let Some(TenantList::AllUser | TenantList::AllMeta) = &item.tenant {
+                if !self.at_least(&[4, 2, 1]) {
+                    return Err(ObError::invalid_tenant_name());
+                }
+                if !self.all_servers_at(&[4, 2, 1, 0]) {
+                    return Err(ObError::not_supported(None));
+                }
             }
             if !def.kind.accepts(item.value.text()) {
                 return Err(ObError::invalid_config());
@@ -767,9 +789,25 @@ impl Cluster {
                 (Scope::Cluster, Some(_)) => return Err(ObError::config_unknown()),
                 (Scope::Cluster, None) => vec![],
                 (Scope::Tenant, None) => vec![session.tenant_id],
+                // `all`: user tenants once every server runs 4.2.1; before
+                // that, every tenant, sys and meta included (same source).
+                (Scope::Tenant, Some(TenantList::All))
+                    if !(self.at_least(&[4, 2, 1]) && self.all_servers_at(&[4, 2, 1, 0])) =>
+                {
+                    if session.tenant_id != SYS_TENANT_ID {
+                        return Err(ObError::no_privilege("ALTER SYSTEM"));
+                    }
+                    self.tenants.keys().copied().collect()
+                }
                 (Scope::Tenant, Some(list)) => self.resolve_tenants(session, Some(list))?,
             };
             updates.push((def, targets, item.value.text().to_string()));
+        }
+        for (def, _, value) in &updates {
+            if def.scope == Scope::Cluster {
+                self.cluster_parameters
+                    .insert(def.name.to_string(), value.clone());
+            }
         }
         for (def, targets, value) in updates {
             for id in targets {
@@ -931,6 +969,30 @@ impl Cluster {
     }
 
     /// Value of a parameter for a tenant (or the default).
+    /// The value of cluster-scope parameter `def`.
+    pub fn cluster_parameter_value(&self, def: &Definition) -> String {
+        if let Some(v) = self.cluster_parameters.get(def.name) {
+            return v.clone();
+        }
+        if def.name == "min_observer_version" {
+            return self.min_observer_version.clone();
+        }
+        def.default.to_string()
+    }
+
+    /// Whether every server runs `parts` or later (`min_observer_version`).
+    fn all_servers_at(&self, parts: &[u32]) -> bool {
+        let min: Vec<u32> = self
+            .cluster_parameters
+            .get("min_observer_version")
+            .unwrap_or(&self.min_observer_version)
+            .split('.')
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        min.as_slice() >= parts
+    }
+
+    /// The value of tenant-scope parameter `def` for `tenant_id`.
     pub fn parameter_value(&self, def: &Definition, tenant_id: u64) -> String {
         self.tenants
             .get(&tenant_id)
@@ -994,7 +1056,10 @@ impl Cluster {
                 .iter()
                 .filter(|d| like.is_none_or(|p| like_match(p, d.name)))
             {
-                let value = self.parameter_value(def, tenant_id);
+                let value = match def.scope {
+                    Scope::Cluster => self.cluster_parameter_value(def),
+                    Scope::Tenant => self.parameter_value(def, tenant_id),
+                };
                 let mut row = vec![
                     Some(server.zone.clone()),
                     Some("observer".into()),

@@ -49,6 +49,8 @@ pub enum Kind {
         /// Largest value.
         max: u64,
     },
+    /// A build, dotted numbers (`4.2.1.0`).
+    Version,
 }
 
 impl Kind {
@@ -58,6 +60,7 @@ impl Kind {
             Kind::Int { .. } => "INT",
             Kind::Time { .. } => "TIME",
             Kind::Capacity { .. } => "CAPACITY",
+            Kind::Version => "STRING",
         }
     }
 
@@ -73,6 +76,9 @@ impl Kind {
             }
             Kind::Capacity { min, max } => {
                 parse_capacity(value).is_some_and(|v| (min..=max).contains(&v))
+            }
+            Kind::Version => {
+                !value.is_empty() && value.split('.').all(|p| p.parse::<u32>().is_ok())
             }
         }
     }
@@ -126,6 +132,18 @@ pub const PARAMETERS_4X: &[Definition] = &[
         default: "0",
         section: "LOGSERVICE",
         info: "log restore concurrency, for both the restore fetcher and writer. If the value is default 0, the database will automatically calculate the number of restore worker threads based on the tenant specification, which is tenant max_cpu; otherwise set the the worker count equals to the value.Range: [0, 100] in integer",
+    },
+    // The lowest build of the cluster's servers, set by RootService after an
+    // upgrade (v4.2.2_CE_BP1 src/share/parameter/ob_parameter_seed.ipp:
+    // DEF_STR, cluster scope; its default is the build's own version, which
+    // [`crate::cluster::Cluster::cluster_parameter_value`] supplies).
+    Definition {
+        name: "min_observer_version",
+        scope: Scope::Cluster,
+        kind: Kind::Version,
+        default: "",
+        section: "ROOT_SERVICE",
+        info: "the min observer version",
     },
     Definition {
         name: "backup_data_file_size",

@@ -638,3 +638,60 @@ fn parameters_follow_the_build() {
         }
     }
 }
+
+/// `TENANT = all` is taken by every 4.x build: every tenant before 4.2.1
+/// (sys included), the user tenants from 4.2.1 once every server runs it;
+/// `all_user` is a tenant name before 4.2.1 (5160) and is refused while
+/// `min_observer_version` is below 4.2.1.0 (1235). Cluster-scope rows have
+/// no tenant. (v4.1.0_CE, v4.2.0_CE, v4.2.1_CE
+/// src/rootserver/ob_system_admin_util.cpp, verify_config.)
+#[test]
+fn tenant_all_and_all_user_follow_the_build_and_the_upgrade() {
+    for (version, min, all_user, sys_too) in [
+        ("4.2.0.0", "4.2.0.0", 5160, true),
+        ("4.2.2.1", "4.2.0.0", 1235, true),
+        ("4.2.2.1", "4.2.2.1", 0, false),
+    ] {
+        let fixture = format!(
+            r#"{{"version": "{version}", "min_observer_version": "{min}", "tenants": [{{"id": 1002, "name": "t"}}]}}"#
+        );
+        let s = Simulator::start_in_thread(&fixture).expect("starts");
+        assert_codes(
+            &s,
+            &[
+                (
+                    "sys",
+                    "ALTER SYSTEM SET ha_low_thread_score = 7 TENANT = all_user",
+                    all_user,
+                    Any,
+                ),
+                (
+                    "sys",
+                    "ALTER SYSTEM SET ha_low_thread_score = 5 TENANT = all",
+                    0,
+                    Any,
+                ),
+            ],
+        );
+        let sys_value = rows(
+            &s,
+            "sys",
+            "SELECT VALUE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'ha_low_thread_score' AND TENANT_ID = 1",
+        );
+        assert_eq!(
+            sys_value[0][0].as_deref() == Some("5"),
+            sys_too,
+            "{version} with min {min}: {sys_value:?}"
+        );
+        let cluster_rows = rows(
+            &s,
+            "sys",
+            "SELECT VALUE, SCOPE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'min_observer_version'",
+        );
+        assert_eq!(
+            cluster_rows,
+            [[Some(min.to_string()), Some("CLUSTER".to_string())]],
+            "one row per server, none per tenant"
+        );
+    }
+}

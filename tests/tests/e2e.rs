@@ -700,6 +700,67 @@ fn apply_converges_on_every_fixture_build() {
     }
 }
 
+/// F11: during a rolling upgrade (`min_observer_version` below 4.2.1.0 on a
+/// 4.2.1+ server) OceanBase refuses `TENANT = all_user` (1235), so the plan
+/// sets each tenant on its own and says why; once upgraded, one statement.
+#[test]
+fn a_rolling_upgrade_sets_parameters_tenant_by_tenant() {
+    let config = temp_config(
+        "rolling-upgrade.hcl",
+        "tenant \"*\" {\n  log_archive { concurrency = 3 }\n}\n",
+    );
+    let path = obbackup_tests::root().join("fixtures/live/empty-4.2.json");
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    for (min, all_user) in [("4.2.0.0", false), ("4.2.1.0", true)] {
+        fixture["min_observer_version"] = serde_json::json!(min);
+        let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+        let dsn = sim.dsn("sys");
+        let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
+        assert_eq!(plan.code, 0, "{min}: {}", plan.all());
+        assert_eq!(
+            plan.stdout.contains("TENANT = all_user;"),
+            all_user,
+            "{min}: {}",
+            plan.stdout
+        );
+        if !all_user {
+            assert_contains(
+                &plan.stdout,
+                "min_observer_version is 4.2.0.0 (a rolling upgrade)",
+            );
+        }
+        let apply = Invocation::new(&["apply", &config])
+            .dsn(&dsn)
+            .auto_approve()
+            .fast()
+            .run();
+        assert_eq!(apply.code, 0, "{min}: {}", apply.all());
+        let again = Invocation::new(&["plan", &config])
+            .dsn(&dsn)
+            .detailed_exitcode()
+            .run();
+        assert_eq!(again.code, 0, "{min}: not converged: {}", again.all());
+    }
+    // What the plan avoids: OceanBase's answer to all_user mid-upgrade.
+    fixture["min_observer_version"] = serde_json::json!("4.2.0.0");
+    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    assert_eq!(
+        query_rows(
+            &sim,
+            "sys",
+            "SELECT VALUE FROM oceanbase.GV$OB_PARAMETERS WHERE NAME = 'min_observer_version' AND TENANT_ID IS NULL"
+        )[0][0]
+            .as_deref(),
+        Some("4.2.0.0")
+    );
+    let refused = sim.execute_as(
+        "sys",
+        "ALTER SYSTEM SET log_archive_concurrency = 3 TENANT = all_user",
+    );
+    assert!(matches!(&refused, Err(e) if e.code == 1235), "{refused:?}");
+}
+
 /// A drop after a statement has run leaves its effect; a drop before it does
 /// not. `skip` lets the first matching statement through in both cases.
 #[test]

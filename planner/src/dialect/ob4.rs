@@ -652,9 +652,20 @@ fn parameter_steps(
             by_param.entry((p, lit)).or_default().push(c);
         }
     }
-    let can_coalesce = live.server.sys_login()
+    // `TENANT = all_user` needs the build, and every server of the cluster at
+    // 4.2.1.0 or later: during a rolling upgrade OceanBase refuses it with
+    // 4007, shown as 1235 (v4.2.1_CE to v4.3.1_CE_BETA
+    // src/rootserver/ob_system_admin_util.cpp, ObAdminSetConfig::verify_config,
+    // against GET_MIN_CLUSTER_VERSION()).
+    let upgraded = live
+        .server
+        .min_observer_version
+        .as_ref()
+        .is_none_or(|v| v.as_slice() >= [4, 2, 1, 0].as_slice());
+    let could_coalesce = live.server.sys_login()
         && Build::parse(&live.server.ob_version).is_some_and(|b| Capability::TenantAllUser.on(b))
         && live.tenants().len() >= 2;
+    let can_coalesce = could_coalesce && upgraded;
     let mut steps = Vec::new();
     for ((parameter, literal), group) in by_param {
         let param = parameter.name();
@@ -667,6 +678,19 @@ fn parameter_steps(
                 .as_deref()
                 == Some(literal.as_str())
         });
+        if could_coalesce && !upgraded && everyone_same && group.len() >= 2 {
+            notes.push(format!(
+                "{param}: set tenant by tenant, not with TENANT = all_user: min_observer_version is {} (a rolling upgrade), and OceanBase takes all_user only once every server runs 4.2.1 or later",
+                live.server
+                    .min_observer_version
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ));
+        }
         if can_coalesce && everyone_same && group.len() >= 2 {
             notes.push(format!(
                 "{param}: {} tenant(s) set by one statement with TENANT = all_user (every user tenant declares {literal})",
