@@ -484,6 +484,16 @@ fn wait_and_backup_limits_are_separate_durations() {
     assert_eq!(timeouts["backup_jobs"], 120);
     assert_eq!(timeouts["backup_run"], 10_800);
     assert_contains(&plan.stdout, "(up to 120s, --wait-timeout)");
+    // A backup due, followed with --wait: its limit is --backup-timeout's.
+    let due = temp_config(
+        "limits-backup.hcl",
+        "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"file:///nfs/${tenant.name}/archive\"\n  }\n  data_backup {\n    destination = \"file:///nfs/${tenant.name}/data\"\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
+    let plan = Invocation::new(&["plan", &due])
+        .dsn(&sim.dsn("sys"))
+        .args(&["--wait", "--backup-timeout", "3h"])
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
     assert_contains(&plan.stdout, "(up to 10800s, --backup-timeout)");
     let bad = Invocation::new(&["plan", &config])
         .dsn(&sim.dsn("sys"))
