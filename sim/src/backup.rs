@@ -334,29 +334,34 @@ impl Cluster {
     }
 
     /// Why a tenant cannot be backed up now (B1–B4), or `None`.
+    /// The first check a backup of `tenant_id` fails, in OceanBase's order
+    /// (v4.2.2_CE_BP1 src/rootserver/backup/ob_backup_data_scheduler.cpp): a
+    /// tenant backing itself up (`start_tenant_backup_data_`) is checked for
+    /// its destination (9040 with the bare message: no user error is set),
+    /// status, a job of its own (9036), then the archive; from sys with a
+    /// tenant list, status, archive, a job, then the destination.
     fn backup_blocker(&self, tenant_id: u64, initiator: u64) -> Option<ObError> {
         let t = self.tenants.get(&tenant_id)?;
-        if t.status != "NORMAL" {
-            return Some(ObError::backup_can_not_start(
-                "tenant status is not normal.",
-            ));
-        }
-        if t.round.as_ref().is_none_or(|r| r.status != "DOING") {
-            return Some(ObError::backup_can_not_start(
-                "log archive status is not doing.",
-            ));
-        }
-        if t.data_backup_dest.is_none() {
-            return Some(ObError::backup_can_not_start("backup dest is not set."));
-        }
-        if self
+        let no_dest = t.data_backup_dest.is_none();
+        let not_normal = (t.status != "NORMAL")
+            .then(|| ObError::backup_can_not_start("tenant status is not normal."));
+        let not_doing = t
+            .round
+            .as_ref()
+            .is_none_or(|r| r.status != "DOING")
+            .then(|| ObError::backup_can_not_start("log archive status is not doing."));
+        let busy = self
             .jobs
             .iter()
             .any(|j| j.tenant_id == tenant_id && j.initiator_tenant_id == initiator)
-        {
-            return Some(ObError::backup_in_progress());
+            .then(ObError::backup_in_progress);
+        if initiator == tenant_id {
+            let dest = no_dest.then(ObError::backup_can_not_start_bare);
+            dest.or(not_normal).or(busy).or(not_doing)
+        } else {
+            let dest = no_dest.then(|| ObError::backup_can_not_start("backup dest is not set."));
+            not_normal.or(not_doing).or(busy).or(dest)
         }
-        None
     }
 
     /// `ALTER SYSTEM BACKUP …` (reference §2.3, §2.5 B).
@@ -395,6 +400,23 @@ impl Cluster {
             ),
             None => (vec![session.tenant_id], false),
             Some(l) => {
+                // Duplicate names are dropped, not refused (v4.2.2_CE_BP1
+                // src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
+                // ObAlterSystemResolverUtil::get_tenant_ids ignores OB_HASH_EXIST).
+                let deduplicated;
+                let l = match l {
+                    TenantList::Names(names) => {
+                        let mut unique: Vec<String> = Vec::new();
+                        for n in names {
+                            if !unique.contains(n) {
+                                unique.push(n.clone());
+                            }
+                        }
+                        deduplicated = TenantList::Names(unique);
+                        &deduplicated
+                    }
+                    other => other,
+                };
                 let ids = self.resolve_tenants(session, Some(l))?;
                 if ids.contains(&SYS_TENANT_ID) {
                     return Err(ObError::injected(4016, "Internal error"));

@@ -839,6 +839,15 @@ impl Cluster {
         let value = item.value.text();
         match item.name.as_str() {
             "log_archive_dest" => {
+                // The value is parsed before the round is checked
+                // (v4.2.2_CE_BP1 src/rootserver/ob_root_service.cpp,
+                // admin_set_backup_config: the parser runs in init, the
+                // running check in update_inner_config_table).
+                let parsed = if value.is_empty() {
+                    None
+                } else {
+                    Some(parse_archive_dest(value)?)
+                };
                 let round_running = self.tenants[&tenant_id]
                     .round
                     .as_ref()
@@ -848,13 +857,12 @@ impl Cluster {
                         "change archive dest when archive is running is",
                     )));
                 }
-                if value.is_empty() {
+                let Some(parsed) = parsed else {
                     if let Some(t) = self.tenants.get_mut(&tenant_id) {
                         t.archive_dest = None;
                     }
                     return Ok(());
-                }
-                let parsed = parse_archive_dest(value)?;
+                };
                 self.claim_storage(&parsed.location.root, tenant_id, "archive")?;
                 let dest_id = self.next_dest_id;
                 self.next_dest_id += 1;
@@ -946,7 +954,10 @@ impl Cluster {
             let Some(t) = self.tenants.get_mut(&id) else {
                 continue;
             };
-            let result = if t.status != "NORMAL" {
+            // Only opening checks the tenant is NORMAL (v4.2.2_CE_BP1
+            // src/rootserver/backup/ob_tenant_archive_scheduler.cpp:
+            // check_can_do_archive serves open, not close_archive_mode).
+            let result = if enable && t.status != "NORMAL" {
                 Err(ObError::cannot_start_log_archive())
             } else if enable && t.log_mode == "ARCHIVELOG" {
                 Err(ObError::already_archivelog())
@@ -1110,7 +1121,10 @@ impl Tenant {
 /// STOPPING or SUSPENDING round is left to finish first).
 fn schedule_archive(tenant: &mut Tenant, now: Instant) -> bool {
     let status = tenant.round.as_ref().map(|r| r.status.as_str());
-    let running = matches!(status, Some("PREPARE" | "BEGINNING" | "DOING"));
+    // Only a DOING or INTERRUPTED round is suspended; a PREPARE or BEGINNING
+    // one goes on to DOING first (v4.2.2_CE_BP1
+    // src/share/backup/ob_tenant_archive_round.cpp, can_suspend_archive).
+    let suspendable = matches!(status, Some("DOING" | "INTERRUPTED"));
     if tenant.log_mode == "ARCHIVELOG" {
         let Some(dest) = &tenant.archive_dest else {
             return false;
@@ -1131,16 +1145,20 @@ fn schedule_archive(tenant: &mut Tenant, now: Instant) -> bool {
                     });
                     true
                 }
+                // A suspended round resumes at BEGINNING (v4.2.2_CE_BP1
+                // src/share/backup/ob_tenant_archive_round.cpp, enable_archive).
                 Some("SUSPEND") => {
                     if let Some(r) = tenant.round.as_mut() {
-                        r.status = "PREPARE".into();
+                        r.status = "BEGINNING".into();
                         r.since = now;
                     }
                     true
                 }
                 _ => false,
             }
-        } else if let (true, Some(r)) = (dest.state == "DEFER" && running, tenant.round.as_mut()) {
+        } else if let (true, Some(r)) =
+            (dest.state == "DEFER" && suspendable, tenant.round.as_mut())
+        {
             r.status = "SUSPENDING".into();
             r.since = now;
             true

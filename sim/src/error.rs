@@ -168,6 +168,12 @@ impl ObError {
         )
     }
 
+    /// `OB_BACKUP_CAN_NOT_START` → 9040 where OceanBase sets no user error:
+    /// the error's own text (v4.2.2_CE_BP1 src/share/ob_errno.def).
+    pub fn backup_can_not_start_bare() -> Self {
+        Self::new(9040, "HY000", "backup can not start".to_string())
+    }
+
     /// `OB_BACKUP_FORMAT_FILE_NOT_MATCH` → 9081 (4.x).
     pub fn format_file_not_match() -> Self {
         Self::new(

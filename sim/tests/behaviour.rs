@@ -695,3 +695,185 @@ fn tenant_all_and_all_user_follow_the_build_and_the_upgrade() {
         );
     }
 }
+
+const STATUS_T1: &str =
+    "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID = 1002";
+const STATUS_T2: &str =
+    "SELECT STATUS FROM oceanbase.CDB_OB_ARCHIVELOG WHERE DEST_NO = 0 AND TENANT_ID = 1004";
+
+/// A suspended round resumes at BEGINNING, not PREPARE; only a DOING (or
+/// INTERRUPTED) round is suspended: a BEGINNING one reaches DOING first
+/// (v4.2.2_CE_BP1 src/share/backup/ob_tenant_archive_round.cpp).
+#[test]
+fn a_deferred_round_suspends_from_doing_and_resumes_at_beginning() {
+    let s = sim();
+    let set = |state: &str, tenant: &str| {
+        code(s.execute_as(
+            "sys",
+            &format!("ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = '{state}' TENANT = {tenant}"),
+        ))
+    };
+    assert_eq!(set("DEFER", "t1"), 0);
+    wait_for(&s, STATUS_T1, "SUSPEND");
+    // Held in PREPARE, a round that went through it would never reach BEGINNING.
+    s.stall("PREPARE");
+    assert_eq!(set("ENABLE", "t1"), 0);
+    wait_for(&s, STATUS_T1, "BEGINNING");
+    s.resume("PREPARE");
+    wait_for(&s, STATUS_T1, "DOING");
+
+    // t2 starts archiving; held in BEGINNING, a DEFER does not suspend it.
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t2/archive' TENANT = t2",
+                0,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t2", 0, Any),
+        ],
+    );
+    s.stall("BEGINNING");
+    wait_for(&s, STATUS_T2, "BEGINNING");
+    assert_eq!(set("DEFER", "t2"), 0);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        rows(&s, "sys", STATUS_T2)[0][0].as_deref(),
+        Some("BEGINNING")
+    );
+    s.resume("BEGINNING");
+    wait_for(&s, STATUS_T2, "SUSPEND");
+}
+
+/// NOARCHIVELOG has no tenant-status check; ARCHIVELOG does (9023)
+/// (v4.2.2_CE_BP1 src/rootserver/backup/ob_tenant_archive_scheduler.cpp).
+/// A BACKUP tenant list drops duplicates (ARCHIVELOG's refuses them).
+#[test]
+fn tenant_lists_and_statuses_as_each_statement_checks_them() {
+    let fixture = r#"{
+      "version": "4.2.2.1",
+      "tenants": [
+        { "id": 1002, "name": "t1", "log_mode": "ARCHIVELOG",
+          "archive_dest": { "path": "file:///nfs/t1/archive", "dest_id": 1002 },
+          "archive_round": { "round_id": 1, "status": "DOING" },
+          "data_backup_dest": "file:///nfs/t1/data" },
+        { "id": 1004, "name": "restoring", "status": "RESTORE", "log_mode": "ARCHIVELOG" },
+        { "id": 1006, "name": "restoring_off", "status": "RESTORE" }
+      ]
+    }"#;
+    let s = Simulator::start_in_thread(fixture).expect("starts");
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM NOARCHIVELOG TENANT = restoring",
+                0,
+                Any,
+            ),
+            // From sys the refusal (9023) is swallowed: the mode stays off.
+            (
+                "sys",
+                "ALTER SYSTEM ARCHIVELOG TENANT = restoring_off",
+                0,
+                Any,
+            ),
+            ("sys", "ALTER SYSTEM ARCHIVELOG TENANT = t1, t1", 1235, Any),
+            ("sys", "ALTER SYSTEM BACKUP TENANT = t1, t1", 0, Any),
+        ],
+    );
+    let modes = rows(
+        &s,
+        "sys",
+        "SELECT TENANT_NAME, LOG_MODE FROM oceanbase.DBA_OB_TENANTS WHERE TENANT_NAME LIKE 'restoring%' ORDER BY TENANT_NAME",
+    );
+    assert_eq!(
+        modes,
+        [
+            [
+                Some("restoring".to_string()),
+                Some("NOARCHIVELOG".to_string())
+            ],
+            [
+                Some("restoring_off".to_string()),
+                Some("NOARCHIVELOG".to_string())
+            ]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &s,
+            "sys",
+            "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID = 1002"
+        )[0][0]
+            .as_deref(),
+        Some("1"),
+        "one job for the tenant named twice"
+    );
+}
+
+/// A tenant backing itself up is checked for its destination first (9040
+/// with the bare message), then status, a job of its own (9036), then the
+/// archive; from sys the archive comes before the job and the destination
+/// (v4.2.2_CE_BP1 src/rootserver/backup/ob_backup_data_scheduler.cpp).
+#[test]
+fn backup_checks_come_in_oceanbases_order() {
+    let fixture = r#"{
+      "version": "4.2.2.1",
+      "tenants": [
+        { "id": 1002, "name": "bare", "log_mode": "ARCHIVELOG" },
+        { "id": 1004, "name": "busy", "log_mode": "ARCHIVELOG",
+          "data_backup_dest": "file:///nfs/busy/data",
+          "backup_jobs": [ { "job_id": 3 } ] }
+      ],
+      "users": [ { "tenant": "bare", "user": "root", "password": "" },
+                 { "tenant": "busy", "user": "root", "password": "" } ]
+    }"#;
+    let s = Simulator::start_in_thread(fixture).expect("starts");
+    assert_codes(
+        &s,
+        &[
+            (
+                "bare",
+                "ALTER SYSTEM BACKUP DATABASE",
+                9040,
+                Is("backup can not start"),
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP TENANT = bare",
+                9040,
+                Is("backup can not start, because log archive status is not doing."),
+            ),
+            // Its own job (from the fixture, started by itself) before the archive.
+            ("busy", "ALTER SYSTEM BACKUP DATABASE", 9036, Any),
+        ],
+    );
+}
+
+/// A LOG_ARCHIVE_DEST is parsed before the round is checked: a bad value
+/// while archiving is named as such (v4.2.2_CE_BP1
+/// src/rootserver/ob_root_service.cpp, admin_set_backup_config).
+#[test]
+fn a_bad_archive_dest_is_refused_for_itself_even_while_archiving() {
+    let s = sim();
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=ftp://host/a' TENANT = t1",
+                9026,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file:///nfs/t1/other' TENANT = t1",
+                1235,
+                Any,
+            ),
+        ],
+    );
+}
