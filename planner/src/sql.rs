@@ -328,6 +328,14 @@ pub enum Read {
     /// `src/rootserver/ob_root_backup.cpp`), end and status
     /// (`CDB_OB_BACKUP_SET_DETAILS`, in every 3.1 tag).
     ClusterSetDetails,
+    /// 3.x: where each backup-backup copy of a piece was written
+    /// (`__all_backup_piece_files`, tenant 1, `copy_id > 0`): piece 0 marks
+    /// round-mode copies, any other piece piece-mode copies, and OceanBase
+    /// keeps the two apart by directory (v3.1.5_CE_HF2
+    /// `src/share/backup/ob_log_archive_backup_info_mgr.cpp`,
+    /// `check_has_round_mode_archive_in_dest`). The destination text may hold
+    /// credentials: only its root is kept.
+    ClusterCopyDests,
     /// 3.x: the cluster's `backup_status` (`__all_tenant_backup_info`, tenant
     /// 1): anything but `STOP` means a backup is in progress, PREPARE,
     /// SCHEDULE, DOING, CANCEL or CLEANUP (v3.1.5_CE_HF2
@@ -357,7 +365,7 @@ impl Read {
     ];
 
     /// The reads of OceanBase 3.x (all from sys, reference §1.4 "Reading state").
-    pub const CLUSTER_LEVEL: [Read; 10] = [
+    pub const CLUSTER_LEVEL: [Read; 11] = [
         Read::ClusterParameters,
         Read::ClusterArchiveLog,
         Read::ClusterPieces,
@@ -368,6 +376,7 @@ impl Read {
         Read::ClusterSetDetails,
         Read::ClusterRounds,
         Read::ClusterBackupStatus,
+        Read::ClusterCopyDests,
     ];
 
     /// The query text. From sys the `CDB_` views cover every tenant; from a user
@@ -434,6 +443,9 @@ impl Read {
                 .to_string(),
             Read::ClusterSetDetails => "SELECT BS_KEY AS bs_key, BACKUP_TYPE AS backup_type, START_TIME AS snapshot, \
                  COMPLETION_TIME AS end_time, STATUS AS status FROM oceanbase.CDB_OB_BACKUP_SET_DETAILS WHERE TENANT_ID = 1"
+                .to_string(),
+            Read::ClusterCopyDests => "SELECT backup_piece_id AS piece_id, backup_dest AS backup_dest \
+                 FROM oceanbase.__all_backup_piece_files WHERE tenant_id = 1 AND copy_id > 0"
                 .to_string(),
             Read::ClusterBackupStatus => "SELECT value AS backup_status FROM oceanbase.__all_tenant_backup_info \
                  WHERE tenant_id = 1 AND name = 'backup_status'"

@@ -208,6 +208,10 @@ pub struct PieceSeed {
     /// `MAX_TS` (`MAX` for an active piece).
     #[serde(default)]
     pub max_ts: String,
+    /// Where it was written (`__all_backup_piece_files.backup_dest`; default:
+    /// `backup_backup_dest` for a copy, `backup_dest` for an original).
+    #[serde(default)]
+    pub dest: Option<String>,
 }
 
 fn default_file_status() -> String {

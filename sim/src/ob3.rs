@@ -182,6 +182,8 @@ pub struct Piece {
     pub create_date: u64,
     /// `START_TS`, `CHECKPOINT_TS`, `MAX_TS` as shown.
     pub times: (String, String, String),
+    /// Where it was written (`__all_backup_piece_files.backup_dest`).
+    pub dest: String,
 }
 
 /// A backup-backup piece job (`CDB_OB_BACKUP_BACKUPPIECE_JOB`).
@@ -262,6 +264,9 @@ pub struct ClusterLevel {
     pub pieces: Vec<Piece>,
     /// Round mode (START/STOP BACKUP ARCHIVELOG): status of `CDB_OB_BACKUP_BACKUP_ARCHIVELOG`.
     pub backup_archivelog: Option<String>,
+    /// Round-mode copies, by round and destination: OceanBase records them
+    /// as piece 0 (v3.1.5_CE_HF2 src/share/backup/ob_log_archive_backup_info_mgr.cpp).
+    pub round_copies: Vec<(u64, String)>,
     /// Backup-backup piece jobs, active and finished.
     pub piece_jobs: Vec<PieceJob>,
     /// Cluster data backups.
@@ -307,10 +312,25 @@ impl ClusterLevel {
         ) {
             archived_dirs.insert(Uri::parse(dest).map_err(|e| e.to_string())?.root);
         }
+        let param = |name: &str| {
+            fixture
+                .parameters
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         let pieces = fixture
             .pieces
             .iter()
             .map(|p| Piece {
+                dest: p.dest.clone().unwrap_or_else(|| {
+                    param(if p.copy_id > 0 {
+                        "backup_backup_dest"
+                    } else {
+                        "backup_dest"
+                    })
+                }),
                 round_id: p.round_id,
                 piece_id: p.piece_id,
                 copy_id: p.copy_id,
@@ -379,6 +399,7 @@ impl ClusterLevel {
             archived_dirs,
             pieces,
             backup_archivelog: None,
+            round_copies: Vec::new(),
             piece_jobs: Vec::new(),
             data_backups,
             held_backup_status: fixture
@@ -408,6 +429,21 @@ impl ClusterLevel {
     /// A backup is in progress: a set RUNNING, or `backup_status` anything
     /// but STOP (OceanBase's own test, v3.1.5_CE_HF2
     /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`).
+    /// Whether destination `dest` holds round-mode copies (`round`) or piece
+    /// copies (`!round`), compared by root.
+    pub fn holds_copies(&self, dest: &str, round: bool) -> bool {
+        let Ok(root) = Uri::parse(dest).map(|u| u.root) else {
+            return false;
+        };
+        let same = |d: &str| Uri::parse(d).is_ok_and(|u| u.root == root);
+        // Round-mode copies are piece 0.
+        let copies = self
+            .pieces
+            .iter()
+            .any(|p| p.copy_id > 0 && (p.piece_id == 0) == round && same(&p.dest));
+        copies || (round && self.round_copies.iter().any(|(_, d)| same(d)))
+    }
+
     fn data_backup_running(&self) -> bool {
         self.data_backups.iter().any(|b| b.status == "RUNNING") || self.held_backup_status.is_some()
     }
@@ -613,6 +649,10 @@ impl Cluster {
         }
         if state.backup_archivelog.as_deref() == Some("BEGINNING") && now >= state.archive_since {
             state.backup_archivelog = Some("DOING".into());
+            let entry = (state.round, state.value("backup_backup_dest"));
+            if !state.round_copies.contains(&entry) {
+                state.round_copies.push(entry);
+            }
         }
         let mut copies = Vec::new();
         for job in state.piece_jobs.iter_mut().filter(|j| j.status == "DOING") {
@@ -647,6 +687,7 @@ impl Cluster {
                 }
                 state.pieces.push(Piece {
                     copy_id: existing as u64 + 1,
+                    dest: job.dest.clone(),
                     ..original
                 });
             }
@@ -765,6 +806,7 @@ impl Cluster {
                             file_status: "AVAILABLE".into(),
                             create_date: 20240620,
                             times: (String::new(), String::new(), "MAX".into()),
+                            dest: dest.clone(),
                         });
                     }
                 } else {
@@ -881,6 +923,11 @@ impl Cluster {
                             "backup archive log if backup backuppiece job exist is",
                         )));
                     }
+                    if state.holds_copies(&state.value("backup_backup_dest"), false) {
+                        return Err(ObError::not_supported(Some(
+                            "backup archive log in piece data directory is",
+                        )));
+                    }
                     state.backup_archivelog = Some("BEGINNING".into());
                 } else {
                     state.backup_archivelog = Some("PAUSED".into());
@@ -926,6 +973,11 @@ impl Cluster {
                     )));
                 }
                 check_dest_uri(&target)?;
+                if state.holds_copies(&target, true) {
+                    return Err(ObError::not_supported(Some(
+                        "backup backup piece in round mode directory is",
+                    )));
+                }
                 let job_id = state.piece_jobs.iter().map(|j| j.job_id).max().unwrap_or(0) + 1;
                 state.piece_jobs.push(PieceJob {
                     job_id,
@@ -1040,7 +1092,14 @@ impl Cluster {
                     let main = Uri::parse(&state.value("backup_dest"))
                         .map(|u| u.root)
                         .unwrap_or_default();
-                    if uri.root == main || state.archived_dirs.contains(&uri.root) {
+                    // Only an empty directory (v3.1.5_CE_HF2
+                    // ob_alter_system_resolver.cpp check_backup_backup_dest,
+                    // checked even when the value is the current one).
+                    if uri.root == main
+                        || state.archived_dirs.contains(&uri.root)
+                        || state.holds_copies(&value, true)
+                        || state.holds_copies(&value, false)
+                    {
                         return Err(ObError::invalid_backup_dest());
                     }
                 }

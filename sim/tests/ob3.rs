@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Message::Any;
+use common::Message::{Any, Is};
 use common::{assert_codes, code, rows, wait_for};
 use obsim::Simulator;
 use obsim::cluster::Reply;
@@ -269,6 +269,26 @@ fn backup_backup_of_pieces_and_round_mode() {
                 9036,
                 Any,
             ),
+            // Round mode refuses the directory holding piece copies (F5).
+            (
+                "sys",
+                "ALTER SYSTEM START BACKUP ARCHIVELOG",
+                1235,
+                Is("backup archive log in piece data directory is not supported"),
+            ),
+            // backup_backup_dest takes only an empty directory, the current one too (F4).
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/backup_backup'",
+                9026,
+                Any,
+            ),
+            (
+                "sys",
+                "ALTER SYSTEM SET backup_backup_dest = 'file:///data/nfs/round'",
+                0,
+                Any,
+            ),
             ("sys", "ALTER SYSTEM START BACKUP ARCHIVELOG", 0, Any),
             // Not in auto mode.
             (
@@ -278,6 +298,39 @@ fn backup_backup_of_pieces_and_round_mode() {
                 Any,
             ),
         ],
+    );
+    wait_for(
+        &s,
+        "SELECT STATUS FROM oceanbase.CDB_OB_BACKUP_BACKUP_ARCHIVELOG WHERE TENANT_ID = 1",
+        "DOING",
+    );
+    assert_codes(
+        &s,
+        &[
+            ("sys", "ALTER SYSTEM STOP BACKUP ARCHIVELOG", 0, Any),
+            // Piece copies refuse the directory holding round-mode copies (F5).
+            (
+                "sys",
+                "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/round'",
+                1235,
+                Is("backup backup piece in round mode directory is not supported"),
+            ),
+        ],
+    );
+    let dirs = rows(
+        &s,
+        "sys",
+        "SELECT backup_piece_id, backup_dest FROM oceanbase.__all_backup_piece_files WHERE tenant_id = 1 AND copy_id > 0 ORDER BY backup_piece_id",
+    );
+    assert_eq!(
+        dirs,
+        [
+            [Some("0".into()), Some("file:///data/nfs/round".into())],
+            [
+                Some("1".into()),
+                Some("file:///data/nfs/backup_backup".into())
+            ]
+        ]
     );
 }
 

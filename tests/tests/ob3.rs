@@ -505,3 +505,88 @@ fn a_backup_between_sets_is_in_progress_and_cannot_be_canceled() {
         assert!(sent_alters(&sim).is_empty(), "{:?}", sent_alters(&sim));
     }
 }
+
+/// F4 and F5: OceanBase sets `backup_backup_dest` only to an empty directory
+/// (9026), and keeps round-mode and piece copies in different directories
+/// (1235): a plan that would break either rule is refused, naming it; a new
+/// directory is planned.
+#[test]
+fn backup_backup_directories_holding_copies_are_not_reused() {
+    let path = obbackup_tests::root().join("fixtures/live/documented-3.2.json");
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    fixture["parameters"]["backup_backup_dest"] = serde_json::json!("file:///data/nfs/bb");
+    let piece = |id: u64| {
+        serde_json::json!({ "round_id": 1, "piece_id": id, "copy_id": 1, "status": "FROZEN",
+            "create_date": 20210430, "start_ts": "2021-04-30 00:00:28.197301",
+            "checkpoint_ts": "2021-04-30 00:59:49.402568", "max_ts": "2021-04-30 01:02:32.336195" })
+    };
+    let cluster = |backup_dest: &str, bb: &str, mode: &str| {
+        format!(
+            "cluster {{\n  version     = \"3.2\"\n  backup_dest = \"{backup_dest}\"\n  log_archive {{ enabled = true }}\n  backup_backup {{\n    destination = \"{bb}\"\n    {mode}\n  }}\n}}\n"
+        )
+    };
+    // Piece copies in file:///data/nfs/bb.
+    fixture["pieces"]
+        .as_array_mut()
+        .expect("pieces")
+        .push(piece(1));
+    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let dsn = sim.dsn("sys");
+    let plan = |name: &str, text: &str| {
+        let file = temp_config(name, text);
+        Invocation::new(&["plan", &file]).dsn(&dsn).run()
+    };
+    // F4: backup_dest moves, the same backup-backup directory is set again.
+    let kept = plan(
+        "f4-kept.hcl",
+        &cluster("file:///data/nfs/backup-2", "file:///data/nfs/bb", ""),
+    );
+    assert_eq!(kept.code, 1, "{}", kept.all());
+    assert_contains(&kept.stderr, "takes only an empty directory");
+    assert_contains(&kept.stderr, "9026");
+    let moved = plan(
+        "f4-moved.hcl",
+        &cluster("file:///data/nfs/backup-2", "file:///data/nfs/bb-2", ""),
+    );
+    assert_eq!(moved.code, 0, "{}", moved.all());
+    assert_contains(
+        &moved.stdout,
+        "backup_backup_dest = 'file:///data/nfs/bb-2'",
+    );
+    // F5: round mode into the directory of piece copies.
+    let round = plan(
+        "f5-round.hcl",
+        &cluster(
+            "file:///data/nfs/backup",
+            "file:///data/nfs/bb",
+            "archivelog = true",
+        ),
+    );
+    assert_eq!(round.code, 1, "{}", round.all());
+    assert_contains(&round.stderr, "holds piece copies");
+
+    // And the other way: round-mode copies (piece 0) in the directory.
+    fixture["pieces"]
+        .as_array_mut()
+        .expect("pieces")
+        .push(piece(0));
+    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let file = temp_config(
+        "f5-pieces.hcl",
+        &cluster(
+            "file:///data/nfs/backup",
+            "file:///data/nfs/bb",
+            "pieces {\n      copies = 2\n    }",
+        ),
+    );
+    let pieces = Invocation::new(&["plan", &file]).dsn(&sim.dsn("sys")).run();
+    assert_eq!(pieces.code, 1, "{}", pieces.all());
+    assert_contains(&pieces.stderr, "holds round-mode copies");
+    // What the plan avoids: OceanBase's answer.
+    let refused = sim.execute_as(
+        "sys",
+        "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 2 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/bb'",
+    );
+    assert!(matches!(&refused, Err(e) if e.code == 1235), "{refused:?}");
+}

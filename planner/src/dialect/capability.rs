@@ -67,6 +67,14 @@ pub enum Capability {
     /// The MySQL-mode user-level lock functions (`GET_LOCK`, `RELEASE_LOCK`,
     /// `IS_USED_LOCK`), which apply uses to run one at a time.
     UserLevelLocks,
+    /// `DBA_OB_BACKUP_TASKS.DATA_PROGRESS` (listed for the table, like the
+    /// `CDB_` one).
+    DbaBackupTaskDataProgress,
+    /// 3.x: more than one copy of each piece (`BACKUP BACKUPPIECE … NOT
+    /// BACKED UP n TIMES` to the configured destination).
+    PieceCopiesBeyondOne,
+    /// 3.x: a `backup_backup_dest_option` checkpoint interval above 1h.
+    LongBackupBackupCheckpoint,
 }
 
 /// One fact of the table.
@@ -132,6 +140,24 @@ pub const FACTS: &[Fact] = &[
         first: &[Build([4, 3, 1, 0])],
         source: "absent in every 3.x and 4.x tag through v4.3.0_CE_BETA (NULL slots in src/sql/engine/expr/ob_expr_eval_functions.cpp), from v4.3.1_CE_BETA: src/sql/engine/expr/ob_expr_lock_func.cpp (per tenant; 1235 below data version 4.3.1.0; 0 on a conflict), src/storage/tablelock/ob_lock_func_executor.cpp",
     },
+    Fact {
+        capability: Capability::DbaBackupTaskDataProgress,
+        what: "DBA_OB_BACKUP_TASKS.DATA_PROGRESS",
+        first: &[Build([4, 3, 1, 0])],
+        source: "absent in v4.1.0_CE..v4.2.2_CE_BP1 and v4.3.0_CE_BETA, present from v4.3.1_CE_BETA: src/share/inner_table/ob_inner_table_schema_def.py",
+    },
+    Fact {
+        capability: Capability::PieceCopiesBeyondOne,
+        what: "backup_backup.pieces.copies above 1 (3.x)",
+        first: &[Build([3, 2, 0, 0])],
+        source: "v3.1.2_CE..v3.1.5_CE_HF2 answer 1235 `not backed up N times to the backup_backup_dest of sys parameter` (src/sql/resolver/cmd/ob_alter_system_resolver.cpp); the 3.2 operator documents copy pieces N times to the configured destination",
+    },
+    Fact {
+        capability: Capability::LongBackupBackupCheckpoint,
+        what: "backup_backup checkpoint interval above 1h (3.x)",
+        first: &[Build([3, 2, 0, 0])],
+        source: "v3.1.5_CE_HF2 check_backup_dest_opt caps backup_backup_dest_option's log_archive_checkpoint_interval at [5s, 1h] (1235; src/sql/resolver/cmd/ob_alter_system_resolver.cpp); the 3.2 operator documents set 2h",
+    },
 ];
 
 impl Capability {
@@ -143,13 +169,17 @@ impl Capability {
             .unwrap_or(&FACTS[0])
     }
 
-    /// Whether `build` has it. 3.x builds have none of these 4.x capabilities.
+    /// Whether `build` has it: on a line where it arrived, from that build;
+    /// on a later line of the same major version, always. A 3.x capability
+    /// is never on 4.x (backup-backup was removed) and a 4.x one never on 3.x.
     pub fn on(self, build: Build) -> bool {
         let first = self.fact().first;
         if let Some(same_line) = first.iter().find(|b| b.line() == build.line()) {
             return build >= *same_line;
         }
-        first.iter().any(|b| b.line() < build.line()) && build.0[0] >= 4
+        first
+            .iter()
+            .any(|b| b.0[0] == build.0[0] && b.line() < build.line())
     }
 
     /// The oldest build that has it.
@@ -160,7 +190,9 @@ impl Capability {
 
 /// Builds that mark a change in the table, oldest first: the rows of
 /// [`markdown_table`].
-pub const MARKER_BUILDS: [Build; 9] = [
+pub const MARKER_BUILDS: [Build; 11] = [
+    Build([3, 1, 0, 0]),
+    Build([3, 2, 0, 0]),
     Build([4, 1, 0, 0]),
     Build([4, 1, 0, 2]),
     Build([4, 2, 0, 0]),
@@ -249,6 +281,16 @@ mod tests {
         // Restoring from a PLUS ARCHIVELOG set alone from 4.2.0.
         assert!(!on(ComplementLogRestore, "4.1.0.2"));
         assert!(on(ComplementLogRestore, "4.2.0.0"));
+        // 3.x backup-backup rules: 3.2 takes what 3.1 refuses; 4.x has no
+        // backup-backup, and 3.x none of the 4.x capabilities.
+        assert!(!on(PieceCopiesBeyondOne, "3.1.5"));
+        assert!(on(PieceCopiesBeyondOne, "3.2.4.1"));
+        assert!(!on(LongBackupBackupCheckpoint, "3.1.5"));
+        assert!(on(LongBackupBackupCheckpoint, "3.2.0.0"));
+        assert!(!on(PieceCopiesBeyondOne, "4.2.2.1"));
+        assert!(!on(TenantAllUser, "3.2.4.1"));
+        assert!(!on(DbaBackupTaskDataProgress, "4.2.2.1"));
+        assert!(on(DbaBackupTaskDataProgress, "4.3.1.0"));
     }
 
     #[test]
@@ -262,6 +304,9 @@ mod tests {
             Capability::CdbBackupTaskDataProgress,
             Capability::ComplementLogRestore,
             Capability::UserLevelLocks,
+            Capability::DbaBackupTaskDataProgress,
+            Capability::PieceCopiesBeyondOne,
+            Capability::LongBackupBackupCheckpoint,
         ];
         for c in all {
             assert_eq!(

@@ -17,7 +17,7 @@ use crate::desired::{Environment, Located};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
 use crate::dialect::BackupSequence;
-use crate::dialect::capability::Build;
+use crate::dialect::capability::{Build, Capability};
 use crate::ignore::Ignores;
 use crate::live::LiveState;
 use crate::live::{InspectError, Row, parse_timestamp};
@@ -130,7 +130,7 @@ pub fn check_build(config: &Config, env: &Environment, build: Build) -> Vec<Conf
 fn build_errors(config: &Config, desired: &DesiredCluster, build: Build) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     if let Some(copies) = desired.bb_copies.as_ref().filter(|c| c.value > 1)
-        && build < Build([3, 2, 0, 0])
+        && !Capability::PieceCopiesBeyondOne.on(build)
     {
         errors.push(ConfigError::NotOnBuild {
             feature: format!("backup_backup.pieces.copies = {}", copies.value),
@@ -148,7 +148,7 @@ fn build_errors(config: &Config, desired: &DesiredCluster, build: Build) -> Vec<
         config
             .cluster
             .get("backup_backup.log_archive_checkpoint_interval"),
-    ) && build < Build([3, 2, 0, 0])
+    ) && !Capability::LongBackupBackupCheckpoint.on(build)
         && interval.0 > 3_600_000_000
     {
         errors.push(ConfigError::NotOnBuild {
@@ -480,6 +480,10 @@ pub struct LiveCluster {
     pub tenants: Vec<String>,
     /// The running cluster data backup: (bs_key, type).
     pub running_backup: Option<(u64, BackupType)>,
+    /// Backup-backup copies by directory: (piece id, destination root), piece
+    /// 0 for round-mode copies (credentials never kept).
+    #[serde(skip)]
+    pub copy_dirs: Vec<(u64, String)>,
     /// `backup_status`: `STOP`, or the phase of the backup in progress
     /// (PREPARE, SCHEDULE, DOING, CANCEL, CLEANUP); `None` when unread.
     pub backup_status: Option<String>,
@@ -524,6 +528,24 @@ pub struct ClusterRound {
 }
 
 impl LiveCluster {
+    /// Whether directory `dir` holds copies made in round mode (a copy of
+    /// piece 0: OceanBase records round-mode copies as piece 0, v3.1.5_CE_HF2
+    /// `src/share/backup/ob_log_archive_backup_info_mgr.cpp`,
+    /// `check_has_round_mode_archive_in_dest`).
+    pub fn round_mode_copies(&self, dir: &Destination) -> bool {
+        self.copy_dirs
+            .iter()
+            .any(|(piece, root)| *piece == 0 && root == dir.root())
+    }
+
+    /// Whether directory `dir` holds piece copies (a copy of a piece other
+    /// than 0, same source: `check_has_piece_mode_archive_in_dest`).
+    pub fn piece_copies(&self, dir: &Destination) -> bool {
+        self.copy_dirs
+            .iter()
+            .any(|(piece, root)| *piece != 0 && root == dir.root())
+    }
+
     /// The backup in progress, in words (`backup 5 (full) is running`, `a
     /// backup is in CLEANUP`), or `None`. OceanBase counts every
     /// `backup_status` but STOP as a backup in progress and refuses another
@@ -697,6 +719,13 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
         });
     }
     live.rounds.sort_by_key(|r| r.round_id);
+    for row in of(Read::ClusterCopyDests) {
+        let piece = number(row, "__all_backup_piece_files", "piece_id")?;
+        if let Some(dest) = text(row, "backup_dest").filter(|d| !d.is_empty()) {
+            live.copy_dirs
+                .push((piece, Destination::from_server(&dest).root().to_string()));
+        }
+    }
     live.backup_status = of(Read::ClusterBackupStatus)
         .first()
         .and_then(|r| text(r, "backup_status"));
@@ -1159,10 +1188,29 @@ pub fn steps(
             .filter(|v| !v.is_empty())
             .map(Destination::from_server)
     });
-    if let (true, Some(d)) = (
-        has(Setting::BackupBackupDestination) || (dest_changes && bb_set),
-        &bb_dest_after,
-    ) {
+    let (round_copies, piece_copies) = bb_dest_after.as_ref().map_or((false, false), |d| {
+        (live.round_mode_copies(d), live.piece_copies(d))
+    });
+    let bb_span = want.bb_dest.as_ref().map_or(0..0, |d| d.span.clone());
+    // F4: OceanBase sets backup_backup_dest only to an empty directory
+    // (9026; v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
+    // check_backup_backup_dest), and a backup_dest change clears it and sets
+    // it again.
+    let sets_bb = has(Setting::BackupBackupDestination) || (dest_changes && bb_set);
+    if sets_bb && (round_copies || piece_copies) {
+        errors.push(ConfigError::Blocked {
+            message: if dest_changes {
+                "backup_dest changes, so backup_backup_dest is cleared and set again, and OceanBase then takes only an empty directory: this one holds backup-backup copies (9026)"
+            } else {
+                "OceanBase sets backup_backup_dest only to an empty directory: this one holds backup-backup copies (9026)"
+            }
+            .into(),
+            span: span(&bb_span),
+            label: "the same backup-backup directory".into(),
+            help: "declare a new, empty backup_backup.destination together with the new backup_dest".into(),
+        });
+    }
+    if let (true, Some(d)) = (sets_bb, &bb_dest_after) {
         if round_mode_on && !dest_changes {
             out.push(sql_step(
                 StepAction::StopRoundMode,
@@ -1227,6 +1275,17 @@ pub fn steps(
         (dest_changes && bb_set && round_mode_on && want.bb_archivelog != Some(false))
             || (want.bb_archivelog == Some(true) && !round_mode_on);
     if restart_round_mode {
+        // F5: round mode refuses a directory holding piece copies (1235
+        // "backup archive log in piece data directory"; v3.1.5_CE_HF2
+        // src/rootserver/ob_root_service.cpp, handle_backup_archive_log).
+        if piece_copies {
+            errors.push(ConfigError::Blocked {
+                message: "round mode copies into backup_backup_dest, which holds piece copies: OceanBase refuses to mix the two in one directory (1235)".into(),
+                span: span(&want.bb_archivelog_at),
+                label: "round mode here".into(),
+                help: "declare a new, empty backup_backup.destination for round mode".into(),
+            });
+        }
         if bb_dest_after.is_none() {
             errors.push(ConfigError::Requires {
                 message: "backup_backup.archivelog = true needs backup_backup.destination (OceanBase answers 1235)".into(),
@@ -1255,6 +1314,17 @@ pub fn steps(
         ));
     }
     if let (true, Some(copies)) = (has(Setting::BackupBackupPieces), &want.bb_copies) {
+        // F5: piece copies refuse a directory holding round-mode copies (1235
+        // "backup backup piece in round mode directory"; same source,
+        // handle_backup_backuppiece).
+        if round_copies {
+            errors.push(ConfigError::Blocked {
+                message: "piece copies go to backup_backup_dest, which holds round-mode copies: OceanBase refuses to mix the two in one directory (1235)".into(),
+                span: span(&copies.span),
+                label: "piece mode here".into(),
+                help: "declare a new, empty backup_backup.destination for piece copies".into(),
+            });
+        }
         match &bb_dest_after {
             Some(d) => {
                 if round_mode_on && !out.iter().any(|s| s.action == StepAction::StopRoundMode) {
@@ -1270,7 +1340,7 @@ pub fn steps(
                 out.push(sql_step(
                     StepAction::CopyPieces,
                     "backup_backuppiece",
-                    if build >= Build([3, 2, 0, 0]) {
+                    if Capability::PieceCopiesBeyondOne.on(build) {
                         sql::copy_pieces(PieceCopy::NotBackedUp {
                             times: copies.value,
                             dest: d,

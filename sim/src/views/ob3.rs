@@ -56,6 +56,28 @@ pub(super) const PIECE_FILES3: &[(&str, T)] = &[
     ("START_PIECE_ID", T::I),
 ];
 
+/// `__all_backup_piece_files` (v3.1.5_CE_HF2 `ob_inner_table_schema_def.py`,
+/// table 314): the rows behind `CDB_OB_BACKUP_PIECE_FILES`, with times as
+/// microseconds and the destination each piece was written to.
+pub(super) const ALL_PIECE_FILES3: &[(&str, T)] = &[
+    ("gmt_create", T::S),
+    ("gmt_modified", T::S),
+    ("incarnation", T::I),
+    ("tenant_id", T::I),
+    ("round_id", T::I),
+    ("backup_piece_id", T::I),
+    ("copy_id", T::I),
+    ("create_date", T::I),
+    ("start_ts", T::I),
+    ("checkpoint_ts", T::I),
+    ("max_ts", T::I),
+    ("status", T::S),
+    ("file_status", T::S),
+    ("backup_dest", T::S),
+    ("compatible", T::I),
+    ("start_piece_id", T::I),
+];
+
 pub(super) const PIECE_JOB3: &[(&str, T)] = &[
     ("JOB_ID", T::I),
     ("TENANT_ID", T::I),
@@ -301,6 +323,46 @@ pub(super) fn piece_files3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
         .collect()
 }
 
+/// The pieces and their copies, and a piece-0 copy for each round copied in
+/// round mode (as OceanBase records round-mode copies).
+pub(super) fn all_piece_files3_rows(cluster: &Cluster, _: Instant) -> Vec<Row> {
+    let Some(state) = cluster.line.cluster_level() else {
+        return Vec::new();
+    };
+    let row = |round: u64, piece: u64, copy: u64, status: &str, dest: &str| {
+        vec![
+            text("2024-06-20 12:00:00.000000"),
+            text("2024-06-20 12:00:00.000000"),
+            int(1),
+            int(SYS_TENANT_ID),
+            int(round),
+            int(piece),
+            int(copy),
+            int(20240620),
+            int(0),
+            int(0),
+            int(0),
+            text(status),
+            text("AVAILABLE"),
+            text(dest),
+            int(1),
+            int(1),
+        ]
+    };
+    let mut rows: Vec<Row> = state
+        .pieces
+        .iter()
+        .map(|p| row(p.round_id, p.piece_id, p.copy_id, &p.status, &p.dest))
+        .collect();
+    rows.extend(
+        state
+            .round_copies
+            .iter()
+            .map(|(round, dest)| row(*round, 0, 1, "ACTIVE", dest)),
+    );
+    rows
+}
+
 pub(super) fn piece_job3_rows(cluster: &Cluster, history: bool) -> Vec<Row> {
     let Some(state) = cluster.line.cluster_level() else {
         return Vec::new();
@@ -498,6 +560,12 @@ pub(super) const VIEWS: &[View] = &[
         name: "CDB_OB_BACKUP_SET_DETAILS",
         columns: SET_DETAILS3,
         rows: set_details3_rows,
+        dba_twin: false,
+    },
+    View {
+        name: "__ALL_BACKUP_PIECE_FILES",
+        columns: ALL_PIECE_FILES3,
+        rows: all_piece_files3_rows,
         dba_twin: false,
     },
     View {
