@@ -156,10 +156,9 @@ async fn poll(
     let mut last_states = std::collections::BTreeSet::new();
     while !pending.is_empty() {
         let waits: Vec<&Wait> = pending.iter().map(|&(_, w)| w).collect();
-        let query = match sql::wait_query_many(&waits) {
-            Some(query) if pending.len() > 1 => query,
-            _ => lead_query(&pending),
-        };
+        // One form whether one tenant or many still wait: a straggler
+        // started later is polled like the rest.
+        let query = sql::wait_query_many(&waits).unwrap_or_else(|| lead_query(&pending));
         let rows = match session.query(&query).await {
             Ok(rows) => rows,
             Err(e) => {

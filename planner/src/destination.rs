@@ -14,6 +14,27 @@ use std::collections::BTreeMap;
 /// Attribute keys whose values are credentials.
 pub const CREDENTIAL_KEYS: &[&str] = &["access_id", "access_key", "encrypt_key", "sts_token"];
 
+/// The attributes OceanBase keeps in an object-storage destination; it drops
+/// any other silently when it rebuilds the text it stores (v4.2.2_CE_BP1
+/// deps/oblib/src/lib/restore/ob_storage_info.cpp, parse_storage_info_), so a
+/// destination written with one would differ from the stored one forever.
+pub const KNOWN_ATTRIBUTES: &[&str] = &[
+    "host",
+    "access_id",
+    "access_key",
+    "sts_token",
+    "appid",
+    "delete_mode",
+    "s3_region",
+    "checksum_type",
+];
+
+/// `checksum_type` when a destination does not name one: OceanBase 4.3.1
+/// writes `checksum_type=md5` back into every object-storage destination it
+/// stores (v4.3.1_CE_BETA ob_storage_info.cpp, get_storage_info_str; the
+/// default of ObObjectStorageInfo), earlier builds store none.
+const DEFAULT_CHECKSUM_TYPE: &str = "md5";
+
 /// Why a destination is malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DestinationError {
@@ -37,6 +58,12 @@ pub enum DestinationError {
         /// The missing attribute.
         key: &'static str,
     },
+    /// An attribute OceanBase does not keep (it would be dropped from the
+    /// stored destination, which then never matches).
+    #[error(
+        "`{0}` is not an attribute OceanBase keeps (it would drop it and store the rest): use host, access_id, access_key, appid, delete_mode, s3_region or checksum_type"
+    )]
+    UnknownAttribute(String),
     /// A parameter without `=value`. The text itself is never shown: it can
     /// be the tail of a credential that contains `&`.
     #[error("parameter {position} after `?` is not key=value{}", match previous {
@@ -107,6 +134,12 @@ impl Destination {
                 });
             }
         }
+        if let Some((key, _)) = attributes
+            .iter()
+            .find(|(k, _)| !KNOWN_ATTRIBUTES.contains(&k.as_str()))
+        {
+            return Err(DestinationError::UnknownAttribute(key.clone()));
+        }
         let root = normal_root(&scheme, rest);
         Ok(Self {
             scheme,
@@ -163,13 +196,21 @@ impl Destination {
             .collect()
     }
 
-    /// Non-credential attributes, sorted by key (what comparison looks at).
+    /// Non-credential attributes, sorted by key (what comparison looks at),
+    /// with `checksum_type` at its default where an object-storage
+    /// destination names none (so a 4.3.1 server's stored `md5` matches a
+    /// destination written without it).
     pub fn public_attributes(&self) -> BTreeMap<&str, &str> {
-        self.attributes
+        let mut out: BTreeMap<&str, &str> = self
+            .attributes
             .iter()
             .filter(|(k, _)| !Self::is_credential(k))
             .map(|(k, v)| (k.as_str(), v.expose()))
-            .collect()
+            .collect();
+        if self.scheme != "file" && !self.scheme.is_empty() {
+            out.entry("checksum_type").or_insert(DEFAULT_CHECKSUM_TYPE);
+        }
+        out
     }
 
     /// Whether both name the same place with the same non-secret attributes.
@@ -236,6 +277,31 @@ mod tests {
         assert_eq!(
             a.full().expose(),
             "oss://b/ob?host=h&access_id=A&access_key=K&delete_mode=tagging"
+        );
+    }
+
+    #[test]
+    fn compares_as_oceanbase_stores_and_refuses_what_it_drops() {
+        // 4.3.1 stores checksum_type=md5 in every object-storage destination,
+        // in its own order.
+        let written =
+            Destination::parse("oss://b/p/?access_key=K&host=h&access_id=A").expect("valid");
+        let stored =
+            Destination::from_server("oss://b/p?host=h&access_id=A&access_key=K&checksum_type=md5");
+        assert!(written.same_place(&stored));
+        let other = Destination::from_server(
+            "oss://b/p?host=h&access_id=A&access_key=K&checksum_type=no_checksum",
+        );
+        assert!(!written.same_place(&other));
+        assert!(
+            Destination::parse("file:///d/")
+                .expect("valid")
+                .same_place(&Destination::from_server("file:///d"))
+        );
+        assert_eq!(
+            Destination::parse("oss://b/p?host=h&access_id=A&access_key=K&region=x")
+                .expect_err("dropped by OceanBase"),
+            DestinationError::UnknownAttribute("region".into())
         );
     }
 

@@ -464,7 +464,7 @@ impl Cluster {
                 let uri =
                     Uri::parse(p).map_err(|e| format!("tenant {:?}: data path: {e}", seed.name))?;
                 cluster.storage.insert(uri.root.clone(), (seed.id, "data"));
-                tenant.data_backup_dest = Some(uri.stored());
+                tenant.data_backup_dest = Some(uri.stored_on(&cluster.version_parts));
             }
             let data_path = tenant.data_backup_dest.clone().unwrap_or_default();
             let archive = tenant
@@ -868,7 +868,7 @@ impl Cluster {
                 self.next_dest_id += 1;
                 if let Some(t) = self.tenants.get_mut(&tenant_id) {
                     t.archive_dest = Some(ArchiveDest {
-                        path: parsed.location.stored(),
+                        path: parsed.location.stored_on(&self.version_parts),
                         root: parsed.location.root.clone(),
                         binding: parsed.binding,
                         piece_switch_interval: parsed.piece_switch_interval,
@@ -906,7 +906,7 @@ impl Cluster {
                 let uri = Uri::parse(value)?;
                 self.claim_storage(&uri.root, tenant_id, "data")?;
                 if let Some(t) = self.tenants.get_mut(&tenant_id) {
-                    t.data_backup_dest = Some(uri.stored());
+                    t.data_backup_dest = Some(uri.stored_on(&self.version_parts));
                 }
                 Ok(())
             }

@@ -59,26 +59,39 @@ impl Uri {
         })
     }
 
-    /// The string the server stores and shows: root, then host, access_id,
-    /// access_key, then the other attributes in input order.
+    /// The string a 4.2 server stores and shows: see [`Uri::stored_on`].
     pub fn stored(&self) -> String {
+        self.stored_on(&[4, 2, 2, 1])
+    }
+
+    /// The string build `version` stores and shows, rebuilt from what it
+    /// parsed (v4.2.2_CE_BP1 and v4.3.1_CE_BETA
+    /// deps/oblib/src/lib/restore/ob_storage_info.cpp, get_storage_info_str):
+    /// root, then host, access_id, access_key, from 4.3.1
+    /// `checksum_type` (md5 unless given), then appid, delete_mode and
+    /// s3_region in input order; any other attribute is dropped.
+    pub fn stored_on(&self, version: &[u32]) -> String {
         if self.attributes.is_empty() {
             return self.root.clone();
         }
-        let order = ["host", "access_id", "access_key"];
-        let mut parts: Vec<String> = order
+        let get = |k: &str| {
+            self.attributes
+                .iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+        };
+        let mut parts: Vec<String> = ["host", "access_id", "access_key"]
             .iter()
-            .filter_map(|k| {
-                self.attributes
-                    .iter()
-                    .find(|(a, _)| a == k)
-                    .map(|(a, v)| format!("{a}={v}"))
-            })
+            .filter_map(|k| get(k).map(|v| format!("{k}={v}")))
             .collect();
+        if version >= [4, 3, 1].as_slice() {
+            let checksum = get("checksum_type").unwrap_or_else(|| "md5".into());
+            parts.push(format!("checksum_type={checksum}"));
+        }
         parts.extend(
             self.attributes
                 .iter()
-                .filter(|(a, _)| !order.contains(&a.as_str()))
+                .filter(|(a, _)| matches!(a.as_str(), "appid" | "delete_mode" | "s3_region"))
                 .map(|(a, v)| format!("{a}={v}")),
         );
         format!("{}?{}", self.root, parts.join("&"))
@@ -199,6 +212,23 @@ mod tests {
             uri.stored(),
             "oss://b/p?host=h&access_id=i&access_key=k&delete_mode=tagging"
         );
+    }
+
+    #[test]
+    fn a_4_3_1_server_writes_checksum_type_and_drops_what_it_does_not_know() {
+        let uri =
+            Uri::parse("oss://b/p?bogus=1&access_key=k&host=h&access_id=i&delete_mode=tagging")
+                .expect("valid");
+        assert_eq!(
+            uri.stored_on(&[4, 3, 1, 0]),
+            "oss://b/p?host=h&access_id=i&access_key=k&checksum_type=md5&delete_mode=tagging"
+        );
+        assert_eq!(
+            uri.stored_on(&[4, 2, 2, 1]),
+            "oss://b/p?host=h&access_id=i&access_key=k&delete_mode=tagging"
+        );
+        let file = Uri::parse("file:///d/").expect("valid");
+        assert_eq!(file.stored_on(&[4, 3, 1, 0]), file.root);
     }
 
     #[test]

@@ -700,6 +700,61 @@ fn apply_converges_on_every_fixture_build() {
     }
 }
 
+/// Item 4 of the build fidelity work: destinations converge as each build
+/// stores them. OceanBase rebuilds an object-storage destination in its own
+/// order and, from 4.3.1, adds `checksum_type=md5`; an attribute it would drop
+/// is refused before anything is sent.
+#[test]
+fn object_storage_destinations_converge_on_each_build() {
+    let config = temp_config(
+        "oss-builds.hcl",
+        "tenant \"*\" {\n  log_archive {\n    enabled     = true\n    destination = \"oss://bucket/${tenant.name}/archive?access_key=${env(\"OSS_KEY\")}&host=oss.example.com&access_id=${env(\"OSS_ID\")}\"\n  }\n  data_backup {\n    destination = \"oss://bucket/${tenant.name}/data?delete_mode=tagging&host=oss.example.com&access_id=${env(\"OSS_ID\")}&access_key=${env(\"OSS_KEY\")}\"\n  }\n}\n",
+    );
+    let env = [("OSS_ID", "id-1"), ("OSS_KEY", "key-1")];
+    for fixture in ["empty-4.2.json", "empty-4.3.1.0.json"] {
+        let sim = start(fixture);
+        let dsn = sim.dsn("sys");
+        let apply = Invocation::new(&["apply", &config])
+            .dsn(&dsn)
+            .envs(&env)
+            .auto_approve()
+            .fast()
+            .run();
+        assert_eq!(apply.code, 0, "{fixture}: {}", apply.all());
+        let again = Invocation::new(&["plan", &config])
+            .dsn(&dsn)
+            .envs(&env)
+            .detailed_exitcode()
+            .run();
+        assert_eq!(again.code, 0, "{fixture}: not converged: {}", again.all());
+    }
+    // What 4.3.1 stores: its order, and a checksum type nobody wrote.
+    let sim = start("empty-4.3.1.0.json");
+    let apply = Invocation::new(&["apply", &config])
+        .dsn(&sim.dsn("sys"))
+        .envs(&env)
+        .auto_approve()
+        .fast()
+        .run();
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let stored = query_rows(
+        &sim,
+        "sys",
+        "SELECT VALUE FROM oceanbase.CDB_OB_BACKUP_PARAMETER WHERE NAME = 'data_backup_dest' AND TENANT_ID = 1002",
+    );
+    assert_eq!(
+        stored[0][0].as_deref(),
+        Some("oss://bucket/mysql_tenant/data?host=oss.example.com&access_id=id-1&access_key=key-1&checksum_type=md5&delete_mode=tagging")
+    );
+    let dropped = temp_config(
+        "oss-unknown.hcl",
+        "tenant \"app_tenant\" {\n  data_backup {\n    destination = \"oss://bucket/d?host=h&access_id=${env(\"OSS_ID\")}&access_key=${env(\"OSS_KEY\")}&region=x\"\n  }\n}\n",
+    );
+    let refused = Invocation::new(&["validate", &dropped]).envs(&env).run();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert_contains(&refused.stderr, "`region` is not an attribute OceanBase keeps");
+}
+
 /// F11: during a rolling upgrade (`min_observer_version` below 4.2.1.0 on a
 /// 4.2.1+ server) OceanBase refuses `TENANT = all_user` (1235), so the plan
 /// sets each tenant on its own and says why; once upgraded, one statement.
