@@ -744,7 +744,9 @@ fn object_storage_destinations_converge_on_each_build() {
     );
     assert_eq!(
         stored[0][0].as_deref(),
-        Some("oss://bucket/mysql_tenant/data?host=oss.example.com&access_id=id-1&access_key=key-1&checksum_type=md5&delete_mode=tagging")
+        Some(
+            "oss://bucket/mysql_tenant/data?host=oss.example.com&access_id=id-1&access_key=key-1&checksum_type=md5&delete_mode=tagging"
+        )
     );
     let dropped = temp_config(
         "oss-unknown.hcl",
@@ -752,7 +754,10 @@ fn object_storage_destinations_converge_on_each_build() {
     );
     let refused = Invocation::new(&["validate", &dropped]).envs(&env).run();
     assert_eq!(refused.code, 1, "{}", refused.all());
-    assert_contains(&refused.stderr, "`region` is not an attribute OceanBase keeps");
+    assert_contains(
+        &refused.stderr,
+        "`region` is not an attribute OceanBase keeps",
+    );
 }
 
 /// F11: during a rolling upgrade (`min_observer_version` below 4.2.1.0 on a

@@ -13,10 +13,13 @@
 //!   finds nothing to do.
 //!
 //! A second test requires every rule of the planner to be asserted by an
-//! `edge` line somewhere, so a rule no scenario exercises fails the suite.
+//! `edge` line somewhere, so a rule no scenario exercises fails the suite. A
+//! third runs every converging scenario on every build of its line that the
+//! fixtures model: apply, then an empty plan, or a refusal naming the build.
 
 use obbackup::{db, executor};
 use obbackup_planner::config::Config;
+use obbackup_planner::diagnostic::ConfigError;
 use obbackup_planner::graph::TieBreak;
 use obbackup_planner::live::LiveState;
 use obbackup_planner::plan::{self, Plan};
@@ -272,4 +275,138 @@ fn every_rule_is_asserted_by_some_scenario() {
         unknown.is_empty(),
         "expect.txt names unknown rules: {unknown:?}"
     );
+}
+
+/// The builds each scenario is also run on, per line: those the fixtures
+/// under `fixtures/live/` model (4.1.0.0, 4.2.1.1 before per-tenant
+/// `backup_data_file_size`, 4.2.1.2, 4.2.2.1, 4.3.1.0; 3.1.5 and 3.2).
+const BUILDS_4X: [&str; 5] = ["4.1.0.0", "4.2.1.1", "4.2.1.2", "4.2.2.1", "4.3.1.0"];
+const BUILDS_3X: [&str; 2] = ["3.1.5", "3.2.4.1"];
+
+/// What one build made of a scenario.
+enum OnBuild {
+    /// Applied, and planning again found nothing to do.
+    Converged,
+    /// Refused before anything was sent, naming the build (a setting the
+    /// build cannot take).
+    Refused(String),
+}
+
+/// Runs a converging scenario on `build`: setup, plan, apply, plan again.
+fn on_build(dir: &Path, build: &str, runtime: &tokio::runtime::Runtime) -> OnBuild {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(&scenario_fixture(&dir.join("live.json"))).expect("fixture JSON");
+    fixture["version"] = serde_json::json!(build);
+    let sim = obsim::Simulator::start_in_thread(&fixture.to_string())
+        .unwrap_or_else(|e| panic!("{name} on {build}: {e}"));
+    let dsn = Secret::new(sim.dsn("sys"));
+    let refused = |e: plan::PlanError| -> String {
+        match e {
+            plan::PlanError::Config(errors)
+                if errors
+                    .iter()
+                    .all(|e| matches!(e, ConfigError::NotOnBuild { .. })) =>
+            {
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+            other => panic!("{name} on {build}: does not plan: {other:?}"),
+        }
+    };
+    runtime.block_on(async {
+        let setup = dir.join("setup.hcl");
+        if setup.exists() {
+            let (mut session, live) = read(&dsn).await;
+            let plan = match plan::plan(
+                &config_at(&setup),
+                &live,
+                &environment(),
+                &options(true, TieBreak::Forward),
+            ) {
+                Ok(plan) => plan,
+                Err(e) => return OnBuild::Refused(refused(e)),
+            };
+            apply_plan(&mut session, &plan, &name, &format!("setup on {build}")).await;
+            session.close().await;
+        }
+        let config = config_at(&dir.join("config.hcl"));
+        let (mut session, live) = read(&dsn).await;
+        let plan = match plan::plan(
+            &config,
+            &live,
+            &environment(),
+            &options(false, TieBreak::Forward),
+        ) {
+            Ok(plan) => plan,
+            Err(e) => return OnBuild::Refused(refused(e)),
+        };
+        apply_plan(&mut session, &plan, &name, &format!("apply on {build}")).await;
+        session.close().await;
+        let (session, live) = read(&dsn).await;
+        let again = plan_of(&config, &live, &options(false, TieBreak::Forward), &name);
+        assert!(
+            again.changes.is_empty(),
+            "{name} on {build}: did not converge:\n{}",
+            render::human(&again)
+        );
+        session.close().await;
+        OnBuild::Converged
+    })
+}
+
+/// Every converging scenario, on every build of its line: applied, planning
+/// again is empty; or the plan is refused before anything is sent, naming the
+/// build. Each scenario converges on at least two builds.
+#[test]
+fn every_scenario_converges_on_every_build_that_takes_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut refusals = Vec::new();
+    for dir in scenario_dirs() {
+        if !parse_expectations(&dir.join("expect.txt")).contains(&Expectation::Converges) {
+            continue;
+        }
+        let fixture: serde_json::Value =
+            serde_json::from_str(&scenario_fixture(&dir.join("live.json"))).expect("fixture JSON");
+        let line_3 = fixture["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('3'));
+        let builds: &[&str] = if line_3 { &BUILDS_3X } else { &BUILDS_4X };
+        let mut converged = Vec::new();
+        for build in builds {
+            match on_build(&dir, build, &runtime) {
+                OnBuild::Converged => converged.push(*build),
+                OnBuild::Refused(why) => {
+                    refusals.push(format!("{}: {build}: {why}", dir.display()))
+                }
+            }
+        }
+        println!(
+            "{}: converges on {}",
+            dir.file_name().unwrap_or_default().to_string_lossy(),
+            converged.join(", ")
+        );
+        assert!(
+            converged.len() >= 2,
+            "{} converges on {converged:?} only; refused: {refusals:#?}",
+            dir.display()
+        );
+    }
+    for refusal in &refusals {
+        println!("refused: {refusal}");
+    }
+    // Every refusal names the first build that takes the setting.
+    for refusal in &refusals {
+        assert!(refusal.contains("or later"), "{refusal}");
+    }
 }
