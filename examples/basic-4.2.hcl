@@ -1,6 +1,7 @@
 # Every user tenant archives its logs to its own NFS directory and keeps data
 # backups next to them. Copy this file, change the paths, and run
 #   obbackup plan basic-4.2.hcl --dsn 'mysql://root%40sys:PASSWORD@HOST:2881'
+# Builds: needs OceanBase 4.1.0.2 or later (log_archive.concurrency = 0).
 
 cluster {
   version = "4.2"              # refuse to plan against another server line

@@ -4,6 +4,9 @@
 # OSS in MANDATORY mode. Credentials come from the environment only:
 #   export OB_OSS_ACCESS_ID=... OB_OSS_ACCESS_KEY=...
 #   obbackup plan per-tenant-4.2.hcl --sandbox --fixture fixtures/live/documented-4.2.json
+#
+# Builds: needs OceanBase 4.2.1.2 or later (data_backup.file_size per tenant;
+# log_archive.lag_target needs OceanBase 4.2.0.0 or later).
 
 cluster {
   version = "4.2"

@@ -89,7 +89,7 @@ fn validate_checks_a_file_against_a_build() {
     for needle in [
         "obbackup::plan::not_on_build",
         "log_archive.concurrency = 0 (automatic) needs OceanBase 4.1.0.2 or later, not 4.1.0.1",
-        "examples/basic-4.2.hcl:14:",
+        "examples/basic-4.2.hcl:15:",
     ] {
         assert!(
             old.stderr.contains(needle),
@@ -130,4 +130,67 @@ fn the_readme_table_of_builds_is_the_capability_table() {
         table, expected,
         "paste this between the markers:\n{expected}"
     );
+}
+
+/// An example a build of its line cannot take says so in its header: every
+/// "needs OceanBase X or later" that `validate --server-version` answers for
+/// a build is in the file's leading comment.
+#[test]
+fn every_example_names_the_builds_it_needs() {
+    const BUILDS_4X: [&str; 6] = [
+        "4.1.0.0", "4.2.0.0", "4.2.1.1", "4.2.1.2", "4.2.2.1", "4.3.1.0",
+    ];
+    const BUILDS_3X: [&str; 2] = ["3.1.5", "3.2.4.1"];
+    let env: Vec<(&str, &str)> = ENV
+        .iter()
+        .copied()
+        .chain([("OB_BACKUP_PASSWORD", "pw")])
+        .collect();
+    let mut examples: Vec<_> = std::fs::read_dir(root().join("examples"))
+        .expect("examples folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+        .collect();
+    examples.sort();
+    let mut refused_somewhere = 0;
+    for path in examples {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let file = path.display().to_string();
+        let builds: &[&str] = if text.contains("backup_dest") {
+            &BUILDS_3X
+        } else {
+            &BUILDS_4X
+        };
+        for build in builds {
+            let out = obbackup(&["validate", &file, "--server-version", build], &env);
+            if out.code == 0 {
+                continue;
+            }
+            refused_somewhere += 1;
+            let needs: Vec<&str> = out
+                .stderr
+                .match_indices("needs OceanBase ")
+                .filter_map(|(at, _)| {
+                    let rest = &out.stderr[at..];
+                    rest.find(" or later")
+                        .map(|end| &rest[..end + " or later".len()])
+                })
+                .collect();
+            assert!(!needs.is_empty(), "{file} on {build}:\n{}", out.stderr);
+            for need in needs {
+                assert!(
+                    header.contains(need),
+                    "{file}: its header does not say it {need:?} (refused on {build})"
+                );
+            }
+        }
+    }
+    assert!(refused_somewhere > 0, "no example is refused by any build");
 }
