@@ -291,6 +291,7 @@ impl Cluster {
         let active_parents: Vec<u64> = self
             .jobs
             .iter()
+            .chain(&self.pending_tenant_jobs)
             .filter(|j| j.job_level == "USER_TENANT" && j.initiator_tenant_id == SYS_TENANT_ID)
             .map(|j| j.initiator_job_id)
             .collect();
@@ -353,6 +354,7 @@ impl Cluster {
         let busy = self
             .jobs
             .iter()
+            .chain(&self.pending_tenant_jobs)
             .any(|j| j.tenant_id == tenant_id && j.initiator_tenant_id == initiator)
             .then(ObError::backup_in_progress);
         if initiator == tenant_id {
@@ -489,7 +491,11 @@ impl Cluster {
                 path,
                 runs_until_canceled: false,
             };
-            self.jobs.push(job);
+            if from_sys {
+                self.pending_tenant_jobs.push(job);
+            } else {
+                self.jobs.push(job);
+            }
         }
         if let Some(job_id) = cluster_job {
             self.jobs.push(Job {
@@ -505,7 +511,7 @@ impl Cluster {
                 passwd,
                 start_ns: now_ns,
                 end_ns: None,
-                status: "DOING".into(),
+                status: "INIT".into(),
                 since: now,
                 result: 0,
                 comment: String::new(),

@@ -255,6 +255,12 @@ pub struct Cluster {
     pub archive_pieces: Vec<crate::retention::Piece>,
     /// Injected failures: the next backup job of the tenant ends FAILED with (result, comment).
     pub pending_failures: Vec<(u64, i64, String)>,
+    /// Tenant jobs of a sys `BACKUP DATABASE`, created at the next scheduling
+    /// pass after the CLUSTER job (v4.2.2_CE_BP1
+    /// src/rootserver/backup/ob_backup_data_scheduler.cpp: start_sys_backup_data_
+    /// inserts the CLUSTER job; ObSysTenantBackupJobMgr creates the tenants' jobs
+    /// on its next process()).
+    pub pending_tenant_jobs: Vec<crate::backup::Job>,
     /// Directories that hold a `format` file: root → (tenant id, `archive`/`data`).
     storage: BTreeMap<String, (u64, &'static str)>,
     next_dest_id: u64,
@@ -352,6 +358,7 @@ impl Cluster {
             delete_job_history: Vec::new(),
             archive_pieces: Vec::new(),
             pending_failures: Vec::new(),
+            pending_tenant_jobs: Vec::new(),
             storage: BTreeMap::new(),
             next_dest_id: 1001,
             stalled: BTreeSet::new(),
@@ -572,6 +579,23 @@ impl Cluster {
     /// archive scheduler of reference §2.5 A, and canceled jobs (CANCELING →
     /// CANCELED, then moved to history, §2.5 B8).
     pub fn tick(&mut self, now: Instant) {
+        // The next scheduling pass, `backup_init` after the CLUSTER job.
+        let due = self
+            .jobs
+            .iter()
+            .filter(|j| j.job_level == "CLUSTER" && j.status == "INIT")
+            .map(|j| j.since + Duration::from_millis(self.delays.backup_init))
+            .min();
+        if !self.pending_tenant_jobs.is_empty() && due.is_none_or(|d| now >= d) {
+            self.jobs.append(&mut self.pending_tenant_jobs);
+            for job in self
+                .jobs
+                .iter_mut()
+                .filter(|j| j.job_level == "CLUSTER" && j.status == "INIT")
+            {
+                job.status = "DOING".into();
+            }
+        }
         let delays = self.delays.clone();
         let stalled = self.stalled.clone();
         for tenant in self

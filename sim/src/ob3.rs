@@ -753,9 +753,20 @@ impl Cluster {
             } else {
                 "DROP DELETE BACKUP POLICY"
             })),
+            // `SHOW PARAMETERS … TENANT = x` parses on 3.1 (opt_tenant_name);
+            // only sys may name a tenant (5036, shown as 1227), which must
+            // exist or be `seed` (5160) (v3.1.5_CE_HF2
+            // src/sql/parser/sql_parser_mysql_mode.y,
+            // src/sql/resolver/cmd/ob_show_resolver.cpp). The 3.x backup
+            // parameters are the cluster's: every tenant shows the same rows.
             Statement::ShowParameters { like, tenant } => {
-                if tenant.is_some() {
-                    return Err(ObError::parse("TENANT"));
+                if let Some(name) = tenant {
+                    if !sys {
+                        return Err(ObError::no_privilege("ALTER SYSTEM"));
+                    }
+                    if !name.eq_ignore_ascii_case("seed") && self.tenant_by_name(name).is_none() {
+                        return Err(ObError::invalid_tenant_name());
+                    }
                 }
                 Ok(self.show_parameters_ob3(like.as_deref()))
             }

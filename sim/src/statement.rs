@@ -779,6 +779,19 @@ mod tests {
         );
     }
 
+    /// MySQL's escapes in string literals become the characters they name:
+    /// `\r` a carriage return, `\Z` ^Z, `\b` a backspace (MySQL 5.7
+    /// reference, "String Literals"), as OceanBase's lexer does.
+    #[test]
+    fn string_escapes_are_unescaped_as_mysql_does() {
+        let s = parse(r"ALTER SYSTEM SET backup_dest = 'a\rb\Zc\bd\ne\qf'").expect("parses");
+        let Statement::AlterSystemSet(items) = s else {
+            panic!("not a set")
+        };
+        // An unknown escape is the character itself.
+        assert_eq!(items[0].value.text(), "a\rb\u{1a}c\u{8}d\neqf");
+    }
+
     #[test]
     fn sqlx_preamble_is_a_session_set() {
         let s = parse("SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),time_zone='+00:00',NAMES utf8mb4")

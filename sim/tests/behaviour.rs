@@ -444,11 +444,20 @@ fn sys_backup_database_skips_unready_tenants_and_makes_a_cluster_job() {
         code(s.execute_as("sys", "ALTER SYSTEM BACKUP DATABASE PLUS ARCHIVELOG")),
         0
     );
-    let jobs = rows(
-        &s,
-        "sys",
-        "SELECT TENANT_ID, JOB_LEVEL, INITIATOR_TENANT_ID, PLUS_ARCHIVELOG, STATUS FROM oceanbase.CDB_OB_BACKUP_JOBS ORDER BY TENANT_ID",
+    // The CLUSTER job comes first; the tenants' jobs at the next scheduling
+    // pass (v4.2.2_CE_BP1 src/rootserver/backup/ob_backup_data_scheduler.cpp).
+    let sql = "SELECT TENANT_ID, JOB_LEVEL, INITIATOR_TENANT_ID, PLUS_ARCHIVELOG, STATUS FROM oceanbase.CDB_OB_BACKUP_JOBS ORDER BY TENANT_ID";
+    let first = rows(&s, "sys", sql);
+    assert_eq!(
+        first
+            .iter()
+            .map(|r| (r[0].as_deref(), r[1].as_deref(), r[4].as_deref()))
+            .collect::<Vec<_>>(),
+        [(Some("1"), Some("CLUSTER"), Some("INIT"))],
+        "the CLUSTER job alone at first"
     );
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let jobs = rows(&s, "sys", sql);
     let tenants: Vec<&str> = jobs.iter().filter_map(|r| r[0].as_deref()).collect();
     assert_eq!(
         tenants,
@@ -802,6 +811,13 @@ fn tenant_lists_and_statuses_as_each_statement_checks_them() {
             ]
         ]
     );
+    // One job for the tenant named twice (created at the next scheduling pass).
+    wait_for(
+        &s,
+        "SELECT COUNT(*) FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE TENANT_ID = 1002",
+        "1",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
     assert_eq!(
         rows(
             &s,

@@ -74,6 +74,21 @@ fn parameters_and_option_grammars() {
         Some("mandatory compression= zstd_1.3.8"),
         "the literal string last set"
     );
+    // 3.1's grammar takes a tenant: sys only, and one that exists (or seed).
+    assert_codes(
+        &s,
+        &[
+            (
+                "sys",
+                "SHOW PARAMETERS LIKE 'backup_dest' TENANT = trade",
+                0,
+                Any,
+            ),
+            ("sys", "SHOW PARAMETERS TENANT = 'seed'", 0, Any),
+            ("sys", "SHOW PARAMETERS TENANT = nope", 5160, Any),
+            ("trade", "SHOW PARAMETERS TENANT = trade", 1227, Any),
+        ],
+    );
 }
 
 #[test]
