@@ -453,6 +453,10 @@ pub struct LiveTenant {
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Active backup jobs.
     pub backup_jobs: Vec<BackupJob>,
+    /// A backup started from sys that is still under way (its CLUSTER job
+    /// id): OceanBase may not have created this tenant's job yet, and refuses
+    /// another backup meanwhile (9036).
+    pub cluster_job: Option<u64>,
     /// End of the newest COMPLETED job per backup type.
     pub last_completed: BTreeMap<BackupType, String>,
     /// The highest job id seen (active or finished), so new jobs can be told apart.
@@ -489,6 +493,7 @@ impl LiveTenant {
             data_backup_dest: None,
             parameters: BTreeMap::new(),
             backup_jobs: Vec::new(),
+            cluster_job: None,
             last_completed: BTreeMap::new(),
             max_job_id: 0,
             usable_sets: Vec::new(),
@@ -747,8 +752,13 @@ pub fn from_rows(
             t.parameters.entry(name).or_default().insert(server, value);
         }
     }
+    let mut cluster_job = None;
     for row in of(Read::BackupJobs) {
         let read = "CDB_OB_BACKUP_JOBS";
+        if get(row, read, "job_level")? == Some("CLUSTER") {
+            cluster_job = Some(number(row, read, "job_id")?);
+            continue;
+        }
         let job = BackupJob {
             job_id: number(row, read, "job_id")?,
             backup_type: BackupType::parse(get(row, read, "backup_type")?.unwrap_or_default()),
@@ -761,6 +771,11 @@ pub fn from_rows(
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.max_job_id = t.max_job_id.max(job.job_id);
             t.backup_jobs.push(job);
+        }
+    }
+    if let Some(job_id) = cluster_job {
+        for t in tenants.values_mut() {
+            t.cluster_job = Some(job_id);
         }
     }
     for row in of(Read::BackupHistory) {

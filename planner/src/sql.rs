@@ -288,7 +288,10 @@ pub enum Read {
     DataBackupDest,
     /// Managed parameters, one row per tenant and server (`GV$OB_PARAMETERS`).
     Parameters,
-    /// Active backup jobs (`CDB_OB_BACKUP_JOBS`).
+    /// Active backup jobs (`CDB_OB_BACKUP_JOBS`): the tenants' own, and the
+    /// sys tenant's CLUSTER job of a backup started from sys, whose tenant
+    /// jobs OceanBase creates at a later scheduling pass (v4.2.2_CE_BP1
+    /// `src/rootserver/backup/ob_backup_data_scheduler.cpp`).
     BackupJobs,
     /// Finished jobs, newest end and highest id per tenant, type and status (`CDB_OB_BACKUP_JOB_HISTORY`).
     BackupHistory,
@@ -417,8 +420,8 @@ impl Read {
             }
             Read::BackupJobs => format!(
                 "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, \
-                 START_TIMESTAMP AS start_time, ENCRYPTION_MODE AS encryption_mode, PLUS_ARCHIVELOG AS plus_archivelog \
-                 FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE JOB_LEVEL = 'USER_TENANT'"
+                 START_TIMESTAMP AS start_time, ENCRYPTION_MODE AS encryption_mode, PLUS_ARCHIVELOG AS plus_archivelog, \
+                 JOB_LEVEL AS job_level FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE JOB_LEVEL IN ('USER_TENANT', 'CLUSTER')"
             ),
             Read::BackupHistory => format!(
                 "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, STATUS AS status, MAX(END_TIMESTAMP) AS last_end, \

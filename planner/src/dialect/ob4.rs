@@ -118,10 +118,13 @@ pub fn plan(
             planned.accepted.extend(accepted);
             planned.breaches.extend(kept);
             let stale = crate::freshness::violations(&scope, &want.data_backup, have.newest(), now);
-            match have.backup_jobs.first() {
-                Some(job) if !stale.is_empty() => notes.push(format!(
+            match (have.backup_jobs.first(), have.cluster_job) {
+                (Some(job), _) if !stale.is_empty() => notes.push(format!(
                     "tenant {name}: backup job {} ({} {}) is running: no other backup is planned; freshness is checked again when it ends",
                     job.job_id, job.backup_type, job.status
+                )),
+                (None, Some(job)) if !stale.is_empty() => notes.push(format!(
+                    "tenant {name}: a backup started from sys (cluster job {job}) is under way: no other backup is planned; freshness is checked again when it ends"
                 )),
                 _ => all.extend(stale),
             }
