@@ -293,7 +293,13 @@ enum OnBuild {
 }
 
 /// Runs a converging scenario on `build`: setup, plan, apply, plan again.
-fn on_build(dir: &Path, build: &str, runtime: &tokio::runtime::Runtime) -> OnBuild {
+/// Adds every statement the tool sent to `sent`.
+fn on_build(
+    dir: &Path,
+    build: &str,
+    runtime: &tokio::runtime::Runtime,
+    sent: &mut BTreeSet<String>,
+) -> OnBuild {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -320,7 +326,7 @@ fn on_build(dir: &Path, build: &str, runtime: &tokio::runtime::Runtime) -> OnBui
             other => panic!("{name} on {build}: does not plan: {other:?}"),
         }
     };
-    runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let setup = dir.join("setup.hcl");
         if setup.exists() {
             let (mut session, live) = read(&dsn).await;
@@ -358,7 +364,9 @@ fn on_build(dir: &Path, build: &str, runtime: &tokio::runtime::Runtime) -> OnBui
         );
         session.close().await;
         OnBuild::Converged
-    })
+    });
+    sent.extend(obbackup_tests::sent(&sim));
+    outcome
 }
 
 /// Every converging scenario, on every build of its line: applied, planning
@@ -372,6 +380,7 @@ fn every_scenario_converges_on_every_build_that_takes_it() {
         .build()
         .expect("runtime");
     let mut refusals = Vec::new();
+    let mut sent = BTreeSet::new();
     for dir in scenario_dirs() {
         if !parse_expectations(&dir.join("expect.txt")).contains(&Expectation::Converges) {
             continue;
@@ -384,7 +393,7 @@ fn every_scenario_converges_on_every_build_that_takes_it() {
         let builds: &[&str] = if line_3 { &BUILDS_3X } else { &BUILDS_4X };
         let mut converged = Vec::new();
         for build in builds {
-            match on_build(&dir, build, &runtime) {
+            match on_build(&dir, build, &runtime, &mut sent) {
                 OnBuild::Converged => converged.push(*build),
                 OnBuild::Refused(why) => {
                     refusals.push(format!("{}: {build}: {why}", dir.display()))
@@ -409,4 +418,14 @@ fn every_scenario_converges_on_every_build_that_takes_it() {
     for refusal in &refusals {
         assert!(refusal.contains("or later"), "{refusal}");
     }
+    // What each build was sent (3.1's piece copies, 4.1's per-tenant
+    // parameters, …) parses in OceanBase's grammar.
+    let sent: Vec<String> = sent.into_iter().collect();
+    let rejected = obbackup_tests::grammar_rejections(&sent);
+    assert!(
+        rejected.is_empty(),
+        "OceanBase's grammar rejects {} of {} statements:\n{rejected:#?}",
+        rejected.len(),
+        sent.len()
+    );
 }
