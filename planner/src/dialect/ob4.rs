@@ -118,7 +118,13 @@ pub fn plan(
             planned.accepted.extend(accepted);
             planned.breaches.extend(kept);
             let stale = crate::freshness::violations(&scope, &want.data_backup, have.newest(), now);
-            match (have.backup_jobs.first(), have.cluster_job) {
+            // A running job that this plan cancels (the data destination
+            // changes) does not hold the backup back: it is due after.
+            let cancelled = all
+                .iter()
+                .any(|c| c.setting() == Setting::DataBackupDestination);
+            let running = have.backup_jobs.first().filter(|_| !cancelled);
+            match (running, have.cluster_job) {
                 (Some(job), _) if !stale.is_empty() => notes.push(format!(
                     "tenant {name}: backup job {} ({} {}) is running: no other backup is planned; freshness is checked again when it ends",
                     job.job_id, job.backup_type, job.status
