@@ -57,10 +57,110 @@ pub fn scenario_fixture(path: &Path) -> String {
     value.to_string()
 }
 
-/// Starts a simulator from a fixture with fast delays.
-pub fn start(fixture: &str) -> obsim::Simulator {
+/// Starts a simulator from a fixture with fast delays. When the test is done
+/// with it, every statement the tool sent it must parse in OceanBase's grammar
+/// ([`Sim`]).
+pub fn start(fixture: &str) -> Sim {
+    Sim(obsim::Simulator::start_in_thread(&fast_fixture(fixture))
+        .unwrap_or_else(|e| panic!("{fixture}: {e}")))
+}
+
+/// [`start`] for a test whose client is not the tool (a stock driver sending
+/// its own statements): no grammar check of the journal.
+pub fn start_for_other_clients(fixture: &str) -> obsim::Simulator {
     obsim::Simulator::start_in_thread(&fast_fixture(fixture))
         .unwrap_or_else(|e| panic!("{fixture}: {e}"))
+}
+
+/// A simulator of an end-to-end test. Dropped at the end of a test that has
+/// not failed otherwise, it checks every statement the tool sent it (its
+/// journal, not the test's own in-process queries) against OceanBase's
+/// MySQL-mode grammar and fails the test on a rejection: so every end-to-end
+/// test also checks the syntax of what it made the tool send.
+pub struct Sim(pub obsim::Simulator);
+
+impl std::ops::Deref for Sim {
+    type Target = obsim::Simulator;
+    fn deref(&self) -> &obsim::Simulator {
+        &self.0
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let rejected = shared_grammar(sent(&self.0));
+        assert!(
+            rejected.is_empty(),
+            "OceanBase's grammar rejects what the tool sent:\n{rejected:#?}"
+        );
+    }
+}
+
+/// The grammar process of this test process (the parser loads once), and
+/// the statements it has already accepted.
+struct LineGrammar {
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    seen: std::collections::HashSet<String>,
+    _child: std::process::Child,
+}
+
+/// Checks `statements` not checked before in this process; returns the
+/// rejected ones with the grammar's message.
+fn shared_grammar(statements: Vec<String>) -> Vec<(String, String)> {
+    use std::io::{BufRead as _, Write as _};
+    static GRAMMAR: std::sync::OnceLock<std::sync::Mutex<LineGrammar>> = std::sync::OnceLock::new();
+    let grammar = GRAMMAR.get_or_init(|| {
+        let dir = std::env::var("OBBACKUP_OBPARSER_DIR").unwrap_or_else(|_| {
+            panic!("OBBACKUP_OBPARSER_DIR is not set: run the tests with `bash scripts/test.sh cargo test --workspace`")
+        });
+        let mut child = Command::new("node")
+            .arg(root().join("tests/support/grammar.js"))
+            .arg(&dir)
+            .arg("--lines")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        std::sync::Mutex::new(LineGrammar {
+            stdin,
+            stdout,
+            seen: std::collections::HashSet::new(),
+            _child: child,
+        })
+    });
+    let mut grammar = grammar
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut rejected = Vec::new();
+    for sql in statements {
+        if grammar.seen.contains(&sql) {
+            continue;
+        }
+        let line = serde_json::to_string(&sql).unwrap_or_default();
+        writeln!(grammar.stdin, "{line}").expect("the grammar takes input");
+        grammar.stdin.flush().expect("the grammar takes input");
+        let mut answer = String::new();
+        grammar
+            .stdout
+            .read_line(&mut answer)
+            .expect("the grammar answers");
+        let answer: serde_json::Value = serde_json::from_str(&answer)
+            .unwrap_or_else(|e| panic!("the grammar printed {answer:?}: {e}"));
+        match answer["error"].as_str() {
+            Some(error) => rejected.push((sql, error.to_string())),
+            None => {
+                grammar.seen.insert(sql);
+            }
+        }
+    }
+    rejected
 }
 
 /// The `obbackup` binary built by `cargo test --workspace`.

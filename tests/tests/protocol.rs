@@ -15,7 +15,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn default_sqlx_options_connect_and_text_queries_work() {
-    let sim = obbackup_tests::start("empty-4.2.json");
+    let sim = obbackup_tests::start_for_other_clients("empty-4.2.json");
     runtime().block_on(async {
         let options = MySqlConnectOptions::from_str(&sim.dsn("sys")).expect("dsn");
         let mut conn = options
@@ -35,7 +35,7 @@ fn default_sqlx_options_connect_and_text_queries_work() {
 
 #[test]
 fn prepared_show_parameters_is_a_1064_and_wrong_passwords_are_refused() {
-    let sim = obbackup_tests::start("empty-4.2.json");
+    let sim = obbackup_tests::start_for_other_clients("empty-4.2.json");
     runtime().block_on(async {
         let options = MySqlConnectOptions::from_str(&sim.dsn("sys")).expect("dsn");
         let mut conn = options.connect().await.expect("connects");

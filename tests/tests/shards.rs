@@ -15,7 +15,7 @@ tenant "*" {}
 "#;
 
 struct Fleet {
-    _sims: Vec<obsim::Simulator>,
+    _sims: Vec<obbackup_tests::Sim>,
     dir: String,
     env: Vec<(String, String)>,
 }
