@@ -122,13 +122,11 @@ fn address_pattern_known(pattern: &str) -> bool {
             have.len() == path.len() && path.iter().zip(&have).all(|(p, h)| *p == "*" || p == h)
         })
     };
-    match parts.as_slice() {
-        ["tenant" | "*", name, path @ ..] if !name.is_empty() && !path.is_empty() => {
-            path_fits(path)
-        }
-        ["cluster" | "*", path @ ..] if !path.is_empty() => path_fits(path),
-        _ => false,
-    }
+    let tenant_fits = matches!(parts.as_slice(), ["tenant" | "*", name, path @ ..]
+        if !name.is_empty() && !path.is_empty() && path_fits(path));
+    let cluster_fits = matches!(parts.as_slice(), ["cluster" | "*", path @ ..]
+        if !path.is_empty() && path_fits(path));
+    tenant_fits || cluster_fits
 }
 
 impl Ignore {
@@ -1004,6 +1002,27 @@ fn interpolation(expr: &Expression) -> Result<Piece, Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ignore_addresses_are_known_patterns() {
+        for known in [
+            "tenant.app.log_archive.mode",
+            "tenant.*.log_archive.mode",
+            "cluster.log_archive.mode",
+            "*.log_archive.mode",
+            "tenant.app.log_archive.*",
+        ] {
+            assert!(address_pattern_known(known), "{known}");
+        }
+        for unknown in [
+            "tenant.app.log_archive.colour",
+            "tenant..log_archive.mode",
+            "cluster",
+            "mode",
+        ] {
+            assert!(!address_pattern_known(unknown), "{unknown}");
+        }
+    }
 
     #[test]
     fn decodes_the_documented_shape() {

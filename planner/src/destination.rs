@@ -59,11 +59,16 @@ pub enum DestinationError {
         key: &'static str,
     },
     /// An attribute OceanBase does not keep (it would be dropped from the
-    /// stored destination, which then never matches).
-    #[error(
-        "`{0}` is not an attribute OceanBase keeps (it would drop it and store the rest): use host, access_id, access_key, appid, delete_mode, s3_region or checksum_type"
-    )]
+    /// stored destination, which then never matches). Named by its key, or by
+    /// position when it follows a credential (it may be the tail of one that
+    /// contains `&`).
+    #[error("{0} is not an attribute OceanBase keeps (it would drop it and store the rest): use {known}", known = KNOWN_ATTRIBUTES.join(", "))]
     UnknownAttribute(String),
+    /// A `checksum_type` other than `md5`.
+    #[error(
+        "checksum_type `{0}`: obbackup takes md5 only (what OceanBase 4.3.1 stores when none is given; earlier builds keep none)"
+    )]
+    ChecksumType(String),
     /// A parameter without `=value`. The text itself is never shown: it can
     /// be the tail of a credential that contains `&`.
     #[error("parameter {position} after `?` is not key=value{}", match previous {
@@ -134,11 +139,25 @@ impl Destination {
                 });
             }
         }
-        if let Some((key, _)) = attributes
+        if let Some(n) = attributes
             .iter()
-            .find(|(k, _)| !KNOWN_ATTRIBUTES.contains(&k.as_str()))
+            .position(|(k, _)| !KNOWN_ATTRIBUTES.contains(&k.as_str()))
         {
-            return Err(DestinationError::UnknownAttribute(key.clone()));
+            let after_credential = n > 0 && Self::is_credential(&attributes[n - 1].0);
+            return Err(DestinationError::UnknownAttribute(if after_credential {
+                format!(
+                    "parameter {} after `?` (it follows `{}=`: a value cannot contain `&`)",
+                    n + 1,
+                    attributes[n - 1].0
+                )
+            } else {
+                format!("`{}`", attributes[n].0)
+            }));
+        }
+        if let Some((_, v)) = attributes.iter().find(|(k, _)| k == "checksum_type")
+            && v.expose() != DEFAULT_CHECKSUM_TYPE
+        {
+            return Err(DestinationError::ChecksumType(v.expose().to_string()));
         }
         let root = normal_root(&scheme, rest);
         Ok(Self {
@@ -299,9 +318,21 @@ mod tests {
                 .same_place(&Destination::from_server("file:///d"))
         );
         assert_eq!(
-            Destination::parse("oss://b/p?host=h&access_id=A&access_key=K&region=x")
+            Destination::parse("oss://b/p?host=h&region=x&access_id=A&access_key=K")
                 .expect_err("dropped by OceanBase"),
-            DestinationError::UnknownAttribute("region".into())
+            DestinationError::UnknownAttribute("`region`".into())
+        );
+        // After a credential: by position, never by a key that may be its tail.
+        let err = Destination::parse("oss://b/p?host=h&access_id=A&access_key=K1&tail=secret")
+            .expect_err("split key");
+        assert!(!err.to_string().contains("tail"), "{err}");
+        assert!(err.to_string().contains("parameter 4 after `?`"), "{err}");
+        assert_eq!(
+            Destination::parse(
+                "oss://b/p?host=h&access_id=A&access_key=K&checksum_type=no_checksum"
+            )
+            .expect_err("not md5"),
+            DestinationError::ChecksumType("no_checksum".into())
         );
     }
 

@@ -324,6 +324,12 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                         "wait for it, or cancel it with obbackup backup cancel (OceanBase answers 9036)",
                     ));
                 }
+                if let Some(job) = t.cluster_job {
+                    return Err(not_ready(
+                        format!("a backup started from sys (cluster job {job}) is under way"),
+                        "wait for it: OceanBase starts the tenants' jobs at its next scheduling pass and answers 9036 meanwhile",
+                    ));
+                }
                 if *incremental && !t.has_base_in(dest) {
                     notes.push(format!("tenant {name}: no usable backup set in the current data destination: OceanBase runs this incremental as a full backup"));
                 }

@@ -334,7 +334,6 @@ impl Cluster {
             .push((tenant_id, result, comment.to_string()));
     }
 
-    /// Why a tenant cannot be backed up now (B1–B4), or `None`.
     /// The first check a backup of `tenant_id` fails, in OceanBase's order
     /// (v4.2.2_CE_BP1 src/rootserver/backup/ob_backup_data_scheduler.cpp): a
     /// tenant backing itself up (`start_tenant_backup_data_`) is checked for
@@ -534,7 +533,11 @@ impl Cluster {
         }
         let ids = self.resolve_tenants(session, list)?;
         let now = Instant::now();
-        let mut affected = 0;
+        // Jobs a sys backup has yet to create are not created.
+        let pending = self.pending_tenant_jobs.len();
+        self.pending_tenant_jobs
+            .retain(|j| !ids.contains(&j.tenant_id));
+        let mut affected = (pending - self.pending_tenant_jobs.len()) as u64;
         for job in self
             .jobs
             .iter_mut()

@@ -1003,7 +1003,6 @@ impl Cluster {
         }
     }
 
-    /// Value of a parameter for a tenant (or the default).
     /// The value of cluster-scope parameter `def`.
     pub fn cluster_parameter_value(&self, def: &Definition) -> String {
         if let Some(v) = self.cluster_parameters.get(def.name) {
@@ -1023,6 +1022,8 @@ impl Cluster {
             .unwrap_or(&self.min_observer_version)
             .split('.')
             .filter_map(|p| p.parse().ok())
+            .chain(std::iter::repeat(0))
+            .take(4)
             .collect();
         min.as_slice() >= parts
     }

@@ -426,9 +426,6 @@ impl ClusterLevel {
         .is_some_and(|v| parse_time_us(&v).is_some_and(|us| us > 0))
     }
 
-    /// A backup is in progress: a set RUNNING, or `backup_status` anything
-    /// but STOP (OceanBase's own test, v3.1.5_CE_HF2
-    /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`).
     /// Whether destination `dest` holds round-mode copies (`round`) or piece
     /// copies (`!round`), compared by root.
     pub fn holds_copies(&self, dest: &str, round: bool) -> bool {
@@ -444,6 +441,9 @@ impl ClusterLevel {
         copies || (round && self.round_copies.iter().any(|(_, d)| same(d)))
     }
 
+    /// A backup is in progress: a set RUNNING, or `backup_status` anything
+    /// but STOP (OceanBase's own test, v3.1.5_CE_HF2
+    /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`).
     fn data_backup_running(&self) -> bool {
         self.data_backups.iter().any(|b| b.status == "RUNNING") || self.held_backup_status.is_some()
     }

@@ -236,6 +236,19 @@ fn every_hostile_configuration_is_refused_with_a_location() {
             .collect()
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // Some refusals say more than the parser would.
+    for (file, words) in [
+        (
+            "022-syntax-lone-carriage-returns.hcl",
+            "a carriage return without a line feed",
+        ),
+        ("135-large-many-errors.hcl", "2000 problem(s)"),
+        ("119-name-too-long.hcl", "65 bytes, at most 64"),
+    ] {
+        let out =
+            obbackup_tests::obbackup(&["validate", &dir.join(file).display().to_string()], &[]);
+        assert!(out.stderr.contains(words), "{file}: {}", out.stderr);
+    }
 }
 
 /// What some editors write is still a configuration: a UTF-8 byte order mark

@@ -489,6 +489,7 @@ fn a_backup_between_sets_is_in_progress_and_cannot_be_canceled() {
         assert!(!plan.stdout.contains("BACKUP DATABASE"), "{}", plan.stdout);
         let status = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
         let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+        obbackup_tests::assert_schema("status.schema.json", &value);
         assert_eq!(
             value["tenants"][0]["running_jobs"][0]["status"], phase,
             "{value}"
@@ -589,4 +590,24 @@ fn backup_backup_directories_holding_copies_are_not_reused() {
         "ALTER SYSTEM BACKUP BACKUPPIECE ALL NOT BACKED UP 2 TIMES BACKUP_BACKUP_DEST = 'file:///data/nfs/bb'",
     );
     assert!(matches!(&refused, Err(e) if e.code == 1235), "{refused:?}");
+
+    // Without a backup_dest change: a new backup-backup directory that holds
+    // copies already (an old one) is refused too.
+    let mut old_copy = piece(2);
+    old_copy["dest"] = serde_json::json!("file:///data/nfs/old");
+    fixture["pieces"]
+        .as_array_mut()
+        .expect("pieces")
+        .push(old_copy);
+    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let file = temp_config(
+        "f4-old.hcl",
+        &cluster("file:///data/nfs/backup", "file:///data/nfs/old", ""),
+    );
+    let old = Invocation::new(&["plan", &file]).dsn(&sim.dsn("sys")).run();
+    assert_eq!(old.code, 1, "{}", old.all());
+    assert_contains(
+        &old.stderr,
+        "sets backup_backup_dest only to an empty directory",
+    );
 }

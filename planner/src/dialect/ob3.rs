@@ -1191,8 +1191,14 @@ pub fn steps(
     let (round_copies, piece_copies) = bb_dest_after.as_ref().map_or((false, false), |d| {
         (live.round_mode_copies(d), live.piece_copies(d))
     });
-    let bb_span = want.bb_dest.as_ref().map_or(0..0, |d| d.span.clone());
-    // F4: OceanBase sets backup_backup_dest only to an empty directory
+    // The backup-backup destination as written, else the backup_dest that
+    // makes it be set again.
+    let bb_span = want
+        .bb_dest
+        .as_ref()
+        .or(want.backup_dest.as_ref())
+        .map_or(0..0, |d| d.span.clone());
+    // OceanBase sets backup_backup_dest only to an empty directory
     // (9026; v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
     // check_backup_backup_dest), and a backup_dest change clears it and sets
     // it again.
@@ -1275,7 +1281,7 @@ pub fn steps(
         (dest_changes && bb_set && round_mode_on && want.bb_archivelog != Some(false))
             || (want.bb_archivelog == Some(true) && !round_mode_on);
     if restart_round_mode {
-        // F5: round mode refuses a directory holding piece copies (1235
+        // Round mode refuses a directory holding piece copies (1235
         // "backup archive log in piece data directory"; v3.1.5_CE_HF2
         // src/rootserver/ob_root_service.cpp, handle_backup_archive_log).
         if piece_copies {
@@ -1314,7 +1320,7 @@ pub fn steps(
         ));
     }
     if let (true, Some(copies)) = (has(Setting::BackupBackupPieces), &want.bb_copies) {
-        // F5: piece copies refuse a directory holding round-mode copies (1235
+        // Piece copies refuse a directory holding round-mode copies (1235
         // "backup backup piece in round mode directory"; same source,
         // handle_backup_backuppiece).
         if round_copies {

@@ -666,11 +666,14 @@ fn parameter_steps(
     // 4007, shown as 1235 (v4.2.1_CE to v4.3.1_CE_BETA
     // src/rootserver/ob_system_admin_util.cpp, ObAdminSetConfig::verify_config,
     // against GET_MIN_CLUSTER_VERSION()).
-    let upgraded = live
-        .server
-        .min_observer_version
-        .as_ref()
-        .is_none_or(|v| v.as_slice() >= [4, 2, 1, 0].as_slice());
+    let upgraded = live.server.min_observer_version.as_ref().is_none_or(|v| {
+        // "4.2.1" is 4.2.1.0: missing parts are zeros.
+        let mut parts = [0u32; 4];
+        for (k, p) in v.iter().take(4).enumerate() {
+            parts[k] = *p;
+        }
+        parts >= [4, 2, 1, 0]
+    });
     let could_coalesce = live.server.sys_login()
         && Build::parse(&live.server.ob_version).is_some_and(|b| Capability::TenantAllUser.on(b))
         && live.tenants().len() >= 2;
@@ -862,7 +865,11 @@ fn backup_steps(
             // the round rather than resuming it (v4.2.2_CE_BP1
             // src/rootserver/backup/ob_archive_scheduler_service.cpp), so only
             // the destination's state can bring it back.
-            let (why, help) = if have.archivelog() && !dest_enabled {
+            let deferred = have
+                .archive_dest
+                .as_ref()
+                .is_some_and(|d| d.state == "DEFER");
+            let (why, help) = if have.archivelog() && deferred {
                 (
                     " and its destination is DEFER, so OceanBase keeps it suspended",
                     "declare log_archive { state = \"enable\" } for this tenant to resume archiving first (OceanBase refuses the backup with 9040 `log archive status is not doing`)",
