@@ -378,7 +378,7 @@ fn plus_archivelog_before_4_2_is_refused_at_the_attribute() {
     let fixture = r#"{"version": "4.1.0.2", "tenants": [{"id": 1002, "name": "t", "log_mode": "ARCHIVELOG",
         "archive_dest": {"path": "file:///nfs/t/a", "dest_id": 1002}, "archive_round": {"round_id": 1, "status": "DOING"},
         "data_backup_dest": "file:///nfs/t/d"}]}"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let config = temp_config(
         "plus-old.hcl",
         "tenant \"t\" {\n  data_backup {\n    full { max_age = \"7d\" }\n    plus_archivelog = true\n  }\n}\n",
@@ -417,7 +417,7 @@ fn a_round_on_its_way_to_doing_is_waited_for_and_one_that_stays_down_refuses_the
             "archive_round": {{"round_id": 1, "status": "{status}"}},
             "data_backup_dest": "file:///nfs/t/d"}}]}}"#
         );
-        let sim = obsim::Simulator::start_in_thread(&fixture).expect("starts");
+        let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(&fixture).expect("starts"));
         let out = Invocation::new(&["plan", &config])
             .dsn(&sim.dsn("sys"))
             .run();
@@ -517,7 +517,7 @@ fn followed_backups_work_on_builds_without_data_progress() {
             "archive_dest": {{"path": "file:///nfs/t/a", "dest_id": 1002}}, "archive_round": {{"round_id": 1, "status": "DOING"}},
             "data_backup_dest": "file:///nfs/t/d"}}]}}"#
         );
-        let sim = obsim::Simulator::start_in_thread(&fixture).expect("starts");
+        let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(&fixture).expect("starts"));
         for login in ["sys", "t"] {
             let mut args = vec!["backup", "full", "--wait"];
             if login == "sys" {

@@ -426,10 +426,12 @@ fn tenants_the_cluster_does_not_have_are_named() {
 
 #[test]
 fn a_server_before_4_1_is_refused_with_its_version() {
-    let sim = obsim::Simulator::start_in_thread(
-        r#"{"version": "4.0.0.0", "tenants": [{"id": 1002, "name": "t"}]}"#,
-    )
-    .expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(
+            r#"{"version": "4.0.0.0", "tenants": [{"id": 1002, "name": "t"}]}"#,
+        )
+        .expect("starts"),
+    );
     let config = temp_config("old.hcl", EVERY_TENANT);
     let out = Invocation::new(&["plan", &config])
         .dsn(&sim.dsn("sys"))
@@ -442,7 +444,7 @@ fn a_server_before_4_1_is_refused_with_its_version() {
 fn a_login_without_read_access_gets_a_privilege_error() {
     let fixture = r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "t"}],
         "users": [{"tenant": "sys", "user": "reader", "password": "pw", "privilege": "none"}]}"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let config = temp_config("reader.hcl", EVERY_TENANT);
     let dsn = format!("mysql://reader%40sys:pw@{}", sim.addr());
     let out = Invocation::new(&["plan", &config]).dsn(&dsn).run();
@@ -525,7 +527,7 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
         "archive_dest": {"path": "file:///nfs/t/archive", "dest_id": 1002},
         "archive_round": {"round_id": 4, "status": "INTERRUPTED"}}],
         "delays_ms": {"archive_prepare": 20, "archive_beginning": 40, "archive_stopping": 40}}"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let config = temp_config(
         "interrupted.hcl",
         "tenant \"t\" {\n  log_archive {\n    enabled = true\n    destination = \"file:///nfs/t/archive\"\n  }\n}\n",
@@ -564,10 +566,12 @@ fn an_interrupted_round_is_restarted_with_its_hazard() {
 /// raw: the plan names it `\u{1b}`.
 #[test]
 fn server_text_is_printed_with_control_characters_escaped() {
-    let sim = obsim::Simulator::start_in_thread(
-        r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "evil\u001b[31mred"}]}"#,
-    )
-    .expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(
+            r#"{"version": "4.2.2.1", "tenants": [{"id": 1002, "name": "evil\u001b[31mred"}]}"#,
+        )
+        .expect("starts"),
+    );
     let config = temp_config(
         "escape.hcl",
         "tenant \"*\" {\n  data_backup { concurrency = 4 }\n}\n",
@@ -771,7 +775,9 @@ fn a_rolling_upgrade_sets_parameters_tenant_by_tenant() {
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
     for (min, all_user) in [("4.2.0.0", false), ("4.2.1.0", true)] {
         fixture["min_observer_version"] = serde_json::json!(min);
-        let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+        let sim = obbackup_tests::Sim(
+            obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+        );
         let dsn = sim.dsn("sys");
         let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
         assert_eq!(plan.code, 0, "{min}: {}", plan.all());
@@ -801,7 +807,9 @@ fn a_rolling_upgrade_sets_parameters_tenant_by_tenant() {
     }
     // What the plan avoids: OceanBase's answer to all_user mid-upgrade.
     fixture["min_observer_version"] = serde_json::json!("4.2.0.0");
-    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
     assert_eq!(
         query_rows(
             &sim,

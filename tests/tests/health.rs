@@ -115,7 +115,7 @@ fn on_oceanbase_3_the_clusters_round_is_checked_the_same_way() {
     let fixture = r#"{ "version": "3.2.4.1",
       "parameters": { "backup_dest": "file:///data/nfs/backup" },
       "archive": { "round_id": 1, "status": "DOING", "lag": "45m" } }"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let config = temp_config(
         "health-ob3.hcl",
         "cluster {\n  log_archive {\n    max_lag = \"10m\"\n  }\n}\n",

@@ -19,12 +19,12 @@ tenant "*" {
 }
 "#;
 
-fn simulator(tenants: usize) -> obsim::Simulator {
+fn simulator(tenants: usize) -> obbackup_tests::Sim {
     let fixture = serde_json::json!({
         "version": "4.2.2.1",
         "generated_tenants": { "count": tenants, "prefix": "tenant_", "first_id": 1002 }
     });
-    obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts")
+    obbackup_tests::Sim(obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"))
 }
 
 fn check(markdown: &str, tenants: usize, what: &str) {
@@ -66,7 +66,7 @@ fn a_fleet_comment_fits_and_names_every_cluster() {
     let dir = root().join("target/test-configs/markdown-fleet");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let sims: Vec<(usize, obsim::Simulator)> = [3, 300, 3_000]
+    let sims: Vec<(usize, obbackup_tests::Sim)> = [3, 300, 3_000]
         .into_iter()
         .map(|n| (n, simulator(n)))
         .collect();
@@ -111,10 +111,12 @@ fn thousands_of_hazards_still_fit() {
             })
         })
         .collect();
-    let sim = obsim::Simulator::start_in_thread(
-        &serde_json::json!({ "version": "4.2.2.1", "tenants": tenants }).to_string(),
-    )
-    .expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(
+            &serde_json::json!({ "version": "4.2.2.1", "tenants": tenants }).to_string(),
+        )
+        .expect("starts"),
+    );
     let out = Invocation::new(&[
         "plan",
         &temp_config("hazards.hcl", CONFIG),

@@ -240,7 +240,7 @@ fn on_3x_timestamps_come_from_the_servers_own_clock() {
       "parameters": { "backup_dest": "file:///data/nfs/backup" },
       "archive": { "round_id": 1, "status": "DOING" },
       "backup_history": [ { "backup_type": "D", "ended_ago": "1d" } ] }"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let dsn = sim.dsn("sys");
     let json = Invocation::new(&["status"]).dsn(&dsn).format("json").run();
     let status: Value = serde_json::from_str(&json.stdout).expect("JSON");

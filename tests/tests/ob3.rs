@@ -219,7 +219,7 @@ fn servers_that_disagree_are_drift_and_user_logins_are_refused() {
         "parameters": {"backup_log_archive_option": "mandatory compression= lz4_1.0"},
         "server_parameters": [ {"svr_ip": "10.0.0.2", "svr_port": 2882, "name": "backup_log_archive_option", "value": "optional compression= lz4_1.0"} ],
         "tenants": [ {"id": 1001, "name": "trade"} ]}"#;
-    let sim = obsim::Simulator::start_in_thread(fixture).expect("starts");
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(fixture).expect("starts"));
     let config = temp_config(
         "ob3-servers.hcl",
         "cluster {\n  log_archive {\n    mode = \"mandatory\"\n    compression = \"lz4_1.0\"\n  }\n}\n",
@@ -377,11 +377,11 @@ fn missing_destinations_point_at_what_needs_them() {
 /// destination: two copies are refused at the attribute, naming 3.2.
 #[test]
 fn two_piece_copies_need_3_2() {
-    let sim = obsim::Simulator::start_in_thread(
+    let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(
         r#"{"version": "3.1.5", "parameters": {"backup_dest": "file:///nfs/b", "enable_log_archive": "True"},
             "tenants": [{"id": 1001, "name": "t"}], "archive": {"round_id": 1, "status": "DOING"}}"#,
     )
-    .expect("starts");
+    .expect("starts"));
     let config = temp_config(
         "ob31-copies.hcl",
         "cluster {\n  backup_backup {\n    destination = \"file:///nfs/bb\"\n    pieces { copies = 2 }\n  }\n}\n",
@@ -407,10 +407,10 @@ fn backup_backup_checkpoint_interval_follows_the_build() {
         "cluster {\n  backup_backup {\n    destination = \"file:///nfs/bb\"\n    log_archive_checkpoint_interval = \"2h\"\n  }\n}\n",
     );
     for (version, code) in [("3.1.5", 1), ("3.2.4.1", 0)] {
-        let sim = obsim::Simulator::start_in_thread(&format!(
+        let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(&format!(
             r#"{{"version": "{version}", "parameters": {{"backup_dest": "file:///nfs/b"}}, "tenants": [{{"id": 1001, "name": "t"}}]}}"#
         ))
-        .expect("starts");
+        .expect("starts"));
         let plan = Invocation::new(&["plan", &config])
             .dsn(&sim.dsn("sys"))
             .run();
@@ -472,7 +472,7 @@ fn a_backup_between_sets_is_in_progress_and_cannot_be_canceled() {
               "backup_history": [ {{ "backup_type": "D", "ended_ago": "9d" }} ],
               "backup_status": "{phase}" }}"#
         );
-        let sim = obsim::Simulator::start_in_thread(&fixture).expect("starts");
+        let sim = obbackup_tests::Sim(obsim::Simulator::start_in_thread(&fixture).expect("starts"));
         let dsn = sim.dsn("sys");
         let config = temp_config(
             "ob3-between-sets.hcl",
@@ -532,7 +532,9 @@ fn backup_backup_directories_holding_copies_are_not_reused() {
         .as_array_mut()
         .expect("pieces")
         .push(piece(1));
-    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
     let dsn = sim.dsn("sys");
     let plan = |name: &str, text: &str| {
         let file = temp_config(name, text);
@@ -572,7 +574,9 @@ fn backup_backup_directories_holding_copies_are_not_reused() {
         .as_array_mut()
         .expect("pieces")
         .push(piece(0));
-    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
     let file = temp_config(
         "f5-pieces.hcl",
         &cluster(
@@ -599,7 +603,9 @@ fn backup_backup_directories_holding_copies_are_not_reused() {
         .as_array_mut()
         .expect("pieces")
         .push(old_copy);
-    let sim = obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
     let file = temp_config(
         "f4-old.hcl",
         &cluster("file:///data/nfs/backup", "file:///data/nfs/old", ""),

@@ -159,8 +159,10 @@ fn run_scenario(dir: &Path, runtime: &tokio::runtime::Runtime) -> Vec<String> {
         .unwrap_or_default();
     let expectations = parse_expectations(&dir.join("expect.txt"));
     let follow = expectations.contains(&Expectation::Follow);
-    let sim = obsim::Simulator::start_in_thread(&scenario_fixture(&dir.join("live.json")))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&scenario_fixture(&dir.join("live.json")))
+            .unwrap_or_else(|e| panic!("{name}: {e}")),
+    );
     let dsn = Secret::new(sim.dsn("sys"));
     let config = config_at(&dir.join("config.hcl"));
     runtime.block_on(async {
@@ -307,8 +309,10 @@ fn on_build(
     let mut fixture: serde_json::Value =
         serde_json::from_str(&scenario_fixture(&dir.join("live.json"))).expect("fixture JSON");
     fixture["version"] = serde_json::json!(build);
-    let sim = obsim::Simulator::start_in_thread(&fixture.to_string())
-        .unwrap_or_else(|e| panic!("{name} on {build}: {e}"));
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string())
+            .unwrap_or_else(|e| panic!("{name} on {build}: {e}")),
+    );
     let dsn = Secret::new(sim.dsn("sys"));
     let refused = |e: plan::PlanError| -> String {
         match e {

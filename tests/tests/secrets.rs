@@ -30,7 +30,7 @@ tenant "*" {
 }
 "#;
 
-fn simulator() -> obsim::Simulator {
+fn simulator() -> obbackup_tests::Sim {
     let fixture = serde_json::json!({
         "version": "4.2.2.1",
         "delays_ms": { "archive_prepare": 20, "archive_beginning": 60, "archive_stopping": 60,
@@ -39,7 +39,7 @@ fn simulator() -> obsim::Simulator {
         "users": [{ "tenant": "sys", "user": "root", "password": DSN_PASSWORD }],
         "tenants": [{ "id": 1002, "name": "app" }, { "id": 1004, "name": "crm" }]
     });
-    obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts")
+    obbackup_tests::Sim(obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"))
 }
 
 #[test]

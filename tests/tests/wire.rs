@@ -44,9 +44,11 @@ fn own_address() -> std::net::IpAddr {
 
 /// A simulator listening on every interface, and a DSN through this
 /// machine's own non-loopback address.
-fn remote_simulator() -> (obsim::Simulator, String) {
+fn remote_simulator() -> (obbackup_tests::Sim, String) {
     let fixture = obbackup_tests::fast_fixture("empty-4.2.json");
-    let sim = obsim::Simulator::start_in_thread_on(&fixture, "0.0.0.0:0").expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread_on(&fixture, "0.0.0.0:0").expect("starts"),
+    );
     let dsn = format!("mysql://root%40sys@{}:{}", own_address(), sim.addr().port());
     (sim, dsn)
 }
@@ -133,15 +135,17 @@ fn with_tls_required_secrets_travel_and_a_wrong_ca_is_refused() {
     let ip = own_address();
     let (cert_pem, key_pem) = self_signed(ip);
     let fixture = obbackup_tests::fast_fixture("empty-4.2.json");
-    let sim = obsim::Simulator::start_in_thread_with_tls(
-        &fixture,
-        "0.0.0.0:0",
-        Some(obsim::TlsIdentity {
-            cert_pem: cert_pem.clone(),
-            key_pem,
-        }),
-    )
-    .expect("starts");
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread_with_tls(
+            &fixture,
+            "0.0.0.0:0",
+            Some(obsim::TlsIdentity {
+                cert_pem: cert_pem.clone(),
+                key_pem,
+            }),
+        )
+        .expect("starts"),
+    );
     let base = format!("mysql://root%40sys@{ip}:{}", sim.addr().port());
     let env = [("OBB_PW", "Wire-pw-4413")];
     let config = temp_config("wire-tls.hcl", ENCRYPTED);
