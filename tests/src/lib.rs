@@ -91,7 +91,10 @@ impl Drop for Sim {
         if std::thread::panicking() {
             return;
         }
-        let rejected = shared_grammar(sent(&self.0));
+        let mut statements = sent(&self.0);
+        statements.sort();
+        statements.dedup();
+        let rejected = shared_grammar(statements);
         assert!(
             rejected.is_empty(),
             "OceanBase's grammar rejects what the tool sent:\n{rejected:#?}"
