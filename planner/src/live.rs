@@ -453,9 +453,9 @@ pub struct LiveTenant {
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
     /// Active backup jobs.
     pub backup_jobs: Vec<BackupJob>,
-    /// A backup started from sys that is still under way (its CLUSTER job
-    /// id): OceanBase may not have created this tenant's job yet, and refuses
-    /// another backup meanwhile (9036).
+    /// A backup started from sys for this tenant that is still under way (its
+    /// CLUSTER job id): OceanBase may not have created this tenant's job yet,
+    /// and refuses another backup meanwhile (9036).
     pub cluster_job: Option<u64>,
     /// End of the newest COMPLETED job per backup type.
     pub last_completed: BTreeMap<BackupType, String>,
@@ -752,11 +752,18 @@ pub fn from_rows(
             t.parameters.entry(name).or_default().insert(server, value);
         }
     }
-    let mut cluster_job = None;
+    // A sys backup under way: its job id and the tenant ids it backs up
+    // (all, when the list does not read).
+    let mut cluster_job: Option<(u64, Option<Vec<u64>>)> = None;
     for row in of(Read::BackupJobs) {
         let read = "CDB_OB_BACKUP_JOBS";
         if get(row, read, "job_level")? == Some("CLUSTER") {
-            cluster_job = Some(number(row, read, "job_id")?);
+            let executors = get(row, read, "executor")?.and_then(|list| {
+                list.split(',')
+                    .map(|id| id.trim().parse().ok())
+                    .collect::<Option<Vec<u64>>>()
+            });
+            cluster_job = Some((number(row, read, "job_id")?, executors));
             continue;
         }
         let job = BackupJob {
@@ -773,9 +780,11 @@ pub fn from_rows(
             t.backup_jobs.push(job);
         }
     }
-    if let Some(job_id) = cluster_job {
+    if let Some((job_id, executors)) = cluster_job {
         for t in tenants.values_mut() {
-            t.cluster_job = Some(job_id);
+            if executors.as_ref().is_none_or(|ids| ids.contains(&t.id)) {
+                t.cluster_job = Some(job_id);
+            }
         }
     }
     for row in of(Read::BackupHistory) {

@@ -291,7 +291,9 @@ pub enum Read {
     /// Active backup jobs (`CDB_OB_BACKUP_JOBS`): the tenants' own, and the
     /// sys tenant's CLUSTER job of a backup started from sys, whose tenant
     /// jobs OceanBase creates at a later scheduling pass (v4.2.2_CE_BP1
-    /// `src/rootserver/backup/ob_backup_data_scheduler.cpp`).
+    /// `src/rootserver/backup/ob_backup_data_scheduler.cpp`), with the
+    /// tenants it backs up (`EXECUTOR_TENANT_ID`, ids joined by commas:
+    /// `src/share/backup/ob_backup_struct.cpp`, `get_executor_tenant_id_str`).
     BackupJobs,
     /// Finished jobs, newest end and highest id per tenant, type and status (`CDB_OB_BACKUP_JOB_HISTORY`).
     BackupHistory,
@@ -421,7 +423,8 @@ impl Read {
             Read::BackupJobs => format!(
                 "SELECT {tenant_col} AS tenant_id, JOB_ID AS job_id, BACKUP_TYPE AS backup_type, STATUS AS status, \
                  START_TIMESTAMP AS start_time, ENCRYPTION_MODE AS encryption_mode, PLUS_ARCHIVELOG AS plus_archivelog, \
-                 JOB_LEVEL AS job_level FROM oceanbase.{prefix}_OB_BACKUP_JOBS WHERE JOB_LEVEL IN ('USER_TENANT', 'CLUSTER')"
+                 JOB_LEVEL AS job_level, EXECUTOR_TENANT_ID AS executor FROM oceanbase.{prefix}_OB_BACKUP_JOBS \
+                 WHERE JOB_LEVEL IN ('USER_TENANT', 'CLUSTER')"
             ),
             Read::BackupHistory => format!(
                 "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, STATUS AS status, MAX(END_TIMESTAMP) AS last_end, \

@@ -56,6 +56,10 @@ pub struct Job {
     pub path: String,
     /// Seeded jobs run until canceled.
     pub runs_until_canceled: bool,
+    /// `EXECUTOR_TENANT_ID`: the tenants a CLUSTER job backs up, joined by
+    /// commas; a tenant job's own id (v4.2.2_CE_BP1
+    /// src/share/backup/ob_backup_struct.cpp, get_executor_tenant_id_str).
+    pub executor: String,
 }
 
 /// One backup set (CDB_OB_BACKUP_SET_FILES).
@@ -163,6 +167,7 @@ impl Cluster {
                 comment: String::new(),
                 path: path.clone(),
                 runs_until_canceled: false,
+                executor: String::new(),
             };
             self.record_set(&job, end_ns);
             if let (Some(status), Some(set)) = (&entry.file_status, self.backup_sets.last_mut()) {
@@ -190,6 +195,7 @@ impl Cluster {
                 comment: String::new(),
                 path: data_path.to_string(),
                 runs_until_canceled: true,
+                executor: String::new(),
             });
         }
         Ok(())
@@ -452,6 +458,11 @@ impl Cluster {
             None => ("NONE".to_string(), String::new()),
         };
         let cluster_job = from_sys.then(|| self.next_job_id(SYS_TENANT_ID));
+        let executor = chosen
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         for id in chosen {
             let path = self
                 .tenants
@@ -489,6 +500,7 @@ impl Cluster {
                 comment: String::new(),
                 path,
                 runs_until_canceled: false,
+                executor: String::new(),
             };
             if from_sys {
                 self.pending_tenant_jobs.push(job);
@@ -516,6 +528,7 @@ impl Cluster {
                 comment: String::new(),
                 path: String::new(),
                 runs_until_canceled: false,
+                executor,
             });
         }
         Ok(Reply::Ok(0))

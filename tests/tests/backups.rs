@@ -566,3 +566,47 @@ fn server_errors_quoting_a_secret_are_masked() {
         );
     }
 }
+
+/// A backup started from sys is under way for the tenants it names from its
+/// CLUSTER job on, before OceanBase creates their jobs: the plan holds their
+/// backups back and plans the others' (EXECUTOR_TENANT_ID, v4.2.2_CE_BP1
+/// src/share/backup/ob_backup_struct.cpp).
+#[test]
+fn a_sys_backup_under_way_holds_back_only_its_own_tenants() {
+    let ready = |id: u64, name: &str| {
+        serde_json::json!({ "id": id, "name": name, "log_mode": "ARCHIVELOG",
+            "archive_dest": { "path": format!("file:///nfs/{name}/archive"), "dest_id": id },
+            "archive_round": { "round_id": 1, "status": "DOING" },
+            "data_backup_dest": format!("file:///nfs/{name}/data") })
+    };
+    let fixture = serde_json::json!({
+        "version": "4.2.2.1",
+        // The tenant jobs come 10 s after the CLUSTER job.
+        "delays_ms": { "backup_init": 10000 },
+        "tenants": [ready(1002, "a"), ready(1004, "b")]
+    });
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
+    let dsn = sim.dsn("sys");
+    let started = Invocation::new(&["backup", "full", "--tenant", "a"])
+        .dsn(&dsn)
+        .run();
+    assert_eq!(started.code, 0, "{}", started.all());
+    let config = temp_config(
+        "held-back.hcl",
+        "tenant \"*\" {\n  data_backup {\n    full { max_age = \"7d\" }\n  }\n}\n",
+    );
+    let plan = Invocation::new(&["plan", &config]).dsn(&dsn).run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert_contains(
+        &plan.stdout,
+        "tenant a: a backup started from sys (cluster job 1) is under way",
+    );
+    assert!(
+        plan.stdout.contains("ALTER SYSTEM BACKUP TENANT = 'b'")
+            && !plan.stdout.contains("ALTER SYSTEM BACKUP TENANT = 'a'"),
+        "{}",
+        plan.stdout
+    );
+}

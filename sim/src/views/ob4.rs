@@ -56,7 +56,7 @@ pub(super) const BACKUP_JOBS: &[(&str, T)] = &[
     ("BACKUP_SET_ID", T::I),
     ("INITIATOR_TENANT_ID", T::I),
     ("INITIATOR_JOB_ID", T::I),
-    ("EXECUTOR_TENANT_ID", T::I),
+    ("EXECUTOR_TENANT_ID", T::S),
     ("PLUS_ARCHIVELOG", T::S),
     ("BACKUP_TYPE", T::S),
     ("JOB_LEVEL", T::S),
@@ -464,7 +464,11 @@ pub(super) fn job_row(j: &Job) -> Row {
         int(j.backup_set_id),
         int(j.initiator_tenant_id),
         int(j.initiator_job_id),
-        int(j.tenant_id),
+        text(if j.executor.is_empty() {
+            j.tenant_id.to_string()
+        } else {
+            j.executor.clone()
+        }),
         on_off(j.plus_archivelog),
         text(&j.backup_type),
         text(j.job_level),
