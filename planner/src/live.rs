@@ -752,9 +752,9 @@ pub fn from_rows(
             t.parameters.entry(name).or_default().insert(server, value);
         }
     }
-    // A sys backup under way: its job id and the tenant ids it backs up
-    // (all, when the list does not read).
-    let mut cluster_job: Option<(u64, Option<Vec<u64>>)> = None;
+    // Sys backups under way: each job id and the tenant ids it backs up
+    // (all, when the list does not read). Each sys statement makes its own.
+    let mut cluster_jobs: Vec<(u64, Option<Vec<u64>>)> = Vec::new();
     for row in of(Read::BackupJobs) {
         let read = "CDB_OB_BACKUP_JOBS";
         if get(row, read, "job_level")? == Some("CLUSTER") {
@@ -763,7 +763,7 @@ pub fn from_rows(
                     .map(|id| id.trim().parse().ok())
                     .collect::<Option<Vec<u64>>>()
             });
-            cluster_job = Some((number(row, read, "job_id")?, executors));
+            cluster_jobs.push((number(row, read, "job_id")?, executors));
             continue;
         }
         let job = BackupJob {
@@ -780,7 +780,7 @@ pub fn from_rows(
             t.backup_jobs.push(job);
         }
     }
-    if let Some((job_id, executors)) = cluster_job {
+    for (job_id, executors) in cluster_jobs {
         for t in tenants.values_mut() {
             if executors.as_ref().is_none_or(|ids| ids.contains(&t.id)) {
                 t.cluster_job = Some(job_id);
