@@ -227,7 +227,11 @@ fn read_limited(path: &Path, limit: u64, what: &str) -> Result<(String, String),
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        // In characters: the text before the bad byte is valid UTF-8.
+        let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        let column = std::str::from_utf8(&before[line_start..])
+            .map_or(at - line_start, |s| s.chars().count())
+            + 1;
         failed(format!(
             "not UTF-8 text: byte 0x{:02x} at line {line}, column {column} (offset {at}); save the {what} as UTF-8",
             e.as_bytes()[at]
