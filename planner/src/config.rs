@@ -477,14 +477,9 @@ pub fn decode(text: &str) -> (Config, Vec<ConfigError>) {
                             // A build prefix of a line obbackup plans: 3 or 4,
                             // then up to three more numbers.
                             if let Some((version, at)) = &config.version {
-                                let parts: Vec<&str> = version.split('.').collect();
-                                let numeric = parts.len() <= 4
-                                    && parts.iter().all(|p| {
-                                        !p.is_empty()
-                                            && p.len() <= 4
-                                            && p.bytes().all(|b| b.is_ascii_digit())
-                                    });
-                                if !numeric || !matches!(parts[0], "3" | "4") {
+                                let line = crate::dialect::capability::Build::parse_prefix(version)
+                                    .map(|b| b.0[0]);
+                                if !matches!(line, Some(3 | 4)) {
                                     errors.push(ConfigError::InvalidValue {
                                         attribute: "version".into(),
                                         value: quoted_excerpt(version),

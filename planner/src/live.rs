@@ -119,7 +119,7 @@ pub struct Server {
     /// 4.x: the lowest build of the cluster's servers (`min_observer_version`,
     /// lowest across servers), when read: during a rolling upgrade it is below
     /// `ob_version()`, and OceanBase refuses what the older build lacks.
-    pub min_observer_version: Option<Vec<u32>>,
+    pub min_observer_version: Option<crate::dialect::capability::Build>,
     /// `NOW(6)` on the server, the clock backup ages are measured with
     /// (not fingerprinted: it moves).
     #[serde(skip)]
@@ -728,20 +728,13 @@ pub fn from_rows(
             t.data_backup_dest = (!value.is_empty()).then(|| Destination::from_server(&value));
         }
     }
-    let mut min_observer_version: Option<Vec<u32>> = None;
+    let mut min_observer_version: Option<crate::dialect::capability::Build> = None;
     for row in of(Read::Parameters) {
         let read = "GV$OB_PARAMETERS";
         let (server, name, value) = parameter_row(row, read)?;
         if name == crate::sql::MIN_OBSERVER_VERSION {
-            let parts: Vec<u32> = value
-                .split('.')
-                .map_while(|p| p.trim().parse().ok())
-                .collect();
-            if !parts.is_empty() {
-                min_observer_version = Some(match min_observer_version.take() {
-                    Some(lowest) if lowest <= parts => lowest,
-                    _ => parts,
-                });
+            if let Some(build) = crate::dialect::capability::Build::parse_prefix(&value) {
+                min_observer_version = Some(min_observer_version.map_or(build, |b| b.min(build)));
             }
             continue;
         }
@@ -1106,6 +1099,40 @@ mod tests {
         assert_eq!(west.utc_offset(), Some(-(5 * 3600 + 30 * 60)));
         assert_eq!(state(Some("2024-06-20 12:00:00"), None).utc_offset(), None);
         assert_eq!(state(None, Some("1718884800")).utc_offset(), None);
+    }
+
+    #[test]
+    fn the_lowest_min_observer_version_of_the_servers_counts() {
+        let server = server_from_rows(
+            &[row(&[("ob_version", "4.2.2.1"), ("version", "5.7.25")])],
+            Some(&[row(&[("tenant_name", "sys"), ("tenant_id", "1")])]),
+            "sys",
+        )
+        .expect("server");
+        let parameter = |ip: &str, value: &str| -> Row {
+            let mut r = row(&[
+                ("svr_ip", ip),
+                ("svr_port", "2882"),
+                ("name", "min_observer_version"),
+                ("value", value),
+            ]);
+            r.insert("tenant_id".into(), None);
+            r
+        };
+        let mut reads = BTreeMap::new();
+        reads.insert(
+            Read::Parameters,
+            vec![
+                parameter("10.0.0.1", "4.2.2.1"),
+                parameter("10.0.0.2", "4.2.1"),
+                parameter("10.0.0.3", "4.2.2.0"),
+            ],
+        );
+        let live = from_rows(server, &reads).expect("reads");
+        assert_eq!(
+            live.server.min_observer_version,
+            Some(crate::dialect::capability::Build([4, 2, 1, 0]))
+        );
     }
 
     #[test]

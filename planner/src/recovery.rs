@@ -747,6 +747,24 @@ mod tests {
     }
 
     #[test]
+    fn on_3x_of_two_sets_with_one_snapshot_a_restore_takes_the_later() {
+        let c = cluster3(
+            vec![
+                set3(1, BackupType::Full, 2, "COMPLETED"),
+                set3(2, BackupType::Full, 2, "COMPLETED"),
+            ],
+            vec![round3(1, 0, 10)],
+        );
+        let w = windows_ob3(&c, 0);
+        assert_eq!(hours3(&c), [(2, 10)]);
+        assert_eq!(
+            w[0].backup_sets,
+            [2],
+            "set 1 is never the newest at or before T"
+        );
+    }
+
+    #[test]
     fn on_3x_server_times_are_read_on_the_servers_clock() {
         // Shown on a +08:00 clock: the set's snapshot 10:00 there is 02:00 UTC.
         let c = cluster3(

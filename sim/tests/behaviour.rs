@@ -665,6 +665,14 @@ fn tenant_all_and_all_user_follow_the_build_and_the_upgrade() {
             r#"{{"version": "{version}", "min_observer_version": "{min}", "tenants": [{{"id": 1002, "name": "t"}}]}}"#
         );
         let s = Simulator::start_in_thread(&fixture).expect("starts");
+        assert!(
+            Simulator::start_in_thread(&fixture.replace(
+                &format!(r#""min_observer_version": "{min}""#),
+                r#""min_observer_version": "4.2.x""#
+            ))
+            .is_err(),
+            "a min_observer_version that is not a build is a fixture error"
+        );
         assert_codes(
             &s,
             &[

@@ -246,7 +246,10 @@ fn every_hostile_configuration_is_refused_with_a_location() {
         ("119-name-too-long.hcl", "65 bytes, at most 64"),
         ("140-binary-latin1.hcl", "byte 0xe9 at line 1, column 12"),
         // Columns count characters: `é` before the bad byte is one.
-        ("142-binary-after-multibyte.hcl", "byte 0xe9 at line 1, column 13"),
+        (
+            "142-binary-after-multibyte.hcl",
+            "byte 0xe9 at line 1, column 13",
+        ),
     ] {
         let out =
             obbackup_tests::obbackup(&["validate", &dir.join(file).display().to_string()], &[]);

@@ -8,8 +8,8 @@ const ENV: &[(&str, &str)] = &[
     ("OB_OSS_ACCESS_KEY", "example-key"),
 ];
 
-#[test]
-fn every_example_validates_and_plans() {
+/// Every `examples/*.hcl`, in name order.
+fn examples() -> Vec<std::path::PathBuf> {
     let mut examples: Vec<_> = std::fs::read_dir(root().join("examples"))
         .expect("examples folder")
         .filter_map(Result::ok)
@@ -17,6 +17,12 @@ fn every_example_validates_and_plans() {
         .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
         .collect();
     examples.sort();
+    examples
+}
+
+#[test]
+fn every_example_validates_and_plans() {
+    let examples = examples();
     assert!(examples.len() >= 2, "{examples:?}");
     for path in examples {
         let text = std::fs::read_to_string(&path).expect("readable");
@@ -146,13 +152,7 @@ fn every_example_names_the_builds_it_needs() {
         .copied()
         .chain([("OB_BACKUP_PASSWORD", "pw")])
         .collect();
-    let mut examples: Vec<_> = std::fs::read_dir(root().join("examples"))
-        .expect("examples folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
-        .collect();
-    examples.sort();
+    let examples = examples();
     let mut refused_somewhere = 0;
     for path in examples {
         let text = std::fs::read_to_string(&path).expect("readable");

@@ -331,34 +331,26 @@ fn on_build(
         }
     };
     let outcome = runtime.block_on(async {
-        let setup = dir.join("setup.hcl");
-        if setup.exists() {
+        // The setup (when there is one), then the scenario's configuration.
+        for (file, follow, what) in [("setup.hcl", true, "setup"), ("config.hcl", false, "apply")] {
+            let path = dir.join(file);
+            if !path.exists() {
+                continue;
+            }
             let (mut session, live) = read(&dsn).await;
             let plan = match plan::plan(
-                &config_at(&setup),
+                &config_at(&path),
                 &live,
                 &environment(),
-                &options(true, TieBreak::Forward),
+                &options(follow, TieBreak::Forward),
             ) {
                 Ok(plan) => plan,
                 Err(e) => return OnBuild::Refused(refused(e)),
             };
-            apply_plan(&mut session, &plan, &name, &format!("setup on {build}")).await;
+            apply_plan(&mut session, &plan, &name, &format!("{what} on {build}")).await;
             session.close().await;
         }
         let config = config_at(&dir.join("config.hcl"));
-        let (mut session, live) = read(&dsn).await;
-        let plan = match plan::plan(
-            &config,
-            &live,
-            &environment(),
-            &options(false, TieBreak::Forward),
-        ) {
-            Ok(plan) => plan,
-            Err(e) => return OnBuild::Refused(refused(e)),
-        };
-        apply_plan(&mut session, &plan, &name, &format!("apply on {build}")).await;
-        session.close().await;
         let (session, live) = read(&dsn).await;
         let again = plan_of(&config, &live, &options(false, TieBreak::Forward), &name);
         assert!(

@@ -41,15 +41,12 @@ pub fn run(path: &Path, server_version: Option<&str>, require_env: bool) -> Resu
     }
     // The line: the build given, else the version the file declares.
     let declared = config.version.as_ref().and_then(|(text, _)| {
-        let mut parts = [0u32; 4];
-        for (k, p) in text.split('.').take(4).enumerate() {
-            parts[k] = p.parse().ok()?;
-        }
+        let mut build = Build::parse_prefix(text)?;
         // "3" alone names the line: check as 3.2, which takes the most.
-        if parts[0] == 3 && parts[1] == 0 {
-            parts[1] = 2;
+        if build.0[0] == 3 && build.0[1] == 0 {
+            build.0[1] = 2;
         }
-        Some(Build(parts))
+        Some(build)
     });
     let more = match build.or(declared) {
         Some(b) if b.0[0] == 3 => {

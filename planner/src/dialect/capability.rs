@@ -11,7 +11,7 @@ use std::fmt;
 
 /// An OceanBase build: `ob_version()` as four numbers (a three-part 3.x
 /// version gets a zero fourth part).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Build(pub [u32; 4]);
 
 impl Build {
@@ -28,6 +28,20 @@ impl Build {
             [a, b, c, d] => Some(Build([*a, *b, *c, *d])),
             _ => None,
         }
+    }
+
+    /// Reads a build or its prefix, as a configuration's `version` or
+    /// `min_observer_version` gives it: one to four dotted numbers, the
+    /// missing parts zero (`4.2.1` is 4.2.1.0); `None` for anything else.
+    pub fn parse_prefix(text: &str) -> Option<Build> {
+        let mut parts = [0u32; 4];
+        for (k, part) in text.trim().split('.').enumerate() {
+            if k == 4 || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            parts[k] = part.parse().ok()?;
+        }
+        Some(Build(parts))
     }
 
     /// The release line: the first three parts.
@@ -291,6 +305,16 @@ mod tests {
         assert!(!on(TenantAllUser, "3.2.4.1"));
         assert!(!on(DbaBackupTaskDataProgress, "4.2.2.1"));
         assert!(on(DbaBackupTaskDataProgress, "4.3.1.0"));
+    }
+
+    #[test]
+    fn prefixes_read_as_builds_with_zeros() {
+        assert_eq!(Build::parse_prefix("4.2.1"), Some(Build([4, 2, 1, 0])));
+        assert_eq!(Build::parse_prefix("3"), Some(Build([3, 0, 0, 0])));
+        assert_eq!(Build::parse_prefix("4.2.1.2"), Some(Build([4, 2, 1, 2])));
+        for bad in ["", "4.2.1.2.0", "4..2", "4.x", "+4", "4.99999999999"] {
+            assert_eq!(Build::parse_prefix(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -666,14 +666,10 @@ fn parameter_steps(
     // 4007, shown as 1235 (v4.2.1_CE to v4.3.1_CE_BETA
     // src/rootserver/ob_system_admin_util.cpp, ObAdminSetConfig::verify_config,
     // against GET_MIN_CLUSTER_VERSION()).
-    let upgraded = live.server.min_observer_version.as_ref().is_none_or(|v| {
-        // "4.2.1" is 4.2.1.0: missing parts are zeros.
-        let mut parts = [0u32; 4];
-        for (k, p) in v.iter().take(4).enumerate() {
-            parts[k] = *p;
-        }
-        parts >= [4, 2, 1, 0]
-    });
+    let upgraded = live
+        .server
+        .min_observer_version
+        .is_none_or(|v| v >= Build([4, 2, 1, 0]));
     let could_coalesce = live.server.sys_login()
         && Build::parse(&live.server.ob_version).is_some_and(|b| Capability::TenantAllUser.on(b))
         && live.tenants().len() >= 2;
@@ -695,12 +691,7 @@ fn parameter_steps(
                 "{param}: set tenant by tenant, not with TENANT = all_user: min_observer_version is {} (a rolling upgrade), and OceanBase takes all_user only once every server runs 4.2.1 or later",
                 live.server
                     .min_observer_version
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(".")
+                    .map_or_else(String::new, |v| v.to_string())
             ));
         }
         if can_coalesce && everyone_same && group.len() >= 2 {

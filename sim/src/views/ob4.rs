@@ -692,16 +692,14 @@ pub(super) fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row>
     let mut rows = Vec::new();
     let defs = parameter::parameters_on(&cluster.version_parts);
     for server in &cluster.servers {
-        // Cluster-scope parameters: one row per server, TENANT_ID NULL
-        // (v4.2.2_CE_BP1 src/observer/virtual_table/ob_all_virtual_tenant_parameter_stat.cpp).
-        for def in defs.iter().filter(|d| d.scope == parameter::Scope::Cluster) {
-            let value = cluster.cluster_parameter_value(def);
-            rows.push(vec![
+        let row = |def: &parameter::Definition, tenant_id: Value, value: String| {
+            let default = if value == def.default { "YES" } else { "NO" };
+            vec![
                 text(&server.svr_ip),
                 int(u64::from(server.svr_port)),
                 text(&server.zone),
                 text(def.scope.as_str()),
-                Value::Null,
+                tenant_id,
                 text(def.name),
                 text(def.kind.data_type()),
                 text(&value),
@@ -709,8 +707,13 @@ pub(super) fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row>
                 text(def.section),
                 text("DYNAMIC_EFFECTIVE"),
                 text(def.default),
-                text(if value == def.default { "YES" } else { "NO" }),
-            ]);
+                text(default),
+            ]
+        };
+        // Cluster-scope parameters: one row per server, TENANT_ID NULL
+        // (v4.2.2_CE_BP1 src/observer/virtual_table/ob_all_virtual_tenant_parameter_stat.cpp).
+        for def in defs.iter().filter(|d| d.scope == parameter::Scope::Cluster) {
+            rows.push(row(def, Value::Null, cluster.cluster_parameter_value(def)));
         }
         for t in cluster
             .tenants
@@ -718,22 +721,7 @@ pub(super) fn parameter_rows(cluster: &Cluster, tenant: Option<u64>) -> Vec<Row>
             .filter(|t| tenant.is_none_or(|id| id == t.id))
         {
             for def in defs.iter().filter(|d| d.scope == parameter::Scope::Tenant) {
-                let value = cluster.parameter_value(def, t.id);
-                rows.push(vec![
-                    text(&server.svr_ip),
-                    int(u64::from(server.svr_port)),
-                    text(&server.zone),
-                    text(def.scope.as_str()),
-                    int(t.id),
-                    text(def.name),
-                    text(def.kind.data_type()),
-                    text(&value),
-                    text(def.info),
-                    text(def.section),
-                    text("DYNAMIC_EFFECTIVE"),
-                    text(def.default),
-                    text(if value == def.default { "YES" } else { "NO" }),
-                ]);
+                rows.push(row(def, int(t.id), cluster.parameter_value(def, t.id)));
             }
         }
     }
