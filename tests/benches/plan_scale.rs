@@ -11,6 +11,13 @@
 //! processes) reaches every size alike and the ratios between sizes stay
 //! meaningful. Each figure is the minimum over the rounds, with the median;
 //! every timed run follows an untimed run of the same size.
+//!
+//! Rendering is timed twice. Right after planning (as `obbackup plan` does),
+//! a 1,000-tenant plan (about 4 MB) is still in the processor's caches and a
+//! 10,000-tenant one (about 36 MB) is not, so that ratio also measures the
+//! cache's size. It is timed again after [`empty_caches`] has written a
+//! buffer larger than the caches, so every size reads its plan from memory:
+//! that ratio is the rendering's own scaling.
 //! Run: `cargo bench -p obbackup-tests` (`BENCH_TENANTS=1000,10000` for some
 //! sizes only, `BENCH_RUNS=N` rounds, default 21).
 
@@ -44,6 +51,20 @@ fn fixture(tenants: usize) -> String {
     .to_string()
 }
 
+/// Bytes written by [`empty_caches`]: more than the last-level cache of any
+/// machine this runs on (32 MB on the build machine), so nothing of the plan
+/// stays cached.
+const CACHE_FLUSH_BYTES: usize = 128 << 20;
+
+/// Writes one byte of every cache line of `buffer`, pushing everything else
+/// out of the processor's caches.
+fn empty_caches(buffer: &mut [u8]) {
+    for n in (0..buffer.len()).step_by(64) {
+        buffer[n] = buffer[n].wrapping_add(1);
+    }
+    std::hint::black_box(&buffer);
+}
+
 /// (minimum, median) in milliseconds. The minimum is the figure least
 /// disturbed by other work on the machine; the ratios use it.
 fn summary(mut times: Vec<Duration>) -> (f64, f64) {
@@ -52,31 +73,43 @@ fn summary(mut times: Vec<Duration>) -> (f64, f64) {
     (ms(times[0]), ms(times[times.len() / 2]))
 }
 
-const HEADER: &str = "tenants  steps  statements  read ms  plan ms (min / median)  human ms (min / median)  peak heap MB (plan + human)";
+const HEADER: &str = "tenants  steps  statements  read ms  plan ms (min / median)  human ms (min / median)  human, caches emptied (min / median)  peak heap MB (plan + human)";
 
 /// Each size against the next smaller one measured: linear cost keeps the
 /// ratio of times near the ratio of tenants.
-fn ratios(minima: &[(usize, f64, f64)]) {
-    let at = |n: usize| minima.iter().find(|m| m.0 == n);
-    if let (Some(&(_, plan_1k, human_1k)), Some(&(_, plan_10k, human_10k))) =
-        (at(1_000), at(10_000))
-    {
+fn ratios(minima: &[Minima]) {
+    let line = |small: &Minima, large: &Minima| {
+        format!(
+            "plan {:.1}x, human {:.1}x, human with caches emptied {:.1}x",
+            large.plan / small.plan,
+            large.human / small.human,
+            large.human_cold / small.human_cold
+        )
+    };
+    let at = |n: usize| minima.iter().find(|m| m.tenants == n);
+    if let (Some(small), Some(large)) = (at(1_000), at(10_000)) {
         println!(
-            "10000 / 1000 tenants (10x): plan {:.1}x, human {:.1}x (target: at most 12x)",
-            plan_10k / plan_1k,
-            human_10k / human_1k
+            "10000 / 1000 tenants (10x): {} (target: at most 12x)",
+            line(small, large)
         );
     }
     for pair in minima.windows(2) {
-        let ((small, plan_small, human_small), (large, plan_large, human_large)) =
-            (pair[0], pair[1]);
         println!(
-            "{large} / {small} tenants ({:.0}x): plan {:.1}x, human {:.1}x",
-            large as f64 / small as f64,
-            plan_large / plan_small,
-            human_large / human_small
+            "{} / {} tenants ({:.0}x): {}",
+            pair[1].tenants,
+            pair[0].tenants,
+            pair[1].tenants as f64 / pair[0].tenants as f64,
+            line(&pair[0], &pair[1])
         );
     }
+}
+
+/// The minimum times of one size, in milliseconds.
+struct Minima {
+    tenants: usize,
+    plan: f64,
+    human: f64,
+    human_cold: f64,
 }
 
 /// One size: its live state and what its runs measured.
@@ -88,6 +121,7 @@ struct Size {
     steps: usize,
     plan_times: Vec<Duration>,
     human_times: Vec<Duration>,
+    human_cold_times: Vec<Duration>,
     peak_mb: f32,
 }
 
@@ -141,10 +175,12 @@ fn main() {
                 steps: 0,
                 plan_times: Vec::new(),
                 human_times: Vec::new(),
+                human_cold_times: Vec::new(),
                 peak_mb: 0.0,
             }
         })
         .collect();
+    let mut flush = vec![0u8; CACHE_FLUSH_BYTES];
     for _ in 0..rounds {
         for size in &mut measured {
             // An untimed run first: the allocator tidies what the previous
@@ -164,17 +200,28 @@ fn main() {
             size.human_times.push(started.elapsed());
             size.steps = plan.steps.len();
             size.peak_mb = size.peak_mb.max(HEAP.peak_usage_as_mb() - base);
+            drop(text);
+            empty_caches(&mut flush);
+            let started = Instant::now();
+            let text = render::human(&plan);
+            size.human_cold_times.push(started.elapsed());
             drop((plan, text));
         }
     }
     println!("{HEADER}");
-    let mut minima: Vec<(usize, f64, f64)> = Vec::new();
+    let mut minima: Vec<Minima> = Vec::new();
     for size in measured {
         let (plan_min, plan_median) = summary(size.plan_times);
         let (human_min, human_median) = summary(size.human_times);
-        minima.push((size.tenants, plan_min, human_min));
+        let (cold_min, cold_median) = summary(size.human_cold_times);
+        minima.push(Minima {
+            tenants: size.tenants,
+            plan: plan_min,
+            human: human_min,
+            human_cold: cold_min,
+        });
         println!(
-            "{:>7}  {:>5}  {:>10}  {:>7.1}  {plan_min:>10.1} / {plan_median:<10.1}  {human_min:>11.1} / {human_median:<10.1}  {:>.1}",
+            "{:>7}  {:>5}  {:>10}  {:>7.1}  {plan_min:>10.1} / {plan_median:<10.1}  {human_min:>11.1} / {human_median:<10.1}  {cold_min:>20.1} / {cold_median:<14.1}  {:>.1}",
             size.tenants,
             size.steps,
             size.statements,
