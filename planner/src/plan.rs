@@ -21,7 +21,7 @@ pub use crate::step::{
 use serde::{Deserialize, Serialize};
 
 /// The version of the JSON plan format (see `docs/json-format.md`).
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// A complete plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Command-line conventions: shell completions, manual pages, a `--version`
 //! that says what was built, `--sandbox` winning over `OBBACKUP_DSN`, and
-//! colour by `--color`, `NO_COLOR` and `CLICOLOR_FORCE`.
+//! colour by `--color`, `NO_COLOR` and `CLICOLOR_FORCE`, and a JSON contract
+//! document that names the version the outputs carry.
 
 use obbackup_tests::{Invocation, root};
 
@@ -125,4 +126,31 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     assert!(!never.stdout.contains('\u{1b}'));
     let json = plan(&["--color", "always", "--format", "json"], &[]);
     assert!(!json.stdout.contains('\u{1b}'), "JSON is never coloured");
+}
+
+/// The JSON contract's document names the version the outputs carry, and says
+/// what that version added (a reader deciding whether it can rely on a field
+/// reads this list).
+#[test]
+fn the_json_format_document_names_the_current_version_and_what_it_added() {
+    let version = obbackup_planner::plan::FORMAT_VERSION;
+    let text =
+        std::fs::read_to_string(root().join("docs/json-format.md")).expect("docs/json-format.md");
+    assert!(
+        text.contains(&format!("Current version: **{version}**")),
+        "docs/json-format.md does not name {version} as the current version"
+    );
+    assert!(
+        text.contains(&format!("- **{version}**: ")),
+        "docs/json-format.md does not say what {version} added"
+    );
+    let example = format!("\"format_version\": \"{version}\"");
+    let stale = text
+        .lines()
+        .filter(|l| l.contains("\"format_version\":") && !l.contains(&example))
+        .count();
+    assert_eq!(
+        stale, 0,
+        "examples in docs/json-format.md carry another version"
+    );
 }
