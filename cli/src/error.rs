@@ -50,9 +50,9 @@ pub enum CliError {
     #[diagnostic(transparent)]
     OneShot(obbackup_planner::oneshot::OneShotError),
     /// A saved plan cannot be used.
-    #[error("{0}")]
-    #[diagnostic(code(obbackup::planfile))]
-    PlanFile(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    PlanFile(#[from] obbackup_planner::planfile::PlanFileError),
     /// The cluster changed since the saved plan was made.
     #[error(
         "stale plan: the cluster changed since the plan was made ({count} difference(s)):\n{differences}"

@@ -6,9 +6,11 @@
 //! date ignores were evaluated on, the redacted live state the plan was computed
 //! from with its fingerprint, and the plan itself. At apply the cluster is read
 //! again: a different fingerprint is a stale plan, reported with the paths that
-//! changed; otherwise the embedded configuration is planned again (resolving
-//! `env()` from the environment of the apply) and must give exactly the saved
-//! steps. Format: `docs/plan-file.md`.
+//! changed; otherwise the embedded configuration is planned again with the
+//! saved options (resolving `env()` from the environment of the apply) only
+//! to obtain the secret text of the saved statements ([`bind`]): apply runs
+//! the saved steps, in the saved order, and nothing else. Format:
+//! `docs/plan-file.md`.
 
 use crate::config::{Config, Piece, Value as ConfigValue};
 use crate::live::LiveState;
@@ -63,19 +65,54 @@ pub struct PlanFile {
 }
 
 /// Why a plan file cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum PlanFileError {
     /// Not JSON of the documented shape.
     #[error("not a plan file: {0}")]
+    #[diagnostic(
+        code(obbackup::planfile::malformed),
+        help("a plan file is what `obbackup plan --out FILE` wrote")
+    )]
     Malformed(String),
     /// Written by an incompatible version.
     #[error("plan file version {0} is not supported (this obbackup reads {PLAN_FILE_VERSION})")]
+    #[diagnostic(
+        code(obbackup::planfile::version),
+        help("make the plan again with this obbackup")
+    )]
     Version(String),
     /// The embedded configuration does not match its hash.
     #[error(
         "the configuration inside the plan file does not match its SHA-256: the file was edited"
     )]
+    #[diagnostic(
+        code(obbackup::planfile::tampered),
+        help("nothing was run; make a new plan and review it")
+    )]
     Tampered,
+    /// The recorded date is not a date.
+    #[error("the plan file's date {0:?} is not YYYY-MM-DD")]
+    #[diagnostic(
+        code(obbackup::planfile::date),
+        help("nothing was run; make a new plan and review it")
+    )]
+    Date(String),
+    /// A saved statement carries a secret (shown masked), and the
+    /// configuration, planned again against the same live state, no longer
+    /// gives that statement: an `env()` value it reads changed.
+    #[error(
+        "step {step} of the saved plan sends a secret, and the configuration no longer gives that statement: an env() value it reads differs from when the plan was made"
+    )]
+    #[diagnostic(
+        code(obbackup::planfile::env_changed),
+        help(
+            "nothing was run; the cluster has not changed since the plan, so export the values the plan was made with, or make a new plan and review it"
+        )
+    )]
+    SecretChanged {
+        /// The step's id.
+        step: String,
+    },
 }
 
 /// Hex SHA-256 of a text.
@@ -181,6 +218,15 @@ impl PlanFile {
         })
     }
 
+    /// The recorded date ignores were evaluated on.
+    ///
+    /// # Errors
+    /// [`PlanFileError::Date`] when it is not `YYYY-MM-DD`.
+    pub fn date(&self) -> Result<time::Date, PlanFileError> {
+        self.today()
+            .ok_or_else(|| PlanFileError::Date(self.today.clone()))
+    }
+
     /// Reads a plan file, checking its version and the configuration's hash.
     pub fn parse(text: &str) -> Result<Self, PlanFileError> {
         let value: Value =
@@ -280,26 +326,63 @@ pub fn statement_difference(planned: &Plan, fresh: &Plan) -> Option<String> {
     ))
 }
 
-/// Whether two plans have the same steps in the same order (ids, statements as
-/// shown, waits, session settings and limits), which is what apply of a saved
-/// plan must run.
-pub fn same_steps(saved: &Plan, fresh: &Plan) -> bool {
-    saved.steps.len() == fresh.steps.len()
-        && saved.steps.iter().zip(&fresh.steps).all(|(a, b)| {
-            a.id == b.id
-                && a.session == b.session
-                && a.timeout_seconds == b.timeout_seconds
-                && match (&a.kind, &b.kind) {
-                    (StepKind::Sql(x), StepKind::Sql(y)) => x.shown == y.shown,
-                    // `tenant_id` is not saved; `query` names the tenant.
-                    (StepKind::Wait(x), StepKind::Wait(y)) => {
-                        x.until == y.until
-                            && x.query == y.query
-                            && x.timeout_seconds == y.timeout_seconds
-                    }
-                    _ => false,
-                }
-        })
+/// A saved plan made ready to run: its own steps and edges, with the text to
+/// send of each statement.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    /// The saved plan, each statement's `text` filled in.
+    pub plan: Plan,
+    /// Steps that planning again gives and the saved plan does not (a backup
+    /// that became due since, say): not run.
+    pub left_out: Vec<crate::plan::Step>,
+}
+
+/// Binds the saved plan `saved` to `fresh`, the saved configuration planned
+/// again with the saved options against a live state with the saved
+/// fingerprint (so it differs only where time passed or an `env()` value
+/// changed). Each saved statement takes the text to send of the fresh step
+/// with its id when that step shows the same text; a statement that shows no
+/// secret is sent as shown; waits take the fresh wait's tenant id (polled
+/// with the others) when their queries agree. Steps, order and edges stay the
+/// saved plan's: nothing the review did not see runs.
+///
+/// # Errors
+/// [`PlanFileError::SecretChanged`] for the first saved statement that shows
+/// a masked secret and is no longer planned with the same text.
+pub fn bind(saved: &Plan, fresh: &Plan) -> Result<Bound, PlanFileError> {
+    use crate::secret::{REDACTED, Secret};
+    let by_id: std::collections::HashMap<&crate::plan::StepId, &crate::plan::Step> =
+        fresh.steps.iter().map(|s| (&s.id, s)).collect();
+    let mut plan = saved.clone();
+    for step in &mut plan.steps {
+        let now = by_id.get(&step.id).map(|s| &s.kind);
+        match (&mut step.kind, now) {
+            (StepKind::Sql(sql), Some(StepKind::Sql(again))) if again.shown == sql.shown => {
+                sql.text = again.text.clone();
+            }
+            (StepKind::Sql(sql), _) if !sql.shown.contains(REDACTED) => {
+                sql.text = Secret::new(sql.shown.clone());
+            }
+            (StepKind::Sql(_), _) => {
+                return Err(PlanFileError::SecretChanged {
+                    step: step.id.to_string(),
+                });
+            }
+            (StepKind::Wait(wait), Some(StepKind::Wait(again))) if again.query == wait.query => {
+                wait.tenant_id = again.tenant_id;
+            }
+            (StepKind::Wait(_), _) => {}
+        }
+    }
+    let kept: std::collections::HashSet<&crate::plan::StepId> =
+        saved.steps.iter().map(|s| &s.id).collect();
+    let left_out = fresh
+        .steps
+        .iter()
+        .filter(|s| !kept.contains(&s.id))
+        .cloned()
+        .collect();
+    Ok(Bound { plan, left_out })
 }
 
 #[cfg(test)]
@@ -347,5 +430,142 @@ tenant "t" {
                 "env:T_KEY"
             ]
         );
+    }
+
+    use crate::plan::{Step, StepAction, StepId};
+    use crate::secret::Secret;
+
+    fn statement(verb: &str, action: StepAction, sql: crate::sql::SqlText) -> Step {
+        Step::new(
+            StepId::tenant("t", verb),
+            action,
+            StepKind::Sql(sql),
+            Some("t"),
+            "t",
+        )
+    }
+
+    fn plan_of(steps: Vec<Step>) -> Plan {
+        Plan {
+            server_version: "4.2.2.1".into(),
+            login_tenant: "sys".into(),
+            live_fingerprint: "f".into(),
+            changes: Vec::new(),
+            steps,
+            edges: Vec::new(),
+            notes: Vec::new(),
+            accepted: Vec::new(),
+            breaches: Vec::new(),
+        }
+    }
+
+    /// What a plan file gives back: the texts to send are not saved.
+    fn saved(plan: &Plan) -> Plan {
+        let text = serde_json::to_string(plan).expect("serialises");
+        let back: Plan = serde_json::from_str(&text).expect("reads back");
+        assert!(back.steps.iter().all(|s| match &s.kind {
+            StepKind::Sql(sql) => sql.text.expose().is_empty(),
+            StepKind::Wait(_) => true,
+        }));
+        back
+    }
+
+    fn encryption(password: &str) -> Step {
+        statement(
+            "set_encryption",
+            StepAction::SetEncryption,
+            crate::sql::set_encryption(&Secret::new(password.to_string())),
+        )
+    }
+
+    fn backup() -> Step {
+        statement(
+            "backup_full",
+            StepAction::Backup,
+            crate::sql::SqlText::plain("ALTER SYSTEM BACKUP TENANT = t".into()),
+        )
+    }
+
+    fn sent(plan: &Plan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Sql(sql) => Some(sql.text.expose().to_string()),
+                StepKind::Wait(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_saved_statement_sends_the_text_of_the_step_that_shows_the_same() {
+        let fresh = plan_of(vec![encryption("pw-of-apply"), backup()]);
+        let bound = bind(&saved(&fresh), &fresh).expect("binds");
+        assert_eq!(
+            sent(&bound.plan),
+            [
+                "SET ENCRYPTION ON IDENTIFIED BY 'pw-of-apply' ONLY",
+                "ALTER SYSTEM BACKUP TENANT = t"
+            ]
+        );
+        assert!(bound.left_out.is_empty());
+    }
+
+    #[test]
+    fn only_the_saved_steps_run_in_the_saved_order_and_the_rest_is_named() {
+        let fresh = plan_of(vec![encryption("pw-of-apply"), backup()]);
+        // Saved before the backup was due: the encryption step alone, and a
+        // statement that planning no longer gives but that shows no secret.
+        let mut earlier = plan_of(vec![
+            statement(
+                "set_concurrency",
+                StepAction::SetParameter(crate::change::Parameter::LogArchiveConcurrency),
+                crate::sql::SqlText::plain("ALTER SYSTEM SET log_archive_concurrency = 4".into()),
+            ),
+            encryption("pw-of-plan"),
+        ]);
+        earlier.edges.push(crate::plan::Edge {
+            from: StepId::tenant("t", "set_concurrency"),
+            to: StepId::tenant("t", "set_encryption"),
+            rule: crate::rules::Rule::SessionEncryptionSequence,
+        });
+        let bound = bind(&saved(&earlier), &fresh).expect("binds");
+        assert_eq!(
+            sent(&bound.plan),
+            [
+                "ALTER SYSTEM SET log_archive_concurrency = 4",
+                "SET ENCRYPTION ON IDENTIFIED BY 'pw-of-apply' ONLY"
+            ]
+        );
+        assert_eq!(bound.plan.edges, earlier.edges);
+        let left: Vec<String> = bound.left_out.iter().map(|s| s.id.to_string()).collect();
+        assert_eq!(left, ["tenant.t:backup_full"]);
+    }
+
+    #[test]
+    fn a_saved_secret_statement_no_longer_planned_is_refused() {
+        let dest = |dir: &str| {
+            let text = format!(
+                "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'location=oss://b/{dir}?host=h&access_key=k-123456'"
+            );
+            crate::sql::SqlText {
+                shown: text.replace("k-123456", crate::secret::REDACTED),
+                text: Secret::new(text),
+            }
+        };
+        let plan = |dir| {
+            plan_of(vec![statement(
+                "set_log_archive_dest",
+                StepAction::SetArchiveDest,
+                dest(dir),
+            )])
+        };
+        let error = bind(&saved(&plan("first")), &plan("second")).expect_err("refused");
+        assert_eq!(
+            error,
+            PlanFileError::SecretChanged {
+                step: "tenant.t:set_log_archive_dest".into()
+            }
+        );
+        assert!(bind(&saved(&plan("first")), &plan("first")).is_ok());
     }
 }

@@ -74,6 +74,160 @@ fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
     );
 }
 
+/// A saved plan runs its own steps and nothing else. Made before a backup
+/// was due (here: the same plan file without its backup steps, as `plan
+/// --out` wrote it then, against the same live state), it runs every saved
+/// statement, names the backups planning now adds without running them, and
+/// does not count what they serve against convergence.
+#[test]
+fn a_saved_plan_runs_only_its_steps_when_a_backup_became_due_since() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config(
+        "saved-due.hcl",
+        r#"
+tenant "*" {
+  log_archive {
+    enabled     = true
+    destination = "file:///nfs/${tenant.name}/archive"
+  }
+  data_backup {
+    destination = "file:///nfs/${tenant.name}/data"
+    full { max_age = "7d" }
+  }
+}
+"#,
+    );
+    let planfile = root()
+        .join("target/test-configs/saved-due.plan")
+        .display()
+        .to_string();
+    let dsn = sim.dsn("sys");
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .args(&["--out", &planfile])
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).expect("written")).expect("JSON");
+    let is_backup =
+        |id: &serde_json::Value| id.as_str().is_some_and(|i| i.ends_with(":backup_full"));
+    let steps = saved["plan"]["steps"].as_array_mut().expect("steps");
+    let before = steps.len();
+    steps.retain(|s| !is_backup(&s["id"]));
+    let backups = before - steps.len();
+    assert!(backups >= 2, "one backup per tenant: {backups}");
+    saved["plan"]["edges"]
+        .as_array_mut()
+        .expect("edges")
+        .retain(|e| !is_backup(&e["from"]) && !is_backup(&e["to"]));
+    saved["plan"]["changes"]
+        .as_array_mut()
+        .expect("changes")
+        .retain(|c| {
+            !c["address"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("data_backup.full")
+        });
+    std::fs::write(&planfile, saved.to_string()).expect("writes");
+    let expected: Vec<String> = saved["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["kind"]["sql"]["shown"].as_str().map(str::to_string))
+        .collect();
+
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast_polls()
+        .run();
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(sent_alters(&sim), expected, "only the saved statements ran");
+    assert_contains(
+        &apply.stderr,
+        &format!(
+            "planning now also gives {backups} step(s) that are not in this saved plan and will not run"
+        ),
+    );
+    assert_contains(
+        &apply.stdout,
+        &format!(
+            "Apply complete: every step of the saved plan ran. {backups} step(s) planned since were not in it"
+        ),
+    );
+    // The backups are still due: planning again gives them.
+    let again = Invocation::new(&["plan", &config]).dsn(&dsn).run();
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_contains(&again.stdout, "backups due");
+}
+
+/// The secrets of a saved plan come from the environment of the apply (the
+/// file holds none), but only for the statements the review saw: when an
+/// `env()` value that shapes a statement carrying a secret changed (here the
+/// directory of an object-storage destination), apply refuses before
+/// anything runs; with the values of the plan it runs, sending the access
+/// key of its own environment.
+#[test]
+fn a_saved_plan_refuses_a_secret_statement_the_environment_no_longer_gives() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config(
+        "saved-env.hcl",
+        r#"
+tenant "*" {
+  log_archive {
+    enabled     = true
+    destination = "oss://bucket/${env("OBB_DIR")}/${tenant.name}?host=oss.example.com&access_id=${env("OBB_ID")}&access_key=${env("OBB_KEY")}"
+  }
+}
+"#,
+    );
+    let planfile = root()
+        .join("target/test-configs/saved-env.plan")
+        .display()
+        .to_string();
+    let dsn = sim.dsn("sys");
+    let env = |dir: &'static str, key: &'static str| {
+        [("OBB_DIR", dir), ("OBB_ID", "id-000111"), ("OBB_KEY", key)]
+    };
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .envs(&env("first", "key-AAA111"))
+        .args(&["--out", &planfile])
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+
+    let moved = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .envs(&env("second", "key-AAA111"))
+        .auto_approve()
+        .fast_polls()
+        .run();
+    assert_eq!(moved.code, 1, "{}", moved.all());
+    assert_contains(&moved.stderr, "obbackup::planfile::env_changed");
+    assert_contains(&moved.stderr, "an env() value it reads differs");
+    assert!(sent_alters(&sim).is_empty(), "{:?}", sent_alters(&sim));
+
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .envs(&env("first", "key-BBB222"))
+        .auto_approve()
+        .fast_polls()
+        .run();
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let dests: Vec<String> = sent_alters(&sim)
+        .into_iter()
+        .filter(|s| s.contains("LOG_ARCHIVE_DEST"))
+        .collect();
+    assert!(!dests.is_empty());
+    assert!(
+        dests
+            .iter()
+            .all(|s| s.contains("oss://bucket/first/") && s.contains("key-BBB222")),
+        "{dests:?}"
+    );
+}
+
 /// The plan's own wait limits and session settings travel in the plan file:
 /// a plan made with `--wait-timeout` applies with those limits whatever the
 /// flags of the apply, and the statement that sets a destination gets its

@@ -41,6 +41,7 @@ pub async fn run(
             &plan,
             &loaded,
             how,
+            Source::Config,
             &held,
             &waits,
             &target,
@@ -130,16 +131,12 @@ async fn apply_saved(
     lock_timeout: Duration,
 ) -> Result<u8, CliError> {
     let (_, text) = read_plan_file(path)?;
-    let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
-    let today = file.today().ok_or_else(|| {
-        CliError::PlanFile(format!(
-            "the plan file's date {:?} is not YYYY-MM-DD",
-            file.today
-        ))
-    })?;
+    let file = PlanFile::parse(&text)?;
+    let today = file.date()?;
     let loaded = decode(file.config.name.clone(), file.config.text.clone())?;
     let (mut session, held) = connect_locked(&loaded, target, lock_timeout).await?;
-    // Plan again exactly as the saved plan was made: its recorded options, not this command's flags.
+    // Plan again exactly as the saved plan was made (its recorded options, not
+    // this command's flags), only to obtain the text to send of its statements.
     let saved = file.options();
     let how = Replan {
         timeouts: saved.timeouts,
@@ -164,18 +161,49 @@ async fn apply_saved(
                 saved.timeouts.archive_stop
             ));
         }
-        let plan = how.plan(&loaded, &live)?;
-        if !planfile::same_steps(&file.plan, &plan) {
-            return Err(CliError::Refused(
-                "planning the saved configuration again gives other steps (the environment it reads changed, or a backup became due since): make a new plan".into(),
+        let bound = planfile::bind(&file.plan, &how.plan(&loaded, &live)?)?;
+        if !bound.left_out.is_empty() {
+            output::info(&format!(
+                "note: planning now also gives {} step(s) that are not in this saved plan and will not run ({}): time passed since the plan was made (a backup became due, say); plan again to run them",
+                bound.left_out.len(),
+                step_list(&bound.left_out)
             ));
         }
-        execute(&mut session, &plan, &loaded, how, &held, waits, target, gate, format).await
+        let source = Source::Saved {
+            file: &file,
+            left_out: &bound.left_out,
+        };
+        execute(&mut session, &bound.plan, &loaded, how, source, &held, waits, target, gate, format).await
     }
     .await;
     lock::release(&mut session, &held).await;
     session.close().await;
     result
+}
+
+/// Up to three step ids, then how many more.
+fn step_list(steps: &[obbackup_planner::plan::Step]) -> String {
+    let mut ids: Vec<String> = steps.iter().take(3).map(|s| s.id.to_string()).collect();
+    if steps.len() > 3 {
+        ids.push(format!("{} more", steps.len() - 3));
+    }
+    ids.join(", ")
+}
+
+/// Where the plan being applied comes from, which decides how the cluster
+/// is checked again before the first statement and after the last.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Planned by this apply from the configuration: planning again must
+    /// give the same statements.
+    Config,
+    /// A saved plan ([`planfile::bind`]): the live state must keep the
+    /// fingerprint it was planned from, and what planning gives beyond the
+    /// saved steps (`left_out`) is not run, nor counted against convergence.
+    Saved {
+        file: &'a PlanFile,
+        left_out: &'a [obbackup_planner::plan::Step],
+    },
 }
 
 /// Shows `plan`, asks, checks the cluster still gives the same statements,
@@ -187,6 +215,7 @@ async fn execute(
     plan: &Plan,
     loaded: &Loaded,
     how: Replan,
+    source: Source<'_>,
     held: &Lock,
     waits: &WaitArgs,
     target: &TargetArgs,
@@ -239,10 +268,17 @@ async fn execute(
         report_json(format, plan, &nothing_ran, ApplyResult::Cancelled, &[]);
         return Ok(1);
     }
-    // The cluster must still give the statements shown: a change by hand
-    // during the question, or another apply where the build has no lock.
+    // The cluster must still be as planned: a change by hand during the
+    // question, or another apply where the build has no lock.
     let live = inspect::inspect(session).await?;
-    if let Some(difference) = planfile::statement_difference(plan, &how.plan(loaded, &live)?) {
+    let changed = match source {
+        Source::Config => planfile::statement_difference(plan, &how.plan(loaded, &live)?),
+        Source::Saved { file, .. } => {
+            let differences = file.stale_differences(&live);
+            (!differences.is_empty()).then(|| differences.join("; "))
+        }
+    };
+    if let Some(difference) = changed {
         if let Lock::Unavailable(why) = held {
             tracing::info!("no apply lock: {why}");
         }
@@ -270,9 +306,17 @@ async fn execute(
             help: help.to_string(),
         });
     }
-    // Read and plan again: anything left means the apply did not converge.
+    // Read and plan again: anything left means the apply did not converge,
+    // except what a saved plan's left-out steps serve (not run, by design).
     let live = inspect::inspect(session).await?;
-    let again = how.plan(loaded, &live)?;
+    let mut again = how.plan(loaded, &live)?;
+    let left_out = match source {
+        Source::Config => &[][..],
+        Source::Saved { left_out, .. } => left_out,
+    };
+    again
+        .changes
+        .retain(|c| !left_out.iter().any(|s| s.addresses.contains(&c.address)));
     if !again.changes.is_empty() {
         say(format, &render::drift_human(&again));
         let remaining: Vec<String> = again
@@ -283,10 +327,21 @@ async fn execute(
         report_json(format, plan, &report, ApplyResult::NotConverged, &remaining);
         return Err(CliError::NotConverged(again.changes.len()));
     }
-    say(
-        format,
-        "Apply complete: the cluster matches the configuration.",
-    );
+    if left_out.is_empty() {
+        say(
+            format,
+            "Apply complete: the cluster matches the configuration.",
+        );
+    } else {
+        say(
+            format,
+            &format!(
+                "Apply complete: every step of the saved plan ran. {} step(s) planned since were not in it ({}): plan again to run them.",
+                left_out.len(),
+                step_list(left_out)
+            ),
+        );
+    }
     report_json(format, plan, &report, ApplyResult::Complete, &[]);
     Ok(0)
 }

@@ -11,7 +11,7 @@ pub async fn run(
     if is_plan_file(&config) {
         // A saved plan: its graph as reviewed, without a cluster.
         let (_, text) = read_plan_file(&config)?;
-        let file = PlanFile::parse(&text).map_err(|e| CliError::PlanFile(e.to_string()))?;
+        let file = PlanFile::parse(&text)?;
         output::result(&dot(&file.plan));
         return Ok(0);
     }
