@@ -189,7 +189,7 @@ async fn poll(
             let outcome = if let Some(why) = failed {
                 Some(StepOutcome::Failed {
                     cause: why,
-                    help: "see CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS for the job's RESULT and COMMENT; fix the cause and apply again".into(),
+                    help: dialect.wait_advice(&wait.until, false),
                 })
             } else if reached {
                 done += 1;
@@ -197,7 +197,7 @@ async fn poll(
             } else if took >= limit {
                 Some(StepOutcome::Failed {
                     cause: format!("timed out after {}s; last observed: {observed}", limit.as_secs()),
-                    help: "OceanBase is still working or stuck: check the views (CDB_OB_ARCHIVELOG, CDB_OB_BACKUP_JOBS), raise --wait-timeout, and run apply again".into(),
+                    help: dialect.wait_advice(&wait.until, true),
                 })
             } else {
                 None

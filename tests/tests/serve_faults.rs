@@ -166,4 +166,11 @@ fn a_stalled_status_from_the_fixture_times_the_wait_out() {
         out.all()
     );
     assert!(out.all().contains("BEGINNING"), "{}", out.all());
+    // The advice names the view this line shows the round in, and the flag.
+    assert!(
+        out.all()
+            .contains("check CDB_OB_ARCHIVELOG, raise --wait-timeout"),
+        "{}",
+        out.all()
+    );
 }

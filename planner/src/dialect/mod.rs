@@ -170,6 +170,43 @@ impl Dialect {
         }
     }
 
+    /// What to do when a wait of this line ends without reaching `until`:
+    /// the job it follows failed (`timed_out` false) or its limit passed.
+    /// Names the views this line shows the state in (4.x: `CDB_OB_ARCHIVELOG`,
+    /// `CDB_OB_BACKUP_JOBS`, the job's RESULT and COMMENT in
+    /// `CDB_OB_BACKUP_JOB_HISTORY` and `CDB_OB_BACKUP_TASKS`, v4.2.2_CE_BP1;
+    /// 3.x: `CDB_OB_BACKUP_ARCHIVELOG`, `CDB_OB_BACKUP_PROGRESS`,
+    /// `CDB_OB_BACKUP_SET_DETAILS` (STATUS, derived from the set's RESULT),
+    /// `CDB_OB_BACKUP_BACKUPPIECE_JOB`, v3.1.5_CE_HF2
+    /// `src/share/inner_table/ob_inner_table_schema_def.py`) and the flag
+    /// that sets the limit ([`WaitUntil::limit_flag`]).
+    pub fn wait_advice(self, until: &crate::step::WaitUntil, timed_out: bool) -> String {
+        use crate::step::WaitUntil as W;
+        let views = match (self, until) {
+            (Dialect::Ob4, W::ArchiveStatus { .. }) => "CDB_OB_ARCHIVELOG",
+            (Dialect::Ob4, W::NoBackupJobs | W::BackupJob { .. } | W::NoPieceJobs) => {
+                if timed_out {
+                    "CDB_OB_BACKUP_JOBS"
+                } else {
+                    "the job's RESULT and COMMENT in CDB_OB_BACKUP_JOB_HISTORY and CDB_OB_BACKUP_TASKS"
+                }
+            }
+            (Dialect::Ob3, W::ArchiveStatus { .. }) => "CDB_OB_BACKUP_ARCHIVELOG",
+            (Dialect::Ob3, W::NoPieceJobs) => "CDB_OB_BACKUP_BACKUPPIECE_JOB",
+            (Dialect::Ob3, W::NoBackupJobs | W::BackupJob { .. }) => {
+                "CDB_OB_BACKUP_PROGRESS and the backup set's STATUS in CDB_OB_BACKUP_SET_DETAILS"
+            }
+        };
+        if timed_out {
+            format!(
+                "OceanBase is still working or stuck: check {views}, raise {} (for a saved plan, at `plan --out`), and run apply again",
+                until.limit_flag()
+            )
+        } else {
+            format!("see {views}; fix the cause and apply again")
+        }
+    }
+
     /// What to do about OceanBase error `number` (with its `message`) met by
     /// a step, in this line's terms; `None` when the connection broke. Error
     /// numbers from v4.2.2_CE_BP1 and v3.1.5_CE_HF2 `src/share/ob_errno.def`
@@ -198,6 +235,45 @@ impl Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_advice_names_the_views_of_the_line_and_the_flag_of_the_limit() {
+        use crate::states::RoundStatus;
+        use crate::step::WaitUntil;
+        let archive = WaitUntil::ArchiveStatus {
+            statuses: vec![RoundStatus::Doing],
+        };
+        let follow = WaitUntil::BackupJob {
+            follow: true,
+            expect_password: false,
+            after_job_id: 0,
+        };
+        let ob4 = Dialect::Ob4.wait_advice(&archive, true);
+        assert!(
+            ob4.contains("CDB_OB_ARCHIVELOG,") && ob4.contains("--wait-timeout"),
+            "{ob4}"
+        );
+        let ob3 = Dialect::Ob3.wait_advice(&archive, true);
+        assert!(
+            ob3.contains("CDB_OB_BACKUP_ARCHIVELOG") && !ob3.contains("CDB_OB_ARCHIVELOG,"),
+            "{ob3}"
+        );
+        let backup = Dialect::Ob4.wait_advice(&follow, true);
+        assert!(
+            backup.contains("--backup-timeout") && backup.contains("CDB_OB_BACKUP_JOBS"),
+            "{backup}"
+        );
+        let failed = Dialect::Ob3.wait_advice(&follow, false);
+        assert!(
+            failed.contains("CDB_OB_BACKUP_SET_DETAILS") && !failed.contains("timeout"),
+            "{failed}"
+        );
+        let pieces = Dialect::Ob3.wait_advice(&WaitUntil::NoPieceJobs, true);
+        assert!(
+            pieces.contains("CDB_OB_BACKUP_BACKUPPIECE_JOB") && pieces.contains("--backup-timeout"),
+            "{pieces}"
+        );
+    }
 
     #[test]
     fn advice_speaks_the_line() {
