@@ -5,7 +5,7 @@
 
 use crate::desired::DesiredTenant;
 use crate::live::LiveTenant;
-use crate::states::RoundStatus;
+use crate::states::{DestState, RoundStatus};
 use crate::units::{Duration, Size};
 use serde::{Deserialize, Serialize};
 
@@ -198,12 +198,16 @@ pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Chang
         let current = live.archive_dest.as_ref().map(|d| d.state.clone());
         // Writing LOG_ARCHIVE_DEST writes state ENABLE (reference §2.1.3).
         let effective = if dest_rewritten {
-            Some("ENABLE".to_string())
+            Some(DestState::Enable)
         } else {
             current.clone()
         };
         if effective.as_ref() != Some(state) || current.as_ref() != Some(state) {
-            push(Setting::LogArchiveState, current, state.clone());
+            push(
+                Setting::LogArchiveState,
+                current.map(|s| s.to_string()),
+                state.to_string(),
+            );
         }
     }
     if let Some(v) = la.concurrency {

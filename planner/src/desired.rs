@@ -38,8 +38,8 @@ pub struct LogArchive {
     pub mode: Option<String>,
     /// `PIECE_SWITCH_INTERVAL`.
     pub piece_switch_interval: Option<Duration>,
-    /// `LOG_ARCHIVE_DEST_STATE`: `ENABLE` or `DEFER` (upper case).
-    pub state: Option<String>,
+    /// `LOG_ARCHIVE_DEST_STATE`.
+    pub state: Option<crate::states::DestState>,
     /// `log_archive_concurrency`.
     pub concurrency: Option<i64>,
     /// `archive_lag_target`.
@@ -227,7 +227,7 @@ fn resolve_tenant(
             state: la
                 .get("state")
                 .and_then(|s| as_choice(&s.value))
-                .map(|c| c.to_ascii_uppercase()),
+                .map(crate::states::DestState::parse),
             concurrency: la.get("concurrency").and_then(|s| as_int(&s.value)),
             lag_target: la.get("lag_target").and_then(|s| as_duration(&s.value)),
             max_lag: located_duration(la.get("max_lag")),

@@ -209,7 +209,7 @@ fn unformatted(live: &LiveState) -> (String, Vec<String>) {
             let _ = writeln!(
                 out,
                 "    state = {}",
-                hcl_string(&dest.state.to_ascii_lowercase())
+                hcl_string(&dest.state.as_str().to_ascii_lowercase())
             );
         }
         if let Some(v) =

@@ -11,7 +11,9 @@
 
 use crate::destination::Destination;
 use crate::sql::Read;
-use crate::states::{BackupType, JobStatus, RoundStatus};
+use crate::states::{
+    BackupType, DestState, FileStatus, JobStatus, PieceStatus, RoundStatus, SetStatus, TenantStatus,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -294,8 +296,8 @@ pub struct ArchiveDest {
     pub binding: String,
     /// `piece_switch_interval` as stored.
     pub piece_switch_interval: String,
-    /// `state`, upper-cased.
-    pub state: String,
+    /// `state`.
+    pub state: DestState,
 }
 
 fn redacted<S: serde::Serializer>(d: &Destination, s: S) -> Result<S::Ok, S::Error> {
@@ -360,7 +362,7 @@ pub struct DeleteJob {
     /// `JOB_ID`.
     pub job_id: u64,
     /// `STATUS`.
-    pub status: String,
+    pub status: JobStatus,
     /// `START_TIMESTAMP`.
     pub start_time: Option<String>,
     /// `END_TIMESTAMP` (none while it runs).
@@ -374,7 +376,10 @@ pub struct DeleteJob {
 impl DeleteJob {
     /// Whether the job has ended (it is then in the history view).
     pub fn finished(&self) -> bool {
-        matches!(self.status.as_str(), "COMPLETED" | "FAILED" | "CANCELED")
+        matches!(
+            self.status,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Canceled
+        )
     }
 }
 
@@ -385,10 +390,10 @@ pub struct BackupSetFile {
     pub id: u64,
     /// `BACKUP_TYPE`.
     pub backup_type: BackupType,
-    /// `STATUS`: `INIT`, `DOING`, `SUCCESS`, `FAILED`.
-    pub status: String,
-    /// `FILE_STATUS`: `AVAILABLE`, `INCOMPLETE`, `DELETING`, …
-    pub file_status: String,
+    /// `STATUS`.
+    pub status: SetStatus,
+    /// `FILE_STATUS`.
+    pub file_status: FileStatus,
     /// `END_TIMESTAMP` as shown; none while the set is written.
     pub end_time: Option<String>,
     /// `START_REPLAY_SCN`: where restoring from this set starts replaying the archive.
@@ -416,10 +421,10 @@ pub struct ArchivePiece {
     pub round_id: u64,
     /// `PIECE_ID`.
     pub piece_id: u64,
-    /// `STATUS`: `ACTIVE`, `FREEZING`, `FROZEN`, `INACTIVE`.
-    pub status: String,
+    /// `STATUS`.
+    pub status: PieceStatus,
     /// `FILE_STATUS`.
-    pub file_status: String,
+    pub file_status: FileStatus,
     /// `START_SCN`: where the piece's log starts.
     pub start_scn: u64,
     /// `END_SCN`: where it ends (the next piece of the round starts there);
@@ -438,8 +443,8 @@ pub struct ArchivePiece {
 pub struct LiveTenant {
     /// `TENANT_ID`.
     pub id: u64,
-    /// `STATUS` (`NORMAL`, …).
-    pub status: String,
+    /// `STATUS`.
+    pub status: TenantStatus,
     /// `LOG_MODE`: `ARCHIVELOG` or `NOARCHIVELOG`.
     pub log_mode: String,
     /// Dest-0 archive destination.
@@ -486,7 +491,7 @@ impl LiveTenant {
     pub fn new(id: u64, status: &str, log_mode: &str) -> Self {
         Self {
             id,
-            status: status.to_string(),
+            status: TenantStatus::parse(status),
             log_mode: log_mode.to_string(),
             archive_dest: None,
             archive_round: None,
@@ -707,7 +712,7 @@ pub fn from_rows(
                 .unwrap_or_else(|| "1d".into()),
             state: items
                 .get("state")
-                .map_or("ENABLE".into(), |s| s.to_ascii_uppercase()),
+                .map_or(DestState::Enable, |s| DestState::parse(s)),
         });
     }
     for row in of(Read::ArchiveLog) {
@@ -798,8 +803,8 @@ pub fn from_rows(
         let set = BackupSetFile {
             id: number(row, read, "backup_set_id")?,
             backup_type: BackupType::parse(required(row, read, "backup_type")?),
-            status: required(row, read, "status")?.to_ascii_uppercase(),
-            file_status: required(row, read, "file_status")?.to_ascii_uppercase(),
+            status: SetStatus::parse(required(row, read, "status")?),
+            file_status: FileStatus::parse(required(row, read, "file_status")?),
             end_time: get(row, read, "end_time")?
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
@@ -822,8 +827,8 @@ pub fn from_rows(
             dest_id: number(row, read, "dest_id").unwrap_or(0),
             round_id: number(row, read, "round_id")?,
             piece_id: number(row, read, "piece_id")?,
-            status: required(row, read, "status")?.to_ascii_uppercase(),
-            file_status: required(row, read, "file_status")?.to_ascii_uppercase(),
+            status: PieceStatus::parse(required(row, read, "status")?),
+            file_status: FileStatus::parse(required(row, read, "file_status")?),
             start_scn: number(row, read, "start_scn").unwrap_or(0),
             end_scn: number(row, read, "end_scn").unwrap_or(0),
             checkpoint_scn: number(row, read, "checkpoint_scn").unwrap_or(0),
@@ -850,7 +855,7 @@ pub fn from_rows(
         let read = "CDB_OB_BACKUP_DELETE_JOBS";
         let job = DeleteJob {
             job_id: number(row, read, "job_id")?,
-            status: required(row, read, "status")?.to_ascii_uppercase(),
+            status: JobStatus::parse(required(row, read, "status")?),
             start_time: get(row, read, "start_time")?.map(str::to_string),
             end_time: get(row, read, "end_time")?
                 .filter(|t| !t.is_empty())
@@ -914,7 +919,7 @@ fn usable_sets(sets: &[BackupSetFile]) -> Vec<UsableSets> {
     let mut groups: BTreeMap<(BackupType, &str), Option<&str>> = BTreeMap::new();
     for set in sets
         .iter()
-        .filter(|s| s.status == "SUCCESS" && s.file_status == "AVAILABLE")
+        .filter(|s| s.status == SetStatus::Success && s.file_status == FileStatus::Available)
     {
         let newest = groups
             .entry((set.backup_type.clone(), &set.path))

@@ -5,21 +5,22 @@
 //! sample carries the `cluster` label the caller names, so files of several
 //! clusters can sit side by side in one textfile directory.
 
+use crate::states::RoundStatus;
 use crate::status::{Status, TenantStatus};
 use std::fmt::Write as _;
 
 /// The archive round statuses a tenant's `obbackup_archive_round_status` has
 /// one sample for each (1 for the current one), as OceanBase 4.x names them
 /// (v4.2.2_CE_BP1 `src/share/backup/ob_archive_struct.cpp`, `ObArchiveRoundState`).
-pub const ROUND_STATUSES: [&str; 8] = [
-    "PREPARE",
-    "BEGINNING",
-    "DOING",
-    "INTERRUPTED",
-    "STOPPING",
-    "STOP",
-    "SUSPENDING",
-    "SUSPEND",
+pub const ROUND_STATUSES: [RoundStatus; 8] = [
+    RoundStatus::Prepare,
+    RoundStatus::Beginning,
+    RoundStatus::Doing,
+    RoundStatus::Interrupted,
+    RoundStatus::Stopping,
+    RoundStatus::Stop,
+    RoundStatus::Suspending,
+    RoundStatus::Suspend,
 ];
 
 /// What the status command knows besides [`Status`]: the cluster label and,
@@ -140,11 +141,11 @@ pub fn openmetrics(status: &Status, context: &Context<'_>) -> String {
         let Some(current) = &t.archive_status else {
             continue;
         };
-        for s in ROUND_STATUSES {
+        for s in &ROUND_STATUSES {
             f.sample(
                 name,
-                &[("tenant", &t.tenant), ("status", s)],
-                f64::from(u8::from(current == s)),
+                &[("tenant", &t.tenant), ("status", s.as_str())],
+                f64::from(u8::from(current == s.as_str())),
             );
         }
     }
@@ -190,7 +191,10 @@ pub fn openmetrics(status: &Status, context: &Context<'_>) -> String {
     );
     for t in &tenants {
         if t.delete_policy.is_some() {
-            let failed = t.cleanup_jobs.last().is_some_and(|j| j.status == "FAILED");
+            let failed = t
+                .cleanup_jobs
+                .last()
+                .is_some_and(|j| j.status == crate::states::JobStatus::Failed);
             f.sample(name, &[("tenant", &t.tenant)], f64::from(u8::from(failed)));
         }
     }

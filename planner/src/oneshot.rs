@@ -12,7 +12,7 @@ use crate::graph::TieBreak;
 use crate::live::LiveState;
 use crate::plan::{Plan, PlanError, Step, StepAction, StepId, StepKind, Timeouts, Wait, WaitUntil};
 use crate::sql::{self, Target};
-use crate::states::{BackupType, RoundStatus};
+use crate::states::{BackupPhase, BackupType, RoundStatus};
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +216,9 @@ fn plan_cluster(
             }
             // v3.1.5_CE_HF2 src/rootserver/ob_backup_cancel_scheduler.cpp:
             // STOP answers 9049, PREPARE and CLEANUP 9041.
-            if let Some(phase @ ("PREPARE" | "CLEANUP")) = cluster.backup_status.as_deref() {
+            if let Some(phase @ (BackupPhase::Prepare | BackupPhase::Cleanup)) =
+                &cluster.backup_status
+            {
                 return Err(OneShotError::NotReady {
                     tenant: crate::dialect::ob3::CLUSTER.into(),
                     why: format!("the cluster backup is in {phase}"),
@@ -294,7 +296,7 @@ pub fn plan(live: &LiveState, request: &Request, timeouts: Timeouts) -> Result<P
                     why,
                     help: help.to_string(),
                 };
-                if t.status != "NORMAL" {
+                if t.status != crate::states::TenantStatus::Normal {
                     return Err(not_ready(
                         format!("its status is {}", t.status),
                         "wait until the tenant is NORMAL (OceanBase answers 9040)",

@@ -29,7 +29,7 @@
 
 use crate::change::age_text;
 use crate::live::{ArchivePiece, BackupSetFile, LiveTenant, parse_timestamp};
-use crate::states::BackupType;
+use crate::states::{BackupType, FileStatus, SetDetailStatus, SetStatus};
 
 /// One stretch of restorable time, in SCNs (inclusive), with what makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub struct Window {
 }
 
 fn usable(set: &BackupSetFile) -> bool {
-    set.status == "SUCCESS" && set.file_status == "AVAILABLE"
+    set.status == SetStatus::Success && set.file_status == FileStatus::Available
 }
 
 /// The chain a restore to `t` uses (`sets` in id order), empty when none.
@@ -81,7 +81,7 @@ fn log_reach<'a>(
         } else {
             piece.end_scn
         };
-        if piece.file_status != "AVAILABLE" || end <= replay_start {
+        if piece.file_status != FileStatus::Available || end <= replay_start {
             continue;
         }
         match run.last() {
@@ -102,7 +102,7 @@ pub fn windows(tenant: &LiveTenant, complement_log: bool) -> Vec<Window> {
     let mut sets: Vec<&BackupSetFile> = tenant
         .backup_sets
         .iter()
-        .filter(|s| s.file_status != "DELETED")
+        .filter(|s| s.file_status != FileStatus::Deleted)
         .collect();
     sets.sort_by_key(|s| s.id);
     let by_id = |id: u64| sets.iter().find(|s| s.id == id).copied();
@@ -202,7 +202,7 @@ pub fn windows_ob3(cluster: &crate::dialect::ob3::LiveCluster, offset: i64) -> V
     let sets: Vec<(&crate::dialect::ob3::ClusterBackupSet, u64)> = cluster
         .backup_sets
         .iter()
-        .filter(|s| s.status != "FAILED")
+        .filter(|s| s.status != SetDetailStatus::Failed)
         .filter_map(|s| Some((s, server_nanos(&s.snapshot, offset)?)))
         .collect();
     let rounds: Vec<(u64, u64, u64)> = cluster
@@ -222,7 +222,7 @@ pub fn windows_ob3(cluster: &crate::dialect::ob3::LiveCluster, offset: i64) -> V
         let mut chain = Vec::new();
         let mut whole = false;
         for &(s, _) in sets[..=k].iter().rev() {
-            if s.status != "COMPLETED" {
+            if s.status != SetDetailStatus::Completed {
                 break;
             }
             chain.push(s.bs_key);

@@ -29,7 +29,7 @@
 
 use crate::destination::Destination;
 use crate::live::{ArchivePiece, BackupSetFile, LiveTenant, parse_timestamp, to_second};
-use crate::states::BackupType;
+use crate::states::{BackupType, FileStatus, PieceStatus, SetStatus};
 
 /// What the cleanup would delete, and whether it could.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,19 +69,19 @@ pub fn obsolete<'a>(
         .backup_sets
         .iter()
         .filter(|s| Destination::from_server(&s.path).same_place(data_dest))
-        .filter(|s| s.file_status != "DELETED")
+        .filter(|s| s.file_status != FileStatus::Deleted)
         .filter(|s| match &s.end_time {
             Some(end) => parse_timestamp(end).is_some_and(|e| e <= expiry),
             // A set being written has no end yet (END_TS 0): a candidate, kept as DOING.
-            None => s.status == "DOING",
+            None => s.status == SetStatus::Doing,
         })
         .collect();
     candidates.sort_by_key(|s| std::cmp::Reverse(s.id));
     let mut clean_point: Option<&BackupSetFile> = None;
     for set in candidates {
-        let delete = if set.status == "DOING" {
+        let delete = if set.status == SetStatus::Doing {
             false
-        } else if set.status == "FAILED" || set.file_status == "DELETING" {
+        } else if set.status == SetStatus::Failed || set.file_status == FileStatus::Deleting {
             true
         } else if set.backup_type == BackupType::Full && clean_point.is_none() {
             clean_point = Some(set);
@@ -100,13 +100,13 @@ pub fn obsolete<'a>(
         return out;
     };
     for piece in &tenant.archive_pieces {
-        if piece.file_status == "DELETED"
+        if piece.file_status == FileStatus::Deleted
             || piece.checkpoint_scn > clean_point.start_replay_scn
             || !Destination::from_server(&piece.path).same_place(&archive.location)
         {
             continue;
         }
-        if matches!(piece.status.as_str(), "INACTIVE" | "FROZEN") {
+        if matches!(piece.status, PieceStatus::Inactive | PieceStatus::Frozen) {
             out.pieces.push(piece);
         } else {
             out.blocking.push(piece);
@@ -128,7 +128,7 @@ pub fn describe(obsolete: &Obsolete<'_>, limit: usize) -> String {
                 .end_time
                 .as_deref()
                 .map_or("no end".into(), |e| format!("ended {}", to_second(e)));
-            let state = if s.status == "SUCCESS" {
+            let state = if s.status == SetStatus::Success {
                 String::new()
             } else {
                 format!(", {}", s.status)

@@ -167,10 +167,10 @@ pub fn set_log_archive_dest(
 }
 
 /// `ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = 'ENABLE'|'DEFER'` (reference §2.1.3).
-pub fn set_log_archive_dest_state(state: &str, target: &Target) -> SqlText {
+pub fn set_log_archive_dest_state(state: &crate::states::DestState, target: &Target) -> SqlText {
     SqlText::plain(format!(
         "ALTER SYSTEM SET LOG_ARCHIVE_DEST_STATE = {}{}",
-        quote(state),
+        quote(state.as_str()),
         target.clause()
     ))
 }

@@ -10,6 +10,7 @@ use crate::desired::DataBackup;
 use crate::dialect::Desired;
 use crate::freshness::{self, Newest};
 use crate::live::{LiveScopes, LiveState, parse_timestamp};
+use crate::states::{BackupPhase, JobStatus};
 use serde::Serialize;
 
 /// A running backup job.
@@ -30,8 +31,8 @@ pub struct RunningJob {
 pub struct CleanupJob {
     /// `JOB_ID`.
     pub job_id: u64,
-    /// `STATUS`: INIT, DOING, COMPLETED, FAILED, CANCELING, CANCELED.
-    pub status: String,
+    /// `STATUS`.
+    pub status: JobStatus,
     /// `END_TIMESTAMP`, null while it runs.
     pub end_time: Option<String>,
     /// `RESULT`: OceanBase's error code, 0 on success.
@@ -223,7 +224,9 @@ pub fn status(
             // Only while a policy is set: without one no cleanup runs again
             // to clear an old failure.
             if let (Some(failed), Some(_)) = (
-                t.last_delete_job.as_ref().filter(|j| j.status == "FAILED"),
+                t.last_delete_job
+                    .as_ref()
+                    .filter(|j| j.status == JobStatus::Failed),
                 &t.delete_policy,
             ) {
                 violations.insert(0, cleanup_failure(failed));
@@ -328,18 +331,21 @@ pub fn status(
 /// (`CDB_OB_BACKUP_PROGRESS`), or — before a set runs or while it is cleaned
 /// up — the phase alone (`backup_status`), with job id 0 and no type.
 fn running_ob3(cluster: &crate::dialect::ob3::LiveCluster) -> Vec<RunningJob> {
-    let phase = cluster.backup_status.clone().filter(|s| s != "STOP");
+    let phase = cluster
+        .backup_status
+        .clone()
+        .filter(|s| *s != BackupPhase::Stop);
     match (&cluster.running_backup, phase) {
         (Some((key, kind)), phase) => vec![RunningJob {
             job_id: *key,
             backup_type: kind.to_string(),
-            status: phase.unwrap_or_else(|| "DOING".into()),
+            status: phase.unwrap_or(BackupPhase::Doing).to_string(),
             progress_percent: None,
         }],
         (None, Some(phase)) => vec![RunningJob {
             job_id: 0,
             backup_type: String::new(),
-            status: phase,
+            status: phase.to_string(),
             progress_percent: None,
         }],
         (None, None) => Vec::new(),

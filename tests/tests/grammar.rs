@@ -39,7 +39,10 @@ fn tenant_level() -> Vec<String> {
             "2d",
             &target,
         )));
-        out.push(text(sql::set_log_archive_dest_state("DEFER", &target)));
+        out.push(text(sql::set_log_archive_dest_state(
+            &obbackup_planner::states::DestState::Defer,
+            &target,
+        )));
         out.push(text(sql::set_data_backup_dest(&oss, &target)));
         out.push(text(sql::archivelog(true, &target)));
         out.push(text(sql::archivelog(false, &target)));

@@ -24,7 +24,9 @@ use crate::live::{InspectError, Row, parse_timestamp};
 use crate::plan::{Options, Planned};
 use crate::sql::PieceCopy;
 use crate::sql::{self, Read, Target};
-use crate::states::{BackupType, RoundStatus};
+use crate::states::{
+    BackupPhase, BackupType, FileStatus, PieceStatus, RoundStatus, SetDetailStatus,
+};
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use crate::units::Duration;
 use serde::Serialize;
@@ -453,9 +455,9 @@ pub struct LivePiece {
     /// `COPY_ID` (0 = original).
     pub copy_id: u64,
     /// `STATUS`.
-    pub status: String,
+    pub status: PieceStatus,
     /// `FILE_STATUS`.
-    pub file_status: String,
+    pub file_status: FileStatus,
 }
 
 /// The 3.x live state of the cluster.
@@ -486,7 +488,7 @@ pub struct LiveCluster {
     pub copy_dirs: Vec<(u64, String)>,
     /// `backup_status`: `STOP`, or the phase of the backup in progress
     /// (PREPARE, SCHEDULE, DOING, CANCEL, CLEANUP); `None` when unread.
-    pub backup_status: Option<String>,
+    pub backup_status: Option<BackupPhase>,
     /// End of the newest COMPLETED backup per type (`D`, `I`).
     pub last_completed: BTreeMap<BackupType, String>,
     /// Highest `BS_KEY` seen.
@@ -510,8 +512,8 @@ pub struct ClusterBackupSet {
     /// `START_TIME`: the backup snapshot, the time a restore to this set
     /// alone reaches (server time, microseconds).
     pub snapshot: String,
-    /// `STATUS`: `COMPLETED`, `FAILED` (result ≠ 0) or `DELETING` (marked deleted).
-    pub status: String,
+    /// `STATUS`.
+    pub status: SetDetailStatus,
 }
 
 /// A 3.x archive round (`CDB_OB_BACKUP_ARCHIVELOG_SUMMARY`, tenant 1).
@@ -520,7 +522,7 @@ pub struct ClusterRound {
     /// `LOG_ARCHIVE_ROUND`.
     pub round_id: u64,
     /// `STATUS` (`STOP` for every ended round).
-    pub status: String,
+    pub status: RoundStatus,
     /// `MIN_FIRST_TIME`: the first log it holds (server time), `None` before DOING.
     pub start: Option<String>,
     /// `MAX_NEXT_TIME`: the last log it holds (server time).
@@ -553,9 +555,9 @@ impl LiveCluster {
     /// `src/share/backup/ob_backup_info_mgr.cpp`, `check_if_doing_backup`):
     /// before a set is running and while it is cleaned up too.
     pub fn backup_in_progress(&self) -> Option<String> {
-        match (&self.running_backup, self.backup_status.as_deref()) {
+        match (&self.running_backup, &self.backup_status) {
             (Some((key, kind)), _) => Some(format!("cluster backup {key} ({kind}) is running")),
-            (None, Some(status)) if status != "STOP" => {
+            (None, Some(status)) if *status != BackupPhase::Stop => {
                 Some(format!("a cluster backup is in {status}"))
             }
             _ => None,
@@ -607,7 +609,11 @@ impl LiveCluster {
     pub fn pieces_short_of(&self, copies: i64) -> Vec<u64> {
         self.pieces
             .iter()
-            .filter(|p| p.copy_id == 0 && p.status == "FROZEN" && p.file_status == "AVAILABLE")
+            .filter(|p| {
+                p.copy_id == 0
+                    && p.status == PieceStatus::Frozen
+                    && p.file_status == FileStatus::Available
+            })
             .filter(|p| {
                 let n = self
                     .pieces
@@ -660,8 +666,8 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
             round_id: number(row, read, "round_id")?,
             piece_id: number(row, read, "piece_id")?,
             copy_id: number(row, read, "copy_id")?,
-            status: text(row, "status").unwrap_or_default(),
-            file_status: text(row, "file_status").unwrap_or_default(),
+            status: PieceStatus::parse(&text(row, "status").unwrap_or_default()),
+            file_status: FileStatus::parse(&text(row, "file_status").unwrap_or_default()),
         });
     }
     live.round_mode = of(Read::ClusterRoundMode)
@@ -690,11 +696,11 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
             bs_key: number(row, read, "bs_key")?,
             backup_type: BackupType::parse(&text(row, "backup_type").unwrap_or_default()),
             snapshot: text(row, "snapshot").unwrap_or_default(),
-            status: text(row, "status").unwrap_or_default(),
+            status: SetDetailStatus::parse(&text(row, "status").unwrap_or_default()),
         };
         live.max_bs_key = live.max_bs_key.max(set.bs_key);
         if let (true, Some(end)) = (
-            set.status == "COMPLETED",
+            set.status == SetDetailStatus::Completed,
             text(row, "end_time").filter(|e| !e.is_empty()),
         ) {
             // One text layout (`YYYY-MM-DD HH:MM:SS.ffffff`): the greatest is the newest.
@@ -713,7 +719,7 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
         let shown = |key| text(row, key).filter(|t| !t.is_empty());
         live.rounds.push(ClusterRound {
             round_id: number(row, "CDB_OB_BACKUP_ARCHIVELOG_SUMMARY", "round_id")?,
-            status: text(row, "status").unwrap_or_default(),
+            status: RoundStatus::parse(&text(row, "status").unwrap_or_default()),
             start: shown("start_time"),
             checkpoint: shown("checkpoint"),
         });
@@ -728,7 +734,8 @@ pub fn from_rows(rows: &BTreeMap<Read, Vec<Row>>) -> Result<LiveCluster, Inspect
     }
     live.backup_status = of(Read::ClusterBackupStatus)
         .first()
-        .and_then(|r| text(r, "backup_status"));
+        .and_then(|r| text(r, "backup_status"))
+        .map(|s| BackupPhase::parse(&s));
     if let Some((key, _)) = &live.running_backup {
         live.max_bs_key = live.max_bs_key.max(*key);
     }

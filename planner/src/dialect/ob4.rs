@@ -16,7 +16,7 @@ use crate::ignore::Ignores;
 use crate::live::{LiveState, LiveTenant};
 use crate::plan::{Options, Planned, Timeouts};
 use crate::sql::{self, Target};
-use crate::states::RoundStatus;
+use crate::states::{DestState, RoundStatus};
 use crate::step::{Hazard, HazardKind, Step, StepAction, StepId, StepKind, Wait, WaitUntil};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -92,7 +92,7 @@ pub fn plan(
         let Some(have) = tenants.get(name) else {
             continue;
         };
-        if have.status != "NORMAL" {
+        if have.status != crate::states::TenantStatus::Normal {
             notes.push(format!(
                 "tenant {name} is {}: not planned until it is NORMAL",
                 have.status
@@ -353,11 +353,11 @@ fn tenant_steps(
     let round_busy = round.is_some_and(|s| *s != RoundStatus::Stop);
     let state_after = la.state.clone().unwrap_or_else(|| {
         if dest_changed {
-            "ENABLE".into()
+            DestState::Enable
         } else {
             have.archive_dest
                 .as_ref()
-                .map_or("ENABLE".into(), |d| d.state.clone())
+                .map_or(DestState::Enable, |d| d.state.clone())
         }
     });
     let will_have_dest = la.destination.is_some() || have.archive_dest.is_some();
@@ -450,14 +450,14 @@ fn tenant_steps(
     let round_starts = archivelog_needed
         || (want_archive && dest_changed)
         || (want_archive
-            && state_after == "ENABLE"
+            && state_after == DestState::Enable
             && changes
                 .iter()
                 .any(|c| c.setting() == Setting::LogArchiveState));
     if round_starts && want_archive {
         if !will_have_dest {
             notes.push(format!("tenant {name}: archive mode goes on, but no destination is declared or set: archiving starts once log_archive.destination is set"));
-        } else if state_after == "DEFER" {
+        } else if state_after == DestState::Defer {
             notes.push(format!(
                 "tenant {name}: destination state DEFER: the archive round stays suspended"
             ));
@@ -812,7 +812,7 @@ fn backup_steps(
         let dest_enabled = have
             .archive_dest
             .as_ref()
-            .is_some_and(|d| d.state == "ENABLE");
+            .is_some_and(|d| d.state == DestState::Enable);
         let starting = match have.round_status() {
             Some(RoundStatus::Prepare | RoundStatus::Beginning) => true,
             Some(RoundStatus::Stopping | RoundStatus::Suspending) => dest_enabled,
@@ -859,7 +859,7 @@ fn backup_steps(
             let deferred = have
                 .archive_dest
                 .as_ref()
-                .is_some_and(|d| d.state == "DEFER");
+                .is_some_and(|d| d.state == DestState::Defer);
             let (why, help) = if have.archivelog() && deferred {
                 (
                     " and its destination is DEFER, so OceanBase keeps it suspended",
