@@ -588,18 +588,15 @@ fn scope_sections(plan: &Plan, steps: bool) -> Vec<String> {
     }
     if steps {
         for (n, step) in plan.steps.iter().enumerate() {
-            let scope = step
-                .tenant
-                .clone()
-                .unwrap_or_else(|| "every tenant (one statement)".into());
-            let scope = if step.id.as_str().starts_with("cluster:") {
-                "cluster".to_string()
-            } else {
-                scope
+            use crate::step::StepScope;
+            let scope = match step.id.scope() {
+                StepScope::Tenant(name) => name.to_string(),
+                StepScope::Cluster => "cluster".to_string(),
+                StepScope::AllUser => "every tenant (one statement)".to_string(),
             };
             if !changes.contains_key(&scope) && !scoped_steps.contains_key(&scope) {
                 // A statement for every tenant comes first: it touches them all.
-                if step.tenant.is_none() && !step.id.as_str().starts_with("cluster:") {
+                if step.id.scope() == StepScope::AllUser {
                     order.insert(0, scope.clone());
                 } else {
                     order.push(scope.clone());

@@ -58,6 +58,28 @@ impl StepId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What the step acts on, read from its id.
+    pub fn scope(&self) -> StepScope<'_> {
+        if let Some(rest) = self.0.strip_prefix("tenant.") {
+            StepScope::Tenant(rest.rsplit_once(':').map_or(rest, |(name, _)| name))
+        } else if self.0.starts_with("cluster:") {
+            StepScope::Cluster
+        } else {
+            StepScope::AllUser
+        }
+    }
+}
+
+/// What a step acts on ([`StepId::scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepScope<'a> {
+    /// One tenant (4.x), by name.
+    Tenant(&'a str),
+    /// Every user tenant in one statement (`TENANT = all_user`, 4.2.1+).
+    AllUser,
+    /// The cluster (3.x).
+    Cluster,
 }
 
 impl Serialize for StepId {
@@ -429,4 +451,22 @@ pub struct Edge {
     pub to: StepId,
     /// The rule that requires it.
     pub rule: Rule,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_names_its_scope() {
+        assert_eq!(
+            StepId::tenant("app:1", "archivelog").scope(),
+            StepScope::Tenant("app:1")
+        );
+        assert_eq!(StepId::cluster("archivelog").scope(), StepScope::Cluster);
+        assert_eq!(
+            StepId::all_user("set_ha_low_thread_score").scope(),
+            StepScope::AllUser
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `obbackup validate`: checks a file without a cluster.
 
 use super::*;
+use obbackup_planner::dialect::Dialect;
 use obbackup_planner::dialect::capability::Build;
 
 /// Reports decode problems together with what evaluating the rest finds, so
@@ -49,21 +50,7 @@ pub fn run(path: &Path, server_version: Option<&str>, require_env: bool) -> Resu
         Some(build)
     });
     let more = match build.or(declared) {
-        Some(b) if b.0[0] == 3 => {
-            let mut found = obbackup_planner::dialect::ob3::wrong_line(&config);
-            found.extend(obbackup_planner::dialect::ob3::check_build(
-                &config, &env, b,
-            ));
-            found
-        }
-        Some(b) if b.0[0] >= 4 => {
-            let mut found = obbackup_planner::dialect::ob4::wrong_line(&config);
-            // A declared prefix such as "4.2" is not a build: only a given one is checked.
-            if let Some(given) = build {
-                found.extend(obbackup_planner::dialect::ob4::check_build(&config, given));
-            }
-            found
-        }
+        Some(b) if b.0[0] >= 3 => Dialect::of_build(b).validate(&config, &env, b, build.is_some()),
         _ => Vec::new(),
     };
     errors.extend(

@@ -152,6 +152,44 @@ impl Dialect {
         }
     }
 
+    /// The dialect of `build`'s line: 3.x for a `3.*` build, 4.x otherwise.
+    pub fn of_build(build: capability::Build) -> Self {
+        if build.0[0] == 3 {
+            Dialect::Ob3
+        } else {
+            Dialect::Ob4
+        }
+    }
+
+    /// What `config` asks that `build` of this line cannot do, checked
+    /// without a cluster (`obbackup validate`): the other line's settings,
+    /// and the limits of the build. `exact` is false when `build` is only
+    /// the prefix a file declares (`cluster { version = "4.2" }`): 4.x
+    /// limits differ between builds of one prefix and are then left to the
+    /// plan, while 3.x checks its limits as the newest build of the prefix.
+    pub fn validate(
+        self,
+        config: &Config,
+        env: &Environment,
+        build: capability::Build,
+        exact: bool,
+    ) -> Vec<ConfigError> {
+        match self {
+            Dialect::Ob3 => {
+                let mut found = ob3::wrong_line(config);
+                found.extend(ob3::check_build(config, env, build));
+                found
+            }
+            Dialect::Ob4 => {
+                let mut found = ob4::wrong_line(config);
+                if exact {
+                    found.extend(ob4::check_build(config, build));
+                }
+                found
+            }
+        }
+    }
+
     /// The fixed reads of the line, in the order they are sent: a constant
     /// number of queries whatever the number of tenants.
     pub fn reads(self) -> &'static [Read] {
