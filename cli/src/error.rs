@@ -87,7 +87,23 @@ pub enum CliError {
     #[error("the sandbox could not start: {0}")]
     #[diagnostic(code(obbackup::sandbox))]
     Sandbox(String),
-    /// Apply refused to run.
+    /// A flag's value, or a combination of flags, that cannot be used.
+    #[error("{0}")]
+    #[diagnostic(
+        code(obbackup::usage),
+        help("`obbackup help <command>` describes each flag")
+    )]
+    Usage(String),
+    /// An input of `obbackup report` is not a JSON output of obbackup, or the
+    /// inputs do not go together.
+    #[error("{0}")]
+    #[diagnostic(
+        code(obbackup::report),
+        help("give the files that `plan`, `drift` or `status` wrote with --format json")
+    )]
+    Report(String),
+    /// A run that changes the cluster needs an approval nobody can give
+    /// (no terminal, no --auto-approve or --allow-hazards).
     #[error("{0}")]
     #[diagnostic(code(obbackup::apply::refused))]
     Refused(String),

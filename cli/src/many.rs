@@ -60,7 +60,7 @@ pub fn shard(
     flag: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Shard>, CliError> {
-    let refuse = |what: String| CliError::Refused(what);
+    let refuse = |what: String| CliError::Usage(what);
     let number = |text: &str, what: &str| -> Result<usize, CliError> {
         text.trim()
             .parse()

@@ -114,7 +114,7 @@ fn validate_checks_a_file_against_a_build() {
     );
     assert_eq!(bad.code, 1);
     assert!(
-        bad.stderr.contains("is not an OceanBase build"),
+        bad.stderr.contains("is not an OceanBase build") && bad.stderr.contains("obbackup::usage"),
         "{}",
         bad.stderr
     );

@@ -135,10 +135,12 @@ fn three_shards_merge_into_the_report_of_one_run() {
     let twice = Invocation::new(&["report", "merge", &paths[0], &paths[0]]).run();
     assert_eq!(twice.code, 1, "{}", twice.all());
     assert_contains(&twice.stderr, "is in two reports");
+    assert_contains(&twice.stderr, "obbackup::report");
     // A share that does not exist is refused.
     let bad = Invocation::new(&["drift", &f.dir, "--shard", "4/3"])
         .envs(&env)
         .run();
     assert_eq!(bad.code, 1, "{}", bad.all());
     assert_contains(&bad.stderr, "share 4 of 3 does not exist");
+    assert_contains(&bad.stderr, "obbackup::usage");
 }

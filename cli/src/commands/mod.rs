@@ -141,7 +141,7 @@ pub(crate) fn no_waits() -> WaitArgs {
 fn today(day: &DayArgs) -> Result<time::Date, CliError> {
     match &day.today {
         Some(text) => config::parse_date(text).ok_or_else(|| {
-            CliError::Refused(format!("--today {text:?} is not a date written YYYY-MM-DD"))
+            CliError::Usage(format!("--today {text:?} is not a date written YYYY-MM-DD"))
         }),
         None => Ok(time::OffsetDateTime::now_utc().date()),
     }

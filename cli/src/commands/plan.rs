@@ -19,7 +19,7 @@ pub async fn run(
     let files = many::expand(&configs)?;
     if let Some(files) = fleet(files.clone(), &shard)? {
         if out.is_some() {
-            return Err(CliError::Refused(
+            return Err(CliError::Usage(
                 "--out saves the plan of one configuration: name one file".into(),
             ));
         }

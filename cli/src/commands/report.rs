@@ -13,9 +13,9 @@ pub fn merge(reports: &[std::path::PathBuf], format: Format) -> Result<u8, CliEr
             path: name.clone(),
             reason: e.to_string(),
         })?;
-        inputs.push(crate::merge::read(&name, &text).map_err(CliError::Refused)?);
+        inputs.push(crate::merge::read(&name, &text).map_err(CliError::Report)?);
     }
-    let merged = crate::merge::merge(inputs).map_err(CliError::Refused)?;
+    let merged = crate::merge::merge(inputs).map_err(CliError::Report)?;
     match format {
         Format::Json => output::json(&merged.json()),
         Format::Markdown => output::result(&merged.markdown()),

@@ -14,7 +14,7 @@ use obbackup_planner::dialect::capability::Build;
 pub fn run(path: &Path, server_version: Option<&str>, require_env: bool) -> Result<u8, CliError> {
     let build = match server_version {
         Some(text) => Some(Build::parse(text).ok_or_else(|| {
-            CliError::Refused(format!(
+            CliError::Usage(format!(
                 "--server-version {text:?} is not an OceanBase build: give ob_version() as printed, e.g. 4.2.1.2"
             ))
         })?),
