@@ -170,7 +170,11 @@ pub enum CliError {
         )
     )]
     NotConverged(usize),
-    /// An internal planning error (a bug).
+    /// The planner's step graph is broken (a bug), with the graph's own code.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Graph(#[from] obbackup_planner::graph::GraphError),
+    /// An internal error (a bug).
     #[error("{0}")]
     #[diagnostic(code(obbackup::internal))]
     Internal(String),

@@ -331,7 +331,7 @@ fn plan_with(
     };
     planner::plan(&loaded.config, live, &environment(), &options).map_err(|e| match e {
         PlanError::Config(errors) => ConfigReport::new(&loaded.name, &loaded.text, errors).into(),
-        PlanError::Graph(_) => CliError::Internal(e.to_string()),
+        PlanError::Graph(graph) => CliError::Graph(graph),
     })
 }
 
