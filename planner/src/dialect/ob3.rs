@@ -241,7 +241,7 @@ pub struct DesiredCluster {
     pub backup_concurrency: Option<i64>,
     /// `log_archive.enabled`.
     pub enabled: Option<bool>,
-    /// Where `log_archive.enabled` is written (empty when it is not).
+    /// Where `log_archive.enabled` is written (the `cluster` block when it is not).
     pub enabled_at: Range<usize>,
     /// `log_archive.mode` / `compression` (either declared makes both managed).
     pub mode: Option<String>,
@@ -255,7 +255,7 @@ pub struct DesiredCluster {
     pub bb_checkpoint: Option<Duration>,
     /// `backup_backup.archivelog` (round mode).
     pub bb_archivelog: Option<bool>,
-    /// Where `backup_backup.archivelog` is written (empty when it is not).
+    /// Where `backup_backup.archivelog` is written (the `cluster` block when it is not).
     pub bb_archivelog_at: Range<usize>,
     /// `backup_backup.pieces.copies` (piece mode).
     pub bb_copies: Option<Located<i64>>,
@@ -263,6 +263,8 @@ pub struct DesiredCluster {
     pub data_backup: crate::desired::DataBackup,
     /// `log_archive.max_lag`: how far the archive checkpoint may be behind (a policy).
     pub max_lag: Option<Located<Duration>>,
+    /// The `cluster` block: where an error about the block as a whole points.
+    pub declared_at: Range<usize>,
 }
 
 impl DesiredCluster {
@@ -383,13 +385,16 @@ pub fn resolve(
             help: "choose one: the OceanBase 3.x documents recommend piece mode (BACKUP BACKUPPIECE) over START BACKUP ARCHIVELOG".into(),
         });
     }
-    let duration = |key: &str| match get(c, key).map(|s| &s.value) {
-        Some(Value::Duration(d)) => Some(Located {
-            value: *d,
-            span: get(c, key).map(|s| s.span.clone()).unwrap_or(0..0),
-        }),
-        _ => None,
+    let duration = |key: &str| {
+        get(c, key).and_then(|s| match &s.value {
+            Value::Duration(d) => Some(Located {
+                value: *d,
+                span: s.span.clone(),
+            }),
+            _ => None,
+        })
     };
+    let at = |key: &str| get(c, key).map_or(config.cluster_span.clone(), |s| s.span.clone());
     let encryption = get(c, "data_backup.encryption.password")
         .and_then(|s| crate::desired::encryption(s, env, errors))
         .filter(|e| {
@@ -424,16 +429,17 @@ pub fn resolve(
             }
         }),
         enabled: bool_of("log_archive.enabled"),
-        enabled_at: get(c, "log_archive.enabled").map_or(0..0, |s| s.span.clone()),
+        enabled_at: at("log_archive.enabled"),
         mode,
         compression,
         minor_freeze: bool_of("log_archive.minor_freeze_before_start").unwrap_or(true),
         bb_dest: dest("backup_backup.destination", errors),
         bb_checkpoint: duration("backup_backup.log_archive_checkpoint_interval").map(|d| d.value),
         bb_archivelog,
-        bb_archivelog_at: get(c, "backup_backup.archivelog").map_or(0..0, |s| s.span.clone()),
+        bb_archivelog_at: at("backup_backup.archivelog"),
         bb_copies: copies,
         max_lag: duration("log_archive.max_lag"),
+        declared_at: config.cluster_span.clone(),
         data_backup: crate::desired::DataBackup {
             full_max_age: duration("data_backup.full.max_age"),
             incremental_max_age: duration("data_backup.incremental.max_age"),
@@ -1058,8 +1064,7 @@ pub fn steps(
         let at = want
             .backup_dest
             .as_ref()
-            .map(|d| d.span.clone())
-            .unwrap_or(0..0);
+            .map_or(want.declared_at.clone(), |d| d.span.clone());
         errors.push(ConfigError::Blocked {
             message: format!(
                 "{busy}: backup_dest cannot change until it ends (OceanBase answers 9036)"
@@ -1204,7 +1209,7 @@ pub fn steps(
         .bb_dest
         .as_ref()
         .or(want.backup_dest.as_ref())
-        .map_or(0..0, |d| d.span.clone());
+        .map_or(want.declared_at.clone(), |d| d.span.clone());
     // OceanBase sets backup_backup_dest only to an empty directory
     // (9026; v3.1.5_CE_HF2 src/sql/resolver/cmd/ob_alter_system_resolver.cpp,
     // check_backup_backup_dest), and a backup_dest change clears it and sets
@@ -1412,8 +1417,7 @@ pub fn steps(
                 .full_max_age
                 .as_ref()
                 .or(want.data_backup.incremental_max_age.as_ref())
-                .map(|l| l.span.clone())
-                .unwrap_or(0..0);
+                .map_or(want.declared_at.clone(), |l| l.span.clone());
             errors.push(ConfigError::Blocked {
                 message: format!("a cluster backup needs the log archive DOING, but it is {}", live.archive_status.as_ref().map_or("never started", RoundStatus::as_str)),
                 span: span(&at),

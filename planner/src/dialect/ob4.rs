@@ -776,8 +776,7 @@ fn backup_steps(
             .full_max_age
             .as_ref()
             .or(db.incremental_max_age.as_ref())
-            .map(|l| l.span.clone())
-            .unwrap_or(0..0);
+            .map_or(want.declared_at.clone(), |l| l.span.clone());
         let has_step = |action: StepAction| {
             planned
                 .iter()
