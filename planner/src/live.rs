@@ -462,7 +462,8 @@ pub struct LiveTenant {
     /// CLUSTER job id): OceanBase may not have created this tenant's job yet,
     /// and refuses another backup meanwhile (9036).
     pub cluster_job: Option<u64>,
-    /// End of the newest COMPLETED job per backup type.
+    /// End of the newest usable backup set (SUCCESS and AVAILABLE) per
+    /// backup type: a completed job whose set was deleted since is no backup.
     pub last_completed: BTreeMap<BackupType, String>,
     /// The highest job id seen (active or finished), so new jobs can be told apart.
     pub max_job_id: u64,
@@ -785,17 +786,13 @@ pub fn from_rows(
             }
         }
     }
+    // The history gives the highest job id; how fresh the backups are comes
+    // from the sets that are still there (below).
     for row in of(Read::BackupHistory) {
         let read = "CDB_OB_BACKUP_JOB_HISTORY";
-        let backup_type = BackupType::parse(required(row, read, "backup_type")?);
-        let status = JobStatus::parse(required(row, read, "status")?);
-        let last_end = row.get("last_end").cloned().flatten();
         let max_job_id = number(row, read, "max_job_id")?;
         if let Some(t) = tenant_of(&names, row, read)?.and_then(|n| tenants.get_mut(&n)) {
             t.max_job_id = t.max_job_id.max(max_job_id);
-            if let (true, Some(end)) = (status == JobStatus::Completed, last_end) {
-                t.last_completed.insert(backup_type, end);
-            }
         }
     }
     for row in of(Read::BackupSetList) {
@@ -884,6 +881,7 @@ pub fn from_rows(
     }
     for t in tenants.values_mut() {
         t.usable_sets = usable_sets(&t.backup_sets);
+        t.last_completed = newest_usable(&t.usable_sets);
     }
     for row in of(Read::BackupTasks) {
         let read = "CDB_OB_BACKUP_TASKS";
@@ -913,7 +911,25 @@ pub(crate) fn blank_tenant() -> LiveTenant {
     LiveTenant::new(1002, "NORMAL", "ARCHIVELOG")
 }
 
-/// The usable sets (SUCCESS and AVAILABLE) grouped by type and path, with the
+/// The newest end per backup type across destinations: what freshness
+/// measures. A job that completed but whose set was deleted since (or is being
+/// deleted, or is not AVAILABLE) leaves no backup to restore from, so it does
+/// not count.
+fn newest_usable(groups: &[UsableSets]) -> BTreeMap<BackupType, String> {
+    let mut out: BTreeMap<BackupType, String> = BTreeMap::new();
+    for group in groups {
+        let Some(end) = &group.last_end else { continue };
+        let newer = out
+            .get(&group.backup_type)
+            .is_none_or(|seen| parse_timestamp(end) > parse_timestamp(seen));
+        if newer {
+            out.insert(group.backup_type.clone(), end.clone());
+        }
+    }
+    out
+}
+
+/// The usable backup sets (SUCCESS and AVAILABLE) grouped by type and path, the
 /// newest end of each group, in type then path order.
 fn usable_sets(sets: &[BackupSetFile]) -> Vec<UsableSets> {
     let mut groups: BTreeMap<(BackupType, &str), Option<&str>> = BTreeMap::new();

@@ -295,7 +295,7 @@ pub enum Read {
     /// tenants it backs up (`EXECUTOR_TENANT_ID`, ids joined by commas:
     /// `src/share/backup/ob_backup_struct.cpp`, `get_executor_tenant_id_str`).
     BackupJobs,
-    /// Finished jobs, newest end and highest id per tenant, type and status (`CDB_OB_BACKUP_JOB_HISTORY`).
+    /// The highest finished job id per tenant (`CDB_OB_BACKUP_JOB_HISTORY`): a job above it is new.
     BackupHistory,
     /// Progress of running backups (`CDB_OB_BACKUP_TASKS`).
     BackupTasks,
@@ -427,10 +427,9 @@ impl Read {
                  WHERE JOB_LEVEL IN ('USER_TENANT', 'CLUSTER')"
             ),
             Read::BackupHistory => format!(
-                "SELECT {tenant_col} AS tenant_id, BACKUP_TYPE AS backup_type, STATUS AS status, MAX(END_TIMESTAMP) AS last_end, \
-                 MAX(JOB_ID) AS max_job_id FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY WHERE JOB_LEVEL = 'USER_TENANT' \
-                 GROUP BY {group_tenant}BACKUP_TYPE, STATUS",
-                group_tenant = if sys_login { "TENANT_ID, " } else { "" }
+                "SELECT {tenant_col} AS tenant_id, COALESCE(MAX(JOB_ID), 0) AS max_job_id \
+                 FROM oceanbase.{prefix}_OB_BACKUP_JOB_HISTORY WHERE JOB_LEVEL = 'USER_TENANT'{group}",
+                group = if sys_login { " GROUP BY TENANT_ID" } else { "" }
             ),
             Read::ClusterParameters => "SHOW PARAMETERS LIKE '%backup%'".to_string(),
             Read::ClusterArchiveLog => "SELECT LOG_ARCHIVE_ROUND AS round_id, STATUS AS status, MAX_NEXT_TIME AS checkpoint \

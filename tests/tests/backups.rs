@@ -615,3 +615,81 @@ fn a_sys_backup_under_way_holds_back_only_its_own_tenants() {
         plan.stdout
     );
 }
+
+/// Freshness counts the backup sets that are still there: a full backup whose
+/// set was deleted since (or is being deleted) leaves nothing to restore
+/// from, so the older full before it is the last one, or there is none.
+#[test]
+fn a_deleted_backup_set_is_no_backup() {
+    let fixture = serde_json::json!({
+        "version": "4.2.2.1",
+        "tenants": [
+            {
+                "id": 1002, "name": "deleted_full", "log_mode": "ARCHIVELOG",
+                "archive_dest": { "path": "file:///nfs/deleted_full/archive", "dest_id": 1002 },
+                "archive_round": { "round_id": 1, "status": "DOING" },
+                "data_backup_dest": "file:///nfs/deleted_full/data",
+                "backup_history": [
+                    { "backup_type": "FULL", "ended_ago": "10d" },
+                    { "backup_type": "FULL", "ended_ago": "1d", "file_status": "DELETED" },
+                    { "backup_type": "INC", "ended_ago": "2h" }
+                ]
+            },
+            {
+                "id": 1004, "name": "deleting_full", "log_mode": "ARCHIVELOG",
+                "archive_dest": { "path": "file:///nfs/deleting_full/archive", "dest_id": 1004 },
+                "archive_round": { "round_id": 1, "status": "DOING" },
+                "data_backup_dest": "file:///nfs/deleting_full/data",
+                "backup_history": [
+                    { "backup_type": "FULL", "ended_ago": "1d", "file_status": "DELETING" }
+                ]
+            }
+        ]
+    });
+    let sim = obbackup_tests::Sim(
+        obsim::Simulator::start_in_thread(&fixture.to_string()).expect("starts"),
+    );
+    let config = temp_config("deleted-set.hcl", POLICY);
+    let dsn = sim.dsn("sys");
+    let drift = Invocation::new(&["drift", &config]).dsn(&dsn).run();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    assert_contains(
+        &drift.stdout,
+        "tenant.deleted_full.data_backup.full: last full 10d 0h ago → max_age 7d",
+    );
+    assert_contains(
+        &drift.stdout,
+        "tenant.deleting_full.data_backup.full: no backup → max_age 7d",
+    );
+    let status = Invocation::new(&["status", &config])
+        .dsn(&dsn)
+        .format("json")
+        .run();
+    assert_eq!(status.code, 0, "{}", status.all());
+    let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let tenant = |name: &str| {
+        value["tenants"]
+            .as_array()
+            .expect("tenants")
+            .iter()
+            .find(|t| t["tenant"] == name)
+            .expect("tenant")
+            .clone()
+    };
+    assert_eq!(
+        tenant("deleted_full")["last_full_age_seconds"]
+            .as_i64()
+            .map(|s| s / 86_400),
+        Some(10)
+    );
+    assert_eq!(
+        tenant("deleted_full")["last_backup_age_seconds"]
+            .as_i64()
+            .map(|s| s / 3600),
+        Some(2)
+    );
+    assert_eq!(
+        tenant("deleting_full")["last_full_age_seconds"],
+        serde_json::Value::Null
+    );
+}
