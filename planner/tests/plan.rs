@@ -102,14 +102,33 @@ fn ids(plan: &Plan) -> Vec<&str> {
     plan.steps.iter().map(|s| s.id.as_str()).collect()
 }
 
+/// Whether step `a` happens before step `b` because the graph says so: `b`
+/// depends on `a`, directly or through other steps (so any order the edges
+/// allow, whatever the tie-break, runs `a` first), and the plan lists `a`
+/// first.
 fn before(plan: &Plan, a: &str, b: &str) -> bool {
-    let pos = |id: &str| {
+    let step = |id: &str| {
         plan.steps
             .iter()
-            .position(|s| s.id == id)
+            .find(|s| s.id == id)
             .unwrap_or_else(|| panic!("{id} missing: {:?}", ids(plan)))
     };
-    pos(a) < pos(b)
+    let pos = |id: &str| plan.steps.iter().position(|s| s.id == id);
+    let (from, to) = (step(a), step(b));
+    let mut stack = vec![to];
+    let mut seen = std::collections::HashSet::new();
+    let mut depends = false;
+    while let Some(s) = stack.pop() {
+        for d in &s.depends_on {
+            if d == &from.id {
+                depends = true;
+            }
+            if seen.insert(d.clone()) {
+                stack.push(step(d.as_str()));
+            }
+        }
+    }
+    depends && pos(a) < pos(b)
 }
 
 const ARCHIVE_ALL: &str = r#"
