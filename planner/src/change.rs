@@ -1,11 +1,15 @@
-//! Stage `diff`: desired vs live for one tenant → the [`Change`]s, one per
-//! address whose values differ, sorted by address. Values are normalised before
-//! comparison (case, durations, sizes, destination root and public attributes)
-//! and shown redacted.
+//! Stage `diff`, for both lines: a dialect reads each managed address of its
+//! desired and live states as a [`Compare`] (what is wanted, in the kind of
+//! value that decides how it compares, and what the server has), and
+//! [`changes`] turns those that differ into [`Change`]s, sorted by address.
+//! Values are normalised before comparison (durations, sizes, destination
+//! root and public attributes) and shown redacted; servers that disagree are
+//! drift. What each line manages, and its own rules (an INTERRUPTED round, a
+//! state that writing a destination resets, pieces short of their copies),
+//! are the dialect's ([`crate::dialect::ob4::compared`],
+//! [`crate::dialect::ob3::compared`]).
 
-use crate::desired::DesiredTenant;
-use crate::live::LiveTenant;
-use crate::states::{DestState, RoundStatus};
+use crate::destination::Destination;
 use crate::units::{Duration, Size};
 use serde::{Deserialize, Serialize};
 
@@ -122,151 +126,130 @@ impl Change {
     }
 }
 
-/// Values of a parameter across servers, shown as one value or `a | b` when servers disagree.
-fn parameter_shown(live: &LiveTenant, name: &str) -> Option<String> {
-    let values: std::collections::BTreeSet<&String> = live.parameters.get(name)?.values().collect();
-    Some(values.into_iter().cloned().collect::<Vec<_>>().join(" | "))
+/// What a dialect wants for one address, in the kind of value that decides
+/// how it is compared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wanted {
+    /// A switch (archive mode on, round-mode backup-backup on): compared
+    /// with `true` / `false`.
+    Switch(bool),
+    /// A whole number (a concurrency): every server's value must parse to it.
+    Int(i64),
+    /// A duration: the same whatever the unit (`24h` is `1d`).
+    Duration(Duration),
+    /// A size: the same whatever the unit (`4096M` is `4G`).
+    Size(Size),
+    /// A destination: the same place (root and non-secret attributes, in any
+    /// order; credentials are never compared), shown redacted.
+    Destination(Destination),
+    /// A word compared as it is (a binding, a state), already in OceanBase's case.
+    Text(String),
 }
 
-/// Compares one tenant. Rounds: a tenant that should archive and has mode
-/// ARCHIVELOG but an INTERRUPTED round is a change of `log_archive.round`
-/// (reference §2.5 A, "After INTERRUPTED").
-pub fn diff(name: &str, desired: &DesiredTenant, live: &LiveTenant) -> Vec<Change> {
-    let mut out = Vec::new();
-    let mut push = |setting: Setting, before: Option<String>, after: String| {
-        out.push(Change::new(Address::tenant(name, setting), before, after));
-    };
-    let dest_rewritten = archive_dest_rewritten(desired, live);
-    let la = &desired.log_archive;
-    if let Some(enabled) = la.enabled {
-        if enabled != live.archivelog() {
-            push(
-                Setting::LogArchiveEnabled,
-                Some(live.archivelog().to_string()),
-                enabled.to_string(),
-            );
-        }
-        if enabled && live.archivelog() && live.round_status() == Some(&RoundStatus::Interrupted) {
-            push(
-                Setting::LogArchiveRound,
-                Some("INTERRUPTED".into()),
-                "DOING".into(),
-            );
-        }
-    }
-    if let Some(dest) = &la.destination {
-        let live_dest = live.archive_dest.as_ref();
-        match live_dest {
-            None => {
-                push(Setting::LogArchiveDestination, None, dest.value.redacted());
-                if let Some(mode) = &la.mode {
-                    push(Setting::LogArchiveMode, None, mode.clone());
-                }
-                if let Some(piece) = la.piece_switch_interval {
-                    push(
-                        Setting::LogArchivePieceSwitchInterval,
-                        None,
-                        piece.canonical(),
-                    );
-                }
-            }
-            Some(current) => {
-                if !current.location.same_place(&dest.value) {
-                    push(
-                        Setting::LogArchiveDestination,
-                        Some(current.location.redacted()),
-                        dest.value.redacted(),
-                    );
-                }
-                // LOG_ARCHIVE_DEST is written whole: an undeclared BINDING is OPTIONAL (reference §2.2.1).
-                let mode = la.mode.clone().unwrap_or_else(|| "OPTIONAL".into());
-                if current.binding != mode {
-                    push(Setting::LogArchiveMode, Some(current.binding.clone()), mode);
-                }
-                let piece = la.piece_switch_interval.unwrap_or(Duration(86_400_000_000));
-                if Duration::parse(&current.piece_switch_interval) != Some(piece) {
-                    push(
-                        Setting::LogArchivePieceSwitchInterval,
-                        Some(current.piece_switch_interval.clone()),
-                        piece.canonical(),
-                    );
-                }
-            }
+/// What the server has for one address.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// Nothing is set (a destination never set, a parameter not shown).
+    Unset,
+    /// The value on each server that shows it (one value for a setting of
+    /// the tenant or the cluster itself). Servers that disagree are drift.
+    Values(Vec<String>),
+    /// The destination as the server stores it.
+    Destination(Destination),
+}
+
+/// One address as a dialect reads it from its desired and live states.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Compare {
+    /// Compared here, by the kind of value wanted.
+    Values {
+        /// The address.
+        address: Address,
+        /// What the configuration asks.
+        wanted: Wanted,
+        /// What the server has.
+        observed: Observed,
+    },
+    /// A difference the dialect decided itself, by a rule of its line (an
+    /// INTERRUPTED round to restart, a state that writing a destination
+    /// resets, pieces short of their copies), with both sides as shown.
+    Differs(Change),
+}
+
+impl Compare {
+    /// `address` wanting `wanted` where the server has `observed`.
+    pub fn of(address: Address, wanted: Wanted, observed: Observed) -> Self {
+        Compare::Values {
+            address,
+            wanted,
+            observed,
         }
     }
-    if let Some(state) = &la.state {
-        let current = live.archive_dest.as_ref().map(|d| d.state.clone());
-        // Writing LOG_ARCHIVE_DEST writes state ENABLE (reference §2.1.3).
-        let effective = if dest_rewritten {
-            Some(DestState::Enable)
-        } else {
-            current.clone()
-        };
-        if effective.as_ref() != Some(state) || current.as_ref() != Some(state) {
-            push(
-                Setting::LogArchiveState,
-                current.map(|s| s.to_string()),
-                state.to_string(),
-            );
-        }
-    }
-    if let Some(v) = la.concurrency {
-        int_parameter(live, Setting::LogArchiveConcurrency, v, &mut push);
-    }
-    if let Some(d) = la.lag_target {
-        let before = parameter_shown(live, "archive_lag_target");
-        let same = live
-            .parameters
-            .get("archive_lag_target")
-            .is_some_and(|m| m.values().all(|v| Duration::parse(v) == Some(d)));
-        if !same {
-            push(Setting::LogArchiveLagTarget, before, d.canonical());
-        }
-    }
-    let db = &desired.data_backup;
-    if let Some(dest) = &db.destination {
-        match &live.data_backup_dest {
-            None => push(Setting::DataBackupDestination, None, dest.value.redacted()),
-            Some(current) if !current.same_place(&dest.value) => {
-                push(
-                    Setting::DataBackupDestination,
-                    Some(current.redacted()),
-                    dest.value.redacted(),
-                );
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(v) = db.concurrency {
-        int_parameter(live, Setting::DataBackupConcurrency, v, &mut push);
-    }
-    if let Some(size) = db.file_size {
-        let name = "backup_data_file_size";
-        let same = live
-            .parameters
-            .get(name)
-            .is_some_and(|m| m.values().all(|v| Size::parse(v) == Some(size)));
-        if !same {
-            push(
-                Setting::DataBackupFileSize,
-                parameter_shown(live, name),
-                size.canonical(),
-            );
-        }
-    }
-    if let Some(window) = &db.recovery_window {
-        let live_window = live.delete_policy.as_deref();
-        // Compared as durations: OceanBase keeps the text as typed (`168h` is `7d`).
-        if live_window.and_then(Duration::parse) != Some(window.value) {
-            push(
-                Setting::DataBackupRecoveryWindow,
-                live_window.map(str::to_string),
-                window.value.canonical(),
-            );
-        }
-    }
+}
+
+/// The changes among `items`, one per address whose values differ, sorted by
+/// address. A value the server does not have is a create; otherwise the
+/// `before` is the server's value, or its distinct values joined by ` | `
+/// when servers disagree.
+pub fn changes(items: Vec<Compare>) -> Vec<Change> {
+    let mut out: Vec<Change> = items.into_iter().filter_map(compared).collect();
     out.sort_by(|a, b| a.address.cmp(&b.address));
     out
+}
+
+fn compared(item: Compare) -> Option<Change> {
+    let (address, wanted, observed) = match item {
+        Compare::Differs(change) => return Some(change),
+        Compare::Values {
+            address,
+            wanted,
+            observed,
+        } => (address, wanted, observed),
+    };
+    let after = shown(&wanted);
+    match observed {
+        Observed::Values(values) if !values.is_empty() => {
+            if values.iter().all(|v| same(&wanted, v)) {
+                return None;
+            }
+            let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+            let before = distinct
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" | ");
+            Some(Change::new(address, Some(before), after))
+        }
+        Observed::Destination(current) => match &wanted {
+            Wanted::Destination(want) if current.same_place(want) => None,
+            _ => Some(Change::new(address, Some(current.redacted()), after)),
+        },
+        Observed::Values(_) | Observed::Unset => Some(Change::new(address, None, after)),
+    }
+}
+
+/// Whether one server value `value` is what `wanted` asks.
+fn same(wanted: &Wanted, value: &str) -> bool {
+    match wanted {
+        Wanted::Switch(on) => value.trim().parse::<bool>() == Ok(*on),
+        Wanted::Int(n) => value.trim().parse::<i64>() == Ok(*n),
+        Wanted::Duration(d) => Duration::parse(value) == Some(*d),
+        Wanted::Size(size) => Size::parse(value) == Some(*size),
+        Wanted::Destination(want) => Destination::from_server(value).same_place(want),
+        Wanted::Text(text) => value == text,
+    }
+}
+
+/// A wanted value as a change shows it.
+fn shown(wanted: &Wanted) -> String {
+    match wanted {
+        Wanted::Switch(on) => on.to_string(),
+        Wanted::Int(n) => n.to_string(),
+        Wanted::Duration(d) => d.canonical(),
+        Wanted::Size(size) => size.canonical(),
+        Wanted::Destination(d) => d.redacted(),
+        Wanted::Text(text) => text.clone(),
+    }
 }
 
 /// An age in words: `9d 2h`, `3h 12m`, `45m`, `30s`.
@@ -281,35 +264,113 @@ pub fn age_text(seconds: i64) -> String {
     }
 }
 
-/// Whether the plan will write `LOG_ARCHIVE_DEST` for this tenant.
-pub fn archive_dest_rewritten(desired: &DesiredTenant, live: &LiveTenant) -> bool {
-    let la = &desired.log_archive;
-    let Some(dest) = &la.destination else {
-        return false;
-    };
-    let Some(current) = &live.archive_dest else {
-        return true;
-    };
-    !current.location.same_place(&dest.value)
-        || current.binding != la.mode.clone().unwrap_or_else(|| "OPTIONAL".into())
-        || Duration::parse(&current.piece_switch_interval)
-            != Some(la.piece_switch_interval.unwrap_or(Duration(86_400_000_000)))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn int_parameter(
-    live: &LiveTenant,
-    setting: Setting,
-    value: i64,
-    push: &mut impl FnMut(Setting, Option<String>, String),
-) {
-    let Some(name) = Parameter::of_setting(setting).map(Parameter::name) else {
-        return;
-    };
-    let same = live
-        .parameters
-        .get(name)
-        .is_some_and(|m| m.values().all(|v| v.trim().parse::<i64>() == Ok(value)));
-    if !same {
-        push(setting, parameter_shown(live, name), value.to_string());
+    fn tenant(setting: Setting) -> Address {
+        Address::tenant("t", setting)
+    }
+
+    fn values(v: &[&str]) -> Observed {
+        Observed::Values(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn values_compare_by_their_kind_and_disagreeing_servers_are_drift() {
+        let same = changes(vec![
+            Compare::of(
+                tenant(Setting::LogArchiveConcurrency),
+                Wanted::Int(4),
+                values(&[" 4", "4"]),
+            ),
+            Compare::of(
+                tenant(Setting::LogArchiveLagTarget),
+                Wanted::Duration(Duration::parse("1d").expect("duration")),
+                values(&["24h"]),
+            ),
+            Compare::of(
+                tenant(Setting::DataBackupFileSize),
+                Wanted::Size(Size::parse("4G").expect("size")),
+                values(&["4096M"]),
+            ),
+            Compare::of(
+                tenant(Setting::LogArchiveEnabled),
+                Wanted::Switch(true),
+                values(&["true"]),
+            ),
+        ]);
+        assert_eq!(same, []);
+        let split = changes(vec![Compare::of(
+            tenant(Setting::LogArchiveConcurrency),
+            Wanted::Int(4),
+            values(&["8", "4", "8"]),
+        )]);
+        assert_eq!(
+            split,
+            [Change::new(
+                tenant(Setting::LogArchiveConcurrency),
+                Some("4 | 8".into()),
+                "4".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_unset_value_is_a_create_and_a_destination_compares_by_place() {
+        let want = Destination::parse("oss://b/p?host=h&access_id=A&access_key=K").expect("valid");
+        let moved = Destination::parse("oss://b/q?host=h&access_id=A&access_key=K").expect("valid");
+        let found = changes(vec![
+            Compare::of(
+                tenant(Setting::LogArchiveDestination),
+                Wanted::Destination(want.clone()),
+                Observed::Destination(
+                    Destination::parse("oss://b/p/?access_key=other&host=h&access_id=B")
+                        .expect("valid"),
+                ),
+            ),
+            Compare::of(
+                tenant(Setting::DataBackupDestination),
+                Wanted::Destination(want.clone()),
+                Observed::Destination(moved.clone()),
+            ),
+            Compare::of(
+                tenant(Setting::LogArchiveMode),
+                Wanted::Text("MANDATORY".into()),
+                Observed::Unset,
+            ),
+            Compare::of(
+                tenant(Setting::LogArchiveState),
+                Wanted::Text("DEFER".into()),
+                values(&[]),
+            ),
+        ]);
+        let actions: Vec<(String, Action, Option<String>)> = found
+            .iter()
+            .map(|c| (c.address.to_string(), c.action, c.before.clone()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (
+                    "tenant.t.data_backup.destination".into(),
+                    Action::Update,
+                    Some(moved.redacted())
+                ),
+                ("tenant.t.log_archive.mode".into(), Action::Create, None),
+                ("tenant.t.log_archive.state".into(), Action::Create, None),
+            ]
+        );
+        assert!(!found[0].before.as_deref().unwrap_or_default().contains('K'));
+    }
+
+    #[test]
+    fn a_difference_the_dialect_decided_is_kept_as_it_is() {
+        let decided = Change::new(
+            Address::cluster(Setting::LogArchiveRound),
+            Some("INTERRUPTED".into()),
+            "DOING".into(),
+        );
+        assert_eq!(changes(vec![Compare::Differs(decided.clone())]), [decided]);
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Pipeline (DESIGN.md §1): [`config::decode`] (HCL → `Config`) →
 //! [`desired::resolve`] (→ `DesiredState`) ; rows of the fixed reads in [`sql`] →
-//! [`live::from_rows`] (→ `LiveState`) ; [`change::diff`] (→ changes) →
+//! [`live::from_rows`] (→ `LiveState`) ; the dialect's `compared` and
+//! [`change::changes`] (→ changes, one comparison for both lines) →
 //! [`plan::plan`] (→ ordered steps with rule-labelled edges) → [`render`].
 
 pub mod address;

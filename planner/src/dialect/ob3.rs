@@ -11,7 +11,7 @@
 //! same-scope rules of [`crate::rules`] order them.
 
 use crate::address::Scope;
-use crate::change::{Address, Change, Parameter, Setting};
+use crate::change::{self, Address, Change, Compare, Observed, Parameter, Setting, Wanted};
 use crate::config::{Attribute, Config, Value};
 use crate::desired::{Environment, Located};
 use crate::destination::Destination;
@@ -55,7 +55,7 @@ pub fn plan(
     let desired = resolve(config, env, &mut errors);
     let build = Build::parse(&live.server.ob_version).unwrap_or(Build([3, 2, 0, 0]));
     errors.extend(build_errors(config, &desired, build));
-    let mut all = diff(&desired, cluster);
+    let mut all = change::changes(compared(&desired, cluster));
     let now = live.now();
     if now.is_none() && crate::freshness::declared(&desired.data_backup) {
         notes.push("the server did not report NOW(): backup freshness was not checked".into());
@@ -804,128 +804,91 @@ fn render_option(map: &BTreeMap<String, String>) -> String {
         .join("&")
 }
 
-fn cluster_change(setting: Setting, before: Option<String>, after: String) -> Change {
-    Change::new(Address::cluster(setting), before, after)
-}
-
-/// A destination parameter that should name another place (credentials are
-/// never compared, reference §2.2.2 applies to 3.x URIs too).
-fn destination_change(
-    setting: Setting,
-    want: Option<&Located<Destination>>,
-    current: Option<&str>,
-) -> Option<Change> {
-    let want = want?;
-    let current = current
+/// A destination parameter as the server has it: unset when empty.
+fn destination_observed(current: Option<&str>) -> Observed {
+    current
         .filter(|c| !c.is_empty())
-        .map(Destination::from_server);
-    if current.as_ref().is_some_and(|c| c.same_place(&want.value)) {
-        return None;
-    }
-    Some(cluster_change(
-        setting,
-        current.map(|c| c.redacted()),
-        want.value.redacted(),
-    ))
+        .map_or(Observed::Unset, |c| {
+            Observed::Destination(Destination::from_server(c))
+        })
 }
 
-/// Differences between the 3.x desired and live settings, sorted by address
-/// (freshness is [`crate::freshness`]'s).
-pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
+/// The managed settings of the cluster, wanted against what it has, for
+/// [`change::changes`] (freshness is [`crate::freshness`]'s). Option
+/// parameters (`backup_dest_option`, `backup_backup_dest_option`) compare as
+/// parsed maps, shown as the server has them; `backup_log_archive_option`
+/// compares its mode and its compression on every server.
+pub fn compared(want: &DesiredCluster, live: &LiveCluster) -> Vec<Compare> {
     let mut out = Vec::new();
+    let address = Address::cluster;
+    let one = |value: String| Observed::Values(vec![value]);
     let non_empty = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
-    out.extend(destination_change(
-        Setting::BackupDest,
-        want.backup_dest.as_ref(),
-        live.value("backup_dest"),
-    ));
+    if let Some(dest) = &want.backup_dest {
+        out.push(Compare::of(
+            address(Setting::BackupDest),
+            Wanted::Destination(dest.value.clone()),
+            destination_observed(live.value("backup_dest")),
+        ));
+    }
     if let Some(o) = &want.backup_dest_option {
         let current = live.value("backup_dest_option").unwrap_or("");
         if parse_option(current) != o.value {
-            let after = render_option(&o.value);
-            out.push(cluster_change(
-                Setting::BackupDestOption,
+            out.push(Compare::Differs(Change::new(
+                address(Setting::BackupDestOption),
                 non_empty(Some(current)),
-                after.clone(),
-            ));
+                render_option(&o.value),
+            )));
         }
     }
     if let Some(n) = want.backup_concurrency {
-        let values: Vec<&String> = live
-            .parameters
-            .get("backup_concurrency")
-            .map(|m| m.values().collect())
-            .unwrap_or_default();
-        if values.is_empty() || values.iter().any(|v| v.trim().parse::<i64>() != Ok(n)) {
-            let before = values
-                .iter()
-                .map(|v| v.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(" | ");
-            out.push(cluster_change(
-                Setting::BackupConcurrency,
-                Some(before),
-                n.to_string(),
-            ));
-        }
+        out.push(Compare::of(
+            address(Setting::BackupConcurrency),
+            Wanted::Int(n),
+            live.parameters
+                .get("backup_concurrency")
+                .map_or(Observed::Unset, |m| {
+                    Observed::Values(m.values().cloned().collect())
+                }),
+        ));
     }
     if let Some(enabled) = want.enabled {
-        if enabled != live.archiving() {
-            out.push(cluster_change(
-                Setting::LogArchiveEnabled,
-                Some(live.archiving().to_string()),
-                enabled.to_string(),
-            ));
-        }
+        out.push(Compare::of(
+            address(Setting::LogArchiveEnabled),
+            Wanted::Switch(enabled),
+            one(live.archiving().to_string()),
+        ));
         if enabled && live.archive_status == Some(RoundStatus::Interrupted) {
-            out.push(cluster_change(
-                Setting::LogArchiveRound,
-                Some("INTERRUPTED".into()),
-                "DOING".into(),
-            ));
+            out.push(Compare::Differs(Change::new(
+                address(Setting::LogArchiveRound),
+                Some(RoundStatus::Interrupted.to_string()),
+                RoundStatus::Doing.to_string(),
+            )));
         }
     }
     if let (Some(mode), Some(compression)) = (&want.mode, &want.compression) {
-        let current = live.value("backup_log_archive_option").unwrap_or("");
         // Disagreeing servers are drift too: compare every server's value.
-        let values: Vec<(String, String)> = live
-            .parameters
-            .get("backup_log_archive_option")
-            .map(|m| m.values().map(|v| parse_log_archive_option(v)).collect())
-            .unwrap_or_else(|| vec![parse_log_archive_option(current)]);
-        // The distinct values across servers, as the "before" of a change.
-        let before = |pick: fn(&(String, String)) -> &String| {
-            values
-                .iter()
-                .map(pick)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" | ")
+        let values: Vec<(String, String)> = match live.parameters.get("backup_log_archive_option") {
+            Some(m) => m.values().map(|v| parse_log_archive_option(v)).collect(),
+            None => vec![parse_log_archive_option("")],
         };
-        if values.iter().any(|(m, _)| m != mode) {
-            out.push(cluster_change(
-                Setting::LogArchiveMode,
-                Some(before(|(m, _)| m)),
-                mode.clone(),
-            ));
-        }
-        if values.iter().any(|(_, z)| z != compression) {
-            out.push(cluster_change(
-                Setting::LogArchiveCompression,
-                Some(before(|(_, z)| z)),
-                compression.clone(),
-            ));
-        }
+        out.push(Compare::of(
+            address(Setting::LogArchiveMode),
+            Wanted::Text(mode.clone()),
+            Observed::Values(values.iter().map(|(m, _)| m.clone()).collect()),
+        ));
+        out.push(Compare::of(
+            address(Setting::LogArchiveCompression),
+            Wanted::Text(compression.clone()),
+            Observed::Values(values.iter().map(|(_, z)| z.clone()).collect()),
+        ));
     }
-    out.extend(destination_change(
-        Setting::BackupBackupDestination,
-        want.bb_dest.as_ref(),
-        live.value("backup_backup_dest"),
-    ));
+    if let Some(dest) = &want.bb_dest {
+        out.push(Compare::of(
+            address(Setting::BackupBackupDestination),
+            Wanted::Destination(dest.value.clone()),
+            destination_observed(live.value("backup_backup_dest")),
+        ));
+    }
     if let Some(interval) = want.bb_checkpoint {
         let current = live.value("backup_backup_dest_option").unwrap_or("");
         let want_map: BTreeMap<String, String> = [(
@@ -934,22 +897,19 @@ pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
         )]
         .into();
         if parse_option(current) != want_map {
-            let after = render_option(&want_map);
-            out.push(cluster_change(
-                Setting::BackupBackupCheckpointInterval,
+            out.push(Compare::Differs(Change::new(
+                address(Setting::BackupBackupCheckpointInterval),
                 non_empty(Some(current)),
-                after.clone(),
-            ));
+                render_option(&want_map),
+            )));
         }
     }
     let round_mode_on = live.round_mode_on();
-    if let Some(on) = want.bb_archivelog
-        && on != round_mode_on
-    {
-        out.push(cluster_change(
-            Setting::BackupBackupArchivelog,
-            Some(round_mode_on.to_string()),
-            on.to_string(),
+    if let Some(on) = want.bb_archivelog {
+        out.push(Compare::of(
+            address(Setting::BackupBackupArchivelog),
+            Wanted::Switch(on),
+            one(round_mode_on.to_string()),
         ));
     }
     if let Some(copies) = &want.bb_copies {
@@ -960,18 +920,17 @@ pub fn diff(want: &DesiredCluster, live: &LiveCluster) -> Vec<Change> {
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-            out.push(cluster_change(
-                Setting::BackupBackupPieces,
+            out.push(Compare::Differs(Change::new(
+                address(Setting::BackupBackupPieces),
                 Some(format!(
                     "pieces with fewer than {} copies: {}",
                     copies.value,
                     if list.is_empty() { "none".into() } else { list }
                 )),
                 format!("{} copies of every frozen piece", copies.value),
-            ));
+            )));
         }
     }
-    out.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }
 
