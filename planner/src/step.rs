@@ -289,6 +289,15 @@ pub enum HazardKind {
 }
 
 impl HazardKind {
+    /// Every kind (the scenarios assert each at least once).
+    pub const ALL: [HazardKind; 5] = [
+        Self::ArchiveGap,
+        Self::BackupCanceled,
+        Self::BackupChainRestart,
+        Self::BackupsDeleted,
+        Self::CleanupRunning,
+    ];
+
     /// The snake-case name shown in plans.
     pub fn name(self) -> &'static str {
         match self {
@@ -456,6 +465,25 @@ pub struct Edge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_hazard_kind_is_listed_once() {
+        // A kind added to the enum must be added here (the match stops the
+        // build) and to ALL (this count then fails).
+        let listed = HazardKind::ALL
+            .iter()
+            .filter(|k| match k {
+                HazardKind::ArchiveGap
+                | HazardKind::BackupCanceled
+                | HazardKind::BackupChainRestart
+                | HazardKind::BackupsDeleted
+                | HazardKind::CleanupRunning => true,
+            })
+            .count();
+        let names: std::collections::BTreeSet<&str> =
+            HazardKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!((listed, names.len()), (5, 5));
+    }
 
     #[test]
     fn an_id_names_its_scope() {

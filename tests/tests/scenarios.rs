@@ -279,6 +279,29 @@ fn every_rule_is_asserted_by_some_scenario() {
     );
 }
 
+/// Every kind of hazard is asserted by at least one scenario (`hazard STEP
+/// KIND` in its `expect.txt`), which checks the plan marks it.
+#[test]
+fn every_hazard_kind_is_asserted_by_some_scenario() {
+    let mut asserted = BTreeSet::new();
+    for dir in scenario_dirs() {
+        for expectation in parse_expectations(&dir.join("expect.txt")) {
+            if let Expectation::Hazard(_, kind) = expectation {
+                asserted.insert(kind);
+            }
+        }
+    }
+    let missing: Vec<&str> = obbackup_planner::plan::HazardKind::ALL
+        .iter()
+        .map(|k| k.name())
+        .filter(|n| !asserted.contains(*n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "hazard kinds no scenario asserts: {missing:?}"
+    );
+}
+
 /// The builds each scenario is also run on, per line: those the fixtures
 /// under `fixtures/live/` model (4.1.0.0, 4.2.1.1 before per-tenant
 /// `backup_data_file_size`, 4.2.1.2, 4.2.2.1, 4.3.1.0; 3.1.5 and 3.2).
