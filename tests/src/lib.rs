@@ -204,7 +204,7 @@ impl Run {
 /// Runs `obbackup` with `args` (paths relative to the workspace root), no
 /// inherited DSN or CI shard variables, no colour, extra environment `env`,
 /// and no standard input.
-pub fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
+fn obbackup(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(binary());
     command
         .current_dir(root())

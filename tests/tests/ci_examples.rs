@@ -4,7 +4,7 @@
 //! names in `OBBACKUP_PYTHON`; and every obbackup command and flag they use
 //! exists.
 
-use obbackup_tests::{obbackup, root};
+use obbackup_tests::{Invocation, root};
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -79,7 +79,7 @@ fn invocations(text: &str) -> Vec<(Vec<String>, BTreeSet<String>)> {
                 continue;
             }
             let mut path = vec![command.to_string()];
-            let help = obbackup(&[command, "--help"], &[]);
+            let help = Invocation::new(&[command, "--help"]).run();
             if help.stdout.contains("\nCommands:")
                 && let Some(sub) = words.next_if(|w| !w.starts_with('-'))
             {
@@ -112,7 +112,7 @@ fn every_obbackup_command_and_flag_the_ci_files_use_exists() {
         for (path, flags) in calls {
             let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
             args.push("--help");
-            let help = obbackup(&args, &[]);
+            let help = Invocation::new(&args).run();
             let command = path.join(" ");
             assert_eq!(help.code, 0, "{file}: obbackup {command}: {}", help.all());
             for flag in flags {
@@ -131,6 +131,6 @@ fn every_obbackup_command_and_flag_the_ci_files_use_exists() {
     assert_eq!(calls[0].0, ["apply"]);
     let calls = invocations("run: obbackup report merge a.json --format json");
     assert_eq!(calls[0].0, ["report", "merge"]);
-    let help = obbackup(&["apply", "--help"], &[]);
+    let help = Invocation::new(&["apply", "--help"]).run();
     assert!(!help.stdout.contains("--allow-everything "));
 }

@@ -94,7 +94,7 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     let plan = |extra: &[&str], env: &[(&str, &str)]| {
         let mut args = vec!["plan", config.as_str(), "--dsn", dsn.as_str()];
         args.extend_from_slice(extra);
-        obbackup_tests::obbackup(&args, env)
+        Invocation::new(&args).envs(env).run()
     };
     let plain = plan(&[], &[]);
     assert!(!plain.stdout.contains('\u{1b}'), "a pipe gets no colour");

@@ -1,12 +1,12 @@
 //! Invalid configurations and their rendered diagnostics (snapshots), through the
 //! real binary's `validate`.
 
-use obbackup_tests::{obbackup, root};
+use obbackup_tests::{Invocation, root};
 
 fn validate(name: &str) -> String {
     let path = format!("fixtures/config/invalid/{name}");
     // --require-env: unset variables are errors too, as plan and apply report them.
-    let out = obbackup(&["validate", &path, "--require-env"], &[]);
+    let out = Invocation::new(&["validate", &path, "--require-env"]).run();
     assert_eq!(out.code, 1, "{name} must be refused:\n{}", out.all());
     assert!(out.stdout.is_empty(), "diagnostics go to stderr");
     out.stderr
@@ -49,10 +49,7 @@ fn destinations_credentials_and_missing_destination() {
     insta::assert_snapshot!(text);
     // Without --require-env an unset variable is a reference checked, named
     // in a note, not an error (forks' CI has no secrets).
-    let out = obbackup(
-        &["validate", "fixtures/config/invalid/destinations.hcl"],
-        &[],
-    );
+    let out = Invocation::new(&["validate", "fixtures/config/invalid/destinations.hcl"]).run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         !out.stderr.contains("obbackup::config::env_unset"),
@@ -73,14 +70,14 @@ fn validate_checks_env_references_without_their_values() {
         "refs-only.hcl",
         "tenant \"t\" {\n  log_archive { destination = \"oss://b/t?host=h&access_id=${env(\"OBB_UNSET_ID\")}&access_key=${env(\"OBB_UNSET_KEY\")}\" }\n}\n",
     );
-    let out = obbackup(&["validate", &path], &[]);
+    let out = Invocation::new(&["validate", &path]).run();
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stderr.contains("OBB_UNSET_ID, OBB_UNSET_KEY"),
         "{}",
         out.stderr
     );
-    let strict = obbackup(&["validate", &path, "--require-env"], &[]);
+    let strict = Invocation::new(&["validate", &path, "--require-env"]).run();
     assert_eq!(strict.code, 1, "{}", strict.all());
     assert!(
         strict.stderr.contains("OBB_UNSET_KEY` is not set"),
@@ -91,7 +88,7 @@ fn validate_checks_env_references_without_their_values() {
         "manages-nothing.hcl",
         "defaults {\n  log_archive { enabled = true }\n}\n",
     );
-    let out = obbackup(&["validate", &empty], &[]);
+    let out = Invocation::new(&["validate", &empty]).run();
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stderr.contains("it manages nothing"), "{}", out.stderr);
 }
@@ -112,7 +109,7 @@ fn syntax_error() {
 fn oversized_files_and_values_are_refused_briefly() {
     let big = "# padding\n".repeat(900_000);
     let path = obbackup_tests::temp_config("oversized.hcl", &big);
-    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    let out = Invocation::new(&["validate", &path]).run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("9000000 bytes"), "{}", out.stderr);
     assert!(
@@ -125,7 +122,7 @@ fn oversized_files_and_values_are_refused_briefly() {
         "huge-value.hcl",
         &format!("defaults {{\n  log_archive {{ mode = \"{value}\" }}\n}}\n"),
     );
-    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    let out = Invocation::new(&["validate", &path]).run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         out.stderr.contains("(100000 bytes)"),
@@ -251,8 +248,7 @@ fn every_hostile_configuration_is_refused_with_a_location() {
             "byte 0xe9 at line 1, column 13",
         ),
     ] {
-        let out =
-            obbackup_tests::obbackup(&["validate", &dir.join(file).display().to_string()], &[]);
+        let out = Invocation::new(&["validate", &dir.join(file).display().to_string()]).run();
         assert!(out.stderr.contains(words), "{file}: {}", out.stderr);
     }
 }
@@ -264,7 +260,7 @@ fn every_hostile_configuration_is_refused_with_a_location() {
 fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
     let body = "tenant \"app\" {\r\n  log_archive { enabled = true }\r\n}\r\n";
     let path = obbackup_tests::temp_config("bom-crlf.hcl", &format!("\u{feff}{body}"));
-    let out = obbackup_tests::obbackup(&["validate", &path], &[]);
+    let out = Invocation::new(&["validate", &path]).run();
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stdout.contains("valid (1 tenant block(s))"),
@@ -272,7 +268,7 @@ fn a_byte_order_mark_and_crlf_line_endings_are_accepted() {
         out.all()
     );
     // fmt rewrites it without the mark.
-    let out = obbackup_tests::obbackup(&["fmt", &path], &[]);
+    let out = Invocation::new(&["fmt", &path]).run();
     assert_eq!(out.code, 0, "{}", out.all());
     let rewritten = std::fs::read_to_string(&path).expect("file");
     assert!(!rewritten.starts_with('\u{feff}'), "{rewritten:?}");

@@ -1,7 +1,7 @@
 //! Every `examples/*.hcl` validates and plans against the sandbox fixture named in
 //! its first line (`# sandbox: fixtures/live/…`), or the default sandbox.
 
-use obbackup_tests::{obbackup, root};
+use obbackup_tests::{Invocation, root};
 
 const ENV: &[(&str, &str)] = &[
     ("OB_OSS_ACCESS_ID", "example-id"),
@@ -31,7 +31,7 @@ fn every_example_validates_and_plans() {
             .expect("inside the workspace")
             .display()
             .to_string();
-        let valid = obbackup(&["validate", &file], ENV);
+        let valid = Invocation::new(&["validate", &file]).envs(ENV).run();
         assert_eq!(valid.code, 0, "{file}:\n{}", valid.all());
         let fixture = text
             .lines()
@@ -42,7 +42,7 @@ fn every_example_validates_and_plans() {
         if !fixture.is_empty() {
             args.extend(["--fixture", fixture]);
         }
-        let plan = obbackup(&args, ENV);
+        let plan = Invocation::new(&args).envs(ENV).run();
         assert_eq!(plan.code, 0, "{file} against {fixture:?}:\n{}", plan.all());
         assert!(plan.stdout.starts_with("OceanBase "), "{}", plan.stdout);
         assert!(
@@ -67,30 +67,28 @@ fn every_example_validates_and_plans() {
 /// naming the first build that takes it.
 #[test]
 fn validate_checks_a_file_against_a_build() {
-    let ok = obbackup(
-        &[
-            "validate",
-            "examples/basic-4.2.hcl",
-            "--server-version",
-            "4.2.2.1",
-        ],
-        ENV,
-    );
+    let ok = Invocation::new(&[
+        "validate",
+        "examples/basic-4.2.hcl",
+        "--server-version",
+        "4.2.2.1",
+    ])
+    .envs(ENV)
+    .run();
     assert_eq!(ok.code, 0, "{}", ok.all());
     assert!(
         ok.stdout.contains("valid for OceanBase 4.2.2.1"),
         "{}",
         ok.all()
     );
-    let old = obbackup(
-        &[
-            "validate",
-            "examples/basic-4.2.hcl",
-            "--server-version",
-            "4.1.0.1",
-        ],
-        ENV,
-    );
+    let old = Invocation::new(&[
+        "validate",
+        "examples/basic-4.2.hcl",
+        "--server-version",
+        "4.1.0.1",
+    ])
+    .envs(ENV)
+    .run();
     assert_eq!(old.code, 1, "{}", old.all());
     for needle in [
         "obbackup::plan::not_on_build",
@@ -103,15 +101,14 @@ fn validate_checks_a_file_against_a_build() {
             old.stderr
         );
     }
-    let bad = obbackup(
-        &[
-            "validate",
-            "examples/basic-4.2.hcl",
-            "--server-version",
-            "4.x",
-        ],
-        ENV,
-    );
+    let bad = Invocation::new(&[
+        "validate",
+        "examples/basic-4.2.hcl",
+        "--server-version",
+        "4.x",
+    ])
+    .envs(ENV)
+    .run();
     assert_eq!(bad.code, 1);
     assert!(
         bad.stderr.contains("is not an OceanBase build") && bad.stderr.contains("obbackup::usage"),
@@ -169,7 +166,9 @@ fn every_example_names_the_builds_it_needs() {
             &BUILDS_4X
         };
         for build in builds {
-            let out = obbackup(&["validate", &file, "--server-version", build], &env);
+            let out = Invocation::new(&["validate", &file, "--server-version", build])
+                .envs(&env)
+                .run();
             if out.code == 0 {
                 continue;
             }

@@ -2,9 +2,7 @@
 //! recovery_window } }` through plan, apply, drift, ignore, export and status,
 //! against `obsim` seeded with `fixtures/live/retention-4.2.json`.
 
-use obbackup_tests::{
-    Invocation, assert_contains, obbackup, query_rows, sent_alters, start, temp_config,
-};
+use obbackup_tests::{Invocation, assert_contains, query_rows, sent_alters, start, temp_config};
 
 const WINDOWS: &str = r#"
 tenant "t1" {
@@ -251,7 +249,7 @@ fn windows_outside_one_to_366_days_are_refused() {
             &format!("retention-window-{window}.hcl"),
             &window_of("t", window),
         );
-        let out = obbackup(&["validate", &path], &[]);
+        let out = Invocation::new(&["validate", &path]).run();
         assert_eq!(out.code, 1, "{window}: {}", out.all());
         assert_contains(&out.stderr, &format!("`recovery_window` = \"{window}\""));
         assert_contains(&out.stderr, expected);

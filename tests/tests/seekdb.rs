@@ -7,7 +7,7 @@
 use obbackup::db::Session;
 use obbackup_planner::live;
 use obbackup_planner::secret::Secret;
-use obbackup_tests::{assert_contains, obbackup, root};
+use obbackup_tests::{Invocation, assert_contains, root};
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError};
 use sqlx::{Column, ConnectOptions, Executor, TypeInfo};
 use std::str::FromStr;
@@ -33,7 +33,7 @@ fn plan_against_seekdb_names_the_missing_backup_subsystem() {
         "seekdb: {}",
         std::env::var("OBBACKUP_SEEKDB_VERSION").unwrap_or_default()
     );
-    let out = obbackup(&["plan", "examples/basic-4.2.hcl", "--dsn", &dsn], &[]);
+    let out = Invocation::new(&["plan", "examples/basic-4.2.hcl", "--dsn", &dsn]).run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert_contains(&out.stderr, "seekdb");
     assert_contains(&out.stderr, "no backup subsystem");
