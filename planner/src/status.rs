@@ -3,14 +3,17 @@
 //! newest backup of any type, running jobs with progress, the 4.x delete
 //! policy and its cleanup jobs, and problems: a failed last cleanup and —
 //! with a configuration — freshness violations. Ages use the server clock (`NOW(6)`).
+//! One stage for both lines: each dialect reads its scopes into
+//! [`ScopeReading`]s (a 4.x tenant, the 3.x cluster) and [`status`] judges
+//! and shows them alike.
 
 use crate::address::{Address, Scope};
 use crate::change::Change;
 use crate::desired::DataBackup;
 use crate::dialect::Desired;
 use crate::freshness::{self, Newest};
-use crate::live::{LiveScopes, LiveState, parse_timestamp};
-use crate::states::{BackupPhase, JobStatus};
+use crate::live::{LiveState, parse_timestamp};
+use crate::states::JobStatus;
 use serde::Serialize;
 
 /// A running backup job.
@@ -42,7 +45,8 @@ pub struct CleanupJob {
 }
 
 impl CleanupJob {
-    fn of(job: &crate::live::DeleteJob) -> Self {
+    /// The job as status shows it.
+    pub fn of(job: &crate::live::DeleteJob) -> Self {
         Self {
             job_id: job.job_id,
             status: job.status.clone(),
@@ -161,7 +165,7 @@ fn problem_line(c: Change) -> String {
 
 /// A failed cleanup job as a status line:
 /// `data_backup.delete_policy: cleanup job 12 FAILED at … (-9069 …)`.
-fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
+pub fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
     let at = job
         .end_time
         .as_deref()
@@ -178,9 +182,41 @@ fn cleanup_failure(job: &crate::live::DeleteJob) -> String {
     )
 }
 
+/// One scope as its line reads it for [`status`]: what differs between the
+/// lines (a 4.x tenant, the 3.x cluster), made by the dialect
+/// ([`crate::dialect::status_readings`]).
+#[derive(Debug, Clone)]
+pub struct ScopeReading<'a> {
+    /// The tenant, or the 3.x cluster.
+    pub scope: Scope,
+    /// `ARCHIVELOG` / `NOARCHIVELOG`.
+    pub log_mode: String,
+    /// The archive round's status, when a round ever ran.
+    pub archive_status: Option<String>,
+    /// The archive checkpoint (server time).
+    pub checkpoint: Option<String>,
+    /// When the newest full backup, and the newest of any type, ended.
+    pub newest: Newest,
+    /// Backups under way.
+    pub running_jobs: Vec<RunningJob>,
+    /// The restore windows, by the line's restore rules.
+    pub windows: Vec<crate::recovery::Window>,
+    /// The delete policy's recovery window (4.x).
+    pub delete_policy: Option<String>,
+    /// Cleanup jobs (4.x).
+    pub cleanup_jobs: Vec<CleanupJob>,
+    /// A failed last cleanup while a policy is set, as a status line.
+    pub cleanup_failure: Option<String>,
+    /// The declared data backup policy of the scope, with a configuration.
+    pub policy: Option<&'a DataBackup>,
+    /// The declared `max_lag` breached by the archive, with a configuration.
+    pub lag: Option<Change>,
+}
+
 /// Builds the status; `desired` adds freshness violations and policy
 /// breaches, less those whose address `accepted` accepts (the configuration's
-/// active `ignore` blocks, as drift applies them).
+/// active `ignore` blocks, as drift applies them). The same for both lines:
+/// each scope's reading comes from its dialect.
 pub fn status(
     live: &LiveState,
     desired: Option<&Desired>,
@@ -188,167 +224,43 @@ pub fn status(
 ) -> Status {
     let now = live.now();
     let offset = live.utc_offset().unwrap_or(0);
-    let complement_log = crate::dialect::capability::Build::parse(&live.server.ob_version)
-        .is_some_and(|b| crate::dialect::capability::Capability::ComplementLogRestore.on(b));
-    let tenants: Vec<TenantStatus> = live
-        .tenants()
-        .iter()
-        .map(|(name, t)| {
-            let declared = match desired {
-                Some(Desired::Tenants(d)) => d.tenants.get(name),
-                _ => None,
-            };
-            let policy = declared.map(|d| &d.data_backup);
-            let mut problems = violations(Scope::Tenant(name.clone()), policy, t.newest(), now);
-            let recoverability =
-                crate::recovery::assess(crate::recovery::windows(t, complement_log), offset, now);
-            if let Some(d) = declared {
-                let scope = Scope::Tenant(name.clone());
-                problems.extend(crate::recovery::breaches(
-                    &scope,
-                    &d.data_backup,
-                    &recoverability,
-                ));
+    let tenants = crate::dialect::status_readings(live, desired)
+        .into_iter()
+        .map(|r| {
+            let mut problems = violations(r.scope.clone(), r.policy, r.newest, now);
+            let recoverability = crate::recovery::assess(r.windows, offset, now);
+            if let Some(policy) = r.policy {
+                problems.extend(crate::recovery::breaches(&r.scope, policy, &recoverability));
             }
-            if let (Some(d), Some(now)) = (declared, now) {
-                let scope = Scope::Tenant(name.clone());
-                problems.extend(crate::health::archive_lag(&scope, &d.log_archive, t, now));
-            }
+            problems.extend(r.lag);
             let mut violations = problem_lines(problems, accepted);
-            let cleanup_jobs: Vec<CleanupJob> = t
-                .delete_jobs
-                .iter()
-                .chain(&t.last_delete_job)
-                .map(CleanupJob::of)
-                .collect();
-            // Only while a policy is set: without one no cleanup runs again
-            // to clear an old failure.
-            if let (Some(failed), Some(_)) = (
-                t.last_delete_job
-                    .as_ref()
-                    .filter(|j| j.status == JobStatus::Failed),
-                &t.delete_policy,
-            ) {
-                violations.insert(0, cleanup_failure(failed));
+            if let Some(failure) = r.cleanup_failure {
+                violations.insert(0, failure);
             }
             TenantStatus {
-                tenant: name.clone(),
-                log_mode: t.log_mode.clone(),
-                archive_status: t.round_status().map(ToString::to_string),
+                tenant: r.scope.name().to_string(),
+                log_mode: r.log_mode,
+                archive_status: r.archive_status,
                 checkpoint_lag_seconds: now
-                    .zip(
-                        t.archive_round
-                            .as_ref()
-                            .and_then(|r| r.checkpoint.as_deref())
-                            .and_then(parse_timestamp),
-                    )
+                    .zip(r.checkpoint.as_deref().and_then(parse_timestamp))
                     .map(|(n, c)| n - c),
-                last_full_age_seconds: now.zip(t.newest().full).map(|(n, e)| n - e),
-                last_backup_age_seconds: now.zip(t.newest().any).map(|(n, e)| n - e),
-                running_jobs: t
-                    .backup_jobs
-                    .iter()
-                    .map(|j| RunningJob {
-                        job_id: j.job_id,
-                        backup_type: j.backup_type.to_string(),
-                        status: j.status.to_string(),
-                        progress_percent: j.progress.filter(|(_, total)| *total > 0).map(
-                            |(done, total)| (done as f64 * 1000.0 / total as f64).round() / 10.0,
-                        ),
-                    })
-                    .collect(),
-                delete_policy: t.delete_policy.clone(),
-                cleanup_jobs,
+                last_full_age_seconds: now.zip(r.newest.full).map(|(n, e)| n - e),
+                last_backup_age_seconds: now.zip(r.newest.any).map(|(n, e)| n - e),
+                running_jobs: r.running_jobs,
+                delete_policy: r.delete_policy,
+                cleanup_jobs: r.cleanup_jobs,
                 recovery_windows: window_statuses(&recoverability),
                 rpo_seconds: recoverability.rpo_seconds,
                 violations,
             }
         })
         .collect();
-    let mut tenants: Vec<TenantStatus> = tenants;
-    if let LiveScopes::Cluster { cluster } = &live.scopes {
-        let newest = cluster.newest();
-        let policy = match desired {
-            Some(Desired::Cluster(d)) => Some(&d.data_backup),
-            _ => None,
-        };
-        let mut problems = violations(Scope::Cluster, policy, newest, now);
-        if let (Some(Desired::Cluster(d)), Some(now), Some(status)) =
-            (desired, now, &cluster.archive_status)
-            && let Some(limit) = &d.max_lag
-        {
-            problems.extend(crate::health::round_lag(
-                &Scope::Cluster,
-                limit,
-                cluster.round,
-                status,
-                cluster.checkpoint.as_deref(),
-                now,
-            ));
-        }
-        let recoverability =
-            crate::recovery::assess(crate::recovery::windows_ob3(cluster, offset), offset, now);
-        if let Some(Desired::Cluster(d)) = desired {
-            problems.extend(crate::recovery::breaches(
-                &Scope::Cluster,
-                &d.data_backup,
-                &recoverability,
-            ));
-        }
-        let violations = problem_lines(problems, accepted);
-        tenants.push(TenantStatus {
-            tenant: crate::dialect::ob3::CLUSTER.into(),
-            log_mode: if cluster.archiving() {
-                "ARCHIVELOG"
-            } else {
-                "NOARCHIVELOG"
-            }
-            .into(),
-            archive_status: cluster.archive_status.as_ref().map(ToString::to_string),
-            checkpoint_lag_seconds: now
-                .zip(cluster.checkpoint.as_deref().and_then(parse_timestamp))
-                .map(|(n, c)| n - c),
-            last_full_age_seconds: now.zip(newest.full).map(|(n, e)| n - e),
-            last_backup_age_seconds: now.zip(newest.any).map(|(n, e)| n - e),
-            running_jobs: running_ob3(cluster),
-            delete_policy: None,
-            cleanup_jobs: Vec::new(),
-            recovery_windows: window_statuses(&recoverability),
-            rpo_seconds: recoverability.rpo_seconds,
-            violations,
-        });
-    }
     Status {
         server_version: live.server.ob_version.clone(),
         login_tenant: live.server.login_tenant.clone(),
         server_time: live.server.server_time.clone(),
         tenants,
         now_epoch: live.server.server_epoch,
-    }
-}
-
-/// The 3.x cluster's backup in progress: the running set
-/// (`CDB_OB_BACKUP_PROGRESS`), or — before a set runs or while it is cleaned
-/// up — the phase alone (`backup_status`), with job id 0 and no type.
-fn running_ob3(cluster: &crate::dialect::ob3::LiveCluster) -> Vec<RunningJob> {
-    let phase = cluster
-        .backup_status
-        .clone()
-        .filter(|s| *s != BackupPhase::Stop);
-    match (&cluster.running_backup, phase) {
-        (Some((key, kind)), phase) => vec![RunningJob {
-            job_id: *key,
-            backup_type: kind.to_string(),
-            status: phase.unwrap_or(BackupPhase::Doing).to_string(),
-            progress_percent: None,
-        }],
-        (None, Some(phase)) => vec![RunningJob {
-            job_id: 0,
-            backup_type: String::new(),
-            status: phase.to_string(),
-            progress_percent: None,
-        }],
-        (None, None) => Vec::new(),
     }
 }
 

@@ -107,6 +107,32 @@ pub enum Desired {
     Cluster(Box<ob3::DesiredCluster>),
 }
 
+/// Each scope of `live` as its line reads it for `status` (4.x: every user
+/// tenant, with its declaration when `desired` has one; 3.x: the cluster).
+pub fn status_readings<'a>(
+    live: &'a LiveState,
+    desired: Option<&'a Desired>,
+) -> Vec<crate::status::ScopeReading<'a>> {
+    let now = live.now();
+    match &live.scopes {
+        LiveScopes::Tenants { tenants } => {
+            let desired = match desired {
+                Some(Desired::Tenants(d)) => Some(d),
+                _ => None,
+            };
+            ob4::status_readings(live, tenants, desired, now)
+        }
+        LiveScopes::Cluster { cluster } => {
+            let desired = match desired {
+                Some(Desired::Cluster(d)) => Some(d.as_ref()),
+                _ => None,
+            };
+            let offset = live.utc_offset().unwrap_or(0);
+            vec![ob3::status_reading(cluster, desired, now, offset)]
+        }
+    }
+}
+
 /// Resolves `config` for the line `live` runs (what `status` checks
 /// freshness against). Errors: every problem of the blocks of that line.
 pub fn resolve(
