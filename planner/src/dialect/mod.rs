@@ -133,6 +133,16 @@ pub fn status_readings<'a>(
     }
 }
 
+/// The blocks `obbackup export` writes for `live`, by its line, with
+/// `version` (the server's major.minor) declared; `env` gains the variables
+/// they read.
+pub fn export_blocks(live: &LiveState, version: &str, env: &mut Vec<String>) -> String {
+    match &live.scopes {
+        LiveScopes::Tenants { .. } => ob4::export_blocks(live, version, env),
+        LiveScopes::Cluster { cluster } => ob3::export_block(cluster, version, env),
+    }
+}
+
 /// Resolves `config` for the line `live` runs (what `status` checks
 /// freshness against). Errors: every problem of the blocks of that line.
 pub fn resolve(
