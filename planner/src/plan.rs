@@ -95,7 +95,7 @@ impl Plan {
         tie_break: TieBreak,
         notes: Vec<String>,
         accepted: Vec<Accepted>,
-    ) -> Result<Plan, PlanError> {
+    ) -> Result<Plan, GraphError> {
         let steps: Vec<Step> = steps.into_iter().map(Step::with_limits).collect();
         let edges = crate::rules::pairs(&steps);
         let (steps, edges) = graph::order_indexed(steps, &edges, tie_break)?;

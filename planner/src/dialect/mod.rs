@@ -133,6 +133,25 @@ pub fn status_readings<'a>(
     }
 }
 
+/// The steps of a one-shot request (`obbackup backup`) on `live`'s line;
+/// notes gain what the user should know.
+///
+/// # Errors
+/// [`crate::oneshot::OneShotError`] when the request cannot run now.
+pub fn oneshot_steps(
+    live: &LiveState,
+    request: &crate::oneshot::Request,
+    timeouts: crate::plan::Timeouts,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Step>, crate::oneshot::OneShotError> {
+    match &live.scopes {
+        LiveScopes::Tenants { .. } => ob4::oneshot_steps(live, request, timeouts, notes),
+        LiveScopes::Cluster { cluster } => {
+            ob3::oneshot_steps(live, cluster, request, timeouts, notes)
+        }
+    }
+}
+
 /// The blocks `obbackup export` writes for `live`, by its line, with
 /// `version` (the server's major.minor) declared; `env` gains the variables
 /// they read.
