@@ -128,13 +128,16 @@ pub enum Command {
     /// One apply runs at a time: on OceanBase 4.3.1 and later apply holds a
     /// GET_LOCK lock while it plans and runs (see --lock-timeout); on every
     /// build it reads the cluster again just before its first statement and
-    /// stops, sending nothing, if the statements changed. Statements carrying
+    /// stops, sending nothing, if the statements changed (for a saved plan:
+    /// if the cluster changed). Statements carrying
     /// secrets need a DSN that requires TLS (?ssl-mode=required) unless the
     /// server is on this machine (see --allow-plaintext-secrets).
     ///
     /// Given a saved plan (from plan --out), apply reads the cluster again,
     /// refuses a stale plan (the cluster changed since), and otherwise runs
-    /// exactly the saved steps.
+    /// exactly the saved steps, in the saved order, once the configuration
+    /// (with the env() values of this run) still gives each of them; backups
+    /// that became due since are named and not run.
     ///
     /// Examples:
     ///   obbackup apply cluster.hcl --dsn "$OB_DSN" --auto-approve
@@ -161,7 +164,8 @@ pub enum Command {
         /// naming its connection. Applies exclude each other through
         /// OceanBase's GET_LOCK (4.3.1 and later, per login tenant); on
         /// other builds apply re-reads the cluster before its first
-        /// statement and stops if the statements changed.
+        /// statement and stops if the statements (for a saved plan: the
+        /// cluster) changed.
         #[arg(long, value_name = "DURATION", value_parser = seconds, default_value = "0")]
         lock_timeout: u64,
         #[command(flatten)]

@@ -52,9 +52,9 @@ pub enum Setting {
     DataBackupMinWindow,
     /// `data_backup.file_size` (4.x `backup_data_file_size`).
     DataBackupFileSize,
-    /// `data_backup.full`: freshness of the newest completed full backup.
+    /// `data_backup.full`: freshness of the newest usable full backup.
     DataBackupFull,
-    /// `data_backup.incremental`: freshness of the newest completed backup of any type.
+    /// `data_backup.incremental`: freshness of the newest usable backup of any type.
     DataBackupIncremental,
     /// `log_archive.concurrency` (4.x `log_archive_concurrency`).
     LogArchiveConcurrency,

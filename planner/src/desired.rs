@@ -58,9 +58,9 @@ pub struct DataBackup {
     pub concurrency: Option<i64>,
     /// `backup_data_file_size`.
     pub file_size: Option<Size>,
-    /// `full { max_age }`: the newest completed full backup must be younger.
+    /// `full { max_age }`: the newest usable full backup must be younger.
     pub full_max_age: Option<Located<Duration>>,
-    /// `incremental { max_age }`: the newest completed backup (incremental or full) must be younger.
+    /// `incremental { max_age }`: the newest usable backup (incremental or full) must be younger.
     pub incremental_max_age: Option<Located<Duration>>,
     /// `plus_archivelog`: backups carry the archive log needed to restore them (4.2+).
     pub plus_archivelog: Option<Located<bool>>,

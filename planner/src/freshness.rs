@@ -1,7 +1,11 @@
 //! Backup freshness, for both lines: a declared `data_backup { full { max_age } }`
-//! or `incremental { max_age }` is violated when the newest completed backup
+//! or `incremental { max_age }` is violated when the newest usable backup
 //! of that kind ended longer ago than the limit, on the server's clock
-//! (`NOW(6)`). An incremental requirement is met by a newer full backup too.
+//! (`NOW(6)`). A usable backup is a set that is still there to restore from:
+//! on 4.x SUCCESS and AVAILABLE in `CDB_OB_BACKUP_SET_FILES` (a set deleted or
+//! being deleted since does not count), on 3.x COMPLETED in
+//! `CDB_OB_BACKUP_SET_DETAILS` (DELETING does not). An incremental
+//! requirement is met by a newer full backup too.
 //! A violation is a change of `data_backup.full` / `data_backup.incremental`
 //! that the dialect plans as one backup.
 
@@ -9,13 +13,13 @@ use crate::address::{Address, Scope, Setting};
 use crate::change::{Change, age_text};
 use crate::desired::DataBackup;
 
-/// When the newest completed backups of a scope ended, in seconds since the
+/// When the newest usable backups of a scope ended, in seconds since the
 /// Unix epoch on the server clock; `None` when there is none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Newest {
-    /// The newest completed full backup.
+    /// The newest usable full backup.
     pub full: Option<i64>,
-    /// The newest completed backup of any type.
+    /// The newest usable backup of any type.
     pub any: Option<i64>,
 }
 

@@ -511,7 +511,7 @@ impl LiveTenant {
         }
     }
 
-    /// When the newest completed full backup, and the newest of any type, ended.
+    /// When the newest usable full backup, and the newest of any type, ended.
     pub fn newest(&self) -> crate::freshness::Newest {
         crate::freshness::Newest {
             full: self.newest_end(&[BackupType::Full]),

@@ -93,7 +93,7 @@ pub fn openmetrics(status: &Status, context: &Context<'_>) -> String {
     f.header(
         name,
         Some("seconds"),
-        "When the newest completed backup of the type ended (Unix time); type full counts full backups only, incremental any backup.",
+        "When the newest usable backup of the type ended (Unix time); type full counts full backups only, incremental any backup.",
     );
     for t in &tenants {
         for (kind, age) in [

@@ -7,10 +7,10 @@
 //! from with its fingerprint, and the plan itself. At apply the cluster is read
 //! again: a different fingerprint is a stale plan, reported with the paths that
 //! changed; otherwise the embedded configuration is planned again with the
-//! saved options (resolving `env()` from the environment of the apply) only
-//! to obtain the secret text of the saved statements ([`bind`]): apply runs
-//! the saved steps, in the saved order, and nothing else. Format:
-//! `docs/plan-file.md`.
+//! saved options (resolving `env()` from the environment of the apply), and
+//! every saved step must be one it gives ([`bind`]): apply runs the saved
+//! steps, in the saved order, with their secrets from this run's
+//! environment, and nothing else. Format: `docs/plan-file.md`.
 
 use crate::config::{Config, Piece, Value as ConfigValue};
 use crate::live::LiveState;
@@ -97,21 +97,35 @@ pub enum PlanFileError {
         help("nothing was run; make a new plan and review it")
     )]
     Date(String),
-    /// A saved statement carries a secret (shown masked), and the
-    /// configuration, planned again against the same live state, no longer
-    /// gives that statement: an `env()` value it reads changed.
+    /// A saved step that the configuration, planned again against the same
+    /// cluster, no longer gives as saved.
     #[error(
-        "step {step} of the saved plan sends a secret, and the configuration no longer gives that statement: an env() value it reads differs from when the plan was made"
+        "step {step} of the saved plan is not what the configuration now plans against this unchanged cluster: the plan file was edited, an env() value the configuration reads changed, or another backup became due"
     )]
     #[diagnostic(
-        code(obbackup::planfile::env_changed),
+        code(obbackup::planfile::step_changed),
         help(
-            "nothing was run; the cluster has not changed since the plan, so export the values the plan was made with, or make a new plan and review it"
+            "nothing was run; export the env() values the plan was made with, or make a new plan and review it"
         )
     )]
-    SecretChanged {
+    StepChanged {
         /// The step's id.
         step: String,
+    },
+    /// Planning again gives steps beyond the saved ones that time alone does
+    /// not add (only a backup that became due is).
+    #[error(
+        "the configuration now plans {steps} beyond the saved plan against this unchanged cluster: an env() value it reads changed since the plan was made"
+    )]
+    #[diagnostic(
+        code(obbackup::planfile::new_steps),
+        help(
+            "nothing was run; export the env() values the plan was made with, or make a new plan and review it"
+        )
+    )]
+    NewSteps {
+        /// The steps' ids, comma-separated.
+        steps: String,
     },
 }
 
@@ -326,62 +340,118 @@ pub fn statement_difference(planned: &Plan, fresh: &Plan) -> Option<String> {
     ))
 }
 
-/// A saved plan made ready to run: its own steps and edges, with the text to
-/// send of each statement.
+/// A saved plan made ready to run: its own steps, in its own order, with the
+/// text to send of each statement.
 #[derive(Debug, Clone)]
 pub struct Bound {
-    /// The saved plan, each statement's `text` filled in.
+    /// The saved plan, each statement's `text` filled in, its edges those
+    /// the configuration gives now among its steps.
     pub plan: Plan,
-    /// Steps that planning again gives and the saved plan does not (a backup
-    /// that became due since, say): not run.
+    /// Steps that planning again gives and the saved plan does not: backups
+    /// that became due since (nothing else is accepted). Not run.
     pub left_out: Vec<crate::plan::Step>,
+}
+
+/// What time alone can add to a plan of an unchanged cluster: a backup that
+/// became due, with its encryption and its wait.
+fn time_can_add(action: crate::plan::StepAction) -> bool {
+    use crate::plan::StepAction as A;
+    matches!(action, A::SetEncryption | A::Backup | A::WaitBackupJob)
+}
+
+/// Whether `saved` (read back from a plan file) is the step `fresh`: the
+/// same action, statement as shown or wait, session settings, limit and
+/// hazards.
+fn same_step(saved: &crate::plan::Step, fresh: &crate::plan::Step) -> bool {
+    saved.action == fresh.action
+        && saved.session == fresh.session
+        && saved.timeout_seconds == fresh.timeout_seconds
+        && saved.hazards == fresh.hazards
+        && match (&saved.kind, &fresh.kind) {
+            (StepKind::Sql(a), StepKind::Sql(b)) => a.shown == b.shown,
+            // `tenant_id` is not saved; `query` names the tenant.
+            (StepKind::Wait(a), StepKind::Wait(b)) => {
+                a.until == b.until && a.query == b.query && a.timeout_seconds == b.timeout_seconds
+            }
+            _ => false,
+        }
 }
 
 /// Binds the saved plan `saved` to `fresh`, the saved configuration planned
 /// again with the saved options against a live state with the saved
-/// fingerprint (so it differs only where time passed or an `env()` value
-/// changed). Each saved statement takes the text to send of the fresh step
-/// with its id when that step shows the same text; a statement that shows no
-/// secret is sent as shown; waits take the fresh wait's tenant id (polled
-/// with the others) when their queries agree. Steps, order and edges stay the
-/// saved plan's: nothing the review did not see runs.
+/// fingerprint. Every saved step must be a step `fresh` gives, the same as
+/// shown: it then runs as `fresh` has it (its text to send, its tenant id),
+/// in the saved order, ordered by the edges `fresh` gives among the saved
+/// steps. So a plan file runs only what was reviewed, and only while the
+/// configuration, its environment and the cluster still give it.
 ///
 /// # Errors
-/// [`PlanFileError::SecretChanged`] for the first saved statement that shows
-/// a masked secret and is no longer planned with the same text.
+/// [`PlanFileError::StepChanged`] for a saved step `fresh` does not give
+/// (the file was edited, an `env()` value changed, another backup became
+/// due); [`PlanFileError::NewSteps`] when `fresh` gives steps beyond the
+/// saved ones that time alone cannot add; [`PlanFileError::StepChanged`]
+/// too when the saved order breaks an edge.
 pub fn bind(saved: &Plan, fresh: &Plan) -> Result<Bound, PlanFileError> {
-    use crate::secret::{REDACTED, Secret};
-    let by_id: std::collections::HashMap<&crate::plan::StepId, &crate::plan::Step> =
+    use std::collections::{HashMap, HashSet};
+    let by_id: HashMap<&crate::plan::StepId, &crate::plan::Step> =
         fresh.steps.iter().map(|s| (&s.id, s)).collect();
+    let kept: HashSet<&crate::plan::StepId> = saved.steps.iter().map(|s| &s.id).collect();
     let mut plan = saved.clone();
     for step in &mut plan.steps {
-        let now = by_id.get(&step.id).map(|s| &s.kind);
-        match (&mut step.kind, now) {
-            (StepKind::Sql(sql), Some(StepKind::Sql(again))) if again.shown == sql.shown => {
-                sql.text = again.text.clone();
-            }
-            (StepKind::Sql(sql), _) if !sql.shown.contains(REDACTED) => {
-                sql.text = Secret::new(sql.shown.clone());
-            }
-            (StepKind::Sql(_), _) => {
-                return Err(PlanFileError::SecretChanged {
-                    step: step.id.to_string(),
-                });
-            }
-            (StepKind::Wait(wait), Some(StepKind::Wait(again))) if again.query == wait.query => {
-                wait.tenant_id = again.tenant_id;
-            }
-            (StepKind::Wait(_), _) => {}
-        }
+        let changed = || PlanFileError::StepChanged {
+            step: step.id.to_string(),
+        };
+        let again = by_id
+            .get(&step.id)
+            .filter(|again| same_step(step, again))
+            .ok_or_else(changed)?;
+        step.kind = again.kind.clone();
     }
-    let kept: std::collections::HashSet<&crate::plan::StepId> =
-        saved.steps.iter().map(|s| &s.id).collect();
-    let left_out = fresh
+    plan.edges = fresh
+        .edges
+        .iter()
+        .filter(|e| kept.contains(&e.from) && kept.contains(&e.to))
+        .cloned()
+        .collect();
+    for step in &mut plan.steps {
+        step.depends_on = plan
+            .edges
+            .iter()
+            .filter(|e| e.to == step.id)
+            .map(|e| e.from.clone())
+            .collect();
+    }
+    let position: HashMap<&crate::plan::StepId, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (&s.id, n))
+        .collect();
+    if let Some(edge) = plan
+        .edges
+        .iter()
+        .find(|e| position[&e.from] > position[&e.to])
+    {
+        return Err(PlanFileError::StepChanged {
+            step: edge.to.to_string(),
+        });
+    }
+    let left_out: Vec<crate::plan::Step> = fresh
         .steps
         .iter()
         .filter(|s| !kept.contains(&s.id))
         .cloned()
         .collect();
+    let unexplained: Vec<String> = left_out
+        .iter()
+        .filter(|s| !time_can_add(s.action))
+        .map(|s| s.id.to_string())
+        .collect();
+    if !unexplained.is_empty() {
+        return Err(PlanFileError::NewSteps {
+            steps: unexplained.join(", "),
+        });
+    }
     Ok(Bound { plan, left_out })
 }
 
@@ -510,39 +580,58 @@ tenant "t" {
         assert!(bound.left_out.is_empty());
     }
 
-    #[test]
-    fn only_the_saved_steps_run_in_the_saved_order_and_the_rest_is_named() {
-        let fresh = plan_of(vec![encryption("pw-of-apply"), backup()]);
-        // Saved before the backup was due: the encryption step alone, and a
-        // statement that planning no longer gives but that shows no secret.
-        let mut earlier = plan_of(vec![
-            statement(
-                "set_concurrency",
-                StepAction::SetParameter(crate::change::Parameter::LogArchiveConcurrency),
-                crate::sql::SqlText::plain("ALTER SYSTEM SET log_archive_concurrency = 4".into()),
-            ),
-            encryption("pw-of-plan"),
-        ]);
-        earlier.edges.push(crate::plan::Edge {
-            from: StepId::tenant("t", "set_concurrency"),
-            to: StepId::tenant("t", "set_encryption"),
+    fn concurrency(n: i64) -> Step {
+        statement(
+            "set_log_archive_concurrency",
+            StepAction::SetParameter(crate::change::Parameter::LogArchiveConcurrency),
+            crate::sql::SqlText::plain(format!("ALTER SYSTEM SET log_archive_concurrency = {n}")),
+        )
+    }
+
+    fn edge(from: &str, to: &str) -> crate::plan::Edge {
+        crate::plan::Edge {
+            from: StepId::tenant("t", from),
+            to: StepId::tenant("t", to),
             rule: crate::rules::Rule::SessionEncryptionSequence,
-        });
-        let bound = bind(&saved(&earlier), &fresh).expect("binds");
-        assert_eq!(
-            sent(&bound.plan),
-            [
-                "ALTER SYSTEM SET log_archive_concurrency = 4",
-                "SET ENCRYPTION ON IDENTIFIED BY 'pw-of-apply' ONLY"
-            ]
-        );
-        assert_eq!(bound.plan.edges, earlier.edges);
-        let left: Vec<String> = bound.left_out.iter().map(|s| s.id.to_string()).collect();
-        assert_eq!(left, ["tenant.t:backup_full"]);
+        }
     }
 
     #[test]
-    fn a_saved_secret_statement_no_longer_planned_is_refused() {
+    fn a_backup_due_since_is_left_out_and_only_the_saved_steps_run() {
+        let mut fresh = plan_of(vec![concurrency(4), encryption("pw-of-apply"), backup()]);
+        fresh.edges = vec![
+            edge("set_log_archive_concurrency", "set_encryption"),
+            edge("set_encryption", "backup_full"),
+        ];
+        // Saved before the backup was due: the concurrency step alone.
+        let mut earlier = fresh.clone();
+        earlier.steps.truncate(1);
+        earlier.edges.clear();
+        let bound = bind(&saved(&earlier), &fresh).expect("binds");
+        assert_eq!(
+            sent(&bound.plan),
+            ["ALTER SYSTEM SET log_archive_concurrency = 4"]
+        );
+        assert!(bound.plan.edges.is_empty());
+        let left: Vec<String> = bound.left_out.iter().map(|s| s.id.to_string()).collect();
+        assert_eq!(left, ["tenant.t:set_encryption", "tenant.t:backup_full"]);
+    }
+
+    #[test]
+    fn a_saved_step_the_configuration_no_longer_gives_is_refused() {
+        // An edited statement (no secret in it).
+        let fresh = plan_of(vec![concurrency(4)]);
+        let mut edited = saved(&fresh);
+        if let StepKind::Sql(sql) = &mut edited.steps[0].kind {
+            sql.shown = "ALTER SYSTEM SET log_archive_concurrency = 40".into();
+        }
+        assert_eq!(
+            bind(&edited, &fresh).expect_err("refused"),
+            PlanFileError::StepChanged {
+                step: "tenant.t:set_log_archive_concurrency".into()
+            }
+        );
+        // A statement with a secret whose env() directory changed.
         let dest = |dir: &str| {
             let text = format!(
                 "ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'location=oss://b/{dir}?host=h&access_key=k-123456'"
@@ -559,13 +648,49 @@ tenant "t" {
                 dest(dir),
             )])
         };
-        let error = bind(&saved(&plan("first")), &plan("second")).expect_err("refused");
         assert_eq!(
-            error,
-            PlanFileError::SecretChanged {
+            bind(&saved(&plan("first")), &plan("second")).expect_err("refused"),
+            PlanFileError::StepChanged {
                 step: "tenant.t:set_log_archive_dest".into()
             }
         );
         assert!(bind(&saved(&plan("first")), &plan("first")).is_ok());
+    }
+
+    #[test]
+    fn steps_time_alone_cannot_add_are_refused() {
+        let fresh = plan_of(vec![concurrency(4), backup()]);
+        let mut earlier = fresh.clone();
+        earlier.steps.remove(0);
+        assert_eq!(
+            bind(&saved(&earlier), &fresh).expect_err("refused"),
+            PlanFileError::NewSteps {
+                steps: "tenant.t:set_log_archive_concurrency".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_edges_are_the_configurations_and_the_saved_order_must_keep_them() {
+        let mut fresh = plan_of(vec![encryption("pw"), backup()]);
+        fresh.edges = vec![edge("set_encryption", "backup_full")];
+        // Edges dropped from the file come back from the configuration.
+        let mut no_edges = saved(&fresh);
+        no_edges.edges.clear();
+        let bound = bind(&no_edges, &fresh).expect("binds");
+        assert_eq!(bound.plan.edges, fresh.edges);
+        assert_eq!(
+            bound.plan.steps[1].depends_on,
+            [StepId::tenant("t", "set_encryption")]
+        );
+        // A file whose order breaks an edge is refused.
+        let mut swapped = saved(&fresh);
+        swapped.steps.swap(0, 1);
+        assert_eq!(
+            bind(&swapped, &fresh).expect_err("refused"),
+            PlanFileError::StepChanged {
+                step: "tenant.t:backup_full".into()
+            }
+        );
     }
 }

@@ -951,13 +951,16 @@ impl ApplyResult {
 /// the server, how the apply ended, every step of `plan` in plan order with
 /// its outcome (`done`, `failed`, `interrupted`, `not_run`, `skipped`), its
 /// duration in seconds, its error (`cause`, `help`) when it failed and the
-/// step that blocked it when skipped, and the addresses still to change
-/// (`remaining`, from the plan made after the steps ran).
+/// step that blocked it when skipped, the addresses still to change
+/// (`remaining`, from the plan made after the steps ran), and for a saved
+/// plan the steps planning gave beyond it and that did not run (`left_out`:
+/// backups that became due since the plan was made).
 pub fn apply_json(
     plan: &Plan,
     report: &crate::walk::ApplyReport,
     result: ApplyResult,
     remaining: &[String],
+    left_out: &[String],
 ) -> Value {
     use crate::walk::StepOutcome;
     let steps: Vec<Value> = report
@@ -998,6 +1001,7 @@ pub fn apply_json(
         },
         "steps": steps,
         "remaining": remaining,
+        "left_out": left_out,
     })
 }
 

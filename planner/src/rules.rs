@@ -22,6 +22,7 @@ use std::collections::HashMap;
 /// every output (`archive_dest_before_archivelog`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum Rule {
     /// See [`noarchivelog_before_wait_stop`].
     NoarchivelogBeforeWaitStop,
@@ -630,6 +631,18 @@ pub fn drop_delete_policy_before_add(index: &StepIndex<'_>) -> Vec<(usize, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_is_in_all_once() {
+        use strum::IntoEnumIterator;
+        let mut listed = Rule::ALL.to_vec();
+        listed.sort();
+        assert_eq!(
+            listed,
+            Rule::iter().collect::<Vec<_>>(),
+            "Rule::ALL must list every rule once"
+        );
+    }
 
     #[test]
     fn every_rule_is_listed_once_and_named_as_serialised() {

@@ -88,9 +88,9 @@ pub struct TenantStatus {
     pub archive_status: Option<String>,
     /// Seconds between the archive checkpoint and the server clock.
     pub checkpoint_lag_seconds: Option<i64>,
-    /// Seconds since the newest completed full backup ended.
+    /// Seconds since the newest usable full backup ended.
     pub last_full_age_seconds: Option<i64>,
-    /// Seconds since the newest completed backup (full or incremental) ended.
+    /// Seconds since the newest usable backup (full or incremental) ended.
     pub last_backup_age_seconds: Option<i64>,
     /// Running jobs.
     pub running_jobs: Vec<RunningJob>,

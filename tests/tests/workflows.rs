@@ -141,20 +141,33 @@ tenant "*" {
         .dsn(&dsn)
         .auto_approve()
         .fast_polls()
+        .format("json")
         .run();
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert_eq!(sent_alters(&sim), expected, "only the saved statements ran");
     assert_contains(
         &apply.stderr,
         &format!(
-            "planning now also gives {backups} step(s) that are not in this saved plan and will not run"
+            "since the plan was made, backups became due: {backups} step(s) that are not in this saved plan will not run"
         ),
     );
     assert_contains(
-        &apply.stdout,
+        &apply.stderr,
         &format!(
             "Apply complete: every step of the saved plan ran. {backups} step(s) planned since were not in it"
         ),
+    );
+    let report: serde_json::Value = serde_json::from_str(&apply.stdout).expect("JSON");
+    obbackup_tests::assert_schema("apply.schema.json", &report);
+    assert_eq!(report["result"], "complete");
+    assert_eq!(report["remaining"], serde_json::json!([]));
+    let left_out = report["left_out"].as_array().expect("left_out");
+    assert_eq!(left_out.len(), backups);
+    assert!(
+        left_out
+            .iter()
+            .all(|id| id.as_str().is_some_and(|i| i.ends_with(":backup_full"))),
+        "{left_out:?}"
     );
     // The backups are still due: planning again gives them.
     let again = Invocation::new(&["plan", &config]).dsn(&dsn).run();
@@ -204,8 +217,11 @@ tenant "*" {
         .fast_polls()
         .run();
     assert_eq!(moved.code, 1, "{}", moved.all());
-    assert_contains(&moved.stderr, "obbackup::planfile::env_changed");
-    assert_contains(&moved.stderr, "an env() value it reads differs");
+    assert_contains(&moved.stderr, "obbackup::planfile::step_changed");
+    assert_contains(
+        &moved.stderr,
+        "an env() value the configuration reads changed",
+    );
     assert!(sent_alters(&sim).is_empty(), "{:?}", sent_alters(&sim));
 
     let apply = Invocation::new(&["apply", &planfile])
@@ -226,6 +242,36 @@ tenant "*" {
             .all(|s| s.contains("oss://bucket/first/") && s.contains("key-BBB222")),
         "{dests:?}"
     );
+}
+
+/// A plan file runs only what the configuration gives: a statement edited in
+/// the file (here a concurrency of 6 made 60) is refused before anything runs.
+#[test]
+fn a_statement_edited_in_the_plan_file_is_refused() {
+    let sim = start("empty-4.2.json");
+    let config = temp_config("saved-edited.hcl", EVERY_TENANT);
+    let planfile = root()
+        .join("target/test-configs/saved-edited.plan")
+        .display()
+        .to_string();
+    let dsn = sim.dsn("sys");
+    let plan = Invocation::new(&["plan", &config])
+        .dsn(&dsn)
+        .args(&["--out", &planfile])
+        .run();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let text = std::fs::read_to_string(&planfile).expect("written");
+    let edited = text.replace("ha_low_thread_score = 6", "ha_low_thread_score = 60");
+    assert_ne!(edited, text, "the plan sets the concurrency");
+    std::fs::write(&planfile, edited).expect("writes");
+    let apply = Invocation::new(&["apply", &planfile])
+        .dsn(&dsn)
+        .auto_approve()
+        .fast_polls()
+        .run();
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert_contains(&apply.stderr, "obbackup::planfile::step_changed");
+    assert!(sent_alters(&sim).is_empty(), "{:?}", sent_alters(&sim));
 }
 
 /// The plan's own wait limits and session settings travel in the plan file:

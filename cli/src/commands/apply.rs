@@ -112,13 +112,20 @@ fn say(format: ApplyFormat, text: &str) {
 /// Prints the JSON report when asked for.
 fn report_json(
     format: ApplyFormat,
+    source: Source<'_>,
     plan: &Plan,
     report: &ApplyReport,
     result: ApplyResult,
     remaining: &[String],
 ) {
     if format == ApplyFormat::Json {
-        output::json(&render::apply_json(plan, report, result, remaining));
+        let left_out: Vec<String> = match source {
+            Source::Config => Vec::new(),
+            Source::Saved { left_out, .. } => left_out.iter().map(|s| s.id.to_string()).collect(),
+        };
+        output::json(&render::apply_json(
+            plan, report, result, remaining, &left_out,
+        ));
     }
 }
 
@@ -164,7 +171,7 @@ async fn apply_saved(
         let bound = planfile::bind(&file.plan, &how.plan(&loaded, &live)?)?;
         if !bound.left_out.is_empty() {
             output::info(&format!(
-                "note: planning now also gives {} step(s) that are not in this saved plan and will not run ({}): time passed since the plan was made (a backup became due, say); plan again to run them",
+                "note: since the plan was made, backups became due: {} step(s) that are not in this saved plan will not run ({}); plan again to run them",
                 bound.left_out.len(),
                 step_list(&bound.left_out)
             ));
@@ -225,7 +232,14 @@ async fn execute(
     say(format, &render::human(plan));
     let nothing_ran = ApplyReport::default();
     if plan.is_empty() {
-        report_json(format, plan, &nothing_ran, ApplyResult::NoChanges, &[]);
+        report_json(
+            format,
+            source,
+            plan,
+            &nothing_ran,
+            ApplyResult::NoChanges,
+            &[],
+        );
         return Ok(0);
     }
     guard_secrets(session, plan, target)?;
@@ -254,7 +268,14 @@ async fn execute(
         };
         if !output::confirm(&question) {
             output::info("Apply cancelled: nothing was run.");
-            report_json(format, plan, &nothing_ran, ApplyResult::Cancelled, &[]);
+            report_json(
+                format,
+                source,
+                plan,
+                &nothing_ran,
+                ApplyResult::Cancelled,
+                &[],
+            );
             return Ok(1);
         }
     } else if !hazards.is_empty()
@@ -265,24 +286,36 @@ async fn execute(
         ))
     {
         output::info("Apply cancelled: nothing was run.");
-        report_json(format, plan, &nothing_ran, ApplyResult::Cancelled, &[]);
+        report_json(
+            format,
+            source,
+            plan,
+            &nothing_ran,
+            ApplyResult::Cancelled,
+            &[],
+        );
         return Ok(1);
     }
     // The cluster must still be as planned: a change by hand during the
     // question, or another apply where the build has no lock.
     let live = inspect::inspect(session).await?;
     let changed = match source {
-        Source::Config => planfile::statement_difference(plan, &how.plan(loaded, &live)?),
+        Source::Config => {
+            planfile::statement_difference(plan, &how.plan(loaded, &live)?).map(CliError::Changed)
+        }
         Source::Saved { file, .. } => {
             let differences = file.stale_differences(&live);
-            (!differences.is_empty()).then(|| differences.join("; "))
+            (!differences.is_empty()).then(|| CliError::StalePlan {
+                count: differences.len(),
+                differences: differences.join("\n"),
+            })
         }
     };
-    if let Some(difference) = changed {
+    if let Some(error) = changed {
         if let Lock::Unavailable(why) = held {
             tracing::info!("no apply lock: {why}");
         }
-        return Err(CliError::Changed(difference));
+        return Err(error);
     }
     let options = executor::Options {
         poll: Duration::from_millis(waits.poll_interval_ms.max(10)),
@@ -292,14 +325,14 @@ async fn execute(
     let report = executor::run_until(session, plan, options, &interrupt).await;
     say(format, &render::apply_report(&report));
     if let Some(code) = interrupt.requested() {
-        report_json(format, plan, &report, ApplyResult::Interrupted, &[]);
+        report_json(format, source, plan, &report, ApplyResult::Interrupted, &[]);
         output::info(
             "Apply interrupted: the report says what ran, what was in flight (it may or may not have taken effect) and what did not run; plan again to see what is left.",
         );
         return Ok(code);
     }
     if let Some((step, cause, help)) = report.failure() {
-        report_json(format, plan, &report, ApplyResult::Failed, &[]);
+        report_json(format, source, plan, &report, ApplyResult::Failed, &[]);
         return Err(CliError::StepFailed {
             step: step.to_string(),
             cause: cause.to_string(),
@@ -307,16 +340,17 @@ async fn execute(
         });
     }
     // Read and plan again: anything left means the apply did not converge,
-    // except what a saved plan's left-out steps serve (not run, by design).
+    // except the backups due that a saved plan's left-out steps would start
+    // (not run, by design; bind accepts no other left-out step).
     let live = inspect::inspect(session).await?;
     let mut again = how.plan(loaded, &live)?;
     let left_out = match source {
         Source::Config => &[][..],
         Source::Saved { left_out, .. } => left_out,
     };
-    again
-        .changes
-        .retain(|c| !left_out.iter().any(|s| s.addresses.contains(&c.address)));
+    again.changes.retain(|c| {
+        !(c.setting().is_freshness() && left_out.iter().any(|s| s.addresses.contains(&c.address)))
+    });
     if !again.changes.is_empty() {
         say(format, &render::drift_human(&again));
         let remaining: Vec<String> = again
@@ -324,7 +358,14 @@ async fn execute(
             .iter()
             .map(|c| c.address.to_string())
             .collect();
-        report_json(format, plan, &report, ApplyResult::NotConverged, &remaining);
+        report_json(
+            format,
+            source,
+            plan,
+            &report,
+            ApplyResult::NotConverged,
+            &remaining,
+        );
         return Err(CliError::NotConverged(again.changes.len()));
     }
     if left_out.is_empty() {
@@ -342,6 +383,6 @@ async fn execute(
             ),
         );
     }
-    report_json(format, plan, &report, ApplyResult::Complete, &[]);
+    report_json(format, source, plan, &report, ApplyResult::Complete, &[]);
     Ok(0)
 }
