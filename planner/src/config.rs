@@ -1,7 +1,7 @@
 //! Stage `decode`: HCL text → [`Config`], the declared settings with the byte
 //! span of every value. No evaluation happens here beyond literals: strings that
 //! interpolate `${tenant.name}` or `${env("NAME")}` are kept as [`Template`]s and
-//! evaluated per tenant by `desired::resolve`.
+//! evaluated per tenant by the 4.x dialect's `resolve` (or as the 3.x cluster block).
 //!
 //! Schema (4.x, tenant level — `shared/reference/oceanbase-backup.md` §2):
 //! `cluster { version }`, `defaults { log_archive {…} data_backup {…} }`,

@@ -1,6 +1,9 @@
-//! Stage `resolve`: [`Config`] + the cluster's user tenants + the environment →
-//! [`DesiredState`], one entry per managed tenant with every value evaluated,
-//! validated and normalised.
+//! Stage `resolve`, the shared half: the desired model ([`DesiredState`], one
+//! entry per managed 4.x tenant; [`DataBackup`] and [`Located`] serve the 3.x
+//! cluster block too), the evaluation of values (`${tenant.name}`, `env()`,
+//! destinations, encryption) and [`validate`] without a cluster for both
+//! lines. The dialects resolve their blocks with these
+//! (`dialect::ob4::resolve`, `dialect::ob3::resolve`).
 //!
 //! Merge order per tenant: `defaults`, then the tenant's own block (`tenant "*"`
 //! for every user tenant that has no block of its own). `${tenant.name}` is the
@@ -8,7 +11,7 @@
 //! Credentials in destinations must come from `env()`; two tenants may not share
 //! a destination (OceanBase needs one directory per tenant, reference §2.2.2).
 
-use crate::config::{Attribute, Attributes, Config, Piece, Template, TenantBlock, Value};
+use crate::config::{Attribute, Attributes, Config, Piece, Template, Value};
 use crate::destination::Destination;
 use crate::diagnostic::{ConfigError, span};
 use crate::units::{Duration, Size};
@@ -106,44 +109,6 @@ pub struct DesiredState {
     pub tenants: BTreeMap<String, DesiredTenant>,
 }
 
-/// Resolves the configuration for the given user tenants: named blocks apply
-/// to their tenant, `tenant "*"` to every other one. Named tenants missing from
-/// `user_tenants` are not resolved here (the planner reports them).
-pub fn resolve(
-    config: &Config,
-    user_tenants: &[String],
-    env: &Environment,
-) -> Result<DesiredState, Vec<ConfigError>> {
-    let mut errors = Vec::new();
-    let mut state = DesiredState {
-        version: config.version.as_ref().map(|(v, s)| Located {
-            value: v.clone(),
-            span: s.clone(),
-        }),
-        tenants: BTreeMap::new(),
-    };
-    let wildcard = config.tenants.iter().find(|t| t.name == "*");
-    // Blocks by name: one lookup per tenant keeps resolution linear.
-    let named: std::collections::HashMap<&str, &TenantBlock> = config
-        .tenants
-        .iter()
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    for name in user_tenants {
-        let block = named.get(name.as_str()).copied().or(wildcard);
-        let Some(block) = block else { continue };
-        let tenant = resolve_tenant(config, block, name, env, &mut errors);
-        state.tenants.insert(name.clone(), tenant);
-    }
-    check_shared_destinations(&state, &mut errors);
-    errors.dedup();
-    if errors.is_empty() {
-        Ok(state)
-    } else {
-        Err(errors)
-    }
-}
-
 /// Validates without a cluster: resolves every named tenant, and the `*` block
 /// for a stand-in tenant name (catching unset variables, literal credentials,
 /// and a `*` destination without `${tenant.name}`, which every tenant would share).
@@ -154,7 +119,7 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
         .filter(|t| t.name != "*")
         .map(|t| t.name.clone())
         .collect();
-    let mut errors = match resolve(config, &named, env) {
+    let mut errors = match crate::dialect::ob4::resolve(config, &named, env) {
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
@@ -162,7 +127,7 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
     let _ = crate::dialect::ob3::resolve(config, env, &mut errors);
     if let Some(star) = config.tenants.iter().find(|t| t.name == "*") {
         for name in ["tenant_a", "tenant_b"] {
-            let probe = resolve(config, &[name.to_string()], env);
+            let probe = crate::dialect::ob4::resolve(config, &[name.to_string()], env);
             if let Err(e) = probe {
                 errors.extend(e);
             }
@@ -185,82 +150,10 @@ pub fn validate(config: &Config, env: &Environment) -> Result<DesiredState, Vec<
     if !errors.is_empty() {
         return Err(errors);
     }
-    resolve(config, &named, env)
+    crate::dialect::ob4::resolve(config, &named, env)
 }
 
-fn resolve_tenant(
-    config: &Config,
-    block: &TenantBlock,
-    name: &str,
-    env: &Environment,
-    errors: &mut Vec<ConfigError>,
-) -> DesiredTenant {
-    let la = merged(&config.defaults.log_archive, &block.settings.log_archive);
-    let db = merged(&config.defaults.data_backup, &block.settings.data_backup);
-    // LOG_ARCHIVE_DEST is written whole (reference §2.2.1): BINDING and
-    // PIECE_SWITCH_INTERVAL cannot be sent without the LOCATION they belong to.
-    if !la.contains_key("destination") {
-        for key in ["mode", "piece_switch_interval"] {
-            if let Some(s) = la.get(key) {
-                errors.push(ConfigError::Requires {
-                    message: format!("log_archive.{key} for tenant {name} has no log_archive.destination"),
-                    span: span(&s.span),
-                    label: "needs a destination".into(),
-                    help: "OceanBase sets mode and piece_switch_interval as part of LOG_ARCHIVE_DEST together with LOCATION: declare log_archive.destination for this tenant too".into(),
-                });
-            }
-        }
-    }
-    DesiredTenant {
-        log_archive: LogArchive {
-            enabled: la.get("enabled").and_then(|s| as_bool(&s.value)),
-            destination: la
-                .get("destination")
-                .and_then(|s| destination(s, "destination", name, env, errors)),
-            mode: la
-                .get("mode")
-                .and_then(|s| as_choice(&s.value))
-                .map(|c| c.to_ascii_uppercase()),
-            piece_switch_interval: la
-                .get("piece_switch_interval")
-                .and_then(|s| as_duration(&s.value)),
-            state: la
-                .get("state")
-                .and_then(|s| as_choice(&s.value))
-                .map(crate::states::DestState::parse),
-            concurrency: la.get("concurrency").and_then(|s| as_int(&s.value)),
-            lag_target: la.get("lag_target").and_then(|s| as_duration(&s.value)),
-            max_lag: located_duration(la.get("max_lag")),
-        },
-        data_backup: DataBackup {
-            destination: db
-                .get("destination")
-                .and_then(|s| destination(s, "destination", name, env, errors)),
-            concurrency: db.get("concurrency").and_then(|s| as_int(&s.value)),
-            file_size: db.get("file_size").and_then(|s| match s.value {
-                Value::Size(v) => Some(v),
-                _ => None,
-            }),
-            full_max_age: located_duration(db.get("full.max_age")),
-            incremental_max_age: located_duration(db.get("incremental.max_age")),
-            plus_archivelog: db.get("plus_archivelog").and_then(|s| {
-                as_bool(&s.value).map(|v| Located {
-                    value: v,
-                    span: s.span.clone(),
-                })
-            }),
-            encryption: db
-                .get("encryption.password")
-                .and_then(|s| encryption(s, env, errors)),
-            recovery_window: located_duration(db.get("delete_policy.recovery_window")),
-            max_rpo: located_duration(db.get("recoverability.max_rpo")),
-            min_window: located_duration(db.get("recoverability.min_window")),
-        },
-        declared_at: block.span.clone(),
-    }
-}
-
-fn located_duration(setting: Option<&Attribute>) -> Option<Located<Duration>> {
+pub(crate) fn located_duration(setting: Option<&Attribute>) -> Option<Located<Duration>> {
     setting.and_then(|s| {
         as_duration(&s.value).map(|d| Located {
             value: d,
@@ -308,34 +201,34 @@ pub(crate) fn encryption(
     }
 }
 
-fn merged(defaults: &Attributes, own: &Attributes) -> Attributes {
+pub(crate) fn merged(defaults: &Attributes, own: &Attributes) -> Attributes {
     let mut out = defaults.clone();
     out.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
     out
 }
 
-fn as_bool(v: &Value) -> Option<bool> {
+pub(crate) fn as_bool(v: &Value) -> Option<bool> {
     if let Value::Bool(b) = v {
         Some(*b)
     } else {
         None
     }
 }
-fn as_int(v: &Value) -> Option<i64> {
+pub(crate) fn as_int(v: &Value) -> Option<i64> {
     if let Value::Int(i) = v {
         Some(*i)
     } else {
         None
     }
 }
-fn as_choice(v: &Value) -> Option<&str> {
+pub(crate) fn as_choice(v: &Value) -> Option<&str> {
     if let Value::Choice(c) = v {
         Some(c)
     } else {
         None
     }
 }
-fn as_duration(v: &Value) -> Option<Duration> {
+pub(crate) fn as_duration(v: &Value) -> Option<Duration> {
     if let Value::Duration(d) = v {
         Some(*d)
     } else {
@@ -429,7 +322,7 @@ pub(crate) fn destination(
 /// Renders a template twice: with `env()` values bracketed by marks (for
 /// checking where they sit) and plain. The flag is false when a variable is
 /// unset (its value is then a placeholder, and an error is recorded).
-fn evaluate(
+pub(crate) fn evaluate(
     template: &Template,
     tenant: &str,
     env: &Environment,
@@ -471,35 +364,11 @@ fn evaluate(
     (marked, full, ok)
 }
 
-fn check_shared_destinations(state: &DesiredState, errors: &mut Vec<ConfigError>) {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for (name, tenant) in &state.tenants {
-        for dest in [
-            &tenant.log_archive.destination,
-            &tenant.data_backup.destination,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let key = dest.value.root().to_string();
-            if let Some(first) = seen.get(&key) {
-                errors.push(ConfigError::SharedDestination {
-                    first: first.clone(),
-                    second: name.clone(),
-                    destination: dest.value.root().to_string(),
-                    span: span(&dest.span),
-                });
-            } else {
-                seen.insert(key, name.clone());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::decode;
+    use crate::dialect::ob4::resolve;
 
     fn env(pairs: &[(&str, &str)]) -> Environment {
         pairs

@@ -2,7 +2,7 @@
 //! callers pass text, rows and variables in, and get models and text out.
 //!
 //! Pipeline (DESIGN.md §1): [`config::decode`] (HCL → `Config`) →
-//! [`desired::resolve`] (→ `DesiredState`) ; rows of the fixed reads in [`sql`] →
+//! the dialect's `resolve` (→ desired state) ; rows of the fixed reads in [`sql`] →
 //! [`live::from_rows`] (→ `LiveState`) ; the dialect's `compared` and
 //! [`change::changes`] (→ changes, one comparison for both lines) →
 //! [`plan::plan`] (→ ordered steps with rule-labelled edges) → [`render`].

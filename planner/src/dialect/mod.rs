@@ -7,7 +7,7 @@
 use crate::address::{Address, Scope};
 use crate::config::Config;
 use crate::desired::Encryption;
-use crate::desired::{self, DesiredState, Environment};
+use crate::desired::{DesiredState, Environment};
 use crate::diagnostic::ConfigError;
 use crate::live::{LiveScopes, LiveState, Server};
 use crate::plan::Options;
@@ -172,7 +172,7 @@ pub fn resolve(
     match &live.scopes {
         LiveScopes::Tenants { tenants } => {
             let names: Vec<String> = tenants.keys().cloned().collect();
-            desired::resolve(config, &names, env).map(Desired::Tenants)
+            ob4::resolve(config, &names, env).map(Desired::Tenants)
         }
         LiveScopes::Cluster { .. } => {
             let mut errors = Vec::new();
