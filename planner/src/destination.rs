@@ -35,23 +35,30 @@ pub const KNOWN_ATTRIBUTES: &[&str] = &[
 /// default of ObObjectStorageInfo), earlier builds store none.
 const DEFAULT_CHECKSUM_TYPE: &str = "md5";
 
-/// Why a destination is malformed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a destination is malformed. Reported through the configuration's
+/// `obbackup::config::destination` error, which points at the value; each
+/// variant has its own code for callers of [`Destination::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum DestinationError {
     /// No `scheme://`.
     #[error("a destination starts with file://, oss://, cos:// or s3://")]
+    #[diagnostic(code(obbackup::destination::no_scheme))]
     NoScheme,
     /// A scheme OceanBase does not accept.
     #[error("scheme `{0}://` is not a backup destination; use file://, oss://, cos:// or s3://")]
+    #[diagnostic(code(obbackup::destination::scheme))]
     UnknownScheme(String),
     /// `file://` with a relative path.
     #[error("an NFS destination needs an absolute path: file:///path/to/dir")]
+    #[diagnostic(code(obbackup::destination::relative_path))]
     RelativeNfs,
     /// `file://` with `?…`.
     #[error("an NFS destination takes no `?` parameters")]
+    #[diagnostic(code(obbackup::destination::nfs_parameters))]
     NfsWithQuery,
     /// An object-storage attribute that must be there is missing.
     #[error("{scheme}:// destinations need `{key}=` after `?`")]
+    #[diagnostic(code(obbackup::destination::missing_attribute))]
     MissingAttribute {
         /// The scheme.
         scheme: String,
@@ -63,11 +70,13 @@ pub enum DestinationError {
     /// position when it follows a credential (it may be the tail of one that
     /// contains `&`).
     #[error("{0} is not an attribute OceanBase keeps (it would drop it and store the rest): use {known}", known = KNOWN_ATTRIBUTES.join(", "))]
+    #[diagnostic(code(obbackup::destination::unknown_attribute))]
     UnknownAttribute(String),
     /// A `checksum_type` other than `md5`.
     #[error(
         "checksum_type `{0}`: obbackup takes md5 only (what OceanBase 4.3.1 stores when none is given; earlier builds keep none)"
     )]
+    #[diagnostic(code(obbackup::destination::checksum_type))]
     ChecksumType(String),
     /// A parameter without `=value`. The text itself is never shown: it can
     /// be the tail of a credential that contains `&`.
@@ -75,6 +84,7 @@ pub enum DestinationError {
         Some(key) => format!(" (it follows `{key}=`: a value cannot contain `&`)"),
         None => String::new(),
     })]
+    #[diagnostic(code(obbackup::destination::bad_attribute))]
     BadAttribute {
         /// 1-based position among the parameters.
         position: usize,
@@ -277,6 +287,30 @@ fn normal_root(scheme: &str, rest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_malformed_destination_has_its_own_code() {
+        let code = |text: &str| {
+            let e = Destination::parse(text).expect_err("malformed");
+            miette::Diagnostic::code(&e).map(|c| c.to_string())
+        };
+        assert_eq!(
+            code("ftp://h/p").as_deref(),
+            Some("obbackup::destination::scheme")
+        );
+        assert_eq!(
+            code("nfs/p").as_deref(),
+            Some("obbackup::destination::no_scheme")
+        );
+        assert_eq!(
+            code("file://relative/p").as_deref(),
+            Some("obbackup::destination::relative_path")
+        );
+        assert_eq!(
+            code("oss://b/p?host=h&access_id=A&access_key=K&tail").as_deref(),
+            Some("obbackup::destination::bad_attribute")
+        );
+    }
 
     #[test]
     fn compares_root_and_public_attributes_only() {

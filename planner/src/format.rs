@@ -12,13 +12,21 @@
 //! original, or the original is returned with an error.
 
 /// Why a text could not be formatted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum FormatError {
     /// The text is not valid HCL (the parser's message).
     #[error("not valid HCL: {0}")]
+    #[diagnostic(
+        code(obbackup::fmt::syntax),
+        help("obbackup validate FILE points at the problem")
+    )]
     Syntax(String),
     /// The layout would change what the file means (a bug in this module).
     #[error("formatting would change the meaning of the file; it is left as it is")]
+    #[diagnostic(
+        code(obbackup::fmt::changed),
+        help("this is a bug in obbackup; please report it with the file")
+    )]
     Changed,
 }
 

@@ -34,6 +34,7 @@ fn a_file_that_does_not_parse_is_left_alone() {
     let out = Invocation::new(&["fmt", &path]).run();
     assert_eq!(out.code, 1, "{}", out.all());
     assert_contains(&out.stderr, "fmt-broken.hcl: not valid HCL");
+    assert_contains(&out.stderr, "[obbackup::fmt::syntax]");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }
 

@@ -18,7 +18,12 @@ pub fn run(paths: &[std::path::PathBuf], check: bool) -> Result<u8, CliError> {
         let outcome = read(file)
             .map_err(|e| e.to_string())
             .and_then(|(_, text)| {
-                obbackup_planner::format::format(&text).map_err(|e| e.to_string())
+                obbackup_planner::format::format(&text).map_err(|e| {
+                    let code = miette::Diagnostic::code(&e)
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default();
+                    format!("{e}{code}")
+                })
             })
             .map(|formatted| {
                 let on_disk = std::fs::read_to_string(file).unwrap_or_default();
