@@ -87,6 +87,24 @@ pub struct ClusterRound {
 }
 
 impl LiveCluster {
+    /// The declared `log_archive { max_lag }` breached by the cluster's round
+    /// at server time `now` ([`crate::health::round_lag`]); `None` without a
+    /// limit, a clock or a round.
+    pub fn lag_breach(
+        &self,
+        limit: Option<&Located<Duration>>,
+        now: Option<i64>,
+    ) -> Option<Change> {
+        crate::health::round_lag(
+            &Scope::Cluster,
+            limit?,
+            self.round,
+            self.archive_status.as_ref()?,
+            self.checkpoint.as_deref(),
+            now?,
+        )
+    }
+
     /// Whether directory `dir` holds copies made in round mode (a copy of
     /// piece 0: OceanBase records round-mode copies as piece 0, v3.1.5_CE_HF2
     /// `src/share/backup/ob_log_archive_backup_info_mgr.cpp`,

@@ -93,19 +93,10 @@ pub fn plan(
         all.sort_by(|a, b| a.address.cmp(&b.address));
     }
     let (changes, mut accepted) = ignores.split(all, notes);
-    let mut breaches: Vec<Change> = match (now, &desired.max_lag, &cluster.archive_status) {
-        (Some(now), Some(limit), Some(status)) => crate::health::round_lag(
-            &Scope::Cluster,
-            limit,
-            cluster.round,
-            status,
-            cluster.checkpoint.as_deref(),
-            now,
-        )
+    let mut breaches: Vec<Change> = cluster
+        .lag_breach(desired.max_lag.as_ref(), now)
         .into_iter()
-        .collect(),
-        _ => Vec::new(),
-    };
+        .collect();
     if let Some(now) = now
         && (desired.data_backup.max_rpo.is_some() || desired.data_backup.min_window.is_some())
     {

@@ -13,21 +13,7 @@ pub fn status_reading<'a>(
     now: Option<i64>,
     offset: i64,
 ) -> crate::status::ScopeReading<'a> {
-    let lag = match (
-        desired.and_then(|d| d.max_lag.as_ref()),
-        now,
-        &cluster.archive_status,
-    ) {
-        (Some(limit), Some(now), Some(status)) => crate::health::round_lag(
-            &Scope::Cluster,
-            limit,
-            cluster.round,
-            status,
-            cluster.checkpoint.as_deref(),
-            now,
-        ),
-        _ => None,
-    };
+    let lag = cluster.lag_breach(desired.and_then(|d| d.max_lag.as_ref()), now);
     crate::status::ScopeReading {
         scope: Scope::Cluster,
         log_mode: if cluster.archiving() {
