@@ -431,15 +431,6 @@ pub fn steps(
     if dest_changes {
         // backup_backup_dest must be empty while backup_dest changes (§1.5 D1.5), and round mode off first.
         if bb_set {
-            if round_mode_on {
-                out.push(sql_step(
-                    StepAction::StopRoundMode,
-                    "stop_backup_archivelog",
-                    sql::round_mode(false),
-                    bb_address.clone(),
-                    Vec::new(),
-                ));
-            }
             out.push(sql_step(
                 StepAction::ClearBackupBackupDest,
                 "clear_backup_backup_dest",
@@ -491,16 +482,21 @@ pub fn steps(
             help: "declare a new, empty backup_backup.destination together with the new backup_dest".into(),
         });
     }
-    if let (true, Some(d)) = (sets_bb, &bb_dest_after) {
-        if round_mode_on && !dest_changes {
-            out.push(sql_step(
-                StepAction::StopRoundMode,
-                "stop_backup_archivelog",
-                sql::round_mode(false),
-                bb_address.clone(),
-                Vec::new(),
-            ));
-        }
+    // Round mode stops before backup_backup_dest is cleared or set (the
+    // rule round_mode_stopped_before_backup_backup_dest orders it).
+    let clears_bb = dest_changes && bb_set;
+    let sets_bb_to = bb_dest_after.as_ref().filter(|_| sets_bb);
+    let stops_round_mode_for_bb = round_mode_on && (clears_bb || sets_bb_to.is_some());
+    if stops_round_mode_for_bb {
+        out.push(sql_step(
+            StepAction::StopRoundMode,
+            "stop_backup_archivelog",
+            sql::round_mode(false),
+            bb_address.clone(),
+            Vec::new(),
+        ));
+    }
+    if let Some(d) = sets_bb_to {
         out.push(sql_step(
             StepAction::SetBackupBackupDest,
             "set_backup_backup_dest",
@@ -552,9 +548,10 @@ pub fn steps(
             Vec::new(),
         ));
     }
-    let restart_round_mode =
-        (dest_changes && bb_set && round_mode_on && want.bb_archivelog != Some(false))
-            || (want.bb_archivelog == Some(true) && !round_mode_on);
+    // Round mode stopped for a backup-backup destination change starts again
+    // unless it is declared off.
+    let restart_round_mode = (stops_round_mode_for_bb && want.bb_archivelog != Some(false))
+        || (want.bb_archivelog == Some(true) && !round_mode_on);
     if restart_round_mode {
         // Round mode refuses a directory holding piece copies (1235
         // "backup archive log in piece data directory"; v3.1.5_CE_HF2
