@@ -154,6 +154,12 @@ impl Server {
     pub fn at_least(&self, parts: &[u32]) -> bool {
         self.parts.as_slice() >= parts
     }
+
+    /// Whether this build takes `capability`
+    /// ([`crate::dialect::capability`]); false when `ob_version` is not a build.
+    pub fn takes(&self, capability: crate::dialect::capability::Capability) -> bool {
+        crate::dialect::capability::Build::parse(&self.ob_version).is_some_and(|b| capability.on(b))
+    }
 }
 
 pub(crate) fn get<'a>(

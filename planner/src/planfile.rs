@@ -237,7 +237,7 @@ impl PlanFile {
     /// # Errors
     /// [`PlanFileError::Date`] when it is not `YYYY-MM-DD`.
     pub fn date(&self) -> Result<time::Date, PlanFileError> {
-        self.today()
+        crate::config::parse_date(&self.today)
             .ok_or_else(|| PlanFileError::Date(self.today.clone()))
     }
 
@@ -259,11 +259,6 @@ impl PlanFile {
             return Err(PlanFileError::Tampered);
         }
         Ok(file)
-    }
-
-    /// The date ignores were evaluated on.
-    pub fn today(&self) -> Option<time::Date> {
-        crate::config::parse_date(&self.today)
     }
 
     /// What differs between the saved live state and `live`, one line per

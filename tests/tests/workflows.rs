@@ -14,6 +14,15 @@ tenant "*" {
 }
 "#;
 
+/// Where a test writes its plan file `name` (beside its configurations).
+fn plan_path(name: &str) -> String {
+    root()
+        .join("target/test-configs")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 fn schema(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(root().join("docs/schema").join(name)).expect("schema file");
     let value: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
@@ -34,10 +43,7 @@ fn check(validator: &jsonschema::Validator, json: &str) {
 fn a_saved_plan_runs_exactly_its_steps_on_an_unchanged_cluster() {
     let sim = start("empty-4.2.json");
     let config = temp_config("saved.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/saved.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("saved.plan");
     let dsn = sim.dsn("sys");
     let plan = Invocation::new(&["plan", &config])
         .dsn(&dsn)
@@ -97,10 +103,7 @@ tenant "*" {
 }
 "#,
     );
-    let planfile = root()
-        .join("target/test-configs/saved-due.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("saved-due.plan");
     let dsn = sim.dsn("sys");
     let plan = Invocation::new(&["plan", &config])
         .dsn(&dsn)
@@ -195,10 +198,7 @@ tenant "*" {
 }
 "#,
     );
-    let planfile = root()
-        .join("target/test-configs/saved-env.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("saved-env.plan");
     let dsn = sim.dsn("sys");
     let env = |dir: &'static str, key: &'static str| {
         [("OBB_DIR", dir), ("OBB_ID", "id-000111"), ("OBB_KEY", key)]
@@ -250,10 +250,7 @@ tenant "*" {
 fn a_statement_edited_in_the_plan_file_is_refused() {
     let sim = start("empty-4.2.json");
     let config = temp_config("saved-edited.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/saved-edited.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("saved-edited.plan");
     let dsn = sim.dsn("sys");
     let plan = Invocation::new(&["plan", &config])
         .dsn(&dsn)
@@ -282,10 +279,7 @@ fn a_statement_edited_in_the_plan_file_is_refused() {
 fn a_saved_plan_keeps_the_options_it_was_made_with() {
     let sim = start("empty-4.2.json");
     let config = temp_config("saved-options.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/saved-options.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("saved-options.plan");
     let dsn = sim.dsn("sys");
     let plan = Invocation::new(&["plan", &config])
         .dsn(&dsn)
@@ -341,10 +335,7 @@ fn a_saved_plan_keeps_the_options_it_was_made_with() {
 fn a_stale_plan_is_refused_naming_what_changed() {
     let sim = start("empty-4.2.json");
     let config = temp_config("stale.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/stale.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("stale.plan");
     let dsn = sim.dsn("sys");
     assert_eq!(
         Invocation::new(&["plan", &config])
@@ -418,10 +409,7 @@ tenant "app_tenant" {
 }
 "#,
     );
-    let planfile = root()
-        .join("target/test-configs/secret.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("secret.plan");
     let env = [("OSS_ID", "id"), ("OSS_KEY", canary)];
     let dsn = sim.dsn("sys");
     let plan = Invocation::new(&["plan", &config])
@@ -667,10 +655,7 @@ fn plan_json_matches_its_schema() {
 fn wait_and_backup_limits_are_separate_durations() {
     let sim = start("empty-4.2.json");
     let config = temp_config("limits.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/limits.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("limits.plan");
     let plan = Invocation::new(&["plan", &config, "--out", &planfile])
         .dsn(&sim.dsn("sys"))
         .args(&["--wait", "--wait-timeout", "2m", "--backup-timeout", "3h"])
@@ -733,10 +718,7 @@ fn status_markdown_detailed_exitcode_and_graph_of_a_saved_plan() {
 
     let other = start("empty-4.2.json");
     let config = temp_config("graph-saved.hcl", EVERY_TENANT);
-    let planfile = root()
-        .join("target/test-configs/graph-saved.plan")
-        .display()
-        .to_string();
+    let planfile = plan_path("graph-saved.plan");
     let plan = Invocation::new(&["plan", &config, "--out", &planfile])
         .dsn(&other.dsn("sys"))
         .run();

@@ -251,13 +251,15 @@ async fn execute(
             hazards.len()
         )));
     }
-    if !gate.auto_approve {
+    // What to ask before running, if anything: the run itself without
+    // --auto-approve, else the hazards without --allow-hazards.
+    let question = if !gate.auto_approve {
         if !interactive {
             return Err(CliError::Refused(
                 "refusing to apply without --auto-approve: standard input is not a terminal".into(),
             ));
         }
-        let question = if hazards.is_empty() {
+        Some(if hazards.is_empty() {
             format!("Run these {} step(s)?", plan.steps.len())
         } else {
             format!(
@@ -265,25 +267,17 @@ async fn execute(
                 plan.steps.len(),
                 hazards.len()
             )
-        };
-        if !output::confirm(&question) {
-            output::info("Apply cancelled: nothing was run.");
-            report_json(
-                format,
-                source,
-                plan,
-                &nothing_ran,
-                ApplyResult::Cancelled,
-                &[],
-            );
-            return Ok(1);
-        }
-    } else if !hazards.is_empty()
-        && !gate.allow_hazards
-        && !output::confirm(&format!(
+        })
+    } else if !hazards.is_empty() && !gate.allow_hazards {
+        Some(format!(
             "The plan carries {} hazard(s). Continue?",
             hazards.len()
         ))
+    } else {
+        None
+    };
+    if let Some(question) = question
+        && !output::confirm(&question)
     {
         output::info("Apply cancelled: nothing was run.");
         report_json(

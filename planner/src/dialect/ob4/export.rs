@@ -12,8 +12,7 @@ pub fn export_blocks(live: &LiveState, version: &str, env: &mut Vec<String>) -> 
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "\ncluster {{\n  version = {}\n}}", hcl_string(version));
-    let build = Build::parse(&live.server.ob_version);
-    let takes = |capability: Capability| build.is_some_and(|b| capability.on(b));
+    let takes = |capability: Capability| live.server.takes(capability);
     for (name, tenant) in live.tenants() {
         let _ = writeln!(out, "\ntenant {} {{", hcl_string(name));
         out.push_str("  log_archive {\n");

@@ -84,8 +84,7 @@ pub fn plan(
         return Err(errors);
     }
     let now = live.now();
-    let complement_log = Build::parse(&live.server.ob_version)
-        .is_some_and(|b| Capability::ComplementLogRestore.on(b));
+    let complement_log = live.server.takes(Capability::ComplementLogRestore);
     if now.is_none()
         && desired
             .tenants
@@ -695,7 +694,7 @@ fn parameter_steps(
         .min_observer_version
         .is_none_or(|v| v >= Build([4, 2, 1, 0]));
     let could_coalesce = live.server.sys_login()
-        && Build::parse(&live.server.ob_version).is_some_and(|b| Capability::TenantAllUser.on(b))
+        && live.server.takes(Capability::TenantAllUser)
         && live.tenants().len() >= 2;
     let can_coalesce = could_coalesce && upgraded;
     let mut steps = Vec::new();

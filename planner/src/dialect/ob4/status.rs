@@ -15,8 +15,7 @@ pub fn status_readings<'a>(
 ) -> Vec<crate::status::ScopeReading<'a>> {
     use crate::states::JobStatus;
     use crate::status::{CleanupJob, RunningJob, ScopeReading};
-    let complement_log = Build::parse(&live.server.ob_version)
-        .is_some_and(|b| Capability::ComplementLogRestore.on(b));
+    let complement_log = live.server.takes(Capability::ComplementLogRestore);
     tenants
         .iter()
         .map(|(name, t)| {
